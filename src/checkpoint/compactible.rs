@@ -1,0 +1,88 @@
+//! A metadata log that compacts like Spark's `CompactibleFileStreamLog`: the batch `N` with
+//! `(N + 1) % interval == 0` is written as `N.compact`, holding every entry so far. Files below
+//! the newest compaction are deleted, so restart reads one compaction and at most
+//! `interval - 1` batch files, however many batches ran.
+
+use super::error::Result;
+use super::log::{LogFile, MetadataLog, WriteCtx};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+
+/// Spark's default `compactInterval` for both the file source log and the file sink log.
+pub const COMPACT_INTERVAL: u64 = 10;
+
+/// An entry of a compactible log.
+pub trait LogEntry: Serialize + DeserializeOwned + Clone {
+    /// The batch that added the entry, when the entry records it.
+    fn batch_id(&self) -> Option<u64>;
+}
+
+/// A compactible log of entries of type `T`.
+#[derive(Debug, Clone)]
+pub struct CompactibleLog<T> {
+    log: MetadataLog,
+    _entry: std::marker::PhantomData<T>,
+}
+
+/// True if batch `id` is written as a compaction.
+pub fn is_compaction_batch(id: u64) -> bool {
+    (id + 1) % COMPACT_INTERVAL == 0
+}
+
+impl<T: LogEntry> CompactibleLog<T> {
+    /// A log in `dir`.
+    pub fn new(dir: PathBuf, log: &'static str) -> Self {
+        Self { log: MetadataLog::new(dir, log), _entry: std::marker::PhantomData }
+    }
+
+    /// The plain log underneath.
+    pub fn log(&self) -> &MetadataLog {
+        &self.log
+    }
+
+    /// Reads and parses one file.
+    pub fn read_file(&self, storage: &dyn crate::storage::Storage, file: LogFile) -> Result<Vec<T>> {
+        let lines = self.log.read_file(storage, file)?;
+        lines.iter().enumerate().map(|(i, line)| self.log.parse(file, line, i)).collect()
+    }
+
+    /// Every entry of the log: the newest compaction plus the batch files after it.
+    pub fn all_entries(&self, storage: &dyn crate::storage::Storage) -> Result<Vec<T>> {
+        let files = self.log.files(storage)?;
+        let start = files.iter().rposition(|f| f.compact).unwrap_or(0);
+        let mut entries = Vec::new();
+        for file in &files[start..] {
+            entries.extend(self.read_file(storage, *file)?);
+        }
+        Ok(entries)
+    }
+
+    /// The entries of one batch, from its own file or from the compaction that holds it.
+    pub fn batch(&self, storage: &dyn crate::storage::Storage, id: u64) -> Result<Option<Vec<T>>> {
+        let files = self.log.files(storage)?;
+        if let Some(file) = files.iter().find(|f| f.id == id && !f.compact) {
+            return self.read_file(storage, *file).map(Some);
+        }
+        let Some(compaction) = files.iter().find(|f| f.compact && f.id >= id) else {
+            return Ok(None);
+        };
+        let entries = self.read_file(storage, *compaction)?;
+        Ok(Some(entries.into_iter().filter(|e| e.batch_id() == Some(id)).collect()))
+    }
+
+    /// Writes batch `id`, as a compaction when its turn has come.
+    pub fn add(&self, ctx: &mut WriteCtx<'_>, id: u64, entries: &[T]) -> Result<()> {
+        if !is_compaction_batch(id) {
+            return self.log.write(ctx, LogFile { id, compact: false }, &to_lines(entries));
+        }
+        let mut all = self.all_entries(ctx.storage)?;
+        all.extend_from_slice(entries);
+        self.log.write(ctx, LogFile { id, compact: true }, &to_lines(&all))?;
+        self.log.purge_below(ctx.storage, id)
+    }
+}
+
+fn to_lines<T: Serialize>(entries: &[T]) -> Vec<String> {
+    entries.iter().map(|e| serde_json::to_string(e).expect("log entries always serialize")).collect()
+}

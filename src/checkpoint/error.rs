@@ -1,0 +1,59 @@
+//! Errors of the checkpoint layer: every one names the file.
+
+use crate::faults::Crash;
+use std::io;
+use std::path::PathBuf;
+
+/// A checkpoint or sink log could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The operating system refused an operation.
+    #[error("{log} {}: could not {op}: {source}", path.display())]
+    Io {
+        /// Which log, e.g. "offsets log".
+        log: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// What was attempted.
+        op: &'static str,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A log file exists but cannot be understood.
+    #[error("{log} {}: {problem}; {hint}", path.display())]
+    Corrupt {
+        /// Which log.
+        log: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+        /// What the user can do.
+        hint: String,
+    },
+    /// The batch file already exists: another writer is at work.
+    #[error(
+        "{log} {}: already exists, so another query is writing this checkpoint, or a log was \
+         tampered with; stop the other query before running this one",
+        path.display()
+    )]
+    ConcurrentWriter {
+        /// Which log.
+        log: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// An injected crash.
+    #[error(transparent)]
+    Crash(#[from] Crash),
+}
+
+/// Shorthand for results of this layer.
+pub type Result<T> = std::result::Result<T, CheckpointError>;
+
+/// Adds the log name, path and operation to an I/O error.
+pub(crate) fn io_err(log: &'static str, path: &std::path::Path, op: &'static str) -> impl FnOnce(io::Error) -> CheckpointError {
+    let path = path.to_path_buf();
+    move |source| CheckpointError::Io { log, path, op, source }
+}

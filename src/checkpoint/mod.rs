@@ -1,0 +1,143 @@
+//! The checkpoint: `metadata`, `sources/0/N`, `offsets/N` and `commits/N` in Spark's formats,
+//! and the sink's `_spark_metadata` log format.
+//!
+//! This layer reads and writes log files atomically and knows their formats. It must never
+//! decide what a batch contains or how to recover: that is the engine's job.
+
+mod compactible;
+mod error;
+mod format;
+mod log;
+mod records;
+
+pub use compactible::{COMPACT_INTERVAL, CompactibleLog, LogEntry, is_compaction_batch};
+pub use error::{CheckpointError, Result};
+pub use format::{VERSION_LINE, decode, encode};
+pub use log::{LogFile, MetadataLog, WriteCtx, write_atomic};
+pub use records::{
+    CommitMetadata, FileSourceOffset, OffsetSeqMetadata, PLAN_FINGERPRINT_KEY, SPARK_CONF, SinkFileStatus,
+    SourceFileEntry, StreamMetadata, encode_offset_metadata,
+};
+
+use crate::storage::Storage;
+use std::path::{Path, PathBuf};
+
+/// Spark's `minBatchesToRetain`: offsets and commits older than this many batches are purged.
+pub const MIN_BATCHES_TO_RETAIN: u64 = 100;
+
+/// What `offsets/N` says about a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOffsets {
+    /// The metadata line.
+    pub metadata: OffsetSeqMetadata,
+    /// The file source's offset: the source log batch this batch reads up to.
+    pub log_offset: Option<u64>,
+}
+
+/// A checkpoint directory.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    root: PathBuf,
+    /// `offsets/`.
+    pub offsets: MetadataLog,
+    /// `commits/`.
+    pub commits: MetadataLog,
+    /// `sources/0/`.
+    pub sources: CompactibleLog<SourceFileEntry>,
+}
+
+impl Checkpoint {
+    /// The checkpoint at `root` (which need not exist yet).
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            offsets: MetadataLog::new(root.join("offsets"), "offsets log"),
+            commits: MetadataLog::new(root.join("commits"), "commit log"),
+            sources: CompactibleLog::new(root.join("sources").join("0"), "source log"),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of the `metadata` file.
+    pub fn metadata_path(&self) -> PathBuf {
+        self.root.join("metadata")
+    }
+
+    /// Reads `metadata`; `None` if the checkpoint has none yet.
+    pub fn read_metadata(&self, storage: &dyn Storage) -> Result<Option<StreamMetadata>> {
+        let path = self.metadata_path();
+        if !storage.exists(&path) {
+            return Ok(None);
+        }
+        let bytes = storage.read(&path).map_err(error::io_err("metadata file", &path, "read the file"))?;
+        let corrupt = |problem: String| CheckpointError::Corrupt {
+            log: "metadata file",
+            path: path.clone(),
+            problem,
+            hint: "it should hold {\"id\":\"<uuid>\"}; if the checkpoint has no offsets yet, delete it".into(),
+        };
+        if bytes.is_empty() {
+            return Err(corrupt("the file is empty".into()));
+        }
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| corrupt(format!("not valid: {e}")))
+    }
+
+    /// Writes `metadata` atomically.
+    pub fn write_metadata(&self, ctx: &mut WriteCtx<'_>, metadata: &StreamMetadata) -> Result<()> {
+        let json = serde_json::to_string(metadata).expect("metadata always serializes");
+        write_atomic(ctx, "metadata file", &self.metadata_path(), json.as_bytes())
+    }
+
+    /// Reads `offsets/N`.
+    pub fn read_offsets(&self, storage: &dyn Storage, id: u64) -> Result<BatchOffsets> {
+        let file = LogFile { id, compact: false };
+        let lines = self.offsets.read_file(storage, file)?;
+        let Some(first) = lines.first() else {
+            let problem = format::DecodeProblem {
+                problem: "the batch metadata line is missing".into(),
+                hint: "the file is torn; if this batch has no commit, delete the file and restart".into(),
+            };
+            return Err(self.offsets.corrupt(&self.offsets.path(file), problem));
+        };
+        let metadata = self.offsets.parse(file, first, 0)?;
+        let log_offset = match lines.get(1) {
+            Some(line) if line != "-" => Some(self.offsets.parse::<FileSourceOffset>(file, line, 1)?.log_offset),
+            _ => None,
+        };
+        Ok(BatchOffsets { metadata, log_offset })
+    }
+
+    /// Writes `offsets/N` for the one file source.
+    pub fn write_offsets(&self, ctx: &mut WriteCtx<'_>, id: u64, batch_timestamp_ms: i64, plan_fingerprint: &str) -> Result<()> {
+        let offset = serde_json::to_string(&FileSourceOffset { log_offset: id }).expect("offsets serialize");
+        let lines = [encode_offset_metadata(batch_timestamp_ms, plan_fingerprint), offset];
+        self.offsets.write(ctx, LogFile { id, compact: false }, &lines)
+    }
+
+    /// Reads and checks `commits/N`.
+    pub fn read_commit(&self, storage: &dyn Storage, id: u64) -> Result<CommitMetadata> {
+        let file = LogFile { id, compact: false };
+        let lines = self.commits.read_file(storage, file)?;
+        let line = lines.first().map(String::as_str).unwrap_or("{\"nextBatchWatermarkMs\":0}");
+        self.commits.parse(file, line, 0)
+    }
+
+    /// Writes `commits/N`.
+    pub fn write_commit(&self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<()> {
+        let line = serde_json::to_string(&CommitMetadata { next_batch_watermark_ms: 0 }).expect("commit serializes");
+        self.commits.write(ctx, LogFile { id, compact: false }, &[line])
+    }
+
+    /// Purges offsets and commits that fall out of the last [`MIN_BATCHES_TO_RETAIN`] batches.
+    pub fn purge(&self, storage: &dyn Storage, committed_id: u64) -> Result<()> {
+        let Some(threshold) = (committed_id + 1).checked_sub(MIN_BATCHES_TO_RETAIN) else {
+            return Ok(());
+        };
+        self.offsets.purge_below(storage, threshold)?;
+        self.commits.purge_below(storage, threshold)
+    }
+}

@@ -1,0 +1,55 @@
+//! The command line: parses arguments, calls the library, reports with context. Exit codes:
+//! 0 all passed, 1 a check failed, 2 bad input or usage.
+
+mod demo;
+mod inspect;
+mod points;
+mod query_args;
+mod stream;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code: a check failed (a verdict, a snapshot, a violation).
+pub const EXIT_CHECK_FAILED: u8 = 1;
+/// Exit code: bad input, bad scenario, or usage.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// crashpoint: crash a Spark-style streaming engine between its writes, restart it, and check
+/// that the output is exactly-once.
+#[derive(Debug, Parser)]
+#[command(name = "crashpoint", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate the tutorial's device files and walk through its experiments.
+    Demo(demo::DemoArgs),
+    /// Run the tutorial's query on real directories.
+    Stream(stream::StreamArgs),
+    /// Show what is in a checkpoint (crashpoint's or Spark's).
+    Inspect(inspect::InspectArgs),
+    /// List the crash points and what each means.
+    Points,
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Stream(args) => stream::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Points => points::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

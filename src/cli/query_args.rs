@@ -1,0 +1,104 @@
+//! Arguments shared by commands that run the query.
+
+use crashpoint::engine::{Clock, EngineOptions, Trigger};
+use crashpoint::faults::{Bug, BugSet};
+use crashpoint::plan::Plan;
+use crashpoint::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryArgs {
+    /// Spark's maxFilesPerTrigger.
+    #[arg(long)]
+    pub max_files_per_trigger: Option<usize>,
+    /// Input layout.
+    #[arg(long, value_enum, default_value = "json-lines")]
+    pub input_format: InputFormatArg,
+    /// Malformed lines: permissive routes them to a dead-letter file, failfast stops.
+    #[arg(long, value_enum, default_value = "permissive")]
+    pub mode: ModeArg,
+    /// A processed file written again: warn (as Spark, which ignores it silently) or error.
+    #[arg(long, value_enum, default_value = "warn")]
+    pub on_modified: OnModifiedArg,
+    /// When batches run.
+    #[arg(long, value_enum, default_value = "available-now")]
+    pub trigger: TriggerArg,
+    /// Leave out the processing_time column (Spark's reference output has none).
+    #[arg(long)]
+    pub no_processing_time: bool,
+    /// Seeds the query id and part-file names.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Batch 0's logical timestamp, ms since the epoch.
+    #[arg(long, default_value_t = Clock::default().start_ms)]
+    pub start_ms: i64,
+    /// Switch on a seeded engine bug (for the self-test); repeatable.
+    #[arg(long = "bug", value_parser = parse_bug)]
+    pub bugs: Vec<Bug>,
+}
+
+fn parse_bug(s: &str) -> Result<Bug, String> {
+    s.parse()
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InputFormatArg {
+    JsonLines,
+    WholeFile,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    Permissive,
+    Failfast,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OnModifiedArg {
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TriggerArg {
+    AvailableNow,
+    Once,
+}
+
+impl QueryArgs {
+    pub fn source_options(&self) -> SourceOptions {
+        SourceOptions {
+            format: match self.input_format {
+                InputFormatArg::JsonLines => InputFormat::JsonLines,
+                InputFormatArg::WholeFile => InputFormat::WholeFile,
+            },
+            max_files_per_trigger: self.max_files_per_trigger,
+            mode: match self.mode {
+                ModeArg::Permissive => BadRecordMode::Permissive,
+                ModeArg::Failfast => BadRecordMode::Failfast,
+            },
+            on_modified: match self.on_modified {
+                OnModifiedArg::Warn => ModifiedFilePolicy::Warn,
+                OnModifiedArg::Error => ModifiedFilePolicy::Error,
+            },
+        }
+    }
+
+    pub fn plan(&self) -> Plan {
+        if self.no_processing_time { Plan::tutorial_without_time() } else { Plan::tutorial() }
+    }
+
+    pub fn trigger(&self) -> Trigger {
+        match self.trigger {
+            TriggerArg::AvailableNow => Trigger::AvailableNow,
+            TriggerArg::Once => Trigger::Once,
+        }
+    }
+
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            seed: self.seed,
+            clock: Clock { start_ms: self.start_ms, ..Clock::default() },
+            bugs: self.bugs.iter().fold(BugSet::default(), |set, bug| set.with(*bug)),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! One batch: plan it, write its source log and offsets, run the plan, hand it to the sink,
+//! commit. Crash points sit between every two writes.
+
+use super::{Engine, EngineError, Event, Resume};
+use crate::checkpoint::{SourceFileEntry, WriteCtx};
+use crate::faults::{Bug, CrashPoint};
+use crate::plan::{Row, format_timestamp_ms};
+use crate::sink::{Batch, SinkOutcome};
+use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, parse_file, path_of};
+use serde_json::Value;
+
+/// Which writes a batch still needs.
+#[derive(Debug, Clone, Copy)]
+struct Stage {
+    source_log: bool,
+    offsets: bool,
+}
+
+impl Engine<'_> {
+    /// Runs the next batch, if there is one. Returns false when there is nothing to do.
+    pub(super) fn run_next_batch(&mut self) -> Result<bool, EngineError> {
+        let resume = self.pending.expect("start() sets the pending resume");
+        let (id, files, timestamp_ms, stage, origin) = match resume {
+            Resume::Rerun { batch } => {
+                let files = self.recorded_files(batch)?;
+                let offsets = self.checkpoint.read_offsets(self.storage, batch)?;
+                (batch, files, offsets.metadata.batch_timestamp_ms, Stage { source_log: false, offsets: false }, "re-run")
+            }
+            Resume::Fresh | Resume::Continue { .. } => {
+                let id = if let Resume::Continue { next } = resume { next } else { 0 };
+                let timestamp_ms = self.options.clock.batch_timestamp_ms(id);
+                // Spark writes the source log while planning; if it got that far, keep its choice.
+                if let Some(files) = self.checkpoint.sources.batch(self.storage, id)? {
+                    (id, files, timestamp_ms, Stage { source_log: false, offsets: true }, "source log ahead of offsets")
+                } else {
+                    let files = self.new_files(id)?;
+                    if files.is_empty() {
+                        return Ok(false);
+                    }
+                    (id, files, timestamp_ms, Stage { source_log: true, offsets: true }, "new files")
+                }
+            }
+        };
+        let uris = files.iter().map(|f| f.path.clone()).collect();
+        self.events.push(Event::BatchPlanned { id, files: uris, origin });
+        self.run_batch(id, &files, timestamp_ms, stage)?;
+        self.pending = Some(Resume::Continue { next: id + 1 });
+        Ok(true)
+    }
+
+    fn recorded_files(&self, batch: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
+        self.checkpoint.sources.batch(self.storage, batch)?.ok_or_else(|| EngineError::Recovery {
+            checkpoint: self.checkpoint.root().to_path_buf(),
+            problem: format!("offsets/{batch} must be re-run but sources/0/{batch} is missing"),
+            hint: "the source log was tampered with; delete offsets/{batch} to plan the batch anew".replace("{batch}", &batch.to_string()),
+        })
+    }
+
+    fn new_files(&mut self, id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
+        let (files, notices) = self.source.next_files(self.storage, id).map_err(|source| EngineError::Input {
+            path: self.query.input_dir.clone(),
+            op: "list the input directory",
+            source,
+        })?;
+        for notice in notices {
+            if self.query.source.on_modified == ModifiedFilePolicy::Error {
+                return Err(EngineError::ModifiedInput(notice.to_string()));
+            }
+            self.events.push(Event::Warning(notice.to_string()));
+        }
+        Ok(files)
+    }
+
+    fn run_batch(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64, stage: Stage) -> Result<(), EngineError> {
+        let bugs = self.options.bugs;
+        let late_offsets = bugs.has(Bug::OffsetsAfterSink);
+        if !late_offsets {
+            self.write_plan_logs(id, files, timestamp_ms, stage)?;
+        }
+        let rows = self.read_batch(id, files, timestamp_ms)?;
+        if bugs.has(Bug::CommitBeforeSink) {
+            self.commit(id)?;
+        }
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs };
+        let batch = Batch { id, timestamp_ms, schema: self.plan.schema(), rows: &rows };
+        let event = match self.sink.add_batch(&mut ctx, batch)? {
+            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.len() },
+            SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
+        };
+        self.events.push(event);
+        self.faults.hit(CrashPoint::AfterSinkWrite)?;
+        if late_offsets {
+            self.write_plan_logs(id, files, timestamp_ms, stage)?;
+        }
+        if !bugs.has(Bug::CommitBeforeSink) {
+            self.commit(id)?;
+        }
+        self.faults.hit(CrashPoint::AfterCommitWrite)?;
+        self.checkpoint.purge(self.storage, id)?;
+        self.source.mark_seen(files);
+        Ok(())
+    }
+
+    fn write_plan_logs(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64, stage: Stage) -> Result<(), EngineError> {
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
+        if stage.source_log {
+            ctx.faults.hit(CrashPoint::BeforeSourceLogWrite)?;
+            self.checkpoint.sources.add(&mut ctx, id, files)?;
+        }
+        if stage.offsets {
+            ctx.faults.hit(CrashPoint::BeforeOffsetsWrite)?;
+            self.checkpoint.write_offsets(&mut ctx, id, timestamp_ms, &self.fingerprint)?;
+            ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, id: u64) -> Result<(), EngineError> {
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
+        self.checkpoint.write_commit(&mut ctx, id)?;
+        self.events.push(Event::Committed { id });
+        Ok(())
+    }
+
+    /// Reads a batch's files and runs the plan. Bad lines go to the dead-letter file, or stop
+    /// the query in failfast mode; none is dropped without a word.
+    fn read_batch(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64) -> Result<Vec<Row>, EngineError> {
+        let time = Value::String(format_timestamp_ms(timestamp_ms));
+        let mut rows = Vec::new();
+        let mut bad: Vec<BadRecord> = Vec::new();
+        for file in files {
+            let path = path_of(&file.path);
+            let bytes = self.storage.read(&path).map_err(|source| EngineError::Input { path, op: "read it", source })?;
+            let parsed = parse_file(&file.path, &bytes, self.query.source.format);
+            bad.extend(parsed.bad);
+            for record in &parsed.records {
+                if let Err(reason) = self.plan.apply(&record.value, &time, &mut rows) {
+                    let text = record.value.to_string().chars().take(1024).collect();
+                    bad.push(BadRecord { file: file.path.clone(), line: record.line, reason, text });
+                }
+            }
+        }
+        if !bad.is_empty() {
+            self.route_bad_records(id, bad)?;
+        }
+        Ok(rows)
+    }
+
+    fn route_bad_records(&mut self, id: u64, bad: Vec<BadRecord>) -> Result<(), EngineError> {
+        if self.query.source.mode == BadRecordMode::Failfast {
+            let first = bad.into_iter().next().expect("called with bad records");
+            return Err(EngineError::BadRecord { file: first.file, line: first.line, reason: first.reason });
+        }
+        let dir = self.checkpoint.root().join("dead-letters");
+        let path = dir.join(format!("{id}.jsonl"));
+        let mut bytes = Vec::new();
+        for record in &bad {
+            serde_json::to_writer(&mut bytes, record).expect("bad records serialize");
+            bytes.push(b'\n');
+        }
+        let io = |op: &'static str| {
+            let path = path.clone();
+            move |source| EngineError::Input { path, op, source }
+        };
+        self.storage.create_dir_all(&dir).map_err(io("create the dead-letter directory"))?;
+        // A re-run batch writes the same lines again: overwriting keeps each bad line once.
+        self.storage.write(&path, &bytes).map_err(io("write the dead-letter file"))?;
+        self.storage.sync_file(&path).map_err(io("fsync the dead-letter file"))?;
+        let dead_letter = path.display().to_string();
+        self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter });
+        Ok(())
+    }
+}
+

@@ -1,0 +1,107 @@
+//! Errors of the engine: each says what is wrong, where, and what to do.
+
+use crate::checkpoint::CheckpointError;
+use crate::faults::Crash;
+use crate::plan::PlanError;
+use crate::sink::SinkError;
+use std::path::PathBuf;
+
+/// The engine stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// An injected crash: the process is to be thought of as dead.
+    #[error(transparent)]
+    Crash(Crash),
+    /// The checkpoint could not be read or written.
+    #[error(transparent)]
+    Checkpoint(CheckpointError),
+    /// The sink failed.
+    #[error(transparent)]
+    Sink(SinkError),
+    /// The checkpoint's shape allows no safe recovery.
+    #[error("cannot recover checkpoint {}: {problem}; {hint}", checkpoint.display())]
+    Recovery {
+        /// The checkpoint root.
+        checkpoint: PathBuf,
+        /// What is wrong, naming the files.
+        problem: String,
+        /// What the user can do.
+        hint: String,
+    },
+    /// The query's logic differs from the one that wrote the checkpoint.
+    #[error(
+        "the query changed: {} was written by a plan with fingerprint {recorded}, but this query's \
+         plan has fingerprint {current}; Spark would go on and silently mix the two schemas. Start \
+         with a new checkpoint directory, or run the original query",
+        offsets_file.display()
+    )]
+    PlanChanged {
+        /// The offsets file with the recorded fingerprint.
+        offsets_file: PathBuf,
+        /// Its fingerprint.
+        recorded: String,
+        /// This plan's fingerprint.
+        current: String,
+    },
+    /// The plan is invalid.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An input file could not be read.
+    #[error("input file {}: could not {op}: {source}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What was attempted.
+        op: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A malformed record in `failfast` mode.
+    #[error("{file}:{line}: {reason} (mode is failfast; use permissive to route bad lines to a dead-letter file)")]
+    BadRecord {
+        /// The file URI.
+        file: String,
+        /// The line, from 1.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+    /// A seen file was written again and the query asked for an error.
+    #[error("{0} (on-modified is error)")]
+    ModifiedInput(String),
+}
+
+impl EngineError {
+    /// The injected crash behind this error, if it is one.
+    pub fn crash(&self) -> Option<Crash> {
+        match self {
+            EngineError::Crash(crash) => Some(*crash),
+            _ => None,
+        }
+    }
+}
+
+impl From<CheckpointError> for EngineError {
+    fn from(e: CheckpointError) -> Self {
+        match e {
+            CheckpointError::Crash(crash) => EngineError::Crash(crash),
+            other => EngineError::Checkpoint(other),
+        }
+    }
+}
+
+impl From<SinkError> for EngineError {
+    fn from(e: SinkError) -> Self {
+        match e {
+            SinkError::Log(log) => log.into(),
+            other => EngineError::Sink(other),
+        }
+    }
+}
+
+impl From<Crash> for EngineError {
+    fn from(crash: Crash) -> Self {
+        EngineError::Crash(crash)
+    }
+}

@@ -1,0 +1,82 @@
+//! What the engine did, step by step: the run's trace, shown by the CLI and snapshotted by the
+//! scenario runner.
+
+use super::Resume;
+use crate::faults::Crash;
+use std::fmt;
+
+/// One thing the engine did or noticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The query started on its checkpoint.
+    Started {
+        /// The query id from `metadata`.
+        query_id: String,
+        /// How it resumes.
+        resume: Resume,
+    },
+    /// A batch was planned.
+    BatchPlanned {
+        /// The batch id.
+        id: u64,
+        /// The file URIs it takes.
+        files: Vec<String>,
+        /// Why these files: "new files", "re-run", "source log ahead of offsets".
+        origin: &'static str,
+    },
+    /// Bad lines of a batch went to the dead-letter file.
+    BadRecords {
+        /// The batch id.
+        id: u64,
+        /// How many.
+        count: usize,
+        /// The dead-letter file.
+        dead_letter: String,
+    },
+    /// The sink wrote a batch.
+    SinkWrote {
+        /// The batch id.
+        id: u64,
+        /// Rows written.
+        rows: usize,
+    },
+    /// The sink skipped a batch it already had.
+    SinkSkipped {
+        /// The batch id.
+        id: u64,
+        /// The sink's reason.
+        reason: String,
+    },
+    /// `commits/N` was written.
+    Committed {
+        /// The batch id.
+        id: u64,
+    },
+    /// Something the user should know.
+    Warning(String),
+    /// An injected crash ended the run.
+    Crashed(Crash),
+    /// No new data: the trigger is done.
+    Idle,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Started { query_id, resume } => write!(f, "start query {query_id}: {resume}"),
+            Event::BatchPlanned { id, files, origin } => {
+                let names: Vec<&str> = files.iter().map(|p| p.rsplit('/').next().unwrap_or(p)).collect();
+                write!(f, "batch {id} ({origin}): {}", names.join(", "))
+            }
+            Event::BadRecords { id, count, dead_letter } => {
+                write!(f, "batch {id}: {count} bad line(s) written to {dead_letter}")
+            }
+            Event::SinkWrote { id, rows } => write!(f, "batch {id}: sink wrote {rows} row(s)"),
+            Event::SinkSkipped { id, reason } => write!(f, "batch {id}: sink skipped it: {reason}"),
+            Event::Committed { id } => write!(f, "batch {id}: committed"),
+            Event::Warning(message) => write!(f, "warning: {message}"),
+            Event::Crashed(crash) => write!(f, "CRASH at {crash}"),
+            Event::Idle => write!(f, "no new files: stop"),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Crash points, per-run fault plans and the seeded engine bugs of the self-test.
+//!
+//! A crash point is a named step of the batch lifecycle. The harness crashes the engine there
+//! through a [`FaultPlan`] owned by one run, so that many runs can go in parallel threads. Each
+//! point is also a `fail::fail_point!`, so that a real process can be killed with `FAILPOINTS`.
+//! This module must never hold process-global state of its own.
+
+mod bugs;
+mod points;
+
+pub use bugs::{Bug, BugSet};
+pub use points::CrashPoint;
+
+use std::collections::BTreeMap;
+
+/// The engine was crashed at a crash point. Everything in memory is to be thrown away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("crashed at {point} (hit {hit})")]
+pub struct Crash {
+    /// Where.
+    pub point: CrashPoint,
+    /// The hit of that point, counted from 1 in this run.
+    pub hit: u32,
+}
+
+/// "Crash at the k-th hit of point P", plus a count of every hit, for coverage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultPlan {
+    target: Option<(CrashPoint, u32)>,
+    hits: BTreeMap<CrashPoint, u32>,
+}
+
+impl FaultPlan {
+    /// A plan that never crashes and only counts hits.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// A plan that crashes at the `hit`-th hit (from 1) of `point`.
+    pub fn crash_at(point: CrashPoint, hit: u32) -> Self {
+        assert!(hit >= 1, "hits are counted from 1");
+        Self { target: Some((point, hit)), hits: BTreeMap::new() }
+    }
+
+    /// The crash this plan aims at.
+    pub fn target(&self) -> Option<(CrashPoint, u32)> {
+        self.target
+    }
+
+    /// How often each point was hit so far.
+    pub fn hits(&self) -> &BTreeMap<CrashPoint, u32> {
+        &self.hits
+    }
+
+    /// Records a hit of `point`; crashes if the plan says so or if `FAILPOINTS` asks for it.
+    pub fn hit(&mut self, point: CrashPoint) -> Result<(), Crash> {
+        let count = self.hits.entry(point).or_insert(0);
+        *count += 1;
+        let hit = *count;
+        points::fail_point(point, hit)?;
+        if self.target == Some((point, hit)) {
+            return Err(Crash { point, hit });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crashes_at_the_kth_hit_only() {
+        let mut plan = FaultPlan::crash_at(CrashPoint::AfterCommitWrite, 2);
+        assert!(plan.hit(CrashPoint::AfterCommitWrite).is_ok());
+        assert!(plan.hit(CrashPoint::AfterSinkWrite).is_ok());
+        let crash = plan.hit(CrashPoint::AfterCommitWrite).unwrap_err();
+        assert_eq!(crash, Crash { point: CrashPoint::AfterCommitWrite, hit: 2 });
+        assert_eq!(plan.hits()[&CrashPoint::AfterSinkWrite], 1);
+    }
+
+    #[test]
+    fn an_empty_plan_never_crashes() {
+        let mut plan = FaultPlan::none();
+        for point in CrashPoint::ALL {
+            for _ in 0..3 {
+                assert!(plan.hit(point).is_ok());
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Evaluating a plan on one record. Explode and filter steps before the select work on
+//! borrowed JSON, so exploding a record never copies it.
+
+use super::column::{CmpOp, Column, Condition};
+use super::{Plan, PlanError, Step};
+use crate::json::kind_of;
+use serde_json::Value;
+use std::cmp::Ordering;
+
+/// An output row: one value per column of the schema.
+pub type Row = Vec<Value>;
+
+#[derive(Debug, Clone)]
+enum Before {
+    Explode { path: Vec<String>, alias: String },
+    Filter(Condition),
+}
+
+#[derive(Debug, Clone)]
+enum After {
+    Filter(Condition),
+    ProcessingTime,
+}
+
+/// A checked plan, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledPlan {
+    before: Vec<Before>,
+    select: Vec<Column>,
+    after: Vec<After>,
+    schema: Vec<String>,
+}
+
+impl CompiledPlan {
+    pub(super) fn new(plan: &Plan) -> Result<Self, PlanError> {
+        let mut compiled = CompiledPlan { before: vec![], select: vec![], after: vec![], schema: vec![] };
+        let mut selected = false;
+        for step in &plan.steps {
+            match (step, selected) {
+                (Step::Explode { column, alias }, false) => {
+                    let path = column.split('.').map(str::to_string).collect();
+                    compiled.before.push(Before::Explode { path, alias: alias.clone() });
+                }
+                (Step::Filter { condition }, false) => compiled.before.push(Before::Filter(condition.clone())),
+                (Step::Select { columns }, false) => {
+                    compiled.schema = columns.iter().map(|c| c.alias.clone()).collect();
+                    compiled.select = columns.clone();
+                    selected = true;
+                }
+                (Step::Filter { condition }, true) => compiled.after.push(After::Filter(condition.clone())),
+                (Step::ProcessingTime { alias }, true) => {
+                    compiled.schema.push(alias.clone());
+                    compiled.after.push(After::ProcessingTime);
+                }
+                (Step::Select { .. }, true) => return Err(PlanError("a plan has one select step".into())),
+                (Step::Explode { .. }, true) => return Err(PlanError("explode must come before select".into())),
+                (Step::ProcessingTime { .. }, false) => {
+                    return Err(PlanError("processing-time must come after select".into()));
+                }
+            }
+        }
+        if !selected {
+            return Err(PlanError("a plan needs a select step, which names the output columns".into()));
+        }
+        let mut names = compiled.schema.clone();
+        names.sort();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(PlanError(format!("the output column '{}' is named twice", pair[0])));
+        }
+        Ok(compiled)
+    }
+
+    /// The output column names, in order.
+    pub fn schema(&self) -> &[String] {
+        &self.schema
+    }
+
+    /// Appends the rows of one record to `out`. An `Err` is the reason the record is bad.
+    pub fn apply(&self, record: &Value, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
+        let mut bindings = Vec::new();
+        self.walk(0, record, &mut bindings, time, out)
+    }
+
+    fn walk<'a>(
+        &'a self,
+        index: usize,
+        record: &'a Value,
+        bindings: &mut Vec<(&'a str, &'a Value)>,
+        time: &Value,
+        out: &mut Vec<Row>,
+    ) -> Result<(), String> {
+        let Some(step) = self.before.get(index) else {
+            self.emit(record, bindings, time, out);
+            return Ok(());
+        };
+        match step {
+            Before::Explode { path, alias } => match resolve(path, record, bindings) {
+                Value::Null => Ok(()),
+                Value::Array(items) => {
+                    for item in items {
+                        bindings.push((alias, item));
+                        self.walk(index + 1, record, bindings, time, out)?;
+                        bindings.pop();
+                    }
+                    Ok(())
+                }
+                other => Err(format!("{} is {}, not an array, so it cannot be exploded", path.join("."), kind_of(other))),
+            },
+            Before::Filter(condition) => {
+                if holds(condition, |path| resolve(path, record, bindings)) {
+                    self.walk(index + 1, record, bindings, time, out)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn emit(&self, record: &Value, bindings: &[(&str, &Value)], time: &Value, out: &mut Vec<Row>) {
+        let mut row: Row = Vec::with_capacity(self.schema.len());
+        row.extend(self.select.iter().map(|c| resolve(&c.path, record, bindings).clone()));
+        for step in &self.after {
+            match step {
+                After::ProcessingTime => row.push(time.clone()),
+                After::Filter(condition) => {
+                    if !holds(condition, |path| self.lookup(&row, path)) {
+                        return;
+                    }
+                }
+            }
+        }
+        out.push(row);
+    }
+
+    fn lookup<'r>(&self, row: &'r Row, path: &[String]) -> &'r Value {
+        let Some(index) = self.schema.iter().position(|name| Some(name) == path.first()) else {
+            return &Value::Null;
+        };
+        row.get(index).map(|v| descend(v, &path[1..])).unwrap_or(&Value::Null)
+    }
+}
+
+static NULL: Value = Value::Null;
+
+fn descend<'a>(mut value: &'a Value, path: &[String]) -> &'a Value {
+    for segment in path {
+        value = value.get(segment.as_str()).unwrap_or(&NULL);
+    }
+    value
+}
+
+fn resolve<'a>(path: &[String], record: &'a Value, bindings: &[(&str, &'a Value)]) -> &'a Value {
+    let Some(first) = path.first() else { return &NULL };
+    let root = bindings.iter().rev().find(|(name, _)| name == first).map(|(_, v)| *v);
+    match root {
+        Some(value) => descend(value, &path[1..]),
+        None => descend(record, path),
+    }
+}
+
+fn holds<'a>(condition: &Condition, resolve: impl Fn(&[String]) -> &'a Value) -> bool {
+    match condition {
+        Condition::IsNull { path, negated } => resolve(path).is_null() != *negated,
+        Condition::Compare { path, op, value } => match compare(resolve(path), value) {
+            None => false,
+            Some(order) => match op {
+                CmpOp::Eq => order == Ordering::Equal,
+                CmpOp::Ne => order != Ordering::Equal,
+                CmpOp::Lt => order == Ordering::Less,
+                CmpOp::Le => order != Ordering::Greater,
+                CmpOp::Gt => order == Ordering::Greater,
+                CmpOp::Ge => order != Ordering::Less,
+            },
+        },
+    }
+}
+
+fn compare(left: &Value, right: &Value) -> Option<Ordering> {
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(plan: &Plan, record: Value) -> Result<Vec<Row>, String> {
+        let mut out = Vec::new();
+        plan.compile().unwrap().apply(&record, &json!("T"), &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn tutorial_query_explodes_devices() {
+        let record = json!({"eventId": "e1", "data": {"devices": [
+            {"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}});
+        let rows = run(&Plan::tutorial(), record).unwrap();
+        assert_eq!(rows, vec![vec![json!("e1"), json!("d1"), json!(21.5), json!("T")],
+                              vec![json!("e1"), json!("d2"), json!(19.0), json!("T")]]);
+        assert_eq!(Plan::tutorial().compile().unwrap().schema(), ["eventId", "device_id", "temp", "processing_time"]);
+    }
+
+    #[test]
+    fn empty_missing_and_null_arrays_give_no_rows() {
+        for record in [json!({"eventId": "e3", "data": {"devices": []}}), json!({"eventId": "e3"}),
+                       json!({"data": {"devices": null}})] {
+            assert_eq!(run(&Plan::tutorial(), record).unwrap(), Vec::<Row>::new());
+        }
+    }
+
+    #[test]
+    fn a_non_array_is_a_bad_record() {
+        let err = run(&Plan::tutorial(), json!({"data": {"devices": "d1"}})).unwrap_err();
+        assert!(err.contains("data.devices is a string, not an array"), "{err}");
+    }
+
+    #[test]
+    fn missing_fields_are_null() {
+        let rows = run(&Plan::tutorial(), json!({"data": {"devices": [{"deviceId": "d9"}]}})).unwrap();
+        assert_eq!(rows[0][..3], [Value::Null, json!("d9"), Value::Null]);
+    }
+
+    #[test]
+    fn filters_before_and_after_select() {
+        let mut plan = Plan::tutorial_without_time();
+        plan.steps.insert(1, Step::Filter { condition: "device.temperature > 20".parse().unwrap() });
+        plan.steps.push(Step::Filter { condition: "device_id != \"d7\"".parse().unwrap() });
+        let record = json!({"eventId": "e", "data": {"devices": [
+            {"deviceId": "d1", "temperature": 25}, {"deviceId": "d2", "temperature": 5},
+            {"deviceId": "d7", "temperature": 30}, {"deviceId": "d8", "temperature": "hot"}]}});
+        let rows = run(&plan, record).unwrap();
+        assert_eq!(rows, vec![vec![json!("e"), json!("d1"), json!(25)]]);
+    }
+
+    #[test]
+    fn invalid_plans() {
+        let select = Step::Select { columns: vec!["a".parse().unwrap()] };
+        let time = Step::ProcessingTime { alias: "a".into() };
+        let cases = [
+            (vec![], "needs a select"),
+            (vec![select.clone(), select.clone()], "one select"),
+            (vec![time.clone(), select.clone()], "after select"),
+            (vec![select.clone(), time], "named twice"),
+        ];
+        for (steps, expected) in cases {
+            let err = Plan { steps }.compile().unwrap_err();
+            assert!(err.0.contains(expected), "{err}");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The file sink: JSON part files plus Spark's `_spark_metadata` log. Exactly-once: it skips
+//! any batch id at or below the newest one in its log, and readers see only logged files.
+
+use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use crate::checkpoint::{CheckpointError, CompactibleLog, SinkFileStatus, WriteCtx};
+use crate::faults::{Bug, CrashPoint};
+use crate::json::row_to_json;
+use crate::plan::Row;
+use crate::rng::{Rng, derive};
+use crate::source::{path_of, uri_of};
+use crate::storage::Storage;
+use std::path::{Path, PathBuf};
+
+/// Spark's `blockSize` for the local file system.
+const BLOCK_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Writes batches as JSON part files under an output directory.
+pub struct FileSink {
+    dir: PathBuf,
+    log: CompactibleLog<SinkFileStatus>,
+    seed: u64,
+}
+
+fn sink_log(dir: &Path) -> CompactibleLog<SinkFileStatus> {
+    CompactibleLog::new(dir.join("_spark_metadata"), "sink log")
+}
+
+fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> SinkError {
+    let path = path.to_path_buf();
+    move |source| SinkError::Io { path, op, source }
+}
+
+impl FileSink {
+    /// A file sink into `dir`; part-file names derive from `seed` (the query id's seed).
+    pub fn new(dir: &Path, seed: u64) -> Self {
+        Self { dir: dir.to_path_buf(), log: sink_log(dir), seed }
+    }
+
+    /// A fresh part-file name for a batch: seeded, and never one that exists already.
+    fn part_path(&self, storage: &dyn Storage, batch_id: u64) -> PathBuf {
+        (0u64..)
+            .map(|attempt| {
+                let uuid = Rng::new(derive(self.seed, &format!("part/{batch_id}/{attempt}"))).uuid();
+                self.dir.join(format!("part-00000-{uuid}-c000.json"))
+            })
+            .find(|path| !storage.exists(path))
+            .expect("an unbounded range always finds a free name")
+    }
+
+    fn write_part(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkFileStatus, SinkError> {
+        let mut bytes = Vec::with_capacity(batch.rows.len() * 64);
+        for row in batch.rows {
+            row_to_json(batch.schema, row, &mut bytes);
+            bytes.push(b'\n');
+        }
+        let path = self.part_path(ctx.storage, batch.id);
+        ctx.storage.write(&path, &bytes).map_err(io(&path, "write a part file"))?;
+        // Stamped with the batch's logical time, so that the sink log is deterministic.
+        ctx.storage.set_mtime(&path, batch.timestamp_ms).map_err(io(&path, "set a part file's time"))?;
+        ctx.storage.sync_file(&path).map_err(io(&path, "fsync a part file"))?;
+        Ok(SinkFileStatus {
+            path: uri_of(&path),
+            size: bytes.len() as u64,
+            is_dir: false,
+            modification_time: batch.timestamp_ms,
+            block_replication: 1,
+            block_size: BLOCK_SIZE,
+            action: "add".into(),
+        })
+    }
+}
+
+impl Sink for FileSink {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
+    fn guarantee(&self) -> Guarantee {
+        Guarantee::ExactlyOnce
+    }
+
+    fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
+        let ignores_log = ctx.bugs.has(Bug::FileSinkIgnoresLog);
+        if !ignores_log && let Some(latest) = self.log.log().latest(ctx.storage)? && batch.id <= latest {
+            return Ok(SinkOutcome::Skipped(format!(
+                "batch {} is already in _spark_metadata (latest {latest})",
+                batch.id
+            )));
+        }
+        ctx.storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
+        let mut entries = Vec::new();
+        if !batch.rows.is_empty() {
+            entries.push(self.write_part(ctx, batch)?);
+        }
+        ctx.storage.sync_dir(&self.dir).map_err(io(&self.dir, "fsync the output directory"))?;
+        ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
+        match self.log.add(ctx, batch.id, &entries) {
+            Err(CheckpointError::ConcurrentWriter { .. }) if ignores_log => Ok(SinkOutcome::Written),
+            other => other.map(|_| SinkOutcome::Written).map_err(SinkError::from),
+        }
+    }
+}
+
+/// What a reader of the output directory sees, batch by batch where the log says so: the
+/// files in `_spark_metadata`. With `trust_log` false (the seeded bug), every part file.
+pub fn read_file_sink_output(
+    storage: &dyn Storage,
+    dir: &Path,
+    schema: &[String],
+    trust_log: bool,
+) -> Result<Vec<Row>, SinkError> {
+    let paths: Vec<PathBuf> = if trust_log {
+        let entries = sink_log(dir).all_entries(storage)?;
+        entries.iter().filter(|e| e.action == "add").map(|e| path_of(&e.path)).collect()
+    } else {
+        match storage.list(dir) {
+            Ok(list) => list.into_iter().filter(|e| e.name.starts_with("part-")).map(|e| e.path).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    let mut rows = Vec::new();
+    for path in paths {
+        let bytes = storage.read(&path).map_err(io(&path, "read a part file"))?;
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let mut object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(line).map_err(|e| io(&path, "parse a part file")(std::io::Error::other(e)))?;
+            rows.push(schema.iter().map(|c| object.remove(c).unwrap_or_default()).collect());
+        }
+    }
+    Ok(rows)
+}

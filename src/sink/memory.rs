@@ -1,0 +1,44 @@
+//! The memory sink, for tests: an in-memory table that keeps each batch id once.
+
+use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use crate::checkpoint::WriteCtx;
+use crate::faults::CrashPoint;
+use crate::plan::Row;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// The table behind memory sinks: it outlives engine restarts, as a database would.
+pub type MemoryStore = Arc<Mutex<BTreeMap<u64, Vec<Row>>>>;
+
+/// Appends batches to a [`MemoryStore`], skipping batch ids it already holds.
+pub struct MemorySink {
+    store: MemoryStore,
+}
+
+impl MemorySink {
+    /// A sink writing into `store`.
+    pub fn new(store: MemoryStore) -> Self {
+        Self { store }
+    }
+}
+
+impl Sink for MemorySink {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    fn guarantee(&self) -> Guarantee {
+        Guarantee::ExactlyOnce
+    }
+
+    fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if store.contains_key(&batch.id) {
+            return Ok(SinkOutcome::Skipped(format!("batch {} is already in the table", batch.id)));
+        }
+        store.insert(batch.id, batch.rows.to_vec());
+        drop(store);
+        ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
+        Ok(SinkOutcome::Written)
+    }
+}

@@ -1,0 +1,159 @@
+//! The file source: lists a directory of JSON files, picks each batch's new files, and parses
+//! them into records, with every bad line accounted for.
+//!
+//! It must never write: the engine records what it chose in the source log.
+
+mod parse;
+
+pub use parse::{BadRecord, MAX_LINE_BYTES, ParsedFile, Record, parse_file};
+
+use crate::checkpoint::SourceFileEntry;
+use crate::storage::Storage;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// How input files are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    /// One JSON object a line (Spark's default).
+    #[default]
+    JsonLines,
+    /// The whole file is one JSON value (Spark's `multiLine`); an array gives one record each.
+    WholeFile,
+}
+
+/// What to do with a malformed line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BadRecordMode {
+    /// Route it to the dead-letter file and count it.
+    #[default]
+    Permissive,
+    /// Stop with the file and line.
+    Failfast,
+}
+
+/// What to do when a path that was already processed has new content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModifiedFilePolicy {
+    /// Ignore it as Spark does, with a warning in the report.
+    #[default]
+    Warn,
+    /// Stop with an error.
+    Error,
+}
+
+/// Options of the file source, with Spark's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SourceOptions {
+    /// The input layout.
+    #[serde(default)]
+    pub format: InputFormat,
+    /// `maxFilesPerTrigger`; no limit when absent.
+    #[serde(default)]
+    pub max_files_per_trigger: Option<usize>,
+    /// Malformed lines.
+    #[serde(default)]
+    pub mode: BadRecordMode,
+    /// New content at a seen path.
+    #[serde(default)]
+    pub on_modified: ModifiedFilePolicy,
+}
+
+/// Something the source noticed that the user should hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceNotice {
+    /// A seen path has a new modification time: its new content is not read.
+    ModifiedAfterProcessing {
+        /// The URI.
+        path: String,
+        /// The batch that took it.
+        batch_id: u64,
+    },
+}
+
+impl std::fmt::Display for SourceNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceNotice::ModifiedAfterProcessing { path, batch_id } => write!(
+                f,
+                "{path} was written again after batch {batch_id} took it; any new content is ignored, as in \
+                 Spark (write new data under a new file name)"
+            ),
+        }
+    }
+}
+
+/// The file source's view of the input directory.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    input_dir: PathBuf,
+    options: SourceOptions,
+    seen: BTreeMap<String, (i64, u64)>,
+    noticed: BTreeSet<String>,
+}
+
+/// The `file://` URI of a path, as Spark writes it.
+pub fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The path of a `file://` URI.
+pub fn path_of(uri: &str) -> PathBuf {
+    PathBuf::from(uri.strip_prefix("file://").unwrap_or(uri))
+}
+
+impl FileSource {
+    /// A source over `input_dir`.
+    pub fn new(input_dir: &Path, options: SourceOptions) -> Self {
+        Self { input_dir: input_dir.to_path_buf(), options, seen: BTreeMap::new(), noticed: BTreeSet::new() }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &SourceOptions {
+        &self.options
+    }
+
+    /// Marks files as seen, from the source log.
+    pub fn mark_seen(&mut self, entries: &[SourceFileEntry]) {
+        for entry in entries {
+            self.seen.insert(entry.path.clone(), (entry.timestamp, entry.batch_id));
+        }
+    }
+
+    /// Lists the input directory and picks the files of the next batch, ordered by
+    /// (modification time, path) and limited by `maxFilesPerTrigger`. Returns notices too.
+    pub fn next_files(&mut self, storage: &dyn Storage, batch_id: u64) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
+        let mut candidates = Vec::new();
+        let mut notices = Vec::new();
+        let entries = match storage.list(&self.input_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        // Spark skips hidden files and files starting with '_'.
+        for entry in entries.iter().filter(|e| !e.is_dir && !e.name.starts_with(['.', '_'])) {
+            let uri = uri_of(&entry.path);
+            match self.seen.get(&uri) {
+                Some(&(timestamp, seen_in)) if timestamp != entry.mtime_ms => {
+                    if self.noticed.insert(uri.clone()) {
+                        notices.push(SourceNotice::ModifiedAfterProcessing { path: uri, batch_id: seen_in });
+                    }
+                }
+                Some(_) => {}
+                None => candidates.push((entry.mtime_ms, uri)),
+            }
+        }
+        candidates.sort();
+        candidates.truncate(self.options.max_files_per_trigger.unwrap_or(usize::MAX));
+        let files = candidates
+            .into_iter()
+            .map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id })
+            .collect();
+        Ok((files, notices))
+    }
+}

@@ -1,0 +1,86 @@
+//! The real file system.
+
+use super::{DirEntry, Storage, file_name};
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// [`Storage`] on the real file system, with real fsyncs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DiskStorage;
+
+fn mtime_ms(meta: &fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn entry(path: &Path, meta: &fs::Metadata) -> DirEntry {
+    DirEntry {
+        name: file_name(path),
+        path: path.to_path_buf(),
+        is_dir: meta.is_dir(),
+        len: if meta.is_dir() { 0 } else { meta.len() },
+        mtime_ms: mtime_ms(meta),
+    }
+}
+
+impl Storage for DiskStorage {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        fs::read(path)
+    }
+
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        fs::write(path, data)
+    }
+
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        fs::File::open(path)?.sync_all()
+    }
+
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
+        // A hard link fails when the target exists, so link + unlink never overwrites.
+        fs::hard_link(from, to)?;
+        fs::remove_file(from)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        fs::File::open(dir)?.sync_all()
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+        let mut entries = Vec::new();
+        for item in fs::read_dir(dir)? {
+            let item = item?;
+            let meta = item.metadata()?;
+            entries.push(entry(&item.path(), &meta));
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<DirEntry> {
+        Ok(entry(path, &fs::metadata(path)?))
+    }
+
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
+        fs::remove_dir_all(dir)
+    }
+
+    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
+        let time = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
+        let file = fs::OpenOptions::new().write(true).open(path)?;
+        file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(SystemTime::UNIX_EPOCH))
+    }
+}

@@ -1,0 +1,70 @@
+//! The one small storage interface through which the engine does all its file I/O.
+//!
+//! Two backends implement it: [`DiskStorage`] on the real file system and [`SimStorage`], an
+//! in-memory file system that the harness can crash. Nothing in this module knows about
+//! checkpoints, batches or sinks; it must never import from the layers above it.
+
+mod disk;
+mod sim;
+
+pub use disk::DiskStorage;
+pub use sim::SimStorage;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The file name, without its directory.
+    pub name: String,
+    /// The full path.
+    pub path: PathBuf,
+    /// True for a directory.
+    pub is_dir: bool,
+    /// Size in bytes (0 for a directory).
+    pub len: u64,
+    /// Modification time in milliseconds since the Unix epoch.
+    pub mtime_ms: i64,
+}
+
+/// File operations the engine needs, and nothing more.
+///
+/// Durability follows POSIX: data written by [`Storage::write`] is durable only after
+/// [`Storage::sync_file`], and a rename only after [`Storage::sync_dir`] of its directory.
+pub trait Storage: Send + Sync {
+    /// Reads a whole file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Creates or truncates a file and writes `data` to it, without syncing.
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
+    /// Makes a file's contents durable.
+    fn sync_file(&self, path: &Path) -> io::Result<()>;
+    /// Renames `from` to `to`; fails with `AlreadyExists` if `to` exists.
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Makes the entries of a directory (creations, renames, removals) durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Lists a directory, sorted by name. A missing directory is `NotFound`.
+    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
+    /// Describes one path.
+    fn stat(&self, path: &Path) -> io::Result<DirEntry>;
+    /// Creates a directory and its parents.
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
+    /// Removes one file.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Removes a directory and everything in it.
+    fn remove_dir_all(&self, dir: &Path) -> io::Result<()>;
+    /// Sets a file's modification time, so that arrival order is under the caller's control.
+    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()>;
+
+    /// True if the path exists.
+    fn exists(&self, path: &Path) -> bool {
+        self.stat(path).is_ok()
+    }
+}
+
+/// The file name of a path as a string, or "" when it has none.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

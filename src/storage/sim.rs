@@ -1,0 +1,262 @@
+//! A simulated file system in memory, with a live image and a durable image.
+//!
+//! Like redb's `CrashBackend` and turmoil's simulated disk, only `sync_file` makes contents
+//! durable and only `sync_dir` makes names durable. [`SimStorage::power_loss`] throws away
+//! everything else. A process crash loses nothing: the page cache survives it.
+
+use super::{DirEntry, Storage, file_name};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, Clone, Default)]
+struct Inode {
+    live: Vec<u8>,
+    durable: Vec<u8>,
+    mtime_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct World {
+    inodes: Vec<Inode>,
+    live_names: BTreeMap<PathBuf, usize>,
+    durable_names: BTreeMap<PathBuf, usize>,
+    dirs: BTreeSet<PathBuf>,
+    clock_ms: i64,
+}
+
+/// [`Storage`] in memory. Clones share one file system.
+#[derive(Debug, Clone, Default)]
+pub struct SimStorage {
+    world: Arc<Mutex<World>>,
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file", path.display()))
+}
+
+impl SimStorage {
+    /// An empty file system whose clock starts at `clock_ms`.
+    pub fn new(clock_ms: i64) -> Self {
+        let sim = Self::default();
+        sim.world().clock_ms = clock_ms;
+        sim
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A poisoned lock only means an injected panic elsewhere; the data is still whole.
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the time that new writes are stamped with.
+    pub fn set_clock_ms(&self, clock_ms: i64) {
+        self.world().clock_ms = clock_ms;
+    }
+
+    /// A power loss: every write and rename that was not synced is lost.
+    pub fn power_loss(&self) {
+        let mut world = self.world();
+        world.live_names = world.durable_names.clone();
+        for inode in &mut world.inodes {
+            inode.live = inode.durable.clone();
+        }
+    }
+
+    /// Every file path, sorted.
+    pub fn all_files(&self) -> Vec<PathBuf> {
+        self.world().live_names.keys().cloned().collect()
+    }
+}
+
+impl World {
+    fn inode(&self, path: &Path) -> io::Result<&Inode> {
+        let id = self.live_names.get(path).ok_or_else(|| not_found(path))?;
+        Ok(&self.inodes[*id])
+    }
+
+    fn ensure_parent(&self, path: &Path) -> io::Result<()> {
+        match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && !self.dirs.contains(parent) => {
+                Err(not_found(parent))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn entry(&self, path: &Path) -> io::Result<DirEntry> {
+        if self.dirs.contains(path) {
+            return Ok(DirEntry {
+                name: file_name(path),
+                path: path.to_path_buf(),
+                is_dir: true,
+                len: 0,
+                mtime_ms: 0,
+            });
+        }
+        let inode = self.inode(path)?;
+        Ok(DirEntry {
+            name: file_name(path),
+            path: path.to_path_buf(),
+            is_dir: false,
+            len: inode.live.len() as u64,
+            mtime_ms: inode.mtime_ms,
+        })
+    }
+}
+
+impl Storage for SimStorage {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        Ok(self.world().inode(path)?.live.clone())
+    }
+
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let mut world = self.world();
+        world.ensure_parent(path)?;
+        let now = world.clock_ms;
+        match world.live_names.get(path).copied() {
+            Some(id) => {
+                world.inodes[id].live = data.to_vec();
+                world.inodes[id].mtime_ms = now;
+            }
+            None => {
+                let id = world.inodes.len();
+                world.inodes.push(Inode { live: data.to_vec(), durable: Vec::new(), mtime_ms: now });
+                world.live_names.insert(path.to_path_buf(), id);
+            }
+        }
+        Ok(())
+    }
+
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        let id = *world.live_names.get(path).ok_or_else(|| not_found(path))?;
+        world.inodes[id].durable = world.inodes[id].live.clone();
+        Ok(())
+    }
+
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        if world.live_names.contains_key(to) {
+            let msg = format!("{}: already exists", to.display());
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, msg));
+        }
+        world.ensure_parent(to)?;
+        let id = world.live_names.remove(from).ok_or_else(|| not_found(from))?;
+        world.live_names.insert(to.to_path_buf(), id);
+        Ok(())
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        let in_dir = |p: &PathBuf| p.parent() == Some(dir);
+        let live: Vec<(PathBuf, usize)> =
+            world.live_names.iter().filter(|(p, _)| in_dir(p)).map(|(p, i)| (p.clone(), *i)).collect();
+        world.durable_names.retain(|p, _| !in_dir(p));
+        world.durable_names.extend(live);
+        Ok(())
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+        let world = self.world();
+        if !world.dirs.contains(dir) {
+            return Err(not_found(dir));
+        }
+        let children = world.live_names.keys().chain(world.dirs.iter());
+        let mut entries: Vec<DirEntry> = children
+            .filter(|p| p.parent() == Some(dir))
+            .map(|p| world.entry(p))
+            .collect::<io::Result<_>>()?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<DirEntry> {
+        self.world().entry(path)
+    }
+
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        // Directories are durable at once: the model tracks file contents and names only.
+        for ancestor in dir.ancestors() {
+            if !ancestor.as_os_str().is_empty() {
+                world.dirs.insert(ancestor.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        world.live_names.remove(path).ok_or_else(|| not_found(path))?;
+        Ok(())
+    }
+
+    fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
+        let mut world = self.world();
+        if !world.dirs.contains(dir) {
+            return Err(not_found(dir));
+        }
+        world.live_names.retain(|p, _| !p.starts_with(dir));
+        world.durable_names.retain(|p, _| !p.starts_with(dir));
+        world.dirs.retain(|p| !p.starts_with(dir));
+        Ok(())
+    }
+
+    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
+        let mut world = self.world();
+        let id = *world.live_names.get(path).ok_or_else(|| not_found(path))?;
+        world.inodes[id].mtime_ms = mtime_ms;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim_with_dir() -> SimStorage {
+        let sim = SimStorage::new(0);
+        sim.create_dir_all(Path::new("/d")).unwrap();
+        sim
+    }
+
+    #[test]
+    fn data_lost_without_sync() {
+        let sim = sim_with_dir();
+        sim.write(Path::new("/d/a"), b"x").unwrap();
+        sim.sync_dir(Path::new("/d")).unwrap();
+        sim.power_loss();
+        assert_eq!(sim.read(Path::new("/d/a")).unwrap(), b"");
+    }
+
+    #[test]
+    fn file_lost_without_dir_sync() {
+        let sim = sim_with_dir();
+        sim.write(Path::new("/d/a"), b"x").unwrap();
+        sim.sync_file(Path::new("/d/a")).unwrap();
+        sim.power_loss();
+        assert!(!sim.exists(Path::new("/d/a")));
+    }
+
+    #[test]
+    fn synced_rename_survives_power_loss() {
+        let sim = sim_with_dir();
+        sim.write(Path::new("/d/.a.tmp"), b"x").unwrap();
+        sim.sync_file(Path::new("/d/.a.tmp")).unwrap();
+        sim.rename_no_replace(Path::new("/d/.a.tmp"), Path::new("/d/a")).unwrap();
+        sim.sync_dir(Path::new("/d")).unwrap();
+        sim.power_loss();
+        assert_eq!(sim.read(Path::new("/d/a")).unwrap(), b"x");
+        assert!(!sim.exists(Path::new("/d/.a.tmp")));
+    }
+
+    #[test]
+    fn rename_never_replaces() {
+        let sim = sim_with_dir();
+        sim.write(Path::new("/d/a"), b"1").unwrap();
+        sim.write(Path::new("/d/b"), b"2").unwrap();
+        let err = sim.rename_no_replace(Path::new("/d/b"), Path::new("/d/a")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    }
+}
