@@ -27,7 +27,7 @@ pub struct CompactibleLog<T> {
 
 /// True if batch `id` is written as a compaction.
 pub fn is_compaction_batch(id: u64) -> bool {
-    (id + 1) % COMPACT_INTERVAL == 0
+    (id + 1).is_multiple_of(COMPACT_INTERVAL)
 }
 
 impl<T: LogEntry> CompactibleLog<T> {

@@ -53,7 +53,11 @@ pub enum CheckpointError {
 pub type Result<T> = std::result::Result<T, CheckpointError>;
 
 /// Adds the log name, path and operation to an I/O error.
-pub(crate) fn io_err(log: &'static str, path: &std::path::Path, op: &'static str) -> impl FnOnce(io::Error) -> CheckpointError {
+pub(crate) fn io_err(
+    log: &'static str,
+    path: &std::path::Path,
+    op: &'static str,
+) -> impl FnOnce(io::Error) -> CheckpointError {
     let path = path.to_path_buf();
     move |source| CheckpointError::Io { log, path, op, source }
 }

@@ -32,8 +32,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<&str>, DecodeProblem> {
     if bytes.is_empty() {
         return Err(problem("the file is empty".into(), TORN_HINT));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| problem(format!("not UTF-8 ({e})"), TORN_HINT))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| problem(format!("not UTF-8 ({e})"), TORN_HINT))?;
     let mut lines = text.split('\n');
     let first = lines.next().unwrap_or_default();
     if first != VERSION_LINE {
@@ -64,11 +63,7 @@ mod tests {
 
     #[test]
     fn encode_cases() {
-        let cases: &[(&[&str], &str)] = &[
-            (&[], "v1"),
-            (&[r#"{"a":1}"#], "v1\n{\"a\":1}"),
-            (&["1", "2"], "v1\n1\n2"),
-        ];
+        let cases: &[(&[&str], &str)] = &[(&[], "v1"), (&[r#"{"a":1}"#], "v1\n{\"a\":1}"), (&["1", "2"], "v1\n1\n2")];
         for (lines, expected) in cases {
             let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
             assert_eq!(String::from_utf8(encode(&lines)).unwrap(), *expected);

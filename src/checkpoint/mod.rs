@@ -112,7 +112,13 @@ impl Checkpoint {
     }
 
     /// Writes `offsets/N` for the one file source.
-    pub fn write_offsets(&self, ctx: &mut WriteCtx<'_>, id: u64, batch_timestamp_ms: i64, plan_fingerprint: &str) -> Result<()> {
+    pub fn write_offsets(
+        &self,
+        ctx: &mut WriteCtx<'_>,
+        id: u64,
+        batch_timestamp_ms: i64,
+        plan_fingerprint: &str,
+    ) -> Result<()> {
         let offset = serde_json::to_string(&FileSourceOffset { log_offset: id }).expect("offsets serialize");
         let lines = [encode_offset_metadata(batch_timestamp_ms, plan_fingerprint), offset];
         self.offsets.write(ctx, LogFile { id, compact: false }, &lines)

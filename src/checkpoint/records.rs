@@ -90,7 +90,10 @@ pub const PLAN_FINGERPRINT_KEY: &str = "crashpoint.plan.fingerprint";
 
 /// Spark 4.3's conf entries, in Spark's order, as found in the reference checkpoints.
 pub const SPARK_CONF: [(&str, &str); 17] = [
-    ("spark.sql.streaming.stateStore.providerClass", "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"),
+    (
+        "spark.sql.streaming.stateStore.providerClass",
+        "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider",
+    ),
     ("spark.sql.dropDuplicates.deterministicKeyOrder.enabled", "true"),
     ("spark.sql.streaming.stateStore.rocksdb.mergeOperatorVersion", "2"),
     ("spark.sql.streaming.stateStore.rocksdb.formatVersion", "5"),

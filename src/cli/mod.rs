@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Exit code: a check failed (a verdict, a snapshot, a violation).
+#[allow(dead_code)] // used by `run`, `explore` and `fuzz`.
 pub const EXIT_CHECK_FAILED: u8 = 1;
 /// Exit code: bad input, bad scenario, or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;

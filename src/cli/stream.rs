@@ -65,7 +65,8 @@ pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{event}");
     }
     result?;
-    let written: usize = engine.events().iter().map(|e| if let Event::SinkWrote { rows, .. } = e { *rows } else { 0 }).sum();
+    let written: usize =
+        engine.events().iter().map(|e| if let Event::SinkWrote { rows, .. } = e { *rows } else { 0 }).sum();
     let batches = engine.events().iter().filter(|e| matches!(e, Event::Committed { .. })).count();
     eprintln!("done: {batches} batch(es) committed, {written} row(s) written");
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,13 @@ impl Engine<'_> {
             Resume::Rerun { batch } => {
                 let files = self.recorded_files(batch)?;
                 let offsets = self.checkpoint.read_offsets(self.storage, batch)?;
-                (batch, files, offsets.metadata.batch_timestamp_ms, Stage { source_log: false, offsets: false }, "re-run")
+                (
+                    batch,
+                    files,
+                    offsets.metadata.batch_timestamp_ms,
+                    Stage { source_log: false, offsets: false },
+                    "re-run",
+                )
             }
             Resume::Fresh | Resume::Continue { .. } => {
                 let id = if let Resume::Continue { next } = resume { next } else { 0 };
@@ -52,7 +58,8 @@ impl Engine<'_> {
         self.checkpoint.sources.batch(self.storage, batch)?.ok_or_else(|| EngineError::Recovery {
             checkpoint: self.checkpoint.root().to_path_buf(),
             problem: format!("offsets/{batch} must be re-run but sources/0/{batch} is missing"),
-            hint: "the source log was tampered with; delete offsets/{batch} to plan the batch anew".replace("{batch}", &batch.to_string()),
+            hint: "the source log was tampered with; delete offsets/{batch} to plan the batch anew"
+                .replace("{batch}", &batch.to_string()),
         })
     }
 
@@ -71,7 +78,13 @@ impl Engine<'_> {
         Ok(files)
     }
 
-    fn run_batch(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64, stage: Stage) -> Result<(), EngineError> {
+    fn run_batch(
+        &mut self,
+        id: u64,
+        files: &[SourceFileEntry],
+        timestamp_ms: i64,
+        stage: Stage,
+    ) -> Result<(), EngineError> {
         let bugs = self.options.bugs;
         let late_offsets = bugs.has(Bug::OffsetsAfterSink);
         if !late_offsets {
@@ -101,7 +114,13 @@ impl Engine<'_> {
         Ok(())
     }
 
-    fn write_plan_logs(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64, stage: Stage) -> Result<(), EngineError> {
+    fn write_plan_logs(
+        &mut self,
+        id: u64,
+        files: &[SourceFileEntry],
+        timestamp_ms: i64,
+        stage: Stage,
+    ) -> Result<(), EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
         if stage.source_log {
             ctx.faults.hit(CrashPoint::BeforeSourceLogWrite)?;
@@ -130,7 +149,8 @@ impl Engine<'_> {
         let mut bad: Vec<BadRecord> = Vec::new();
         for file in files {
             let path = path_of(&file.path);
-            let bytes = self.storage.read(&path).map_err(|source| EngineError::Input { path, op: "read it", source })?;
+            let bytes =
+                self.storage.read(&path).map_err(|source| EngineError::Input { path, op: "read it", source })?;
             let parsed = parse_file(&file.path, &bytes, self.query.source.format);
             bad.extend(parsed.bad);
             for record in &parsed.records {
@@ -171,4 +191,3 @@ impl Engine<'_> {
         Ok(())
     }
 }
-

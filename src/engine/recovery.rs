@@ -75,7 +75,11 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint, bugs: BugSet) -> R
 }
 
 /// The plan fingerprint recorded in `offsets/N`, if any (Spark itself writes none).
-pub fn recorded_fingerprint(storage: &dyn Storage, checkpoint: &Checkpoint, batch: u64) -> Result<Option<String>, EngineError> {
+pub fn recorded_fingerprint(
+    storage: &dyn Storage,
+    checkpoint: &Checkpoint,
+    batch: u64,
+) -> Result<Option<String>, EngineError> {
     let offsets = checkpoint.read_offsets(storage, batch)?;
     Ok(offsets.metadata.conf.get(PLAN_FINGERPRINT_KEY).cloned())
 }

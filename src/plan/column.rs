@@ -105,8 +105,9 @@ impl FromStr for Condition {
         }
         for (symbol, op) in OPS {
             if let Some((path, literal)) = s.split_once(symbol) {
-                let value = serde_json::from_str(literal.trim())
-                    .map_err(|_| format!("in '{s}': '{}' is not a JSON literal (strings need quotes)", literal.trim()))?;
+                let value = serde_json::from_str(literal.trim()).map_err(|_| {
+                    format!("in '{s}': '{}' is not a JSON literal (strings need quotes)", literal.trim())
+                })?;
                 return Ok(Condition::Compare { path: parse_path(path.trim())?, op, value });
             }
         }
@@ -152,7 +153,8 @@ mod tests {
 
     #[test]
     fn column_cases() {
-        let cases = [("eventId", "eventId", "eventId"), ("device.deviceId as device_id", "device.deviceId", "device_id")];
+        let cases =
+            [("eventId", "eventId", "eventId"), ("device.deviceId as device_id", "device.deviceId", "device_id")];
         for (text, path, alias) in cases {
             let column: Column = text.parse().unwrap();
             assert_eq!(column.path.join("."), path);

@@ -104,7 +104,9 @@ impl CompiledPlan {
                     }
                     Ok(())
                 }
-                other => Err(format!("{} is {}, not an array, so it cannot be exploded", path.join("."), kind_of(other))),
+                other => {
+                    Err(format!("{} is {}, not an array, so it cannot be exploded", path.join("."), kind_of(other)))
+                }
             },
             Before::Filter(condition) => {
                 if holds(condition, |path| resolve(path, record, bindings)) {
@@ -198,15 +200,23 @@ mod tests {
         let record = json!({"eventId": "e1", "data": {"devices": [
             {"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}});
         let rows = run(&Plan::tutorial(), record).unwrap();
-        assert_eq!(rows, vec![vec![json!("e1"), json!("d1"), json!(21.5), json!("T")],
-                              vec![json!("e1"), json!("d2"), json!(19.0), json!("T")]]);
+        assert_eq!(
+            rows,
+            vec![
+                vec![json!("e1"), json!("d1"), json!(21.5), json!("T")],
+                vec![json!("e1"), json!("d2"), json!(19.0), json!("T")]
+            ]
+        );
         assert_eq!(Plan::tutorial().compile().unwrap().schema(), ["eventId", "device_id", "temp", "processing_time"]);
     }
 
     #[test]
     fn empty_missing_and_null_arrays_give_no_rows() {
-        for record in [json!({"eventId": "e3", "data": {"devices": []}}), json!({"eventId": "e3"}),
-                       json!({"data": {"devices": null}})] {
+        for record in [
+            json!({"eventId": "e3", "data": {"devices": []}}),
+            json!({"eventId": "e3"}),
+            json!({"data": {"devices": null}}),
+        ] {
             assert_eq!(run(&Plan::tutorial(), record).unwrap(), Vec::<Row>::new());
         }
     }

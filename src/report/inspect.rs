@@ -108,7 +108,9 @@ fn batch_view(
             Err(e) => oddities.push(e.to_string()),
         }
     }
-    if view.committed && let Err(e) = checkpoint.read_commit(storage, id) {
+    if view.committed
+        && let Err(e) = checkpoint.read_commit(storage, id)
+    {
         oddities.push(e.to_string());
     }
     view
@@ -136,7 +138,10 @@ fn stray_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<String> {
     for dir in dirs {
         for entry in storage.list(dir).unwrap_or_default() {
             if entry.name.ends_with(".tmp") {
-                odd.push(format!("stray temp file {} (left by a crash during a log write; harmless)", entry.path.display()));
+                odd.push(format!(
+                    "stray temp file {} (left by a crash during a log write; harmless)",
+                    entry.path.display()
+                ));
             } else if !entry.name.ends_with(".crc") && LogFile::parse(&entry.name).is_none() {
                 odd.push(format!("unexpected file {} (ignored by Spark and crashpoint)", entry.path.display()));
             }

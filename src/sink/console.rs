@@ -26,7 +26,8 @@ impl ConsoleSink {
 /// Spark's `show()` rendering: right-aligned cells, at most [`SHOW_ROWS_MAX`] rows, strings
 /// cut to 20 characters.
 pub fn render_table(schema: &[String], rows: &[Row]) -> String {
-    let cell = |s: String| if s.chars().count() > 20 { format!("{}...", s.chars().take(17).collect::<String>()) } else { s };
+    let cell =
+        |s: String| if s.chars().count() > 20 { format!("{}...", s.chars().take(17).collect::<String>()) } else { s };
     let shown: Vec<Vec<String>> =
         rows.iter().take(SHOW_ROWS_MAX).map(|r| r.iter().map(|v| cell(show_value(v))).collect()).collect();
     let widths: Vec<usize> = schema

@@ -81,7 +81,10 @@ impl Sink for FileSink {
 
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
         let ignores_log = ctx.bugs.has(Bug::FileSinkIgnoresLog);
-        if !ignores_log && let Some(latest) = self.log.log().latest(ctx.storage)? && batch.id <= latest {
+        if !ignores_log
+            && let Some(latest) = self.log.log().latest(ctx.storage)?
+            && batch.id <= latest
+        {
             return Ok(SinkOutcome::Skipped(format!(
                 "batch {} is already in _spark_metadata (latest {latest})",
                 batch.id

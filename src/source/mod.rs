@@ -127,7 +127,11 @@ impl FileSource {
 
     /// Lists the input directory and picks the files of the next batch, ordered by
     /// (modification time, path) and limited by `maxFilesPerTrigger`. Returns notices too.
-    pub fn next_files(&mut self, storage: &dyn Storage, batch_id: u64) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
+    pub fn next_files(
+        &mut self,
+        storage: &dyn Storage,
+        batch_id: u64,
+    ) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
         let mut candidates = Vec::new();
         let mut notices = Vec::new();
         let entries = match storage.list(&self.input_dir) {
@@ -150,10 +154,8 @@ impl FileSource {
         }
         candidates.sort();
         candidates.truncate(self.options.max_files_per_trigger.unwrap_or(usize::MAX));
-        let files = candidates
-            .into_iter()
-            .map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id })
-            .collect();
+        let files =
+            candidates.into_iter().map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id }).collect();
         Ok((files, notices))
     }
 }

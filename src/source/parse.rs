@@ -112,7 +112,8 @@ mod tests {
     #[test]
     fn json_lines_cases() {
         // (input, good line numbers, bad (line, reason fragment))
-        let cases: &[(&[u8], &[u32], &[(u32, &str)])] = &[
+        type Case<'a> = (&'a [u8], &'a [u32], &'a [(u32, &'a str)]);
+        let cases: &[Case] = &[
             (b"{\"a\":1}\n{\"a\":2}", &[1, 2], &[]),
             (b"{\"a\":1}\n\n{\"a\":2}\n", &[1, 3], &[]),
             (b"{\"a\":1}\r\n{oops}\n", &[1], &[(2, "malformed JSON")]),

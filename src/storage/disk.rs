@@ -11,11 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct DiskStorage;
 
 fn mtime_ms(meta: &fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn entry(path: &Path, meta: &fs::Metadata) -> DirEntry {

@@ -64,7 +64,5 @@ pub trait Storage: Send + Sync {
 
 /// The file name of a path as a string, or "" when it has none.
 pub fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }

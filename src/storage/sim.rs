@@ -77,22 +77,14 @@ impl World {
 
     fn ensure_parent(&self, path: &Path) -> io::Result<()> {
         match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() && !self.dirs.contains(parent) => {
-                Err(not_found(parent))
-            }
+            Some(parent) if !parent.as_os_str().is_empty() && !self.dirs.contains(parent) => Err(not_found(parent)),
             _ => Ok(()),
         }
     }
 
     fn entry(&self, path: &Path) -> io::Result<DirEntry> {
         if self.dirs.contains(path) {
-            return Ok(DirEntry {
-                name: file_name(path),
-                path: path.to_path_buf(),
-                is_dir: true,
-                len: 0,
-                mtime_ms: 0,
-            });
+            return Ok(DirEntry { name: file_name(path), path: path.to_path_buf(), is_dir: true, len: 0, mtime_ms: 0 });
         }
         let inode = self.inode(path)?;
         Ok(DirEntry {
@@ -163,10 +155,8 @@ impl Storage for SimStorage {
             return Err(not_found(dir));
         }
         let children = world.live_names.keys().chain(world.dirs.iter());
-        let mut entries: Vec<DirEntry> = children
-            .filter(|p| p.parent() == Some(dir))
-            .map(|p| world.entry(p))
-            .collect::<io::Result<_>>()?;
+        let mut entries: Vec<DirEntry> =
+            children.filter(|p| p.parent() == Some(dir)).map(|p| world.entry(p)).collect::<io::Result<_>>()?;
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
     }
