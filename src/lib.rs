@@ -7,6 +7,7 @@
 //! [`engine`] → [`scenario`], [`check`], [`explore`]. Nothing lower imports from higher up.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod checkpoint;
 pub mod engine;
 pub mod faults;
@@ -14,6 +15,8 @@ pub mod json;
 pub mod plan;
 pub mod report;
 pub mod rng;
+pub mod scenario;
 pub mod sink;
 pub mod source;
 pub mod storage;
+pub mod workload;

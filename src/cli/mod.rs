@@ -5,13 +5,13 @@ mod demo;
 mod inspect;
 mod points;
 mod query_args;
+mod run;
 mod stream;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Exit code: a check failed (a verdict, a snapshot, a violation).
-#[allow(dead_code)] // used by `run`, `explore` and `fuzz`.
 pub const EXIT_CHECK_FAILED: u8 = 1;
 /// Exit code: bad input, bad scenario, or usage.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -35,6 +35,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// List the crash points and what each means.
     Points,
+    /// Run scenario files and compare them with their snapshots.
+    Run(run::RunArgs),
 }
 
 /// Runs the command line.
@@ -45,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Stream(args) => stream::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Points => points::run(),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(code) => code,

@@ -75,7 +75,7 @@ impl fmt::Display for Event {
             Event::SinkSkipped { id, reason } => write!(f, "batch {id}: sink skipped it: {reason}"),
             Event::Committed { id } => write!(f, "batch {id}: committed"),
             Event::Warning(message) => write!(f, "warning: {message}"),
-            Event::Crashed(crash) => write!(f, "CRASH at {crash}"),
+            Event::Crashed(crash) => write!(f, "CRASH: {crash}"),
             Event::Idle => write!(f, "no new files: stop"),
         }
     }

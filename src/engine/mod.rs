@@ -35,6 +35,16 @@ pub enum Trigger {
     Once,
 }
 
+impl Trigger {
+    /// The name used on the command line and in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::AvailableNow => "available-now",
+            Trigger::Once => "once",
+        }
+    }
+}
+
 /// The logical clock: batch N's timestamp is `start_ms + N * step_ms`, the same on every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {

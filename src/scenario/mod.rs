@@ -1,0 +1,21 @@
+//! Scenarios: TOML files that say what arrives, when the query runs, where it crashes and how
+//! the checkpoint is tampered with; the runner that executes them in a simulated world; and the
+//! verification that compares the outcome with the oracle and a snapshot.
+//!
+//! This layer drives the engine and the checks; the engine must never know about it.
+
+mod format;
+mod runner;
+mod snapshot;
+mod steps;
+mod verify;
+mod world;
+
+pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
+pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
+pub use snapshot::{
+    SnapshotCheck, compare_snapshot, read_snapshot_body, snapshot_file_text, snapshot_name, snapshot_path,
+};
+pub use steps::{FileContent, QueryChange, RunStep, Step};
+pub use verify::{Report, guarantee_of, verify, verify_with_oracle};
+pub use world::{ROOT, World, generate_lines};

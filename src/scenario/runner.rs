@@ -1,0 +1,326 @@
+//! Executes a scenario step by step in a simulated world, crashing runs where the scenario (or
+//! an explorer's injection) says, and checking the checkpoint invariants after every restart.
+
+use super::format::{QuerySpec, Scenario};
+use super::steps::{RunStep, Step};
+use super::world::{World, file_bytes};
+use crate::check::{Emission, check_invariants};
+use crate::engine::{Engine, EngineOptions, Event, Query};
+use crate::faults::{CrashPoint, FaultPlan};
+use crate::plan::Row;
+use crate::storage::Storage;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A crash the explorer injects into one process (run), counted from 1 over the execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InjectedCrash {
+    /// The process.
+    pub process: u32,
+    /// The crash point.
+    pub point: CrashPoint,
+    /// The hit of the point within that process, from 1.
+    pub hit: u32,
+    /// Lose unsynced writes after the crash.
+    pub power_loss: bool,
+}
+
+/// Crashes to inject on top of the scenario. After an injected crash the runner restarts the
+/// query at once, as a supervisor would, before going on with the scenario.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Injection {
+    /// The crashes, at most one per process.
+    pub crashes: Vec<InjectedCrash>,
+}
+
+/// One process of the execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRecord {
+    /// From 1.
+    pub ordinal: u32,
+    /// The step that started it, from 1.
+    pub step: usize,
+    /// True if the runner inserted it as a restart after an injected crash.
+    pub inserted: bool,
+    /// How often each crash point was hit.
+    pub hits: BTreeMap<CrashPoint, u32>,
+    /// The crash that ended it.
+    pub crashed: Option<(CrashPoint, u32)>,
+}
+
+/// Everything an execution produced.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// The step trace with the engine's events, crashes included.
+    pub trace: Vec<String>,
+    /// Every hand-over of a batch to the sink.
+    pub emissions: Vec<Emission>,
+    /// What a reader of the sink sees at the end.
+    pub output: Vec<Row>,
+    /// The output columns.
+    pub schema: Vec<String>,
+    /// What the console sink printed.
+    pub console: String,
+    /// Invariant violations, each with when it was found.
+    pub violations: Vec<String>,
+    /// Unexpected errors, and expected errors that did not come.
+    pub problems: Vec<String>,
+    /// The processes, in order.
+    pub processes: Vec<ProcessRecord>,
+    /// How many times the invariants were checked.
+    pub invariant_checks: usize,
+    /// The latest commit at the end.
+    pub last_committed_batch: Option<u64>,
+    /// Bad lines routed to dead letters (each batch counted once).
+    pub bad_records: usize,
+    /// The simulated disk at the end.
+    pub disk: crate::storage::SimStorage,
+}
+
+struct Runner<'s> {
+    scenario: &'s Scenario,
+    injection: &'s Injection,
+    world: World,
+    query: QuerySpec,
+    trace: Vec<String>,
+    violations: Vec<String>,
+    problems: Vec<String>,
+    processes: Vec<ProcessRecord>,
+    invariant_checks: usize,
+    pending_cause: String,
+    bad_by_batch: BTreeMap<u64, usize>,
+}
+
+/// Runs a scenario with extra injected crashes (none for a plain run).
+pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
+    let mut runner = Runner {
+        scenario,
+        injection,
+        world: World::new(),
+        query: scenario.query.clone(),
+        trace: Vec::new(),
+        violations: Vec::new(),
+        problems: Vec::new(),
+        processes: Vec::new(),
+        invariant_checks: 0,
+        pending_cause: String::new(),
+        bad_by_batch: BTreeMap::new(),
+    };
+    for (index, step) in scenario.steps.iter().enumerate() {
+        runner.trace.push(format!("[step {}] {step}", index + 1));
+        if let Err(message) = runner.step(index + 1, step) {
+            runner.trace.push(format!("    step failed: {message}"));
+            runner.problems.push(format!("step {}: {message}", index + 1));
+        }
+    }
+    runner.finish()
+}
+
+impl Runner<'_> {
+    fn step(&mut self, number: usize, step: &Step) -> Result<(), String> {
+        let storage = &self.world.storage;
+        let input = self.world.input.clone();
+        let checkpoint = self.world.checkpoint.clone();
+        let io = |e: std::io::Error| e.to_string();
+        match step {
+            Step::Add { name, content } | Step::Modify { name, content } => {
+                let path = input.join(name);
+                let mtime = self.world.tick();
+                self.world.storage.write(&path, &file_bytes(name, content)).map_err(io)?;
+                self.world.storage.set_mtime(&path, mtime).map_err(io)?;
+            }
+            Step::Redrop { name } => {
+                let path = input.join(name);
+                let bytes = storage.read(&path).map_err(io)?;
+                let mtime = self.world.tick();
+                self.world.storage.write(&path, &bytes).map_err(io)?;
+                self.world.storage.set_mtime(&path, mtime).map_err(io)?;
+            }
+            Step::Rename { from, to } => storage.rename_no_replace(&input.join(from), &input.join(to)).map_err(io)?,
+            Step::Remove { name } => storage.remove_file(&input.join(name)).map_err(io)?,
+            Step::Run(run) => self.run(number, run),
+            Step::Delete { path } => storage.remove_file(&checkpoint.join(path)).map_err(io)?,
+            Step::Corrupt { path, with } => {
+                let path = checkpoint.join(path);
+                storage.stat(&path).map_err(io)?;
+                storage.write(&path, with.as_bytes()).map_err(io)?;
+            }
+            Step::Truncate { path, bytes } => {
+                let path = checkpoint.join(path);
+                let mut data = storage.read(&path).map_err(io)?;
+                data.truncate(*bytes as usize);
+                storage.write(&path, &data).map_err(io)?;
+            }
+            Step::DeleteCheckpoint => {
+                if storage.exists(&checkpoint) {
+                    storage.remove_dir_all(&checkpoint).map_err(io)?;
+                }
+            }
+            Step::ChangeQuery(change) => {
+                if let Some(plan) = &change.plan {
+                    self.query.plan = plan.clone();
+                }
+                if let Some(source) = &change.source {
+                    self.query.source = source.clone();
+                }
+            }
+        }
+        if !matches!(step, Step::Run(_) | Step::Add { .. }) {
+            self.pending_cause = format!("after step {number} ({step})");
+        }
+        Ok(())
+    }
+
+    /// A run step: one process, plus a restart after each injected crash.
+    fn run(&mut self, number: usize, run: &RunStep) {
+        let mut inserted = false;
+        loop {
+            let ordinal = self.processes.len() as u32 + 1;
+            let injected = self.injection.crashes.iter().find(|c| c.process == ordinal).copied();
+            let crash = match injected {
+                Some(c) => Some((c.point, c.hit, c.power_loss)),
+                None if !inserted => run.crash.map(|(p, h)| (p, h, run.power_loss)),
+                None => None,
+            };
+            if inserted {
+                self.trace.push(format!("[step {number}] restart after the crash (run {ordinal})"));
+            }
+            let crashed = self.process(number, ordinal, inserted, run, crash);
+            if !(crashed && injected.is_some()) {
+                return;
+            }
+            inserted = true;
+        }
+    }
+
+    fn process(
+        &mut self,
+        number: usize,
+        ordinal: u32,
+        inserted: bool,
+        run: &RunStep,
+        crash: Option<(CrashPoint, u32, bool)>,
+    ) -> bool {
+        let cause = std::mem::take(&mut self.pending_cause);
+        if ordinal > 1 {
+            self.check(&format!("before run {ordinal}"));
+        }
+        let faults = crash.map_or_else(FaultPlan::none, |(point, hit, _)| FaultPlan::crash_at(point, hit));
+        if let Some((point, hit, power_loss)) = crash {
+            let loss = if power_loss { " with power loss" } else { "" };
+            self.trace.push(format!("    (run {ordinal} will crash at {point}, hit {hit}{loss})"));
+        }
+        let query = Query {
+            input_dir: self.world.input.clone(),
+            checkpoint_dir: self.world.checkpoint.clone(),
+            source: self.query.source.clone(),
+            plan: self.query.plan.plan(),
+        };
+        let options = EngineOptions { seed: self.scenario.seed, bugs: self.query.bug_set(), ..Default::default() };
+        let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause);
+        let trigger = run.trigger.unwrap_or(self.query.trigger);
+        let (result, events, hits) = match Engine::new(&self.world.storage, query, sink, options, faults) {
+            Ok(mut engine) => {
+                let result = engine.run(trigger);
+                (result, engine.events().to_vec(), engine.faults().hits().clone())
+            }
+            Err(e) => (Err(e), Vec::new(), BTreeMap::new()),
+        };
+        for event in &events {
+            if let Event::BadRecords { id, count, .. } = event {
+                self.bad_by_batch.insert(*id, *count);
+            }
+            self.trace.push(format!("    {event}"));
+        }
+        let crash_spec = crash;
+        let crashed = result.as_ref().err().and_then(|e| e.crash());
+        self.processes.push(ProcessRecord {
+            ordinal,
+            step: number,
+            inserted,
+            hits,
+            crashed: crashed.map(|c| (c.point, c.hit)),
+        });
+        if let Some(crash) = crashed {
+            self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
+            if matches!(crash_spec, Some((_, _, true))) {
+                self.world.storage.power_loss();
+                self.trace.push("    power loss: every write that was not fsynced is gone".into());
+            }
+            return true;
+        }
+        self.expect_error(ordinal, run, result.err().map(|e| e.to_string()));
+        false
+    }
+}
+
+impl Runner<'_> {
+    fn expect_error(&mut self, ordinal: u32, run: &RunStep, error: Option<String>) {
+        match (error, &run.expect_error) {
+            (None, None) => {}
+            (Some(error), Some(expected)) if error.contains(expected.as_str()) => {
+                self.trace.push(format!("    error (expected): {error}"));
+            }
+            (Some(error), Some(expected)) => {
+                self.trace.push(format!("    error: {error}"));
+                self.problems.push(format!("run {ordinal}: the error does not contain {expected:?}: {error}"));
+            }
+            (Some(error), None) => {
+                self.trace.push(format!("    error: {error}"));
+                self.problems.push(format!("run {ordinal}: unexpected error: {error}"));
+            }
+            (None, Some(expected)) => {
+                self.problems
+                    .push(format!("run {ordinal}: expected an error containing {expected:?}, but it succeeded"));
+            }
+        }
+    }
+
+    fn check(&mut self, when: &str) {
+        if !self.world.storage.exists(&self.world.checkpoint) {
+            return;
+        }
+        self.invariant_checks += 1;
+        let ids = self.world.sink_batch_ids(self.query.sink);
+        let view = self.world.sink_view(self.query.sink, &ids);
+        let found = check_invariants(&self.world.storage, &self.world.checkpoint, view);
+        for violation in found {
+            self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
+            self.violations.push(format!("{when}: {violation}"));
+        }
+    }
+
+    fn finish(mut self) -> Execution {
+        self.check("at the end");
+        let schema = self.query.plan.plan().compile().map(|p| p.schema().to_vec()).unwrap_or_default();
+        let output = match self.world.visible_output(self.query.sink, &schema, self.query.bug_set()) {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.problems.push(format!("reading the sink's output: {e}"));
+                Vec::new()
+            }
+        };
+        let checkpoint = crate::checkpoint::Checkpoint::new(&self.world.checkpoint);
+        let last_committed_batch = checkpoint.commits.latest(&self.world.storage).ok().flatten();
+        Execution {
+            trace: self.trace,
+            emissions: self.world.emissions(),
+            output,
+            schema,
+            console: self.world.console_text(),
+            violations: self.violations,
+            problems: self.problems,
+            processes: self.processes,
+            invariant_checks: self.invariant_checks,
+            last_committed_batch,
+            bad_records: self.bad_by_batch.values().sum(),
+            disk: self.world.storage.clone(),
+        }
+    }
+}
+
+/// Renders the simulated checkpoint and output directories for a snapshot.
+pub fn render_disk(execution: &Execution) -> String {
+    let root = Path::new(super::world::ROOT);
+    crate::report::render_tree(&execution.disk, root, super::world::ROOT)
+}
