@@ -1,6 +1,8 @@
 //! Small helpers for JSON values shared by the source and the plan.
 
 use serde_json::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
 /// The JSON type of a value, in words.
 pub fn kind_of(value: &Value) -> &'static str {
@@ -33,5 +35,805 @@ pub fn show_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// Writes rows as JSON objects, byte for byte as [`row_to_json`] does, with the column names
+/// escaped once instead of once a row.
+#[derive(Debug, Clone)]
+pub struct RowWriter {
+    /// `{"a":`, `,"b":`, ...: what comes before each value.
+    prefixes: Vec<Vec<u8>>,
+}
+
+impl RowWriter {
+    /// A writer for rows of this schema.
+    pub fn new(schema: &[String]) -> Self {
+        let prefixes = schema
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
+                serde_json::to_writer(&mut prefix, name).expect("writing to a Vec cannot fail");
+                prefix.push(b':');
+                prefix
+            })
+            .collect();
+        Self { prefixes }
+    }
+
+    /// Appends one row (without a newline), as [`row_to_json`] would.
+    pub fn write(&self, row: &[Value], out: &mut Vec<u8>) {
+        if self.prefixes.is_empty() || row.is_empty() {
+            out.push(b'{');
+        }
+        for (prefix, value) in self.prefixes.iter().zip(row) {
+            out.extend_from_slice(prefix);
+            write_value(value, out);
+        }
+        out.push(b'}');
+    }
+}
+
+/// Appends a value as `serde_json` prints it compactly.
+fn write_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::String(s) if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') => {
+            out.reserve(s.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+        other => serde_json::to_writer(&mut *out, other).expect("writing to a Vec cannot fail"),
+    }
+}
+
+/// One entry of a [`Tape`]: a JSON value parsed without copying its strings, the input side of
+/// the hot path. Arrays and objects are followed on the tape by their contents, so a record
+/// costs no allocation once the tape has grown.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Cow<'a, str>),
+    /// Followed by its elements; `end` is the index after its last descendant.
+    Array {
+        end: u32,
+    },
+    /// Followed by its members, each a `Key` and then the value; on a duplicate key the last
+    /// wins, as in `serde_json::Value`.
+    Object {
+        end: u32,
+    },
+    /// An object member's name.
+    Key(Cow<'a, str>),
+}
+
+/// JSON values in pre-order, the root first; reused from one record to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Tape<'a> {
+    nodes: Vec<Node<'a>>,
+}
+
+impl<'a> Tape<'a> {
+    /// Parses one JSON text; it accepts exactly what `serde_json::from_slice::<Value>`
+    /// accepts, and means the same by it. Forgets the previous record.
+    pub(crate) fn parse(&mut self, bytes: &'a [u8]) -> serde_json::Result<()> {
+        self.nodes.clear();
+        // Valid UTF-8 as a whole, so that strings can be sliced out of it without checks.
+        if let Ok(text) = std::str::from_utf8(bytes)
+            && (Fast { nodes: &mut self.nodes, text, bytes, pos: 0 }).document().is_some()
+        {
+            return Ok(());
+        }
+        // Escapes, exponents, long numbers, deep nesting, or not JSON at all: serde_json decides.
+        self.nodes.clear();
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        serde::de::DeserializeSeed::deserialize(NodeSeed(&mut self.nodes), &mut deserializer)?;
+        deserializer.end()
+    }
+
+    /// Loads a parsed value. Forgets the previous record.
+    pub(crate) fn load(&mut self, value: Value) {
+        self.nodes.clear();
+        serde::de::DeserializeSeed::deserialize(NodeSeed(&mut self.nodes), value).expect("a Value always converts");
+    }
+
+    /// The root of the record last parsed or loaded.
+    pub(crate) fn root(&self) -> NodeRef<'_, 'a> {
+        assert!(!self.nodes.is_empty(), "a record was parsed");
+        NodeRef { nodes: &self.nodes, index: 0 }
+    }
+}
+
+/// Starts an array or object: pushes its node, to be closed by [`close`].
+fn open<'a>(nodes: &mut Vec<Node<'a>>, node: Node<'a>) -> usize {
+    nodes.push(node);
+    nodes.len() - 1
+}
+
+/// Ends the array or object at `at`: its contents are everything pushed since.
+fn close(nodes: &mut [Node<'_>], at: usize) {
+    let end = u32::try_from(nodes.len()).expect("a record has fewer than 2^32 values");
+    if let Node::Array { end: slot } | Node::Object { end: slot } = &mut nodes[at] {
+        *slot = end;
+    }
+}
+
+/// The common case of [`Tape::parse`], by hand: JSON without escapes in strings, with numbers
+/// of at most 15 digits and no exponent, nested less than 100 deep. It gives up (`None`) on
+/// anything else, valid or not, and never accepts what serde_json rejects.
+///
+/// Its numbers equal serde_json's: an integer is exact, and a decimal of at most 15 digits is
+/// `digits / 10^k`, one correctly rounded division, which is what serde_json computes, with or
+/// without its `float_roundtrip` feature.
+struct Fast<'t, 'a> {
+    nodes: &'t mut Vec<Node<'a>>,
+    /// The text, valid UTF-8.
+    text: &'a str,
+    /// The same text, as bytes.
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// Fewer than serde_json's recursion limit (128), so that the fast path never accepts more.
+const FAST_MAX_DEPTH: u32 = 100;
+const FAST_MAX_DIGITS: u32 = 15;
+const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+impl<'a> Fast<'_, 'a> {
+    fn document(mut self) -> Option<()> {
+        self.value(0)?;
+        self.skip_whitespace();
+        (self.pos == self.bytes.len()).then_some(())
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// JSON's whitespace, as serde_json skips it.
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Option<()> {
+        self.skip_whitespace();
+        let node = match self.peek()? {
+            b'{' => return self.object(depth),
+            b'[' => return self.array(depth),
+            b'"' => Node::String(self.string()?),
+            b't' => self.literal(b"true", Node::Bool(true))?,
+            b'f' => self.literal(b"false", Node::Bool(false))?,
+            b'n' => self.literal(b"null", Node::Null)?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        };
+        self.nodes.push(node);
+        Some(())
+    }
+
+    fn literal(&mut self, word: &[u8], node: Node<'a>) -> Option<Node<'a>> {
+        self.bytes[self.pos..].starts_with(word).then(|| {
+            self.pos += word.len();
+            node
+        })
+    }
+
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos + 1;
+        let length = self.bytes[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let end = start + length;
+        if self.bytes[end] != b'"' {
+            return None;
+        }
+        self.pos = end + 1;
+        // Quotes are ASCII, so both ends are character boundaries.
+        self.text.get(start..end).map(Cow::Borrowed)
+    }
+
+    fn digits(&mut self, significand: &mut u64, count: &mut u32) -> Option<u32> {
+        let mut seen = 0;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            *count += 1;
+            if *count > FAST_MAX_DIGITS {
+                return None;
+            }
+            *significand = *significand * 10 + u64::from(c - b'0');
+            self.pos += 1;
+            seen += 1;
+        }
+        Some(seen)
+    }
+
+    fn number(&mut self) -> Option<Node<'a>> {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let (mut significand, mut count) = (0u64, 0u32);
+        match self.peek()? {
+            b'0' => {
+                self.pos += 1;
+                count = 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => {
+                self.digits(&mut significand, &mut count)?;
+            }
+            _ => return None,
+        }
+        let mut fraction = 0;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            fraction = self.digits(&mut significand, &mut count)?;
+            if fraction == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            return None;
+        }
+        let number = if fraction > 0 {
+            let f = significand as f64 / POW10[fraction as usize];
+            serde_json::Number::from_f64(if negative { -f } else { f })?
+        } else if !negative {
+            significand.into()
+        } else if significand == 0 {
+            // serde_json reads `-0` as the float -0.0.
+            serde_json::Number::from_f64(-0.0)?
+        } else {
+            (-(significand as i64)).into()
+        };
+        Some(Node::Number(number))
+    }
+
+    fn array(&mut self, depth: u32) -> Option<()> {
+        if depth >= FAST_MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let at = open(self.nodes, Node::Array { end: 0 });
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.value(depth + 1)?;
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        close(self.nodes, at);
+        Some(())
+    }
+
+    fn object(&mut self, depth: u32) -> Option<()> {
+        if depth >= FAST_MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let at = open(self.nodes, Node::Object { end: 0 });
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_whitespace();
+                if self.peek()? != b'"' {
+                    return None;
+                }
+                let key = self.string()?;
+                self.nodes.push(Node::Key(key));
+                self.skip_whitespace();
+                if self.peek()? != b':' {
+                    return None;
+                }
+                self.pos += 1;
+                self.value(depth + 1)?;
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        close(self.nodes, at);
+        Some(())
+    }
+}
+
+/// Builds the tape through serde: what `Value`'s own visitor does, node for node.
+struct NodeSeed<'t, 'a>(&'t mut Vec<Node<'a>>);
+
+impl<'a> serde::de::DeserializeSeed<'a> for NodeSeed<'_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.0.push(Node::Bool(v));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.push(Node::Number(v.into()));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.push(Node::Number(v.into()));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.push(serde_json::Number::from_f64(v).map_or(Node::Null, Node::Number));
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'a str) -> Result<(), E> {
+        self.0.push(Node::String(Cow::Borrowed(v)));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.push(Node::String(Cow::Owned(v.to_owned())));
+        Ok(())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.0.push(Node::String(Cow::Owned(v)));
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.0.push(Node::Null);
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.push(Node::Null);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+        let nodes = self.0;
+        let at = open(nodes, Node::Array { end: 0 });
+        while seq.next_element_seed(NodeSeed(&mut *nodes))?.is_some() {}
+        close(nodes, at);
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
+        let nodes = self.0;
+        let at = open(nodes, Node::Object { end: 0 });
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            nodes.push(Node::Key(key));
+            map.next_value_seed(NodeSeed(&mut *nodes))?;
+        }
+        close(nodes, at);
+        Ok(())
+    }
+}
+
+struct KeySeed;
+
+impl<'a> serde::de::DeserializeSeed<'a> for KeySeed {
+    type Value = Cow<'a, str>;
+
+    fn deserialize<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'a> serde::de::Visitor<'a> for KeySeed {
+    type Value = Cow<'a, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'a str) -> Result<Cow<'a, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'a, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cow<'a, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// A value on a [`Tape`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeRef<'t, 'a> {
+    nodes: &'t [Node<'a>],
+    index: usize,
+}
+
+impl<'t, 'a> NodeRef<'t, 'a> {
+    fn node(self) -> &'t Node<'a> {
+        &self.nodes[self.index]
+    }
+
+    /// True for an object.
+    pub(crate) fn is_object(self) -> bool {
+        matches!(self.node(), Node::Object { .. })
+    }
+
+    /// The index after this value and its contents.
+    fn end(self) -> usize {
+        match self.node() {
+            Node::Array { end } | Node::Object { end } => *end as usize,
+            _ => self.index + 1,
+        }
+    }
+
+    /// The values directly inside an array, or the keys and values alternately inside an object.
+    fn children(self) -> impl Iterator<Item = NodeRef<'t, 'a>> {
+        let nodes = self.nodes;
+        let (first, end) = match self.node() {
+            Node::Array { end } | Node::Object { end } => (self.index + 1, *end as usize),
+            _ => (0, 0),
+        };
+        let mut next = first;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let child = NodeRef { nodes, index: next };
+                next = child.end();
+                child
+            })
+        })
+    }
+
+    /// An object's members, in input order.
+    fn members(self) -> impl Iterator<Item = (&'t str, NodeRef<'t, 'a>)> {
+        let mut children = self.children();
+        std::iter::from_fn(move || {
+            let key = children.next()?;
+            let value = children.next().expect("a key is followed by its value");
+            let Node::Key(name) = key.node() else { unreachable!("members alternate keys and values") };
+            Some((name.as_ref(), value))
+        })
+    }
+}
+
+/// Read access to a JSON value, owned (`&Value`) or borrowed ([`NodeRef`]): what the plan
+/// evaluates on. Both must answer alike for the same JSON text.
+pub(crate) trait JsonView: Copy {
+    /// An object's member (the last, on a duplicate key); `None` for anything else.
+    fn get(self, key: &str) -> Option<Self>;
+    /// An array's elements; `None` for anything else.
+    fn items(self) -> Option<impl Iterator<Item = Self>>;
+    /// True for JSON null.
+    fn is_null(self) -> bool;
+    /// The type, in words, as [`kind_of`] says it.
+    fn kind(self) -> &'static str;
+    /// Orders two numbers, two strings or two booleans; `None` for anything else.
+    fn compare(self, right: &Value) -> Option<Ordering>;
+    /// The value, owned.
+    fn to_value(self) -> Value;
+}
+
+fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
+    match (left, right) {
+        (Scalar::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        (Scalar::String(a), Value::String(b)) => Some(a.cmp(b.as_str())),
+        (Scalar::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+enum Scalar<'s> {
+    Number(&'s serde_json::Number),
+    String(&'s str),
+    Bool(bool),
+    Other,
+}
+
+impl JsonView for &Value {
+    fn get(self, key: &str) -> Option<Self> {
+        Value::get(self, key)
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        self.as_array().map(|items| items.iter())
+    }
+
+    fn is_null(self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn kind(self) -> &'static str {
+        kind_of(self)
+    }
+
+    fn compare(self, right: &Value) -> Option<Ordering> {
+        let left = match self {
+            Value::Number(n) => Scalar::Number(n),
+            Value::String(s) => Scalar::String(s),
+            Value::Bool(b) => Scalar::Bool(*b),
+            _ => Scalar::Other,
+        };
+        compare_scalars(left, right)
+    }
+
+    fn to_value(self) -> Value {
+        self.clone()
+    }
+}
+
+impl JsonView for NodeRef<'_, '_> {
+    fn get(self, key: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        self.members().filter(|(name, _)| *name == key).last().map(|(_, value)| value)
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        matches!(self.node(), Node::Array { .. }).then(|| self.children())
+    }
+
+    fn is_null(self) -> bool {
+        matches!(self.node(), Node::Null)
+    }
+
+    fn kind(self) -> &'static str {
+        match self.node() {
+            Node::Null => "null",
+            Node::Bool(_) => "a boolean",
+            Node::Number(_) => "a number",
+            Node::String(_) | Node::Key(_) => "a string",
+            Node::Array { .. } => "an array",
+            Node::Object { .. } => "an object",
+        }
+    }
+
+    fn compare(self, right: &Value) -> Option<Ordering> {
+        let left = match self.node() {
+            Node::Number(n) => Scalar::Number(n),
+            Node::String(s) => Scalar::String(s),
+            Node::Bool(b) => Scalar::Bool(*b),
+            _ => Scalar::Other,
+        };
+        compare_scalars(left, right)
+    }
+
+    fn to_value(self) -> Value {
+        match self.node() {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::String(s) | Node::Key(s) => Value::String(s.as_ref().to_owned()),
+            Node::Array { .. } => Value::Array(self.children().map(Self::to_value).collect()),
+            // Inserting in input order keeps the last of duplicate keys, as serde_json does.
+            Node::Object { .. } => {
+                Value::Object(self.members().map(|(name, value)| (name.to_owned(), value.to_value())).collect())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use serde_json::json;
+
+    /// What the tape makes of a text, as a Value, and whether the hand-written path took it.
+    fn via_tape(text: &[u8]) -> (Option<String>, bool) {
+        let mut tape = Tape::default();
+        let fast = std::str::from_utf8(text)
+            .is_ok_and(|utf8| (Fast { nodes: &mut tape.nodes, text: utf8, bytes: text, pos: 0 }).document().is_some());
+        let parsed = tape.parse(text).ok().map(|()| tape.root().to_value().to_string());
+        (parsed, fast)
+    }
+
+    fn via_serde(text: &[u8]) -> Option<String> {
+        serde_json::from_slice::<Value>(text).ok().map(|v| v.to_string())
+    }
+
+    #[test]
+    fn the_tape_reads_json_as_serde_json_does() {
+        let cases: &[&[u8]] = &[
+            br#"{"eventId":"e1","data":{"devices":[{"deviceId":"d1","temperature":21.5}]}}"#,
+            br#" { "a" : [ 1 , -2 , 0 , -0 , 0.1 , -0.0 , 1.0 , 123456789012345 , 1234567890123456 ] } "#,
+            br#"{"a":1e3,"b":1E-2,"c":18446744073709551615,"d":18446744073709551616,"e":-9223372036854775808}"#,
+            b"{\"a\":\"x\\\"y\",\"b\":\"\\u00e9\",\"c\":\"\xc3\xa9\",\"d\":\"\",\"e\":true,\"f\":false,\"g\":null,\"a\":2}",
+            br#"{"a":01}"#,
+            br#"{"a":1.}"#,
+            br#"{"a":.5}"#,
+            br#"{"a":-}"#,
+            br#"{"a":[1,]}"#,
+            br#"{"a":1,}"#,
+            br#"{"a" 1}"#,
+            br#"{a:1}"#,
+            br#"{"a":tru}"#,
+            br#"{"a":nul}"#,
+            br#"{"a":1}x"#,
+            b"{\"a\":\"tab\there\"}",
+            b"{\"a\":\"\xff\"}",
+            b"\xef\xbb\xbf{}",
+            b"{}\x0c",
+            br#"[]"#,
+            br#"[[[[]]]]"#,
+            br#""s""#,
+            br#"3"#,
+            br#""#,
+        ];
+        for text in cases {
+            assert_eq!(via_tape(text).0, via_serde(text), "{}", String::from_utf8_lossy(text));
+        }
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        for n in [99, 100, 101, 127, 128, 129] {
+            assert_eq!(via_tape(deep(n).as_bytes()).0, via_serde(deep(n).as_bytes()), "depth {n}");
+        }
+    }
+
+    #[test]
+    fn the_hand_written_path_agrees_with_serde_json_on_random_text() {
+        let alphabet: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b":",
+            b" ",
+            b"\"k\"",
+            b"\"a\"",
+            b"\"\\n\"",
+            b"\"\xc3\xa9\"",
+            b"\"\xc3\"",
+            b"0",
+            b"1",
+            b"9",
+            b"-",
+            b".",
+            b"e",
+            b"true",
+            b"false",
+            b"null",
+            b"\"",
+            b"\t",
+            b"x",
+        ];
+        let mut rng = Rng::new(3);
+        let mut taken = 0;
+        for _ in 0..200_000 {
+            let mut text = Vec::new();
+            for _ in 0..rng.below(16) {
+                text.extend_from_slice(alphabet[rng.below(alphabet.len() as u64) as usize]);
+            }
+            let (tape, fast) = via_tape(&text);
+            assert_eq!(tape, via_serde(&text), "{}", String::from_utf8_lossy(&text));
+            taken += usize::from(fast);
+        }
+        assert!(taken > 1_000, "the fast path took only {taken} texts");
+        // Decimals: the fast path's division against serde_json's reading.
+        for _ in 0..100_000 {
+            let digits = rng.below(15) + 1;
+            let point = rng.below(digits) + 1;
+            let n = rng.below(10u64.pow(digits as u32));
+            let text = format!("{:0width$}", n, width = digits as usize);
+            let text = format!(
+                "{}{}.{}",
+                if rng.below(2) == 0 { "-" } else { "" },
+                &text[..point as usize],
+                &text[point as usize..]
+            );
+            let text = text.trim_end_matches('.').to_string();
+            let text = if text.starts_with("0") && text.len() > 1 && !text.starts_with("0.") {
+                format!("1{text}")
+            } else {
+                text
+            };
+            assert_eq!(via_tape(text.as_bytes()).0, via_serde(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn lookups_take_the_last_duplicate_key() {
+        let mut tape = Tape::default();
+        tape.parse(br#"{"a":1,"b":[true,"x"],"a":2}"#).unwrap();
+        let view = tape.root();
+        assert_eq!(view.get("a").map(JsonView::to_value), Some(json!(2)));
+        let items: Vec<Value> = view.get("b").and_then(JsonView::items).unwrap().map(JsonView::to_value).collect();
+        assert_eq!(items, [json!(true), json!("x")]);
+        assert_eq!(view.get("zz").map(JsonView::kind), None);
+        assert_eq!(view.kind(), "an object");
+    }
+
+    #[test]
+    fn row_writer_writes_what_row_to_json_writes() {
+        let all_ascii: String = (0u8..128).map(char::from).collect();
+        let schema: Vec<String> = ["a", "b\"q", "c", "d", "e", "f"].map(String::from).to_vec();
+        let rows = [
+            vec![json!("e1"), json!(all_ascii), json!(21.5), json!(-0.0), json!(null), json!(true)],
+            vec![json!("é\u{2028}"), json!(3), json!(-7), json!({"z": [1, "x"], "a": false}), json!(1e300)],
+            vec![],
+        ];
+        let writer = RowWriter::new(&schema);
+        for row in &rows {
+            for schema in [&schema[..], &schema[..2], &[]] {
+                let (mut expected, mut got) = (Vec::new(), Vec::new());
+                row_to_json(schema, row, &mut expected);
+                RowWriter::new(schema).write(row, &mut got);
+                assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(expected).unwrap());
+            }
+            let (mut expected, mut got) = (Vec::new(), Vec::new());
+            row_to_json(&schema, row, &mut expected);
+            writer.write(row, &mut got);
+            assert_eq!(got, expected);
+        }
+    }
+}
+#[cfg(test)]
+mod tmp_speed {
+    #[test]
+    #[ignore]
+    fn speed() {
+        let dir = std::path::Path::new("/tmp/prof_data/input");
+        let files: Vec<Vec<u8>> =
+            (0..50).map(|i| std::fs::read(dir.join(format!("device_{i:05}.json"))).unwrap()).collect();
+        let total: usize = files.iter().map(|f| f.len()).sum();
+        let lines: Vec<&[u8]> = files.iter().flat_map(|f| f.split(|b| *b == b'\n').filter(|l| !l.is_empty())).collect();
+        for _ in 0..std::env::var("REPS").map_or(3, |v| v.parse().unwrap()) {
+            let t = std::time::Instant::now();
+            let mut n = 0usize;
+            for l in &lines {
+                n += std::str::from_utf8(l).is_ok() as usize;
+            }
+            println!("utf8: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            let mut tape = super::Tape::default();
+            for l in &lines {
+                tape.parse(l).unwrap();
+                n += tape.root().is_object() as usize;
+            }
+            println!("tape: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            for l in &lines {
+                let v: serde_json::Value = serde_json::from_slice(l).unwrap();
+                n += v.is_object() as usize;
+            }
+            println!("serde Value: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
+        }
     }
 }

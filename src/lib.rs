@@ -10,6 +10,7 @@
 pub mod check;
 pub mod checkpoint;
 pub mod engine;
+pub mod explore;
 pub mod faults;
 pub mod json;
 pub mod plan;

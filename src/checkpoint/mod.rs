@@ -138,6 +138,23 @@ impl Checkpoint {
         self.commits.write(ctx, LogFile { id, compact: false }, &[line])
     }
 
+    /// Fsyncs the checkpoint's directories, so that files a crashed run renamed into place
+    /// without a directory fsync are durable before a new run builds on them.
+    pub fn sync_dirs(&self, storage: &dyn Storage) -> Result<()> {
+        let root = self.root.clone();
+        for dir in [
+            root.clone(),
+            self.offsets.dir().to_path_buf(),
+            self.commits.dir().to_path_buf(),
+            self.sources.log().dir().to_path_buf(),
+        ] {
+            if storage.exists(&dir) {
+                storage.sync_dir(&dir).map_err(error::io_err("checkpoint", &dir, "fsync the directory"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Purges offsets and commits that fall out of the last [`MIN_BATCHES_TO_RETAIN`] batches.
     pub fn purge(&self, storage: &dyn Storage, committed_id: u64) -> Result<()> {
         let Some(threshold) = (committed_id + 1).checked_sub(MIN_BATCHES_TO_RETAIN) else {

@@ -2,6 +2,8 @@
 //! 0 all passed, 1 a check failed, 2 bad input or usage.
 
 mod demo;
+mod explore;
+mod fuzz;
 mod inspect;
 mod points;
 mod query_args;
@@ -37,6 +39,10 @@ enum Command {
     Points,
     /// Run scenario files and compare them with their snapshots.
     Run(run::RunArgs),
+    /// Enumerate every crash schedule of a scenario and check each one.
+    Explore(explore::ExploreArgs),
+    /// Generate workloads and crash schedules; shrink and save any failure as a scenario.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 /// Runs the command line.
@@ -48,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Points => points::run(),
         Command::Run(args) => run::run(args),
+        Command::Explore(args) => explore::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(code) => code,

@@ -144,6 +144,8 @@ impl Engine<'_> {
     /// Reads a batch's files and runs the plan. Bad lines go to the dead-letter file, or stop
     /// the query in failfast mode; none is dropped without a word.
     fn read_batch(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64) -> Result<Vec<Row>, EngineError> {
+        use crate::json::JsonView;
+        use crate::source::{InputFormat, ParsedFile};
         let time = Value::String(format_timestamp_ms(timestamp_ms));
         let mut rows = Vec::new();
         let mut bad: Vec<BadRecord> = Vec::new();
@@ -151,12 +153,30 @@ impl Engine<'_> {
             let path = path_of(&file.path);
             let bytes =
                 self.storage.read(&path).map_err(|source| EngineError::Input { path, op: "read it", source })?;
-            let parsed = parse_file(&file.path, &bytes, self.query.source.format);
-            bad.extend(parsed.bad);
-            for record in &parsed.records {
-                if let Err(reason) = self.plan.apply(&record.value, &time, &mut rows) {
-                    let text = record.value.to_string().chars().take(1024).collect();
-                    bad.push(BadRecord { file: file.path.clone(), line: record.line, reason, text });
+            let rejected = |line: u32, reason: String, value: &Value| BadRecord {
+                file: file.path.clone(),
+                line,
+                reason,
+                text: value.to_string().chars().take(1024).collect(),
+            };
+            // Per file: the lines that do not parse, then the records the plan rejects.
+            if self.query.source.format == InputFormat::JsonLines {
+                // The hot path: records stay on a parse tape; only selected values are copied.
+                let plan = &self.plan;
+                let mut plan_bad = Vec::new();
+                bad.extend(ParsedFile::scan_json_lines(&file.path, &bytes, |line, record| {
+                    if let Err(reason) = plan.apply_node(record, &time, &mut rows) {
+                        plan_bad.push(rejected(line, reason, &record.to_value()));
+                    }
+                }));
+                bad.extend(plan_bad);
+            } else {
+                let parsed = parse_file(&file.path, &bytes, self.query.source.format);
+                bad.extend(parsed.bad);
+                for record in &parsed.records {
+                    if let Err(reason) = self.plan.apply(&record.value, &time, &mut rows) {
+                        bad.push(rejected(record.line, reason, &record.value));
+                    }
                 }
             }
         }

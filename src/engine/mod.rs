@@ -179,6 +179,10 @@ impl<'a> Engine<'a> {
             Some(metadata) => metadata.id,
             None => self.create_metadata()?,
         };
+        // What a crashed run renamed into place may not be durable yet; build on nothing that is not.
+        if !self.options.bugs.has(crate::faults::Bug::NoFsync) {
+            self.checkpoint.sync_dirs(storage)?;
+        }
         let resume = decide(storage, &self.checkpoint, self.options.bugs)?;
         self.check_plan(resume)?;
         if !self.options.bugs.has(crate::faults::Bug::SourceLogIgnoredOnRestart) {

@@ -41,6 +41,10 @@ fn shape_error(checkpoint: &Checkpoint, problem: String, hint: &str) -> EngineEr
 pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint, bugs: BugSet) -> Result<Resume, EngineError> {
     let offsets = checkpoint.offsets.latest(storage)?;
     let commit = checkpoint.commits.latest(storage)?;
+    if let Some(c) = commit {
+        // Spark reads the latest commit at restart: a torn or empty one is an error, not a commit.
+        checkpoint.read_commit(storage, c)?;
+    }
     match (offsets, commit) {
         (None, None) => Ok(Resume::Fresh),
         (None, Some(c)) => Err(shape_error(

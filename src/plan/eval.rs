@@ -1,9 +1,10 @@
 //! Evaluating a plan on one record. Explode and filter steps before the select work on
-//! borrowed JSON, so exploding a record never copies it.
+//! borrowed JSON (a `&Value` or a record on a parse tape, through [`JsonView`]), so exploding a
+//! record never copies it; only the selected values are copied into the row.
 
 use super::column::{CmpOp, Column, Condition};
 use super::{Plan, PlanError, Step};
-use crate::json::kind_of;
+use crate::json::{JsonView, NodeRef};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -77,15 +78,19 @@ impl CompiledPlan {
 
     /// Appends the rows of one record to `out`. An `Err` is the reason the record is bad.
     pub fn apply(&self, record: &Value, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
-        let mut bindings = Vec::new();
-        self.walk(0, record, &mut bindings, time, out)
+        self.walk(0, record, None, time, out)
     }
 
-    fn walk<'a>(
-        &'a self,
+    /// [`CompiledPlan::apply`] on a record parsed onto a tape, without building its `Value`.
+    pub(crate) fn apply_node(&self, record: NodeRef<'_, '_>, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
+        self.walk(0, record, None, time, out)
+    }
+
+    fn walk<J: JsonView>(
+        &self,
         index: usize,
-        record: &'a Value,
-        bindings: &mut Vec<(&'a str, &'a Value)>,
+        record: J,
+        bindings: Option<&Binding<'_, J>>,
         time: &Value,
         out: &mut Vec<Row>,
     ) -> Result<(), String> {
@@ -95,18 +100,20 @@ impl CompiledPlan {
         };
         match step {
             Before::Explode { path, alias } => match resolve(path, record, bindings) {
-                Value::Null => Ok(()),
-                Value::Array(items) => {
-                    for item in items {
-                        bindings.push((alias, item));
-                        self.walk(index + 1, record, bindings, time, out)?;
-                        bindings.pop();
+                None => Ok(()),
+                Some(value) if value.is_null() => Ok(()),
+                Some(value) => match value.items() {
+                    Some(items) => {
+                        for item in items {
+                            let inner = Binding { name: alias, value: item, outer: bindings };
+                            self.walk(index + 1, record, Some(&inner), time, out)?;
+                        }
+                        Ok(())
                     }
-                    Ok(())
-                }
-                other => {
-                    Err(format!("{} is {}, not an array, so it cannot be exploded", path.join("."), kind_of(other)))
-                }
+                    None => {
+                        Err(format!("{} is {}, not an array, so it cannot be exploded", path.join("."), value.kind()))
+                    }
+                },
             },
             Before::Filter(condition) => {
                 if holds(condition, |path| resolve(path, record, bindings)) {
@@ -117,9 +124,9 @@ impl CompiledPlan {
         }
     }
 
-    fn emit(&self, record: &Value, bindings: &[(&str, &Value)], time: &Value, out: &mut Vec<Row>) {
+    fn emit<J: JsonView>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut Vec<Row>) {
         let mut row: Row = Vec::with_capacity(self.schema.len());
-        row.extend(self.select.iter().map(|c| resolve(&c.path, record, bindings).clone()));
+        row.extend(self.select.iter().map(|c| resolve(&c.path, record, bindings).map_or(Value::Null, J::to_value)));
         for step in &self.after {
             match step {
                 After::ProcessingTime => row.push(time.clone()),
@@ -133,36 +140,43 @@ impl CompiledPlan {
         out.push(row);
     }
 
-    fn lookup<'r>(&self, row: &'r Row, path: &[String]) -> &'r Value {
-        let Some(index) = self.schema.iter().position(|name| Some(name) == path.first()) else {
-            return &Value::Null;
-        };
-        row.get(index).map(|v| descend(v, &path[1..])).unwrap_or(&Value::Null)
+    fn lookup<'r>(&self, row: &'r Row, path: &[String]) -> Option<&'r Value> {
+        let index = self.schema.iter().position(|name| Some(name) == path.first())?;
+        descend(row.get(index)?, &path[1..])
     }
 }
 
-static NULL: Value = Value::Null;
+/// An exploded element bound to its alias; the innermost binding comes first.
+struct Binding<'b, J> {
+    name: &'b str,
+    value: J,
+    outer: Option<&'b Binding<'b, J>>,
+}
 
-fn descend<'a>(mut value: &'a Value, path: &[String]) -> &'a Value {
+/// The value at `path`; `None` when missing (which the plan treats as null).
+fn descend<J: JsonView>(mut value: J, path: &[String]) -> Option<J> {
     for segment in path {
-        value = value.get(segment.as_str()).unwrap_or(&NULL);
+        value = value.get(segment)?;
     }
-    value
+    Some(value)
 }
 
-fn resolve<'a>(path: &[String], record: &'a Value, bindings: &[(&str, &'a Value)]) -> &'a Value {
-    let Some(first) = path.first() else { return &NULL };
-    let root = bindings.iter().rev().find(|(name, _)| name == first).map(|(_, v)| *v);
-    match root {
-        Some(value) => descend(value, &path[1..]),
-        None => descend(record, path),
+fn resolve<J: JsonView>(path: &[String], record: J, bindings: Option<&Binding<'_, J>>) -> Option<J> {
+    let first = path.first()?;
+    let mut binding = bindings;
+    while let Some(bound) = binding {
+        if bound.name == first {
+            return descend(bound.value, &path[1..]);
+        }
+        binding = bound.outer;
     }
+    descend(record, path)
 }
 
-fn holds<'a>(condition: &Condition, resolve: impl Fn(&[String]) -> &'a Value) -> bool {
+fn holds<J: JsonView>(condition: &Condition, resolve: impl Fn(&[String]) -> Option<J>) -> bool {
     match condition {
-        Condition::IsNull { path, negated } => resolve(path).is_null() != *negated,
-        Condition::Compare { path, op, value } => match compare(resolve(path), value) {
+        Condition::IsNull { path, negated } => resolve(path).is_none_or(J::is_null) != *negated,
+        Condition::Compare { path, op, value } => match resolve(path).and_then(|left| left.compare(value)) {
             None => false,
             Some(order) => match op {
                 CmpOp::Eq => order == Ordering::Equal,
@@ -173,15 +187,6 @@ fn holds<'a>(condition: &Condition, resolve: impl Fn(&[String]) -> &'a Value) ->
                 CmpOp::Ge => order != Ordering::Less,
             },
         },
-    }
-}
-
-fn compare(left: &Value, right: &Value) -> Option<Ordering> {
-    match (left, right) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-        _ => None,
     }
 }
 

@@ -242,9 +242,11 @@ impl Scenario {
         self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
-    /// The same scenario with every crash and power loss taken out: the oracle's workload.
+    /// The oracle's workload: the same scenario with every crash, power loss and seeded bug
+    /// taken out.
     pub fn without_crashes(&self) -> Scenario {
         let mut oracle = self.clone();
+        oracle.query.bugs.clear();
         for step in &mut oracle.steps {
             if let Step::Run(run) = step {
                 run.crash = None;
@@ -256,19 +258,24 @@ impl Scenario {
 
     /// Renders the scenario back to TOML that [`Scenario::parse`] reads, e.g. for reproducers.
     pub fn to_toml(&self) -> String {
-        let mut out = String::new();
-        if !self.description.is_empty() {
-            out += &format!("description = {}\n", Value::from(self.description.clone()));
+        #[derive(Serialize)]
+        struct Head<'a> {
+            description: &'a str,
+            seed: u64,
+            query: &'a QuerySpec,
         }
-        out += &format!("seed = {}\n\n[query]\n", self.seed);
-        let query = toml::to_string(&self.query).expect("queries serialize");
-        out += &query;
+        #[derive(Serialize)]
+        struct Tail<'a> {
+            expect: &'a Expect,
+        }
+        let head = Head { description: &self.description, seed: self.seed, query: &self.query };
+        let mut out = toml::to_string(&head).expect("scenarios serialize");
         for step in &self.steps {
             out += "\n[[step]]\n";
             out += &step.to_toml();
         }
-        let expect = toml::to_string(&self.expect).expect("expectations serialize");
-        out += &format!("\n[expect]\n{expect}");
+        out += "\n";
+        out += &toml::to_string(&Tail { expect: &self.expect }).expect("expectations serialize");
         out
     }
 }

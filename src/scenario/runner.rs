@@ -107,12 +107,17 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
         bad_by_batch: BTreeMap::new(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
+        if step.mutates_input() {
+            // Processed files are only touched while the query is up, as in the oracle.
+            runner.restart_after_injected_crashes(index);
+        }
         runner.trace.push(format!("[step {}] {step}", index + 1));
         if let Err(message) = runner.step(index + 1, step) {
             runner.trace.push(format!("    step failed: {message}"));
             runner.problems.push(format!("step {}: {message}", index + 1));
         }
     }
+    runner.restart_after_injected_crashes(scenario.steps.len());
     runner.finish()
 }
 
@@ -124,27 +129,28 @@ impl Runner<'_> {
         let io = |e: std::io::Error| e.to_string();
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
-                let path = input.join(name);
-                let mtime = self.world.tick();
-                self.world.storage.write(&path, &file_bytes(name, content)).map_err(io)?;
-                self.world.storage.set_mtime(&path, mtime).map_err(io)?;
+                self.write_input(name, &file_bytes(name, content)).map_err(io)?;
             }
             Step::Redrop { name } => {
-                let path = input.join(name);
-                let bytes = storage.read(&path).map_err(io)?;
-                let mtime = self.world.tick();
-                self.world.storage.write(&path, &bytes).map_err(io)?;
-                self.world.storage.set_mtime(&path, mtime).map_err(io)?;
+                let bytes = storage.read(&input.join(name)).map_err(io)?;
+                self.write_input(name, &bytes).map_err(io)?;
             }
-            Step::Rename { from, to } => storage.rename_no_replace(&input.join(from), &input.join(to)).map_err(io)?,
-            Step::Remove { name } => storage.remove_file(&input.join(name)).map_err(io)?,
+            // Input files are the user's and durable: only the engine's own writes face power loss.
+            Step::Rename { from, to } => {
+                storage.rename_no_replace(&input.join(from), &input.join(to)).map_err(io)?;
+                storage.sync_dir(&input).map_err(io)?;
+            }
+            Step::Remove { name } => {
+                storage.remove_file(&input.join(name)).map_err(io)?;
+                storage.sync_dir(&input).map_err(io)?;
+            }
             Step::Run(run) => self.run(number, run),
-            Step::Delete { path } => storage.remove_file(&checkpoint.join(path)).map_err(io)?,
-            Step::Corrupt { path, with } => {
-                let path = checkpoint.join(path);
-                storage.stat(&path).map_err(io)?;
-                storage.write(&path, with.as_bytes()).map_err(io)?;
+            // Tampering with a file a crash kept from being written is a no-op, not a failure.
+            Step::Delete { .. } | Step::Corrupt { .. } | Step::Truncate { .. } if !self.tampered_exists(step) => {
+                self.trace.push("    (the file does not exist: nothing to do)".into());
             }
+            Step::Delete { path } => storage.remove_file(&checkpoint.join(path)).map_err(io)?,
+            Step::Corrupt { path, with } => storage.write(&checkpoint.join(path), with.as_bytes()).map_err(io)?,
             Step::Truncate { path, bytes } => {
                 let path = checkpoint.join(path);
                 let mut data = storage.read(&path).map_err(io)?;
@@ -171,25 +177,30 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// A run step: one process, plus a restart after each injected crash.
+    /// A run step: one process. A crash the explorer injects here is recovered by the next run
+    /// step, or by a restart appended at the end.
     fn run(&mut self, number: usize, run: &RunStep) {
-        let mut inserted = false;
-        loop {
-            let ordinal = self.processes.len() as u32 + 1;
-            let injected = self.injection.crashes.iter().find(|c| c.process == ordinal).copied();
-            let crash = match injected {
-                Some(c) => Some((c.point, c.hit, c.power_loss)),
-                None if !inserted => run.crash.map(|(p, h)| (p, h, run.power_loss)),
-                None => None,
-            };
-            if inserted {
-                self.trace.push(format!("[step {number}] restart after the crash (run {ordinal})"));
-            }
-            let crashed = self.process(number, ordinal, inserted, run, crash);
-            if !(crashed && injected.is_some()) {
-                return;
-            }
-            inserted = true;
+        let ordinal = self.processes.len() as u32 + 1;
+        let injected = self.injection.crashes.iter().find(|c| c.process == ordinal);
+        let crash = match injected {
+            Some(c) => Some((c.point, c.hit, c.power_loss)),
+            None => run.crash.map(|(p, h)| (p, h, run.power_loss)),
+        };
+        self.process(number, ordinal, false, run, crash);
+    }
+
+    /// After the last step: restart as often as injected crashes left the query dead.
+    fn restart_after_injected_crashes(&mut self, steps: usize) {
+        let restart = RunStep { restart: true, trigger: None, crash: None, power_loss: false, expect_error: None };
+        while let Some(last) = self.processes.last()
+            && last.crashed.is_some()
+            && self.injection.crashes.iter().any(|c| c.process == last.ordinal)
+        {
+            let ordinal = last.ordinal + 1;
+            self.trace.push(format!("[after step {steps}] restart after the injected crash (run {ordinal})"));
+            let injected = self.injection.crashes.iter().find(|c| c.process == ordinal);
+            let crash = injected.map(|c| (c.point, c.hit, c.power_loss));
+            self.process(steps, ordinal, true, &restart, crash);
         }
     }
 
@@ -255,6 +266,25 @@ impl Runner<'_> {
 }
 
 impl Runner<'_> {
+    fn write_input(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.world.input.join(name);
+        let mtime = self.world.tick();
+        let storage = &self.world.storage;
+        storage.write(&path, bytes)?;
+        storage.set_mtime(&path, mtime)?;
+        storage.sync_file(&path)?;
+        storage.sync_dir(&self.world.input)
+    }
+
+    fn tampered_exists(&self, step: &Step) -> bool {
+        match step {
+            Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
+                self.world.storage.exists(&self.world.checkpoint.join(path))
+            }
+            _ => true,
+        }
+    }
+
     fn expect_error(&mut self, ordinal: u32, run: &RunStep, error: Option<String>) {
         match (error, &run.expect_error) {
             (None, None) => {}

@@ -210,6 +210,11 @@ fn trigger_name(trigger: Option<Trigger>) -> &'static str {
 }
 
 impl Step {
+    /// True for a change to an input file that may have been processed already.
+    pub fn mutates_input(&self) -> bool {
+        matches!(self, Step::Redrop { .. } | Step::Rename { .. } | Step::Modify { .. } | Step::Remove { .. })
+    }
+
     /// The step as the keys of a `[[step]]` table.
     pub fn to_toml(&self) -> String {
         match self {

@@ -4,7 +4,7 @@
 use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CheckpointError, CompactibleLog, SinkFileStatus, WriteCtx};
 use crate::faults::{Bug, CrashPoint};
-use crate::json::row_to_json;
+use crate::json::RowWriter;
 use crate::plan::Row;
 use crate::rng::{Rng, derive};
 use crate::source::{path_of, uri_of};
@@ -48,9 +48,10 @@ impl FileSink {
     }
 
     fn write_part(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkFileStatus, SinkError> {
+        let writer = RowWriter::new(batch.schema);
         let mut bytes = Vec::with_capacity(batch.rows.len() * 64);
         for row in batch.rows {
-            row_to_json(batch.schema, row, &mut bytes);
+            writer.write(row, &mut bytes);
             bytes.push(b'\n');
         }
         let path = self.part_path(ctx.storage, batch.id);
@@ -85,6 +86,10 @@ impl Sink for FileSink {
             && let Some(latest) = self.log.log().latest(ctx.storage)?
             && batch.id <= latest
         {
+            // A crashed run may have renamed the entry without a directory fsync: make it durable
+            // before the engine commits on the strength of it.
+            let dir = self.log.log().dir();
+            ctx.storage.sync_dir(dir).map_err(io(dir, "fsync the sink log directory"))?;
             return Ok(SinkOutcome::Skipped(format!(
                 "batch {} is already in _spark_metadata (latest {latest})",
                 batch.id

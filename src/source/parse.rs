@@ -1,7 +1,7 @@
 //! Parsing input files into records. A bad line becomes a [`BadRecord`], never nothing.
 
 use super::InputFormat;
-use crate::json::kind_of;
+use crate::json::{NodeRef, Tape, kind_of};
 use serde_json::Value;
 
 /// The longest line accepted, in bytes; a longer one is a bad record, not an allocation spike.
@@ -65,7 +65,7 @@ pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat) -> ParsedFile {
 
 fn parse_lines(uri: &str, bytes: &[u8]) -> ParsedFile {
     let mut parsed = ParsedFile::default();
-    for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+    for (index, raw) in lines(bytes).enumerate() {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -77,6 +77,82 @@ fn parse_lines(uri: &str, bytes: &[u8]) -> ParsedFile {
         }
     }
     parsed
+}
+
+/// The lines of a file, split at `\n`, as `bytes.split(|b| *b == b'\n')` gives them, but
+/// searching eight bytes at a time.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match find_newline(text) {
+            Some(end) => {
+                rest = Some(&text[end + 1..]);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8")) ^ (ONES * u64::from(b'\n'));
+        // A zero byte of `word` is a newline; the lowest flagged byte is always a true one.
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return Some(offset + zeros.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|b| *b == b'\n').map(|i| offset + i)
+}
+
+impl ParsedFile {
+    /// JSON Lines without `serde_json::Value`s, for the engine's hot path: each good line goes
+    /// to `on_record` with its line number and its record, parsed onto a reused [`Tape`]; the
+    /// bad lines are returned. The same records, line numbers and reasons as [`parse_file`]
+    /// with [`InputFormat::JsonLines`] gives.
+    pub(crate) fn scan_json_lines<'a>(
+        uri: &str,
+        bytes: &'a [u8],
+        on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+    ) -> Vec<BadRecord> {
+        scan_json_lines(uri, bytes, on_record)
+    }
+}
+
+fn scan_json_lines<'a>(uri: &str, bytes: &'a [u8], mut on_record: impl FnMut(u32, NodeRef<'_, 'a>)) -> Vec<BadRecord> {
+    let mut tape = Tape::default();
+    let mut bad = Vec::new();
+    for (index, raw) in lines(bytes).enumerate() {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let number = index as u32 + 1;
+        let parsed = line.len() <= MAX_LINE_BYTES && tape.parse(line).is_ok() && tape.root().is_object();
+        if !parsed {
+            // Not JSON, or not an object: `parse_value` says why, in the same words as ever.
+            match parse_value(line) {
+                Err(reason) => {
+                    bad.push(BadRecord { file: uri.into(), line: number, reason, text: shown(line) });
+                    continue;
+                }
+                // Unreachable while both parse with serde_json; if it ever happens, keep the record.
+                Ok(value) => tape.load(value),
+            }
+        }
+        on_record(number, tape.root());
+    }
+    bad
 }
 
 fn parse_whole(uri: &str, bytes: &[u8]) -> ParsedFile {

@@ -7,6 +7,7 @@
 use super::{DirEntry, Storage, file_name};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -97,6 +98,14 @@ impl World {
     }
 }
 
+/// The entries of `map` directly in `dir`. Paths order by component, so a directory's subtree
+/// is one contiguous range: this costs the size of the subtree, not of the whole file system.
+fn children<'a, V>(map: &'a BTreeMap<PathBuf, V>, dir: &'a Path) -> impl Iterator<Item = (&'a PathBuf, &'a V)> {
+    map.range::<Path, _>((Bound::Excluded(dir), Bound::Unbounded))
+        .take_while(move |(p, _)| p.starts_with(dir))
+        .filter(move |(p, _)| p.parent() == Some(dir))
+}
+
 impl Storage for SimStorage {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         Ok(self.world().inode(path)?.live.clone())
@@ -141,10 +150,11 @@ impl Storage for SimStorage {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut world = self.world();
-        let in_dir = |p: &PathBuf| p.parent() == Some(dir);
-        let live: Vec<(PathBuf, usize)> =
-            world.live_names.iter().filter(|(p, _)| in_dir(p)).map(|(p, i)| (p.clone(), *i)).collect();
-        world.durable_names.retain(|p, _| !in_dir(p));
+        let live: Vec<(PathBuf, usize)> = children(&world.live_names, dir).map(|(p, i)| (p.clone(), *i)).collect();
+        let stale: Vec<PathBuf> = children(&world.durable_names, dir).map(|(p, _)| p.clone()).collect();
+        for path in stale {
+            world.durable_names.remove(&path);
+        }
         world.durable_names.extend(live);
         Ok(())
     }
@@ -154,9 +164,18 @@ impl Storage for SimStorage {
         if !world.dirs.contains(dir) {
             return Err(not_found(dir));
         }
-        let children = world.live_names.keys().chain(world.dirs.iter());
-        let mut entries: Vec<DirEntry> =
-            children.filter(|p| p.parent() == Some(dir)).map(|p| world.entry(p)).collect::<io::Result<_>>()?;
+        let files = children(&world.live_names, dir).map(|(path, id)| {
+            let inode = &world.inodes[*id];
+            let (len, mtime_ms) = (inode.live.len() as u64, inode.mtime_ms);
+            DirEntry { name: file_name(path), path: path.clone(), is_dir: false, len, mtime_ms }
+        });
+        let subdirs = world
+            .dirs
+            .range::<Path, _>((Bound::Excluded(dir), Bound::Unbounded))
+            .take_while(|p| p.starts_with(dir))
+            .filter(|p| p.parent() == Some(dir))
+            .map(|p| DirEntry { name: file_name(p), path: p.clone(), is_dir: true, len: 0, mtime_ms: 0 });
+        let mut entries: Vec<DirEntry> = files.chain(subdirs).collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
     }
@@ -239,6 +258,22 @@ mod tests {
         sim.power_loss();
         assert_eq!(sim.read(Path::new("/d/a")).unwrap(), b"x");
         assert!(!sim.exists(Path::new("/d/.a.tmp")));
+    }
+
+    #[test]
+    fn list_and_sync_dir_see_only_direct_children() {
+        let sim = SimStorage::new(0);
+        for dir in ["/d/sub", "/d-x", "/d2", "/c"] {
+            sim.create_dir_all(Path::new(dir)).unwrap();
+        }
+        for file in ["/d/a", "/d/sub/b", "/d-x/c", "/d2/e", "/c/f", "/d.txt"] {
+            sim.write(Path::new(file), b"x").unwrap();
+        }
+        let names: Vec<String> = sim.list(Path::new("/d")).unwrap().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["a", "sub"]);
+        sim.sync_dir(Path::new("/d")).unwrap();
+        sim.power_loss();
+        assert_eq!(sim.all_files(), [PathBuf::from("/d/a")]);
     }
 
     #[test]

@@ -1,0 +1,58 @@
+//! `crashpoint fuzz --cases N --seed S`: generated workloads and crash schedules.
+
+use super::EXIT_CHECK_FAILED;
+use crashpoint::explore::{FuzzOptions, fuzz};
+use crashpoint::faults::Bug;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct FuzzArgs {
+    /// How many cases to generate.
+    #[arg(long, default_value_t = 256)]
+    cases: u32,
+    /// The seed; the same seed reproduces the run exactly.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also generate power losses.
+    #[arg(long)]
+    power_loss: bool,
+    /// Switch on a seeded engine bug; repeatable.
+    #[arg(long = "bug", value_parser = parse_bug)]
+    bugs: Vec<Bug>,
+    /// Where a failing case is written as a scenario file.
+    #[arg(long, default_value = "scenarios/regressions")]
+    out: PathBuf,
+}
+
+fn parse_bug(s: &str) -> Result<Bug, String> {
+    s.parse()
+}
+
+pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    println!("fuzz: seed {}, {} case(s) (re-run with --seed {} to reproduce)", args.seed, args.cases, args.seed);
+    let options = FuzzOptions {
+        cases: args.cases,
+        seed: args.seed,
+        bugs: args.bugs.iter().map(|b| b.name().to_string()).collect(),
+        power_loss: args.power_loss,
+    };
+    let outcome = fuzz(&options);
+    let Some(failure) = outcome.failure else {
+        println!("{} case(s) passed: no violation", outcome.cases_passed);
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!(
+        "violation after {} passing case(s), shrunk to {} steps:",
+        outcome.cases_passed,
+        failure.scenario.steps.len()
+    );
+    failure.findings.iter().take(5).for_each(|f| println!("  - {f}"));
+    let bugs = if options.bugs.is_empty() { String::new() } else { format!("-{}", options.bugs.join("-")) };
+    let path = args.out.join(format!("fuzz-seed-{}{bugs}.toml", args.seed));
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(&path, failure.scenario.to_toml())?;
+    println!("written to {} (replay: crashpoint run {})", path.display(), path.display());
+    println!("{}", failure.scenario.to_toml());
+    Ok(ExitCode::from(EXIT_CHECK_FAILED))
+}

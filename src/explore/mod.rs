@@ -1,0 +1,15 @@
+//! Exploration: every crash schedule of a scenario (systematic), and generated workloads with
+//! generated crash schedules (property-based, in `fuzz`). Failures shrink to a few steps and
+//! are written out as scenario files that `crashpoint run` replays.
+//!
+//! Exploration drives the scenario runner and must never reach into the engine itself.
+
+mod fuzz;
+mod parallel;
+mod reproducer;
+mod schedules;
+
+pub use fuzz::{FuzzFailure, FuzzOptions, FuzzOutcome, fuzz, scenario_strategy};
+pub use parallel::run_indexed;
+pub use reproducer::{findings_of, minimize, reproducer, shrink, still_fails};
+pub use schedules::{Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore};

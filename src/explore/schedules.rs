@@ -1,0 +1,195 @@
+//! Systematic exploration: first a run that counts the hits of every crash point in every run
+//! (redb's two passes), then one schedule per (run, point, hit); with depth 2, also a second
+//! crash at every point of the recovery run after each first crash.
+
+use super::parallel::run_indexed;
+use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
+use crate::faults::CrashPoint;
+use crate::scenario::{Execution, InjectedCrash, Injection, Report, Scenario, execute, verify_with_oracle};
+use std::collections::BTreeMap;
+
+/// The part of the schedules this process runs: `index` of `count` (from 1), for CI matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// From 1.
+    pub index: usize,
+    /// How many shards.
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 1, count: 1 }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = s.split_once('/').and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
+        match parsed {
+            Some((index, count)) if (1..=count).contains(&index) => Ok(Shard { index, count }),
+            _ => Err(format!("'{s}' is not a shard; write K/N with 1 ≤ K ≤ N, e.g. 2/4")),
+        }
+    }
+}
+
+/// How to explore.
+#[derive(Debug, Clone, Copy)]
+pub struct ExploreOptions {
+    /// 1: a crash at every point; 2: also a second crash in the recovery run.
+    pub depth: u32,
+    /// Worker threads; the outcome does not depend on it.
+    pub threads: usize,
+    /// Which share of the schedules to run.
+    pub shard: Shard,
+    /// Also try each crash as a power loss (unsynced writes lost).
+    pub power_loss: bool,
+    /// Shrink at most this many violations to a minimal reproducer.
+    pub reproducers_max: usize,
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        Self { depth: 1, threads: 1, shard: Shard::default(), power_loss: false, reproducers_max: 5 }
+    }
+}
+
+/// A schedule that broke exactly-once or an invariant.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    /// The crashes.
+    pub injection: Injection,
+    /// What the checker found.
+    pub findings: Vec<String>,
+    /// A minimal scenario that reproduces it, when it was shrunk.
+    pub reproducer: Option<Scenario>,
+}
+
+/// Which crash points the schedules crashed at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Schedules that crashed at each point (points never reached are absent).
+    pub crashes_by_point: BTreeMap<CrashPoint, usize>,
+}
+
+impl Coverage {
+    /// Points hit.
+    pub fn hit(&self) -> usize {
+        self.crashes_by_point.len()
+    }
+
+    /// All points.
+    pub fn total(&self) -> usize {
+        CrashPoint::ALL.len()
+    }
+}
+
+/// The result of an exploration.
+#[derive(Debug, Clone)]
+pub struct ExploreOutcome {
+    /// Schedules enumerated in all shards.
+    pub schedules_total: usize,
+    /// Schedules run and checked by this shard.
+    pub schedules_run: usize,
+    /// Crash, restart, recover and verify cycles executed (depth-1 enumeration included).
+    pub cycles: usize,
+    /// What failed.
+    pub violations: Vec<Violation>,
+    /// Crash point coverage.
+    pub coverage: Coverage,
+}
+
+fn crashes_for(execution: &Execution, process: u32, power_loss: bool, prefix: &[InjectedCrash]) -> Vec<Injection> {
+    let Some(record) = execution.processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
+    let mut schedules = Vec::new();
+    for (point, hits) in &record.hits {
+        for hit in 1..=*hits {
+            for loss in [false, true].into_iter().filter(|l| !l || power_loss) {
+                let mut crashes = prefix.to_vec();
+                crashes.push(InjectedCrash { process, point: *point, hit, power_loss: loss });
+                schedules.push(Injection { crashes });
+            }
+        }
+    }
+    schedules
+}
+
+/// Explores every crash schedule of `scenario` up to `options.depth`.
+pub fn explore(
+    scenario: &Scenario,
+    options: &ExploreOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> ExploreOutcome {
+    let scenario = &with_final_drain(scenario);
+    let mut base = scenario.without_crashes();
+    base.query.bugs = scenario.query.bugs.clone();
+    let oracle = execute(&scenario.without_crashes(), &Injection::default());
+    let counting = execute(&base, &Injection::default());
+    let first: Vec<Injection> =
+        counting.processes.iter().flat_map(|p| crashes_for(&counting, p.ordinal, options.power_loss, &[])).collect();
+    let total_hint = first.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = |total: usize| progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+    let verify = |injection: &Injection| verify_with_oracle(&base, injection, &oracle);
+    let first_reports = run_indexed(first.len(), options.threads, |i| verify(&first[i]), || tick(total_hint));
+    let mut schedules: Vec<(Injection, Option<Report>)> = Vec::new();
+    let mut second = Vec::new();
+    for (injection, report) in first.iter().zip(first_reports) {
+        let crash = injection.crashes[0];
+        let crashed = report.execution.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some());
+        if options.depth >= 2 && crashed {
+            second.extend(crashes_for(&report.execution, crash.process + 1, options.power_loss, &injection.crashes));
+        }
+        schedules.push((injection.clone(), Some(report)));
+    }
+    schedules.extend(second.into_iter().map(|i| (i, None)));
+    let total = schedules.len();
+    let mine: Vec<usize> = (0..total).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
+    let cycles = first.len() + mine.iter().filter(|i| schedules[**i].1.is_none()).count();
+    done.store(first.len().min(total), std::sync::atomic::Ordering::Relaxed);
+    let reports = run_indexed(
+        mine.len(),
+        options.threads,
+        |k| match &schedules[mine[k]] {
+            (_, Some(report)) => report.clone(),
+            (injection, None) => verify(injection),
+        },
+        || tick(total),
+    );
+    let mut coverage = Coverage::default();
+    let mut violations = Vec::new();
+    for (k, report) in reports.iter().enumerate() {
+        let injection = &schedules[mine[k]].0;
+        for record in report.execution.processes.iter().filter(|p| p.crashed.is_some()) {
+            let (point, _) = record.crashed.expect("filtered on crashed");
+            *coverage.crashes_by_point.entry(point).or_default() += 1;
+        }
+        if report.violated() {
+            violations.push(Violation {
+                injection: injection.clone(),
+                findings: findings_of(report),
+                reproducer: None,
+            });
+        }
+    }
+    for violation in violations.iter_mut().take(options.reproducers_max) {
+        let case = reproducer(&base, &violation.injection, &violation.findings);
+        violation.reproducer = Some(minimize(&case, "crashpoint explore").0);
+    }
+    ExploreOutcome { schedules_total: total, schedules_run: mine.len(), cycles, violations, coverage }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_cases() {
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "a/b", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

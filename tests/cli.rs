@@ -1,0 +1,212 @@
+//! The `crashpoint` binary on real temp directories: `stream`, `inspect`, `demo`, `points`, and
+//! the exit code of bad usage.
+
+mod common;
+
+use common::{DEVICE_01, DEVICE_02, FIRST_MTIME_MS, drop_file};
+use crashpoint::storage::DiskStorage;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn crashpoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crashpoint")).args(args).env_remove("FAILPOINTS").output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Panics with both streams unless the command exited with `code`.
+fn expect_code(output: &Output, code: i32, what: &str) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{what}\n--- stdout\n{}\n--- stderr\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+/// A temp dir with `input/` holding the tutorial's two device files.
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().canonicalize().unwrap();
+    drop_file(&DiskStorage, &root.join("input"), "device_01.json", DEVICE_01, FIRST_MTIME_MS);
+    drop_file(&DiskStorage, &root.join("input"), "device_02.json", DEVICE_02, FIRST_MTIME_MS + 1000);
+    (temp, root)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn stream_with_the_console_sink_prints_each_batch_and_exits_0() {
+    // Goal: `crashpoint stream --sink console` runs the tutorial query on a directory like
+    // Spark's console query. Method: two files, maxFilesPerTrigger 1, check the printed
+    // batches and the checkpoint; a second run finds nothing new.
+    let (_temp, root) = workspace();
+    let (input, checkpoint) = (root.join("input"), root.join("checkpoint"));
+    let args = [
+        "stream",
+        "--input",
+        arg(&input),
+        "--checkpoint",
+        arg(&checkpoint),
+        "--sink",
+        "console",
+        "--max-files-per-trigger",
+        "1",
+        "--no-processing-time",
+    ];
+    let output = crashpoint(&args);
+    expect_code(&output, 0, "stream --sink console");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Batch: 0\n") && stdout.contains("Batch: 1\n"), "{stdout}");
+    assert!(stdout.contains("|     e1|       d1|21.5|") && stdout.contains("|     e2|       d3|30.0|"), "{stdout}");
+    assert!(checkpoint.join("commits/1").is_file());
+    let again = crashpoint(&args);
+    expect_code(&again, 0, "second stream run");
+    assert!(!text(&again.stdout).contains("Batch:"), "nothing new to print");
+}
+
+#[test]
+fn stream_with_the_file_sink_writes_part_files_and_inspect_shows_the_checkpoint() {
+    // Goal: `crashpoint stream --sink file --output DIR` writes Spark's layout (part files and
+    // `_spark_metadata`), and `crashpoint inspect` shows the batches and their files. Method:
+    // run both commands on a temp dir and read what they left and printed.
+    let (_temp, root) = workspace();
+    let (input, checkpoint, output_dir) = (root.join("input"), root.join("checkpoint"), root.join("output"));
+    let output = crashpoint(&[
+        "stream",
+        "--input",
+        arg(&input),
+        "--checkpoint",
+        arg(&checkpoint),
+        "--sink",
+        "file",
+        "--output",
+        arg(&output_dir),
+        "--max-files-per-trigger",
+        "1",
+    ]);
+    expect_code(&output, 0, "stream --sink file");
+    assert!(output_dir.join("_spark_metadata/0").is_file() && output_dir.join("_spark_metadata/1").is_file());
+    let parts = std::fs::read_dir(&output_dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("part-00000-"))
+        .count();
+    assert_eq!(parts, 2);
+
+    let inspected = crashpoint(&["inspect", arg(&checkpoint)]);
+    expect_code(&inspected, 0, "inspect");
+    let stdout = text(&inspected.stdout);
+    for fragment in [
+        "query id:   ",
+        "batches:    2",
+        "batch 0: committed",
+        "batch 1: committed",
+        &format!("file://{}/device_01.json", input.display()),
+        &format!("file://{}/device_02.json", input.display()),
+        "continue at batch 2",
+        "oddities:   none",
+    ] {
+        assert!(stdout.contains(fragment), "inspect output lacks {fragment}:\n{stdout}");
+    }
+}
+
+#[test]
+fn demo_runs_every_experiment_and_exits_0() {
+    // Goal: `crashpoint demo DIR` walks through the whole tutorial on real directories and
+    // succeeds. Method: run it in a temp dir and look for each experiment's heading and
+    // its key effect in the output.
+    let temp = tempfile::tempdir().unwrap();
+    let output = crashpoint(&["demo", arg(temp.path())]);
+    expect_code(&output, 0, "demo");
+    let stdout = text(&output.stdout);
+    for fragment in [
+        "1. first run",
+        "experiment 1: re-drop",
+        "experiment 2: delete commits/1",
+        "the re-run writes nothing",
+        "rename device_01 -> device_01_v2",
+        "delete the checkpoint",
+        "demo done",
+        "sink skipped it",
+        "warning: ",
+    ] {
+        assert!(stdout.contains(fragment), "demo output lacks {fragment}:\n{stdout}");
+    }
+    assert!(stdout.matches("Batch: 1\n").count() >= 2, "the console re-run prints batch 1 again:\n{stdout}");
+}
+
+#[test]
+fn points_lists_every_crash_point() {
+    // Goal: `crashpoint points` names every crash point. Method: compare with the library's list.
+    let output = crashpoint(&["points"]);
+    expect_code(&output, 0, "points");
+    let stdout = text(&output.stdout);
+    for point in crashpoint::faults::CrashPoint::ALL {
+        assert!(stdout.contains(point.name()), "{point} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn bad_usage_and_bad_input_exit_2_with_a_message() {
+    // Goal: every kind of bad usage or input exits 2 (distinct from 0 and from 1, a failed
+    // check) and says what is wrong. Method: table of argument lists.
+    let (_temp, root) = workspace();
+    let input = root.join("input");
+    let checkpoint = root.join("checkpoint");
+    let missing = root.join("does-not-exist");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![], "Usage"),
+        (vec!["no-such-command"], "no-such-command"),
+        (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint)], "--sink"),
+        (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "kafka"], "kafka"),
+        (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "file"], "--output"),
+        (
+            vec!["stream", "--input", arg(&missing), "--checkpoint", arg(&checkpoint), "--sink", "console"],
+            "not a directory",
+        ),
+        (
+            vec![
+                "stream",
+                "--input",
+                arg(&input),
+                "--checkpoint",
+                arg(&checkpoint),
+                "--sink",
+                "console",
+                "--mode",
+                "lenient",
+            ],
+            "lenient",
+        ),
+        (vec!["inspect"], "CHECKPOINT"),
+        (vec!["inspect", arg(&missing)], "not a directory"),
+    ];
+    for (args, fragment) in cases {
+        let output = crashpoint(&args);
+        expect_code(&output, 2, &format!("{args:?}"));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(fragment), "{args:?}: stderr lacks {fragment}:\n{stderr}");
+    }
+}
+
+#[test]
+fn changed_query_on_an_existing_checkpoint_exits_2_with_the_reason() {
+    // Goal: restarting `stream` with a different query on the same checkpoint stops with the
+    // plan-changed error and exit 2, and writes nothing. Method: run with the processing-time
+    // column, then without it.
+    let (_temp, root) = workspace();
+    let (input, checkpoint) = (root.join("input"), root.join("checkpoint"));
+    let base = ["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"];
+    expect_code(&crashpoint(&base), 0, "first run");
+    drop_file(&DiskStorage, &input, "device_03.json", common::DEVICE_03, FIRST_MTIME_MS + 2000);
+    let changed = crashpoint(&[&base[..], &["--no-processing-time"]].concat());
+    expect_code(&changed, 2, "changed query");
+    let stderr = text(&changed.stderr);
+    assert!(stderr.contains("the query changed") && stderr.contains("offsets/0"), "{stderr}");
+    assert!(!checkpoint.join("offsets/1").exists());
+}

@@ -1,0 +1,165 @@
+//! A long run: 1,000 batches. The source log compacts every 10 batches, offsets and commits
+//! keep the last 100, and a restart reads a bounded number of log files, however long the
+//! query has run.
+
+mod common;
+
+use common::*;
+use crashpoint::checkpoint::{COMPACT_INTERVAL, Checkpoint, MIN_BATCHES_TO_RETAIN, SourceFileEntry};
+use crashpoint::engine::{Engine, EngineOptions, Resume, Trigger};
+use crashpoint::faults::FaultPlan;
+use crashpoint::sink::{MemorySink, MemoryStore};
+use crashpoint::storage::{DirEntry, SimStorage, Storage};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const INPUT: &str = "/in";
+const CHECKPOINT: &str = "/cp";
+const BATCHES: u64 = 1_000;
+
+/// A simulated disk that records every path read.
+#[derive(Default)]
+struct Counting {
+    sim: SimStorage,
+    reads: Mutex<Vec<PathBuf>>,
+}
+
+impl Counting {
+    /// The names of the files read under `dir`, in order.
+    fn reads_in(&self, dir: &str) -> Vec<String> {
+        let reads = self.reads.lock().unwrap();
+        reads.iter().filter(|p| p.parent() == Some(Path::new(dir))).map(|p| crashpoint::storage::file_name(p)).collect()
+    }
+}
+
+impl Storage for Counting {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.reads.lock().unwrap().push(path.to_path_buf());
+        self.sim.read(path)
+    }
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.sim.write(path, data)
+    }
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        self.sim.sync_file(path)
+    }
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.sim.rename_no_replace(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.sim.sync_dir(dir)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
+        self.sim.list(dir)
+    }
+    fn stat(&self, path: &Path) -> io::Result<DirEntry> {
+        self.sim.stat(path)
+    }
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        self.sim.create_dir_all(dir)
+    }
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.sim.remove_file(path)
+    }
+    fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
+        self.sim.remove_dir_all(dir)
+    }
+    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
+        self.sim.set_mtime(path, mtime_ms)
+    }
+}
+
+fn drop_tiny(storage: &dyn Storage, n: u64) {
+    let text = format!(r#"{{"eventId": "e{n}", "data": {{"devices": [{{"deviceId": "d", "temperature": {n}}}]}}}}"#);
+    drop_file(storage, Path::new(INPUT), &format!("f{n:04}.json"), &text, FIRST_MTIME_MS + n as i64);
+}
+
+/// The source log files expected after batch `n`: the newest compaction, then the batch files after it.
+fn expected_source_files(n: u64) -> Vec<String> {
+    let compaction = (0..=n).rev().find(|id| (id + 1) % COMPACT_INTERVAL == 0);
+    let first_plain = compaction.map_or(0, |c| c + 1);
+    compaction.map(|c| format!("{c}.compact")).into_iter().chain((first_plain..=n).map(|id| id.to_string())).collect()
+}
+
+fn expected_retained(n: u64) -> Vec<String> {
+    ((n + 1).saturating_sub(MIN_BATCHES_TO_RETAIN)..=n).map(|id| id.to_string()).collect()
+}
+
+#[test]
+fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply() {
+    // Goal: after each of 1,000 one-file batches the source log holds one compaction plus
+    // fewer than 10 batch files (`9.compact`, `19.compact`, … each appears, older files go),
+    // offsets and commits hold the last 100 batches; a restart then reads at most one
+    // compaction and fewer than 10 batch files and continues at the right batch. Method: a
+    // simulated disk that counts reads, one engine stepped with the `once` trigger, a check of
+    // every log directory after every batch, then two restarts.
+    let disk = Counting::default();
+    for n in 0..BATCHES {
+        drop_tiny(&disk, n);
+    }
+    let store = MemoryStore::default();
+    let sink = || Box::new(MemorySink::new(store.clone()));
+    let query = || query(Path::new(INPUT), Path::new(CHECKPOINT), max_files(1));
+    let checkpoint = Checkpoint::new(Path::new(CHECKPOINT));
+    let (offsets_dir, commits_dir, sources_dir) =
+        (checkpoint.offsets.dir(), checkpoint.commits.dir(), checkpoint.sources.log().dir());
+
+    let mut engine = Engine::new(&disk, query(), sink(), EngineOptions::default(), FaultPlan::none()).unwrap();
+    for n in 0..BATCHES {
+        engine.run(Trigger::Once).unwrap();
+        let sources = log_files(&disk, sources_dir);
+        assert_eq!(sources, expected_source_files(n), "source log after batch {n}");
+        assert!(sources.len() <= COMPACT_INTERVAL as usize);
+        assert_eq!(log_files(&disk, offsets_dir), expected_retained(n), "offsets after batch {n}");
+        assert_eq!(log_files(&disk, commits_dir), expected_retained(n), "commits after batch {n}");
+    }
+    engine.run(Trigger::Once).unwrap();
+    assert_eq!(engine.events().last().map(|e| e.to_string()).as_deref(), Some("no new files: stop"));
+    drop(engine);
+
+    let compaction: Vec<SourceFileEntry> = checkpoint
+        .sources
+        .read_file(&disk, crashpoint::checkpoint::LogFile { id: BATCHES - 1, compact: true })
+        .unwrap();
+    assert_eq!(compaction.len(), BATCHES as usize, "the compaction holds every entry so far");
+    assert!(
+        compaction
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.batch_id == i as u64 && e.path.ends_with(&format!("f{i:04}.json")))
+    );
+
+    // Restart 1: five more files, five more batches.
+    for n in BATCHES..BATCHES + 5 {
+        drop_tiny(&disk, n);
+    }
+    let mut engine = Engine::new(&disk, query(), sink(), EngineOptions::default(), FaultPlan::none()).unwrap();
+    engine.run(Trigger::AvailableNow).unwrap();
+    drop(engine);
+
+    // Restart 2: count what a restart reads.
+    drop_tiny(&disk, BATCHES + 5);
+    disk.reads.lock().unwrap().clear();
+    let mut engine = Engine::new(&disk, query(), sink(), EngineOptions::default(), FaultPlan::none()).unwrap();
+    engine.run(Trigger::AvailableNow).unwrap();
+    let run = Run { events: engine.events().to_vec(), result: Ok(()) };
+    assert_eq!(run.resume(), Some(Resume::Continue { next: BATCHES + 5 }));
+    assert_eq!(run.planned(), vec![(BATCHES + 5, vec![format!("f{:04}.json", BATCHES + 5)])]);
+
+    let source_reads = disk.reads_in(&sources_dir.display().to_string());
+    assert_eq!(source_reads, ["999.compact", "1000", "1001", "1002", "1003", "1004"]);
+    let compactions = source_reads.iter().filter(|name| name.ends_with(".compact")).count();
+    assert!(compactions <= 1 && source_reads.len() - compactions < COMPACT_INTERVAL as usize);
+    assert!(disk.reads_in(&offsets_dir.display().to_string()).len() <= 1, "only the latest offsets");
+    assert!(disk.reads_in(&commits_dir.display().to_string()).len() <= 1, "only the latest commit");
+    let input_reads = disk.reads_in(INPUT);
+    assert_eq!(input_reads, [format!("f{:04}.json", BATCHES + 5)], "only the new file is read");
+
+    let table = store.lock().unwrap();
+    assert_eq!(table.len() as u64, BATCHES + 6, "one batch per file");
+    let mut ids: Vec<String> = table.values().flatten().map(|row| row[0].to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, BATCHES + 6, "every file's row once");
+}
