@@ -1,7 +1,6 @@
 //! Small helpers for JSON values shared by the source and the plan.
 
 use serde_json::Value;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// The JSON type of a value, in words.
@@ -81,7 +80,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::String(s) if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') => {
+        Value::String(s) if !needs_escape(s.as_bytes()) => {
             out.reserve(s.len() + 2);
             out.push(b'"');
             out.extend_from_slice(s.as_bytes());
@@ -91,15 +90,46 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// True if serde_json would escape a byte of this string: a control character, `"` or `\\`.
+/// Eight bytes at a time: each test below flags a word exactly when one of its bytes matches.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+        if control || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\'))) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// One entry of a [`Tape`]: a JSON value parsed without copying its strings, the input side of
 /// the hot path. Arrays and objects are followed on the tape by their contents, so a record
-/// costs no allocation once the tape has grown.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Node<'a> {
+/// costs no allocation once the tape has grown. Sixteen bytes, so that it moves in registers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Node {
     Null,
     Bool(bool),
-    Number(serde_json::Number),
-    String(Cow<'a, str>),
+    /// What serde_json reads as a `u64`.
+    U64(u64),
+    /// What serde_json reads as an `i64`.
+    I64(i64),
+    /// A finite float.
+    F64(f64),
+    /// A string: `text[start..start + len]`, or `owned[start]` when `len` is `OWNED`.
+    String {
+        start: u32,
+        len: u32,
+    },
+    /// An object member's name, stored as a string is.
+    Key {
+        start: u32,
+        len: u32,
+    },
     /// Followed by its elements; `end` is the index after its last descendant.
     Array {
         end: u32,
@@ -109,55 +139,76 @@ pub(crate) enum Node<'a> {
     Object {
         end: u32,
     },
-    /// An object member's name.
-    Key(Cow<'a, str>),
 }
 
-/// JSON values in pre-order, the root first; reused from one record to the next.
+/// Marks a string kept in `Tape::owned` (one with escapes, read by serde_json).
+const OWNED: u32 = u32::MAX;
+
+/// JSON values in pre-order, the root first, over the text they came from; reused from one
+/// record to the next.
 #[derive(Debug, Default)]
 pub(crate) struct Tape<'a> {
-    nodes: Vec<Node<'a>>,
+    nodes: Vec<Node>,
+    text: &'a str,
+    owned: Vec<String>,
 }
 
 impl<'a> Tape<'a> {
     /// Parses one JSON text; it accepts exactly what `serde_json::from_slice::<Value>`
     /// accepts, and means the same by it. Forgets the previous record.
     pub(crate) fn parse(&mut self, bytes: &'a [u8]) -> serde_json::Result<()> {
-        self.nodes.clear();
+        self.clear();
         // Valid UTF-8 as a whole, so that strings can be sliced out of it without checks.
         if let Ok(text) = std::str::from_utf8(bytes)
-            && (Fast { nodes: &mut self.nodes, text, bytes, pos: 0 }).document().is_some()
+            && u32::try_from(bytes.len()).is_ok_and(|n| n < OWNED)
+            && (Fast { nodes: &mut self.nodes, bytes, pos: 0 }).document().is_some()
         {
+            self.text = text;
             return Ok(());
         }
         // Escapes, exponents, long numbers, deep nesting, or not JSON at all: serde_json decides.
-        self.nodes.clear();
+        self.clear();
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        serde::de::DeserializeSeed::deserialize(NodeSeed(&mut self.nodes), &mut deserializer)?;
+        serde::de::DeserializeSeed::deserialize(NodeSeed(self), &mut deserializer)?;
         deserializer.end()
     }
 
     /// Loads a parsed value. Forgets the previous record.
     pub(crate) fn load(&mut self, value: Value) {
+        self.clear();
+        serde::de::DeserializeSeed::deserialize(NodeSeed(self), value).expect("a Value always converts");
+    }
+
+    fn clear(&mut self) {
         self.nodes.clear();
-        serde::de::DeserializeSeed::deserialize(NodeSeed(&mut self.nodes), value).expect("a Value always converts");
+        self.owned.clear();
+        self.text = "";
     }
 
     /// The root of the record last parsed or loaded.
     pub(crate) fn root(&self) -> NodeRef<'_, 'a> {
         assert!(!self.nodes.is_empty(), "a record was parsed");
-        NodeRef { nodes: &self.nodes, index: 0 }
+        NodeRef { tape: self, index: 0 }
+    }
+
+    fn own(&mut self, text: String) -> (u32, u32) {
+        self.owned.push(text);
+        (u32::try_from(self.owned.len() - 1).expect("fewer than 2^32 strings"), OWNED)
+    }
+
+    fn str(&self, start: u32, len: u32) -> &str {
+        if len == OWNED { &self.owned[start as usize] } else { &self.text[start as usize..(start + len) as usize] }
     }
 }
 
 /// Starts an array or object: pushes its node, to be closed by [`close`].
-fn open<'a>(nodes: &mut Vec<Node<'a>>, node: Node<'a>) -> usize {
+fn open(nodes: &mut Vec<Node>, node: Node) -> usize {
     nodes.push(node);
     nodes.len() - 1
 }
 
 /// Ends the array or object at `at`: its contents are everything pushed since.
-fn close(nodes: &mut [Node<'_>], at: usize) {
+fn close(nodes: &mut [Node], at: usize) {
     let end = u32::try_from(nodes.len()).expect("a record has fewer than 2^32 values");
     if let Node::Array { end: slot } | Node::Object { end: slot } = &mut nodes[at] {
         *slot = end;
@@ -171,12 +222,10 @@ fn close(nodes: &mut [Node<'_>], at: usize) {
 /// Its numbers equal serde_json's: an integer is exact, and a decimal of at most 15 digits is
 /// `digits / 10^k`, one correctly rounded division, which is what serde_json computes, with or
 /// without its `float_roundtrip` feature.
-struct Fast<'t, 'a> {
-    nodes: &'t mut Vec<Node<'a>>,
-    /// The text, valid UTF-8.
-    text: &'a str,
-    /// The same text, as bytes.
-    bytes: &'a [u8],
+struct Fast<'t> {
+    nodes: &'t mut Vec<Node>,
+    /// The text: valid UTF-8, shorter than `OWNED`.
+    bytes: &'t [u8],
     pos: usize,
 }
 
@@ -185,7 +234,7 @@ const FAST_MAX_DEPTH: u32 = 100;
 const FAST_MAX_DIGITS: u32 = 15;
 const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
-impl<'a> Fast<'_, 'a> {
+impl Fast<'_> {
     fn document(mut self) -> Option<()> {
         self.value(0)?;
         self.skip_whitespace();
@@ -208,7 +257,10 @@ impl<'a> Fast<'_, 'a> {
         let node = match self.peek()? {
             b'{' => return self.object(depth),
             b'[' => return self.array(depth),
-            b'"' => Node::String(self.string()?),
+            b'"' => {
+                let (start, len) = self.string()?;
+                Node::String { start, len }
+            }
             b't' => self.literal(b"true", Node::Bool(true))?,
             b'f' => self.literal(b"false", Node::Bool(false))?,
             b'n' => self.literal(b"null", Node::Null)?,
@@ -219,23 +271,23 @@ impl<'a> Fast<'_, 'a> {
         Some(())
     }
 
-    fn literal(&mut self, word: &[u8], node: Node<'a>) -> Option<Node<'a>> {
+    fn literal(&mut self, word: &[u8], node: Node) -> Option<Node> {
         self.bytes[self.pos..].starts_with(word).then(|| {
             self.pos += word.len();
             node
         })
     }
 
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    /// A string without escapes, as (start, length); quotes are ASCII, so both ends are
+    /// character boundaries of the (valid UTF-8) text.
+    fn string(&mut self) -> Option<(u32, u32)> {
         let start = self.pos + 1;
-        let length = self.bytes[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        let end = start + length;
-        if self.bytes[end] != b'"' {
+        let len = self.bytes[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if self.bytes[start + len] != b'"' {
             return None;
         }
-        self.pos = end + 1;
-        // Quotes are ASCII, so both ends are character boundaries.
-        self.text.get(start..end).map(Cow::Borrowed)
+        self.pos = start + len + 1;
+        Some((start as u32, len as u32))
     }
 
     fn digits(&mut self, significand: &mut u64, count: &mut u32) -> Option<u32> {
@@ -252,7 +304,7 @@ impl<'a> Fast<'_, 'a> {
         Some(seen)
     }
 
-    fn number(&mut self) -> Option<Node<'a>> {
+    fn number(&mut self) -> Option<Node> {
         let negative = self.peek() == Some(b'-');
         if negative {
             self.pos += 1;
@@ -282,18 +334,17 @@ impl<'a> Fast<'_, 'a> {
         if let Some(b'e' | b'E') = self.peek() {
             return None;
         }
-        let number = if fraction > 0 {
+        Some(if fraction > 0 {
             let f = significand as f64 / POW10[fraction as usize];
-            serde_json::Number::from_f64(if negative { -f } else { f })?
+            Node::F64(if negative { -f } else { f })
         } else if !negative {
-            significand.into()
+            Node::U64(significand)
         } else if significand == 0 {
             // serde_json reads `-0` as the float -0.0.
-            serde_json::Number::from_f64(-0.0)?
+            Node::F64(-0.0)
         } else {
-            (-(significand as i64)).into()
-        };
-        Some(Node::Number(number))
+            Node::I64(-(significand as i64))
+        })
     }
 
     fn array(&mut self, depth: u32) -> Option<()> {
@@ -338,8 +389,8 @@ impl<'a> Fast<'_, 'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let key = self.string()?;
-                self.nodes.push(Node::Key(key));
+                let (start, len) = self.string()?;
+                self.nodes.push(Node::Key { start, len });
                 self.skip_whitespace();
                 if self.peek()? != b':' {
                     return None;
@@ -362,10 +413,11 @@ impl<'a> Fast<'_, 'a> {
     }
 }
 
-/// Builds the tape through serde: what `Value`'s own visitor does, node for node.
-struct NodeSeed<'t, 'a>(&'t mut Vec<Node<'a>>);
+/// Builds the tape through serde: what `Value`'s own visitor does, node for node. Its strings
+/// are kept owned: this is the rare path.
+struct NodeSeed<'t, 'a>(&'t mut Tape<'a>);
 
-impl<'a> serde::de::DeserializeSeed<'a> for NodeSeed<'_, 'a> {
+impl<'a> serde::de::DeserializeSeed<'a> for NodeSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -373,7 +425,18 @@ impl<'a> serde::de::DeserializeSeed<'a> for NodeSeed<'_, 'a> {
     }
 }
 
-impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, 'a> {
+impl NodeSeed<'_, '_> {
+    fn push(self, node: Node) {
+        self.0.nodes.push(node);
+    }
+
+    fn push_string(self, text: String) {
+        let (start, len) = self.0.own(text);
+        self.push(Node::String { start, len });
+    }
+}
+
+impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -381,42 +444,38 @@ impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, 'a> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.0.push(Node::Bool(v));
+        self.push(Node::Bool(v));
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.0.push(Node::Number(v.into()));
+        self.push(Node::I64(v));
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.0.push(Node::Number(v.into()));
+        self.push(Node::U64(v));
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.0.push(serde_json::Number::from_f64(v).map_or(Node::Null, Node::Number));
-        Ok(())
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'a str) -> Result<(), E> {
-        self.0.push(Node::String(Cow::Borrowed(v)));
+        // As `Value`: a float that is not finite becomes null.
+        self.push(if v.is_finite() { Node::F64(v) } else { Node::Null });
         Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0.push(Node::String(Cow::Owned(v.to_owned())));
+        self.push_string(v.to_owned());
         Ok(())
     }
 
     fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.0.push(Node::String(Cow::Owned(v)));
+        self.push_string(v);
         Ok(())
     }
 
     fn visit_none<E>(self) -> Result<(), E> {
-        self.0.push(Node::Null);
+        self.push(Node::Null);
         Ok(())
     }
 
@@ -425,26 +484,27 @@ impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, 'a> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.0.push(Node::Null);
+        self.push(Node::Null);
         Ok(())
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
-        let nodes = self.0;
-        let at = open(nodes, Node::Array { end: 0 });
-        while seq.next_element_seed(NodeSeed(&mut *nodes))?.is_some() {}
-        close(nodes, at);
+        let tape = self.0;
+        let at = open(&mut tape.nodes, Node::Array { end: 0 });
+        while seq.next_element_seed(NodeSeed(&mut *tape))?.is_some() {}
+        close(&mut tape.nodes, at);
         Ok(())
     }
 
     fn visit_map<A: serde::de::MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
-        let nodes = self.0;
-        let at = open(nodes, Node::Object { end: 0 });
+        let tape = self.0;
+        let at = open(&mut tape.nodes, Node::Object { end: 0 });
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            nodes.push(Node::Key(key));
-            map.next_value_seed(NodeSeed(&mut *nodes))?;
+            let (start, len) = tape.own(key);
+            tape.nodes.push(Node::Key { start, len });
+            map.next_value_seed(NodeSeed(&mut *tape))?;
         }
-        close(nodes, at);
+        close(&mut tape.nodes, at);
         Ok(())
     }
 }
@@ -452,43 +512,39 @@ impl<'a> serde::de::Visitor<'a> for NodeSeed<'_, 'a> {
 struct KeySeed;
 
 impl<'a> serde::de::DeserializeSeed<'a> for KeySeed {
-    type Value = Cow<'a, str>;
+    type Value = String;
 
-    fn deserialize<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<Cow<'a, str>, D::Error> {
+    fn deserialize<D: serde::Deserializer<'a>>(self, deserializer: D) -> Result<String, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl<'a> serde::de::Visitor<'a> for KeySeed {
-    type Value = Cow<'a, str>;
+impl serde::de::Visitor<'_> for KeySeed {
+    type Value = String;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_borrowed_str<E>(self, v: &'a str) -> Result<Cow<'a, str>, E> {
-        Ok(Cow::Borrowed(v))
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'a, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Cow<'a, str>, E> {
-        Ok(Cow::Owned(v))
+    fn visit_string<E>(self, v: String) -> Result<String, E> {
+        Ok(v)
     }
 }
 
 /// A value on a [`Tape`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NodeRef<'t, 'a> {
-    nodes: &'t [Node<'a>],
+    tape: &'t Tape<'a>,
     index: usize,
 }
 
 impl<'t, 'a> NodeRef<'t, 'a> {
-    fn node(self) -> &'t Node<'a> {
-        &self.nodes[self.index]
+    fn node(self) -> Node {
+        self.tape.nodes[self.index]
     }
 
     /// True for an object.
@@ -499,22 +555,22 @@ impl<'t, 'a> NodeRef<'t, 'a> {
     /// The index after this value and its contents.
     fn end(self) -> usize {
         match self.node() {
-            Node::Array { end } | Node::Object { end } => *end as usize,
+            Node::Array { end } | Node::Object { end } => end as usize,
             _ => self.index + 1,
         }
     }
 
     /// The values directly inside an array, or the keys and values alternately inside an object.
     fn children(self) -> impl Iterator<Item = NodeRef<'t, 'a>> {
-        let nodes = self.nodes;
+        let tape = self.tape;
         let (first, end) = match self.node() {
-            Node::Array { end } | Node::Object { end } => (self.index + 1, *end as usize),
+            Node::Array { end } | Node::Object { end } => (self.index + 1, end as usize),
             _ => (0, 0),
         };
         let mut next = first;
         std::iter::from_fn(move || {
             (next < end).then(|| {
-                let child = NodeRef { nodes, index: next };
+                let child = NodeRef { tape, index: next };
                 next = child.end();
                 child
             })
@@ -523,12 +579,13 @@ impl<'t, 'a> NodeRef<'t, 'a> {
 
     /// An object's members, in input order.
     fn members(self) -> impl Iterator<Item = (&'t str, NodeRef<'t, 'a>)> {
+        let tape = self.tape;
         let mut children = self.children();
         std::iter::from_fn(move || {
             let key = children.next()?;
             let value = children.next().expect("a key is followed by its value");
-            let Node::Key(name) = key.node() else { unreachable!("members alternate keys and values") };
-            Some((name.as_ref(), value))
+            let Node::Key { start, len } = key.node() else { unreachable!("members alternate keys and values") };
+            Some((tape.str(start, len), value))
         })
     }
 }
@@ -552,7 +609,7 @@ pub(crate) trait JsonView: Copy {
 
 fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
     match (left, right) {
-        (Scalar::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
+        (Scalar::Number(a), Value::Number(b)) => a?.partial_cmp(&b.as_f64()?),
         (Scalar::String(a), Value::String(b)) => Some(a.cmp(b.as_str())),
         (Scalar::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         _ => None,
@@ -560,7 +617,8 @@ fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
 }
 
 enum Scalar<'s> {
-    Number(&'s serde_json::Number),
+    /// As `Number::as_f64` gives it.
+    Number(Option<f64>),
     String(&'s str),
     Bool(bool),
     Other,
@@ -585,7 +643,7 @@ impl JsonView for &Value {
 
     fn compare(self, right: &Value) -> Option<Ordering> {
         let left = match self {
-            Value::Number(n) => Scalar::Number(n),
+            Value::Number(n) => Scalar::Number(n.as_f64()),
             Value::String(s) => Scalar::String(s),
             Value::Bool(b) => Scalar::Bool(*b),
             _ => Scalar::Other,
@@ -600,10 +658,20 @@ impl JsonView for &Value {
 
 impl JsonView for NodeRef<'_, '_> {
     fn get(self, key: &str) -> Option<Self> {
-        if !self.is_object() {
-            return None;
+        let Node::Object { end } = self.node() else { return None };
+        let (nodes, end) = (&self.tape.nodes, end as usize);
+        let mut found = None;
+        let mut at = self.index + 1;
+        while at < end {
+            let value = NodeRef { tape: self.tape, index: at + 1 };
+            if let Node::Key { start, len } = nodes[at]
+                && self.tape.str(start, len) == key
+            {
+                found = Some(value);
+            }
+            at = value.end();
         }
-        self.members().filter(|(name, _)| *name == key).last().map(|(_, value)| value)
+        found
     }
 
     fn items(self) -> Option<impl Iterator<Item = Self>> {
@@ -618,8 +686,8 @@ impl JsonView for NodeRef<'_, '_> {
         match self.node() {
             Node::Null => "null",
             Node::Bool(_) => "a boolean",
-            Node::Number(_) => "a number",
-            Node::String(_) | Node::Key(_) => "a string",
+            Node::U64(_) | Node::I64(_) | Node::F64(_) => "a number",
+            Node::String { .. } | Node::Key { .. } => "a string",
             Node::Array { .. } => "an array",
             Node::Object { .. } => "an object",
         }
@@ -627,9 +695,12 @@ impl JsonView for NodeRef<'_, '_> {
 
     fn compare(self, right: &Value) -> Option<Ordering> {
         let left = match self.node() {
-            Node::Number(n) => Scalar::Number(n),
-            Node::String(s) => Scalar::String(s),
-            Node::Bool(b) => Scalar::Bool(*b),
+            // What `Number::as_f64` gives for each.
+            Node::U64(n) => Scalar::Number(Some(n as f64)),
+            Node::I64(n) => Scalar::Number(Some(n as f64)),
+            Node::F64(f) => Scalar::Number(Some(f)),
+            Node::String { start, len } => Scalar::String(self.tape.str(start, len)),
+            Node::Bool(b) => Scalar::Bool(b),
             _ => Scalar::Other,
         };
         compare_scalars(left, right)
@@ -638,9 +709,13 @@ impl JsonView for NodeRef<'_, '_> {
     fn to_value(self) -> Value {
         match self.node() {
             Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(*b),
-            Node::Number(n) => Value::Number(n.clone()),
-            Node::String(s) | Node::Key(s) => Value::String(s.as_ref().to_owned()),
+            Node::Bool(b) => Value::Bool(b),
+            Node::U64(n) => Value::Number(n.into()),
+            Node::I64(n) => Value::Number(n.into()),
+            Node::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Node::String { start, len } | Node::Key { start, len } => {
+                Value::String(self.tape.str(start, len).to_owned())
+            }
             Node::Array { .. } => Value::Array(self.children().map(Self::to_value).collect()),
             // Inserting in input order keeps the last of duplicate keys, as serde_json does.
             Node::Object { .. } => {
@@ -659,8 +734,8 @@ mod tests {
     /// What the tape makes of a text, as a Value, and whether the hand-written path took it.
     fn via_tape(text: &[u8]) -> (Option<String>, bool) {
         let mut tape = Tape::default();
-        let fast = std::str::from_utf8(text)
-            .is_ok_and(|utf8| (Fast { nodes: &mut tape.nodes, text: utf8, bytes: text, pos: 0 }).document().is_some());
+        let fast = std::str::from_utf8(text).is_ok()
+            && (Fast { nodes: &mut tape.nodes, bytes: text, pos: 0 }).document().is_some();
         let parsed = tape.parse(text).ok().map(|()| tape.root().to_value().to_string());
         (parsed, fast)
     }
@@ -778,6 +853,20 @@ mod tests {
         assert_eq!(items, [json!(true), json!("x")]);
         assert_eq!(view.get("zz").map(JsonView::kind), None);
         assert_eq!(view.kind(), "an object");
+    }
+
+    #[test]
+    fn needs_escape_finds_every_byte_serde_json_escapes() {
+        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for byte in 0..=255u8 {
+            for at in 0..17 {
+                for filler in [b'a', 0x7f, 0xff, 0x21, 0x5d] {
+                    let mut text = vec![filler; 17];
+                    text[at] = byte;
+                    assert_eq!(needs_escape(&text), naive(&text), "{byte:#x} at {at} among {filler:#x}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,12 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away (`| head`).
+    #[cfg(unix)]
+    // SAFETY: resetting a signal to its default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Reads FAILPOINTS, so that a real process can be crashed at a crash point.
     let _failpoints = fail::FailScenario::setup();
     cli::main()

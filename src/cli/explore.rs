@@ -26,6 +26,9 @@ pub struct ExploreArgs {
     /// Switch on a seeded engine bug; repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     bugs: Vec<Bug>,
+    /// Run the schedules on a real temp directory instead of the simulated disk (slower; no power losses).
+    #[arg(long)]
+    real_disk: bool,
     /// Write shrunk reproducers of violations as scenario files into this folder.
     #[arg(long)]
     write_reproducers: Option<PathBuf>,
@@ -45,6 +48,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         shard: args.shard,
         power_loss: args.power_loss,
         reproducers_max: 5,
+        real_disk: args.real_disk,
     };
     println!(
         "explore {}: depth {}, shard {}/{}, {threads} thread(s){}",

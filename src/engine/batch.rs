@@ -34,7 +34,9 @@ impl Engine<'_> {
             }
             Resume::Fresh | Resume::Continue { .. } => {
                 let id = if let Resume::Continue { next } = resume { next } else { 0 };
-                let timestamp_ms = self.options.clock.batch_timestamp_ms(id);
+                let clock_ms = self.options.clock.batch_timestamp_ms(id);
+                let timestamp_ms =
+                    self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + self.options.clock.step_ms));
                 // Spark writes the source log while planning; if it got that far, keep its choice.
                 if let Some(files) = self.checkpoint.sources.batch(self.storage, id)? {
                     (id, files, timestamp_ms, Stage { source_log: false, offsets: true }, "source log ahead of offsets")
@@ -51,6 +53,7 @@ impl Engine<'_> {
         self.events.push(Event::BatchPlanned { id, files: uris, origin });
         self.run_batch(id, &files, timestamp_ms, stage)?;
         self.pending = Some(Resume::Continue { next: id + 1 });
+        self.last_timestamp_ms = Some(self.last_timestamp_ms.map_or(timestamp_ms, |t| t.max(timestamp_ms)));
         Ok(true)
     }
 

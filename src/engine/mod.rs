@@ -14,7 +14,7 @@ pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide};
 
-use crate::checkpoint::{Checkpoint, StreamMetadata, WriteCtx};
+use crate::checkpoint::{BatchOffsets, Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx};
 use crate::faults::{BugSet, FaultPlan};
 use crate::plan::{CompiledPlan, Plan};
 use crate::rng::{Rng, derive};
@@ -105,6 +105,9 @@ pub struct Engine<'a> {
     faults: FaultPlan,
     events: Vec<Event>,
     pending: Option<Resume>,
+    /// The newest batch timestamp in the checkpoint: new batches never go back in time, even on
+    /// a checkpoint written by Spark with its wall clock.
+    last_timestamp_ms: Option<i64>,
 }
 
 impl<'a> Engine<'a> {
@@ -129,6 +132,7 @@ impl<'a> Engine<'a> {
             faults,
             events: Vec::new(),
             pending: None,
+            last_timestamp_ms: None,
         })
     }
 
@@ -184,7 +188,11 @@ impl<'a> Engine<'a> {
             self.checkpoint.sync_dirs(storage)?;
         }
         let resume = decide(storage, &self.checkpoint, self.options.bugs)?;
-        self.check_plan(resume)?;
+        if let Some(latest) = self.checkpoint.offsets.latest(storage)? {
+            let offsets = self.checkpoint.read_offsets(storage, latest)?;
+            self.check_plan(latest, &offsets)?;
+            self.last_timestamp_ms = Some(offsets.metadata.batch_timestamp_ms);
+        }
         if !self.options.bugs.has(crate::faults::Bug::SourceLogIgnoredOnRestart) {
             self.source.mark_seen(&self.checkpoint.sources.all_entries(storage)?);
         }
@@ -207,16 +215,12 @@ impl<'a> Engine<'a> {
         Ok(id)
     }
 
-    fn check_plan(&mut self, resume: Resume) -> Result<(), EngineError> {
-        let latest = match resume {
-            Resume::Fresh => return Ok(()),
-            Resume::Continue { next } => next - 1,
-            Resume::Rerun { batch } => batch,
-        };
-        match recovery::recorded_fingerprint(self.storage, &self.checkpoint, latest)? {
-            Some(recorded) if recorded != self.fingerprint => Err(EngineError::PlanChanged {
-                offsets_file: self.checkpoint.offsets.path(crate::checkpoint::LogFile { id: latest, compact: false }),
-                recorded,
+    /// Compares this plan with the one recorded in the latest `offsets/N`.
+    fn check_plan(&mut self, latest: u64, offsets: &BatchOffsets) -> Result<(), EngineError> {
+        match offsets.metadata.conf.get(PLAN_FINGERPRINT_KEY) {
+            Some(recorded) if *recorded != self.fingerprint => Err(EngineError::PlanChanged {
+                offsets_file: self.checkpoint.offsets.path(LogFile { id: latest, compact: false }),
+                recorded: recorded.clone(),
                 current: self.fingerprint.clone(),
             }),
             Some(_) => Ok(()),

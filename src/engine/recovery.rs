@@ -2,7 +2,7 @@
 //! does, except that a shape Spark only warns about is an error here.
 
 use super::EngineError;
-use crate::checkpoint::{Checkpoint, PLAN_FINGERPRINT_KEY};
+use crate::checkpoint::Checkpoint;
 use crate::faults::{Bug, BugSet};
 use crate::storage::Storage;
 
@@ -76,16 +76,6 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint, bugs: BugSet) -> R
             ))
         }
     }
-}
-
-/// The plan fingerprint recorded in `offsets/N`, if any (Spark itself writes none).
-pub fn recorded_fingerprint(
-    storage: &dyn Storage,
-    checkpoint: &Checkpoint,
-    batch: u64,
-) -> Result<Option<String>, EngineError> {
-    let offsets = checkpoint.read_offsets(storage, batch)?;
-    Ok(offsets.metadata.conf.get(PLAN_FINGERPRINT_KEY).cloned())
 }
 
 #[cfg(test)]

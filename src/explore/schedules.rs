@@ -48,11 +48,13 @@ pub struct ExploreOptions {
     pub power_loss: bool,
     /// Shrink at most this many violations to a minimal reproducer.
     pub reproducers_max: usize,
+    /// Run the schedules on a real temp directory instead of the simulated disk.
+    pub real_disk: bool,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        Self { depth: 1, threads: 1, shard: Shard::default(), power_loss: false, reproducers_max: 5 }
+        Self { depth: 1, threads: 1, shard: Shard::default(), power_loss: false, reproducers_max: 5, real_disk: false }
     }
 }
 
@@ -101,7 +103,14 @@ pub struct ExploreOutcome {
     pub coverage: Coverage,
 }
 
-fn crashes_for(execution: &Execution, process: u32, power_loss: bool, prefix: &[InjectedCrash]) -> Vec<Injection> {
+fn crashes_for(
+    execution: &Execution,
+    process: u32,
+    options: &ExploreOptions,
+    prefix: &[InjectedCrash],
+) -> Vec<Injection> {
+    // Power losses need the simulated disk.
+    let power_loss = options.power_loss && !options.real_disk;
     let Some(record) = execution.processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
     let mut schedules = Vec::new();
     for (point, hits) in &record.hits {
@@ -109,7 +118,7 @@ fn crashes_for(execution: &Execution, process: u32, power_loss: bool, prefix: &[
             for loss in [false, true].into_iter().filter(|l| !l || power_loss) {
                 let mut crashes = prefix.to_vec();
                 crashes.push(InjectedCrash { process, point: *point, hit, power_loss: loss });
-                schedules.push(Injection { crashes });
+                schedules.push(Injection { crashes, real_disk: options.real_disk });
             }
         }
     }
@@ -126,9 +135,9 @@ pub fn explore(
     let mut base = scenario.without_crashes();
     base.query.bugs = scenario.query.bugs.clone();
     let oracle = execute(&scenario.without_crashes(), &Injection::default());
-    let counting = execute(&base, &Injection::default());
+    let counting = execute(&base, &Injection { crashes: Vec::new(), real_disk: options.real_disk });
     let first: Vec<Injection> =
-        counting.processes.iter().flat_map(|p| crashes_for(&counting, p.ordinal, options.power_loss, &[])).collect();
+        counting.processes.iter().flat_map(|p| crashes_for(&counting, p.ordinal, options, &[])).collect();
     let total_hint = first.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = |total: usize| progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
@@ -140,7 +149,7 @@ pub fn explore(
         let crash = injection.crashes[0];
         let crashed = report.execution.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some());
         if options.depth >= 2 && crashed {
-            second.extend(crashes_for(&report.execution, crash.process + 1, options.power_loss, &injection.crashes));
+            second.extend(crashes_for(&report.execution, crash.process + 1, options, &injection.crashes));
         }
         schedules.push((injection.clone(), Some(report)));
     }

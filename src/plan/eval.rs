@@ -28,13 +28,17 @@ enum After {
 pub struct CompiledPlan {
     before: Vec<Before>,
     select: Vec<Column>,
+    /// For each selected column, the explode (counted from the first) whose element its path
+    /// starts from, or `None` for the record: decided once, as name lookups would each time.
+    select_roots: Vec<Option<usize>>,
     after: Vec<After>,
     schema: Vec<String>,
 }
 
 impl CompiledPlan {
     pub(super) fn new(plan: &Plan) -> Result<Self, PlanError> {
-        let mut compiled = CompiledPlan { before: vec![], select: vec![], after: vec![], schema: vec![] };
+        let mut compiled =
+            CompiledPlan { before: vec![], select: vec![], select_roots: vec![], after: vec![], schema: vec![] };
         let mut selected = false;
         for step in &plan.steps {
             match (step, selected) {
@@ -46,6 +50,16 @@ impl CompiledPlan {
                 (Step::Select { columns }, false) => {
                     compiled.schema = columns.iter().map(|c| c.alias.clone()).collect();
                     compiled.select = columns.clone();
+                    let aliases: Vec<&str> = compiled
+                        .before
+                        .iter()
+                        .filter_map(|b| if let Before::Explode { alias, .. } = b { Some(alias.as_str()) } else { None })
+                        .collect();
+                    // The innermost binding of a name wins, as in `resolve`.
+                    compiled.select_roots = columns
+                        .iter()
+                        .map(|c| c.path.first().and_then(|first| aliases.iter().rposition(|a| a == first)))
+                        .collect();
                     selected = true;
                 }
                 (Step::Filter { condition }, true) => compiled.after.push(After::Filter(condition.clone())),
@@ -104,8 +118,9 @@ impl CompiledPlan {
                 Some(value) if value.is_null() => Ok(()),
                 Some(value) => match value.items() {
                     Some(items) => {
+                        let depth = bindings.map_or(0, |b| b.depth + 1);
                         for item in items {
-                            let inner = Binding { name: alias, value: item, outer: bindings };
+                            let inner = Binding { name: alias, depth, value: item, outer: bindings };
                             self.walk(index + 1, record, Some(&inner), time, out)?;
                         }
                         Ok(())
@@ -126,7 +141,14 @@ impl CompiledPlan {
 
     fn emit<J: JsonView>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut Vec<Row>) {
         let mut row: Row = Vec::with_capacity(self.schema.len());
-        row.extend(self.select.iter().map(|c| resolve(&c.path, record, bindings).map_or(Value::Null, J::to_value)));
+        row.extend(self.select.iter().zip(&self.select_roots).map(|(column, root)| {
+            let value = match root {
+                Some(depth) => descend(bound_at(bindings, *depth), &column.path[1..]),
+                None if column.path.is_empty() => None,
+                None => descend(record, &column.path),
+            };
+            value.map_or(Value::Null, J::to_value)
+        }));
         for step in &self.after {
             match step {
                 After::ProcessingTime => row.push(time.clone()),
@@ -149,8 +171,19 @@ impl CompiledPlan {
 /// An exploded element bound to its alias; the innermost binding comes first.
 struct Binding<'b, J> {
     name: &'b str,
+    /// Which explode bound it, counted from the first.
+    depth: usize,
     value: J,
     outer: Option<&'b Binding<'b, J>>,
+}
+
+/// The element bound by the explode at `depth`, which is active whenever a row is emitted.
+fn bound_at<J: JsonView>(bindings: Option<&Binding<'_, J>>, depth: usize) -> J {
+    let mut binding = bindings.expect("every explode before the select is bound");
+    while binding.depth != depth {
+        binding = binding.outer.expect("every explode before the select is bound");
+    }
+    binding.value
 }
 
 /// The value at `path`; `None` when missing (which the plan treats as null).
@@ -248,6 +281,59 @@ mod tests {
             {"deviceId": "d7", "temperature": 30}, {"deviceId": "d8", "temperature": "hot"}]}});
         let rows = run(&plan, record).unwrap();
         assert_eq!(rows, vec![vec![json!("e"), json!("d1"), json!(25)]]);
+    }
+
+    fn nested_plan(second_alias: &str, columns: &[&str]) -> Plan {
+        Plan {
+            steps: vec![
+                Step::Explode { column: "groups".into(), alias: "g".into() },
+                Step::Explode { column: "g.items".into(), alias: second_alias.into() },
+                Step::Select { columns: columns.iter().map(|c| c.parse().unwrap()).collect() },
+            ],
+        }
+    }
+
+    #[test]
+    fn nested_explodes_and_shadowed_names() {
+        let record =
+            json!({"id": 7, "groups": [{"name": "a", "items": [{"v": 1}, {"v": 2}]}, {"name": "b", "items": []}]});
+        let rows = run(&nested_plan("i", &["id", "g.name", "i.v"]), record.clone()).unwrap();
+        assert_eq!(rows, vec![vec![json!(7), json!("a"), json!(1)], vec![json!(7), json!("a"), json!(2)]]);
+        // The inner `g` hides the outer one.
+        let rows = run(&nested_plan("g", &["g.v", "g.name as n"]), record).unwrap();
+        assert_eq!(rows, vec![vec![json!(1), Value::Null], vec![json!(2), Value::Null]]);
+    }
+
+    #[test]
+    fn records_on_a_tape_give_the_same_rows_and_errors_as_values() {
+        let mut filtered = Plan::tutorial();
+        filtered.steps.insert(1, Step::Filter { condition: "device.temperature >= 20".parse().unwrap() });
+        filtered.steps.insert(1, Step::Filter { condition: "device.deviceId is not null".parse().unwrap() });
+        filtered.steps.push(Step::Filter { condition: "device_id < \"d5\"".parse().unwrap() });
+        let plans =
+            [Plan::tutorial(), filtered, nested_plan("i", &["id", "g.name", "i.v"]), nested_plan("g", &["g.v"])];
+        let records = [
+            r#"{"eventId":"e1","data":{"devices":[{"deviceId":"d1","temperature":21.5},{"deviceId":"d9","temperature":19}]}}"#,
+            r#"{"eventId":"e2","data":{"devices":[{"deviceId":"d\u0031","temperature":2e1},{"temperature":true}]}}"#,
+            r#"{"eventId":"e3","data":{"devices":"d1"},"groups":[{"items":[{"v":-0},{"v":null}]},{"items":3}]}"#,
+            r#"{"eventId":"e4","data":{"devices":[1,[2],null,{"deviceId":{"x":[1,{"y":2}]}}]},"data":{"devices":[{"a":1}]}}"#,
+            r#"{"eventId":null,"data":null,"groups":[{"name":"n","items":[{"v":"s"}]}]}"#,
+            r#"{}"#,
+        ];
+        for plan in &plans {
+            let compiled = plan.compile().unwrap();
+            for record in records {
+                let value: Value = serde_json::from_str(record).unwrap();
+                let mut expected = Vec::new();
+                let expected_result = compiled.apply(&value, &json!("T"), &mut expected);
+                let mut tape = crate::json::Tape::default();
+                tape.parse(record.as_bytes()).unwrap();
+                let mut got = Vec::new();
+                let got_result = compiled.apply_node(tape.root(), &json!("T"), &mut got);
+                assert_eq!(got_result, expected_result, "{record}");
+                assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{record}");
+            }
+        }
     }
 
     #[test]

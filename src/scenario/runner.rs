@@ -10,7 +10,6 @@ use crate::faults::{CrashPoint, FaultPlan};
 use crate::plan::Row;
 use crate::storage::Storage;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// A crash the explorer injects into one process (run), counted from 1 over the execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,6 +30,8 @@ pub struct InjectedCrash {
 pub struct Injection {
     /// The crashes, at most one per process.
     pub crashes: Vec<InjectedCrash>,
+    /// Run on a real temp directory instead of the simulated disk (no power losses there).
+    pub real_disk: bool,
 }
 
 /// One process of the execution.
@@ -49,7 +50,7 @@ pub struct ProcessRecord {
 }
 
 /// Everything an execution produced.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Execution {
     /// The step trace with the engine's events, crashes included.
     pub trace: Vec<String>,
@@ -73,8 +74,12 @@ pub struct Execution {
     pub last_committed_batch: Option<u64>,
     /// Bad lines routed to dead letters (each batch counted once).
     pub bad_records: usize,
-    /// The simulated disk at the end.
-    pub disk: crate::storage::SimStorage,
+    /// The disk at the end.
+    pub disk: std::sync::Arc<dyn Storage>,
+    /// Where the world lives on it.
+    pub root: std::path::PathBuf,
+    /// Keeps a real temp directory alive.
+    pub temp: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 struct Runner<'s> {
@@ -96,7 +101,10 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
     let mut runner = Runner {
         scenario,
         injection,
-        world: World::new(),
+        world: match World::new(injection.real_disk) {
+            Ok(world) => world,
+            Err(e) => panic!("cannot create a temp directory for the scenario: {e}"),
+        },
         query: scenario.query.clone(),
         trace: Vec::new(),
         violations: Vec::new(),
@@ -123,7 +131,7 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
 
 impl Runner<'_> {
     fn step(&mut self, number: usize, step: &Step) -> Result<(), String> {
-        let storage = &self.world.storage;
+        let storage = self.world.storage.clone();
         let input = self.world.input.clone();
         let checkpoint = self.world.checkpoint.clone();
         let io = |e: std::io::Error| e.to_string();
@@ -230,7 +238,7 @@ impl Runner<'_> {
         let options = EngineOptions { seed: self.scenario.seed, bugs: self.query.bug_set(), ..Default::default() };
         let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
-        let (result, events, hits) = match Engine::new(&self.world.storage, query, sink, options, faults) {
+        let (result, events, hits) = match Engine::new(self.world.storage.as_ref(), query, sink, options, faults) {
             Ok(mut engine) => {
                 let result = engine.run(trigger);
                 (result, engine.events().to_vec(), engine.faults().hits().clone())
@@ -255,8 +263,13 @@ impl Runner<'_> {
         if let Some(crash) = crashed {
             self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
             if matches!(crash_spec, Some((_, _, true))) {
-                self.world.storage.power_loss();
-                self.trace.push("    power loss: every write that was not fsynced is gone".into());
+                match &self.world.sim {
+                    Some(sim) => {
+                        sim.power_loss();
+                        self.trace.push("    power loss: every write that was not fsynced is gone".into());
+                    }
+                    None => self.problems.push("a power loss needs the simulated disk".into()),
+                }
             }
             return true;
         }
@@ -269,7 +282,7 @@ impl Runner<'_> {
     fn write_input(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.world.input.join(name);
         let mtime = self.world.tick();
-        let storage = &self.world.storage;
+        let storage = self.world.storage.as_ref();
         storage.write(&path, bytes)?;
         storage.set_mtime(&path, mtime)?;
         storage.sync_file(&path)?;
@@ -313,7 +326,7 @@ impl Runner<'_> {
         self.invariant_checks += 1;
         let ids = self.world.sink_batch_ids(self.query.sink);
         let view = self.world.sink_view(self.query.sink, &ids);
-        let found = check_invariants(&self.world.storage, &self.world.checkpoint, view);
+        let found = check_invariants(self.world.storage.as_ref(), &self.world.checkpoint, view);
         for violation in found {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
@@ -331,7 +344,7 @@ impl Runner<'_> {
             }
         };
         let checkpoint = crate::checkpoint::Checkpoint::new(&self.world.checkpoint);
-        let last_committed_batch = checkpoint.commits.latest(&self.world.storage).ok().flatten();
+        let last_committed_batch = checkpoint.commits.latest(self.world.storage.as_ref()).ok().flatten();
         Execution {
             trace: self.trace,
             emissions: self.world.emissions(),
@@ -345,12 +358,24 @@ impl Runner<'_> {
             last_committed_batch,
             bad_records: self.bad_by_batch.values().sum(),
             disk: self.world.storage.clone(),
+            root: self.world.root.clone(),
+            temp: self.world.temp.clone(),
         }
     }
 }
 
 /// Renders the simulated checkpoint and output directories for a snapshot.
 pub fn render_disk(execution: &Execution) -> String {
-    let root = Path::new(super::world::ROOT);
-    crate::report::render_tree(&execution.disk, root, super::world::ROOT)
+    crate::report::render_tree(execution.disk.as_ref(), &execution.root, super::world::ROOT)
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("processes", &self.processes)
+            .field("violations", &self.violations)
+            .field("problems", &self.problems)
+            .field("output_rows", &self.output.len())
+            .finish_non_exhaustive()
+    }
 }

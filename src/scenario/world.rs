@@ -12,7 +12,7 @@ use crate::sink::{
     Batch, ConsoleSink, FileSink, ForeachBatchSink, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
     read_file_sink_output,
 };
-use crate::storage::SimStorage;
+use crate::storage::{DiskStorage, SimStorage, Storage};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,8 +46,14 @@ impl Write for SharedBuffer {
 
 /// The world of one scenario execution.
 pub struct World {
-    /// The simulated disk.
-    pub storage: SimStorage,
+    /// The disk: simulated, or a real temp directory.
+    pub storage: Arc<dyn Storage>,
+    /// The simulated disk, for power losses; `None` on a real disk.
+    pub sim: Option<SimStorage>,
+    /// Where everything lives: [`ROOT`] on the simulated disk.
+    pub root: PathBuf,
+    /// Keeps a real temp directory alive as long as the world and its executions.
+    pub temp: Option<Arc<tempfile::TempDir>>,
     /// `/scenario/input`.
     pub input: PathBuf,
     /// `/scenario/checkpoint`.
@@ -69,31 +75,42 @@ pub struct World {
 }
 
 impl World {
-    /// An empty world with the input directory in place.
-    pub fn new() -> Self {
-        let storage = SimStorage::new(CLOCK_START_MS);
-        let root = PathBuf::from(ROOT);
+    /// An empty world with the input directory in place: on the simulated disk, or in a fresh
+    /// temp directory of the real one when `real_disk` is set.
+    pub fn new(real_disk: bool) -> std::io::Result<Self> {
+        let (storage, sim, root, temp): (Arc<dyn Storage>, _, _, _) = if real_disk {
+            let temp = tempfile::tempdir()?;
+            let root = temp.path().canonicalize()?;
+            (Arc::new(DiskStorage), None, root, Some(Arc::new(temp)))
+        } else {
+            let sim = SimStorage::new(CLOCK_START_MS);
+            (Arc::new(sim.clone()), Some(sim), PathBuf::from(ROOT), None)
+        };
         let input = root.join("input");
-        use crate::storage::Storage;
-        storage.create_dir_all(&input).expect("the simulated disk always creates directories");
-        World {
+        storage.create_dir_all(&input)?;
+        Ok(World {
             storage,
+            sim,
             input,
             checkpoint: root.join("checkpoint"),
             output: root.join("output"),
+            root,
+            temp,
             console: SharedBuffer::default(),
             memory: MemoryStore::default(),
             appended: Arc::default(),
             by_batch: Arc::default(),
             emissions: Arc::default(),
             clock_ms: CLOCK_START_MS,
-        }
+        })
     }
 
     /// Advances the arrival clock and returns the new time.
     pub fn tick(&mut self) -> i64 {
         self.clock_ms += 1000;
-        self.storage.set_clock_ms(self.clock_ms);
+        if let Some(sim) = &self.sim {
+            sim.set_clock_ms(self.clock_ms);
+        }
         self.clock_ms
     }
 
@@ -135,7 +152,7 @@ impl World {
                 .flat_map(|e| e.rows.clone())
                 .collect(),
             SinkKind::File => {
-                read_file_sink_output(&self.storage, &self.output, schema, !bugs.has(Bug::FileSinkIgnoresLog))?
+                read_file_sink_output(self.storage.as_ref(), &self.output, schema, !bugs.has(Bug::FileSinkIgnoresLog))?
             }
             SinkKind::Memory => lock(&self.memory).values().flatten().cloned().collect(),
             SinkKind::ForeachBatch => lock(&self.appended).clone(),
@@ -169,12 +186,6 @@ impl World {
     /// Every hand-over so far.
     pub fn emissions(&self) -> Vec<Emission> {
         lock(&self.emissions).clone()
-    }
-}
-
-impl Default for World {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
