@@ -893,36 +893,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod tmp_speed {
-    #[test]
-    #[ignore]
-    fn speed() {
-        let dir = std::path::Path::new("/tmp/prof_data/input");
-        let files: Vec<Vec<u8>> =
-            (0..50).map(|i| std::fs::read(dir.join(format!("device_{i:05}.json"))).unwrap()).collect();
-        let total: usize = files.iter().map(|f| f.len()).sum();
-        let lines: Vec<&[u8]> = files.iter().flat_map(|f| f.split(|b| *b == b'\n').filter(|l| !l.is_empty())).collect();
-        for _ in 0..std::env::var("REPS").map_or(3, |v| v.parse().unwrap()) {
-            let t = std::time::Instant::now();
-            let mut n = 0usize;
-            for l in &lines {
-                n += std::str::from_utf8(l).is_ok() as usize;
-            }
-            println!("utf8: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
-            let t = std::time::Instant::now();
-            let mut tape = super::Tape::default();
-            for l in &lines {
-                tape.parse(l).unwrap();
-                n += tape.root().is_object() as usize;
-            }
-            println!("tape: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
-            let t = std::time::Instant::now();
-            for l in &lines {
-                let v: serde_json::Value = serde_json::from_slice(l).unwrap();
-                n += v.is_object() as usize;
-            }
-            println!("serde Value: {n} {:.1} MB/s", total as f64 / 1e6 / t.elapsed().as_secs_f64());
-        }
-    }
-}

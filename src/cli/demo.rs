@@ -45,11 +45,12 @@ impl Demo {
         Ok(())
     }
 
-    fn run(&self, checkpoint: &str, sink: Box<dyn Sink>) -> anyhow::Result<()> {
+    fn run(&self, checkpoint: &str, sink: Box<dyn Sink>) -> anyhow::Result<Vec<String>> {
         self.run_with(checkpoint, sink, SourceOptions::default())
     }
 
-    fn run_with(&self, checkpoint: &str, sink: Box<dyn Sink>, source: SourceOptions) -> anyhow::Result<()> {
+    /// Runs the query and returns what the engine did, one line per event.
+    fn run_with(&self, checkpoint: &str, sink: Box<dyn Sink>, source: SourceOptions) -> anyhow::Result<Vec<String>> {
         let query = Query {
             input_dir: self.input.clone(),
             checkpoint_dir: self.path(checkpoint),
@@ -63,7 +64,7 @@ impl Demo {
             println!("  [engine] {event}");
         }
         result?;
-        Ok(())
+        Ok(engine.events().iter().map(|e| e.to_string()).collect())
     }
 
     fn console(&self) -> Box<dyn Sink> {
@@ -100,22 +101,26 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     demo.step("1. first run: device_01 arrives");
     demo.drop_file("device_01.json", DEVICE_01)?;
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect(&events, "batch 0 (new files): device_01.json", "the first run processes device_01 in batch 0")?;
     demo.show_checkpoint("checkpoint");
 
     demo.step("2. experiment 1: re-drop device_01 (same path): ignored");
     demo.drop_file("device_01.json", DEVICE_01)?;
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect_not(&events, "batch 1 (", "a re-dropped file is not processed again")?;
 
     demo.step("3. device_02 arrives: batch 1");
     demo.drop_file("device_02.json", DEVICE_02)?;
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect(&events, "batch 1 (new files): device_02.json", "device_02 lands in batch 1")?;
     demo.show_checkpoint("checkpoint");
 
     demo.step("4. experiment 2: delete commits/1: batch 1 re-runs");
     remove(&demo.path("checkpoint/commits/1"))?;
     demo.show_checkpoint("checkpoint");
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect(&events, "batch 1 (re-run): device_02.json", "deleting commits/1 re-runs batch 1 with its recorded file")?;
     println!("(the console sink keeps no log: batch 1 printed twice; it is at-least-once)");
 
     demo.step("5. experiment 2 with the file sink: the re-run writes nothing");
@@ -124,21 +129,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let one_file = SourceOptions { max_files_per_trigger: Some(1), ..SourceOptions::default() };
     demo.run_with("checkpoint-file-sink", file_sink(), one_file.clone())?;
     remove(&demo.path("checkpoint-file-sink/commits/1"))?;
-    demo.run_with("checkpoint-file-sink", file_sink(), one_file)?;
+    let events = demo.run_with("checkpoint-file-sink", file_sink(), one_file)?;
+    expect(&events, "batch 1: sink skipped it", "the file sink skips a batch already in _spark_metadata")?;
     let schema = Plan::tutorial_without_time().compile()?.schema().to_vec();
     let rows = read_file_sink_output(&DiskStorage, &output, &schema, true)?;
     println!("output/ as a reader sees it (files listed in _spark_metadata):\n{}", render_table(&schema, &rows));
 
     demo.step("6. rename device_01 -> device_01_v2: reprocessed");
     std::fs::rename(demo.input.join("device_01.json"), demo.input.join("device_01_v2.json"))?;
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect(&events, "batch 2 (new files): device_01_v2.json", "a renamed file is new to the source")?;
     demo.show_checkpoint("checkpoint");
 
     demo.step("7. delete the checkpoint: everything is reprocessed");
     std::fs::remove_dir_all(demo.path("checkpoint"))?;
-    demo.run("checkpoint", demo.console())?;
+    let events = demo.run("checkpoint", demo.console())?;
+    expect(&events, "batch 0 (new files): device_01_v2.json, device_02.json", "a new checkpoint reprocesses everything")?;
     demo.show_checkpoint("checkpoint");
-    println!("\ndemo done: every experiment behaved as the tutorial says.");
+    println!("\ndemo done: every experiment behaved as the tutorial says (each was checked).");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,5 +155,24 @@ fn remove(path: &Path) -> anyhow::Result<()> {
     let crc = path.with_file_name(format!(".{}.crc", path.file_name().unwrap_or_default().to_string_lossy()));
     let _ = std::fs::remove_file(crc);
     println!("$ rm {}", path.display());
+    Ok(())
+}
+
+/// Fails the demo unless the engine did what the tutorial says.
+fn expect(events: &[String], wanted: &str, claim: &str) -> anyhow::Result<()> {
+    if events.iter().any(|e| e.contains(wanted)) {
+        println!("  ok: {claim}");
+        Ok(())
+    } else {
+        anyhow::bail!("the demo expected that {claim}, but the engine did: {events:#?}")
+    }
+}
+
+/// Fails the demo if the engine did something the tutorial says it must not.
+fn expect_not(events: &[String], unwanted: &str, claim: &str) -> anyhow::Result<()> {
+    if events.iter().any(|e| e.contains(unwanted)) {
+        anyhow::bail!("the demo expected that {claim}, but the engine did: {events:#?}")
+    }
+    println!("  ok: {claim}");
     Ok(())
 }
