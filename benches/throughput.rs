@@ -85,8 +85,7 @@ fn run_once(storage: &DiskStorage, input: &Path, dir: &Path, stats: &WorkloadSta
     assert_eq!(written.len() as u64, stats.devices, "rows read back from the output vs devices generated");
     let mut events_seen = std::collections::BTreeSet::new();
     for row in &written {
-        let [Value::String(event), Value::String(device), Value::Number(temp), Value::String(time)] = &row[..]
-        else {
+        let [Value::String(event), Value::String(device), Value::Number(temp), Value::String(time)] = &row[..] else {
             panic!("malformed output row {row:?}");
         };
         let temp = temp.as_f64().expect("a float");

@@ -8,10 +8,11 @@ use crashpoint::engine::{EngineError, Event, Resume};
 use crashpoint::faults::{CrashPoint, FaultPlan};
 use crashpoint::sink::{MemorySink, MemoryStore, Sink};
 use crashpoint::source::{BadRecordMode, InputFormat, SourceOptions};
-use crashpoint::storage::{DirEntry, DiskStorage, SimStorage, Storage};
+use crashpoint::storage::{DiskStorage, SimStorage, Storage};
 use serde_json::{Value, json};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const INPUT: &str = "/in";
@@ -231,52 +232,6 @@ fn whole_file_json_format_reads_objects_arrays_and_reports_bad_files() {
     assert!(dead[1]["reason"].as_str().unwrap().contains("malformed JSON"), "{}", dead[1]);
 }
 
-/// A simulated disk on which reading one path fails, as for a file without read permission.
-struct Unreadable {
-    sim: SimStorage,
-    path: PathBuf,
-    broken: AtomicBool,
-}
-
-impl Storage for Unreadable {
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        if path == self.path && self.broken.load(Ordering::SeqCst) {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "permission denied"));
-        }
-        self.sim.read(path)
-    }
-    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        self.sim.write(path, data)
-    }
-    fn sync_file(&self, path: &Path) -> io::Result<()> {
-        self.sim.sync_file(path)
-    }
-    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        self.sim.rename_no_replace(from, to)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        self.sim.sync_dir(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
-        self.sim.list(dir)
-    }
-    fn stat(&self, path: &Path) -> io::Result<DirEntry> {
-        self.sim.stat(path)
-    }
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.sim.create_dir_all(dir)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        self.sim.remove_file(path)
-    }
-    fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.sim.remove_dir_all(dir)
-    }
-    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
-        self.sim.set_mtime(path, mtime_ms)
-    }
-}
-
 #[test]
 fn unreadable_input_file_is_an_error_naming_the_file_and_its_batch_reruns_later() {
     // Goal: an input file that is listed but cannot be read stops the query with an error
@@ -286,7 +241,14 @@ fn unreadable_input_file_is_an_error_naming_the_file_and_its_batch_reruns_later(
     world.drop_bytes("a.json", format!("{}\n", good(1)).as_bytes(), 0);
     world.drop_bytes("locked.json", format!("{}\n", good(2)).as_bytes(), 1);
     let locked = Path::new(INPUT).join("locked.json");
-    let disk = Unreadable { sim: world.sim.clone(), path: locked.clone(), broken: AtomicBool::new(true) };
+    let broken = Arc::new(AtomicBool::new(true));
+    let disk = HookedDisk::new(world.sim.clone(), {
+        let (broken, locked) = (broken.clone(), locked.clone());
+        move |path| match path == locked && broken.load(Ordering::SeqCst) {
+            true => Err(io::Error::new(io::ErrorKind::PermissionDenied, "permission denied")),
+            false => Ok(()),
+        }
+    });
     let go = || run(&disk, query(Path::new(INPUT), Path::new(CHECKPOINT), permissive()), world.sink());
     let err = go().err();
     let EngineError::Input { path, .. } = &err else { panic!("expected Input, got {err:?}") };
@@ -294,7 +256,7 @@ fn unreadable_input_file_is_an_error_naming_the_file_and_its_batch_reruns_later(
     assert!(err.to_string().contains("input file /in/locked.json: could not read it: permission denied"), "{err}");
     assert_eq!(world.rows(), Vec::<Vec<Value>>::new());
 
-    disk.broken.store(false, Ordering::SeqCst);
+    broken.store(false, Ordering::SeqCst);
     let run = go().ok();
     assert_eq!(run.resume(), Some(Resume::Rerun { batch: 0 }));
     assert_eq!(triples(&world.rows()), expected(&[("e1", "d1", 1.5), ("e2", "d2", 2.5)]));

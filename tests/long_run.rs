@@ -9,8 +9,7 @@ use crashpoint::checkpoint::{COMPACT_INTERVAL, Checkpoint, MIN_BATCHES_TO_RETAIN
 use crashpoint::engine::{Engine, EngineOptions, Resume, Trigger};
 use crashpoint::faults::FaultPlan;
 use crashpoint::sink::{MemorySink, MemoryStore};
-use crashpoint::storage::{DirEntry, SimStorage, Storage};
-use std::io;
+use crashpoint::storage::{SimStorage, Storage};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -18,56 +17,10 @@ const INPUT: &str = "/in";
 const CHECKPOINT: &str = "/cp";
 const BATCHES: u64 = 1_000;
 
-/// A simulated disk that records every path read.
-#[derive(Default)]
-struct Counting {
-    sim: SimStorage,
-    reads: Mutex<Vec<PathBuf>>,
-}
-
-impl Counting {
-    /// The names of the files read under `dir`, in order.
-    fn reads_in(&self, dir: &str) -> Vec<String> {
-        let reads = self.reads.lock().unwrap();
-        reads.iter().filter(|p| p.parent() == Some(Path::new(dir))).map(|p| crashpoint::storage::file_name(p)).collect()
-    }
-}
-
-impl Storage for Counting {
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.reads.lock().unwrap().push(path.to_path_buf());
-        self.sim.read(path)
-    }
-    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        self.sim.write(path, data)
-    }
-    fn sync_file(&self, path: &Path) -> io::Result<()> {
-        self.sim.sync_file(path)
-    }
-    fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        self.sim.rename_no_replace(from, to)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        self.sim.sync_dir(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
-        self.sim.list(dir)
-    }
-    fn stat(&self, path: &Path) -> io::Result<DirEntry> {
-        self.sim.stat(path)
-    }
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.sim.create_dir_all(dir)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        self.sim.remove_file(path)
-    }
-    fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.sim.remove_dir_all(dir)
-    }
-    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
-        self.sim.set_mtime(path, mtime_ms)
-    }
+/// The names of the files read under `dir`, in order.
+fn reads_in(reads: &Mutex<Vec<PathBuf>>, dir: &str) -> Vec<String> {
+    let reads = reads.lock().unwrap();
+    reads.iter().filter(|p| p.parent() == Some(Path::new(dir))).map(|p| crashpoint::storage::file_name(p)).collect()
 }
 
 fn drop_tiny(storage: &dyn Storage, n: u64) {
@@ -94,7 +47,14 @@ fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply
     // compaction and fewer than 10 batch files and continues at the right batch. Method: a
     // simulated disk that counts reads, one engine stepped with the `once` trigger, a check of
     // every log directory after every batch, then two restarts.
-    let disk = Counting::default();
+    let reads = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let disk = HookedDisk::new(SimStorage::default(), {
+        let reads = reads.clone();
+        move |path| {
+            reads.lock().unwrap().push(path.to_path_buf());
+            Ok(())
+        }
+    });
     for n in 0..BATCHES {
         drop_tiny(&disk, n);
     }
@@ -140,20 +100,20 @@ fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply
 
     // Restart 2: count what a restart reads.
     drop_tiny(&disk, BATCHES + 5);
-    disk.reads.lock().unwrap().clear();
+    reads.lock().unwrap().clear();
     let mut engine = Engine::new(&disk, query(), sink(), EngineOptions::default(), FaultPlan::none()).unwrap();
     engine.run(Trigger::AvailableNow).unwrap();
     let run = Run { events: engine.events().to_vec(), result: Ok(()) };
     assert_eq!(run.resume(), Some(Resume::Continue { next: BATCHES + 5 }));
     assert_eq!(run.planned(), vec![(BATCHES + 5, vec![format!("f{:04}.json", BATCHES + 5)])]);
 
-    let source_reads = disk.reads_in(&sources_dir.display().to_string());
+    let source_reads = reads_in(&reads, &sources_dir.display().to_string());
     assert_eq!(source_reads, ["999.compact", "1000", "1001", "1002", "1003", "1004"]);
     let compactions = source_reads.iter().filter(|name| name.ends_with(".compact")).count();
     assert!(compactions <= 1 && source_reads.len() - compactions < COMPACT_INTERVAL as usize);
-    assert!(disk.reads_in(&offsets_dir.display().to_string()).len() <= 1, "only the latest offsets");
-    assert!(disk.reads_in(&commits_dir.display().to_string()).len() <= 1, "only the latest commit");
-    let input_reads = disk.reads_in(INPUT);
+    assert!(reads_in(&reads, &offsets_dir.display().to_string()).len() <= 1, "only the latest offsets");
+    assert!(reads_in(&reads, &commits_dir.display().to_string()).len() <= 1, "only the latest commit");
+    let input_reads = reads_in(&reads, INPUT);
     assert_eq!(input_reads, [format!("f{:04}.json", BATCHES + 5)], "only the new file is read");
 
     let table = store.lock().unwrap();

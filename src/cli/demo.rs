@@ -144,7 +144,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     demo.step("7. delete the checkpoint: everything is reprocessed");
     std::fs::remove_dir_all(demo.path("checkpoint"))?;
     let events = demo.run("checkpoint", demo.console())?;
-    expect(&events, "batch 0 (new files): device_01_v2.json, device_02.json", "a new checkpoint reprocesses everything")?;
+    expect(
+        &events,
+        "batch 0 (new files): device_01_v2.json, device_02.json",
+        "a new checkpoint reprocesses everything",
+    )?;
     demo.show_checkpoint("checkpoint");
     println!("\ndemo done: every experiment behaved as the tutorial says (each was checked).");
     Ok(ExitCode::SUCCESS)

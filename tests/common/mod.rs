@@ -203,3 +203,57 @@ pub fn log_files(storage: &dyn Storage, dir: &Path) -> Vec<String> {
 pub fn read_text(storage: &dyn Storage, path: &Path) -> String {
     String::from_utf8(storage.read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
+
+/// A simulated disk whose reads go through a hook first: to record them, or to fail one.
+pub struct HookedDisk {
+    /// The disk underneath.
+    pub sim: crashpoint::storage::SimStorage,
+    before_read: Box<dyn Fn(&Path) -> std::io::Result<()> + Send + Sync>,
+}
+
+impl HookedDisk {
+    /// A disk that calls `before_read` before each read; an error from it is the read's error.
+    pub fn new(
+        sim: crashpoint::storage::SimStorage,
+        before_read: impl Fn(&Path) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        Self { sim, before_read: Box::new(before_read) }
+    }
+}
+
+impl Storage for HookedDisk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        (self.before_read)(path)?;
+        self.sim.read(path)
+    }
+    fn write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.sim.write(path, data)
+    }
+    fn sync_file(&self, path: &Path) -> std::io::Result<()> {
+        self.sim.sync_file(path)
+    }
+    fn rename_no_replace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.sim.rename_no_replace(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        self.sim.sync_dir(dir)
+    }
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<crashpoint::storage::DirEntry>> {
+        self.sim.list(dir)
+    }
+    fn stat(&self, path: &Path) -> std::io::Result<crashpoint::storage::DirEntry> {
+        self.sim.stat(path)
+    }
+    fn create_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        self.sim.create_dir_all(dir)
+    }
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        self.sim.remove_file(path)
+    }
+    fn remove_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        self.sim.remove_dir_all(dir)
+    }
+    fn set_mtime(&self, path: &Path, mtime_ms: i64) -> std::io::Result<()> {
+        self.sim.set_mtime(path, mtime_ms)
+    }
+}
