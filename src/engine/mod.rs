@@ -108,6 +108,8 @@ pub struct Engine<'a> {
     /// The newest batch timestamp in the checkpoint: new batches never go back in time, even on
     /// a checkpoint written by Spark with its wall clock.
     last_timestamp_ms: Option<i64>,
+    /// The checkpoint's lock, held while the engine lives.
+    lock: Option<crate::storage::LockGuard>,
 }
 
 impl<'a> Engine<'a> {
@@ -133,6 +135,7 @@ impl<'a> Engine<'a> {
             events: Vec::new(),
             pending: None,
             last_timestamp_ms: None,
+            lock: None,
         })
     }
 
@@ -179,6 +182,7 @@ impl<'a> Engine<'a> {
     /// Reads or creates `metadata`, decides how to resume, and checks the plan.
     fn start(&mut self) -> Result<(), EngineError> {
         let storage = self.storage;
+        self.lock = Some(self.lock_checkpoint()?);
         let query_id = match self.checkpoint.read_metadata(storage)? {
             Some(metadata) => metadata.id,
             None => self.create_metadata()?,
@@ -199,6 +203,29 @@ impl<'a> Engine<'a> {
         self.events.push(Event::Started { query_id, resume });
         self.pending = Some(resume);
         Ok(())
+    }
+
+    /// One query per checkpoint: a second one gets a clear error instead of racing the first.
+    fn lock_checkpoint(&self) -> Result<crate::storage::LockGuard, EngineError> {
+        let root = self.checkpoint.root();
+        let path = root.join(".lock");
+        let io = |source| {
+            EngineError::Checkpoint(crate::checkpoint::CheckpointError::Io {
+                log: "checkpoint lock",
+                path: path.clone(),
+                op: "take the lock",
+                source,
+            })
+        };
+        self.storage.create_dir_all(root).map_err(io)?;
+        self.storage.lock(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => EngineError::Recovery {
+                checkpoint: root.to_path_buf(),
+                problem: format!("another query is running on it ({} is locked)", path.display()),
+                hint: "stop the other query first; two queries on one checkpoint corrupt it".into(),
+            },
+            _ => io(e),
+        })
     }
 
     fn create_metadata(&mut self) -> Result<String, EngineError> {

@@ -1,6 +1,6 @@
 //! The real file system.
 
-use super::{DirEntry, Storage, file_name};
+use super::{DirEntry, LockGuard, Storage, file_name};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -74,9 +74,29 @@ impl Storage for DiskStorage {
         fs::remove_dir_all(dir)
     }
 
+    fn lock(&self, path: &Path) -> io::Result<LockGuard> {
+        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+        flock_exclusive(&file)?;
+        // Closing the file, or the process dying, releases the lock.
+        Ok(LockGuard(Box::new(file)))
+    }
+
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
         let time = UNIX_EPOCH + Duration::from_millis(mtime_ms.max(0) as u64);
         let file = fs::OpenOptions::new().write(true).open(path)?;
         file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(SystemTime::UNIX_EPOCH))
     }
+}
+
+#[cfg(unix)]
+fn flock_exclusive(file: &fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows; no memory is shared.
+    let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+#[cfg(not(unix))]
+fn flock_exclusive(_file: &fs::File) -> io::Result<()> {
+    Ok(())
 }

@@ -56,9 +56,26 @@ pub trait Storage: Send + Sync {
     /// Sets a file's modification time, so that arrival order is under the caller's control.
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()>;
 
+    /// Takes an exclusive lock on `path` (created if missing) for as long as the returned guard
+    /// lives. Another holder makes it fail with `WouldBlock`; a dead process holds nothing.
+    /// The default takes no lock at all, for wrappers that do not need one.
+    fn lock(&self, path: &Path) -> io::Result<LockGuard> {
+        let _ = path;
+        Ok(LockGuard(Box::new(())))
+    }
+
     /// True if the path exists.
     fn exists(&self, path: &Path) -> bool {
         self.stat(path).is_ok()
+    }
+}
+
+/// Holds a lock taken with [`Storage::lock`] until dropped.
+pub struct LockGuard(pub Box<dyn Send + Sync>);
+
+impl std::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LockGuard")
     }
 }
 

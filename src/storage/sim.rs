@@ -4,7 +4,7 @@
 //! durable and only `sync_dir` makes names durable. [`SimStorage::power_loss`] throws away
 //! everything else. A process crash loses nothing: the page cache survives it.
 
-use super::{DirEntry, Storage, file_name};
+use super::{DirEntry, LockGuard, Storage, file_name};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::ops::Bound;
@@ -24,6 +24,7 @@ struct World {
     live_names: BTreeMap<PathBuf, usize>,
     durable_names: BTreeMap<PathBuf, usize>,
     dirs: BTreeSet<PathBuf>,
+    locks: BTreeSet<PathBuf>,
     clock_ms: i64,
 }
 
@@ -212,11 +213,31 @@ impl Storage for SimStorage {
         Ok(())
     }
 
+    fn lock(&self, path: &Path) -> io::Result<LockGuard> {
+        if !self.world().locks.insert(path.to_path_buf()) {
+            let msg = format!("{}: locked by another holder", path.display());
+            return Err(io::Error::new(io::ErrorKind::WouldBlock, msg));
+        }
+        Ok(LockGuard(Box::new(SimLock { sim: self.clone(), path: path.to_path_buf() })))
+    }
+
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
         let mut world = self.world();
         let id = *world.live_names.get(path).ok_or_else(|| not_found(path))?;
         world.inodes[id].mtime_ms = mtime_ms;
         Ok(())
+    }
+}
+
+/// Releases a simulated lock when dropped, as the OS does when a process dies.
+struct SimLock {
+    sim: SimStorage,
+    path: PathBuf,
+}
+
+impl Drop for SimLock {
+    fn drop(&mut self) {
+        self.sim.world().locks.remove(&self.path);
     }
 }
 
@@ -274,6 +295,15 @@ mod tests {
         sim.sync_dir(Path::new("/d")).unwrap();
         sim.power_loss();
         assert_eq!(sim.all_files(), [PathBuf::from("/d/a")]);
+    }
+
+    #[test]
+    fn a_lock_has_one_holder_until_dropped() {
+        let sim = sim_with_dir();
+        let guard = sim.lock(Path::new("/d/.lock")).unwrap();
+        assert_eq!(sim.lock(Path::new("/d/.lock")).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        drop(guard);
+        assert!(sim.lock(Path::new("/d/.lock")).is_ok());
     }
 
     #[test]

@@ -204,11 +204,14 @@ pub fn read_text(storage: &dyn Storage, path: &Path) -> String {
     String::from_utf8(storage.read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
+/// What [`HookedDisk`] calls before each read.
+pub type ReadHook = Box<dyn Fn(&Path) -> std::io::Result<()> + Send + Sync>;
+
 /// A simulated disk whose reads go through a hook first: to record them, or to fail one.
 pub struct HookedDisk {
     /// The disk underneath.
     pub sim: crashpoint::storage::SimStorage,
-    before_read: Box<dyn Fn(&Path) -> std::io::Result<()> + Send + Sync>,
+    before_read: ReadHook,
 }
 
 impl HookedDisk {
