@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod checkpoint;
+pub mod doctor;
 pub mod engine;
 pub mod explore;
 pub mod faults;

@@ -2,6 +2,7 @@
 //! 0 all passed, 1 a check failed, 2 bad input or usage.
 
 mod demo;
+mod doctor;
 mod explore;
 mod fuzz;
 mod inspect;
@@ -35,6 +36,8 @@ enum Command {
     Stream(stream::StreamArgs),
     /// Show what is in a checkpoint (crashpoint's or Spark's).
     Inspect(inspect::InspectArgs),
+    /// Check a checkpoint and repair the safe cases (torn uncommitted log files, temp files).
+    Doctor(doctor::DoctorArgs),
     /// List the crash points and what each means.
     Points,
     /// Run scenario files and compare them with their snapshots.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Stream(args) => stream::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Points => points::run(),
         Command::Run(args) => run::run(args),
         Command::Explore(args) => explore::run(args),
