@@ -98,6 +98,10 @@ fn run_once(storage: &DiskStorage, input: &Path, dir: &Path, stats: &WorkloadSta
     Run { seconds, cpu_seconds, rows, batches }
 }
 
+// The same allocator as the `crashpoint` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument that is not ours means "not this bench".
     if std::env::args().skip(1).any(|a| !a.starts_with('-') && a != "throughput") {

@@ -1,4 +1,8 @@
-//! Small helpers for JSON values shared by the source and the plan.
+//! Small helpers for JSON values shared by the source, the plan and the sinks, and the hot
+//! path's two halves: a `Tape` that parses a record without allocating (its strings borrowed
+//! from the line), which the plan reads through `JsonView` as it reads a `Value`, and a
+//! [`RowWriter`] that prints rows as [`row_to_json`] does, faster. Both are held to the bytes
+//! serde_json would give by the tests below.
 
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -841,6 +845,15 @@ mod tests {
             };
             assert_eq!(via_tape(text.as_bytes()).0, via_serde(text.as_bytes()), "{text}");
         }
+    }
+
+    #[test]
+    fn nodes_are_small_and_loaded_values_read_back() {
+        assert_eq!(std::mem::size_of::<Node>(), 16);
+        let value = json!({"a": [1, -2, 2.5, "s\"q", null, true, {"b": {}}], "c": u64::MAX, "d": i64::MIN});
+        let mut tape = Tape::default();
+        tape.load(value.clone());
+        assert_eq!(tape.root().to_value(), value);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::EXIT_CHECK_FAILED;
 use crashpoint::explore::{ExploreOptions, Shard, explore};
 use crashpoint::faults::{Bug, CrashPoint};
-use crashpoint::scenario::Scenario;
+use crashpoint::scenario::{Scenario, Step};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +40,15 @@ fn parse_bug(s: &str) -> Result<Bug, String> {
 
 pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     let mut scenario = Scenario::load(&args.scenario)?;
+    let expects_error = scenario.steps.iter().position(|s| matches!(s, Step::Run(run) if run.expect_error.is_some()));
+    if let Some(step) = expects_error {
+        anyhow::bail!(
+            "{}: step {} expects an error; a crash before it can legitimately move or remove it, so crash \
+             schedules of this scenario cannot be judged against its oracle. Explore a scenario without expect-error.",
+            args.scenario.display(),
+            step + 1
+        );
+    }
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let options = ExploreOptions {

@@ -216,7 +216,9 @@ impl Scenario {
             ScenarioError { path: path.into(), line, message: e.message().trim().to_string() }
         })?;
         for bug in &raw.query.bugs {
-            bug.parse::<Bug>().map_err(|message| ScenarioError { path: path.into(), line: 0, message })?;
+            // The query table keeps no spans; the quoted name finds the line well enough.
+            let line = text.find(&format!("\"{bug}\"")).map_or(0, |at| line_of(text, at));
+            bug.parse::<Bug>().map_err(|message| ScenarioError { path: path.into(), line, message })?;
         }
         let err =
             |offset: usize, message: String| ScenarioError { path: path.into(), line: line_of(text, offset), message };
@@ -297,19 +299,35 @@ pub(super) fn parse_point(value: &Value) -> Result<CrashPoint, String> {
     value.as_str().ok_or_else(|| "crash must be a string".to_string())?.parse()
 }
 
+/// An error about one key of a step (or about the step, with `None`).
+pub(super) type KeyError = (Option<&'static str>, String);
+
+fn on(key: &'static str) -> impl Fn(String) -> KeyError {
+    move |message| (Some(key), message)
+}
+
 /// The content of an `add` or `modify` step.
-pub(super) fn parse_content(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, String> {
+pub(super) fn parse_content(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, KeyError> {
+    parse_content_inner(keys)
+}
+
+fn parse_content_inner(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, KeyError> {
     match (keys.get("lines"), keys.get("text"), keys.get("generate")) {
         (Some(lines), None, None) => {
-            let lines = lines.get_ref().as_array().ok_or("lines must be an array of strings")?;
+            let bad = || (Some("lines"), "lines must be an array of strings".to_string());
+            let lines = lines.get_ref().as_array().ok_or_else(bad)?;
             let lines: Option<Vec<String>> = lines.iter().map(|l| l.as_str().map(str::to_string)).collect();
-            Ok(FileContent::Lines(lines.ok_or("lines must be an array of strings")?))
+            Ok(FileContent::Lines(lines.ok_or_else(bad)?))
         }
         (None, Some(text), None) => {
-            Ok(FileContent::Text(text.get_ref().as_str().ok_or("text must be a string")?.into()))
+            let text = text.get_ref().as_str().ok_or((Some("text"), "text must be a string".to_string()))?;
+            Ok(FileContent::Text(text.into()))
         }
         (None, None, Some(generate)) => {
-            let table = generate.get_ref().as_table().ok_or("generate must be a table { events = N, seed = S }")?;
+            let table = generate
+                .get_ref()
+                .as_table()
+                .ok_or((Some("generate"), "generate must be a table { events = N, seed = S }".to_string()))?;
             let number = |key: &str, default: i64| -> Result<u64, String> {
                 match table.get(key) {
                     None => Ok(default as u64),
@@ -318,39 +336,234 @@ pub(super) fn parse_content(keys: &BTreeMap<String, Spanned<Value>>) -> Result<F
                 }
             };
             if let Some(key) = table.keys().find(|k| !["events", "seed"].contains(&k.as_str())) {
-                return Err(format!("generate has unknown key '{key}'; allowed: events, seed"));
+                return Err((Some("generate"), format!("generate has unknown key '{key}'; allowed: events, seed")));
             }
-            Ok(FileContent::Generate { events: number("events", 3)?, seed: number("seed", 0)? })
+            let events = number("events", 3).map_err(on("generate"))?;
+            Ok(FileContent::Generate { events, seed: number("seed", 0).map_err(on("generate"))? })
         }
-        (None, None, None) => Err("give the file's content: lines = [...], text = \"...\" or generate = {...}".into()),
-        _ => Err("give only one of lines, text and generate".into()),
+        (None, None, None) => {
+            Err((None, "give the file's content: lines = [...], text = \"...\" or generate = {...}".into()))
+        }
+        _ => Err((None, "give only one of lines, text and generate".into())),
     }
 }
 
 /// Makes a run step from its keys.
-pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -> Result<RunStep, String> {
-    let trigger = parse_trigger(keys[action].get_ref())?;
-    let crash = keys.get("crash").map(|v| parse_point(v.get_ref())).transpose()?;
+pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -> Result<RunStep, KeyError> {
+    let trigger = parse_trigger(keys[action].get_ref()).map_err(|m| (None, m))?;
+    let crash = keys.get("crash").map(|v| parse_point(v.get_ref())).transpose().map_err(on("crash"))?;
     let hit = match keys.get("hit").map(|v| v.get_ref()) {
         None => 1,
         Some(Value::Integer(n)) if *n >= 1 => *n as u32,
-        Some(other) => return Err(format!("hit must be a number ≥ 1, not {other}")),
+        Some(other) => return Err((Some("hit"), format!("hit must be a number ≥ 1, not {other}"))),
     };
     if keys.contains_key("hit") && crash.is_none() {
-        return Err("hit needs a crash point: crash = \"...\"".into());
+        return Err((Some("hit"), "hit needs a crash point: crash = \"...\"".into()));
     }
     let power_loss = match keys.get("power-loss").map(|v| v.get_ref()) {
         None => false,
         Some(Value::Boolean(b)) => *b,
-        Some(other) => return Err(format!("power-loss must be true or false, not {other}")),
+        Some(other) => return Err((Some("power-loss"), format!("power-loss must be true or false, not {other}"))),
     };
     if power_loss && crash.is_none() {
-        return Err("power-loss needs a crash point: crash = \"...\"".into());
+        return Err((Some("power-loss"), "power-loss needs a crash point: crash = \"...\"".into()));
     }
     let expect_error = match keys.get("expect-error").map(|v| v.get_ref()) {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(format!("expect-error must be a string, not {other}")),
+        Some(other) => return Err((Some("expect-error"), format!("expect-error must be a string, not {other}"))),
     };
     Ok(RunStep { restart: action == "restart", trigger, crash: crash.map(|p| (p, hit)), power_loss, expect_error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::QueryChange;
+
+    /// One step that parses, before the step under test, so that step numbers and lines are
+    /// not trivially 1.
+    const HEAD: &str = "[query]\nsink = \"file\"\n\n[[step]]\nadd = \"a.json\"\ntext = \"\"\n\n";
+    /// Lines in `HEAD`; the step under test starts on the next line.
+    const HEAD_LINES: usize = 7;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("case.toml"), text)
+    }
+
+    #[test]
+    fn fail_cases() {
+        // Goal: a bad scenario file is rejected with the line to look at and what is allowed
+        // there. Method: one file per mistake; check the line and words the message must hold.
+        // `H` is the line of the step under test's `[[step]]` header (after HEAD).
+        const H: usize = HEAD_LINES + 1;
+        let with_head = |step: &str| format!("{HEAD}{step}");
+        #[rustfmt::skip]
+        let cases: Vec<(&str, String, usize, &[&str])> = vec![
+            ("unknown top-level key", "descripton = \"x\"\n[query]\nsink = \"file\"\n".into(),
+             1, &["descripton", "description", "seed", "query", "step", "expect"]),
+            ("unknown query key", "[query]\nsink = \"file\"\nmax-files = 1\n".into(),
+             3, &["max-files", "sink", "trigger", "source", "plan", "bugs"]),
+            ("unknown step key", with_head("[[step]]\nrun = true\ncrsh = \"after-sink-write\"\n"),
+             H + 2, &["step 2", "'crsh'", "allowed: crash, hit, power-loss, expect-error"]),
+            ("unknown key of a step that allows none", with_head("[[step]]\nredrop = \"a.json\"\nto = \"b\"\n"),
+             H + 2, &["'to'", "redrop", "allowed: none"]),
+            ("two actions in one step", with_head("[[step]]\n\nrun = true\ndelete = \"commits/0\"\n"),
+             H, &["step 2", "one action", "run and delete"]),
+            ("no action", with_head("[[step]]\nhit = 1\n"),
+             H, &["step 2", "allowed: add, redrop, rename, modify, remove, run, restart, delete"]),
+            // A bad key's error points at that key's line.
+            ("bad crash point name", with_head("[[step]]\nrun = true\ncrash = \"after-lunch\"\n"),
+             H + 2, &["'after-lunch'", "known: before-source-log-write", "after-sink-write", "before-log-dir-sync"]),
+            ("crash point not a string", with_head("[[step]]\nrun = true\ncrash = 3\n"),
+             H + 2, &["crash must be a string"]),
+            ("hit = 0", with_head("[[step]]\nrun = true\ncrash = \"after-sink-write\"\nhit = 0\n"),
+             H + 3, &["hit", "≥ 1", "not 0"]),
+            ("hit without crash", with_head("[[step]]\nrestart = true\nhit = 2\n"),
+             H + 2, &["hit needs a crash point", "crash ="]),
+            ("power-loss without crash", with_head("[[step]]\nrun = true\npower-loss = true\n"),
+             H + 2, &["power-loss needs a crash point"]),
+            ("bad trigger", with_head("[[step]]\nrun = \"sometimes\"\n"),
+             H + 1, &["sometimes", "allowed: \"available-now\", \"once\", or true"]),
+            ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
+             3, &["continuous", "available-now", "once"]),
+            ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
+             2, &["kafka", "console", "file", "memory", "foreach-batch", "foreach-batch-idempotent"]),
+            ("bad bug name", "[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n".into(),
+             3, &["'no-bug'", "known: commit-before-sink", "no-fsync"]),
+            ("missing to in rename", with_head("[[step]]\nrename = \"a.json\"\n"),
+             H, &["step 2", "'to' is missing"]),
+            ("misspelt generate key", with_head("[[step]]\nadd = \"b.json\"\ngenerate = { evnts = 3 }\n"),
+             H + 2, &["'evnts'", "allowed: events, seed"]),
+            ("two contents", with_head("[[step]]\nadd = \"b.json\"\ntext = \"\"\nlines = []\n"),
+             H + 1, &["only one of lines, text and generate"]),
+            ("no content", with_head("[[step]]\nmodify = \"a.json\"\n"),
+             H + 1, &["lines = [...], text = \"...\" or generate = {...}"]),
+            ("action not a string", with_head("[[step]]\nadd = 3\ntext = \"\"\n"),
+             H + 1, &["add must be a string"]),
+            ("delete-checkpoint = false", with_head("[[step]]\ndelete-checkpoint = false\n"),
+             H + 1, &["delete-checkpoint = true"]),
+            ("unknown change-query key", with_head("[[step]]\nchange-query = { plan = \"tutorial\", sinc = 1 }\n"),
+             H + 1, &["sinc", "plan", "source"]),
+            ("bad expected verdict", "[query]\nsink = \"file\"\n[expect]\nverdict = \"maybe\"\n".into(),
+             4, &["maybe", "pass", "fail"]),
+            ("no query", "sink = \"file\"\n".into(),
+             1, &["sink", "query"]),
+            ("TOML syntax error", with_head("[[step]]\nrun = \n"),
+             H + 1, &[]),
+        ];
+        for (name, text, line, words) in cases {
+            let error = match parse(&text) {
+                Ok(scenario) => panic!("{name}: parsed, to {:?}", scenario.steps),
+                Err(error) => error,
+            };
+            assert_eq!(error.line, line, "{name}: wrong line in '{error}' for\n{text}");
+            for word in words {
+                assert!(error.message.contains(word), "{name}: '{}' does not mention {word:?}", error.message);
+            }
+            assert!(error.to_string().starts_with(&format!("case.toml:{line}: ")), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_bad_bug_name_is_reported_on_its_line() {
+        // Goal: every error names its line. Method: a bad name in `bugs`, on line 3.
+        let error = parse("[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n").unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
+    }
+
+    #[test]
+    fn cases() {
+        // Goal: every construct of the format parses to what it says, defaults included.
+        // Method: one small file per construct; check the parsed step or query.
+        let run = |trigger, crash, power_loss, expect_error: Option<&str>| RunStep {
+            restart: false,
+            trigger,
+            crash,
+            power_loss,
+            expect_error: expect_error.map(str::to_string),
+        };
+        let cases: Vec<(&str, Step)> = vec![
+            (
+                "add = \"a.json\"\nlines = ['x', \"y\"]",
+                Step::Add { name: "a.json".into(), content: FileContent::Lines(vec!["x".into(), "y".into()]) },
+            ),
+            (
+                "modify = \"a.json\"\ntext = \"t\"",
+                Step::Modify { name: "a.json".into(), content: FileContent::Text("t".into()) },
+            ),
+            (
+                "add = \"a.json\"\ngenerate = {}",
+                Step::Add { name: "a.json".into(), content: FileContent::Generate { events: 3, seed: 0 } },
+            ),
+            (
+                "add = \"a.json\"\ngenerate = { events = 0, seed = 9 }",
+                Step::Add { name: "a.json".into(), content: FileContent::Generate { events: 0, seed: 9 } },
+            ),
+            ("redrop = \"a.json\"", Step::Redrop { name: "a.json".into() }),
+            ("rename = \"a.json\"\nto = \"b.json\"", Step::Rename { from: "a.json".into(), to: "b.json".into() }),
+            ("remove = \"a.json\"", Step::Remove { name: "a.json".into() }),
+            ("run = true", Step::Run(run(None, None, false, None))),
+            ("run = \"once\"", Step::Run(run(Some(Trigger::Once), None, false, None))),
+            (
+                "run = \"available-now\"\ncrash = \"after-sink-write\"",
+                Step::Run(run(Some(Trigger::AvailableNow), Some((CrashPoint::AfterSinkWrite, 1)), false, None)),
+            ),
+            (
+                "run = true\ncrash = \"during-log-write\"\nhit = 3\npower-loss = true\nexpect-error = \"boom\"",
+                Step::Run(run(None, Some((CrashPoint::DuringLogWrite, 3)), true, Some("boom"))),
+            ),
+            ("restart = true", Step::Run(RunStep { restart: true, ..run(None, None, false, None) })),
+            ("delete = \"commits/1\"", Step::Delete { path: "commits/1".into() }),
+            ("corrupt = \"offsets/0\"", Step::Corrupt { path: "offsets/0".into(), with: "{\"torn".into() }),
+            ("corrupt = \"offsets/0\"\nwith = \"x\"", Step::Corrupt { path: "offsets/0".into(), with: "x".into() }),
+            ("truncate = \"offsets/0\"", Step::Truncate { path: "offsets/0".into(), bytes: 0 }),
+            ("truncate = \"offsets/0\"\nbytes = 5", Step::Truncate { path: "offsets/0".into(), bytes: 5 }),
+            ("delete-checkpoint = true", Step::DeleteCheckpoint),
+            (
+                "change-query = { plan = \"tutorial-without-time\" }",
+                Step::ChangeQuery(QueryChange {
+                    plan: Some(PlanSpec::Named(NamedPlan::TutorialWithoutTime)),
+                    source: None,
+                }),
+            ),
+        ];
+        for (step, expected) in cases {
+            let text = format!("{HEAD}[[step]]\n{step}\n");
+            let scenario = parse(&text).unwrap_or_else(|e| panic!("{step}: {e}"));
+            assert_eq!(scenario.steps.len(), 2, "{step}");
+            assert_eq!(scenario.steps[1], expected, "{step}");
+        }
+    }
+
+    #[test]
+    fn a_whole_file_parses_with_its_query_and_expectations() {
+        // Goal: the top level and the query parse, with their defaults. Method: a full file and a
+        // minimal one.
+        let text = "description = \"d\"\nseed = 7\n[query]\nsink = \"memory\"\ntrigger = \"once\"\n\
+                    plan = \"tutorial-without-time\"\nsource = { max-files-per-trigger = 2 }\n\
+                    bugs = [\"no-fsync\"]\n[[step]]\nrun = true\n[expect]\nverdict = \"fail\"\nrows = 4\n\
+                    last-committed-batch = 1\nbad-records = 0\n";
+        let scenario = parse(text).unwrap();
+        assert_eq!((scenario.description.as_str(), scenario.seed), ("d", 7));
+        assert_eq!(scenario.query.sink, SinkKind::Memory);
+        assert_eq!(scenario.query.trigger, Trigger::Once);
+        assert_eq!(scenario.query.plan, PlanSpec::Named(NamedPlan::TutorialWithoutTime));
+        assert_eq!(scenario.query.source.max_files_per_trigger, Some(2));
+        assert!(scenario.query.bug_set().has(Bug::NoFsync));
+        let expect = Expect {
+            verdict: ExpectedVerdict::Fail,
+            rows: Some(4),
+            last_committed_batch: Some(1),
+            bad_records: Some(0),
+        };
+        assert_eq!(scenario.expect, expect);
+
+        let minimal = parse("[query]\nsink = \"console\"\n").unwrap();
+        assert_eq!(minimal.query.trigger, Trigger::AvailableNow);
+        assert_eq!(minimal.query.plan, PlanSpec::Named(NamedPlan::Tutorial));
+        assert!(minimal.steps.is_empty() && minimal.query.bugs.is_empty());
+        assert_eq!(minimal.expect, Expect::default());
+        assert_eq!(parse(&minimal.to_toml()).unwrap(), minimal);
+    }
 }

@@ -64,8 +64,10 @@ pub struct Execution {
     pub console: String,
     /// Invariant violations, each with when it was found.
     pub violations: Vec<String>,
-    /// Unexpected errors, and expected errors that did not come.
+    /// Unexpected errors, and steps that could not be carried out.
     pub problems: Vec<String>,
+    /// Expected errors that did not come (a crash can move or remove them; not a violation).
+    pub missed_errors: Vec<String>,
     /// The processes, in order.
     pub processes: Vec<ProcessRecord>,
     /// How many times the invariants were checked.
@@ -90,6 +92,7 @@ struct Runner<'s> {
     trace: Vec<String>,
     violations: Vec<String>,
     problems: Vec<String>,
+    missed_errors: Vec<String>,
     processes: Vec<ProcessRecord>,
     invariant_checks: usize,
     pending_cause: String,
@@ -109,6 +112,7 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
         trace: Vec::new(),
         violations: Vec::new(),
         problems: Vec::new(),
+        missed_errors: Vec::new(),
         processes: Vec::new(),
         invariant_checks: 0,
         pending_cause: String::new(),
@@ -199,7 +203,11 @@ impl Runner<'_> {
 
     /// After the last step: restart as often as injected crashes left the query dead.
     fn restart_after_injected_crashes(&mut self, steps: usize) {
-        let restart = RunStep { restart: true, trigger: None, crash: None, power_loss: false, expect_error: None };
+        // A restart finishes the crashed run's work, so it expects what that run expected.
+        let crashed_run =
+            self.scenario.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+        let expect_error = crashed_run.and_then(|run| run.expect_error.clone());
+        let restart = RunStep { restart: true, trigger: None, crash: None, power_loss: false, expect_error };
         while let Some(last) = self.processes.last()
             && last.crashed.is_some()
             && self.injection.crashes.iter().any(|c| c.process == last.ordinal)
@@ -353,6 +361,7 @@ impl Runner<'_> {
             console: self.world.console_text(),
             violations: self.violations,
             problems: self.problems,
+            missed_errors: self.missed_errors,
             processes: self.processes,
             invariant_checks: self.invariant_checks,
             last_committed_batch,

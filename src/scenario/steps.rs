@@ -153,13 +153,17 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         return Err((Some(value.span().start), format!("'{key}' is not a key of a {action} step; allowed: {allowed}")));
     }
     let at = |message: String| (Some(keys[action].span().start), message);
+    let at_key = |(key, message): super::format::KeyError| {
+        let offset = key.and_then(|k| keys.get(k)).unwrap_or(&keys[action]).span().start;
+        (Some(offset), message)
+    };
     Ok(match action {
-        "add" => Step::Add { name: string(keys, action)?, content: parse_content(keys).map_err(at)? },
-        "modify" => Step::Modify { name: string(keys, action)?, content: parse_content(keys).map_err(at)? },
+        "add" => Step::Add { name: string(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "modify" => Step::Modify { name: string(keys, action)?, content: parse_content(keys).map_err(at_key)? },
         "redrop" => Step::Redrop { name: string(keys, action)? },
         "rename" => Step::Rename { from: string(keys, action)?, to: string(keys, "to")? },
         "remove" => Step::Remove { name: string(keys, action)? },
-        "run" | "restart" => Step::Run(parse_run(keys, action).map_err(at)?),
+        "run" | "restart" => Step::Run(parse_run(keys, action).map_err(at_key)?),
         "delete" => Step::Delete { path: string(keys, action)? },
         "corrupt" => Step::Corrupt {
             path: string(keys, action)?,

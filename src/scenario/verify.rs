@@ -94,6 +94,7 @@ fn expectation_failures(report: &Report) -> Vec<String> {
     let expect = &report.scenario.expect;
     let execution = &report.execution;
     let mut failures: Vec<String> = execution.problems.clone();
+    failures.extend(execution.missed_errors.iter().cloned());
     match (expect.verdict, report.verdict.passed && execution.violations.is_empty()) {
         (ExpectedVerdict::Pass, false) => {
             failures.push("expected verdict pass, but the checker found violations".into())
