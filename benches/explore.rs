@@ -24,22 +24,25 @@ fn main() {
     let scenario = Scenario::load(&path).expect("the tutorial scenario ships with the project");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let system_temp = std::env::temp_dir();
-    let mut disks = vec![("simulated disk (in memory)", false, None)];
-    disks.push(("real temp dir", true, Some(system_temp.clone())));
+    // Real disks wait on fsync, so more threads than cores help there.
+    let mut disks = vec![("simulated disk (in memory)", false, None, cores)];
+    disks.push(("real temp dir", true, Some(system_temp.clone()), cores));
+    disks.push(("real temp dir", true, Some(system_temp.clone()), cores * 4));
     if Path::new("/dev/shm").is_dir() {
-        disks.push(("real temp dir on tmpfs", true, Some("/dev/shm".into())));
+        disks.push(("real temp dir on tmpfs", true, Some("/dev/shm".into()), cores));
     }
-    println!("explore benchmark: {} ({} threads)", path.display(), cores);
-    println!("{:<28} {:>5} {:>8} {:>9} {:>10}", "disk", "depth", "cycles", "seconds", "cycles/s");
-    for (name, real_disk, temp) in disks {
+    println!("explore benchmark: {} ({cores} cores)", path.display());
+    println!("{:<40} {:>7} {:>5} {:>8} {:>9} {:>10}", "disk", "threads", "depth", "cycles", "seconds", "cycles/s");
+    for (name, real_disk, temp, threads) in disks {
         if let Some(dir) = &temp {
             // SAFETY: set before any thread of this process reads the environment.
             unsafe { std::env::set_var("TMPDIR", dir) };
         }
         for depth in [1, 2] {
-            let (cycles, seconds, _) = measure(&scenario, depth, real_disk, cores);
+            let (cycles, seconds, _) = measure(&scenario, depth, real_disk, threads);
             let shown = temp.as_ref().map_or(name.to_string(), |d| format!("{name} ({})", d.display()));
-            println!("{shown:<28} {depth:>5} {cycles:>8} {seconds:>9.2} {:>10.0}", cycles as f64 / seconds);
+            let rate = cycles as f64 / seconds;
+            println!("{shown:<40} {threads:>7} {depth:>5} {cycles:>8} {seconds:>9.2} {rate:>10.0}");
         }
     }
 }
