@@ -1,115 +1,9 @@
-//! Small helpers for JSON values shared by the source, the plan and the sinks, and the hot
-//! path's two halves: a `Tape` that parses a record without allocating (its strings borrowed
-//! from the line), which the plan reads through `JsonView` as it reads a `Value`, and a
-//! [`RowWriter`] that prints rows as [`row_to_json`] does, faster. Both are held to the bytes
-//! serde_json would give by the tests below.
+//! The tape: a record parsed without allocating, its strings borrowed from the line. A
+//! hand-written parser takes the common case; anything else goes through serde_json, so the
+//! tape accepts exactly what serde_json accepts.
 
+use super::view::NodeRef;
 use serde_json::Value;
-use std::cmp::Ordering;
-
-/// The JSON type of a value, in words.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A row as a JSON object in column order, as Spark's JSON writer prints it.
-pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
-    out.push(b'{');
-    for (i, (name, value)) in schema.iter().zip(row).enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut *out, name).expect("writing to a Vec cannot fail");
-        out.push(b':');
-        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
-    }
-    out.push(b'}');
-}
-
-/// A value as Spark's `show()` prints it: strings bare, null as `null`.
-pub fn show_value(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Writes rows as JSON objects, byte for byte as [`row_to_json`] does, with the column names
-/// escaped once instead of once a row.
-#[derive(Debug, Clone)]
-pub struct RowWriter {
-    /// `{"a":`, `,"b":`, ...: what comes before each value.
-    prefixes: Vec<Vec<u8>>,
-}
-
-impl RowWriter {
-    /// A writer for rows of this schema.
-    pub fn new(schema: &[String]) -> Self {
-        let prefixes = schema
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
-                serde_json::to_writer(&mut prefix, name).expect("writing to a Vec cannot fail");
-                prefix.push(b':');
-                prefix
-            })
-            .collect();
-        Self { prefixes }
-    }
-
-    /// Appends one row (without a newline), as [`row_to_json`] would.
-    pub fn write(&self, row: &[Value], out: &mut Vec<u8>) {
-        if self.prefixes.is_empty() || row.is_empty() {
-            out.push(b'{');
-        }
-        for (prefix, value) in self.prefixes.iter().zip(row) {
-            out.extend_from_slice(prefix);
-            write_value(value, out);
-        }
-        out.push(b'}');
-    }
-}
-
-/// Appends a value as `serde_json` prints it compactly.
-fn write_value(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::String(s) if !needs_escape(s.as_bytes()) => {
-            out.reserve(s.len() + 2);
-            out.push(b'"');
-            out.extend_from_slice(s.as_bytes());
-            out.push(b'"');
-        }
-        other => serde_json::to_writer(&mut *out, other).expect("writing to a Vec cannot fail"),
-    }
-}
-
-/// True if serde_json would escape a byte of this string: a control character, `"` or `\\`.
-/// Eight bytes at a time: each test below flags a word exactly when one of its bytes matches.
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-        if control || has_zero(word ^ (ONES * u64::from(b'"'))) || has_zero(word ^ (ONES * u64::from(b'\\'))) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
-}
 
 /// One entry of a [`Tape`]: a JSON value parsed without copying its strings, the input side of
 /// the hot path. Arrays and objects are followed on the tape by their contents, so a record
@@ -152,7 +46,7 @@ const OWNED: u32 = u32::MAX;
 /// record to the next.
 #[derive(Debug, Default)]
 pub(crate) struct Tape<'a> {
-    nodes: Vec<Node>,
+    pub(super) nodes: Vec<Node>,
     text: &'a str,
     owned: Vec<String>,
 }
@@ -200,7 +94,7 @@ impl<'a> Tape<'a> {
         (u32::try_from(self.owned.len() - 1).expect("fewer than 2^32 strings"), OWNED)
     }
 
-    fn str(&self, start: u32, len: u32) -> &str {
+    pub(super) fn str(&self, start: u32, len: u32) -> &str {
         if len == OWNED { &self.owned[start as usize] } else { &self.text[start as usize..(start + len) as usize] }
     }
 }
@@ -539,198 +433,9 @@ impl serde::de::Visitor<'_> for KeySeed {
     }
 }
 
-/// A value on a [`Tape`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NodeRef<'t, 'a> {
-    tape: &'t Tape<'a>,
-    index: usize,
-}
-
-impl<'t, 'a> NodeRef<'t, 'a> {
-    fn node(self) -> Node {
-        self.tape.nodes[self.index]
-    }
-
-    /// True for an object.
-    pub(crate) fn is_object(self) -> bool {
-        matches!(self.node(), Node::Object { .. })
-    }
-
-    /// The index after this value and its contents.
-    fn end(self) -> usize {
-        match self.node() {
-            Node::Array { end } | Node::Object { end } => end as usize,
-            _ => self.index + 1,
-        }
-    }
-
-    /// The values directly inside an array, or the keys and values alternately inside an object.
-    fn children(self) -> impl Iterator<Item = NodeRef<'t, 'a>> {
-        let tape = self.tape;
-        let (first, end) = match self.node() {
-            Node::Array { end } | Node::Object { end } => (self.index + 1, end as usize),
-            _ => (0, 0),
-        };
-        let mut next = first;
-        std::iter::from_fn(move || {
-            (next < end).then(|| {
-                let child = NodeRef { tape, index: next };
-                next = child.end();
-                child
-            })
-        })
-    }
-
-    /// An object's members, in input order.
-    fn members(self) -> impl Iterator<Item = (&'t str, NodeRef<'t, 'a>)> {
-        let tape = self.tape;
-        let mut children = self.children();
-        std::iter::from_fn(move || {
-            let key = children.next()?;
-            let value = children.next().expect("a key is followed by its value");
-            let Node::Key { start, len } = key.node() else { unreachable!("members alternate keys and values") };
-            Some((tape.str(start, len), value))
-        })
-    }
-}
-
-/// Read access to a JSON value, owned (`&Value`) or borrowed ([`NodeRef`]): what the plan
-/// evaluates on. Both must answer alike for the same JSON text.
-pub(crate) trait JsonView: Copy {
-    /// An object's member (the last, on a duplicate key); `None` for anything else.
-    fn get(self, key: &str) -> Option<Self>;
-    /// An array's elements; `None` for anything else.
-    fn items(self) -> Option<impl Iterator<Item = Self>>;
-    /// True for JSON null.
-    fn is_null(self) -> bool;
-    /// The type, in words, as [`kind_of`] says it.
-    fn kind(self) -> &'static str;
-    /// Orders two numbers, two strings or two booleans; `None` for anything else.
-    fn compare(self, right: &Value) -> Option<Ordering>;
-    /// The value, owned.
-    fn to_value(self) -> Value;
-}
-
-fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
-    match (left, right) {
-        (Scalar::Number(a), Value::Number(b)) => a?.partial_cmp(&b.as_f64()?),
-        (Scalar::String(a), Value::String(b)) => Some(a.cmp(b.as_str())),
-        (Scalar::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-        _ => None,
-    }
-}
-
-enum Scalar<'s> {
-    /// As `Number::as_f64` gives it.
-    Number(Option<f64>),
-    String(&'s str),
-    Bool(bool),
-    Other,
-}
-
-impl JsonView for &Value {
-    fn get(self, key: &str) -> Option<Self> {
-        Value::get(self, key)
-    }
-
-    fn items(self) -> Option<impl Iterator<Item = Self>> {
-        self.as_array().map(|items| items.iter())
-    }
-
-    fn is_null(self) -> bool {
-        Value::is_null(self)
-    }
-
-    fn kind(self) -> &'static str {
-        kind_of(self)
-    }
-
-    fn compare(self, right: &Value) -> Option<Ordering> {
-        let left = match self {
-            Value::Number(n) => Scalar::Number(n.as_f64()),
-            Value::String(s) => Scalar::String(s),
-            Value::Bool(b) => Scalar::Bool(*b),
-            _ => Scalar::Other,
-        };
-        compare_scalars(left, right)
-    }
-
-    fn to_value(self) -> Value {
-        self.clone()
-    }
-}
-
-impl JsonView for NodeRef<'_, '_> {
-    fn get(self, key: &str) -> Option<Self> {
-        let Node::Object { end } = self.node() else { return None };
-        let (nodes, end) = (&self.tape.nodes, end as usize);
-        let mut found = None;
-        let mut at = self.index + 1;
-        while at < end {
-            let value = NodeRef { tape: self.tape, index: at + 1 };
-            if let Node::Key { start, len } = nodes[at]
-                && self.tape.str(start, len) == key
-            {
-                found = Some(value);
-            }
-            at = value.end();
-        }
-        found
-    }
-
-    fn items(self) -> Option<impl Iterator<Item = Self>> {
-        matches!(self.node(), Node::Array { .. }).then(|| self.children())
-    }
-
-    fn is_null(self) -> bool {
-        matches!(self.node(), Node::Null)
-    }
-
-    fn kind(self) -> &'static str {
-        match self.node() {
-            Node::Null => "null",
-            Node::Bool(_) => "a boolean",
-            Node::U64(_) | Node::I64(_) | Node::F64(_) => "a number",
-            Node::String { .. } | Node::Key { .. } => "a string",
-            Node::Array { .. } => "an array",
-            Node::Object { .. } => "an object",
-        }
-    }
-
-    fn compare(self, right: &Value) -> Option<Ordering> {
-        let left = match self.node() {
-            // What `Number::as_f64` gives for each.
-            Node::U64(n) => Scalar::Number(Some(n as f64)),
-            Node::I64(n) => Scalar::Number(Some(n as f64)),
-            Node::F64(f) => Scalar::Number(Some(f)),
-            Node::String { start, len } => Scalar::String(self.tape.str(start, len)),
-            Node::Bool(b) => Scalar::Bool(b),
-            _ => Scalar::Other,
-        };
-        compare_scalars(left, right)
-    }
-
-    fn to_value(self) -> Value {
-        match self.node() {
-            Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(b),
-            Node::U64(n) => Value::Number(n.into()),
-            Node::I64(n) => Value::Number(n.into()),
-            Node::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-            Node::String { start, len } | Node::Key { start, len } => {
-                Value::String(self.tape.str(start, len).to_owned())
-            }
-            Node::Array { .. } => Value::Array(self.children().map(Self::to_value).collect()),
-            // Inserting in input order keeps the last of duplicate keys, as serde_json does.
-            Node::Object { .. } => {
-                Value::Object(self.members().map(|(name, value)| (name.to_owned(), value.to_value())).collect())
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::JsonView;
     use super::*;
     use crate::rng::Rng;
     use serde_json::json;
@@ -866,43 +571,5 @@ mod tests {
         assert_eq!(items, [json!(true), json!("x")]);
         assert_eq!(view.get("zz").map(JsonView::kind), None);
         assert_eq!(view.kind(), "an object");
-    }
-
-    #[test]
-    fn needs_escape_finds_every_byte_serde_json_escapes() {
-        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-        for byte in 0..=255u8 {
-            for at in 0..17 {
-                for filler in [b'a', 0x7f, 0xff, 0x21, 0x5d] {
-                    let mut text = vec![filler; 17];
-                    text[at] = byte;
-                    assert_eq!(needs_escape(&text), naive(&text), "{byte:#x} at {at} among {filler:#x}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn row_writer_writes_what_row_to_json_writes() {
-        let all_ascii: String = (0u8..128).map(char::from).collect();
-        let schema: Vec<String> = ["a", "b\"q", "c", "d", "e", "f"].map(String::from).to_vec();
-        let rows = [
-            vec![json!("e1"), json!(all_ascii), json!(21.5), json!(-0.0), json!(null), json!(true)],
-            vec![json!("é\u{2028}"), json!(3), json!(-7), json!({"z": [1, "x"], "a": false}), json!(1e300)],
-            vec![],
-        ];
-        let writer = RowWriter::new(&schema);
-        for row in &rows {
-            for schema in [&schema[..], &schema[..2], &[]] {
-                let (mut expected, mut got) = (Vec::new(), Vec::new());
-                row_to_json(schema, row, &mut expected);
-                RowWriter::new(schema).write(row, &mut got);
-                assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(expected).unwrap());
-            }
-            let (mut expected, mut got) = (Vec::new(), Vec::new());
-            row_to_json(&schema, row, &mut expected);
-            writer.write(row, &mut got);
-            assert_eq!(got, expected);
-        }
     }
 }

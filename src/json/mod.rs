@@ -1,0 +1,49 @@
+//! Small helpers for JSON values shared by the source, the plan and the sinks, and the hot
+//! path's two halves: a `Tape` that parses a record without allocating (its strings borrowed
+//! from the line), which the plan reads through `JsonView` as it reads a `Value`, and a
+//! [`RowWriter`] that prints rows as [`row_to_json`] does, faster. Both are held to the bytes
+//! serde_json would give by the tests in `tape.rs` and `writer.rs`.
+
+mod tape;
+mod view;
+mod writer;
+
+pub(crate) use tape::Tape;
+pub(crate) use view::{JsonView, NodeRef};
+pub use writer::RowWriter;
+
+use serde_json::Value;
+
+/// The JSON type of a value, in words.
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A row as a JSON object in column order, as Spark's JSON writer prints it.
+pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (name, value)) in schema.iter().zip(row).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, name).expect("writing to a Vec cannot fail");
+        out.push(b':');
+        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
+    }
+    out.push(b'}');
+}
+
+/// A value as Spark's `show()` prints it: strings bare, null as `null`.
+pub fn show_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,197 @@
+//! Reading JSON through one interface, whether it is a `serde_json::Value` or a tape node, so
+//! that the plan has one evaluator for both.
+
+use super::kind_of;
+use super::tape::{Node, Tape};
+use serde_json::Value;
+use std::cmp::Ordering;
+
+/// A value on a [`Tape`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeRef<'t, 'a> {
+    pub(super) tape: &'t Tape<'a>,
+    pub(super) index: usize,
+}
+
+impl<'t, 'a> NodeRef<'t, 'a> {
+    fn node(self) -> Node {
+        self.tape.nodes[self.index]
+    }
+
+    /// True for an object.
+    pub(crate) fn is_object(self) -> bool {
+        matches!(self.node(), Node::Object { .. })
+    }
+
+    /// The index after this value and its contents.
+    fn end(self) -> usize {
+        match self.node() {
+            Node::Array { end } | Node::Object { end } => end as usize,
+            _ => self.index + 1,
+        }
+    }
+
+    /// The values directly inside an array, or the keys and values alternately inside an object.
+    fn children(self) -> impl Iterator<Item = NodeRef<'t, 'a>> {
+        let tape = self.tape;
+        let (first, end) = match self.node() {
+            Node::Array { end } | Node::Object { end } => (self.index + 1, end as usize),
+            _ => (0, 0),
+        };
+        let mut next = first;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let child = NodeRef { tape, index: next };
+                next = child.end();
+                child
+            })
+        })
+    }
+
+    /// An object's members, in input order.
+    fn members(self) -> impl Iterator<Item = (&'t str, NodeRef<'t, 'a>)> {
+        let tape = self.tape;
+        let mut children = self.children();
+        std::iter::from_fn(move || {
+            let key = children.next()?;
+            let value = children.next().expect("a key is followed by its value");
+            let Node::Key { start, len } = key.node() else { unreachable!("members alternate keys and values") };
+            Some((tape.str(start, len), value))
+        })
+    }
+}
+
+/// Read access to a JSON value, owned (`&Value`) or borrowed ([`NodeRef`]): what the plan
+/// evaluates on. Both must answer alike for the same JSON text.
+pub(crate) trait JsonView: Copy {
+    /// An object's member (the last, on a duplicate key); `None` for anything else.
+    fn get(self, key: &str) -> Option<Self>;
+    /// An array's elements; `None` for anything else.
+    fn items(self) -> Option<impl Iterator<Item = Self>>;
+    /// True for JSON null.
+    fn is_null(self) -> bool;
+    /// The type, in words, as [`kind_of`] says it.
+    fn kind(self) -> &'static str;
+    /// Orders two numbers, two strings or two booleans; `None` for anything else.
+    fn compare(self, right: &Value) -> Option<Ordering>;
+    /// The value, owned.
+    fn to_value(self) -> Value;
+}
+
+fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
+    match (left, right) {
+        (Scalar::Number(a), Value::Number(b)) => a?.partial_cmp(&b.as_f64()?),
+        (Scalar::String(a), Value::String(b)) => Some(a.cmp(b.as_str())),
+        (Scalar::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+enum Scalar<'s> {
+    /// As `Number::as_f64` gives it.
+    Number(Option<f64>),
+    String(&'s str),
+    Bool(bool),
+    Other,
+}
+
+impl JsonView for &Value {
+    fn get(self, key: &str) -> Option<Self> {
+        Value::get(self, key)
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        self.as_array().map(|items| items.iter())
+    }
+
+    fn is_null(self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn kind(self) -> &'static str {
+        kind_of(self)
+    }
+
+    fn compare(self, right: &Value) -> Option<Ordering> {
+        let left = match self {
+            Value::Number(n) => Scalar::Number(n.as_f64()),
+            Value::String(s) => Scalar::String(s),
+            Value::Bool(b) => Scalar::Bool(*b),
+            _ => Scalar::Other,
+        };
+        compare_scalars(left, right)
+    }
+
+    fn to_value(self) -> Value {
+        self.clone()
+    }
+}
+
+impl JsonView for NodeRef<'_, '_> {
+    fn get(self, key: &str) -> Option<Self> {
+        let Node::Object { end } = self.node() else { return None };
+        let (nodes, end) = (&self.tape.nodes, end as usize);
+        let mut found = None;
+        let mut at = self.index + 1;
+        while at < end {
+            let value = NodeRef { tape: self.tape, index: at + 1 };
+            if let Node::Key { start, len } = nodes[at]
+                && self.tape.str(start, len) == key
+            {
+                found = Some(value);
+            }
+            at = value.end();
+        }
+        found
+    }
+
+    fn items(self) -> Option<impl Iterator<Item = Self>> {
+        matches!(self.node(), Node::Array { .. }).then(|| self.children())
+    }
+
+    fn is_null(self) -> bool {
+        matches!(self.node(), Node::Null)
+    }
+
+    fn kind(self) -> &'static str {
+        match self.node() {
+            Node::Null => "null",
+            Node::Bool(_) => "a boolean",
+            Node::U64(_) | Node::I64(_) | Node::F64(_) => "a number",
+            Node::String { .. } | Node::Key { .. } => "a string",
+            Node::Array { .. } => "an array",
+            Node::Object { .. } => "an object",
+        }
+    }
+
+    fn compare(self, right: &Value) -> Option<Ordering> {
+        let left = match self.node() {
+            // What `Number::as_f64` gives for each.
+            Node::U64(n) => Scalar::Number(Some(n as f64)),
+            Node::I64(n) => Scalar::Number(Some(n as f64)),
+            Node::F64(f) => Scalar::Number(Some(f)),
+            Node::String { start, len } => Scalar::String(self.tape.str(start, len)),
+            Node::Bool(b) => Scalar::Bool(b),
+            _ => Scalar::Other,
+        };
+        compare_scalars(left, right)
+    }
+
+    fn to_value(self) -> Value {
+        match self.node() {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::U64(n) => Value::Number(n.into()),
+            Node::I64(n) => Value::Number(n.into()),
+            Node::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Node::String { start, len } | Node::Key { start, len } => {
+                Value::String(self.tape.str(start, len).to_owned())
+            }
+            Node::Array { .. } => Value::Array(self.children().map(Self::to_value).collect()),
+            // Inserting in input order keeps the last of duplicate keys, as serde_json does.
+            Node::Object { .. } => {
+                Value::Object(self.members().map(|(name, value)| (name.to_owned(), value.to_value())).collect())
+            }
+        }
+    }
+}
