@@ -14,7 +14,15 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // Reads FAILPOINTS, so that a real process can be crashed at a crash point.
+    // An injected crash must kill the process as `kill -9` would: no unwinding, no destructors,
+    // nothing flushed on the way out. Any other panic is a bug, and dies the same way, loudly.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::abort();
+    }));
+    // Reads FAILPOINTS, so that a real process can be crashed at a crash point
+    // (`FAILPOINTS='after-sink-write=1*off->panic'` lets the first hit pass and dies at the second).
     let _failpoints = fail::FailScenario::setup();
     cli::main()
 }

@@ -115,6 +115,16 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// An input file name: any characters but path separators (the parser rejects paths).
+fn file_name() -> impl Strategy<Value = String> {
+    prop_oneof!["(?s)[^/\\\\]{1,12}", "[a-z_0-9.\"' #=]{1,12}"].prop_filter("not . or ..", |n| n != "." && n != "..")
+}
+
+/// A checkpoint path: relative segments that stay inside the checkpoint.
+fn checkpoint_path() -> impl Strategy<Value = String> {
+    prop::collection::vec(file_name(), 1..=3).prop_map(|segments| segments.join("/"))
+}
+
 fn content() -> impl Strategy<Value = FileContent> {
     prop_oneof![
         prop::collection::vec(text(), 0..=3).prop_map(FileContent::Lines),
@@ -163,15 +173,15 @@ fn source_options() -> impl Strategy<Value = SourceOptions> {
 
 fn any_step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (text(), content()).prop_map(|(name, content)| Step::Add { name, content }),
-        (text(), content()).prop_map(|(name, content)| Step::Modify { name, content }),
-        text().prop_map(|name| Step::Redrop { name }),
-        (text(), text()).prop_map(|(from, to)| Step::Rename { from, to }),
-        text().prop_map(|name| Step::Remove { name }),
+        (file_name(), content()).prop_map(|(name, content)| Step::Add { name, content }),
+        (file_name(), content()).prop_map(|(name, content)| Step::Modify { name, content }),
+        file_name().prop_map(|name| Step::Redrop { name }),
+        (file_name(), file_name()).prop_map(|(from, to)| Step::Rename { from, to }),
+        file_name().prop_map(|name| Step::Remove { name }),
         run_step().prop_map(Step::Run),
-        text().prop_map(|path| Step::Delete { path }),
-        (text(), text()).prop_map(|(path, with)| Step::Corrupt { path, with }),
-        (text(), any::<u32>()).prop_map(|(path, bytes)| Step::Truncate { path, bytes: bytes.into() }),
+        checkpoint_path().prop_map(|path| Step::Delete { path }),
+        (checkpoint_path(), text()).prop_map(|(path, with)| Step::Corrupt { path, with }),
+        (checkpoint_path(), any::<u32>()).prop_map(|(path, bytes)| Step::Truncate { path, bytes: bytes.into() }),
         Just(Step::DeleteCheckpoint),
         (prop::option::of(plan_spec()), prop::option::of(source_options()))
             .prop_map(|(plan, source)| Step::ChangeQuery(QueryChange { plan, source })),

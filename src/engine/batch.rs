@@ -209,6 +209,8 @@ impl Engine<'_> {
         // A re-run batch writes the same lines again: overwriting keeps each bad line once.
         self.storage.write(&path, &bytes).map_err(io("write the dead-letter file"))?;
         self.storage.sync_file(&path).map_err(io("fsync the dead-letter file"))?;
+        // The name must be durable too, or a power loss drops the bad lines without a word.
+        self.storage.sync_dir(&dir).map_err(io("fsync the dead-letter directory"))?;
         let dead_letter = path.display().to_string();
         self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter });
         Ok(())

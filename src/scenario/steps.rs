@@ -136,6 +136,29 @@ fn string(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
     value.get_ref().as_str().map(str::to_string).ok_or((Some(value.span().start), format!("{key} must be a string")))
 }
 
+/// An input file name: one plain name inside the input directory, never a path out of it.
+fn file_name(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let name = string(keys, key)?;
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']);
+    if plain {
+        return Ok(name);
+    }
+    let at = keys.get(key).map(|v| v.span().start);
+    Err((at, format!("{key} = {name:?} is not a file name; give a plain name inside the input directory")))
+}
+
+/// A checkpoint file: a relative path that stays inside the checkpoint, e.g. `commits/1`.
+fn checkpoint_path(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let path = string(keys, key)?;
+    let inside = !path.is_empty()
+        && std::path::Path::new(&path).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside {
+        return Ok(path);
+    }
+    let at = keys.get(key).map(|v| v.span().start);
+    Err((at, format!("{key} = {path:?} is not a path inside the checkpoint; write e.g. \"commits/1\"")))
+}
+
 /// Parses one `[[step]]` table. Errors carry the byte offset of the bad key when known.
 pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
     let actions: Vec<&(&str, &[&str])> = ACTIONS.iter().filter(|(a, _)| keys.contains_key(*a)).collect();
@@ -158,19 +181,19 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         (Some(offset), message)
     };
     Ok(match action {
-        "add" => Step::Add { name: string(keys, action)?, content: parse_content(keys).map_err(at_key)? },
-        "modify" => Step::Modify { name: string(keys, action)?, content: parse_content(keys).map_err(at_key)? },
-        "redrop" => Step::Redrop { name: string(keys, action)? },
-        "rename" => Step::Rename { from: string(keys, action)?, to: string(keys, "to")? },
-        "remove" => Step::Remove { name: string(keys, action)? },
+        "add" => Step::Add { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "modify" => Step::Modify { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "redrop" => Step::Redrop { name: file_name(keys, action)? },
+        "rename" => Step::Rename { from: file_name(keys, action)?, to: file_name(keys, "to")? },
+        "remove" => Step::Remove { name: file_name(keys, action)? },
         "run" | "restart" => Step::Run(parse_run(keys, action).map_err(at_key)?),
-        "delete" => Step::Delete { path: string(keys, action)? },
+        "delete" => Step::Delete { path: checkpoint_path(keys, action)? },
         "corrupt" => Step::Corrupt {
-            path: string(keys, action)?,
+            path: checkpoint_path(keys, action)?,
             with: if keys.contains_key("with") { string(keys, "with")? } else { "{\"torn".into() },
         },
         "truncate" => Step::Truncate {
-            path: string(keys, action)?,
+            path: checkpoint_path(keys, action)?,
             bytes: match keys.get("bytes").map(|v| v.get_ref()) {
                 None => 0,
                 Some(Value::Integer(n)) if *n >= 0 => *n as u64,

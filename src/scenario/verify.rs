@@ -83,7 +83,14 @@ pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &E
     let emissions: Vec<Emission> =
         execution.emissions.iter().map(|e| Emission { rows: data.project(&e.rows), ..e.clone() }).collect();
     let (expected, actual) = (data.project(&oracle.output), data.project(&execution.output));
-    let verdict = judge(kind.name(), guarantee_of(kind), &expected, &actual, &emissions);
+    let mut verdict = judge(kind.name(), guarantee_of(kind), &expected, &actual, &emissions);
+    if execution.bad_records != oracle.bad_records {
+        verdict.passed = false;
+        verdict.findings.push(format!(
+            "bad lines: the oracle kept {} in dead-letter files, this run keeps {}; a bad line must never vanish",
+            oracle.bad_records, execution.bad_records
+        ));
+    }
     let mut report =
         Report { scenario: scenario.clone(), oracle_rows: oracle.output.len(), execution, verdict, failures: vec![] };
     report.failures = expectation_failures(&report);
