@@ -8,4 +8,4 @@ mod invariants;
 mod verdict;
 
 pub use invariants::{SinkView, check_invariants};
-pub use verdict::{Emission, EmissionOutcome, Verdict, judge, row_key};
+pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};

@@ -50,7 +50,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         );
     }
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = ExploreOptions {
         depth: args.depth,
         threads,
@@ -79,6 +79,9 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     });
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    if outcome.crash_free {
+        println!("the scenario already fails with no crash at all, so no crash schedule was run:");
+    }
     println!("schedules: {} run of {} in all", outcome.schedules_run, outcome.schedules_total);
     eprintln!(
         "speed: {} crash-recover-verify cycles in {seconds:.2} s ({:.0} cycles/s)",
@@ -106,7 +109,8 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        println!("\n#{}: crash {}", n + 1, crashes.join(", then "));
+        let crashes = if crashes.is_empty() { "none".to_string() } else { crashes.join(", then ") };
+        println!("\n#{}: crash {crashes}", n + 1);
         violation.findings.iter().take(5).for_each(|f| println!("  - {f}"));
         if let Some(case) = &violation.reproducer {
             println!("  reproducer ({} steps; paste into a .toml file and `crashpoint run` it):", case.steps.len());

@@ -18,8 +18,8 @@ pub fn reproducer(base: &Scenario, injection: &Injection, findings: &[String]) -
         })
     };
     for mut step in std::mem::take(&mut case.steps) {
-        // The runner restarts at once before a processed file is touched; so does the reproducer.
-        while step.mutates_input() && previous_crashed {
+        // The runner restarts before a step that needs the recovered query; so does the reproducer.
+        while step.needs_recovered_query() && previous_crashed {
             ordinal += 1;
             let crash = injection.crashes.iter().find(|c| c.process == ordinal);
             steps.push(restart(crash));
@@ -66,12 +66,13 @@ pub fn still_fails(case: &Scenario) -> bool {
     if uses_once && case.steps.iter().any(Step::mutates_input) {
         return false;
     }
-    // Changing processed files while the query is down changes what the oracle means.
+    // Changing processed files or the checkpoint while the query is down changes what the
+    // oracle means.
     let mut down = false;
     for step in &case.steps {
         match step {
             Step::Run(run) => down = run.crash.is_some(),
-            step if step.mutates_input() && down => return false,
+            step if step.needs_recovered_query() && down => return false,
             _ => {}
         }
     }

@@ -101,6 +101,8 @@ pub struct ExploreOutcome {
     pub violations: Vec<Violation>,
     /// Crash point coverage.
     pub coverage: Coverage,
+    /// True if the scenario already fails with no crash; then no schedule was run.
+    pub crash_free: bool,
 }
 
 fn crashes_for(
@@ -135,29 +137,47 @@ pub fn explore(
     let mut base = scenario.without_crashes();
     base.query.bugs = scenario.query.bugs.clone();
     let oracle = execute(&scenario.without_crashes(), &Injection::default());
-    let counting = execute(&base, &Injection { crashes: Vec::new(), real_disk: options.real_disk });
+    // The crash-free run first: it counts the hits, and if it already fails, crashing it proves
+    // nothing more.
+    let uncrashed =
+        verify_with_oracle(&base, &Injection { crashes: Vec::new(), real_disk: options.real_disk }, &oracle);
+    if uncrashed.violated() {
+        return crash_free_violation(&base, &uncrashed, options);
+    }
+    let counting = &uncrashed.execution;
     let first: Vec<Injection> =
-        counting.processes.iter().flat_map(|p| crashes_for(&counting, p.ordinal, options, &[])).collect();
+        counting.processes.iter().flat_map(|p| crashes_for(counting, p.ordinal, options, &[])).collect();
     let total_hint = first.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = |total: usize| progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
     let verify = |injection: &Injection| verify_with_oracle(&base, injection, &oracle);
-    let first_reports = run_indexed(first.len(), options.threads, |i| verify(&first[i]), || tick(total_hint));
+    // At depth 1 a shard runs only its share; at depth 2 every shard runs every first crash,
+    // because the second crashes are enumerated from their recovery runs.
+    let first_mine: Vec<usize> =
+        (0..first.len()).filter(|i| options.depth >= 2 || i % options.shard.count == options.shard.index - 1).collect();
+    let first_run =
+        run_indexed(first_mine.len(), options.threads, |k| verify(&first[first_mine[k]]), || tick(total_hint));
+    let mut first_reports: Vec<Option<Report>> = first.iter().map(|_| None).collect();
+    for (k, report) in first_run.into_iter().enumerate() {
+        first_reports[first_mine[k]] = Some(report);
+    }
     let mut schedules: Vec<(Injection, Option<Report>)> = Vec::new();
     let mut second = Vec::new();
     for (injection, report) in first.iter().zip(first_reports) {
         let crash = injection.crashes[0];
-        let crashed = report.execution.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some());
-        if options.depth >= 2 && crashed {
+        if let Some(report) = &report
+            && options.depth >= 2
+            && report.execution.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some())
+        {
             second.extend(crashes_for(&report.execution, crash.process + 1, options, &injection.crashes));
         }
-        schedules.push((injection.clone(), Some(report)));
+        schedules.push((injection.clone(), report));
     }
     schedules.extend(second.into_iter().map(|i| (i, None)));
     let total = schedules.len();
     let mine: Vec<usize> = (0..total).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
-    let cycles = first.len() + mine.iter().filter(|i| schedules[**i].1.is_none()).count();
-    done.store(first.len().min(total), std::sync::atomic::Ordering::Relaxed);
+    let cycles = first_mine.len() + mine.iter().filter(|i| schedules[**i].1.is_none()).count();
+    done.store(first_mine.len().min(total), std::sync::atomic::Ordering::Relaxed);
     let reports = run_indexed(
         mine.len(),
         options.threads,
@@ -187,7 +207,30 @@ pub fn explore(
         let case = reproducer(&base, &violation.injection, &violation.findings);
         violation.reproducer = Some(minimize(&case, "crashpoint explore").0);
     }
-    ExploreOutcome { schedules_total: total, schedules_run: mine.len(), cycles, violations, coverage }
+    ExploreOutcome {
+        schedules_total: total,
+        schedules_run: mine.len(),
+        cycles,
+        violations,
+        coverage,
+        crash_free: false,
+    }
+}
+
+/// The outcome when the scenario fails with no crash at all: that one violation, shrunk.
+fn crash_free_violation(base: &Scenario, report: &Report, options: &ExploreOptions) -> ExploreOutcome {
+    let findings = findings_of(report);
+    let reproducer = (options.reproducers_max > 0)
+        .then(|| minimize(&reproducer(base, &Injection::default(), &findings), "crashpoint explore").0);
+    let violation = Violation { injection: Injection::default(), findings, reproducer };
+    ExploreOutcome {
+        schedules_total: 0,
+        schedules_run: 0,
+        cycles: 1,
+        violations: vec![violation],
+        coverage: Coverage::default(),
+        crash_free: true,
+    }
 }
 
 #[cfg(test)]

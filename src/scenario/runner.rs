@@ -117,8 +117,9 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
         pending_cause: String::new(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
-        if step.mutates_input() {
-            // Processed files are only touched while the query is up, as in the oracle.
+        if step.needs_recovered_query() {
+            // Processed files and the checkpoint are only touched once the query has recovered,
+            // so that the step means what it means in the oracle.
             runner.restart_after_injected_crashes(index);
         }
         runner.trace.push(format!("[step {}] {step}", index + 1));

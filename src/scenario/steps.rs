@@ -237,6 +237,13 @@ fn trigger_name(trigger: Option<Trigger>) -> &'static str {
 }
 
 impl Step {
+    /// True for a step whose meaning depends on what the query has done so far: a change to
+    /// an input file that may have been processed, tampering with the checkpoint, a changed
+    /// query. Only new files may arrive while a crashed query is down.
+    pub fn needs_recovered_query(&self) -> bool {
+        !matches!(self, Step::Add { .. } | Step::Run(_))
+    }
+
     /// True for a change to an input file that may have been processed already.
     pub fn mutates_input(&self) -> bool {
         matches!(self, Step::Redrop { .. } | Step::Rename { .. } | Step::Modify { .. } | Step::Remove { .. })
