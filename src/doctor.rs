@@ -76,10 +76,54 @@ pub fn diagnose(storage: &dyn Storage, root: &Path) -> Vec<Finding> {
             findings.push(Finding { problem, repair: Some((entry.path, "nothing reads it".into())) });
         }
     }
+    findings.extend(unrepairable_files(storage, &checkpoint, &findings));
+    if latest_offsets.is_some()
+        && let Err(e) = checkpoint.read_metadata(storage).and_then(|m| m.ok_or_else(|| missing_metadata(&checkpoint)))
+    {
+        let problem = format!("{e}. No safe repair: batches exist, so the query id must be restored from a backup");
+        findings.push(Finding { problem, repair: None });
+    }
     if findings.iter().all(|f| f.repair.is_none())
         && let Err(e) = decide(storage, &checkpoint, BugSet::default())
     {
         findings.push(Finding { problem: e.to_string(), repair: None });
+    }
+    findings
+}
+
+fn missing_metadata(checkpoint: &Checkpoint) -> crate::checkpoint::CheckpointError {
+    crate::checkpoint::CheckpointError::Corrupt {
+        log: "metadata file",
+        path: checkpoint.metadata_path(),
+        problem: "the file is missing".into(),
+        hint: "offsets/ has batches".into(),
+    }
+}
+
+/// Every other log file that cannot be read: a committed batch's files, compactions. Deleting
+/// them would lose what the query knows, so there is no safe repair.
+fn unrepairable_files(storage: &dyn Storage, checkpoint: &Checkpoint, known: &[Finding]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let logs = [&checkpoint.offsets, &checkpoint.commits, checkpoint.sources.log()];
+    for log in logs {
+        for file in log.files(storage).unwrap_or_default() {
+            let path = log.path(file);
+            if known.iter().any(|f| f.repair.as_ref().is_some_and(|(p, _)| *p == path)) {
+                continue;
+            }
+            let broken = if file.compact {
+                checkpoint.sources.read_file(storage, file).err().map(|e| e.to_string())
+            } else {
+                unreadable(storage, checkpoint, log, file.id)
+            };
+            if let Some(problem) = broken {
+                let problem = format!(
+                    "{problem}. No safe repair: this file records work the query has built on; restore it \
+                     from a backup, or start over with a new checkpoint (everything is reprocessed)"
+                );
+                findings.push(Finding { problem, repair: None });
+            }
+        }
     }
     findings
 }
@@ -110,6 +154,8 @@ mod tests {
         let checkpoint = Checkpoint::new(Path::new("/cp"));
         let mut faults = FaultPlan::none();
         let mut ctx = WriteCtx { storage: &sim, faults: &mut faults, bugs: BugSet::default() };
+        let metadata = crate::checkpoint::StreamMetadata { id: "q".into() };
+        checkpoint.write_metadata(&mut ctx, &metadata).unwrap();
         for id in 0..2 {
             checkpoint.write_offsets(&mut ctx, id, 0, "fp").unwrap();
         }
@@ -122,6 +168,12 @@ mod tests {
         assert!(diagnose(&sim, Path::new("/cp")).is_empty());
 
         sim.write(Path::new("/cp/offsets/0"), b"garbage").unwrap();
-        assert!(diagnose(&sim, Path::new("/cp")).iter().all(|f| f.repair.is_none()), "committed batches stay");
+        let findings = diagnose(&sim, Path::new("/cp"));
+        assert!(findings[0].problem.contains("offsets/0") && findings[0].problem.contains("No safe repair"));
+        assert!(findings.iter().all(|f| f.repair.is_none()), "committed batches stay: {findings:?}");
+
+        sim.remove_file(Path::new("/cp/metadata")).unwrap();
+        let findings = diagnose(&sim, Path::new("/cp"));
+        assert!(findings.iter().any(|f| f.problem.contains("metadata") && f.repair.is_none()), "{findings:?}");
     }
 }

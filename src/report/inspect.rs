@@ -71,6 +71,9 @@ pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
     oddities.extend(shape_oddities(&offsets, &commits));
     oddities.extend(stray_files(storage, &checkpoint));
     let next_run = decide(storage, &checkpoint, BugSet::default()).map_err(|e| e.to_string());
+    // A broken compaction is met once per batch it holds; say it once.
+    let mut seen = std::collections::BTreeSet::new();
+    oddities.retain(|odd| seen.insert(odd.clone()));
     Inspection { root: root.display().to_string(), query_id, batches, next_run, oddities }
 }
 

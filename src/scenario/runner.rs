@@ -203,9 +203,11 @@ impl Runner<'_> {
     /// After the last step: restart as often as injected crashes left the query dead.
     fn restart_after_injected_crashes(&mut self, steps: usize) {
         // A restart finishes the crashed run's work, so it expects what that run expected.
-        let crashed_run =
-            self.scenario.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
-        let expect_error = crashed_run.and_then(|run| run.expect_error.clone());
+        let crashed_step = self.processes.last().and_then(|p| self.scenario.steps.get(p.step.wrapping_sub(1)));
+        let expect_error = match crashed_step {
+            Some(Step::Run(run)) => run.expect_error.clone(),
+            _ => None,
+        };
         let restart = RunStep { restart: true, trigger: None, crash: None, power_loss: false, expect_error };
         while let Some(last) = self.processes.last()
             && last.crashed.is_some()
