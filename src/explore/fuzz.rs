@@ -67,7 +67,9 @@ fn point() -> impl Strategy<Value = CrashPoint> {
 
 fn crash(power_loss: bool) -> impl Strategy<Value = Option<(CrashPoint, u32, bool)>> {
     let loss = if power_loss { any::<bool>().boxed() } else { Just(false).boxed() };
-    proptest::option::weighted(0.6, (point(), 1u32..=3, loss))
+    // Most points are hit once a batch, so early hits are the ones that happen.
+    let hit = prop_oneof![6 => Just(1u32), 3 => Just(2u32), 1 => Just(3u32)];
+    proptest::option::weighted(0.6, (point(), hit, loss))
 }
 
 fn file_op() -> impl Strategy<Value = FileOp> {
@@ -81,8 +83,14 @@ fn file_op() -> impl Strategy<Value = FileOp> {
 }
 
 fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
-    (prop::collection::vec(file_op(), 0..=3), crash(power_loss), crash(power_loss))
-        .prop_map(|(ops, crash, nested)| Segment { nested: crash.and(nested), ops, crash })
+    // Every segment brings a new file, so that its run has a batch to crash in.
+    let arrival = (0u64..=4, 0u64..1000).prop_map(|(events, seed)| FileOp::Add { events, seed });
+    (arrival, prop::collection::vec(file_op(), 0..=2), crash(power_loss), crash(power_loss)).prop_map(
+        |(arrival, mut ops, crash, nested)| {
+            ops.insert(0, arrival);
+            Segment { nested: crash.and(nested), ops, crash }
+        },
+    )
 }
 
 fn sink() -> impl Strategy<Value = SinkKind> {
