@@ -5,7 +5,7 @@
 use super::parallel::run_indexed;
 use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
 use crate::faults::CrashPoint;
-use crate::scenario::{Execution, InjectedCrash, Injection, Report, Scenario, execute, verify_with_oracle};
+use crate::scenario::{InjectedCrash, Injection, ProcessRecord, Report, Scenario, execute, verify_with_oracle};
 use std::collections::BTreeMap;
 
 /// The part of the schedules this process runs: `index` of `count` (from 1), for CI matrices.
@@ -105,15 +105,31 @@ pub struct ExploreOutcome {
     pub crash_free: bool,
 }
 
-fn crashes_for(
-    execution: &Execution,
+/// What one schedule's run left to know: its processes (for coverage and depth 2), and its
+/// findings if it violated.
+#[derive(Debug, Clone)]
+struct Outcome {
+    processes: Vec<ProcessRecord>,
+    findings: Option<Vec<String>>,
+}
+
+impl Outcome {
+    fn of(report: &Report) -> Self {
+        let findings = report.violated().then(|| findings_of(report));
+        Outcome { processes: report.execution.processes.clone(), findings }
+    }
+}
+
+/// One schedule per (point, hit) of `process`, after the crashes in `prefix`.
+fn crashes_in(
+    processes: &[ProcessRecord],
     process: u32,
     options: &ExploreOptions,
     prefix: &[InjectedCrash],
 ) -> Vec<Injection> {
     // Power losses need the simulated disk.
     let power_loss = options.power_loss && !options.real_disk;
-    let Some(record) = execution.processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
+    let Some(record) = processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
     let mut schedules = Vec::new();
     for (point, hits) in &record.hits {
         for hit in 1..=*hits {
@@ -146,61 +162,57 @@ pub fn explore(
     }
     let counting = &uncrashed.execution;
     let first: Vec<Injection> =
-        counting.processes.iter().flat_map(|p| crashes_for(counting, p.ordinal, options, &[])).collect();
+        counting.processes.iter().flat_map(|p| crashes_in(&counting.processes, p.ordinal, options, &[])).collect();
     let total_hint = first.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = |total: usize| progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-    let verify = |injection: &Injection| verify_with_oracle(&base, injection, &oracle);
+    // Only a summary of each run is kept: thousands of full executions would fill memory.
+    let check = |injection: &Injection| Outcome::of(&verify_with_oracle(&base, injection, &oracle));
     // At depth 1 a shard runs only its share; at depth 2 every shard runs every first crash,
     // because the second crashes are enumerated from their recovery runs.
     let first_mine: Vec<usize> =
         (0..first.len()).filter(|i| options.depth >= 2 || i % options.shard.count == options.shard.index - 1).collect();
     let first_run =
-        run_indexed(first_mine.len(), options.threads, |k| verify(&first[first_mine[k]]), || tick(total_hint));
-    let mut first_reports: Vec<Option<Report>> = first.iter().map(|_| None).collect();
-    for (k, report) in first_run.into_iter().enumerate() {
-        first_reports[first_mine[k]] = Some(report);
+        run_indexed(first_mine.len(), options.threads, |k| check(&first[first_mine[k]]), || tick(total_hint));
+    let mut first_outcomes: Vec<Option<Outcome>> = first.iter().map(|_| None).collect();
+    for (k, outcome) in first_run.into_iter().enumerate() {
+        first_outcomes[first_mine[k]] = Some(outcome);
     }
-    let mut schedules: Vec<(Injection, Option<Report>)> = Vec::new();
+    let mut schedules: Vec<(Injection, Option<Outcome>)> = Vec::new();
     let mut second = Vec::new();
-    for (injection, report) in first.iter().zip(first_reports) {
+    for (injection, outcome) in first.iter().zip(first_outcomes) {
         let crash = injection.crashes[0];
-        if let Some(report) = &report
+        if let Some(outcome) = &outcome
             && options.depth >= 2
-            && report.execution.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some())
+            && outcome.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some())
         {
-            second.extend(crashes_for(&report.execution, crash.process + 1, options, &injection.crashes));
+            second.extend(crashes_in(&outcome.processes, crash.process + 1, options, &injection.crashes));
         }
-        schedules.push((injection.clone(), report));
+        schedules.push((injection.clone(), outcome));
     }
     schedules.extend(second.into_iter().map(|i| (i, None)));
     let total = schedules.len();
     let mine: Vec<usize> = (0..total).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
     let cycles = first_mine.len() + mine.iter().filter(|i| schedules[**i].1.is_none()).count();
     done.store(first_mine.len().min(total), std::sync::atomic::Ordering::Relaxed);
-    let reports = run_indexed(
+    let outcomes = run_indexed(
         mine.len(),
         options.threads,
         |k| match &schedules[mine[k]] {
-            (_, Some(report)) => report.clone(),
-            (injection, None) => verify(injection),
+            (_, Some(outcome)) => outcome.clone(),
+            (injection, None) => check(injection),
         },
         || tick(total),
     );
     let mut coverage = Coverage::default();
     let mut violations = Vec::new();
-    for (k, report) in reports.iter().enumerate() {
-        let injection = &schedules[mine[k]].0;
-        for record in report.execution.processes.iter().filter(|p| p.crashed.is_some()) {
+    for (k, outcome) in outcomes.into_iter().enumerate() {
+        for record in outcome.processes.iter().filter(|p| p.crashed.is_some()) {
             let (point, _) = record.crashed.expect("filtered on crashed");
             *coverage.crashes_by_point.entry(point).or_default() += 1;
         }
-        if report.violated() {
-            violations.push(Violation {
-                injection: injection.clone(),
-                findings: findings_of(report),
-                reproducer: None,
-            });
+        if let Some(findings) = outcome.findings {
+            violations.push(Violation { injection: schedules[mine[k]].0.clone(), findings, reproducer: None });
         }
     }
     for violation in violations.iter_mut().take(options.reproducers_max) {
