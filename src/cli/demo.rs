@@ -109,6 +109,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     demo.drop_file("device_01.json", DEVICE_01)?;
     let events = demo.run("checkpoint", demo.console())?;
     expect_not(&events, "batch 1 (", "a re-dropped file is not processed again")?;
+    demo.show_checkpoint("checkpoint");
 
     demo.step("3. device_02 arrives: batch 1");
     demo.drop_file("device_02.json", DEVICE_02)?;
@@ -131,6 +132,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     remove(&demo.path("checkpoint-file-sink/commits/1"))?;
     let events = demo.run_with("checkpoint-file-sink", file_sink(), one_file)?;
     expect(&events, "batch 1: sink skipped it", "the file sink skips a batch already in _spark_metadata")?;
+    demo.show_checkpoint("checkpoint-file-sink");
     let schema = Plan::tutorial_without_time().compile()?.schema().to_vec();
     let rows = read_file_sink_output(&DiskStorage, &output, &schema, true)?;
     println!("output/ as a reader sees it (files listed in _spark_metadata):\n{}", render_table(&schema, &rows));
