@@ -16,7 +16,7 @@ use crashpoint::scenario::{FileContent, NamedPlan, PlanSpec, QueryChange, RunSte
 use crashpoint::source::SourceOptions;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn config(cases: u32, seed: u64) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, rng_seed: RngSeed::Fixed(seed), ..ProptestConfig::default() }
@@ -197,18 +197,8 @@ fn base_scenario() -> Scenario {
 fn every_shipped_scenario_file_renders_to_toml_that_parses_back_to_the_same_scenario() {
     // Goal: `to_toml` handles every construct the shipped scenarios use (explicit plans,
     // expectations, corrupt/truncate/change-query steps). Method: load, render, parse, compare.
-    fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("scenarios/ is readable") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                collect(&path, files);
-            } else if path.extension().is_some_and(|e| e == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    collect(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = crashpoint::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
     assert!(files.len() >= 20, "only {} scenario files", files.len());
     for path in files {
         let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -9,19 +9,8 @@ use crashpoint::scenario::{Scenario, snapshot_name, verify};
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
-    fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("scenarios/ is readable") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                collect(&path, files);
-            } else if path.extension().is_some_and(|e| e == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    collect(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
-    files.sort();
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = crashpoint::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
     assert!(files.len() >= 20, "the tutorial and crash scenarios ship with the project");
     files
 }

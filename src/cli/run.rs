@@ -1,7 +1,9 @@
 //! `crashpoint run [PATHS…]`: scenarios against their snapshots.
 
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED};
-use crashpoint::scenario::{Scenario, SnapshotCheck, compare_snapshot, snapshot_file_text, snapshot_path, verify};
+use crashpoint::scenario::{
+    Scenario, SnapshotCheck, compare_snapshot, scenario_files, snapshot_file_text, snapshot_path, verify,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -25,32 +27,6 @@ pub struct RunArgs {
     /// The report's format.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
-}
-
-/// Every `.toml` file under the paths, sorted.
-pub fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            collect(path, &mut files)?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 struct Outcome {

@@ -14,7 +14,8 @@ mod world;
 pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
 pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
 pub use snapshot::{
-    SnapshotCheck, compare_snapshot, read_snapshot_body, snapshot_file_text, snapshot_name, snapshot_path,
+    SnapshotCheck, compare_snapshot, read_snapshot_body, scenario_files, snapshot_file_text, snapshot_name,
+    snapshot_path,
 };
 pub use steps::{FileContent, QueryChange, RunStep, Step};
 pub use verify::{Report, guarantee_of, verify, verify_with_oracle};

@@ -3,6 +3,31 @@
 
 use std::path::{Path, PathBuf};
 
+/// Every scenario file (`*.toml`) under the given files and folders, sorted.
+pub fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                collect(&path, files)?;
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                files.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Where a scenario's snapshot lives: `snapshots/` beside the `scenarios/` folder the file is
 /// in, named after its path below it (`regressions/x.toml` → `regressions__x.snap`).
 pub fn snapshot_path(scenario: &Path) -> PathBuf {
