@@ -1,4 +1,4 @@
-//! Checkpoints written by Spark 4.3 itself (`../shared/spark-reference`): crashpoint reads every
+//! Checkpoints written by Spark 4.3 itself (`tests/fixtures/spark-reference`, copied from Spark 4.3's own output): crashpoint reads every
 //! one, and resumes Spark's `three_files` query where Spark left it.
 
 mod common;
@@ -12,7 +12,7 @@ use crashpoint::storage::{DiskStorage, Storage};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spark-reference");
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spark-reference");
 
 /// Each reference checkpoint, its query id, and the input files of each batch.
 const CHECKPOINTS: &[(&str, &str, &[&[&str]])] = &[

@@ -13,7 +13,7 @@ use crashpoint::source::{ModifiedFilePolicy, SourceOptions};
 use crashpoint::storage::{DiskStorage, Storage};
 use std::path::{Path, PathBuf};
 
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spark-reference");
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spark-reference");
 
 /// A tutorial workspace: `input/`, `checkpoint/` and `output/` in a temp directory.
 struct Tutorial {
