@@ -125,8 +125,10 @@ mod tests {
 
     #[test]
     fn offset_metadata_matches_spark_byte_for_byte_before_the_fingerprint() {
-        let reference =
-            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spark-reference/three_files/checkpoint/offsets/0"));
+        let reference = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/spark-reference/three_files/checkpoint/offsets/0"
+        ));
         let spark_line = reference.lines().nth(1).unwrap();
         let ours = encode_offset_metadata(1795560196803, "fp");
         let spark_prefix = spark_line.strip_suffix("}}").unwrap();
