@@ -1,9 +1,9 @@
 //! The verdict: a run's visible sink output against the oracle's, as multisets, with every
 //! missing or extra record explained by what happened to its batch.
 
+use crate::guarantee::Guarantee;
 use crate::json::show_value;
 use crate::plan::Row;
-use crate::sink::Guarantee;
 use std::collections::BTreeMap;
 
 /// What became of one hand-over of a batch to the sink.

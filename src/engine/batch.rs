@@ -6,7 +6,8 @@ use crate::checkpoint::{SourceFileEntry, WriteCtx};
 use crate::faults::{Bug, CrashPoint};
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
-use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, parse_file, path_of};
+use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, parse_file};
+use crate::uri::path_of;
 use serde_json::Value;
 
 /// Which writes a batch still needs.

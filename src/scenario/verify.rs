@@ -4,9 +4,9 @@
 use super::format::{ExpectedVerdict, Scenario, SinkKind};
 use super::runner::{Execution, Injection, execute, render_disk};
 use crate::check::{Emission, EmissionOutcome, Verdict, judge_with_minimum, row_key};
+use crate::guarantee::Guarantee;
 use crate::json::row_to_json;
 use crate::plan::Row;
-use crate::sink::Guarantee;
 use std::fmt::Write;
 
 /// The columns that identify a record. A processing-time column is left out: it says which

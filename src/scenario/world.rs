@@ -202,7 +202,7 @@ impl Sink for RecordingSink {
         self.kind.name()
     }
 
-    fn guarantee(&self) -> crate::sink::Guarantee {
+    fn guarantee(&self) -> crate::guarantee::Guarantee {
         self.inner.guarantee()
     }
 

@@ -1,9 +1,10 @@
 //! The console sink: Spark's `show()` tables under a `Batch: N` header. It keeps no log, so a
 //! re-run batch prints again.
 
-use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use super::{Batch, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::WriteCtx;
 use crate::faults::CrashPoint;
+use crate::guarantee::Guarantee;
 use crate::json::show_value;
 use crate::plan::Row;
 use std::io::Write;

@@ -1,14 +1,15 @@
 //! The file sink: JSON part files plus Spark's `_spark_metadata` log. Exactly-once: it skips
 //! any batch id at or below the newest one in its log, and readers see only logged files.
 
-use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use super::{Batch, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CheckpointError, CompactibleLog, SinkFileStatus, WriteCtx};
 use crate::faults::{Bug, CrashPoint};
+use crate::guarantee::Guarantee;
 use crate::json::RowWriter;
 use crate::plan::Row;
 use crate::rng::{Rng, derive};
-use crate::source::{path_of, uri_of};
 use crate::storage::Storage;
+use crate::uri::{path_of, uri_of};
 use std::path::{Path, PathBuf};
 
 /// Spark's `blockSize` for the local file system.

@@ -1,9 +1,10 @@
 //! The foreach-batch sink: a user callback that gets the batch id. It is idempotent only if the
 //! callback uses the id, so the engine counts it as at-least-once.
 
-use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use super::{Batch, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::WriteCtx;
 use crate::faults::CrashPoint;
+use crate::guarantee::Guarantee;
 
 /// The callback: batch id, column names, rows.
 pub type BatchCallback = Box<dyn FnMut(u64, &[String], &[crate::plan::Row]) -> Result<(), String> + Send>;

@@ -1,8 +1,9 @@
 //! The memory sink, for tests: an in-memory table that keeps each batch id once.
 
-use super::{Batch, Guarantee, Sink, SinkError, SinkOutcome};
+use super::{Batch, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::WriteCtx;
 use crate::faults::CrashPoint;
+use crate::guarantee::Guarantee;
 use crate::plan::Row;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

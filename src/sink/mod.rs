@@ -15,26 +15,9 @@ pub use foreach::{BatchCallback, ForeachBatchSink};
 pub use memory::{MemorySink, MemoryStore};
 
 use crate::checkpoint::{CheckpointError, WriteCtx};
+use crate::guarantee::Guarantee;
 use crate::plan::Row;
 use std::path::PathBuf;
-
-/// What a sink promises across restarts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Guarantee {
-    /// A re-run batch is never visible twice.
-    ExactlyOnce,
-    /// A re-run batch may be visible twice, but nothing is lost.
-    AtLeastOnce,
-}
-
-impl std::fmt::Display for Guarantee {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Guarantee::ExactlyOnce => "exactly-once",
-            Guarantee::AtLeastOnce => "at-least-once",
-        })
-    }
-}
 
 /// One batch, as handed to a sink.
 #[derive(Debug, Clone, Copy)]

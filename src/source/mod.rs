@@ -9,6 +9,7 @@ pub use parse::{BadRecord, MAX_LINE_BYTES, ParsedFile, Record, parse_file};
 
 use crate::checkpoint::SourceFileEntry;
 use crate::storage::Storage;
+use crate::uri::uri_of;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -95,16 +96,6 @@ pub struct FileSource {
     options: SourceOptions,
     seen: BTreeMap<String, (i64, u64)>,
     noticed: BTreeSet<String>,
-}
-
-/// The `file://` URI of a path, as Spark writes it.
-pub fn uri_of(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-/// The path of a `file://` URI.
-pub fn path_of(uri: &str) -> PathBuf {
-    PathBuf::from(uri.strip_prefix("file://").unwrap_or(uri))
 }
 
 impl FileSource {

@@ -18,8 +18,10 @@ struct Inode {
     mtime_ms: i64,
 }
 
+/// What the simulated disk holds: inodes with a live and a durable image each, the names that
+/// point at them (live, and as of the last directory fsync), directories, locks and the clock.
 #[derive(Debug, Default)]
-struct World {
+struct FileSystem {
     inodes: Vec<Inode>,
     live_names: BTreeMap<PathBuf, usize>,
     durable_names: BTreeMap<PathBuf, usize>,
@@ -31,7 +33,7 @@ struct World {
 /// [`Storage`] in memory. Clones share one file system.
 #[derive(Debug, Clone, Default)]
 pub struct SimStorage {
-    world: Arc<Mutex<World>>,
+    fs: Arc<Mutex<FileSystem>>,
 }
 
 fn not_found(path: &Path) -> io::Error {
@@ -42,36 +44,36 @@ impl SimStorage {
     /// An empty file system whose clock starts at `clock_ms`.
     pub fn new(clock_ms: i64) -> Self {
         let sim = Self::default();
-        sim.world().clock_ms = clock_ms;
+        sim.fs().clock_ms = clock_ms;
         sim
     }
 
-    fn world(&self) -> MutexGuard<'_, World> {
+    fn fs(&self) -> MutexGuard<'_, FileSystem> {
         // A poisoned lock only means an injected panic elsewhere; the data is still whole.
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        self.fs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Sets the time that new writes are stamped with.
     pub fn set_clock_ms(&self, clock_ms: i64) {
-        self.world().clock_ms = clock_ms;
+        self.fs().clock_ms = clock_ms;
     }
 
     /// A power loss: every write and rename that was not synced is lost.
     pub fn power_loss(&self) {
-        let mut world = self.world();
-        world.live_names = world.durable_names.clone();
-        for inode in &mut world.inodes {
+        let mut fs = self.fs();
+        fs.live_names = fs.durable_names.clone();
+        for inode in &mut fs.inodes {
             inode.live = inode.durable.clone();
         }
     }
 
     /// Every file path, sorted.
     pub fn all_files(&self) -> Vec<PathBuf> {
-        self.world().live_names.keys().cloned().collect()
+        self.fs().live_names.keys().cloned().collect()
     }
 }
 
-impl World {
+impl FileSystem {
     fn inode(&self, path: &Path) -> io::Result<&Inode> {
         let id = self.live_names.get(path).ok_or_else(|| not_found(path))?;
         Ok(&self.inodes[*id])
@@ -109,68 +111,68 @@ fn children<'a, V>(map: &'a BTreeMap<PathBuf, V>, dir: &'a Path) -> impl Iterato
 
 impl Storage for SimStorage {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        Ok(self.world().inode(path)?.live.clone())
+        Ok(self.fs().inode(path)?.live.clone())
     }
 
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        let mut world = self.world();
-        world.ensure_parent(path)?;
-        let now = world.clock_ms;
-        match world.live_names.get(path).copied() {
+        let mut fs = self.fs();
+        fs.ensure_parent(path)?;
+        let now = fs.clock_ms;
+        match fs.live_names.get(path).copied() {
             Some(id) => {
-                world.inodes[id].live = data.to_vec();
-                world.inodes[id].mtime_ms = now;
+                fs.inodes[id].live = data.to_vec();
+                fs.inodes[id].mtime_ms = now;
             }
             None => {
-                let id = world.inodes.len();
-                world.inodes.push(Inode { live: data.to_vec(), durable: Vec::new(), mtime_ms: now });
-                world.live_names.insert(path.to_path_buf(), id);
+                let id = fs.inodes.len();
+                fs.inodes.push(Inode { live: data.to_vec(), durable: Vec::new(), mtime_ms: now });
+                fs.live_names.insert(path.to_path_buf(), id);
             }
         }
         Ok(())
     }
 
     fn sync_file(&self, path: &Path) -> io::Result<()> {
-        let mut world = self.world();
-        let id = *world.live_names.get(path).ok_or_else(|| not_found(path))?;
-        world.inodes[id].durable = world.inodes[id].live.clone();
+        let mut fs = self.fs();
+        let id = *fs.live_names.get(path).ok_or_else(|| not_found(path))?;
+        fs.inodes[id].durable = fs.inodes[id].live.clone();
         Ok(())
     }
 
     fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        let mut world = self.world();
-        if world.live_names.contains_key(to) {
+        let mut fs = self.fs();
+        if fs.live_names.contains_key(to) {
             let msg = format!("{}: already exists", to.display());
             return Err(io::Error::new(io::ErrorKind::AlreadyExists, msg));
         }
-        world.ensure_parent(to)?;
-        let id = world.live_names.remove(from).ok_or_else(|| not_found(from))?;
-        world.live_names.insert(to.to_path_buf(), id);
+        fs.ensure_parent(to)?;
+        let id = fs.live_names.remove(from).ok_or_else(|| not_found(from))?;
+        fs.live_names.insert(to.to_path_buf(), id);
         Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        let mut world = self.world();
-        let live: Vec<(PathBuf, usize)> = children(&world.live_names, dir).map(|(p, i)| (p.clone(), *i)).collect();
-        let stale: Vec<PathBuf> = children(&world.durable_names, dir).map(|(p, _)| p.clone()).collect();
+        let mut fs = self.fs();
+        let live: Vec<(PathBuf, usize)> = children(&fs.live_names, dir).map(|(p, i)| (p.clone(), *i)).collect();
+        let stale: Vec<PathBuf> = children(&fs.durable_names, dir).map(|(p, _)| p.clone()).collect();
         for path in stale {
-            world.durable_names.remove(&path);
+            fs.durable_names.remove(&path);
         }
-        world.durable_names.extend(live);
+        fs.durable_names.extend(live);
         Ok(())
     }
 
     fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
-        let world = self.world();
-        if !world.dirs.contains(dir) {
+        let fs = self.fs();
+        if !fs.dirs.contains(dir) {
             return Err(not_found(dir));
         }
-        let files = children(&world.live_names, dir).map(|(path, id)| {
-            let inode = &world.inodes[*id];
+        let files = children(&fs.live_names, dir).map(|(path, id)| {
+            let inode = &fs.inodes[*id];
             let (len, mtime_ms) = (inode.live.len() as u64, inode.mtime_ms);
             DirEntry { name: file_name(path), path: path.clone(), is_dir: false, len, mtime_ms }
         });
-        let subdirs = world
+        let subdirs = fs
             .dirs
             .range::<Path, _>((Bound::Excluded(dir), Bound::Unbounded))
             .take_while(|p| p.starts_with(dir))
@@ -182,39 +184,39 @@ impl Storage for SimStorage {
     }
 
     fn stat(&self, path: &Path) -> io::Result<DirEntry> {
-        self.world().entry(path)
+        self.fs().entry(path)
     }
 
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        let mut world = self.world();
+        let mut fs = self.fs();
         // Directories are durable at once: the model tracks file contents and names only.
         for ancestor in dir.ancestors() {
             if !ancestor.as_os_str().is_empty() {
-                world.dirs.insert(ancestor.to_path_buf());
+                fs.dirs.insert(ancestor.to_path_buf());
             }
         }
         Ok(())
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        let mut world = self.world();
-        world.live_names.remove(path).ok_or_else(|| not_found(path))?;
+        let mut fs = self.fs();
+        fs.live_names.remove(path).ok_or_else(|| not_found(path))?;
         Ok(())
     }
 
     fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
-        let mut world = self.world();
-        if !world.dirs.contains(dir) {
+        let mut fs = self.fs();
+        if !fs.dirs.contains(dir) {
             return Err(not_found(dir));
         }
-        world.live_names.retain(|p, _| !p.starts_with(dir));
-        world.durable_names.retain(|p, _| !p.starts_with(dir));
-        world.dirs.retain(|p| !p.starts_with(dir));
+        fs.live_names.retain(|p, _| !p.starts_with(dir));
+        fs.durable_names.retain(|p, _| !p.starts_with(dir));
+        fs.dirs.retain(|p| !p.starts_with(dir));
         Ok(())
     }
 
     fn lock(&self, path: &Path) -> io::Result<LockGuard> {
-        if !self.world().locks.insert(path.to_path_buf()) {
+        if !self.fs().locks.insert(path.to_path_buf()) {
             let msg = format!("{}: locked by another holder", path.display());
             return Err(io::Error::new(io::ErrorKind::WouldBlock, msg));
         }
@@ -222,9 +224,9 @@ impl Storage for SimStorage {
     }
 
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
-        let mut world = self.world();
-        let id = *world.live_names.get(path).ok_or_else(|| not_found(path))?;
-        world.inodes[id].mtime_ms = mtime_ms;
+        let mut fs = self.fs();
+        let id = *fs.live_names.get(path).ok_or_else(|| not_found(path))?;
+        fs.inodes[id].mtime_ms = mtime_ms;
         Ok(())
     }
 }
@@ -237,7 +239,7 @@ struct SimLock {
 
 impl Drop for SimLock {
     fn drop(&mut self) {
-        self.sim.world().locks.remove(&self.path);
+        self.sim.fs().locks.remove(&self.path);
     }
 }
 
