@@ -4,8 +4,8 @@
 //! Run: `cargo bench --bench explore`. A cycle is one crash schedule: run the scenario with the
 //! crash, restart, complete, and verify against the oracle and the invariants.
 
-use crashpoint::explore::{ExploreOptions, explore};
-use crashpoint::scenario::Scenario;
+use crashpoint_harness::explore::{ExploreOptions, explore};
+use crashpoint_harness::scenario::Scenario;
 use std::path::Path;
 use std::time::Instant;
 

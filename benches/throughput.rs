@@ -11,13 +11,15 @@
 //! 5,000), `CRASHPOINT_BENCH_RUNS` (3). Quick run:
 //! `CRASHPOINT_BENCH_FILES=20 CRASHPOINT_BENCH_RUNS=1 cargo bench --bench throughput`.
 
-use crashpoint::engine::{Engine, EngineOptions, Event, Query, Trigger};
-use crashpoint::faults::FaultPlan;
-use crashpoint::plan::Plan;
-use crashpoint::sink::{FileSink, read_file_sink_output};
-use crashpoint::source::SourceOptions;
-use crashpoint::storage::{DiskStorage, Storage};
-use crashpoint::workload::{DEFAULT_EVENTS_PER_FILE, DEFAULT_FILES, DEFAULT_SEED, WorkloadStats, generate_devices};
+use crashpoint_engine::engine::{Engine, EngineOptions, Event, Query, Trigger};
+use crashpoint_engine::faults::FaultPlan;
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::{FileSink, read_file_sink_output};
+use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::storage::{DiskStorage, Storage};
+use crashpoint_harness::workload::{
+    DEFAULT_EVENTS_PER_FILE, DEFAULT_FILES, DEFAULT_SEED, WorkloadStats, generate_devices,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! The `crashpoint` binary: a thin shell over the library.
+//! The `crashpoint` binary: a thin shell over the `crashpoint-harness` and `crashpoint-engine` crates.
 
 mod cli;
 

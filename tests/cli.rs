@@ -1,10 +1,12 @@
 //! The `crashpoint` binary on real temp directories: `stream`, `inspect`, `demo`, `points`, and
 //! the exit code of bad usage.
 
+// The engine's test helpers, shared with the end-to-end tests here.
+#[path = "../crates/engine/tests/common/mod.rs"]
 mod common;
 
 use common::{DEVICE_01, DEVICE_02, FIRST_MTIME_MS, drop_file};
-use crashpoint::storage::DiskStorage;
+use crashpoint_engine::storage::DiskStorage;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -146,7 +148,7 @@ fn points_lists_every_crash_point() {
     let output = crashpoint(&["points"]);
     expect_code(&output, 0, "points");
     let stdout = text(&output.stdout);
-    for point in crashpoint::faults::CrashPoint::ALL {
+    for point in crashpoint_engine::faults::CrashPoint::ALL {
         assert!(stdout.contains(point.name()), "{point} missing:\n{stdout}");
     }
 }

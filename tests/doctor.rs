@@ -5,9 +5,9 @@
 //! and drop its commit as a crash mid-write would, check that the query refuses to start, repair,
 //! run again, and compare the output with the expected rows.
 
-use crashpoint::plan::Plan;
-use crashpoint::sink::read_file_sink_output;
-use crashpoint::storage::{DiskStorage, Storage};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::read_file_sink_output;
+use crashpoint_engine::storage::{DiskStorage, Storage};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -6,10 +6,10 @@
 //! at the point in batch 1 (the binary aborts on that panic, as under `kill -9`); a second run
 //! without FAILPOINTS recovers. Each crash is checked to have happened where it was asked for.
 
-use crashpoint::check::{SinkView, check_invariants};
-use crashpoint::plan::Plan;
-use crashpoint::sink::read_file_sink_output;
-use crashpoint::storage::{DiskStorage, Storage};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::read_file_sink_output;
+use crashpoint_engine::storage::{DiskStorage, Storage};
+use crashpoint_harness::check::{SinkView, check_invariants};
 use std::path::Path;
 use std::process::{Command, Output};
 

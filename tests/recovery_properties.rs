@@ -8,12 +8,14 @@
 //! strategy of every step kind with arbitrary strings for the round trip, and the shipped
 //! scenario files.
 
-use crashpoint::engine::Trigger;
-use crashpoint::explore::{scenario_strategy, still_fails};
-use crashpoint::faults::CrashPoint;
-use crashpoint::plan::Step as PlanStep;
-use crashpoint::scenario::{FileContent, NamedPlan, PlanSpec, QueryChange, RunStep, Scenario, SinkKind, Step, verify};
-use crashpoint::source::SourceOptions;
+use crashpoint_engine::engine::Trigger;
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_engine::plan::Step as PlanStep;
+use crashpoint_engine::source::SourceOptions;
+use crashpoint_harness::explore::{scenario_strategy, still_fails};
+use crashpoint_harness::scenario::{
+    FileContent, NamedPlan, PlanSpec, QueryChange, RunStep, Scenario, SinkKind, Step, verify,
+};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::path::Path;
@@ -198,7 +200,7 @@ fn every_shipped_scenario_file_renders_to_toml_that_parses_back_to_the_same_scen
     // Goal: `to_toml` handles every construct the shipped scenarios use (explicit plans,
     // expectations, corrupt/truncate/change-query steps). Method: load, render, parse, compare.
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = crashpoint::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
+    let files = crashpoint_harness::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
     assert!(files.len() >= 20, "only {} scenario files", files.len());
     for path in files {
         let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -2,15 +2,17 @@
 //! re-run exactly the recorded files, or stop with an error that names the files, says what is
 //! wrong and what to do.
 
+// The engine's test helpers, shared with the end-to-end tests here.
+#[path = "../crates/engine/tests/common/mod.rs"]
 mod common;
 
 use common::*;
-use crashpoint::checkpoint::CheckpointError;
-use crashpoint::engine::{EngineError, Resume};
-use crashpoint::faults::{CrashPoint, FaultPlan};
-use crashpoint::sink::{MemorySink, MemoryStore, Sink};
-use crashpoint::source::SourceOptions;
-use crashpoint::storage::{DiskStorage, SimStorage, Storage};
+use crashpoint_engine::checkpoint::CheckpointError;
+use crashpoint_engine::engine::{EngineError, Resume};
+use crashpoint_engine::faults::{CrashPoint, FaultPlan};
+use crashpoint_engine::sink::{MemorySink, MemoryStore, Sink};
+use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::storage::{DiskStorage, SimStorage, Storage};
 use std::path::{Path, PathBuf};
 
 const INPUT: &str = "/in";
@@ -279,7 +281,7 @@ fn stray_temp_and_crc_files_are_ignored() {
     let run = go(max_files(1), FaultPlan::none()).ok();
     assert_eq!(run.planned(), vec![(2, files(&["f2.json"])), (3, files(&["f3.json"]))], "{}", run.trace());
     assert_eq!(log_files(&DiskStorage, &checkpoint.join("commits")), ["0", "1", "2", "3"]);
-    let inspection = crashpoint::report::inspect(&DiskStorage, &checkpoint);
+    let inspection = crashpoint_harness::report::inspect(&DiskStorage, &checkpoint);
     assert!(inspection.oddities.iter().all(|o| o.contains("stray temp file")), "{inspection}");
 }
 

@@ -5,12 +5,12 @@
 //! folder, verify each scenario (its expectations must hold), and compare the rendering with
 //! insta, so that `cargo insta review` works on the same files `crashpoint run` uses.
 
-use crashpoint::scenario::{Scenario, snapshot_name, verify};
+use crashpoint_harness::scenario::{Scenario, snapshot_name, verify};
 use std::path::{Path, PathBuf};
 
 fn scenario_files() -> Vec<PathBuf> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = crashpoint::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
+    let files = crashpoint_harness::scenario::scenario_files(&[folder]).expect("scenarios/ is readable");
     assert!(files.len() >= 20, "the tutorial and crash scenarios ship with the project");
     files
 }

@@ -1,14 +1,16 @@
 //! Checkpoints written by Spark 4.3 itself (`tests/fixtures/spark-reference`, copied from Spark 4.3's own output): crashpoint reads every
 //! one, and resumes Spark's `three_files` query where Spark left it.
 
+// The engine's test helpers, shared with the end-to-end tests here.
+#[path = "../crates/engine/tests/common/mod.rs"]
 mod common;
 
 use common::*;
-use crashpoint::engine::Resume;
-use crashpoint::plan::Plan;
-use crashpoint::report::inspect;
-use crashpoint::sink::{FileSink, read_file_sink_output};
-use crashpoint::storage::{DiskStorage, Storage};
+use crashpoint_engine::engine::Resume;
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::{FileSink, read_file_sink_output};
+use crashpoint_engine::storage::{DiskStorage, Storage};
+use crashpoint_harness::report::inspect;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,15 +2,17 @@
 //! tutorial runs them by hand: first run, re-drop, delete a commit, rename, delete the
 //! checkpoint, change the query.
 
+// The engine's test helpers, shared with the end-to-end tests here.
+#[path = "../crates/engine/tests/common/mod.rs"]
 mod common;
 
 use common::*;
-use crashpoint::checkpoint::OffsetSeqMetadata;
-use crashpoint::engine::{Clock, EngineError, Resume};
-use crashpoint::plan::Plan;
-use crashpoint::sink::{ConsoleSink, FileSink, MemorySink, MemoryStore, Sink, read_file_sink_output};
-use crashpoint::source::{ModifiedFilePolicy, SourceOptions};
-use crashpoint::storage::{DiskStorage, Storage};
+use crashpoint_engine::checkpoint::OffsetSeqMetadata;
+use crashpoint_engine::engine::{Clock, EngineError, Resume};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::{ConsoleSink, FileSink, MemorySink, MemoryStore, Sink, read_file_sink_output};
+use crashpoint_engine::source::{ModifiedFilePolicy, SourceOptions};
+use crashpoint_engine::storage::{DiskStorage, Storage};
 use std::path::{Path, PathBuf};
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/spark-reference");
@@ -275,7 +277,7 @@ fn changed_query_on_an_existing_checkpoint_is_a_plan_changed_error() {
     t.run_console().ok();
     t.drop("device_02.json", DEVICE_02, 1);
     let mut filtered = Plan::tutorial_without_time();
-    filtered.steps.push(crashpoint::plan::Step::Filter { condition: "temp > 20".parse().unwrap() });
+    filtered.steps.push(crashpoint_engine::plan::Step::Filter { condition: "temp > 20".parse().unwrap() });
     for plan in [Plan::tutorial(), filtered] {
         let mut changed = query(&t.input(), &t.checkpoint(), SourceOptions::default());
         changed.plan = plan.clone();

@@ -4,13 +4,13 @@
 //! file, delete a commit, rename a file, delete the checkpoint, showing the checkpoint each time.
 
 use anyhow::Context;
-use crashpoint::engine::{Engine, EngineOptions, Query, Trigger};
-use crashpoint::faults::FaultPlan;
-use crashpoint::plan::Plan;
-use crashpoint::report::inspect;
-use crashpoint::sink::{ConsoleSink, FileSink, Sink, read_file_sink_output, render_table};
-use crashpoint::source::SourceOptions;
-use crashpoint::storage::{DiskStorage, Storage};
+use crashpoint_engine::engine::{Engine, EngineOptions, Query, Trigger};
+use crashpoint_engine::faults::FaultPlan;
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink, read_file_sink_output, render_table};
+use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::storage::{DiskStorage, Storage};
+use crashpoint_harness::report::inspect;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! `crashpoint doctor CHECKPOINT [--repair]`.
 
 use super::EXIT_CHECK_FAILED;
-use crashpoint::doctor::{diagnose, repair};
-use crashpoint::storage::DiskStorage;
+use crashpoint_engine::storage::DiskStorage;
+use crashpoint_harness::doctor::{diagnose, repair};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

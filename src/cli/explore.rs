@@ -1,9 +1,9 @@
 //! `crashpoint explore SCENARIO`: every crash schedule, in parallel, with coverage.
 
 use super::EXIT_CHECK_FAILED;
-use crashpoint::explore::{ExploreOptions, Shard, explore};
-use crashpoint::faults::{Bug, CrashPoint};
-use crashpoint::scenario::{Scenario, Step};
+use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_harness::explore::{ExploreOptions, Shard, explore};
+use crashpoint_harness::scenario::{Scenario, Step};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! `crashpoint fuzz --cases N --seed S`: generated workloads and crash schedules.
 
 use super::EXIT_CHECK_FAILED;
-use crashpoint::explore::{FuzzOptions, fuzz};
-use crashpoint::faults::Bug;
+use crashpoint_engine::faults::Bug;
+use crashpoint_harness::explore::{FuzzOptions, fuzz};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

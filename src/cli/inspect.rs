@@ -1,7 +1,7 @@
 //! `crashpoint inspect CHECKPOINT`.
 
-use crashpoint::report::inspect;
-use crashpoint::storage::DiskStorage;
+use crashpoint_engine::storage::DiskStorage;
+use crashpoint_harness::report::inspect;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! `crashpoint points`.
 
-use crashpoint::faults::{Bug, CrashPoint};
+use crashpoint_engine::faults::{Bug, CrashPoint};
 use std::process::ExitCode;
 
 pub fn run() -> anyhow::Result<ExitCode> {

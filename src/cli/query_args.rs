@@ -1,9 +1,9 @@
 //! Arguments shared by commands that run the query.
 
-use crashpoint::engine::{Clock, EngineOptions, Trigger};
-use crashpoint::faults::{Bug, BugSet};
-use crashpoint::plan::Plan;
-use crashpoint::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
+use crashpoint_engine::engine::{Clock, EngineOptions, Trigger};
+use crashpoint_engine::faults::{Bug, BugSet};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {

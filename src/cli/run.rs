@@ -1,7 +1,7 @@
 //! `crashpoint run [PATHS…]`: scenarios against their snapshots.
 
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED};
-use crashpoint::scenario::{
+use crashpoint_harness::scenario::{
     Scenario, SnapshotCheck, compare_snapshot, scenario_files, snapshot_file_text, snapshot_path, verify,
 };
 use std::path::{Path, PathBuf};

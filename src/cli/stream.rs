@@ -2,10 +2,10 @@
 
 use super::query_args::QueryArgs;
 use anyhow::{Context, bail};
-use crashpoint::engine::{Engine, Event, Query};
-use crashpoint::faults::FaultPlan;
-use crashpoint::sink::{ConsoleSink, FileSink, Sink};
-use crashpoint::storage::DiskStorage;
+use crashpoint_engine::engine::{Engine, Event, Query};
+use crashpoint_engine::faults::FaultPlan;
+use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink};
+use crashpoint_engine::storage::DiskStorage;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -1,0 +1,143 @@
+//! Turning a failing crash schedule into a scenario file, and shrinking it to a few steps.
+
+use crate::scenario::{Expect, ExpectedVerdict, Injection, RunStep, Scenario, Step, verify};
+
+/// The scenario with the injected crashes written into its run steps, ready to paste or save.
+pub fn reproducer(base: &Scenario, injection: &Injection, findings: &[String]) -> Scenario {
+    let mut case = base.clone();
+    let mut ordinal = 0;
+    let mut previous_crashed = false;
+    let mut steps = Vec::new();
+    let restart = |crash: Option<&crate::scenario::InjectedCrash>| {
+        Step::Run(RunStep {
+            restart: true,
+            trigger: None,
+            crash: crash.map(|c| (c.point, c.hit)),
+            power_loss: crash.is_some_and(|c| c.power_loss),
+            expect_error: None,
+        })
+    };
+    for mut step in std::mem::take(&mut case.steps) {
+        // The runner restarts before a step that needs the recovered query; so does the reproducer.
+        while step.needs_recovered_query() && previous_crashed {
+            ordinal += 1;
+            let crash = injection.crashes.iter().find(|c| c.process == ordinal);
+            steps.push(restart(crash));
+            previous_crashed = crash.is_some();
+        }
+        if let Step::Run(run) = &mut step {
+            ordinal += 1;
+            run.restart = previous_crashed;
+            previous_crashed = false;
+            if let Some(crash) = injection.crashes.iter().find(|c| c.process == ordinal) {
+                run.crash = Some((crash.point, crash.hit));
+                run.power_loss = crash.power_loss;
+                previous_crashed = true;
+            }
+        }
+        steps.push(step);
+    }
+    case.steps = steps;
+    let last = injection.crashes.iter().map(|c| c.process).max().unwrap_or(0);
+    while previous_crashed || ordinal < last {
+        ordinal += 1;
+        let crash = injection.crashes.iter().find(|c| c.process == ordinal);
+        case.steps.push(restart(crash));
+        previous_crashed = crash.is_some();
+    }
+    case.description = format!("Reproducer found by crashpoint: {}", findings.first().map_or("a violation", |f| f));
+    case.expect = Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() };
+    case
+}
+
+/// True if the scenario violates for a reason of the engine's, not because a step of the
+/// scenario itself became impossible (say, renaming a file whose `add` was removed).
+pub fn still_fails(case: &Scenario) -> bool {
+    let case = &with_final_drain(case);
+    // A case that ends with a crash has not recovered yet: its missing output proves nothing.
+    let last_run = case.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+    if last_run.is_none_or(|run| run.crash.is_some()) {
+        return false;
+    }
+    // With trigger once, a crash leaves files unprocessed for longer than in the oracle, so a
+    // later change to them changes what the oracle means.
+    let once = |run: &RunStep| run.trigger.unwrap_or(case.query.trigger) == crashpoint_engine::engine::Trigger::Once;
+    let uses_once = case.steps.iter().any(|s| matches!(s, Step::Run(run) if once(run)));
+    if uses_once && case.steps.iter().any(Step::mutates_input) {
+        return false;
+    }
+    // Changing processed files or the checkpoint while the query is down changes what the
+    // oracle means.
+    let mut down = false;
+    for step in &case.steps {
+        match step {
+            Step::Run(run) => down = run.crash.is_some(),
+            step if step.needs_recovered_query() && down => return false,
+            _ => {}
+        }
+    }
+    let report = verify(case);
+    report.violated() && !report.execution.problems.iter().any(|p| p.starts_with("step "))
+}
+
+/// Removes steps one at a time, last first, while the scenario still violates; then keeps the
+/// smallest. Each try re-runs the scenario and its oracle.
+pub fn shrink(case: &Scenario) -> Scenario {
+    let mut best = case.clone();
+    if !still_fails(&best) {
+        return best;
+    }
+    loop {
+        let mut shrunk = false;
+        for index in (0..best.steps.len()).rev() {
+            let mut candidate = best.clone();
+            candidate.steps.remove(index);
+            if still_fails(&candidate) {
+                best = candidate;
+                shrunk = true;
+            }
+        }
+        if !shrunk {
+            return best;
+        }
+    }
+}
+
+/// What the checker finds in a case, in words: verdict findings, invariants, errors.
+pub fn findings_of(report: &crate::scenario::Report) -> Vec<String> {
+    let mut found: Vec<String> = if report.verdict.passed { Vec::new() } else { report.verdict.findings.clone() };
+    found.extend(report.execution.violations.iter().map(|v| format!("invariant: {v}")));
+    found.extend(report.execution.problems.iter().cloned());
+    found
+}
+
+/// Shrinks a failing case and describes it by what the checker finds in the shrunk case.
+pub fn minimize(case: &Scenario, found_by: &str) -> (Scenario, Vec<String>) {
+    let mut minimal = with_final_drain(&shrink(case));
+    let findings = findings_of(&verify(&minimal));
+    minimal.description = format!("Reproducer found by {found_by}: {}", findings.first().map_or("a violation", |f| f));
+    (minimal, findings)
+}
+
+/// With trigger `once`, a crash uses up a run that would have processed a batch, so a crashed
+/// schedule ends with less done than its oracle. A final `available-now` run, in both, lets
+/// every schedule complete before the outputs are compared.
+pub fn with_final_drain(scenario: &Scenario) -> Scenario {
+    let uses_once = |trigger: Option<crashpoint_engine::engine::Trigger>| {
+        trigger.unwrap_or(scenario.query.trigger) == crashpoint_engine::engine::Trigger::Once
+    };
+    let once = scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if uses_once(run.trigger)));
+    let last_run = scenario.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+    let drained_already = last_run.is_some_and(|run| run.crash.is_none() && !uses_once(run.trigger));
+    let mut drained = scenario.clone();
+    if once && !drained_already {
+        drained.steps.push(Step::Run(RunStep {
+            restart: false,
+            trigger: Some(crashpoint_engine::engine::Trigger::AvailableNow),
+            crash: None,
+            power_loss: false,
+            expect_error: None,
+        }));
+    }
+    drained
+}

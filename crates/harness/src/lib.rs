@@ -1,0 +1,18 @@
+//! # crashpoint-harness
+//!
+//! The deterministic fault-injection harness around `crashpoint-engine`: scenario files that
+//! say what arrives, when the query runs, where it crashes and how the checkpoint is tampered
+//! with; a runner that executes them in a simulated world; checks against an oracle (the same
+//! workload with no faults) and against snapshots; systematic crash exploration and
+//! property-based fuzzing with shrunk reproducers; and reports (`inspect`, `doctor`).
+//!
+//! Layers, from the bottom: the engine crate → [`check`], [`report`], [`doctor`], [`workload`]
+//! → [`scenario`] → [`explore`]. The engine never imports from here.
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod doctor;
+pub mod explore;
+pub mod report;
+pub mod scenario;
+pub mod workload;

@@ -1,0 +1,197 @@
+//! `crashpoint inspect`: the batches of a checkpoint (crashpoint's or Spark's), their files,
+//! offsets and commit status, and anything odd.
+
+use crashpoint_engine::checkpoint::{Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, SourceFileEntry};
+use crashpoint_engine::engine::{Resume, decide};
+use crashpoint_engine::faults::BugSet;
+use crashpoint_engine::plan::format_timestamp_ms;
+use crashpoint_engine::storage::Storage;
+use std::fmt;
+use std::path::Path;
+
+/// One batch as the checkpoint records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchView {
+    /// The batch id.
+    pub id: u64,
+    /// The files of the source log for this batch.
+    pub files: Vec<SourceFileEntry>,
+    /// `batchTimestampMs` of `offsets/N`, if readable.
+    pub timestamp_ms: Option<i64>,
+    /// The source offset.
+    pub log_offset: Option<u64>,
+    /// The plan fingerprint, if crashpoint wrote the batch.
+    pub fingerprint: Option<String>,
+    /// True if `offsets/N` exists.
+    pub has_offsets: bool,
+    /// True if `commits/N` exists.
+    pub committed: bool,
+}
+
+/// Everything `inspect` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The checkpoint root as given.
+    pub root: String,
+    /// The query id, or why it is missing.
+    pub query_id: Result<String, String>,
+    /// Batches, by id.
+    pub batches: Vec<BatchView>,
+    /// What the next run will do, or why it cannot run.
+    pub next_run: Result<Resume, String>,
+    /// Anything odd, in words.
+    pub oddities: Vec<String>,
+}
+
+/// Inspects the checkpoint at `root`. Never fails: what cannot be read is reported as odd.
+pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
+    let checkpoint = Checkpoint::new(root);
+    let mut oddities = Vec::new();
+    let query_id = match checkpoint.read_metadata(storage) {
+        Ok(Some(m)) => Ok(m.id),
+        Ok(None) => Err("no metadata file".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let ids = |log: &crashpoint_engine::checkpoint::MetadataLog, oddities: &mut Vec<String>| -> Vec<u64> {
+        log.files(storage).map(|f| f.iter().map(|f| f.id).collect()).unwrap_or_else(|e| {
+            oddities.push(e.to_string());
+            Vec::new()
+        })
+    };
+    let offsets = ids(&checkpoint.offsets, &mut oddities);
+    let commits = ids(&checkpoint.commits, &mut oddities);
+    let sources = ids(checkpoint.sources.log(), &mut oddities);
+    let mut all: Vec<u64> = offsets.iter().chain(&commits).chain(&sources).copied().collect();
+    all.sort();
+    all.dedup();
+    let mut batches = Vec::new();
+    for id in all {
+        batches.push(batch_view(storage, &checkpoint, id, &offsets, &commits, &mut oddities));
+    }
+    oddities.extend(shape_oddities(&offsets, &commits));
+    oddities.extend(stray_files(storage, &checkpoint));
+    let next_run = decide(storage, &checkpoint, BugSet::default()).map_err(|e| e.to_string());
+    // A broken compaction is met once per batch it holds; say it once.
+    let mut seen = std::collections::BTreeSet::new();
+    oddities.retain(|odd| seen.insert(odd.clone()));
+    Inspection { root: root.display().to_string(), query_id, batches, next_run, oddities }
+}
+
+fn batch_view(
+    storage: &dyn Storage,
+    checkpoint: &Checkpoint,
+    id: u64,
+    offsets: &[u64],
+    commits: &[u64],
+    oddities: &mut Vec<String>,
+) -> BatchView {
+    let has_offsets = offsets.contains(&id);
+    let mut view = BatchView {
+        id,
+        files: Vec::new(),
+        timestamp_ms: None,
+        log_offset: None,
+        fingerprint: None,
+        has_offsets,
+        committed: commits.contains(&id),
+    };
+    match checkpoint.sources.batch(storage, id) {
+        Ok(Some(files)) => view.files = files,
+        Ok(None) if has_offsets => oddities.push(format!("offsets/{id} has no source log entry sources/0/{id}")),
+        Ok(None) => {}
+        Err(e) => oddities.push(e.to_string()),
+    }
+    if has_offsets {
+        match checkpoint.read_offsets(storage, id) {
+            Ok(o) => {
+                view.timestamp_ms = Some(o.metadata.batch_timestamp_ms);
+                view.log_offset = o.log_offset;
+                view.fingerprint = o.metadata.conf.get(PLAN_FINGERPRINT_KEY).cloned();
+            }
+            Err(e) => oddities.push(e.to_string()),
+        }
+    }
+    if view.committed
+        && let Err(e) = checkpoint.read_commit(storage, id)
+    {
+        oddities.push(e.to_string());
+    }
+    view
+}
+
+fn shape_oddities(offsets: &[u64], commits: &[u64]) -> Vec<String> {
+    let mut odd = Vec::new();
+    for pair in offsets.windows(2).filter(|w| w[1] != w[0] + 1) {
+        odd.push(format!("offsets/ has a gap between batch {} and batch {}", pair[0], pair[1]));
+    }
+    for pair in commits.windows(2).filter(|w| w[1] != w[0] + 1) {
+        odd.push(format!("commits/ has a gap between batch {} and batch {}", pair[0], pair[1]));
+    }
+    for id in commits.iter().filter(|c| !offsets.contains(c)) {
+        if offsets.first().is_some_and(|first| id >= first) || offsets.is_empty() {
+            odd.push(format!("commits/{id} has no offsets/{id}"));
+        }
+    }
+    odd
+}
+
+fn stray_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<String> {
+    let dirs = [checkpoint.offsets.dir(), checkpoint.commits.dir(), checkpoint.sources.log().dir()];
+    let mut odd = Vec::new();
+    for dir in dirs {
+        for entry in storage.list(dir).unwrap_or_default() {
+            if entry.name.ends_with(".tmp") {
+                odd.push(format!(
+                    "stray temp file {} (left by a crash during a log write; harmless)",
+                    entry.path.display()
+                ));
+            } else if !entry.name.ends_with(".crc") && LogFile::parse(&entry.name).is_none() {
+                odd.push(format!("unexpected file {} (ignored by Spark and crashpoint)", entry.path.display()));
+            }
+        }
+    }
+    odd
+}
+
+impl fmt::Display for Inspection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "checkpoint: {}", self.root)?;
+        match &self.query_id {
+            Ok(id) => writeln!(f, "query id:   {id}")?,
+            Err(why) => writeln!(f, "query id:   ({why})")?,
+        }
+        writeln!(f, "batches:    {}", self.batches.len())?;
+        for batch in &self.batches {
+            let status = match (batch.has_offsets, batch.committed) {
+                (true, true) => "committed",
+                (true, false) => "no commit: will re-run",
+                (false, true) => "commit without offsets",
+                (false, false) => "source log only: will be planned with these files",
+            };
+            write!(f, "  batch {}: {status}", batch.id)?;
+            if let Some(ts) = batch.timestamp_ms {
+                write!(f, "; timestamp {} ({ts})", format_timestamp_ms(ts))?;
+            }
+            if let Some(offset) = batch.log_offset {
+                write!(f, "; logOffset {offset}")?;
+            }
+            if let Some(fp) = &batch.fingerprint {
+                write!(f, "; plan {fp}")?;
+            }
+            writeln!(f)?;
+            for file in &batch.files {
+                writeln!(f, "    {} (mtime {})", file.path, file.timestamp)?;
+            }
+        }
+        match &self.next_run {
+            Ok(resume) => writeln!(f, "next run:   {resume}")?,
+            Err(why) => writeln!(f, "next run:   cannot start: {why}")?,
+        }
+        if self.oddities.is_empty() {
+            writeln!(f, "oddities:   none")
+        } else {
+            writeln!(f, "oddities:")?;
+            self.oddities.iter().try_for_each(|odd| writeln!(f, "  - {odd}"))
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! The scenario file format (TOML), readable by a Spark user who does not read Rust.
+//!
+//! ```toml
+//! description = "Experiment 2: delete commits/1 and batch 1 runs again"
+//! [query]
+//! sink = "console"                      # console | file | memory | foreach-batch | foreach-batch-idempotent
+//! source = { max-files-per-trigger = 1 }
+//! [[step]]
+//! add = "device_01.json"
+//! lines = ['{"eventId": "e1", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}]}}']
+//! [[step]]
+//! run = "available-now"                 # or "once"; crash = "after-sink-write" to crash the run
+//! [[step]]
+//! delete = "commits/0"                  # a checkpoint file
+//! [expect]
+//! verdict = "pass"
+//! ```
+//!
+//! Parsing rejects unknown keys and bad values with the file, the line and what is allowed.
+
+use super::steps::{FileContent, RunStep, Step};
+use crashpoint_engine::engine::Trigger;
+use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::source::SourceOptions;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::{Spanned, Value};
+
+/// Which sink the query writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SinkKind {
+    /// Spark's console sink: at-least-once.
+    Console,
+    /// Spark's file sink with `_spark_metadata`: exactly-once.
+    File,
+    /// An in-memory table keyed by batch id: exactly-once.
+    Memory,
+    /// A naive foreach-batch callback that appends: at-least-once.
+    ForeachBatch,
+    /// A foreach-batch callback that replaces by batch id: exactly-once.
+    ForeachBatchIdempotent,
+}
+
+impl SinkKind {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::Console => "console",
+            SinkKind::File => "file",
+            SinkKind::Memory => "memory",
+            SinkKind::ForeachBatch => "foreach-batch",
+            SinkKind::ForeachBatchIdempotent => "foreach-batch-idempotent",
+        }
+    }
+}
+
+/// A named plan, or explicit steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PlanSpec {
+    /// `"tutorial"` or `"tutorial-without-time"`.
+    Named(NamedPlan),
+    /// Explicit steps: `[{ op = "explode", column = "data.devices", as = "device" }, …]`.
+    Steps(Vec<crashpoint_engine::plan::Step>),
+}
+
+/// The built-in plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamedPlan {
+    /// `explode(data.devices)` → `eventId, device_id, temp, processing_time`.
+    Tutorial,
+    /// The same without `processing_time`, as Spark's reference output.
+    TutorialWithoutTime,
+}
+
+impl Default for PlanSpec {
+    fn default() -> Self {
+        PlanSpec::Named(NamedPlan::Tutorial)
+    }
+}
+
+impl PlanSpec {
+    /// The plan.
+    pub fn plan(&self) -> Plan {
+        match self {
+            PlanSpec::Named(NamedPlan::Tutorial) => Plan::tutorial(),
+            PlanSpec::Named(NamedPlan::TutorialWithoutTime) => Plan::tutorial_without_time(),
+            PlanSpec::Steps(steps) => Plan { steps: steps.clone() },
+        }
+    }
+}
+
+/// The query of a scenario: source options, plan, sink and trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct QuerySpec {
+    /// The sink.
+    pub sink: SinkKind,
+    /// The default trigger of `run` steps.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// File source options.
+    #[serde(default)]
+    pub source: SourceOptions,
+    /// The plan.
+    #[serde(default)]
+    pub plan: PlanSpec,
+    /// Seeded engine bugs to switch on (self-test only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bugs: Vec<String>,
+}
+
+impl QuerySpec {
+    /// The seeded bugs, parsed.
+    pub fn bug_set(&self) -> crashpoint_engine::faults::BugSet {
+        self.bugs.iter().filter_map(|b| b.parse::<Bug>().ok()).fold(Default::default(), |set, bug| set.with(bug))
+    }
+}
+
+/// What the scenario expects at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Expect {
+    /// `pass` (the default): the sink keeps its promise and the invariants hold; `fail`: the
+    /// checker must find a violation (for scenarios that show a bug).
+    #[serde(default)]
+    pub verdict: ExpectedVerdict,
+    /// The number of rows a reader of the sink sees at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// The id of the latest committed batch at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_committed_batch: Option<u64>,
+    /// The number of bad lines routed to dead-letter files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_records: Option<usize>,
+}
+
+/// The expected verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectedVerdict {
+    /// No violation.
+    #[default]
+    Pass,
+    /// At least one violation.
+    Fail,
+}
+
+/// A parsed scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file it came from (for messages), or a name.
+    pub path: PathBuf,
+    /// What it shows.
+    pub description: String,
+    /// Seeds the query id and part-file names.
+    pub seed: u64,
+    /// The query.
+    pub query: QuerySpec,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// The expectations.
+    pub expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: u64,
+    query: QuerySpec,
+    #[serde(default)]
+    step: Vec<Spanned<BTreeMap<String, Spanned<Value>>>>,
+    #[serde(default)]
+    expect: Expect,
+}
+
+/// A scenario file that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// The line, from 1 (0 when unknown).
+    pub line: usize,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+impl Scenario {
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: path.into(),
+            line: 0,
+            message: format!("cannot read the file: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses scenario text; `path` names it in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ScenarioError> {
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| line_of(text, s.start));
+            ScenarioError { path: path.into(), line, message: e.message().trim().to_string() }
+        })?;
+        for bug in &raw.query.bugs {
+            // The query table keeps no spans; the quoted name finds the line well enough.
+            let line = text.find(&format!("\"{bug}\"")).map_or(0, |at| line_of(text, at));
+            bug.parse::<Bug>().map_err(|message| ScenarioError { path: path.into(), line, message })?;
+        }
+        let err =
+            |offset: usize, message: String| ScenarioError { path: path.into(), line: line_of(text, offset), message };
+        let mut steps = Vec::new();
+        for (index, table) in raw.step.iter().enumerate() {
+            let step = super::steps::parse_step(table.get_ref()).map_err(|(offset, message)| {
+                err(offset.unwrap_or(table.span().start), format!("step {}: {message}", index + 1))
+            })?;
+            steps.push(step);
+        }
+        Ok(Scenario {
+            path: path.into(),
+            description: raw.description,
+            seed: raw.seed,
+            query: raw.query,
+            steps,
+            expect: raw.expect,
+        })
+    }
+
+    /// The scenario's name: its file name without `.toml`.
+    pub fn name(&self) -> String {
+        self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// The oracle's workload: the same scenario with every crash, power loss and seeded bug
+    /// taken out.
+    pub fn without_crashes(&self) -> Scenario {
+        let mut oracle = self.clone();
+        oracle.query.bugs.clear();
+        for step in &mut oracle.steps {
+            if let Step::Run(run) = step {
+                run.crash = None;
+                run.power_loss = false;
+            }
+        }
+        oracle
+    }
+
+    /// Renders the scenario back to TOML that [`Scenario::parse`] reads, e.g. for reproducers.
+    pub fn to_toml(&self) -> String {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            description: &'a str,
+            seed: u64,
+            query: &'a QuerySpec,
+        }
+        #[derive(Serialize)]
+        struct Tail<'a> {
+            expect: &'a Expect,
+        }
+        let head = Head { description: &self.description, seed: self.seed, query: &self.query };
+        let mut out = toml::to_string(&head).expect("scenarios serialize");
+        for step in &self.steps {
+            out += "\n[[step]]\n";
+            out += &step.to_toml();
+        }
+        out += "\n";
+        out += &toml::to_string(&Tail { expect: &self.expect }).expect("expectations serialize");
+        out
+    }
+}
+
+/// The trigger of a run step, from its value.
+pub(super) fn parse_trigger(value: &Value) -> Result<Option<Trigger>, String> {
+    match value {
+        Value::Boolean(true) => Ok(None),
+        Value::String(s) if s == "available-now" => Ok(Some(Trigger::AvailableNow)),
+        Value::String(s) if s == "once" => Ok(Some(Trigger::Once)),
+        other => {
+            Err(format!("'{other}' is not a trigger; allowed: \"available-now\", \"once\", or true (the query's)"))
+        }
+    }
+}
+
+/// Parses a crash point name.
+pub(super) fn parse_point(value: &Value) -> Result<CrashPoint, String> {
+    value.as_str().ok_or_else(|| "crash must be a string".to_string())?.parse()
+}
+
+/// An error about one key of a step (or about the step, with `None`).
+pub(super) type KeyError = (Option<&'static str>, String);
+
+fn on(key: &'static str) -> impl Fn(String) -> KeyError {
+    move |message| (Some(key), message)
+}
+
+/// The content of an `add` or `modify` step.
+pub(super) fn parse_content(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, KeyError> {
+    parse_content_inner(keys)
+}
+
+fn parse_content_inner(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, KeyError> {
+    match (keys.get("lines"), keys.get("text"), keys.get("generate")) {
+        (Some(lines), None, None) => {
+            let bad = || (Some("lines"), "lines must be an array of strings".to_string());
+            let lines = lines.get_ref().as_array().ok_or_else(bad)?;
+            let lines: Option<Vec<String>> = lines.iter().map(|l| l.as_str().map(str::to_string)).collect();
+            Ok(FileContent::Lines(lines.ok_or_else(bad)?))
+        }
+        (None, Some(text), None) => {
+            let text = text.get_ref().as_str().ok_or((Some("text"), "text must be a string".to_string()))?;
+            Ok(FileContent::Text(text.into()))
+        }
+        (None, None, Some(generate)) => {
+            let table = generate
+                .get_ref()
+                .as_table()
+                .ok_or((Some("generate"), "generate must be a table { events = N, seed = S }".to_string()))?;
+            let number = |key: &str, default: i64| -> Result<u64, String> {
+                match table.get(key) {
+                    None => Ok(default as u64),
+                    Some(Value::Integer(n)) if *n >= 0 => Ok(*n as u64),
+                    Some(other) => Err(format!("generate.{key} must be a number ≥ 0, not {other}")),
+                }
+            };
+            if let Some(key) = table.keys().find(|k| !["events", "seed"].contains(&k.as_str())) {
+                return Err((Some("generate"), format!("generate has unknown key '{key}'; allowed: events, seed")));
+            }
+            let events = number("events", 3).map_err(on("generate"))?;
+            Ok(FileContent::Generate { events, seed: number("seed", 0).map_err(on("generate"))? })
+        }
+        (None, None, None) => {
+            Err((None, "give the file's content: lines = [...], text = \"...\" or generate = {...}".into()))
+        }
+        _ => Err((None, "give only one of lines, text and generate".into())),
+    }
+}
+
+/// Makes a run step from its keys.
+pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -> Result<RunStep, KeyError> {
+    let trigger = parse_trigger(keys[action].get_ref()).map_err(|m| (None, m))?;
+    let crash = keys.get("crash").map(|v| parse_point(v.get_ref())).transpose().map_err(on("crash"))?;
+    let hit = match keys.get("hit").map(|v| v.get_ref()) {
+        None => 1,
+        Some(Value::Integer(n)) if *n >= 1 => *n as u32,
+        Some(other) => return Err((Some("hit"), format!("hit must be a number ≥ 1, not {other}"))),
+    };
+    if keys.contains_key("hit") && crash.is_none() {
+        return Err((Some("hit"), "hit needs a crash point: crash = \"...\"".into()));
+    }
+    let power_loss = match keys.get("power-loss").map(|v| v.get_ref()) {
+        None => false,
+        Some(Value::Boolean(b)) => *b,
+        Some(other) => return Err((Some("power-loss"), format!("power-loss must be true or false, not {other}"))),
+    };
+    if power_loss && crash.is_none() {
+        return Err((Some("power-loss"), "power-loss needs a crash point: crash = \"...\"".into()));
+    }
+    let expect_error = match keys.get("expect-error").map(|v| v.get_ref()) {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err((Some("expect-error"), format!("expect-error must be a string, not {other}"))),
+    };
+    Ok(RunStep { restart: action == "restart", trigger, crash: crash.map(|p| (p, hit)), power_loss, expect_error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::QueryChange;
+
+    /// One step that parses, before the step under test, so that step numbers and lines are
+    /// not trivially 1.
+    const HEAD: &str = "[query]\nsink = \"file\"\n\n[[step]]\nadd = \"a.json\"\ntext = \"\"\n\n";
+    /// Lines in `HEAD`; the step under test starts on the next line.
+    const HEAD_LINES: usize = 7;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("case.toml"), text)
+    }
+
+    #[test]
+    fn fail_cases() {
+        // Goal: a bad scenario file is rejected with the line to look at and what is allowed
+        // there. Method: one file per mistake; check the line and words the message must hold.
+        // `H` is the line of the step under test's `[[step]]` header (after HEAD).
+        const H: usize = HEAD_LINES + 1;
+        let with_head = |step: &str| format!("{HEAD}{step}");
+        #[rustfmt::skip]
+        let cases: Vec<(&str, String, usize, &[&str])> = vec![
+            ("unknown top-level key", "descripton = \"x\"\n[query]\nsink = \"file\"\n".into(),
+             1, &["descripton", "description", "seed", "query", "step", "expect"]),
+            ("unknown query key", "[query]\nsink = \"file\"\nmax-files = 1\n".into(),
+             3, &["max-files", "sink", "trigger", "source", "plan", "bugs"]),
+            ("unknown step key", with_head("[[step]]\nrun = true\ncrsh = \"after-sink-write\"\n"),
+             H + 2, &["step 2", "'crsh'", "allowed: crash, hit, power-loss, expect-error"]),
+            ("unknown key of a step that allows none", with_head("[[step]]\nredrop = \"a.json\"\nto = \"b\"\n"),
+             H + 2, &["'to'", "redrop", "allowed: none"]),
+            ("two actions in one step", with_head("[[step]]\n\nrun = true\ndelete = \"commits/0\"\n"),
+             H, &["step 2", "one action", "run and delete"]),
+            ("no action", with_head("[[step]]\nhit = 1\n"),
+             H, &["step 2", "allowed: add, redrop, rename, modify, remove, run, restart, delete"]),
+            // A bad key's error points at that key's line.
+            ("bad crash point name", with_head("[[step]]\nrun = true\ncrash = \"after-lunch\"\n"),
+             H + 2, &["'after-lunch'", "known: before-source-log-write", "after-sink-write", "before-log-dir-sync"]),
+            ("crash point not a string", with_head("[[step]]\nrun = true\ncrash = 3\n"),
+             H + 2, &["crash must be a string"]),
+            ("hit = 0", with_head("[[step]]\nrun = true\ncrash = \"after-sink-write\"\nhit = 0\n"),
+             H + 3, &["hit", "≥ 1", "not 0"]),
+            ("hit without crash", with_head("[[step]]\nrestart = true\nhit = 2\n"),
+             H + 2, &["hit needs a crash point", "crash ="]),
+            ("power-loss without crash", with_head("[[step]]\nrun = true\npower-loss = true\n"),
+             H + 2, &["power-loss needs a crash point"]),
+            ("bad trigger", with_head("[[step]]\nrun = \"sometimes\"\n"),
+             H + 1, &["sometimes", "allowed: \"available-now\", \"once\", or true"]),
+            ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
+             3, &["continuous", "available-now", "once"]),
+            ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
+             2, &["kafka", "console", "file", "memory", "foreach-batch", "foreach-batch-idempotent"]),
+            ("bad bug name", "[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n".into(),
+             3, &["'no-bug'", "known: commit-before-sink", "no-fsync"]),
+            ("missing to in rename", with_head("[[step]]\nrename = \"a.json\"\n"),
+             H, &["step 2", "'to' is missing"]),
+            ("misspelt generate key", with_head("[[step]]\nadd = \"b.json\"\ngenerate = { evnts = 3 }\n"),
+             H + 2, &["'evnts'", "allowed: events, seed"]),
+            ("two contents", with_head("[[step]]\nadd = \"b.json\"\ntext = \"\"\nlines = []\n"),
+             H + 1, &["only one of lines, text and generate"]),
+            ("no content", with_head("[[step]]\nmodify = \"a.json\"\n"),
+             H + 1, &["lines = [...], text = \"...\" or generate = {...}"]),
+            ("action not a string", with_head("[[step]]\nadd = 3\ntext = \"\"\n"),
+             H + 1, &["add must be a string"]),
+            ("delete-checkpoint = false", with_head("[[step]]\ndelete-checkpoint = false\n"),
+             H + 1, &["delete-checkpoint = true"]),
+            ("unknown change-query key", with_head("[[step]]\nchange-query = { plan = \"tutorial\", sinc = 1 }\n"),
+             H + 1, &["sinc", "plan", "source"]),
+            ("bad expected verdict", "[query]\nsink = \"file\"\n[expect]\nverdict = \"maybe\"\n".into(),
+             4, &["maybe", "pass", "fail"]),
+            ("no query", "sink = \"file\"\n".into(),
+             1, &["sink", "query"]),
+            ("a path out of the checkpoint", with_head("[[step]]\ndelete = \"/tmp/victim\"\n"),
+             H + 1, &["not a path inside the checkpoint", "commits/1"]),
+            ("a parent path in the checkpoint", with_head("[[step]]\ntruncate = \"../x\"\n"),
+             H + 1, &["not a path inside the checkpoint"]),
+            ("a path for an input file", with_head("[[step]]\nadd = \"../x.json\"\ntext = \"\"\n"),
+             H + 1, &["not a file name", "plain name"]),
+            ("a rename out of the input", with_head("[[step]]\nrename = \"a.json\"\nto = \"/etc/x\"\n"),
+             H + 2, &["to = \"/etc/x\" is not a file name"]),
+            ("TOML syntax error", with_head("[[step]]\nrun = \n"),
+             H + 1, &[]),
+        ];
+        for (name, text, line, words) in cases {
+            let error = match parse(&text) {
+                Ok(scenario) => panic!("{name}: parsed, to {:?}", scenario.steps),
+                Err(error) => error,
+            };
+            assert_eq!(error.line, line, "{name}: wrong line in '{error}' for\n{text}");
+            for word in words {
+                assert!(error.message.contains(word), "{name}: '{}' does not mention {word:?}", error.message);
+            }
+            assert!(error.to_string().starts_with(&format!("case.toml:{line}: ")), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_bad_bug_name_is_reported_on_its_line() {
+        // Goal: every error names its line. Method: a bad name in `bugs`, on line 3.
+        let error = parse("[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n").unwrap_err();
+        assert_eq!(error.line, 3, "{error}");
+    }
+
+    #[test]
+    fn cases() {
+        // Goal: every construct of the format parses to what it says, defaults included.
+        // Method: one small file per construct; check the parsed step or query.
+        let run = |trigger, crash, power_loss, expect_error: Option<&str>| RunStep {
+            restart: false,
+            trigger,
+            crash,
+            power_loss,
+            expect_error: expect_error.map(str::to_string),
+        };
+        let cases: Vec<(&str, Step)> = vec![
+            (
+                "add = \"a.json\"\nlines = ['x', \"y\"]",
+                Step::Add { name: "a.json".into(), content: FileContent::Lines(vec!["x".into(), "y".into()]) },
+            ),
+            (
+                "modify = \"a.json\"\ntext = \"t\"",
+                Step::Modify { name: "a.json".into(), content: FileContent::Text("t".into()) },
+            ),
+            (
+                "add = \"a.json\"\ngenerate = {}",
+                Step::Add { name: "a.json".into(), content: FileContent::Generate { events: 3, seed: 0 } },
+            ),
+            (
+                "add = \"a.json\"\ngenerate = { events = 0, seed = 9 }",
+                Step::Add { name: "a.json".into(), content: FileContent::Generate { events: 0, seed: 9 } },
+            ),
+            ("redrop = \"a.json\"", Step::Redrop { name: "a.json".into() }),
+            ("rename = \"a.json\"\nto = \"b.json\"", Step::Rename { from: "a.json".into(), to: "b.json".into() }),
+            ("remove = \"a.json\"", Step::Remove { name: "a.json".into() }),
+            ("run = true", Step::Run(run(None, None, false, None))),
+            ("run = \"once\"", Step::Run(run(Some(Trigger::Once), None, false, None))),
+            (
+                "run = \"available-now\"\ncrash = \"after-sink-write\"",
+                Step::Run(run(Some(Trigger::AvailableNow), Some((CrashPoint::AfterSinkWrite, 1)), false, None)),
+            ),
+            (
+                "run = true\ncrash = \"during-log-write\"\nhit = 3\npower-loss = true\nexpect-error = \"boom\"",
+                Step::Run(run(None, Some((CrashPoint::DuringLogWrite, 3)), true, Some("boom"))),
+            ),
+            ("restart = true", Step::Run(RunStep { restart: true, ..run(None, None, false, None) })),
+            ("delete = \"commits/1\"", Step::Delete { path: "commits/1".into() }),
+            ("corrupt = \"offsets/0\"", Step::Corrupt { path: "offsets/0".into(), with: "{\"torn".into() }),
+            ("corrupt = \"offsets/0\"\nwith = \"x\"", Step::Corrupt { path: "offsets/0".into(), with: "x".into() }),
+            ("truncate = \"offsets/0\"", Step::Truncate { path: "offsets/0".into(), bytes: 0 }),
+            ("truncate = \"offsets/0\"\nbytes = 5", Step::Truncate { path: "offsets/0".into(), bytes: 5 }),
+            ("delete-checkpoint = true", Step::DeleteCheckpoint),
+            (
+                "change-query = { plan = \"tutorial-without-time\" }",
+                Step::ChangeQuery(QueryChange {
+                    plan: Some(PlanSpec::Named(NamedPlan::TutorialWithoutTime)),
+                    source: None,
+                }),
+            ),
+        ];
+        for (step, expected) in cases {
+            let text = format!("{HEAD}[[step]]\n{step}\n");
+            let scenario = parse(&text).unwrap_or_else(|e| panic!("{step}: {e}"));
+            assert_eq!(scenario.steps.len(), 2, "{step}");
+            assert_eq!(scenario.steps[1], expected, "{step}");
+        }
+    }
+
+    #[test]
+    fn a_whole_file_parses_with_its_query_and_expectations() {
+        // Goal: the top level and the query parse, with their defaults. Method: a full file and a
+        // minimal one.
+        let text = "description = \"d\"\nseed = 7\n[query]\nsink = \"memory\"\ntrigger = \"once\"\n\
+                    plan = \"tutorial-without-time\"\nsource = { max-files-per-trigger = 2 }\n\
+                    bugs = [\"no-fsync\"]\n[[step]]\nrun = true\n[expect]\nverdict = \"fail\"\nrows = 4\n\
+                    last-committed-batch = 1\nbad-records = 0\n";
+        let scenario = parse(text).unwrap();
+        assert_eq!((scenario.description.as_str(), scenario.seed), ("d", 7));
+        assert_eq!(scenario.query.sink, SinkKind::Memory);
+        assert_eq!(scenario.query.trigger, Trigger::Once);
+        assert_eq!(scenario.query.plan, PlanSpec::Named(NamedPlan::TutorialWithoutTime));
+        assert_eq!(scenario.query.source.max_files_per_trigger, Some(2));
+        assert!(scenario.query.bug_set().has(Bug::NoFsync));
+        let expect = Expect {
+            verdict: ExpectedVerdict::Fail,
+            rows: Some(4),
+            last_committed_batch: Some(1),
+            bad_records: Some(0),
+        };
+        assert_eq!(scenario.expect, expect);
+
+        let minimal = parse("[query]\nsink = \"console\"\n").unwrap();
+        assert_eq!(minimal.query.trigger, Trigger::AvailableNow);
+        assert_eq!(minimal.query.plan, PlanSpec::Named(NamedPlan::Tutorial));
+        assert!(minimal.steps.is_empty() && minimal.query.bugs.is_empty());
+        assert_eq!(minimal.expect, Expect::default());
+        assert_eq!(parse(&minimal.to_toml()).unwrap(), minimal);
+    }
+}

@@ -1,0 +1,334 @@
+//! The steps of a scenario: file arrivals and changes, runs with crashes, and tampering with
+//! the checkpoint, as the tutorial does by hand.
+
+use super::format::{PlanSpec, parse_content, parse_run};
+use crashpoint_engine::engine::Trigger;
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_engine::source::SourceOptions;
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::{Spanned, Value};
+
+/// What goes into an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    /// These lines, each ending in a newline.
+    Lines(Vec<String>),
+    /// This text, as is.
+    Text(String),
+    /// `events` tutorial-shaped events with 0–3 devices each, from `seed`.
+    Generate {
+        /// How many events.
+        events: u64,
+        /// The seed.
+        seed: u64,
+    },
+}
+
+/// A run (a new process on the same checkpoint), optionally crashing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStep {
+    /// Written as `restart` (a run after a crash); it behaves the same.
+    pub restart: bool,
+    /// The trigger; the query's when `None`.
+    pub trigger: Option<Trigger>,
+    /// Crash at the k-th hit of this point.
+    pub crash: Option<(CrashPoint, u32)>,
+    /// After the crash, lose every write that was not fsynced.
+    pub power_loss: bool,
+    /// The run must fail with an error containing this text.
+    pub expect_error: Option<String>,
+}
+
+/// Changes to the query between runs.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct QueryChange {
+    /// A new plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSpec>,
+    /// New source options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceOptions>,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// A new input file arrives.
+    Add {
+        /// The file name in the input directory.
+        name: String,
+        /// Its content.
+        content: FileContent,
+    },
+    /// The same file is written again at the same path (tutorial experiment 1).
+    Redrop {
+        /// The file name.
+        name: String,
+    },
+    /// An input file is renamed (reprocessed, as in the tutorial).
+    Rename {
+        /// The old name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// New content at a path that may have been processed.
+    Modify {
+        /// The file name.
+        name: String,
+        /// The new content.
+        content: FileContent,
+    },
+    /// An input file disappears.
+    Remove {
+        /// The file name.
+        name: String,
+    },
+    /// A run of the query.
+    Run(RunStep),
+    /// A checkpoint file is deleted, e.g. `commits/1`.
+    Delete {
+        /// Relative to the checkpoint.
+        path: String,
+    },
+    /// A checkpoint file's content is replaced with garbage.
+    Corrupt {
+        /// Relative to the checkpoint.
+        path: String,
+        /// The garbage.
+        with: String,
+    },
+    /// A checkpoint file is cut to its first `bytes` bytes.
+    Truncate {
+        /// Relative to the checkpoint.
+        path: String,
+        /// Bytes kept.
+        bytes: u64,
+    },
+    /// The whole checkpoint is deleted.
+    DeleteCheckpoint,
+    /// The query changes.
+    ChangeQuery(QueryChange),
+}
+
+/// Each action key, with the extra keys it allows.
+const ACTIONS: [(&str, &[&str]); 12] = [
+    ("add", &["lines", "text", "generate"]),
+    ("redrop", &[]),
+    ("rename", &["to"]),
+    ("modify", &["lines", "text", "generate"]),
+    ("remove", &[]),
+    ("run", &["crash", "hit", "power-loss", "expect-error"]),
+    ("restart", &["crash", "hit", "power-loss", "expect-error"]),
+    ("delete", &[]),
+    ("corrupt", &["with"]),
+    ("truncate", &["bytes"]),
+    ("delete-checkpoint", &[]),
+    ("change-query", &[]),
+];
+
+type Keys = BTreeMap<String, Spanned<Value>>;
+
+fn string(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let value = keys.get(key).ok_or((None, format!("'{key}' is missing")))?;
+    value.get_ref().as_str().map(str::to_string).ok_or((Some(value.span().start), format!("{key} must be a string")))
+}
+
+/// An input file name: one plain name inside the input directory, never a path out of it.
+fn file_name(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let name = string(keys, key)?;
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']);
+    if plain {
+        return Ok(name);
+    }
+    let at = keys.get(key).map(|v| v.span().start);
+    Err((at, format!("{key} = {name:?} is not a file name; give a plain name inside the input directory")))
+}
+
+/// A checkpoint file: a relative path that stays inside the checkpoint, e.g. `commits/1`.
+fn checkpoint_path(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let path = string(keys, key)?;
+    let inside = !path.is_empty()
+        && std::path::Path::new(&path).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside {
+        return Ok(path);
+    }
+    let at = keys.get(key).map(|v| v.span().start);
+    Err((at, format!("{key} = {path:?} is not a path inside the checkpoint; write e.g. \"commits/1\"")))
+}
+
+/// Parses one `[[step]]` table. Errors carry the byte offset of the bad key when known.
+pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
+    let actions: Vec<&(&str, &[&str])> = ACTIONS.iter().filter(|(a, _)| keys.contains_key(*a)).collect();
+    let all: Vec<&str> = ACTIONS.iter().map(|(a, _)| *a).collect();
+    let (action, extras) = match actions.as_slice() {
+        [one] => **one,
+        [] => return Err((None, format!("a step needs one action; allowed: {}", all.join(", ")))),
+        many => {
+            let names: Vec<&str> = many.iter().map(|(a, _)| *a).collect();
+            return Err((None, format!("a step has one action, this one has {}", names.join(" and "))));
+        }
+    };
+    if let Some((key, value)) = keys.iter().find(|(k, _)| *k != action && !extras.contains(&k.as_str())) {
+        let allowed = if extras.is_empty() { "none".to_string() } else { extras.join(", ") };
+        return Err((Some(value.span().start), format!("'{key}' is not a key of a {action} step; allowed: {allowed}")));
+    }
+    let at = |message: String| (Some(keys[action].span().start), message);
+    let at_key = |(key, message): super::format::KeyError| {
+        let offset = key.and_then(|k| keys.get(k)).unwrap_or(&keys[action]).span().start;
+        (Some(offset), message)
+    };
+    Ok(match action {
+        "add" => Step::Add { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "modify" => Step::Modify { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "redrop" => Step::Redrop { name: file_name(keys, action)? },
+        "rename" => Step::Rename { from: file_name(keys, action)?, to: file_name(keys, "to")? },
+        "remove" => Step::Remove { name: file_name(keys, action)? },
+        "run" | "restart" => Step::Run(parse_run(keys, action).map_err(at_key)?),
+        "delete" => Step::Delete { path: checkpoint_path(keys, action)? },
+        "corrupt" => Step::Corrupt {
+            path: checkpoint_path(keys, action)?,
+            with: if keys.contains_key("with") { string(keys, "with")? } else { "{\"torn".into() },
+        },
+        "truncate" => Step::Truncate {
+            path: checkpoint_path(keys, action)?,
+            bytes: match keys.get("bytes").map(|v| v.get_ref()) {
+                None => 0,
+                Some(Value::Integer(n)) if *n >= 0 => *n as u64,
+                Some(other) => return Err(at(format!("bytes must be a number ≥ 0, not {other}"))),
+            },
+        },
+        "delete-checkpoint" => match keys[action].get_ref() {
+            Value::Boolean(true) => Step::DeleteCheckpoint,
+            _ => return Err(at("write delete-checkpoint = true".into())),
+        },
+        "change-query" => {
+            let change: QueryChange =
+                keys[action].get_ref().clone().try_into().map_err(|e: toml::de::Error| at(e.message().to_string()))?;
+            Step::ChangeQuery(change)
+        }
+        other => unreachable!("action {other} is listed in ACTIONS"),
+    })
+}
+
+fn quoted(s: &str) -> String {
+    Value::from(s).to_string()
+}
+
+fn content_toml(content: &FileContent) -> String {
+    match content {
+        FileContent::Lines(lines) => {
+            let items: Vec<String> = lines.iter().map(|l| quoted(l)).collect();
+            format!("lines = [{}]\n", items.join(", "))
+        }
+        FileContent::Text(text) => format!("text = {}\n", quoted(text)),
+        FileContent::Generate { events, seed } => format!("generate = {{ events = {events}, seed = {seed} }}\n"),
+    }
+}
+
+fn trigger_name(trigger: Option<Trigger>) -> &'static str {
+    match trigger {
+        None => "true",
+        Some(Trigger::AvailableNow) => "\"available-now\"",
+        Some(Trigger::Once) => "\"once\"",
+    }
+}
+
+impl Step {
+    /// True for a step whose meaning depends on what the query has done so far: a change to
+    /// an input file that may have been processed, tampering with the checkpoint, a changed
+    /// query. Only new files may arrive while a crashed query is down.
+    pub fn needs_recovered_query(&self) -> bool {
+        !matches!(self, Step::Add { .. } | Step::Run(_))
+    }
+
+    /// True for a change to an input file that may have been processed already.
+    pub fn mutates_input(&self) -> bool {
+        matches!(self, Step::Redrop { .. } | Step::Rename { .. } | Step::Modify { .. } | Step::Remove { .. })
+    }
+
+    /// The step as the keys of a `[[step]]` table.
+    pub fn to_toml(&self) -> String {
+        match self {
+            Step::Add { name, content } => format!("add = {}\n{}", quoted(name), content_toml(content)),
+            Step::Modify { name, content } => format!("modify = {}\n{}", quoted(name), content_toml(content)),
+            Step::Redrop { name } => format!("redrop = {}\n", quoted(name)),
+            Step::Rename { from, to } => format!("rename = {}\nto = {}\n", quoted(from), quoted(to)),
+            Step::Remove { name } => format!("remove = {}\n", quoted(name)),
+            Step::Run(run) => {
+                let mut out =
+                    format!("{} = {}\n", if run.restart { "restart" } else { "run" }, trigger_name(run.trigger));
+                if let Some((point, hit)) = run.crash {
+                    out += &format!("crash = \"{point}\"\n");
+                    if hit != 1 {
+                        out += &format!("hit = {hit}\n");
+                    }
+                }
+                if run.power_loss {
+                    out += "power-loss = true\n";
+                }
+                if let Some(text) = &run.expect_error {
+                    out += &format!("expect-error = {}\n", quoted(text));
+                }
+                out
+            }
+            Step::Delete { path } => format!("delete = {}\n", quoted(path)),
+            Step::Corrupt { path, with } => format!("corrupt = {}\nwith = {}\n", quoted(path), quoted(with)),
+            Step::Truncate { path, bytes } => format!("truncate = {}\nbytes = {bytes}\n", quoted(path)),
+            Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
+            Step::ChangeQuery(change) => {
+                let table = toml::Value::try_from(change).expect("query changes serialize");
+                format!("change-query = {table}\n")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Add { name, content } => write!(f, "add {name} ({})", describe(content)),
+            Step::Modify { name, content } => write!(f, "modify {name} in place ({})", describe(content)),
+            Step::Redrop { name } => write!(f, "re-drop {name} (same path, same content)"),
+            Step::Rename { from, to } => write!(f, "rename {from} -> {to}"),
+            Step::Remove { name } => write!(f, "remove {name}"),
+            Step::Run(run) => {
+                let trigger = match run.trigger {
+                    None => "",
+                    Some(Trigger::AvailableNow) => " available-now",
+                    Some(Trigger::Once) => " once",
+                };
+                write!(f, "{}{trigger}", if run.restart { "restart" } else { "run" })?;
+                if let Some((point, hit)) = run.crash {
+                    write!(
+                        f,
+                        ", crash at {point} (hit {hit}){}",
+                        if run.power_loss { " with power loss" } else { "" }
+                    )?;
+                }
+                Ok(())
+            }
+            Step::Delete { path } => write!(f, "delete checkpoint file {path}"),
+            Step::Corrupt { path, with } => write!(f, "corrupt checkpoint file {path} with {with:?}"),
+            Step::Truncate { path, bytes } => write!(f, "truncate checkpoint file {path} to {bytes} bytes"),
+            Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
+            Step::ChangeQuery(change) => {
+                write!(
+                    f,
+                    "change the query: {}",
+                    toml::Value::try_from(change).map(|v| v.to_string()).unwrap_or_default()
+                )
+            }
+        }
+    }
+}
+
+fn describe(content: &FileContent) -> String {
+    match content {
+        FileContent::Lines(lines) => format!("{} line(s)", lines.len()),
+        FileContent::Text(text) => format!("{} byte(s)", text.len()),
+        FileContent::Generate { events, seed } => format!("{events} generated event(s), seed {seed}"),
+    }
+}

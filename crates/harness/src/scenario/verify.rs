@@ -1,0 +1,244 @@
+//! Verification: a scenario's execution against the oracle (the same scenario with no crashes),
+//! the invariants and the scenario's expectations, rendered canonically for its snapshot.
+
+use super::format::{ExpectedVerdict, Scenario, SinkKind};
+use super::runner::{Execution, Injection, execute, render_disk};
+use crate::check::{Emission, EmissionOutcome, Verdict, judge_with_minimum, row_key};
+use crashpoint_engine::guarantee::Guarantee;
+use crashpoint_engine::json::row_to_json;
+use crashpoint_engine::plan::Row;
+use std::fmt::Write;
+
+/// The columns that identify a record. A processing-time column is left out: it says which
+/// batch a record landed in, and a crash before a batch's plan is durable may legally move a
+/// record to another batch.
+struct DataColumns(Vec<usize>);
+
+impl DataColumns {
+    fn of(scenario: &Scenario, schema: &[String]) -> Self {
+        let times: Vec<String> = scenario
+            .query
+            .plan
+            .plan()
+            .steps
+            .iter()
+            .filter_map(|s| {
+                if let crashpoint_engine::plan::Step::ProcessingTime { alias } = s { Some(alias.clone()) } else { None }
+            })
+            .collect();
+        Self((0..schema.len()).filter(|i| !times.contains(&schema[*i])).collect())
+    }
+
+    fn project(&self, rows: &[Row]) -> Vec<Row> {
+        rows.iter().map(|row| self.0.iter().filter_map(|i| row.get(*i).cloned()).collect()).collect()
+    }
+}
+
+/// What an at-least-once sink must show at least: each batch's rows once, from the first time
+/// the batch was written. Copies from re-runs (a deleted commit, say) are allowed, not owed: a
+/// crash may renumber batches, so a tampering step may re-run other rows than in the oracle.
+fn first_writes(emissions: &[Emission]) -> Vec<Row> {
+    let mut written = std::collections::BTreeSet::new();
+    emissions
+        .iter()
+        .filter(|e| e.outcome != EmissionOutcome::Skipped && written.insert(e.batch))
+        .flat_map(|e| e.rows.iter().cloned())
+        .collect()
+}
+
+/// What a sink kind promises.
+pub fn guarantee_of(kind: SinkKind) -> Guarantee {
+    match kind {
+        SinkKind::Console | SinkKind::ForeachBatch => Guarantee::AtLeastOnce,
+        SinkKind::File | SinkKind::Memory | SinkKind::ForeachBatchIdempotent => Guarantee::ExactlyOnce,
+    }
+}
+
+/// The outcome of verifying one scenario (or one crash schedule of it).
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The scenario as run.
+    pub scenario: Scenario,
+    /// The run.
+    pub execution: Execution,
+    /// How many rows the oracle's reader sees.
+    pub oracle_rows: usize,
+    /// The sink's verdict.
+    pub verdict: Verdict,
+    /// Expectations that were not met, in words.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// True if every expectation of the scenario holds.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// True if the checker found a violation (verdict, invariant or unexpected error).
+    pub fn violated(&self) -> bool {
+        !self.verdict.passed || !self.execution.violations.is_empty() || !self.execution.problems.is_empty()
+    }
+}
+
+/// Runs the scenario and its oracle, and judges.
+pub fn verify(scenario: &Scenario) -> Report {
+    let oracle = execute(&scenario.without_crashes(), &Injection::default());
+    verify_with_oracle(scenario, &Injection::default(), &oracle)
+}
+
+/// Runs the scenario with `injection` and judges it against an oracle execution.
+pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &Execution) -> Report {
+    let execution = execute(scenario, injection);
+    let kind = scenario.query.sink;
+    let data = DataColumns::of(scenario, &execution.schema);
+    let emissions: Vec<Emission> =
+        execution.emissions.iter().map(|e| Emission { rows: data.project(&e.rows), ..e.clone() }).collect();
+    let guarantee = guarantee_of(kind);
+    let required = match guarantee {
+        Guarantee::ExactlyOnce => oracle.output.clone(),
+        Guarantee::AtLeastOnce => first_writes(&oracle.emissions),
+    };
+    let (expected, minimum) = (data.project(&oracle.output), data.project(&required));
+    let actual = data.project(&execution.output);
+    let mut verdict = judge_with_minimum(kind.name(), guarantee, &expected, &minimum, &actual, &emissions);
+    if execution.bad_records != oracle.bad_records {
+        verdict.passed = false;
+        verdict.findings.push(format!(
+            "bad lines: the oracle kept {} in dead-letter files, this run keeps {}; a bad line must never vanish",
+            oracle.bad_records, execution.bad_records
+        ));
+    }
+    let mut report =
+        Report { scenario: scenario.clone(), oracle_rows: oracle.output.len(), execution, verdict, failures: vec![] };
+    report.failures = expectation_failures(&report);
+    report
+}
+
+fn expectation_failures(report: &Report) -> Vec<String> {
+    let expect = &report.scenario.expect;
+    let execution = &report.execution;
+    let mut failures: Vec<String> = execution.problems.clone();
+    failures.extend(execution.missed_errors.iter().cloned());
+    match (expect.verdict, report.verdict.passed && execution.violations.is_empty()) {
+        (ExpectedVerdict::Pass, false) => {
+            failures.push("expected verdict pass, but the checker found violations".into())
+        }
+        (ExpectedVerdict::Fail, true) => failures.push("expected verdict fail, but the checker found nothing".into()),
+        _ => {}
+    }
+    if let Some(rows) = expect.rows
+        && rows != execution.output.len()
+    {
+        failures.push(format!("expected {rows} rows, a reader sees {}", execution.output.len()));
+    }
+    if expect.last_committed_batch.is_some() && expect.last_committed_batch != execution.last_committed_batch {
+        failures.push(format!(
+            "expected last committed batch {:?}, found {:?}",
+            expect.last_committed_batch, execution.last_committed_batch
+        ));
+    }
+    if let Some(bad) = expect.bad_records
+        && bad != execution.bad_records
+    {
+        failures.push(format!("expected {bad} bad records, found {}", execution.bad_records));
+    }
+    failures
+}
+
+fn json_line(schema: &[String], row: &[serde_json::Value]) -> String {
+    let mut bytes = Vec::new();
+    row_to_json(schema, row, &mut bytes);
+    String::from_utf8(bytes).expect("JSON is UTF-8")
+}
+
+impl Report {
+    /// The canonical rendering stored in the scenario's snapshot.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let scenario = &self.scenario;
+        let execution = &self.execution;
+        let query = &scenario.query;
+        let _ = writeln!(out, "scenario: {}", scenario.name());
+        if !scenario.description.is_empty() {
+            let _ = writeln!(out, "description: {}", scenario.description);
+        }
+        let plan = query.plan.plan();
+        let _ = writeln!(
+            out,
+            "query: sink={} trigger={} plan fingerprint={} source={} seed={}",
+            query.sink.name(),
+            query.trigger.name(),
+            plan.fingerprint(),
+            serde_json::to_string(&query.source).unwrap_or_default(),
+            scenario.seed
+        );
+        if !query.bugs.is_empty() {
+            let _ = writeln!(out, "seeded bugs: {}", query.bugs.join(", "));
+        }
+        out += "\n== trace\n";
+        execution.trace.iter().for_each(|line| out += &format!("{line}\n"));
+        self.render_output(&mut out);
+        if query.sink == SinkKind::Console {
+            out += "\n== console\n";
+            out += &execution.console;
+        }
+        out += "\n== disk (input, checkpoint, output)\n";
+        out += &render_disk(execution);
+        self.render_verdict(&mut out);
+        out
+    }
+
+    fn render_output(&self, out: &mut String) {
+        let execution = &self.execution;
+        let _ = writeln!(out, "\n== batches handed to the {} sink", self.scenario.query.sink.name());
+        for emission in &execution.emissions {
+            let outcome = match emission.outcome {
+                EmissionOutcome::Written => "written",
+                EmissionOutcome::Skipped => "skipped",
+                EmissionOutcome::Crashed => "crashed inside the sink",
+            };
+            let _ = writeln!(
+                out,
+                "batch {} (run {}, {outcome}): {} row(s)",
+                emission.batch,
+                emission.process,
+                emission.rows.len()
+            );
+            for row in &emission.rows {
+                let _ = writeln!(out, "  {}", json_line(&execution.schema, row));
+            }
+        }
+        let mut visible: Vec<&Vec<serde_json::Value>> = execution.output.iter().collect();
+        visible.sort_by_key(|row| row_key(row));
+        let _ = writeln!(out, "\n== what a reader of the sink sees ({} rows, sorted)", visible.len());
+        for row in visible {
+            let _ = writeln!(out, "  {}", json_line(&execution.schema, row));
+        }
+    }
+
+    fn render_verdict(&self, out: &mut String) {
+        let execution = &self.execution;
+        let verdict = &self.verdict;
+        let _ = writeln!(
+            out,
+            "\n== verdict\noracle (no crashes): {} rows; this run: {} rows",
+            self.oracle_rows,
+            execution.output.len()
+        );
+        let status = if verdict.passed { "PASS" } else { "FAIL" };
+        let _ = writeln!(out, "{} sink ({}): {status}", verdict.sink, verdict.guarantee);
+        verdict.findings.iter().for_each(|f| *out += &format!("  - {f}\n"));
+        let status = if execution.violations.is_empty() { "PASS" } else { "FAIL" };
+        let _ = writeln!(
+            out,
+            "invariants ({} check(s), after every restart and at the end): {status}",
+            execution.invariant_checks
+        );
+        execution.violations.iter().for_each(|v| *out += &format!("  - {v}\n"));
+        let _ = writeln!(out, "bad records: {}", execution.bad_records);
+        let status = if self.passed() { "PASS" } else { "FAIL" };
+        let _ = writeln!(out, "expectations: {status}");
+        self.failures.iter().for_each(|f| *out += &format!("  - {f}\n"));
+    }
+}
