@@ -6,7 +6,8 @@
 //! Method: explore the tutorial with a seeded bug (so that the violation list is not empty) at
 //! depth 2 with 1 and 4 threads and in 3 shards, and compare; fuzz twice with one seed.
 
-use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, ExploreOutcome, FuzzOptions, FuzzOutcome, Shard, explore, fuzz};
 use crashpoint_harness::scenario::{InjectedCrash, Scenario};
 use std::collections::BTreeMap;

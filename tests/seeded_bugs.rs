@@ -8,7 +8,7 @@
 //! running `explore` at depth 1 with power losses on the tutorial scenario and `fuzz` with a fixed
 //! seed, and replaying the reproducers through `to_toml` → file → `Scenario::load` → `verify`.
 
-use crashpoint_engine::faults::Bug;
+use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, FuzzOptions, explore, fuzz};
 use crashpoint_harness::scenario::{Scenario, verify};
 use std::path::Path;

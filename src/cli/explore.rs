@@ -1,7 +1,8 @@
 //! `crashpoint explore SCENARIO`: every crash schedule, in parallel, with coverage.
 
 use super::EXIT_CHECK_FAILED;
-use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, Shard, explore};
 use crashpoint_harness::scenario::{Scenario, Step};
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `crashpoint fuzz --cases N --seed S`: generated workloads and crash schedules.
 
 use super::EXIT_CHECK_FAILED;
-use crashpoint_engine::faults::Bug;
+use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{FuzzOptions, fuzz};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! `crashpoint points`.
 
-use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_harness::bugs::Bug;
 use std::process::ExitCode;
 
 pub fn run() -> anyhow::Result<ExitCode> {

@@ -1,9 +1,10 @@
 //! Arguments shared by commands that run the query.
 
 use crashpoint_engine::engine::{Clock, EngineOptions, Trigger};
-use crashpoint_engine::faults::{Bug, BugSet};
+use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
+use crashpoint_harness::bugs::{Bug, BugSet};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
@@ -95,10 +96,11 @@ impl QueryArgs {
     }
 
     pub fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
-            seed: self.seed,
-            clock: Clock { start_ms: self.start_ms, ..Clock::default() },
-            bugs: self.bugs.iter().fold(BugSet::default(), |set, bug| set.with(*bug)),
-        }
+        EngineOptions { seed: self.seed, clock: Clock { start_ms: self.start_ms, ..Clock::default() } }
+    }
+
+    /// A plan that never crashes, with the seeded bugs asked for.
+    pub fn fault_plan(&self) -> FaultPlan {
+        self.bugs.iter().copied().collect::<BugSet>().apply(FaultPlan::none())
     }
 }

@@ -3,7 +3,6 @@
 use super::query_args::QueryArgs;
 use anyhow::{Context, bail};
 use crashpoint_engine::engine::{Engine, Event, Query};
-use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink};
 use crashpoint_engine::storage::DiskStorage;
 use std::path::{Path, PathBuf};
@@ -59,7 +58,7 @@ pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
             Box::new(FileSink::new(&absolute(output, true)?, options.seed))
         }
     };
-    let mut engine = Engine::new(&DiskStorage, query, sink, options, FaultPlan::none())?;
+    let mut engine = Engine::new(&DiskStorage, query, sink, options, args.query.fault_plan())?;
     let result = engine.run(args.query.trigger());
     for event in engine.events() {
         eprintln!("{event}");

@@ -66,6 +66,8 @@
 //! - `failpoints` (default): every crash point is also a `fail::fail_point!`, so that
 //!   `FAILPOINTS=after-sink-write=panic` kills a real process there. Off, the points compile
 //!   to nothing.
+//! - `seeded-bugs` (off; only the harness turns it on): the `seams` where the harness's
+//!   seeded bugs bend the protocol, for its self-test. Off, no seam and no branch is compiled.
 #![deny(missing_docs)]
 
 pub mod checkpoint;
@@ -75,6 +77,8 @@ pub mod guarantee;
 pub mod json;
 pub mod plan;
 pub mod rng;
+#[cfg(feature = "seeded-bugs")]
+pub mod seams;
 pub mod sink;
 pub mod source;
 pub mod storage;

@@ -7,7 +7,6 @@
 
 use crashpoint_engine::checkpoint::{Checkpoint, LogFile, MetadataLog};
 use crashpoint_engine::engine::decide;
-use crashpoint_engine::faults::BugSet;
 use crashpoint_engine::storage::Storage;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +83,7 @@ pub fn diagnose(storage: &dyn Storage, root: &Path) -> Vec<Finding> {
         findings.push(Finding { problem, repair: None });
     }
     if findings.iter().all(|f| f.repair.is_none())
-        && let Err(e) = decide(storage, &checkpoint, BugSet::default())
+        && let Err(e) = decide(storage, &checkpoint)
     {
         findings.push(Finding { problem: e.to_string(), repair: None });
     }
@@ -153,7 +152,7 @@ mod tests {
         let sim = SimStorage::new(0);
         let checkpoint = Checkpoint::new(Path::new("/cp"));
         let mut faults = FaultPlan::none();
-        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults, bugs: BugSet::default() };
+        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults };
         let metadata = crashpoint_engine::checkpoint::StreamMetadata { id: "q".into() };
         checkpoint.write_metadata(&mut ctx, &metadata).unwrap();
         for id in 0..2 {

@@ -2,20 +2,18 @@
 
 use super::error::{CheckpointError, Result, io_err};
 use super::format;
-use crate::faults::{Bug, BugSet, CrashPoint, FaultPlan};
+use crate::faults::{CrashPoint, FaultPlan};
 use crate::rng;
 use crate::storage::Storage;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// What a log write needs besides the data: the disk, the fault plan and the seeded bugs.
+/// What a log write needs besides the data: the disk and the fault plan.
 pub struct WriteCtx<'a> {
     /// Where to write.
     pub storage: &'a dyn Storage,
     /// Crash points are hit through this.
     pub faults: &'a mut FaultPlan,
-    /// Seeded bugs; empty for the correct engine.
-    pub bugs: BugSet,
 }
 
 /// One file of a log: a batch file `N` or a compaction file `N.compact`.
@@ -134,31 +132,30 @@ pub fn write_atomic(ctx: &mut WriteCtx<'_>, log: &'static str, path: &Path, byte
     if storage.exists(path) {
         return Err(CheckpointError::ConcurrentWriter { log, path: path.to_path_buf() });
     }
-    if ctx.bugs.has(Bug::NonAtomicLogWrite) {
-        return write_in_place(ctx, log, path, bytes);
+    #[cfg(feature = "seeded-bugs")]
+    if let Some(written) = super::seeded::bent_log_write(ctx, log, path, bytes) {
+        return written;
     }
-    let temp = temp_path(path);
-    storage.write(&temp, bytes).map_err(io_err(log, &temp, "write the temp file"))?;
-    if !ctx.bugs.has(Bug::NoFsync) {
-        storage.sync_file(&temp).map_err(io_err(log, &temp, "fsync the temp file"))?;
-    }
-    ctx.faults.hit(CrashPoint::DuringLogWrite)?;
-    storage.rename_no_replace(&temp, path).map_err(|e| rename_error(storage, log, &temp, path, e))?;
-    ctx.faults.hit(CrashPoint::BeforeLogDirSync)?;
-    if !ctx.bugs.has(Bug::NoFsync) {
-        storage.sync_dir(dir).map_err(io_err(log, dir, "fsync the directory"))?;
-    }
-    Ok(())
+    write_renamed(storage, ctx.faults, log, path, bytes)
 }
 
-/// The seeded bug: half the file, a crash point, then the rest, all at the final path.
-fn write_in_place(ctx: &mut WriteCtx<'_>, log: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
-    let half = &bytes[..bytes.len() / 2];
-    ctx.storage.write(path, half).map_err(io_err(log, path, "write the file"))?;
-    ctx.faults.hit(CrashPoint::DuringLogWrite)?;
-    ctx.storage.write(path, bytes).map_err(io_err(log, path, "write the file"))?;
-    ctx.faults.hit(CrashPoint::BeforeLogDirSync)?;
-    Ok(())
+/// The steps of an atomic write, once the checks are done: temp file, fsync, crash point,
+/// rename, crash point, directory fsync.
+pub(super) fn write_renamed(
+    storage: &dyn Storage,
+    faults: &mut FaultPlan,
+    log: &'static str,
+    path: &Path,
+    bytes: &[u8],
+) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let temp = temp_path(path);
+    storage.write(&temp, bytes).map_err(io_err(log, &temp, "write the temp file"))?;
+    storage.sync_file(&temp).map_err(io_err(log, &temp, "fsync the temp file"))?;
+    faults.hit(CrashPoint::DuringLogWrite)?;
+    storage.rename_no_replace(&temp, path).map_err(|e| rename_error(storage, log, &temp, path, e))?;
+    faults.hit(CrashPoint::BeforeLogDirSync)?;
+    storage.sync_dir(dir).map_err(io_err(log, dir, "fsync the directory"))
 }
 
 fn rename_error(storage: &dyn Storage, log: &'static str, temp: &Path, path: &Path, e: io::Error) -> CheckpointError {
@@ -203,7 +200,7 @@ mod tests {
         let sim = SimStorage::new(0);
         let log = MetadataLog::new(PathBuf::from("/c/commits"), "commit log");
         let mut faults = FaultPlan::none();
-        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults, bugs: BugSet::default() };
+        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults };
         let file = LogFile { id: 0, compact: false };
         log.write(&mut ctx, file, &["{\"nextBatchWatermarkMs\":0}".into()]).unwrap();
         assert_eq!(log.read_file(&sim, file).unwrap(), vec!["{\"nextBatchWatermarkMs\":0}"]);
@@ -216,7 +213,7 @@ mod tests {
         let sim = SimStorage::new(0);
         let log = MetadataLog::new(PathBuf::from("/c/offsets"), "offsets log");
         let mut faults = FaultPlan::crash_at(CrashPoint::DuringLogWrite, 1);
-        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults, bugs: BugSet::default() };
+        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults };
         assert!(log.write(&mut ctx, LogFile { id: 0, compact: false }, &[]).is_err());
         assert_eq!(log.files(&sim).unwrap(), vec![]);
         assert_eq!(sim.all_files().len(), 1, "the temp file stays, and listings ignore it");

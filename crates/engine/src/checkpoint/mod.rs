@@ -9,6 +9,8 @@ mod error;
 mod format;
 mod log;
 mod records;
+#[cfg(feature = "seeded-bugs")]
+mod seeded;
 
 pub use compactible::{COMPACT_INTERVAL, CompactibleLog, LogEntry, is_compaction_batch};
 pub use error::{CheckpointError, Result};

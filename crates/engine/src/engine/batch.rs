@@ -1,9 +1,9 @@
-//! One batch: plan it, write its source log and offsets, run the plan, hand it to the sink,
-//! commit. Crash points sit between every two writes.
+//! One batch, as Spark runs it: plan it, write its source log and offsets, run the plan, hand
+//! it to the sink, commit. Crash points sit between every two writes.
 
 use super::{Engine, EngineError, Event, Resume};
 use crate::checkpoint::{SourceFileEntry, WriteCtx};
-use crate::faults::{Bug, CrashPoint};
+use crate::faults::CrashPoint;
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
 use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, parse_file};
@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// Which writes a batch still needs.
 #[derive(Debug, Clone, Copy)]
-struct Stage {
+pub(super) struct Stage {
     source_log: bool,
     offsets: bool,
 }
@@ -82,6 +82,8 @@ impl Engine<'_> {
         Ok(files)
     }
 
+    /// Spark's lifecycle of a planned batch: `sources/0/N` and `offsets/N`, read and run the
+    /// plan, the sink, `commits/N`.
     fn run_batch(
         &mut self,
         id: u64,
@@ -89,43 +91,28 @@ impl Engine<'_> {
         timestamp_ms: i64,
         stage: Stage,
     ) -> Result<(), EngineError> {
-        let bugs = self.options.bugs;
-        let late_offsets = bugs.has(Bug::OffsetsAfterSink);
-        if !late_offsets {
-            self.write_plan_logs(id, files, timestamp_ms, stage)?;
+        #[cfg(feature = "seeded-bugs")]
+        if self.faults.seams().batch_order != crate::seams::BatchOrder::SPARK {
+            return self.run_batch_in_order(self.faults.seams().batch_order, id, files, timestamp_ms, stage);
         }
+        self.write_plan_logs(id, files, timestamp_ms, stage)?;
         let rows = self.read_batch(id, files, timestamp_ms)?;
-        if bugs.has(Bug::CommitBeforeSink) {
-            self.commit(id)?;
-        }
-        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs };
-        let batch = Batch { id, timestamp_ms, schema: self.plan.schema(), rows: &rows };
-        let event = match self.sink.add_batch(&mut ctx, batch)? {
-            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.len() },
-            SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
-        };
-        self.events.push(event);
+        self.add_to_sink(id, timestamp_ms, &rows)?;
         self.faults.hit(CrashPoint::AfterSinkWrite)?;
-        if late_offsets {
-            self.write_plan_logs(id, files, timestamp_ms, stage)?;
-        }
-        if !bugs.has(Bug::CommitBeforeSink) {
-            self.commit(id)?;
-        }
+        self.commit(id)?;
         self.faults.hit(CrashPoint::AfterCommitWrite)?;
-        self.checkpoint.purge(self.storage, id)?;
-        self.source.mark_seen(files);
-        Ok(())
+        self.finish_batch(id, files)
     }
 
-    fn write_plan_logs(
+    /// `sources/0/N` and `offsets/N`, those the batch still needs, with their crash points.
+    pub(super) fn write_plan_logs(
         &mut self,
         id: u64,
         files: &[SourceFileEntry],
         timestamp_ms: i64,
         stage: Stage,
     ) -> Result<(), EngineError> {
-        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         if stage.source_log {
             ctx.faults.hit(CrashPoint::BeforeSourceLogWrite)?;
             self.checkpoint.sources.add(&mut ctx, id, files)?;
@@ -138,16 +125,40 @@ impl Engine<'_> {
         Ok(())
     }
 
-    fn commit(&mut self, id: u64) -> Result<(), EngineError> {
-        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
+    /// Hands the batch's rows to the sink and records what it did with them.
+    pub(super) fn add_to_sink(&mut self, id: u64, timestamp_ms: i64, rows: &[Row]) -> Result<(), EngineError> {
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
+        let batch = Batch { id, timestamp_ms, schema: self.plan.schema(), rows };
+        let event = match self.sink.add_batch(&mut ctx, batch)? {
+            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.len() },
+            SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
+        };
+        self.events.push(event);
+        Ok(())
+    }
+
+    pub(super) fn commit(&mut self, id: u64) -> Result<(), EngineError> {
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         self.checkpoint.write_commit(&mut ctx, id)?;
         self.events.push(Event::Committed { id });
         Ok(())
     }
 
+    /// After the commit: old offsets and commits go, and the batch's files are seen.
+    pub(super) fn finish_batch(&mut self, id: u64, files: &[SourceFileEntry]) -> Result<(), EngineError> {
+        self.checkpoint.purge(self.storage, id)?;
+        self.source.mark_seen(files);
+        Ok(())
+    }
+
     /// Reads a batch's files and runs the plan. Bad lines go to the dead-letter file, or stop
     /// the query in failfast mode; none is dropped without a word.
-    fn read_batch(&mut self, id: u64, files: &[SourceFileEntry], timestamp_ms: i64) -> Result<Vec<Row>, EngineError> {
+    pub(super) fn read_batch(
+        &mut self,
+        id: u64,
+        files: &[SourceFileEntry],
+        timestamp_ms: i64,
+    ) -> Result<Vec<Row>, EngineError> {
         use crate::json::JsonView;
         use crate::source::{InputFormat, ParsedFile};
         let time = Value::String(format_timestamp_ms(timestamp_ms));

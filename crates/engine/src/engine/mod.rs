@@ -9,13 +9,15 @@ mod batch;
 mod error;
 mod events;
 mod recovery;
+#[cfg(feature = "seeded-bugs")]
+mod seeded;
 
 pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide};
 
 use crate::checkpoint::{BatchOffsets, Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx};
-use crate::faults::{BugSet, FaultPlan};
+use crate::faults::FaultPlan;
 use crate::plan::{CompiledPlan, Plan};
 use crate::rng::{Rng, derive};
 use crate::sink::Sink;
@@ -88,8 +90,6 @@ pub struct EngineOptions {
     pub seed: u64,
     /// The logical clock.
     pub clock: Clock,
-    /// Seeded bugs; empty for the correct engine.
-    pub bugs: BugSet,
 }
 
 /// A running query on one checkpoint. Dropping it after a crash is the process dying.
@@ -187,21 +187,38 @@ impl<'a> Engine<'a> {
             Some(metadata) => metadata.id,
             None => self.create_metadata()?,
         };
-        // What a crashed run renamed into place may not be durable yet; build on nothing that is not.
-        if !self.options.bugs.has(crate::faults::Bug::NoFsync) {
-            self.checkpoint.sync_dirs(storage)?;
-        }
-        let resume = decide(storage, &self.checkpoint, self.options.bugs)?;
+        self.sync_checkpoint_dirs()?;
+        let resume = decide(storage, &self.checkpoint)?;
+        #[cfg(feature = "seeded-bugs")]
+        let resume = seeded::bent_resume(self.faults.seams(), resume);
         if let Some(latest) = self.checkpoint.offsets.latest(storage)? {
             let offsets = self.checkpoint.read_offsets(storage, latest)?;
             self.check_plan(latest, &offsets)?;
             self.last_timestamp_ms = Some(offsets.metadata.batch_timestamp_ms);
         }
-        if !self.options.bugs.has(crate::faults::Bug::SourceLogIgnoredOnRestart) {
-            self.source.mark_seen(&self.checkpoint.sources.all_entries(storage)?);
-        }
+        self.restore_seen_files()?;
         self.events.push(Event::Started { query_id, resume });
         self.pending = Some(resume);
+        Ok(())
+    }
+
+    /// What a crashed run renamed into place may not be durable yet: fsync the checkpoint's
+    /// directories, so that nothing is built on what a power loss could take away.
+    fn sync_checkpoint_dirs(&self) -> Result<(), EngineError> {
+        #[cfg(feature = "seeded-bugs")]
+        if self.faults.seams().log_fsync == crate::seams::LogFsync::Never {
+            return Ok(());
+        }
+        Ok(self.checkpoint.sync_dirs(self.storage)?)
+    }
+
+    /// The files that earlier batches took, from the source log: the source skips them.
+    fn restore_seen_files(&mut self) -> Result<(), EngineError> {
+        #[cfg(feature = "seeded-bugs")]
+        if self.faults.seams().seen_files == crate::seams::SeenFiles::Forgotten {
+            return Ok(());
+        }
+        self.source.mark_seen(&self.checkpoint.sources.all_entries(self.storage)?);
         Ok(())
     }
 
@@ -237,7 +254,7 @@ impl<'a> Engine<'a> {
             });
         }
         let id = Rng::new(derive(self.options.seed, "query-id")).uuid();
-        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults, bugs: self.options.bugs };
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         self.checkpoint.write_metadata(&mut ctx, &StreamMetadata { id: id.clone() })?;
         Ok(id)
     }

@@ -3,7 +3,6 @@
 
 use super::EngineError;
 use crate::checkpoint::Checkpoint;
-use crate::faults::{Bug, BugSet};
 use crate::storage::Storage;
 
 /// How a run starts.
@@ -38,7 +37,7 @@ fn shape_error(checkpoint: &Checkpoint, problem: String, hint: &str) -> EngineEr
 }
 
 /// Decides how to resume from the latest offsets `L` and latest commit `C`.
-pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint, bugs: BugSet) -> Result<Resume, EngineError> {
+pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Resume, EngineError> {
     let offsets = checkpoint.offsets.latest(storage)?;
     let commit = checkpoint.commits.latest(storage)?;
     if let Some(c) = commit {
@@ -53,12 +52,7 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint, bugs: BugSet) -> R
             "the offsets log was deleted; delete the whole checkpoint to reprocess everything",
         )),
         (Some(l), Some(c)) if c == l => Ok(Resume::Continue { next: l + 1 }),
-        (Some(l), c) if c.map_or(l == 0, |c| c + 1 == l) => {
-            if bugs.has(Bug::RecoverySkipsPendingBatch) {
-                return Ok(Resume::Continue { next: l + 1 });
-            }
-            Ok(Resume::Rerun { batch: l })
-        }
+        (Some(l), c) if c.map_or(l == 0, |c| c + 1 == l) => Ok(Resume::Rerun { batch: l }),
         (Some(l), Some(c)) if c > l => Err(shape_error(
             checkpoint,
             format!("commits/{c} is newer than the latest offsets file offsets/{l}"),
@@ -90,7 +84,7 @@ mod tests {
         let sim = SimStorage::new(0);
         let checkpoint = Checkpoint::new(Path::new("/cp"));
         let mut faults = FaultPlan::none();
-        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults, bugs: BugSet::default() };
+        let mut ctx = WriteCtx { storage: &sim, faults: &mut faults };
         for id in offsets {
             checkpoint.write_offsets(&mut ctx, *id, 0, "fp").unwrap();
         }
@@ -110,7 +104,7 @@ mod tests {
         ];
         for (offsets, commits, expected) in cases {
             let (sim, checkpoint) = checkpoint_with(offsets, commits);
-            assert_eq!(decide(&sim, &checkpoint, BugSet::default()).unwrap(), *expected, "{offsets:?} {commits:?}");
+            assert_eq!(decide(&sim, &checkpoint).unwrap(), *expected, "{offsets:?} {commits:?}");
         }
     }
 
@@ -124,7 +118,7 @@ mod tests {
         ];
         for (offsets, commits, expected) in cases {
             let (sim, checkpoint) = checkpoint_with(offsets, commits);
-            let err = decide(&sim, &checkpoint, BugSet::default()).unwrap_err().to_string();
+            let err = decide(&sim, &checkpoint).unwrap_err().to_string();
             assert!(err.contains(expected), "{err}");
         }
     }

@@ -1,15 +1,17 @@
-//! Crash points, per-run fault plans and the seeded engine bugs of the self-test.
+//! Crash points and per-run fault plans.
 //!
 //! A crash point is a named step of the batch lifecycle. The harness crashes the engine there
 //! through a [`FaultPlan`] owned by one run, so that many runs can go in parallel threads. Each
 //! point is also a `fail::fail_point!`, so that a real process can be killed with `FAILPOINTS`.
+//! With the `seeded-bugs` feature, a plan also carries the run's `seams::Seams`.
 //! This module must never hold process-global state of its own.
 
-mod bugs;
 mod points;
 
-pub use bugs::{Bug, BugSet};
 pub use points::CrashPoint;
+
+#[cfg(feature = "seeded-bugs")]
+use crate::seams::Seams;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +30,8 @@ pub struct Crash {
 pub struct FaultPlan {
     target: Option<(CrashPoint, u32)>,
     hits: BTreeMap<CrashPoint, u32>,
+    #[cfg(feature = "seeded-bugs")]
+    seams: Seams,
 }
 
 impl FaultPlan {
@@ -39,7 +43,7 @@ impl FaultPlan {
     /// A plan that crashes at the `hit`-th hit (from 1) of `point`.
     pub fn crash_at(point: CrashPoint, hit: u32) -> Self {
         assert!(hit >= 1, "hits are counted from 1");
-        Self { target: Some((point, hit)), hits: BTreeMap::new() }
+        Self { target: Some((point, hit)), ..Self::default() }
     }
 
     /// The crash this plan aims at.
@@ -62,6 +66,20 @@ impl FaultPlan {
             return Err(Crash { point, hit });
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "seeded-bugs")]
+impl FaultPlan {
+    /// This plan, with the run's seams bent as a seeded bug bends them.
+    pub fn with_seams(mut self, seams: Seams) -> Self {
+        self.seams = seams;
+        self
+    }
+
+    /// The run's seams: Spark's behaviour unless a seeded bug bent them.
+    pub fn seams(&self) -> &Seams {
+        &self.seams
     }
 }
 

@@ -2,8 +2,8 @@
 //! any batch id at or below the newest one in its log, and readers see only logged files.
 
 use super::{Batch, Sink, SinkError, SinkOutcome};
-use crate::checkpoint::{CheckpointError, CompactibleLog, SinkFileStatus, WriteCtx};
-use crate::faults::{Bug, CrashPoint};
+use crate::checkpoint::{CompactibleLog, SinkFileStatus, WriteCtx};
+use crate::faults::CrashPoint;
 use crate::guarantee::Guarantee;
 use crate::json::RowWriter;
 use crate::plan::Row;
@@ -70,6 +70,31 @@ impl FileSink {
             action: "add".into(),
         })
     }
+
+    /// Writes the batch's part file, then its entry in `_spark_metadata`.
+    fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
+        ctx.storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
+        let mut entries = Vec::new();
+        if !batch.rows.is_empty() {
+            entries.push(self.write_part(ctx, batch)?);
+        }
+        ctx.storage.sync_dir(&self.dir).map_err(io(&self.dir, "fsync the output directory"))?;
+        ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
+        self.log.add(ctx, batch.id, &entries)?;
+        Ok(())
+    }
+
+    /// The file-sink-log seam bent: every batch is written again, and a log entry that already
+    /// exists is taken as written.
+    #[cfg(feature = "seeded-bugs")]
+    fn add_batch_ignoring_log(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
+        match self.write_batch(ctx, batch) {
+            Ok(()) | Err(SinkError::Log(crate::checkpoint::CheckpointError::ConcurrentWriter { .. })) => {
+                Ok(SinkOutcome::Written)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl Sink for FileSink {
@@ -82,9 +107,11 @@ impl Sink for FileSink {
     }
 
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
-        let ignores_log = ctx.bugs.has(Bug::FileSinkIgnoresLog);
-        if !ignores_log
-            && let Some(latest) = self.log.log().latest(ctx.storage)?
+        #[cfg(feature = "seeded-bugs")]
+        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
+            return self.add_batch_ignoring_log(ctx, batch);
+        }
+        if let Some(latest) = self.log.log().latest(ctx.storage)?
             && batch.id <= latest
         {
             // A crashed run may have renamed the entry without a directory fsync: make it durable
@@ -96,22 +123,14 @@ impl Sink for FileSink {
                 batch.id
             )));
         }
-        ctx.storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
-        let mut entries = Vec::new();
-        if !batch.rows.is_empty() {
-            entries.push(self.write_part(ctx, batch)?);
-        }
-        ctx.storage.sync_dir(&self.dir).map_err(io(&self.dir, "fsync the output directory"))?;
-        ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
-        match self.log.add(ctx, batch.id, &entries) {
-            Err(CheckpointError::ConcurrentWriter { .. }) if ignores_log => Ok(SinkOutcome::Written),
-            other => other.map(|_| SinkOutcome::Written).map_err(SinkError::from),
-        }
+        self.write_batch(ctx, batch)?;
+        Ok(SinkOutcome::Written)
     }
 }
 
 /// What a reader of the output directory sees, batch by batch where the log says so: the
-/// files in `_spark_metadata`. With `trust_log` false (the seeded bug), every part file.
+/// files in `_spark_metadata`. With `trust_log` false, every part file in the directory: what a
+/// reader that ignores the log sees.
 pub fn read_file_sink_output(
     storage: &dyn Storage,
     dir: &Path,

@@ -3,7 +3,6 @@
 
 use crashpoint_engine::checkpoint::{Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, SourceFileEntry};
 use crashpoint_engine::engine::{Resume, decide};
-use crashpoint_engine::faults::BugSet;
 use crashpoint_engine::plan::format_timestamp_ms;
 use crashpoint_engine::storage::Storage;
 use std::fmt;
@@ -70,7 +69,7 @@ pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
     }
     oddities.extend(shape_oddities(&offsets, &commits));
     oddities.extend(stray_files(storage, &checkpoint));
-    let next_run = decide(storage, &checkpoint, BugSet::default()).map_err(|e| e.to_string());
+    let next_run = decide(storage, &checkpoint).map_err(|e| e.to_string());
     // A broken compaction is met once per batch it holds; say it once.
     let mut seen = std::collections::BTreeSet::new();
     oddities.retain(|odd| seen.insert(odd.clone()));

@@ -19,8 +19,9 @@
 //! Parsing rejects unknown keys and bad values with the file, the line and what is allowed.
 
 use super::steps::{FileContent, RunStep, Step};
+use crate::bugs::{Bug, BugSet};
 use crashpoint_engine::engine::Trigger;
-use crashpoint_engine::faults::{Bug, CrashPoint};
+use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::source::SourceOptions;
 use serde::{Deserialize, Serialize};
@@ -116,8 +117,8 @@ pub struct QuerySpec {
 
 impl QuerySpec {
     /// The seeded bugs, parsed.
-    pub fn bug_set(&self) -> crashpoint_engine::faults::BugSet {
-        self.bugs.iter().filter_map(|b| b.parse::<Bug>().ok()).fold(Default::default(), |set, bug| set.with(bug))
+    pub fn bug_set(&self) -> BugSet {
+        self.bugs.iter().filter_map(|b| b.parse::<Bug>().ok()).collect()
     }
 }
 

@@ -244,7 +244,8 @@ impl Runner<'_> {
             source: self.query.source.clone(),
             plan: self.query.plan.plan(),
         };
-        let options = EngineOptions { seed: self.scenario.seed, bugs: self.query.bug_set(), ..Default::default() };
+        let faults = self.query.bug_set().apply(faults);
+        let options = EngineOptions { seed: self.scenario.seed, ..Default::default() };
         let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
         let (result, events, hits) = match Engine::new(self.world.storage.as_ref(), query, sink, options, faults) {

@@ -3,9 +3,9 @@
 
 use super::format::SinkKind;
 use super::steps::FileContent;
+use crate::bugs::{Bug, BugSet};
 use crate::check::{Emission, EmissionOutcome, SinkView};
 use crashpoint_engine::checkpoint::WriteCtx;
-use crashpoint_engine::faults::Bug;
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{
@@ -139,12 +139,7 @@ impl World {
     }
 
     /// What a reader of the sink sees now.
-    pub fn visible_output(
-        &self,
-        kind: SinkKind,
-        schema: &[String],
-        bugs: crashpoint_engine::faults::BugSet,
-    ) -> Result<Vec<Row>, SinkError> {
+    pub fn visible_output(&self, kind: SinkKind, schema: &[String], bugs: BugSet) -> Result<Vec<Row>, SinkError> {
         Ok(match kind {
             SinkKind::Console => lock(&self.emissions)
                 .iter()

@@ -1,7 +1,16 @@
 //! Seeded engine bugs: the harness proves its power by catching each one.
 //!
-//! They exist for tests and the CLI only; every one is off unless asked for by name.
+//! A bug is a name and a bend of the engine's seams (`crashpoint_engine::seams`, compiled only
+//! with the engine's `seeded-bugs` feature, which this crate turns on). The engine never knows a
+//! bug's name; a run gets its bugs through the seams of its [`FaultPlan`]. Every bug is off
+//! unless asked for by name, in a scenario's `bugs = [...]` or with `--bug`.
+//!
+//! Adding a bug: a variant here, its name, its entry in [`Bug::ALL`], the seam it bends in
+//! [`Bug::bend`], and a row in `tests/seeded_bugs.rs`. A bug at a place that has no seam yet
+//! needs one: a field in `Seams` and one `#[cfg(feature = "seeded-bugs")]` line where it bends.
 
+use crashpoint_engine::faults::FaultPlan;
+use crashpoint_engine::seams::{BatchStep, FileSinkLog, LogFsync, LogLayout, PendingBatch, Seams, SeenFiles};
 use std::fmt;
 use std::str::FromStr;
 
@@ -48,6 +57,19 @@ impl Bug {
             Bug::NoFsync => "no-fsync",
         }
     }
+
+    /// Bends the engine's seams as this bug does.
+    pub fn bend(self, seams: &mut Seams) {
+        match self {
+            Bug::CommitBeforeSink => seams.batch_order.move_before(BatchStep::Commit, BatchStep::AddToSink),
+            Bug::NonAtomicLogWrite => seams.log_layout = LogLayout::InPlace,
+            Bug::SourceLogIgnoredOnRestart => seams.seen_files = SeenFiles::Forgotten,
+            Bug::FileSinkIgnoresLog => seams.file_sink_log = FileSinkLog::Ignored,
+            Bug::OffsetsAfterSink => seams.batch_order.move_after(BatchStep::WritePlanLogs, BatchStep::AfterSinkWrite),
+            Bug::RecoverySkipsPendingBatch => seams.pending_batch = PendingBatch::Skipped,
+            Bug::NoFsync => seams.log_fsync = LogFsync::Never,
+        }
+    }
 }
 
 impl fmt::Display for Bug {
@@ -90,5 +112,44 @@ impl BugSet {
     /// The switched-on bugs, in a fixed order.
     pub fn iter(self) -> impl Iterator<Item = Bug> {
         Bug::ALL.into_iter().filter(move |b| self.has(*b))
+    }
+
+    /// The engine's seams with every bug of the set bent in, in the order of [`Bug::ALL`].
+    pub fn seams(self) -> Seams {
+        let mut seams = Seams::default();
+        self.iter().for_each(|bug| bug.bend(&mut seams));
+        seams
+    }
+
+    /// `plan` with the set's bugs switched on.
+    pub fn apply(self, plan: FaultPlan) -> FaultPlan {
+        plan.with_seams(self.seams())
+    }
+}
+
+impl FromIterator<Bug> for BugSet {
+    fn from_iter<I: IntoIterator<Item = Bug>>(bugs: I) -> Self {
+        bugs.into_iter().fold(Self::default(), Self::with)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for bug in Bug::ALL {
+            assert_eq!(bug.name().parse::<Bug>(), Ok(bug));
+        }
+        assert!("no-bug".parse::<Bug>().unwrap_err().contains("no-fsync"));
+    }
+
+    #[test]
+    fn every_bug_bends_a_seam_and_the_empty_set_bends_none() {
+        assert_eq!(BugSet::default().seams(), Seams::default());
+        for bug in Bug::ALL {
+            assert_ne!(BugSet::of(bug).seams(), Seams::default(), "{bug} bends nothing");
+        }
     }
 }

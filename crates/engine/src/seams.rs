@@ -1,0 +1,187 @@
+//! Seams: the few named places where a seeded bug may bend Spark's protocol, so that the
+//! harness can prove that it catches each bug.
+//!
+//! This module exists only with the `seeded-bugs` feature, which only the harness turns on. A
+//! normal build has no seam: no field, no branch, nothing to switch on. Each seam defaults to
+//! Spark's behaviour, and the [`FaultPlan`](crate::faults::FaultPlan) of a run carries its seams.
+//!
+//! A seam says *what* it bends and must never name a bug: the bugs, their names and the seams
+//! they bend live in the harness. Where a seam bends, the engine has one `#[cfg(feature =
+//! "seeded-bugs")]` line, and the bent behaviour sits beside the code it bends, in a `seeded`
+//! module of the same layer.
+//!
+//! | seam | where it bends | Spark's behaviour (the default) |
+//! | --- | --- | --- |
+//! | [`Seams::log_layout`] | every log write | a temp file, renamed into place |
+//! | [`Seams::log_fsync`] | every log write, and a restart's directory fsyncs | fsync the temp file, then the directory |
+//! | [`Seams::batch_order`] | the batch lifecycle | source log and offsets, read, sink, commit |
+//! | [`Seams::pending_batch`] | a restart, after the recovery decision | re-run a batch that has offsets and no commit |
+//! | [`Seams::seen_files`] | a restart | the files of earlier batches come from the source log |
+//! | [`Seams::file_sink_log`] | the file sink | a batch already in `_spark_metadata` is skipped |
+
+/// How one run deviates from Spark's protocol. The default deviates nowhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seams {
+    /// How a log file reaches its path.
+    pub log_layout: LogLayout,
+    /// Which fsyncs log writes (and a restart) do.
+    pub log_fsync: LogFsync,
+    /// The order of a batch's steps.
+    pub batch_order: BatchOrder,
+    /// What a restart does with a batch that has offsets and no commit.
+    pub pending_batch: PendingBatch,
+    /// What a restart knows of the files that earlier batches took.
+    pub seen_files: SeenFiles,
+    /// Whether the file sink checks its own log before it writes a batch.
+    pub file_sink_log: FileSinkLog,
+}
+
+/// How a log file reaches its path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogLayout {
+    /// Spark's: written to a temp file, then renamed into place without overwriting.
+    #[default]
+    Renamed,
+    /// Written in place: half the bytes, the `during-log-write` crash point, then all of them.
+    InPlace,
+}
+
+/// Which fsyncs a log write does; a restart's fsync of the checkpoint directories follows the
+/// same rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFsync {
+    /// Spark's: the temp file before the rename, the directory after it.
+    #[default]
+    FileAndDir,
+    /// None at all.
+    Never,
+}
+
+/// A step of a batch's lifecycle, for [`BatchOrder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchStep {
+    /// `sources/0/N` and `offsets/N` (those the batch still needs), with their crash points.
+    WritePlanLogs,
+    /// Read the batch's files and run the plan; bad records go to the dead-letter file.
+    ReadBatch,
+    /// Hand the rows to the sink.
+    AddToSink,
+    /// The `after-sink-write` crash point.
+    AfterSinkWrite,
+    /// Write `commits/N`.
+    Commit,
+    /// The `after-commit-write` crash point.
+    AfterCommitWrite,
+}
+
+/// The order of a batch's steps. The batch is always read before the sink gets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOrder([BatchStep; 6]);
+
+impl BatchOrder {
+    /// Spark's order.
+    pub const SPARK: BatchOrder = BatchOrder([
+        BatchStep::WritePlanLogs,
+        BatchStep::ReadBatch,
+        BatchStep::AddToSink,
+        BatchStep::AfterSinkWrite,
+        BatchStep::Commit,
+        BatchStep::AfterCommitWrite,
+    ]);
+
+    /// The steps, in order.
+    pub fn steps(&self) -> [BatchStep; 6] {
+        self.0
+    }
+
+    /// Moves `step` to just before `anchor`.
+    pub fn move_before(&mut self, step: BatchStep, anchor: BatchStep) {
+        self.move_to(step, anchor, 0);
+    }
+
+    /// Moves `step` to just after `anchor`.
+    pub fn move_after(&mut self, step: BatchStep, anchor: BatchStep) {
+        self.move_to(step, anchor, 1);
+    }
+
+    fn move_to(&mut self, step: BatchStep, anchor: BatchStep, offset: usize) {
+        assert_ne!(step, anchor, "a step cannot move next to itself");
+        let mut steps = self.0.to_vec();
+        steps.retain(|s| *s != step);
+        let at = steps.iter().position(|s| *s == anchor).expect("every step is in the order") + offset;
+        steps.insert(at, step);
+        self.0 = steps.try_into().expect("moving a step keeps every step once");
+    }
+}
+
+impl Default for BatchOrder {
+    fn default() -> Self {
+        Self::SPARK
+    }
+}
+
+/// What a restart does with a batch that has offsets and no commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PendingBatch {
+    /// Spark's: re-run it with exactly its recorded files.
+    #[default]
+    Rerun,
+    /// Skip it, as if it had been committed.
+    Skipped,
+}
+
+/// What a restart knows of the files that earlier batches took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SeenFiles {
+    /// Spark's: every file in the source log is seen.
+    #[default]
+    FromSourceLog,
+    /// Nothing: the source log is not read, and every file looks new.
+    Forgotten,
+}
+
+/// Whether the file sink checks its own log before it writes a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileSinkLog {
+    /// Spark's: a batch id at or below the newest one in `_spark_metadata` is skipped.
+    #[default]
+    Checked,
+    /// Every batch is written again, and a log entry that already exists is taken as written.
+    Ignored,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BatchStep::*;
+
+    /// A change to an order.
+    type Bend = fn(&mut BatchOrder);
+
+    #[test]
+    fn batch_order_moves() {
+        let cases: &[(Bend, [BatchStep; 6])] = &[
+            (|_| {}, [WritePlanLogs, ReadBatch, AddToSink, AfterSinkWrite, Commit, AfterCommitWrite]),
+            (
+                |o| o.move_before(Commit, AddToSink),
+                [WritePlanLogs, ReadBatch, Commit, AddToSink, AfterSinkWrite, AfterCommitWrite],
+            ),
+            (
+                |o| o.move_after(WritePlanLogs, AfterSinkWrite),
+                [ReadBatch, AddToSink, AfterSinkWrite, WritePlanLogs, Commit, AfterCommitWrite],
+            ),
+            (
+                |o| {
+                    o.move_before(Commit, AddToSink);
+                    o.move_after(WritePlanLogs, AfterSinkWrite);
+                },
+                [ReadBatch, Commit, AddToSink, AfterSinkWrite, WritePlanLogs, AfterCommitWrite],
+            ),
+        ];
+        for (bend, expected) in cases {
+            let mut order = BatchOrder::default();
+            bend(&mut order);
+            assert_eq!(order.steps(), *expected);
+        }
+    }
+}
