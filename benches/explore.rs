@@ -5,12 +5,12 @@
 //! crash, restart, complete, and verify against the oracle and the invariants.
 
 use crashpoint_harness::explore::{ExploreOptions, explore};
-use crashpoint_harness::scenario::Scenario;
+use crashpoint_harness::scenario::{DiskKind, Scenario};
 use std::path::Path;
 use std::time::Instant;
 
-fn measure(scenario: &Scenario, depth: u32, real_disk: bool, threads: usize) -> (usize, f64, usize) {
-    let options = ExploreOptions { depth, threads, real_disk, ..ExploreOptions::default() };
+fn measure(scenario: &Scenario, depth: u32, disk: DiskKind, threads: usize) -> (usize, f64, usize) {
+    let options = ExploreOptions { depth, threads, disk, ..ExploreOptions::default() };
     let started = Instant::now();
     let outcome = explore(scenario, &options, &|_, _| {});
     let seconds = started.elapsed().as_secs_f64();
@@ -25,21 +25,21 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let system_temp = std::env::temp_dir();
     // Real disks wait on fsync, so more threads than cores help there.
-    let mut disks = vec![("simulated disk (in memory)", false, None, cores)];
-    disks.push(("real temp dir", true, Some(system_temp.clone()), cores));
-    disks.push(("real temp dir", true, Some(system_temp.clone()), cores * 4));
+    let mut disks = vec![("simulated disk (in memory)", DiskKind::Simulated, None, cores)];
+    disks.push(("real temp dir", DiskKind::Real, Some(system_temp.clone()), cores));
+    disks.push(("real temp dir", DiskKind::Real, Some(system_temp.clone()), cores * 4));
     if Path::new("/dev/shm").is_dir() {
-        disks.push(("real temp dir on tmpfs", true, Some("/dev/shm".into()), cores));
+        disks.push(("real temp dir on tmpfs", DiskKind::Real, Some("/dev/shm".into()), cores));
     }
     println!("explore benchmark: {} ({cores} cores)", path.display());
     println!("{:<40} {:>7} {:>5} {:>8} {:>9} {:>10}", "disk", "threads", "depth", "cycles", "seconds", "cycles/s");
-    for (name, real_disk, temp, threads) in disks {
+    for (name, disk, temp, threads) in disks {
         if let Some(dir) = &temp {
             // SAFETY: set before any thread of this process reads the environment.
             unsafe { std::env::set_var("TMPDIR", dir) };
         }
         for depth in [1, 2] {
-            let (cycles, seconds, _) = measure(&scenario, depth, real_disk, threads);
+            let (cycles, seconds, _) = measure(&scenario, depth, disk, threads);
             let shown = temp.as_ref().map_or(name.to_string(), |d| format!("{name} ({})", d.display()));
             let rate = cycles as f64 / seconds;
             println!("{shown:<40} {threads:>7} {depth:>5} {cycles:>8} {seconds:>9.2} {rate:>10.0}");

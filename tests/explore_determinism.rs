@@ -9,7 +9,7 @@
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, ExploreOutcome, FuzzOptions, FuzzOutcome, Shard, explore, fuzz};
-use crashpoint_harness::scenario::{InjectedCrash, Scenario};
+use crashpoint_harness::scenario::{DiskKind, InjectedCrash, Scenario};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -24,7 +24,7 @@ fn tutorial_with_bug() -> Scenario {
 }
 
 fn options(threads: usize, shard: Shard, reproducers_max: usize) -> ExploreOptions {
-    ExploreOptions { depth: 2, threads, shard, power_loss: true, reproducers_max, real_disk: false }
+    ExploreOptions { depth: 2, threads, shard, power_loss: true, reproducers_max, disk: DiskKind::Simulated }
 }
 
 /// A violation as the comparable pair (crashes, findings).

@@ -4,7 +4,7 @@ use super::EXIT_CHECK_FAILED;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, Shard, explore};
-use crashpoint_harness::scenario::{Scenario, Step};
+use crashpoint_harness::scenario::{DiskKind, Scenario, Step};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,7 +58,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         shard: args.shard,
         power_loss: args.power_loss,
         reproducers_max: 5,
-        real_disk: args.real_disk,
+        disk: if args.real_disk { DiskKind::Real } else { DiskKind::Simulated },
     };
     println!(
         "explore {}: depth {}, shard {}/{}, {threads} thread(s){}",

@@ -4,7 +4,9 @@
 
 use super::parallel::run_indexed;
 use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
-use crate::scenario::{InjectedCrash, Injection, ProcessRecord, Report, Scenario, execute, verify_with_oracle};
+use crate::scenario::{
+    DiskKind, InjectedCrash, Injection, ProcessRecord, Report, Scenario, execute, verify_with_oracle,
+};
 use crashpoint_engine::faults::CrashPoint;
 use std::collections::BTreeMap;
 
@@ -48,13 +50,20 @@ pub struct ExploreOptions {
     pub power_loss: bool,
     /// Shrink at most this many violations to a minimal reproducer.
     pub reproducers_max: usize,
-    /// Run the schedules on a real temp directory instead of the simulated disk.
-    pub real_disk: bool,
+    /// The disk the schedules run on: a real temp directory is slower and has no power losses.
+    pub disk: DiskKind,
 }
 
 impl Default for ExploreOptions {
     fn default() -> Self {
-        Self { depth: 1, threads: 1, shard: Shard::default(), power_loss: false, reproducers_max: 5, real_disk: false }
+        Self {
+            depth: 1,
+            threads: 1,
+            shard: Shard::default(),
+            power_loss: false,
+            reproducers_max: 5,
+            disk: DiskKind::Simulated,
+        }
     }
 }
 
@@ -128,7 +137,7 @@ fn crashes_in(
     prefix: &[InjectedCrash],
 ) -> Vec<Injection> {
     // Power losses need the simulated disk.
-    let power_loss = options.power_loss && !options.real_disk;
+    let power_loss = options.power_loss && options.disk == DiskKind::Simulated;
     let Some(record) = processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
     let mut schedules = Vec::new();
     for (point, hits) in &record.hits {
@@ -136,7 +145,7 @@ fn crashes_in(
             for loss in [false, true].into_iter().filter(|l| !l || power_loss) {
                 let mut crashes = prefix.to_vec();
                 crashes.push(InjectedCrash { process, point: *point, hit, power_loss: loss });
-                schedules.push(Injection { crashes, real_disk: options.real_disk });
+                schedules.push(Injection { crashes, disk: options.disk });
             }
         }
     }
@@ -155,8 +164,7 @@ pub fn explore(
     let oracle = execute(&scenario.without_crashes(), &Injection::default());
     // The crash-free run first: it counts the hits, and if it already fails, crashing it proves
     // nothing more.
-    let uncrashed =
-        verify_with_oracle(&base, &Injection { crashes: Vec::new(), real_disk: options.real_disk }, &oracle);
+    let uncrashed = verify_with_oracle(&base, &Injection { crashes: Vec::new(), disk: options.disk }, &oracle);
     if uncrashed.violated() {
         return crash_free_violation(&base, &uncrashed, options);
     }

@@ -6,6 +6,7 @@
 
 mod format;
 mod runner;
+mod sinks;
 mod snapshot;
 mod steps;
 mod verify;
@@ -19,4 +20,4 @@ pub use snapshot::{
 };
 pub use steps::{FileContent, QueryChange, RunStep, Step};
 pub use verify::{Report, guarantee_of, verify, verify_with_oracle};
-pub use world::{ROOT, World, generate_lines};
+pub use world::{DiskKind, ROOT, World, generate_lines};

@@ -3,8 +3,8 @@
 
 use super::format::{QuerySpec, Scenario};
 use super::steps::{RunStep, Step};
-use super::world::{World, file_bytes};
-use crate::check::{Emission, check_invariants};
+use super::world::{DiskKind, World, file_bytes};
+use crate::check::Emission;
 use crashpoint_engine::engine::{Engine, EngineOptions, Query};
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::plan::Row;
@@ -30,8 +30,8 @@ pub struct InjectedCrash {
 pub struct Injection {
     /// The crashes, at most one per process.
     pub crashes: Vec<InjectedCrash>,
-    /// Run on a real temp directory instead of the simulated disk (no power losses there).
-    pub real_disk: bool,
+    /// The disk to run on (no power losses on a real one).
+    pub disk: DiskKind,
 }
 
 /// One process of the execution.
@@ -103,7 +103,7 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
     let mut runner = Runner {
         scenario,
         injection,
-        world: match World::new(injection.real_disk) {
+        world: match World::new(injection.disk) {
             Ok(world) => world,
             Err(e) => panic!("cannot create a temp directory for the scenario: {e}"),
         },
@@ -134,17 +134,17 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
 
 impl Runner<'_> {
     fn step(&mut self, number: usize, step: &Step) -> Result<(), String> {
-        let storage = self.world.storage.clone();
-        let input = self.world.input.clone();
-        let checkpoint = self.world.checkpoint.clone();
+        let storage = self.world.storage().clone();
+        let input = self.world.input().to_path_buf();
+        let checkpoint = self.world.checkpoint().to_path_buf();
         let io = |e: std::io::Error| e.to_string();
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
-                self.write_input(name, &file_bytes(name, content)).map_err(io)?;
+                self.world.add_input(name, &file_bytes(name, content)).map_err(io)?;
             }
             Step::Redrop { name } => {
                 let bytes = storage.read(&input.join(name)).map_err(io)?;
-                self.write_input(name, &bytes).map_err(io)?;
+                self.world.add_input(name, &bytes).map_err(io)?;
             }
             // Input files are the user's and durable: only the engine's own writes face power loss.
             Step::Rename { from, to } => {
@@ -239,8 +239,8 @@ impl Runner<'_> {
             self.trace.push(format!("    (run {ordinal} will crash at {point}, hit {hit}{loss})"));
         }
         let query = Query {
-            input_dir: self.world.input.clone(),
-            checkpoint_dir: self.world.checkpoint.clone(),
+            input_dir: self.world.input().to_path_buf(),
+            checkpoint_dir: self.world.checkpoint().to_path_buf(),
             source: self.query.source.clone(),
             plan: self.query.plan.plan(),
         };
@@ -248,7 +248,7 @@ impl Runner<'_> {
         let options = EngineOptions { seed: self.scenario.seed, ..Default::default() };
         let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
-        let (result, events, hits) = match Engine::new(self.world.storage.as_ref(), query, sink, options, faults) {
+        let (result, events, hits) = match Engine::new(self.world.storage().as_ref(), query, sink, options, faults) {
             Ok(mut engine) => {
                 let result = engine.run(trigger);
                 (result, engine.events().to_vec(), engine.faults().hits().clone())
@@ -270,12 +270,10 @@ impl Runner<'_> {
         if let Some(crash) = crashed {
             self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
             if matches!(crash_spec, Some((_, _, true))) {
-                match &self.world.sim {
-                    Some(sim) => {
-                        sim.power_loss();
-                        self.trace.push("    power loss: every write that was not fsynced is gone".into());
-                    }
-                    None => self.problems.push("a power loss needs the simulated disk".into()),
+                if self.world.power_loss() {
+                    self.trace.push("    power loss: every write that was not fsynced is gone".into());
+                } else {
+                    self.problems.push("a power loss needs the simulated disk".into());
                 }
             }
             return true;
@@ -286,20 +284,10 @@ impl Runner<'_> {
 }
 
 impl Runner<'_> {
-    fn write_input(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.world.input.join(name);
-        let mtime = self.world.tick();
-        let storage = self.world.storage.as_ref();
-        storage.write(&path, bytes)?;
-        storage.set_mtime(&path, mtime)?;
-        storage.sync_file(&path)?;
-        storage.sync_dir(&self.world.input)
-    }
-
     fn tampered_exists(&self, step: &Step) -> bool {
         match step {
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
-                self.world.storage.exists(&self.world.checkpoint.join(path))
+                self.world.storage().exists(&self.world.checkpoint().join(path))
             }
             _ => true,
         }
@@ -327,14 +315,11 @@ impl Runner<'_> {
     }
 
     fn check(&mut self, when: &str) {
-        if !self.world.storage.exists(&self.world.checkpoint) {
+        if !self.world.storage().exists(self.world.checkpoint()) {
             return;
         }
         self.invariant_checks += 1;
-        let ids = self.world.sink_batch_ids(self.query.sink);
-        let view = self.world.sink_view(self.query.sink, &ids);
-        let found = check_invariants(self.world.storage.as_ref(), &self.world.checkpoint, view);
-        for violation in found {
+        for violation in self.world.invariant_violations(self.query.sink) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }
@@ -350,8 +335,8 @@ impl Runner<'_> {
                 Vec::new()
             }
         };
-        let checkpoint = crashpoint_engine::checkpoint::Checkpoint::new(&self.world.checkpoint);
-        let last_committed_batch = checkpoint.commits.latest(self.world.storage.as_ref()).ok().flatten();
+        let checkpoint = crashpoint_engine::checkpoint::Checkpoint::new(self.world.checkpoint());
+        let last_committed_batch = checkpoint.commits.latest(self.world.storage().as_ref()).ok().flatten();
         Execution {
             trace: self.trace,
             emissions: self.world.emissions(),
@@ -364,10 +349,10 @@ impl Runner<'_> {
             processes: self.processes,
             invariant_checks: self.invariant_checks,
             last_committed_batch,
-            bad_records: dead_letter_lines(self.world.storage.as_ref(), &self.world.checkpoint),
-            disk: self.world.storage.clone(),
-            root: self.world.root.clone(),
-            temp: self.world.temp.clone(),
+            bad_records: dead_letter_lines(self.world.storage().as_ref(), self.world.checkpoint()),
+            disk: self.world.storage().clone(),
+            root: self.world.root().to_path_buf(),
+            temp: self.world.temp_dir(),
         }
     }
 }

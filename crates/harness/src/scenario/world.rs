@@ -1,22 +1,21 @@
-//! The simulated world a scenario runs in: an in-memory disk with fixed paths, the sinks'
-//! outputs that outlive restarts, and a clock for file arrivals.
+//! The world a scenario runs in: a disk (simulated, or a real temp directory) with the input,
+//! checkpoint and output directories at fixed places, the sinks' tables that outlive restarts,
+//! and a clock for file arrivals.
+//!
+//! The world holds state and answers questions about it; it must never decide what a step
+//! means: that is the runner's job.
 
 use super::format::SinkKind;
+use super::sinks::SinkTables;
 use super::steps::FileContent;
-use crate::bugs::{Bug, BugSet};
-use crate::check::{Emission, EmissionOutcome, SinkView};
-use crashpoint_engine::checkpoint::WriteCtx;
+use crate::bugs::BugSet;
+use crate::check::{Emission, check_invariants};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
-use crashpoint_engine::sink::{
-    Batch, ConsoleSink, FileSink, ForeachBatchSink, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
-    read_file_sink_output,
-};
+use crashpoint_engine::sink::{Sink, SinkError};
 use crashpoint_engine::storage::{DiskStorage, SimStorage, Storage};
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where everything lives in the simulated disk; fixed, so snapshots never see a temp path.
 pub const ROOT: &str = "/scenario";
@@ -24,67 +23,46 @@ pub const ROOT: &str = "/scenario";
 /// First file arrival time; each file operation advances the clock by a second.
 pub const CLOCK_START_MS: i64 = 1_790_000_000_000;
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Poisoning only follows an injected panic; the data is whole.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A `Write` into a shared buffer, for the console sink.
-#[derive(Clone, Default)]
-pub struct SharedBuffer(pub Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        lock(&self.0).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// Which disk a world lives on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum DiskKind {
+    /// The simulated disk: in memory, everything under [`ROOT`], and power losses possible.
+    #[default]
+    Simulated,
+    /// A fresh temp directory of the real disk: slower, and no power loss.
+    Real,
 }
 
 /// The world of one scenario execution.
 pub struct World {
-    /// The disk: simulated, or a real temp directory.
-    pub storage: Arc<dyn Storage>,
+    storage: Arc<dyn Storage>,
     /// The simulated disk, for power losses; `None` on a real disk.
-    pub sim: Option<SimStorage>,
-    /// Where everything lives: [`ROOT`] on the simulated disk.
-    pub root: PathBuf,
+    sim: Option<SimStorage>,
+    /// [`ROOT`] on the simulated disk, the temp directory on a real one.
+    root: PathBuf,
     /// Keeps a real temp directory alive as long as the world and its executions.
-    pub temp: Option<Arc<tempfile::TempDir>>,
-    /// `/scenario/input`.
-    pub input: PathBuf,
-    /// `/scenario/checkpoint`.
-    pub checkpoint: PathBuf,
-    /// `/scenario/output` (file sink).
-    pub output: PathBuf,
-    /// What the console printed.
-    pub console: SharedBuffer,
-    /// The memory sink's table.
-    pub memory: MemoryStore,
-    /// The naive foreach-batch callback's appended rows.
-    pub appended: Arc<Mutex<Vec<Row>>>,
-    /// The idempotent foreach-batch callback's table.
-    pub by_batch: Arc<Mutex<BTreeMap<u64, Vec<Row>>>>,
-    /// Every hand-over of a batch to the sink.
-    pub emissions: Arc<Mutex<Vec<Emission>>>,
+    temp: Option<Arc<tempfile::TempDir>>,
+    input: PathBuf,
+    checkpoint: PathBuf,
+    output: PathBuf,
+    sinks: SinkTables,
     /// The time stamped on the next file operation.
-    pub clock_ms: i64,
+    clock_ms: i64,
 }
 
 impl World {
-    /// An empty world with the input directory in place: on the simulated disk, or in a fresh
-    /// temp directory of the real one when `real_disk` is set.
-    pub fn new(real_disk: bool) -> std::io::Result<Self> {
-        let (storage, sim, root, temp): (Arc<dyn Storage>, _, _, _) = if real_disk {
-            let temp = tempfile::tempdir()?;
-            let root = temp.path().canonicalize()?;
-            (Arc::new(DiskStorage), None, root, Some(Arc::new(temp)))
-        } else {
-            let sim = SimStorage::new(CLOCK_START_MS);
-            (Arc::new(sim.clone()), Some(sim), PathBuf::from(ROOT), None)
+    /// An empty world on `disk`, with the input directory in place.
+    pub fn new(disk: DiskKind) -> std::io::Result<Self> {
+        let (storage, sim, root, temp): (Arc<dyn Storage>, _, _, _) = match disk {
+            DiskKind::Real => {
+                let temp = tempfile::tempdir()?;
+                let root = temp.path().canonicalize()?;
+                (Arc::new(DiskStorage), None, root, Some(Arc::new(temp)))
+            }
+            DiskKind::Simulated => {
+                let sim = SimStorage::new(CLOCK_START_MS);
+                (Arc::new(sim.clone()), Some(sim), PathBuf::from(ROOT), None)
+            }
         };
         let input = root.join("input");
         storage.create_dir_all(&input)?;
@@ -96,17 +74,56 @@ impl World {
             output: root.join("output"),
             root,
             temp,
-            console: SharedBuffer::default(),
-            memory: MemoryStore::default(),
-            appended: Arc::default(),
-            by_batch: Arc::default(),
-            emissions: Arc::default(),
+            sinks: SinkTables::default(),
             clock_ms: CLOCK_START_MS,
         })
     }
 
+    /// The disk.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Where everything lives: [`ROOT`] on the simulated disk.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The input directory, `<root>/input`.
+    pub fn input(&self) -> &Path {
+        &self.input
+    }
+
+    /// The checkpoint directory, `<root>/checkpoint`.
+    pub fn checkpoint(&self) -> &Path {
+        &self.checkpoint
+    }
+
+    /// Keeps a real disk's temp directory alive for as long as the returned handle lives.
+    pub fn temp_dir(&self) -> Option<Arc<tempfile::TempDir>> {
+        self.temp.clone()
+    }
+
+    /// Writes an input file as a user would: stamped with the next arrival time, and durable.
+    pub fn add_input(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.input.join(name);
+        let mtime_ms = self.tick();
+        self.storage.write(&path, bytes)?;
+        self.storage.set_mtime(&path, mtime_ms)?;
+        self.storage.sync_file(&path)?;
+        self.storage.sync_dir(&self.input)
+    }
+
+    /// A power loss: every write that was not fsynced is gone. False on a real disk, which
+    /// cannot lose power.
+    pub fn power_loss(&self) -> bool {
+        let Some(sim) = &self.sim else { return false };
+        sim.power_loss();
+        true
+    }
+
     /// Advances the arrival clock and returns the new time.
-    pub fn tick(&mut self) -> i64 {
+    fn tick(&mut self) -> i64 {
         self.clock_ms += 1000;
         if let Some(sim) = &self.sim {
             sim.set_clock_ms(self.clock_ms);
@@ -116,106 +133,29 @@ impl World {
 
     /// A fresh sink of `kind` for one process, recording what it is handed.
     pub fn sink(&self, kind: SinkKind, seed: u64, process: u32, cause: &str) -> Box<dyn Sink> {
-        let inner: Box<dyn Sink> = match kind {
-            SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
-            SinkKind::File => Box::new(FileSink::new(&self.output, seed)),
-            SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
-            SinkKind::ForeachBatch => {
-                let appended = self.appended.clone();
-                Box::new(ForeachBatchSink::new(Box::new(move |_, _, rows| {
-                    lock(&appended).extend_from_slice(rows);
-                    Ok(())
-                })))
-            }
-            SinkKind::ForeachBatchIdempotent => {
-                let by_batch = self.by_batch.clone();
-                Box::new(ForeachBatchSink::new(Box::new(move |id, _, rows| {
-                    lock(&by_batch).insert(id, rows.to_vec());
-                    Ok(())
-                })))
-            }
-        };
-        Box::new(RecordingSink { inner, kind, log: self.emissions.clone(), process, cause: cause.to_string() })
+        self.sinks.sink(kind, &self.output, seed, process, cause)
     }
 
     /// What a reader of the sink sees now.
     pub fn visible_output(&self, kind: SinkKind, schema: &[String], bugs: BugSet) -> Result<Vec<Row>, SinkError> {
-        Ok(match kind {
-            SinkKind::Console => lock(&self.emissions)
-                .iter()
-                .filter(|e| e.outcome != EmissionOutcome::Skipped)
-                .flat_map(|e| e.rows.clone())
-                .collect(),
-            SinkKind::File => {
-                read_file_sink_output(self.storage.as_ref(), &self.output, schema, !bugs.has(Bug::FileSinkIgnoresLog))?
-            }
-            SinkKind::Memory => lock(&self.memory).values().flatten().cloned().collect(),
-            SinkKind::ForeachBatch => lock(&self.appended).clone(),
-            SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).values().flatten().cloned().collect(),
-        })
+        self.sinks.visible_output(kind, self.storage.as_ref(), &self.output, schema, bugs)
     }
 
-    /// The batch ids the sink keeps, for the invariant checks.
-    pub fn sink_batch_ids(&self, kind: SinkKind) -> Vec<u64> {
-        match kind {
-            SinkKind::Memory => lock(&self.memory).keys().copied().collect(),
-            SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).keys().copied().collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The sink's view for the invariant checks.
-    pub fn sink_view<'a>(&'a self, kind: SinkKind, ids: &'a [u64]) -> SinkView<'a> {
-        match kind {
-            SinkKind::File => SinkView::FileSinkLog(&self.output),
-            SinkKind::Memory | SinkKind::ForeachBatchIdempotent => SinkView::BatchIds(ids),
-            SinkKind::Console | SinkKind::ForeachBatch => SinkView::Nothing,
-        }
+    /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
+    pub fn invariant_violations(&self, kind: SinkKind) -> Vec<String> {
+        let ids = self.sinks.batch_ids(kind);
+        let view = SinkTables::view(kind, &self.output, &ids);
+        check_invariants(self.storage.as_ref(), &self.checkpoint, view)
     }
 
     /// The console's text so far.
     pub fn console_text(&self) -> String {
-        String::from_utf8_lossy(&lock(&self.console.0)).into_owned()
+        self.sinks.console_text()
     }
 
     /// Every hand-over so far.
     pub fn emissions(&self) -> Vec<Emission> {
-        lock(&self.emissions).clone()
-    }
-}
-
-struct RecordingSink {
-    inner: Box<dyn Sink>,
-    kind: SinkKind,
-    log: Arc<Mutex<Vec<Emission>>>,
-    process: u32,
-    cause: String,
-}
-
-impl Sink for RecordingSink {
-    fn kind(&self) -> &'static str {
-        self.kind.name()
-    }
-
-    fn guarantee(&self) -> crashpoint_engine::guarantee::Guarantee {
-        self.inner.guarantee()
-    }
-
-    fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
-        let result = self.inner.add_batch(ctx, batch);
-        let outcome = match &result {
-            Ok(SinkOutcome::Written) => EmissionOutcome::Written,
-            Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
-            Err(_) => EmissionOutcome::Crashed,
-        };
-        lock(&self.log).push(Emission {
-            process: self.process,
-            cause: self.cause.clone(),
-            batch: batch.id,
-            rows: batch.rows.to_vec(),
-            outcome,
-        });
-        result
+        self.sinks.emissions()
     }
 }
 

@@ -1,0 +1,169 @@
+//! The sinks of a scenario's world: the tables they keep, which outlive restarts as a database
+//! would, and a record of every batch handed to them.
+//!
+//! This module builds sinks and reads back what a reader of each one sees. It must never judge
+//! what it reads: that is the checks' job.
+
+use super::format::SinkKind;
+use crate::bugs::{Bug, BugSet};
+use crate::check::{Emission, EmissionOutcome, SinkView};
+use crashpoint_engine::checkpoint::WriteCtx;
+use crashpoint_engine::guarantee::Guarantee;
+use crashpoint_engine::plan::Row;
+use crashpoint_engine::sink::{
+    Batch, ConsoleSink, FileSink, ForeachBatchSink, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
+    read_file_sink_output,
+};
+use crashpoint_engine::storage::Storage;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Poisoning only follows an injected panic; the data is whole.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A `Write` into a shared buffer, for the console sink.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        lock(&self.0).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the sinks keep across restarts (the file sink keeps its output on the disk), and every
+/// hand-over of a batch to a sink.
+#[derive(Default)]
+pub(super) struct SinkTables {
+    /// What the console printed.
+    console: SharedBuffer,
+    /// The memory sink's table.
+    memory: MemoryStore,
+    /// The naive foreach-batch callback's appended rows.
+    appended: Arc<Mutex<Vec<Row>>>,
+    /// The idempotent foreach-batch callback's table.
+    by_batch: Arc<Mutex<BTreeMap<u64, Vec<Row>>>>,
+    /// Every hand-over of a batch to the sink.
+    emissions: Arc<Mutex<Vec<Emission>>>,
+}
+
+impl SinkTables {
+    /// A fresh sink of `kind` for one process, recording what it is handed; the file sink
+    /// writes into `output`.
+    pub(super) fn sink(&self, kind: SinkKind, output: &Path, seed: u64, process: u32, cause: &str) -> Box<dyn Sink> {
+        let inner: Box<dyn Sink> = match kind {
+            SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
+            SinkKind::File => Box::new(FileSink::new(output, seed)),
+            SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
+            SinkKind::ForeachBatch => {
+                let appended = self.appended.clone();
+                Box::new(ForeachBatchSink::new(Box::new(move |_, _, rows| {
+                    lock(&appended).extend_from_slice(rows);
+                    Ok(())
+                })))
+            }
+            SinkKind::ForeachBatchIdempotent => {
+                let by_batch = self.by_batch.clone();
+                Box::new(ForeachBatchSink::new(Box::new(move |id, _, rows| {
+                    lock(&by_batch).insert(id, rows.to_vec());
+                    Ok(())
+                })))
+            }
+        };
+        Box::new(RecordingSink { inner, kind, log: self.emissions.clone(), process, cause: cause.to_string() })
+    }
+
+    /// What a reader of the sink sees now; the file sink's output is read from `output`.
+    pub(super) fn visible_output(
+        &self,
+        kind: SinkKind,
+        storage: &dyn Storage,
+        output: &Path,
+        schema: &[String],
+        bugs: BugSet,
+    ) -> Result<Vec<Row>, SinkError> {
+        Ok(match kind {
+            SinkKind::Console => lock(&self.emissions)
+                .iter()
+                .filter(|e| e.outcome != EmissionOutcome::Skipped)
+                .flat_map(|e| e.rows.clone())
+                .collect(),
+            SinkKind::File => read_file_sink_output(storage, output, schema, !bugs.has(Bug::FileSinkIgnoresLog))?,
+            SinkKind::Memory => lock(&self.memory).values().flatten().cloned().collect(),
+            SinkKind::ForeachBatch => lock(&self.appended).clone(),
+            SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).values().flatten().cloned().collect(),
+        })
+    }
+
+    /// The batch ids the sink keeps, for the invariant checks.
+    pub(super) fn batch_ids(&self, kind: SinkKind) -> Vec<u64> {
+        match kind {
+            SinkKind::Memory => lock(&self.memory).keys().copied().collect(),
+            SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).keys().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The sink's view for the invariant checks; the file sink's log is in `output`.
+    pub(super) fn view<'a>(kind: SinkKind, output: &'a Path, ids: &'a [u64]) -> SinkView<'a> {
+        match kind {
+            SinkKind::File => SinkView::FileSinkLog(output),
+            SinkKind::Memory | SinkKind::ForeachBatchIdempotent => SinkView::BatchIds(ids),
+            SinkKind::Console | SinkKind::ForeachBatch => SinkView::Nothing,
+        }
+    }
+
+    /// The console's text so far.
+    pub(super) fn console_text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.console.0)).into_owned()
+    }
+
+    /// Every hand-over so far.
+    pub(super) fn emissions(&self) -> Vec<Emission> {
+        lock(&self.emissions).clone()
+    }
+}
+
+struct RecordingSink {
+    inner: Box<dyn Sink>,
+    kind: SinkKind,
+    log: Arc<Mutex<Vec<Emission>>>,
+    process: u32,
+    cause: String,
+}
+
+impl Sink for RecordingSink {
+    fn kind(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    fn guarantee(&self) -> Guarantee {
+        self.inner.guarantee()
+    }
+
+    fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
+        let result = self.inner.add_batch(ctx, batch);
+        let outcome = match &result {
+            Ok(SinkOutcome::Written) => EmissionOutcome::Written,
+            Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
+            Err(_) => EmissionOutcome::Crashed,
+        };
+        lock(&self.log).push(Emission {
+            process: self.process,
+            cause: self.cause.clone(),
+            batch: batch.id,
+            rows: batch.rows.to_vec(),
+            outcome,
+        });
+        result
+    }
+}
