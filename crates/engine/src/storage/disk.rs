@@ -85,8 +85,7 @@ impl Storage for DiskStorage {
     fn lock(&self, path: &Path) -> io::Result<LockGuard> {
         let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
         flock_exclusive(&file)?;
-        // Closing the file, or the process dying, releases the lock.
-        Ok(LockGuard(Box::new(file)))
+        Ok(LockGuard(Box::new(HeldLock(file))))
     }
 
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
@@ -95,6 +94,31 @@ impl Storage for DiskStorage {
         file.set_times(fs::FileTimes::new().set_modified(time).set_accessed(SystemTime::UNIX_EPOCH))
     }
 }
+
+/// A flock held on an open file, released explicitly when dropped.
+///
+/// A flock belongs to the open file description, not to the process: a child forked by any
+/// thread (to spawn a program) holds a copy of the descriptor until it calls exec, and closing
+/// ours would then leave the lock held by that copy. `LOCK_UN` releases it whoever holds a copy;
+/// the process dying still releases it too, as the kernel closes every descriptor.
+struct HeldLock(fs::File);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        unlock(&self.0);
+    }
+}
+
+#[cfg(unix)]
+fn unlock(file: &fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows; no memory is shared. A failure
+    // leaves the lock to be released when the descriptor closes, just after.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+}
+
+#[cfg(not(unix))]
+fn unlock(_file: &fs::File) {}
 
 #[cfg(unix)]
 fn flock_exclusive(file: &fs::File) -> io::Result<()> {
