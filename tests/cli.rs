@@ -169,7 +169,7 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
         (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "file"], "--output"),
         (
             vec!["stream", "--input", arg(&missing), "--checkpoint", arg(&checkpoint), "--sink", "console"],
-            "not a directory",
+            "does not exist",
         ),
         (
             vec![
@@ -184,6 +184,27 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
                 "lenient",
             ],
             "lenient",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--max-files-per-trigger", "-1"])
+                .collect(),
+            "'-1' is not allowed: maxFilesPerTrigger must be a positive integer",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--max-files-per-trigger", "0"])
+                .collect(),
+            "leave the option out for no limit",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--output", arg(&missing)])
+                .collect(),
+            "has no effect with --sink console",
         ),
         (vec!["inspect"], "CHECKPOINT"),
         (vec!["inspect", arg(&missing)], "not a directory"),

@@ -29,7 +29,9 @@ fn stream(root: &Path, sink: &str, failpoints: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_crashpoint"));
     command.args(["stream", "--sink", sink, "--max-files-per-trigger", "1", "--no-processing-time"]);
     command.arg("--input").arg(root.join("input")).arg("--checkpoint").arg(root.join("checkpoint"));
-    command.arg("--output").arg(root.join("output"));
+    if sink == "file" {
+        command.arg("--output").arg(root.join("output"));
+    }
     command.env_remove("FAILPOINTS");
     if let Some(failpoints) = failpoints {
         command.env("FAILPOINTS", failpoints);

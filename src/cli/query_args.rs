@@ -8,8 +8,9 @@ use crashpoint_harness::bugs::{Bug, BugSet};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
-    /// Spark's maxFilesPerTrigger.
-    #[arg(long)]
+    /// Spark's maxFilesPerTrigger: at most this many new files per batch (a positive integer;
+    /// leave it out for no limit).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_max_files)]
     pub max_files_per_trigger: Option<usize>,
     /// Input layout.
     #[arg(long, value_enum, default_value = "json-lines")]
@@ -32,9 +33,25 @@ pub struct QueryArgs {
     /// Batch 0's logical timestamp, ms since the epoch.
     #[arg(long, default_value_t = Clock::default().start_ms)]
     pub start_ms: i64,
+    /// Let a new checkpoint plan batches that the file sink's `_spark_metadata` already holds, as
+    /// Spark does: the sink skips them and their rows are lost. Without it, such a run is refused.
+    #[arg(long)]
+    pub allow_existing_sink_log: bool,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
+}
+
+/// Spark's rule: `maxFilesPerTrigger` must be a positive integer. Spark accepts any value at
+/// `start()` and fails in the first trigger; here a bad value never gets that far.
+fn parse_max_files(s: &str) -> Result<usize, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("{n} is too large")),
+        _ => Err(format!(
+            "'{s}' is not allowed: maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; \
+             leave the option out for no limit"
+        )),
+    }
 }
 
 fn parse_bug(s: &str) -> Result<Bug, String> {
@@ -96,7 +113,11 @@ impl QueryArgs {
     }
 
     pub fn engine_options(&self) -> EngineOptions {
-        EngineOptions { seed: self.seed, clock: Clock { start_ms: self.start_ms, ..Clock::default() } }
+        EngineOptions {
+            seed: self.seed,
+            clock: Clock { start_ms: self.start_ms, ..Clock::default() },
+            allow_existing_sink_log: self.allow_existing_sink_log,
+        }
     }
 
     /// A plan that never crashes, with the seeded bugs asked for.

@@ -32,6 +32,28 @@ pub struct StreamArgs {
     query: QueryArgs,
 }
 
+/// Refuses inputs and option combinations that cannot mean what the user wants.
+fn check_paths(args: &StreamArgs) -> anyhow::Result<()> {
+    match std::fs::metadata(&args.input) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            bail!("--input {}: not a directory; give the directory the JSON files arrive in", args.input.display())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("--input {}: does not exist; create it, or check the path", args.input.display())
+        }
+        Err(e) => bail!("--input {}: cannot be opened ({e})", args.input.display()),
+    }
+    if let (SinkArg::Console, Some(output)) = (args.sink, &args.output) {
+        bail!(
+            "--output {} has no effect with --sink console, which prints to stdout; use --sink file to write \
+             into a directory, or leave --output out",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
 /// An absolute path, so that the logs hold `file:///…` URIs as Spark's do.
 pub fn absolute(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
     if create {
@@ -41,9 +63,7 @@ pub fn absolute(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
 }
 
 pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
-    if !args.input.is_dir() {
-        bail!("--input {}: not a directory", args.input.display());
-    }
+    check_paths(&args)?;
     let query = Query {
         input_dir: absolute(&args.input, false)?,
         checkpoint_dir: absolute(&args.checkpoint, true)?,

@@ -46,6 +46,7 @@ impl Engine<'_> {
                     if files.is_empty() {
                         return Ok(false);
                     }
+                    self.check_sink_behind(id, &format!("(offsets/{id} and sources/0/{id} are missing)"))?;
                     (id, files, timestamp_ms, Stage { source_log: true, offsets: true }, "new files")
                 }
             }
@@ -96,8 +97,9 @@ impl Engine<'_> {
             return self.run_batch_in_order(self.faults.seams().batch_order, id, files, timestamp_ms, stage);
         }
         self.write_plan_logs(id, files, timestamp_ms, stage)?;
-        let rows = self.read_batch(id, files, timestamp_ms)?;
-        self.add_to_sink(id, timestamp_ms, &rows)?;
+        if let Some(rows) = self.read_unless_held(id, files, timestamp_ms)? {
+            self.add_to_sink(id, timestamp_ms, &rows)?;
+        }
         self.faults.hit(CrashPoint::AfterSinkWrite)?;
         self.commit(id)?;
         self.faults.hit(CrashPoint::AfterCommitWrite)?;
@@ -123,6 +125,24 @@ impl Engine<'_> {
             ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
         }
         Ok(())
+    }
+
+    /// Reads the batch, unless the sink already holds it: then, as Spark's file sink does, the
+    /// batch is committed without reading its input, so that an input file that has gone
+    /// since cannot block a batch whose rows are already out.
+    pub(super) fn read_unless_held(
+        &mut self,
+        id: u64,
+        files: &[SourceFileEntry],
+        timestamp_ms: i64,
+    ) -> Result<Option<Vec<Row>>, EngineError> {
+        let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
+        if let Some(reason) = self.sink.skip_if_held(&mut ctx, id)? {
+            let reason = format!("{reason}; its input was not read");
+            self.events.push(Event::SinkSkipped { id, reason });
+            return Ok(None);
+        }
+        self.read_batch(id, files, timestamp_ms).map(Some)
     }
 
     /// Hands the batch's rows to the sink and records what it did with them.

@@ -29,6 +29,27 @@ pub enum EngineError {
         /// What the user can do.
         hint: String,
     },
+    /// The sink already holds a batch id that this checkpoint would plan anew: the sink would
+    /// skip it, and its rows would be lost.
+    #[error(
+        "{place} already holds batches up to {latest}, but checkpoint {} has no plan for batch {batch}{why}: \
+         planned anew, batch {batch} would be skipped by the sink and its rows lost (Spark loses them \
+         silently). Write into a new output directory, or restore the checkpoint that wrote this output; \
+         to do as Spark does and lose those rows, allow it explicitly (--allow-existing-sink-log)",
+        checkpoint.display()
+    )]
+    SinkAhead {
+        /// Where the sink keeps its batches, e.g. `/out/_spark_metadata`.
+        place: String,
+        /// The newest batch it holds.
+        latest: u64,
+        /// The checkpoint root.
+        checkpoint: PathBuf,
+        /// The batch about to be planned.
+        batch: u64,
+        /// Why the checkpoint has no plan: "(it is new)" or which files are missing.
+        why: String,
+    },
     /// The query's logic differs from the one that wrote the checkpoint.
     #[error(
         "the query changed: {} was written by a plan with fingerprint {recorded}, but this query's \
@@ -44,6 +65,9 @@ pub enum EngineError {
         /// This plan's fingerprint.
         current: String,
     },
+    /// An option of the query is invalid.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
     /// The plan is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),

@@ -90,6 +90,10 @@ pub struct EngineOptions {
     pub seed: u64,
     /// The logical clock.
     pub clock: Clock,
+    /// Plan new files into batch ids that the sink already holds, as Spark does when a new
+    /// checkpoint writes into an old file-sink output. The sink skips those batches and their
+    /// rows are lost; off (the default), the engine refuses instead.
+    pub allow_existing_sink_log: bool,
 }
 
 /// A running query on one checkpoint. Dropping it after a crash is the process dying.
@@ -122,6 +126,7 @@ impl<'a> Engine<'a> {
         faults: FaultPlan,
     ) -> Result<Self, EngineError> {
         let plan = query.plan.compile()?;
+        query.source.validate().map_err(EngineError::InvalidQuery)?;
         Ok(Self {
             storage,
             checkpoint: Checkpoint::new(&query.checkpoint_dir),
@@ -183,6 +188,12 @@ impl<'a> Engine<'a> {
     fn start(&mut self) -> Result<(), EngineError> {
         let storage = self.storage;
         self.lock = Some(self.lock_checkpoint()?);
+        self.sink.open(storage)?;
+        if self.checkpoint.offsets.latest(storage)?.is_none()
+            && self.checkpoint.sources.log().latest(storage)?.is_none()
+        {
+            self.check_sink_behind(0, "(it is new)")?;
+        }
         let query_id = match self.checkpoint.read_metadata(storage)? {
             Some(metadata) => metadata.id,
             None => self.create_metadata()?,
@@ -257,6 +268,23 @@ impl<'a> Engine<'a> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         self.checkpoint.write_metadata(&mut ctx, &StreamMetadata { id: id.clone() })?;
         Ok(id)
+    }
+
+    /// Refuses to plan new files into batch `id` if the sink already holds it, unless allowed.
+    pub(super) fn check_sink_behind(&self, id: u64, why: &str) -> Result<(), EngineError> {
+        if self.options.allow_existing_sink_log {
+            return Ok(());
+        }
+        match self.sink.held_batches(self.storage)? {
+            Some(held) if held.latest >= id => Err(EngineError::SinkAhead {
+                place: held.place,
+                latest: held.latest,
+                checkpoint: self.checkpoint.root().to_path_buf(),
+                batch: id,
+                why: format!(" {why}"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Compares this plan with the one recorded in the latest `offsets/N`.

@@ -32,10 +32,12 @@ impl Engine<'_> {
         for step in order.steps() {
             match step {
                 BatchStep::WritePlanLogs => self.write_plan_logs(id, files, timestamp_ms, stage)?,
-                BatchStep::ReadBatch => rows = Some(self.read_batch(id, files, timestamp_ms)?),
+                BatchStep::ReadBatch => rows = Some(self.read_unless_held(id, files, timestamp_ms)?),
                 BatchStep::AddToSink => {
-                    let rows = rows.as_deref().expect("every batch order reads the batch before the sink gets it");
-                    self.add_to_sink(id, timestamp_ms, rows)?;
+                    let read = rows.as_ref().expect("every batch order reads the batch before the sink gets it");
+                    if let Some(rows) = read {
+                        self.add_to_sink(id, timestamp_ms, rows)?;
+                    }
                 }
                 BatchStep::AfterSinkWrite => self.faults.hit(CrashPoint::AfterSinkWrite)?,
                 BatchStep::Commit => self.commit(id)?,

@@ -63,8 +63,12 @@ impl Sink for ConsoleSink {
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
         let rule = "-------------------------------------------";
         let text = format!("{rule}\nBatch: {}\n{rule}\n{}\n", batch.id, render_table(batch.schema, batch.rows));
-        // The console is not a file the engine owns; a closed stdout is not worth failing a batch.
-        let _ = self.out.write_all(text.as_bytes()).and_then(|_| self.out.flush());
+        // A batch that did not reach the console must not be committed: a write error (a full
+        // device, a closed pipe) fails the batch, which then runs again at the next start.
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|_| self.out.flush())
+            .map_err(|source| SinkError::Console { batch_id: batch.id, source })?;
         ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
         Ok(SinkOutcome::Written)
     }

@@ -1,7 +1,7 @@
 //! The file sink: JSON part files plus Spark's `_spark_metadata` log. Exactly-once: it skips
 //! any batch id at or below the newest one in its log, and readers see only logged files.
 
-use super::{Batch, Sink, SinkError, SinkOutcome};
+use super::{Batch, HeldBatches, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CompactibleLog, SinkFileStatus, WriteCtx};
 use crate::faults::CrashPoint;
 use crate::guarantee::Guarantee;
@@ -20,7 +20,12 @@ pub struct FileSink {
     dir: PathBuf,
     log: CompactibleLog<SinkFileStatus>,
     seed: u64,
+    /// The output's lock, held from [`Sink::open`] while the sink lives.
+    lock: Option<crate::storage::LockGuard>,
 }
+
+/// The lock file of an output directory: hidden, so that readers of the output ignore it.
+pub const OUTPUT_LOCK: &str = ".crashpoint-output.lock";
 
 fn sink_log(dir: &Path) -> CompactibleLog<SinkFileStatus> {
     CompactibleLog::new(dir.join("_spark_metadata"), "sink log")
@@ -34,7 +39,17 @@ fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> SinkError
 impl FileSink {
     /// A file sink into `dir`; part-file names derive from `seed` (the query id's seed).
     pub fn new(dir: &Path, seed: u64) -> Self {
-        Self { dir: dir.to_path_buf(), log: sink_log(dir), seed }
+        Self { dir: dir.to_path_buf(), log: sink_log(dir), seed, lock: None }
+    }
+
+    /// The newest batch in `_spark_metadata`; `None` while the seeded bug that ignores the log
+    /// is on, since the bent sink never skips.
+    fn latest_logged(&self, ctx: &WriteCtx<'_>) -> Result<Option<u64>, SinkError> {
+        #[cfg(feature = "seeded-bugs")]
+        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
+            return Ok(None);
+        }
+        Ok(self.log.log().latest(ctx.storage)?)
     }
 
     /// A fresh part-file name for a batch: seeded, and never one that exists already.
@@ -111,20 +126,42 @@ impl Sink for FileSink {
         if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
             return self.add_batch_ignoring_log(ctx, batch);
         }
-        if let Some(latest) = self.log.log().latest(ctx.storage)?
-            && batch.id <= latest
-        {
-            // A crashed run may have renamed the entry without a directory fsync: make it durable
-            // before the engine commits on the strength of it.
-            let dir = self.log.log().dir();
-            ctx.storage.sync_dir(dir).map_err(io(dir, "fsync the sink log directory"))?;
-            return Ok(SinkOutcome::Skipped(format!(
-                "batch {} is already in _spark_metadata (latest {latest})",
-                batch.id
-            )));
+        // The engine asks `skip_if_held` first; this second look keeps the sink exactly-once for
+        // any caller that does not.
+        if let Some(reason) = self.skip_if_held(ctx, batch.id)? {
+            return Ok(SinkOutcome::Skipped(reason));
         }
         self.write_batch(ctx, batch)?;
         Ok(SinkOutcome::Written)
+    }
+
+    fn open(&mut self, storage: &dyn Storage) -> Result<(), SinkError> {
+        storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
+        let lock = self.dir.join(OUTPUT_LOCK);
+        match storage.lock(&lock) {
+            Ok(guard) => self.lock = Some(guard),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Err(SinkError::OutputLocked { dir: self.dir.clone(), lock });
+            }
+            Err(e) => return Err(io(&lock, "take the output's lock")(e)),
+        }
+        Ok(())
+    }
+
+    fn held_batches(&self, storage: &dyn Storage) -> Result<Option<HeldBatches>, SinkError> {
+        let latest = self.log.log().latest(storage)?;
+        Ok(latest.map(|latest| HeldBatches { latest, place: self.log.log().dir().display().to_string() }))
+    }
+
+    fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
+        let Some(latest) = self.latest_logged(ctx)?.filter(|latest| id <= *latest) else {
+            return Ok(None);
+        };
+        // A crashed run may have renamed the entry without a directory fsync: make it durable
+        // before the engine commits on the strength of it.
+        let dir = self.log.log().dir();
+        ctx.storage.sync_dir(dir).map_err(io(dir, "fsync the sink log directory"))?;
+        Ok(Some(format!("batch {id} is already in _spark_metadata (latest {latest})")))
     }
 }
 

@@ -10,13 +10,14 @@ mod foreach;
 mod memory;
 
 pub use console::{ConsoleSink, SHOW_ROWS_MAX, render_table};
-pub use file::{FileSink, read_file_sink_output};
+pub use file::{FileSink, OUTPUT_LOCK, read_file_sink_output};
 pub use foreach::{BatchCallback, ForeachBatchSink};
 pub use memory::{MemorySink, MemoryStore};
 
 use crate::checkpoint::{CheckpointError, WriteCtx};
 use crate::guarantee::Guarantee;
 use crate::plan::Row;
+use crate::storage::Storage;
 use std::path::PathBuf;
 
 /// One batch, as handed to a sink.
@@ -41,6 +42,15 @@ pub enum SinkOutcome {
     Skipped(String),
 }
 
+/// The batches a sink already holds, from a log it keeps beside its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBatches {
+    /// The newest batch id it holds.
+    pub latest: u64,
+    /// Where it keeps them, for messages: e.g. `/out/_spark_metadata`.
+    pub place: String,
+}
+
 /// A sink failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -56,6 +66,27 @@ pub enum SinkError {
         /// What was attempted.
         op: &'static str,
         /// The cause.
+        source: std::io::Error,
+    },
+    /// Another query holds the output's lock.
+    #[error(
+        "output {}: another query is writing into it ({} is locked); stop the other query first: \
+         two queries on one output directory corrupt its log",
+        dir.display(), lock.display()
+    )]
+    OutputLocked {
+        /// The output directory.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The console could not be written: the batch did not reach it.
+    #[error("console sink: could not print batch {batch_id}: {source}")]
+    Console {
+        /// The batch.
+        batch_id: u64,
+        /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// A `foreach-batch` callback failed.
@@ -82,4 +113,27 @@ pub trait Sink: Send {
     fn guarantee(&self) -> Guarantee;
     /// Takes one batch. Must hit `DuringSinkWrite` once its data is out and before its own log.
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError>;
+
+    /// Called once when a query starts, before any batch: a sink that owns an output directory
+    /// takes its lock here, so that a second query on it gets a clear error.
+    fn open(&mut self, storage: &dyn Storage) -> Result<(), SinkError> {
+        let _ = storage;
+        Ok(())
+    }
+
+    /// The batches the sink already holds, if it keeps a record of them. The engine refuses to
+    /// plan new files into a batch id at or below [`HeldBatches::latest`]: the sink would skip
+    /// that batch and its rows would be lost.
+    fn held_batches(&self, storage: &dyn Storage) -> Result<Option<HeldBatches>, SinkError> {
+        let _ = storage;
+        Ok(None)
+    }
+
+    /// If the sink already holds batch `id`, says why and makes that durable: the engine then
+    /// commits the batch without reading its input, as Spark's file sink does. `None` means the
+    /// batch must be read and handed to [`Sink::add_batch`].
+    fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
+        let _ = (ctx, id);
+        Ok(None)
+    }
 }

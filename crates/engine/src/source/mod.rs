@@ -54,8 +54,8 @@ pub struct SourceOptions {
     /// The input layout.
     #[serde(default)]
     pub format: InputFormat,
-    /// `maxFilesPerTrigger`; no limit when absent.
-    #[serde(default)]
+    /// `maxFilesPerTrigger`; no limit when absent. Must be 1 or more.
+    #[serde(default, deserialize_with = "positive_max_files")]
     pub max_files_per_trigger: Option<usize>,
     /// Malformed lines.
     #[serde(default)]
@@ -63,6 +63,30 @@ pub struct SourceOptions {
     /// New content at a seen path.
     #[serde(default)]
     pub on_modified: ModifiedFilePolicy,
+}
+
+/// Spark's rule for `maxFilesPerTrigger`, in its words.
+pub const MAX_FILES_RULE: &str = "maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; leave \
+                                  it out for no limit";
+
+impl SourceOptions {
+    /// Checks the options as Spark does at the first trigger.
+    pub fn validate(&self) -> Result<(), String> {
+        match self.max_files_per_trigger {
+            Some(0) => Err(format!("maxFilesPerTrigger is 0: {MAX_FILES_RULE}")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads `max-files-per-trigger` as any integer, so that 0 and -1 get the rule, not a type error.
+fn positive_max_files<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    let value = Option::<i64>::deserialize(deserializer)?;
+    match value {
+        None => Ok(None),
+        Some(n) if n >= 1 => usize::try_from(n).map(Some).map_err(serde::de::Error::custom),
+        Some(n) => Err(serde::de::Error::custom(format!("max-files-per-trigger is {n}: {MAX_FILES_RULE}"))),
+    }
 }
 
 /// Something the source noticed that the user should hear about.

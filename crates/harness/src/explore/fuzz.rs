@@ -185,6 +185,7 @@ fn build(
             source: SourceOptions { max_files_per_trigger: max_files, ..SourceOptions::default() },
             plan: PlanSpec::Named(NamedPlan::Tutorial),
             bugs: bugs.to_vec(),
+            allow_existing_sink_log: false,
         },
         steps,
         expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },

@@ -113,6 +113,10 @@ pub struct QuerySpec {
     /// Seeded engine bugs to switch on (self-test only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bugs: Vec<String>,
+    /// Let a new checkpoint plan batches that the sink already holds, as Spark does (their
+    /// rows are lost); off, the engine refuses.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_existing_sink_log: bool,
 }
 
 impl QuerySpec {
@@ -428,6 +432,10 @@ mod tests {
              H + 1, &["sometimes", "allowed: \"available-now\", \"once\", or true"]),
             ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
              3, &["continuous", "available-now", "once"]),
+            ("max-files-per-trigger 0", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = 0 }\n".into(),
+             3, &["max-files-per-trigger is 0", "must be a positive integer", "leave it out for no limit"]),
+            ("max-files-per-trigger -1", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = -1 }\n".into(),
+             3, &["max-files-per-trigger is -1", "must be a positive integer"]),
             ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
              2, &["kafka", "console", "file", "memory", "foreach-batch", "foreach-batch-idempotent"]),
             ("bad bug name", "[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n".into(),

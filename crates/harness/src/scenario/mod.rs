@@ -14,6 +14,7 @@ mod world;
 
 pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
 pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
+pub use sinks::PlannedRows;
 pub use snapshot::{
     SnapshotCheck, compare_snapshot, read_snapshot_body, scenario_files, snapshot_file_text, snapshot_name,
     snapshot_path,

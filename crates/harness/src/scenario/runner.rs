@@ -2,6 +2,7 @@
 //! an explorer's injection) says, and checking the checkpoint invariants after every restart.
 
 use super::format::{QuerySpec, Scenario};
+use super::sinks::PlannedRows;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::Emission;
@@ -245,8 +246,17 @@ impl Runner<'_> {
             plan: self.query.plan.plan(),
         };
         let faults = self.query.bug_set().apply(faults);
-        let options = EngineOptions { seed: self.scenario.seed, ..Default::default() };
-        let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause);
+        let options = EngineOptions {
+            seed: self.scenario.seed,
+            allow_existing_sink_log: self.query.allow_existing_sink_log,
+            ..Default::default()
+        };
+        let planned = PlannedRows {
+            checkpoint: query.checkpoint_dir.clone(),
+            plan: query.plan.compile().ok(),
+            format: query.source.format,
+        };
+        let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
         let (result, events, hits) = match Engine::new(self.world.storage().as_ref(), query, sink, options, faults) {
             Ok(mut engine) => {

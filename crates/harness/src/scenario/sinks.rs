@@ -7,17 +7,19 @@
 use super::format::SinkKind;
 use crate::bugs::{Bug, BugSet};
 use crate::check::{Emission, EmissionOutcome, SinkView};
-use crashpoint_engine::checkpoint::WriteCtx;
+use crashpoint_engine::checkpoint::{Checkpoint, WriteCtx};
 use crashpoint_engine::guarantee::Guarantee;
-use crashpoint_engine::plan::Row;
+use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
 use crashpoint_engine::sink::{
-    Batch, ConsoleSink, FileSink, ForeachBatchSink, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
+    Batch, ConsoleSink, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
     read_file_sink_output,
 };
+use crashpoint_engine::source::{InputFormat, parse_file};
 use crashpoint_engine::storage::Storage;
+use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -59,7 +61,15 @@ pub(super) struct SinkTables {
 impl SinkTables {
     /// A fresh sink of `kind` for one process, recording what it is handed; the file sink
     /// writes into `output`.
-    pub(super) fn sink(&self, kind: SinkKind, output: &Path, seed: u64, process: u32, cause: &str) -> Box<dyn Sink> {
+    pub(super) fn sink(
+        &self,
+        kind: SinkKind,
+        output: &Path,
+        seed: u64,
+        process: u32,
+        cause: &str,
+        planned: PlannedRows,
+    ) -> Box<dyn Sink> {
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
             SinkKind::File => Box::new(FileSink::new(output, seed)),
@@ -79,7 +89,8 @@ impl SinkTables {
                 })))
             }
         };
-        Box::new(RecordingSink { inner, kind, log: self.emissions.clone(), process, cause: cause.to_string() })
+        let log = self.emissions.clone();
+        Box::new(RecordingSink { inner, kind, log, process, cause: cause.to_string(), planned })
     }
 
     /// What a reader of the sink sees now; the file sink's output is read from `output`.
@@ -133,12 +144,45 @@ impl SinkTables {
     }
 }
 
+/// What a batch the sink skips would have handed it: the engine reads no input for such a
+/// batch, so the recorder reads the batch's planned files itself, for the checks (a skipped
+/// batch whose planned rows never reach a reader is a loss, as when a new checkpoint writes
+/// into an old output).
+pub struct PlannedRows {
+    /// The checkpoint, whose source log names the batch's files.
+    pub checkpoint: PathBuf,
+    /// The query's plan (none if it does not compile: then the engine does not start).
+    pub plan: Option<CompiledPlan>,
+    /// The input layout.
+    pub format: InputFormat,
+}
+
+impl PlannedRows {
+    /// The rows batch `id` would give, from the files still readable; bad lines give none.
+    fn rows(&self, storage: &dyn Storage, id: u64) -> Vec<Row> {
+        let Some(plan) = &self.plan else { return Vec::new() };
+        let checkpoint = Checkpoint::new(&self.checkpoint);
+        let files = checkpoint.sources.batch(storage, id).ok().flatten().unwrap_or_default();
+        let timestamp_ms = checkpoint.read_offsets(storage, id).map_or(0, |o| o.metadata.batch_timestamp_ms);
+        let time = serde_json::Value::String(format_timestamp_ms(timestamp_ms));
+        let mut rows = Vec::new();
+        for file in files {
+            let Ok(bytes) = storage.read(&path_of(&file.path)) else { continue };
+            for record in parse_file(&file.path, &bytes, self.format).records {
+                let _ = plan.apply(&record.value, &time, &mut rows);
+            }
+        }
+        rows
+    }
+}
+
 struct RecordingSink {
     inner: Box<dyn Sink>,
     kind: SinkKind,
     log: Arc<Mutex<Vec<Emission>>>,
     process: u32,
     cause: String,
+    planned: PlannedRows,
 }
 
 impl Sink for RecordingSink {
@@ -157,13 +201,30 @@ impl Sink for RecordingSink {
             Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
             Err(_) => EmissionOutcome::Crashed,
         };
-        lock(&self.log).push(Emission {
-            process: self.process,
-            cause: self.cause.clone(),
-            batch: batch.id,
-            rows: batch.rows.to_vec(),
-            outcome,
-        });
+        self.record(batch.id, batch.rows.to_vec(), outcome);
         result
+    }
+
+    fn open(&mut self, storage: &dyn Storage) -> Result<(), SinkError> {
+        self.inner.open(storage)
+    }
+
+    fn held_batches(&self, storage: &dyn Storage) -> Result<Option<HeldBatches>, SinkError> {
+        self.inner.held_batches(storage)
+    }
+
+    fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
+        let held = self.inner.skip_if_held(ctx, id)?;
+        if held.is_some() {
+            self.record(id, self.planned.rows(ctx.storage, id), EmissionOutcome::Skipped);
+        }
+        Ok(held)
+    }
+}
+
+impl RecordingSink {
+    fn record(&self, batch: u64, rows: Vec<Row>, outcome: EmissionOutcome) {
+        let emission = Emission { process: self.process, cause: self.cause.clone(), batch, rows, outcome };
+        lock(&self.log).push(emission);
     }
 }

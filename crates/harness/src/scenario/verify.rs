@@ -193,18 +193,17 @@ impl Report {
         let execution = &self.execution;
         let _ = writeln!(out, "\n== batches handed to the {} sink", self.scenario.query.sink.name());
         for emission in &execution.emissions {
-            let outcome = match emission.outcome {
-                EmissionOutcome::Written => "written",
-                EmissionOutcome::Skipped => "skipped",
-                EmissionOutcome::Crashed => "crashed inside the sink",
+            let (batch, run, rows) = (emission.batch, emission.process, emission.rows.len());
+            let _ = match emission.outcome {
+                EmissionOutcome::Written => writeln!(out, "batch {batch} (run {run}, written): {rows} row(s)"),
+                EmissionOutcome::Crashed => {
+                    writeln!(out, "batch {batch} (run {run}, crashed inside the sink): {rows} row(s)")
+                }
+                // The sink held the batch, so the engine read no input for it.
+                EmissionOutcome::Skipped => {
+                    writeln!(out, "batch {batch} (run {run}, skipped, input not read): {rows} planned row(s)")
+                }
             };
-            let _ = writeln!(
-                out,
-                "batch {} (run {}, {outcome}): {} row(s)",
-                emission.batch,
-                emission.process,
-                emission.rows.len()
-            );
             for row in &emission.rows {
                 let _ = writeln!(out, "  {}", json_line(&execution.schema, row));
             }

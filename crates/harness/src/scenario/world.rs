@@ -6,7 +6,7 @@
 //! means: that is the runner's job.
 
 use super::format::SinkKind;
-use super::sinks::SinkTables;
+use super::sinks::{PlannedRows, SinkTables};
 use super::steps::FileContent;
 use crate::bugs::BugSet;
 use crate::check::{Emission, check_invariants};
@@ -132,8 +132,8 @@ impl World {
     }
 
     /// A fresh sink of `kind` for one process, recording what it is handed.
-    pub fn sink(&self, kind: SinkKind, seed: u64, process: u32, cause: &str) -> Box<dyn Sink> {
-        self.sinks.sink(kind, &self.output, seed, process, cause)
+    pub fn sink(&self, kind: SinkKind, seed: u64, process: u32, cause: &str, planned: PlannedRows) -> Box<dyn Sink> {
+        self.sinks.sink(kind, &self.output, seed, process, cause, planned)
     }
 
     /// What a reader of the sink sees now.
