@@ -1,10 +1,12 @@
 //! Arguments shared by commands that run the query.
 
+use crashpoint_engine::checkpoint::{COMPACT_INTERVAL, CheckpointOptions, MIN_BATCHES_TO_RETAIN};
 use crashpoint_engine::engine::{Clock, EngineOptions, Trigger};
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
 use crashpoint_harness::bugs::{Bug, BugSet};
+use std::num::NonZeroU64;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
@@ -37,6 +39,13 @@ pub struct QueryArgs {
     /// Spark does: the sink skips them and their rows are lost. Without it, such a run is refused.
     #[arg(long)]
     pub allow_existing_sink_log: bool,
+    /// Spark's compactInterval of the source log and the file sink's log: every N batches, a
+    /// log writes N.compact with every entry so far.
+    #[arg(long, default_value_t = NonZeroU64::new(COMPACT_INTERVAL).expect("positive"))]
+    pub compact_interval: NonZeroU64,
+    /// Spark's minBatchesToRetain: offsets and commits of the last N batches are kept.
+    #[arg(long, default_value_t = NonZeroU64::new(MIN_BATCHES_TO_RETAIN).expect("positive"))]
+    pub min_batches_to_retain: NonZeroU64,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -117,6 +126,10 @@ impl QueryArgs {
             seed: self.seed,
             clock: Clock { start_ms: self.start_ms, ..Clock::default() },
             allow_existing_sink_log: self.allow_existing_sink_log,
+            checkpoint: CheckpointOptions {
+                compact_interval: self.compact_interval,
+                min_batches_to_retain: self.min_batches_to_retain,
+            },
         }
     }
 

@@ -75,7 +75,8 @@ pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
         SinkArg::Console => Box::new(ConsoleSink::new(Box::new(std::io::stdout()))),
         SinkArg::File => {
             let output = args.output.as_deref().context("--output is required with --sink file")?;
-            Box::new(FileSink::new(&absolute(output, true)?, options.seed))
+            let sink = FileSink::new(&absolute(output, true)?, options.seed);
+            Box::new(sink.with_compact_interval(options.checkpoint.compact_interval))
         }
     };
     let mut engine = Engine::new(&DiskStorage, query, sink, options, args.query.fault_plan())?;

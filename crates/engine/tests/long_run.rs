@@ -5,11 +5,15 @@
 mod common;
 
 use common::*;
-use crashpoint_engine::checkpoint::{COMPACT_INTERVAL, Checkpoint, MIN_BATCHES_TO_RETAIN, SourceFileEntry};
+use crashpoint_engine::checkpoint::{
+    COMPACT_INTERVAL, Checkpoint, CheckpointOptions, MIN_BATCHES_TO_RETAIN, SourceFileEntry,
+};
 use crashpoint_engine::engine::{Engine, EngineOptions, Resume, Trigger};
 use crashpoint_engine::faults::FaultPlan;
-use crashpoint_engine::sink::{MemorySink, MemoryStore};
+use crashpoint_engine::plan::Plan;
+use crashpoint_engine::sink::{FileSink, MemorySink, MemoryStore, read_file_sink_output};
 use crashpoint_engine::storage::{SimStorage, Storage};
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -32,15 +36,58 @@ fn drop_tiny(storage: &dyn Storage, n: u64) {
     drop_file(storage, Path::new(INPUT), &format!("f{n:04}.json"), &text, FIRST_MTIME_MS + n as i64);
 }
 
-/// The source log files expected after batch `n`: the newest compaction, then the batch files after it.
+/// The compactible log files expected after batch `n`: the newest compaction, then the batch
+/// files after it.
 fn expected_source_files(n: u64) -> Vec<String> {
-    let compaction = (0..=n).rev().find(|id| (id + 1) % COMPACT_INTERVAL == 0);
+    expected_compacted_files(n, COMPACT_INTERVAL)
+}
+
+fn expected_compacted_files(n: u64, interval: u64) -> Vec<String> {
+    let compaction = (0..=n).rev().find(|id| (id + 1) % interval == 0);
     let first_plain = compaction.map_or(0, |c| c + 1);
     compaction.map(|c| format!("{c}.compact")).into_iter().chain((first_plain..=n).map(|id| id.to_string())).collect()
 }
 
 fn expected_retained(n: u64) -> Vec<String> {
-    ((n + 1).saturating_sub(MIN_BATCHES_TO_RETAIN)..=n).map(|id| id.to_string()).collect()
+    expected_retained_of(n, MIN_BATCHES_TO_RETAIN)
+}
+
+fn expected_retained_of(n: u64, retain: u64) -> Vec<String> {
+    ((n + 1).saturating_sub(retain)..=n).map(|id| id.to_string()).collect()
+}
+
+#[test]
+fn the_compaction_interval_and_the_batches_retained_are_options() {
+    // Goal: Spark's compactInterval (source log and file sink log) and minBatchesToRetain are
+    // knobs, so that a short run reaches compaction and purge. Method: compact every 3 batches,
+    // keep 2; after each of 8 one-file batches, compare every log directory with what Spark
+    // would hold, and check that the file sink's compaction holds every part file so far.
+    let disk = SimStorage::default();
+    for n in 0..8 {
+        drop_tiny(&disk, n);
+    }
+    let knobs = CheckpointOptions {
+        compact_interval: NonZeroU64::new(3).unwrap(),
+        min_batches_to_retain: NonZeroU64::new(2).unwrap(),
+    };
+    let options = EngineOptions { checkpoint: knobs, ..EngineOptions::default() };
+    let output = Path::new("/out");
+    let sink = Box::new(FileSink::new(output, 0).with_compact_interval(knobs.compact_interval));
+    let query = query(Path::new(INPUT), Path::new(CHECKPOINT), max_files(1));
+    let mut engine = Engine::new(&disk, query, sink, options, FaultPlan::none()).unwrap();
+    let checkpoint = Checkpoint::new(Path::new(CHECKPOINT));
+    for n in 0..8 {
+        engine.run(Trigger::Once).unwrap();
+        let sources = log_files(&disk, checkpoint.sources.log().dir());
+        assert_eq!(sources, expected_compacted_files(n, 3), "source log after batch {n}");
+        assert_eq!(log_files(&disk, &output.join("_spark_metadata")), sources, "sink log after batch {n}");
+        assert_eq!(log_files(&disk, checkpoint.offsets.dir()), expected_retained_of(n, 2), "offsets after {n}");
+        assert_eq!(log_files(&disk, checkpoint.commits.dir()), expected_retained_of(n, 2), "commits after {n}");
+    }
+    let schema = Plan::tutorial().compile().unwrap().schema().to_vec();
+    assert_eq!(read_file_sink_output(&disk, output, &schema, true).unwrap().len(), 8, "one row per file");
+    let all = checkpoint.sources.all_entries(&disk).unwrap();
+    assert_eq!(all.iter().map(|e| e.batch_id).collect::<Vec<_>>(), (0..8).collect::<Vec<_>>());
 }
 
 #[test]

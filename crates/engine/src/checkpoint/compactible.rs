@@ -1,15 +1,18 @@
 //! A metadata log that compacts like Spark's `CompactibleFileStreamLog`: the batch `N` with
 //! `(N + 1) % interval == 0` is written as `N.compact`, holding every entry so far. Files below
 //! the newest compaction are deleted, so restart reads one compaction and at most
-//! `interval - 1` batch files, however many batches ran.
+//! `interval - 1` batch files, however many batches ran. Reading never depends on the interval:
+//! the files themselves say which batches are compactions.
 
 use super::error::Result;
 use super::log::{LogFile, MetadataLog, WriteCtx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 
-/// Spark's default `compactInterval` for both the file source log and the file sink log.
+/// Spark's default `compactInterval` for both the file source log and the file sink log
+/// (`spark.sql.streaming.fileSource.log.compactInterval`, `fileSink.log.compactInterval`).
 pub const COMPACT_INTERVAL: u64 = 10;
 
 /// An entry of a compactible log.
@@ -22,18 +25,25 @@ pub trait LogEntry: Serialize + DeserializeOwned + Clone {
 #[derive(Debug, Clone)]
 pub struct CompactibleLog<T> {
     log: MetadataLog,
+    interval: u64,
     _entry: std::marker::PhantomData<T>,
 }
 
-/// True if batch `id` is written as a compaction.
-pub fn is_compaction_batch(id: u64) -> bool {
-    (id + 1).is_multiple_of(COMPACT_INTERVAL)
+/// True if batch `id` is written as a compaction in a log that compacts every `interval` batches.
+pub fn is_compaction_batch(id: u64, interval: u64) -> bool {
+    (id + 1).is_multiple_of(interval)
 }
 
 impl<T: LogEntry> CompactibleLog<T> {
-    /// A log in `dir`.
+    /// A log in `dir` that compacts every [`COMPACT_INTERVAL`] batches, as Spark's default.
     pub fn new(dir: PathBuf, log: &'static str) -> Self {
-        Self { log: MetadataLog::new(dir, log), _entry: std::marker::PhantomData }
+        Self { log: MetadataLog::new(dir, log), interval: COMPACT_INTERVAL, _entry: std::marker::PhantomData }
+    }
+
+    /// This log, compacting every `interval` batches instead.
+    pub fn with_compact_interval(mut self, interval: NonZeroU64) -> Self {
+        self.interval = interval.get();
+        self
     }
 
     /// The plain log underneath.
@@ -73,7 +83,7 @@ impl<T: LogEntry> CompactibleLog<T> {
 
     /// Writes batch `id`, as a compaction when its turn has come.
     pub fn add(&self, ctx: &mut WriteCtx<'_>, id: u64, entries: &[T]) -> Result<()> {
-        if !is_compaction_batch(id) {
+        if !is_compaction_batch(id, self.interval) {
             return self.log.write(ctx, LogFile { id, compact: false }, &to_lines(entries));
         }
         let mut all = self.all_entries(ctx.storage)?;

@@ -22,10 +22,49 @@ pub use records::{
 };
 
 use crate::storage::Storage;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 
-/// Spark's `minBatchesToRetain`: offsets and commits older than this many batches are purged.
+/// Spark's default `minBatchesToRetain`: offsets and commits older than this many batches are
+/// purged.
 pub const MIN_BATCHES_TO_RETAIN: u64 = 100;
+
+/// Spark's knobs of the checkpoint's logs, with Spark's defaults; small values let a short
+/// scenario reach compaction and purge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CheckpointOptions {
+    /// Every this many batches, the source log and the file sink's log write a compaction
+    /// (`spark.sql.streaming.fileSource.log.compactInterval` and `fileSink.log.compactInterval`).
+    #[serde(default = "default_compact_interval")]
+    pub compact_interval: NonZeroU64,
+    /// Offsets and commits of the last this many batches are kept, older ones purged
+    /// (`spark.sql.streaming.minBatchesToRetain`).
+    #[serde(default = "default_min_batches_to_retain")]
+    pub min_batches_to_retain: NonZeroU64,
+}
+
+fn default_compact_interval() -> NonZeroU64 {
+    NonZeroU64::new(COMPACT_INTERVAL).expect("Spark's default is positive")
+}
+
+fn default_min_batches_to_retain() -> NonZeroU64 {
+    NonZeroU64::new(MIN_BATCHES_TO_RETAIN).expect("Spark's default is positive")
+}
+
+impl Default for CheckpointOptions {
+    fn default() -> Self {
+        Self { compact_interval: default_compact_interval(), min_batches_to_retain: default_min_batches_to_retain() }
+    }
+}
+
+impl CheckpointOptions {
+    /// True when every knob has Spark's default.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
 
 /// What `offsets/N` says about a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +79,7 @@ pub struct BatchOffsets {
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     root: PathBuf,
+    min_batches_to_retain: u64,
     /// `offsets/`.
     pub offsets: MetadataLog,
     /// `commits/`.
@@ -49,13 +89,21 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// The checkpoint at `root` (which need not exist yet).
+    /// The checkpoint at `root` (which need not exist yet), with Spark's default knobs. Reading
+    /// a checkpoint does not depend on them.
     pub fn new(root: &Path) -> Self {
+        Self::with_options(root, &CheckpointOptions::default())
+    }
+
+    /// The checkpoint at `root`, written with these knobs.
+    pub fn with_options(root: &Path, options: &CheckpointOptions) -> Self {
+        let sources = CompactibleLog::new(root.join("sources").join("0"), "source log");
         Self {
             root: root.to_path_buf(),
+            min_batches_to_retain: options.min_batches_to_retain.get(),
             offsets: MetadataLog::new(root.join("offsets"), "offsets log"),
             commits: MetadataLog::new(root.join("commits"), "commit log"),
-            sources: CompactibleLog::new(root.join("sources").join("0"), "source log"),
+            sources: sources.with_compact_interval(options.compact_interval),
         }
     }
 
@@ -157,9 +205,9 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Purges offsets and commits that fall out of the last [`MIN_BATCHES_TO_RETAIN`] batches.
+    /// Purges offsets and commits that fall out of the last `min_batches_to_retain` batches.
     pub fn purge(&self, storage: &dyn Storage, committed_id: u64) -> Result<()> {
-        let Some(threshold) = (committed_id + 1).checked_sub(MIN_BATCHES_TO_RETAIN) else {
+        let Some(threshold) = (committed_id + 1).checked_sub(self.min_batches_to_retain) else {
             return Ok(());
         };
         self.offsets.purge_below(storage, threshold)?;

@@ -16,7 +16,9 @@ pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide};
 
-use crate::checkpoint::{BatchOffsets, Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx};
+use crate::checkpoint::{
+    BatchOffsets, Checkpoint, CheckpointOptions, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx,
+};
 use crate::faults::FaultPlan;
 use crate::plan::{CompiledPlan, Plan};
 use crate::rng::{Rng, derive};
@@ -94,6 +96,8 @@ pub struct EngineOptions {
     /// checkpoint writes into an old file-sink output. The sink skips those batches and their
     /// rows are lost; off (the default), the engine refuses instead.
     pub allow_existing_sink_log: bool,
+    /// Spark's knobs of the checkpoint's logs: compaction interval and batches retained.
+    pub checkpoint: CheckpointOptions,
 }
 
 /// A running query on one checkpoint. Dropping it after a crash is the process dying.
@@ -129,7 +133,7 @@ impl<'a> Engine<'a> {
         query.source.validate().map_err(EngineError::InvalidQuery)?;
         Ok(Self {
             storage,
-            checkpoint: Checkpoint::new(&query.checkpoint_dir),
+            checkpoint: Checkpoint::with_options(&query.checkpoint_dir, &options.checkpoint),
             source: FileSource::new(&query.input_dir, query.source.clone()),
             fingerprint: query.plan.fingerprint(),
             plan,

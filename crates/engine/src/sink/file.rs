@@ -37,7 +37,8 @@ fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> SinkError
 }
 
 impl FileSink {
-    /// A file sink into `dir`; part-file names derive from `seed` (the query id's seed).
+    /// A file sink into `dir`; part-file names derive from `seed` (the query id's seed). Its
+    /// log compacts every 10 batches, as Spark's default `fileSink.log.compactInterval`.
     pub fn new(dir: &Path, seed: u64) -> Self {
         Self { dir: dir.to_path_buf(), log: sink_log(dir), seed, lock: None }
     }
@@ -50,6 +51,12 @@ impl FileSink {
             return Ok(None);
         }
         Ok(self.log.log().latest(ctx.storage)?)
+    }
+
+    /// This sink, with its log compacting every `interval` batches.
+    pub fn with_compact_interval(mut self, interval: std::num::NonZeroU64) -> Self {
+        self.log = self.log.with_compact_interval(interval);
+        self
     }
 
     /// A fresh part-file name for a batch: seeded, and never one that exists already.

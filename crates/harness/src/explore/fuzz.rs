@@ -184,6 +184,7 @@ fn build(
             trigger,
             source: SourceOptions { max_files_per_trigger: max_files, ..SourceOptions::default() },
             plan: PlanSpec::Named(NamedPlan::Tutorial),
+            checkpoint: Default::default(),
             bugs: bugs.to_vec(),
             allow_existing_sink_log: false,
         },

@@ -20,6 +20,7 @@
 
 use super::steps::{FileContent, RunStep, Step};
 use crate::bugs::{Bug, BugSet};
+use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Plan;
@@ -110,6 +111,9 @@ pub struct QuerySpec {
     /// The plan.
     #[serde(default)]
     pub plan: PlanSpec,
+    /// Spark's knobs of the checkpoint's logs: `compact-interval` and `min-batches-to-retain`.
+    #[serde(default, skip_serializing_if = "CheckpointOptions::is_default")]
+    pub checkpoint: CheckpointOptions,
     /// Seeded engine bugs to switch on (self-test only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bugs: Vec<String>,
@@ -436,6 +440,10 @@ mod tests {
              3, &["max-files-per-trigger is 0", "must be a positive integer", "leave it out for no limit"]),
             ("max-files-per-trigger -1", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = -1 }\n".into(),
              3, &["max-files-per-trigger is -1", "must be a positive integer"]),
+            ("zero compact-interval", "[query]\nsink = \"file\"\ncheckpoint = { compact-interval = 0 }\n".into(),
+             3, &["nonzero"]),
+            ("unknown checkpoint knob", "[query]\nsink = \"file\"\ncheckpoint = { retain = 2 }\n".into(),
+             3, &["retain", "compact-interval", "min-batches-to-retain"]),
             ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
              2, &["kafka", "console", "file", "memory", "foreach-batch", "foreach-batch-idempotent"]),
             ("bad bug name", "[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n".into(),
@@ -559,6 +567,7 @@ mod tests {
         // minimal one.
         let text = "description = \"d\"\nseed = 7\n[query]\nsink = \"memory\"\ntrigger = \"once\"\n\
                     plan = \"tutorial-without-time\"\nsource = { max-files-per-trigger = 2 }\n\
+                    checkpoint = { compact-interval = 3, min-batches-to-retain = 2 }\n\
                     bugs = [\"no-fsync\"]\n[[step]]\nrun = true\n[expect]\nverdict = \"fail\"\nrows = 4\n\
                     last-committed-batch = 1\nbad-records = 0\n";
         let scenario = parse(text).unwrap();
@@ -568,6 +577,9 @@ mod tests {
         assert_eq!(scenario.query.plan, PlanSpec::Named(NamedPlan::TutorialWithoutTime));
         assert_eq!(scenario.query.source.max_files_per_trigger, Some(2));
         assert!(scenario.query.bug_set().has(Bug::NoFsync));
+        assert_eq!(scenario.query.checkpoint.compact_interval.get(), 3);
+        assert_eq!(scenario.query.checkpoint.min_batches_to_retain.get(), 2);
+        assert_eq!(parse(&scenario.to_toml()).unwrap().query, scenario.query);
         let expect = Expect {
             verdict: ExpectedVerdict::Fail,
             rows: Some(4),
@@ -580,6 +592,7 @@ mod tests {
         assert_eq!(minimal.query.trigger, Trigger::AvailableNow);
         assert_eq!(minimal.query.plan, PlanSpec::Named(NamedPlan::Tutorial));
         assert!(minimal.steps.is_empty() && minimal.query.bugs.is_empty());
+        assert!(minimal.query.checkpoint.is_default(), "Spark's defaults: 10 and 100");
         assert_eq!(minimal.expect, Expect::default());
         assert_eq!(parse(&minimal.to_toml()).unwrap(), minimal);
     }

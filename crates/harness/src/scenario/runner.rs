@@ -249,6 +249,7 @@ impl Runner<'_> {
         let options = EngineOptions {
             seed: self.scenario.seed,
             allow_existing_sink_log: self.query.allow_existing_sink_log,
+            checkpoint: self.query.checkpoint,
             ..Default::default()
         };
         let planned = PlannedRows {
@@ -256,7 +257,7 @@ impl Runner<'_> {
             plan: query.plan.compile().ok(),
             format: query.source.format,
         };
-        let sink = self.world.sink(self.query.sink, self.scenario.seed, ordinal, &cause, planned);
+        let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
         let (result, events, hits) = match Engine::new(self.world.storage().as_ref(), query, sink, options, faults) {
             Ok(mut engine) => {

@@ -4,7 +4,7 @@
 //! This module builds sinks and reads back what a reader of each one sees. It must never judge
 //! what it reads: that is the checks' job.
 
-use super::format::SinkKind;
+use super::format::{QuerySpec, SinkKind};
 use crate::bugs::{Bug, BugSet};
 use crate::check::{Emission, EmissionOutcome, SinkView};
 use crashpoint_engine::checkpoint::{Checkpoint, WriteCtx};
@@ -63,16 +63,19 @@ impl SinkTables {
     /// writes into `output`.
     pub(super) fn sink(
         &self,
-        kind: SinkKind,
+        query: &QuerySpec,
         output: &Path,
         seed: u64,
         process: u32,
         cause: &str,
         planned: PlannedRows,
     ) -> Box<dyn Sink> {
+        let kind = query.sink;
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
-            SinkKind::File => Box::new(FileSink::new(output, seed)),
+            SinkKind::File => {
+                Box::new(FileSink::new(output, seed).with_compact_interval(query.checkpoint.compact_interval))
+            }
             SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
             SinkKind::ForeachBatch => {
                 let appended = self.appended.clone();

@@ -173,6 +173,14 @@ impl Report {
             serde_json::to_string(&query.source).unwrap_or_default(),
             scenario.seed
         );
+        if !query.checkpoint.is_default() {
+            let knobs = &query.checkpoint;
+            let _ = writeln!(
+                out,
+                "checkpoint: compact-interval={} min-batches-to-retain={}",
+                knobs.compact_interval, knobs.min_batches_to_retain
+            );
+        }
         if !query.bugs.is_empty() {
             let _ = writeln!(out, "seeded bugs: {}", query.bugs.join(", "));
         }

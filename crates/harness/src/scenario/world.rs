@@ -5,7 +5,7 @@
 //! The world holds state and answers questions about it; it must never decide what a step
 //! means: that is the runner's job.
 
-use super::format::SinkKind;
+use super::format::{QuerySpec, SinkKind};
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::FileContent;
 use crate::bugs::BugSet;
@@ -131,9 +131,9 @@ impl World {
         self.clock_ms
     }
 
-    /// A fresh sink of `kind` for one process, recording what it is handed.
-    pub fn sink(&self, kind: SinkKind, seed: u64, process: u32, cause: &str, planned: PlannedRows) -> Box<dyn Sink> {
-        self.sinks.sink(kind, &self.output, seed, process, cause, planned)
+    /// A fresh sink for one process of `query`, recording what it is handed.
+    pub fn sink(&self, query: &QuerySpec, seed: u64, process: u32, cause: &str, planned: PlannedRows) -> Box<dyn Sink> {
+        self.sinks.sink(query, &self.output, seed, process, cause, planned)
     }
 
     /// What a reader of the sink sees now.
