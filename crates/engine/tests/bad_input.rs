@@ -233,7 +233,7 @@ fn whole_file_json_format_reads_objects_arrays_and_reports_bad_files() {
 }
 
 #[test]
-fn unreadable_input_file_is_an_error_naming_the_file_and_its_batch_reruns_later() {
+fn unreadable_input_file_is_an_error_naming_the_file_the_batch_and_the_way_out_and_its_batch_reruns_later() {
     // Goal: an input file that is listed but cannot be read stops the query with an error
     // naming it; nothing is committed, so once it is readable the batch re-runs with it.
     // Method: a storage wrapper that refuses to read one path, then allows it.
@@ -251,9 +251,14 @@ fn unreadable_input_file_is_an_error_naming_the_file_and_its_batch_reruns_later(
     });
     let go = || run(&disk, query(Path::new(INPUT), Path::new(CHECKPOINT), permissive()), world.sink());
     let err = go().err();
-    let EngineError::Input { path, .. } = &err else { panic!("expected Input, got {err:?}") };
+    let EngineError::PlannedInput { path, batch: 0, .. } = &err else { panic!("expected PlannedInput, got {err:?}") };
     assert_eq!(path, &locked);
-    assert!(err.to_string().contains("input file /in/locked.json: could not read it: permission denied"), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("batch 0 cannot run: its input file /in/locked.json cannot be read: permission denied"),
+        "{err}"
+    );
+    assert!(message.contains("put the file back and restart, or run `crashpoint doctor /cp`"), "{err}");
     assert_eq!(world.rows(), Vec::<Vec<Value>>::new());
 
     broken.store(false, Ordering::SeqCst);

@@ -169,3 +169,74 @@ fn max_files_per_trigger_below_one_is_refused_with_the_rule() {
     let err = Engine::new(&sim, query, file_sink(), EngineOptions::default(), FaultPlan::none()).err().unwrap();
     assert!(err.to_string().contains("must be a positive integer"), "{err}");
 }
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let fifo = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a NUL-terminated path this function owns.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn only_regular_files_and_symlinks_to_them_are_input_and_nothing_else_is_opened() {
+    // Goal: one rule for what the source reads: regular files, and symlinks to them under the
+    // link's path (as Spark); a FIFO, a dangling symlink, a symlink loop, a symlink to a
+    // directory and a subdirectory are never opened, and each is named in a warning (Spark
+    // skips most of them silently, and lists a FIFO). Method: one real directory with each.
+    use crashpoint_engine::storage::DiskStorage;
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().canonicalize().unwrap();
+    let input = root.join("in");
+    drop_file(&DiskStorage, &input, "device_01.json", DEVICE_01, FIRST_MTIME_MS);
+    drop_file(&DiskStorage, &root, "elsewhere.json", DEVICE_03, FIRST_MTIME_MS + 1000);
+    std::os::unix::fs::symlink(root.join("elsewhere.json"), input.join("link.json")).unwrap();
+    std::os::unix::fs::symlink(root.join("missing.json"), input.join("dangling.json")).unwrap();
+    std::os::unix::fs::symlink(input.join("loop.json"), input.join("loop.json")).unwrap();
+    std::fs::create_dir(root.join("dir")).unwrap();
+    std::os::unix::fs::symlink(root.join("dir"), input.join("dirlink.json")).unwrap();
+    std::fs::create_dir(input.join("sub")).unwrap();
+    drop_file(&DiskStorage, &input.join("sub"), "nested.json", DEVICE_02, FIRST_MTIME_MS);
+    mkfifo(&input.join("pipe.json"));
+
+    let store = crashpoint_engine::sink::MemoryStore::default();
+    let sink = Box::new(crashpoint_engine::sink::MemorySink::new(store.clone()));
+    let run = run(&DiskStorage, query(&input, &root.join("cp"), SourceOptions::default()), sink).ok();
+    assert_eq!(run.planned(), vec![(0, vec!["device_01.json".to_string(), "link.json".to_string()])]);
+    let warnings = run.warnings().join("\n");
+    for (name, why) in [
+        ("dangling.json", "a dangling symlink"),
+        ("loop.json", "a symlink loop"),
+        ("dirlink.json", "a symlink to a directory"),
+        ("sub", "a subdirectory"),
+        ("pipe.json", "a FIFO"),
+    ] {
+        assert!(warnings.contains(&format!("{name} is not read: it is {why}")), "{name}: {warnings}");
+    }
+    let rows: Vec<_> = store.lock().unwrap().values().flatten().cloned().collect();
+    assert_eq!(triples(&rows), expected(&[("e1", "d1", 21.5), ("e1", "d2", 19.0), ("e4", "d1", 22.0)]));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_planned_file_replaced_by_a_fifo_stops_the_batch_without_blocking() {
+    // Goal: reading never blocks: a planned file that became a FIFO is an error naming the
+    // file, the batch and what to do. Method: plan a batch, crash before the sink, replace the
+    // file by a FIFO, restart.
+    use crashpoint_engine::storage::DiskStorage;
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().canonicalize().unwrap();
+    let input = root.join("in");
+    let path = drop_file(&DiskStorage, &input, "device_01.json", DEVICE_01, FIRST_MTIME_MS);
+    let crash = FaultPlan::crash_at(CrashPoint::AfterOffsetsWrite, 1);
+    let q = || query(&input, &root.join("cp"), SourceOptions::default());
+    let out = root.join("out");
+    let sink = || Box::new(FileSink::new(&out, 0)) as Box<dyn Sink>;
+    assert!(run_with(&DiskStorage, q(), sink(), crash).err().crash().is_some());
+    std::fs::remove_file(&path).unwrap();
+    mkfifo(&path);
+    let err = run(&DiskStorage, q(), sink()).err();
+    let message = err.to_string();
+    assert!(matches!(err, EngineError::PlannedInput { batch: 0, .. }), "{message}");
+    assert!(message.contains("device_01.json cannot be read: not a regular file but a FIFO"), "{message}");
+}

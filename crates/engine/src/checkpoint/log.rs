@@ -80,7 +80,7 @@ impl MetadataLog {
             Err(e) => return Err(io_err(self.log, &self.dir, "list the directory")(e)),
         };
         let mut files: Vec<LogFile> =
-            entries.iter().filter(|e| !e.is_dir).filter_map(|e| LogFile::parse(&e.name)).collect();
+            entries.iter().filter(|e| !e.is_dir()).filter_map(|e| LogFile::parse(&e.name)).collect();
         files.sort();
         Ok(files)
     }

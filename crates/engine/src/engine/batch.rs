@@ -6,7 +6,7 @@ use crate::checkpoint::{SourceFileEntry, WriteCtx};
 use crate::faults::CrashPoint;
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
-use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, parse_file};
+use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, SourceNotice, parse_file};
 use crate::uri::path_of;
 use serde_json::Value;
 
@@ -75,7 +75,8 @@ impl Engine<'_> {
             source,
         })?;
         for notice in notices {
-            if self.query.source.on_modified == ModifiedFilePolicy::Error {
+            let modified = matches!(notice, SourceNotice::ModifiedAfterProcessing { .. });
+            if modified && self.query.source.on_modified == ModifiedFilePolicy::Error {
                 return Err(EngineError::ModifiedInput(notice.to_string()));
             }
             self.events.push(Event::Warning(notice.to_string()));
@@ -186,8 +187,12 @@ impl Engine<'_> {
         let mut bad: Vec<BadRecord> = Vec::new();
         for file in files {
             let path = path_of(&file.path);
-            let bytes =
-                self.storage.read(&path).map_err(|source| EngineError::Input { path, op: "read it", source })?;
+            let bytes = self.storage.read(&path).map_err(|source| EngineError::PlannedInput {
+                batch: id,
+                path,
+                checkpoint: self.checkpoint.root().to_path_buf(),
+                source,
+            })?;
             let rejected = |line: u32, reason: String, value: &Value| BadRecord {
                 file: file.path.clone(),
                 line,

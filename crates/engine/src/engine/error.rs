@@ -81,6 +81,23 @@ pub enum EngineError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A file planned into a batch cannot be read: the batch cannot run as planned.
+    #[error(
+        "batch {batch} cannot run: its input file {} cannot be read: {source}. The checkpoint fixes \
+         the files of batch {batch} (sources/0/), so it cannot run without this one: put the file \
+         back and restart, or run `crashpoint doctor {}` to see the ways forward and what each costs",
+        path.display(), checkpoint.display()
+    )]
+    PlannedInput {
+        /// The batch.
+        batch: u64,
+        /// The file.
+        path: PathBuf,
+        /// The checkpoint root, for the hint.
+        checkpoint: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A malformed record in `failfast` mode.
     #[error("{file}:{line}: {reason} (mode is failfast; use permissive to route bad lines to a dead-letter file)")]
     BadRecord {

@@ -14,7 +14,7 @@ mod seeded;
 
 pub use error::EngineError;
 pub use events::Event;
-pub use recovery::{Resume, decide};
+pub use recovery::{Resume, decide, skipped_uncommitted};
 
 use crate::checkpoint::{
     BatchOffsets, Checkpoint, CheckpointOptions, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx,
@@ -213,6 +213,12 @@ impl<'a> Engine<'a> {
         }
         self.restore_seen_files()?;
         self.events.push(Event::Started { query_id, resume });
+        for id in skipped_uncommitted(storage, &self.checkpoint)? {
+            self.events.push(Event::Warning(format!(
+                "commits/{id} is missing but later batches are committed: batch {id} is not run again (as in \
+                 Spark, only the latest commit counts); `crashpoint doctor` can restore the commit"
+            )));
+        }
         self.pending = Some(resume);
         Ok(())
     }

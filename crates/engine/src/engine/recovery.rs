@@ -72,6 +72,15 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Resume, 
     }
 }
 
+/// Batches with offsets but no commit below the latest commit: they never re-run, in Spark as
+/// here, because only the latest commit counts (a commit deleted by hand, say).
+pub fn skipped_uncommitted(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Vec<u64>, EngineError> {
+    let Some(latest_commit) = checkpoint.commits.latest(storage)? else { return Ok(Vec::new()) };
+    let commits = checkpoint.commits.files(storage)?;
+    let offsets = checkpoint.offsets.files(storage)?;
+    Ok(offsets.iter().map(|f| f.id).filter(|id| *id < latest_commit && !commits.iter().any(|c| c.id == *id)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +115,15 @@ mod tests {
             let (sim, checkpoint) = checkpoint_with(offsets, commits);
             assert_eq!(decide(&sim, &checkpoint).unwrap(), *expected, "{offsets:?} {commits:?}");
         }
+    }
+
+    #[test]
+    fn a_missing_commit_below_the_latest_is_skipped_not_rerun() {
+        let (sim, checkpoint) = checkpoint_with(&[0, 1, 2], &[1, 2]);
+        assert_eq!(decide(&sim, &checkpoint).unwrap(), Resume::Continue { next: 3 });
+        assert_eq!(skipped_uncommitted(&sim, &checkpoint).unwrap(), vec![0]);
+        let (sim, checkpoint) = checkpoint_with(&[0, 1], &[0]);
+        assert_eq!(skipped_uncommitted(&sim, &checkpoint).unwrap(), Vec::<u64>::new(), "the pending batch re-runs");
     }
 
     #[test]

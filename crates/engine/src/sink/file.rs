@@ -164,6 +164,9 @@ impl Sink for FileSink {
         let Some(latest) = self.latest_logged(ctx)?.filter(|latest| id <= *latest) else {
             return Ok(None);
         };
+        // The engine commits on the strength of this entry: a torn one must stop it, or readers
+        // of the output break on a batch that is committed.
+        self.log.batch(ctx.storage, id)?;
         // A crashed run may have renamed the entry without a directory fsync: make it durable
         // before the engine commits on the strength of it.
         let dir = self.log.log().dir();

@@ -8,7 +8,7 @@ mod parse;
 pub use parse::{BadRecord, MAX_LINE_BYTES, ParsedFile, Record, parse_file};
 
 use crate::checkpoint::SourceFileEntry;
-use crate::storage::Storage;
+use crate::storage::{DirEntry, EntryKind, Storage};
 use crate::uri::uri_of;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,6 +99,13 @@ pub enum SourceNotice {
         /// The batch that took it.
         batch_id: u64,
     },
+    /// An entry of the input directory that is never read: not a regular file.
+    NotRead {
+        /// The URI.
+        path: String,
+        /// Why, in words.
+        why: String,
+    },
 }
 
 impl std::fmt::Display for SourceNotice {
@@ -109,7 +116,37 @@ impl std::fmt::Display for SourceNotice {
                 "{path} was written again after batch {batch_id} took it; any new content is ignored, as in \
                  Spark (write new data under a new file name)"
             ),
+            SourceNotice::NotRead { path, why } => write!(f, "{path} is not read: {why}"),
         }
+    }
+}
+
+/// Names Spark's file source skips without a word: hidden files, `_`-files (such as
+/// `_spark_metadata`) and files still being copied by `hadoop fs -put`.
+fn hidden(name: &str) -> bool {
+    name.starts_with(['.', '_']) || name.ends_with("._COPYING_")
+}
+
+/// Why an entry that is not a regular file is never read. The rule: only regular files, or
+/// symlinks to them (read under the link's path, as Spark does), are input; nothing else is
+/// ever opened, so that a FIFO cannot block a run and a dangling link cannot wedge a batch.
+fn why_not_read(entry: &DirEntry) -> String {
+    match &entry.kind {
+        EntryKind::Dir if entry.symlink => {
+            "it is a symlink to a directory, and files in subdirectories are not read (Spark skips it silently)".into()
+        }
+        EntryKind::Dir if entry.name.contains('=') => format!(
+            "it looks like a partition directory; Spark would read its files with a partition column {}, \
+             crashpoint reads no subdirectory",
+            entry.name.split('=').next().unwrap_or_default()
+        ),
+        EntryKind::Dir => {
+            "it is a subdirectory, and files in subdirectories are not read, as in Spark (which says nothing)".into()
+        }
+        EntryKind::Other(what) => {
+            format!("it is {what}; only regular files and symlinks to them are input, nothing else is opened")
+        }
+        EntryKind::File => "it is a regular file".into(),
     }
 }
 
@@ -154,9 +191,14 @@ impl FileSource {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
         };
-        // Spark skips hidden files and files starting with '_'.
-        for entry in entries.iter().filter(|e| !e.is_dir && !e.name.starts_with(['.', '_'])) {
+        for entry in entries.iter().filter(|e| !hidden(&e.name)) {
             let uri = uri_of(&entry.path);
+            if !entry.is_file() {
+                if self.noticed.insert(uri.clone()) {
+                    notices.push(SourceNotice::NotRead { path: uri, why: why_not_read(entry) });
+                }
+                continue;
+            }
             match self.seen.get(&uri) {
                 Some(&(timestamp, seen_in)) if timestamp != entry.mtime_ms => {
                     if self.noticed.insert(uri.clone()) {

@@ -1,8 +1,9 @@
 //! The real file system.
 
-use super::{DirEntry, LockGuard, Storage, file_name};
+use super::{DirEntry, EntryKind, LockGuard, Storage, file_name};
 use std::fs;
 use std::io;
+use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,19 +15,86 @@ fn mtime_ms(meta: &fs::Metadata) -> i64 {
     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-fn entry(path: &Path, meta: &fs::Metadata) -> DirEntry {
-    DirEntry {
+fn entry(path: &Path, meta: &fs::Metadata, symlink: bool) -> DirEntry {
+    let kind = if meta.is_file() {
+        EntryKind::File
+    } else if meta.is_dir() {
+        EntryKind::Dir
+    } else {
+        EntryKind::Other(special_kind(meta).into())
+    };
+    let len = if kind == EntryKind::File { meta.len() } else { 0 };
+    DirEntry { name: file_name(path), path: path.to_path_buf(), kind, symlink, len, mtime_ms: mtime_ms(meta) }
+}
+
+#[cfg(unix)]
+fn special_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_meta: &fs::Metadata) -> &'static str {
+    "not a regular file"
+}
+
+/// Describes `path` with symlinks followed; `None` if it vanished (a race with a delete).
+fn describe(path: &Path) -> io::Result<Option<DirEntry>> {
+    let own = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !own.file_type().is_symlink() {
+        return Ok(Some(entry(path, &own, false)));
+    }
+    let other = |what: String| DirEntry {
         name: file_name(path),
         path: path.to_path_buf(),
-        is_dir: meta.is_dir(),
-        len: if meta.is_dir() { 0 } else { meta.len() },
-        mtime_ms: mtime_ms(meta),
+        kind: EntryKind::Other(what),
+        symlink: true,
+        len: 0,
+        mtime_ms: mtime_ms(&own),
+    };
+    Ok(Some(match fs::metadata(path) {
+        Ok(target) => entry(path, &target, true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => other("a dangling symlink".into()),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => other("a symlink loop".into()),
+        Err(e) => other(format!("a symlink that cannot be followed ({e})")),
+    }))
+}
+
+/// Opens a file for reading without ever blocking: a FIFO opened for reading waits for a
+/// writer, so it is opened non-blocking and refused unless it is a regular file.
+fn open_regular(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory" } else { special_kind(&meta) };
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("not a regular file but {what}")));
     }
+    Ok(file)
 }
 
 impl Storage for DiskStorage {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        fs::read(path)
+        let mut file = open_regular(path)?;
+        let mut bytes = Vec::with_capacity(file.metadata().map_or(0, |m| m.len() as usize));
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
@@ -50,16 +118,17 @@ impl Storage for DiskStorage {
     fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
         let mut entries = Vec::new();
         for item in fs::read_dir(dir)? {
-            let item = item?;
-            let meta = item.metadata()?;
-            entries.push(entry(&item.path(), &meta));
+            if let Some(entry) = describe(&item?.path())? {
+                entries.push(entry);
+            }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
     }
 
     fn stat(&self, path: &Path) -> io::Result<DirEntry> {
-        Ok(entry(path, &fs::metadata(path)?))
+        let gone = || io::Error::new(io::ErrorKind::NotFound, "no such file");
+        describe(path)?.ok_or_else(gone)
     }
 
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {

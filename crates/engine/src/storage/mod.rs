@@ -13,6 +13,18 @@ pub use sim::SimStorage;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// What a directory entry is, with symlinks followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file, or a symlink to one.
+    File,
+    /// A directory, or a symlink to one.
+    Dir,
+    /// Anything else, which must never be opened as a file: a FIFO, a socket, a device, a
+    /// dangling symlink, a symlink loop. The text says which.
+    Other(String),
+}
+
 /// One entry of a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
@@ -20,12 +32,26 @@ pub struct DirEntry {
     pub name: String,
     /// The full path.
     pub path: PathBuf,
-    /// True for a directory.
-    pub is_dir: bool,
-    /// Size in bytes (0 for a directory).
+    /// What it is, with symlinks followed.
+    pub kind: EntryKind,
+    /// True if the entry itself is a symlink.
+    pub symlink: bool,
+    /// Size in bytes (0 for anything but a file).
     pub len: u64,
     /// Modification time in milliseconds since the Unix epoch.
     pub mtime_ms: i64,
+}
+
+impl DirEntry {
+    /// True for a directory (or a symlink to one).
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Dir
+    }
+
+    /// True for a regular file (or a symlink to one): the only kind the engine reads.
+    pub fn is_file(&self) -> bool {
+        self.kind == EntryKind::File
+    }
 }
 
 /// File operations the engine needs, and nothing more.
@@ -33,7 +59,8 @@ pub struct DirEntry {
 /// Durability follows POSIX: data written by [`Storage::write`] is durable only after
 /// [`Storage::sync_file`], and a rename only after [`Storage::sync_dir`] of its directory.
 pub trait Storage: Send + Sync {
-    /// Reads a whole file.
+    /// Reads a whole regular file; anything else (a FIFO, a directory, a device) is an error,
+    /// never a read that blocks.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Creates or truncates a file and writes `data` to it, without syncing.
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
@@ -43,9 +70,10 @@ pub trait Storage: Send + Sync {
     fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Makes the entries of a directory (creations, renames, removals) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
-    /// Lists a directory, sorted by name. A missing directory is `NotFound`.
+    /// Lists a directory, sorted by name. A missing directory is `NotFound`; an entry that
+    /// vanishes while the directory is listed is left out.
     fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
-    /// Describes one path.
+    /// Describes one path, following symlinks.
     fn stat(&self, path: &Path) -> io::Result<DirEntry>;
     /// Creates a directory and its parents.
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;

@@ -4,7 +4,7 @@
 //! durable and only `sync_dir` makes names durable. [`SimStorage::power_loss`] throws away
 //! everything else. A process crash loses nothing: the page cache survives it.
 
-use super::{DirEntry, LockGuard, Storage, file_name};
+use super::{DirEntry, EntryKind, LockGuard, Storage, file_name};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::ops::Bound;
@@ -88,16 +88,33 @@ impl FileSystem {
 
     fn entry(&self, path: &Path) -> io::Result<DirEntry> {
         if self.dirs.contains(path) {
-            return Ok(DirEntry { name: file_name(path), path: path.to_path_buf(), is_dir: true, len: 0, mtime_ms: 0 });
+            return Ok(dir_entry(path));
         }
         let inode = self.inode(path)?;
-        Ok(DirEntry {
-            name: file_name(path),
-            path: path.to_path_buf(),
-            is_dir: false,
-            len: inode.live.len() as u64,
-            mtime_ms: inode.mtime_ms,
-        })
+        Ok(file_entry(path, inode))
+    }
+}
+
+/// The simulated disk has regular files and directories only: no symlinks, FIFOs or devices.
+fn file_entry(path: &Path, inode: &Inode) -> DirEntry {
+    DirEntry {
+        name: file_name(path),
+        path: path.to_path_buf(),
+        kind: EntryKind::File,
+        symlink: false,
+        len: inode.live.len() as u64,
+        mtime_ms: inode.mtime_ms,
+    }
+}
+
+fn dir_entry(path: &Path) -> DirEntry {
+    DirEntry {
+        name: file_name(path),
+        path: path.to_path_buf(),
+        kind: EntryKind::Dir,
+        symlink: false,
+        len: 0,
+        mtime_ms: 0,
     }
 }
 
@@ -167,17 +184,13 @@ impl Storage for SimStorage {
         if !fs.dirs.contains(dir) {
             return Err(not_found(dir));
         }
-        let files = children(&fs.live_names, dir).map(|(path, id)| {
-            let inode = &fs.inodes[*id];
-            let (len, mtime_ms) = (inode.live.len() as u64, inode.mtime_ms);
-            DirEntry { name: file_name(path), path: path.clone(), is_dir: false, len, mtime_ms }
-        });
+        let files = children(&fs.live_names, dir).map(|(path, id)| file_entry(path, &fs.inodes[*id]));
         let subdirs = fs
             .dirs
             .range::<Path, _>((Bound::Excluded(dir), Bound::Unbounded))
             .take_while(|p| p.starts_with(dir))
             .filter(|p| p.parent() == Some(dir))
-            .map(|p| DirEntry { name: file_name(p), path: p.clone(), is_dir: true, len: 0, mtime_ms: 0 });
+            .map(|p| dir_entry(p));
         let mut entries: Vec<DirEntry> = files.chain(subdirs).collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)

@@ -193,7 +193,7 @@ pub fn log_files(storage: &dyn Storage, dir: &Path) -> Vec<String> {
         .list(dir)
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| !e.is_dir && crashpoint_engine::checkpoint::LogFile::parse(&e.name).is_some())
+        .filter(|e| !e.is_dir() && crashpoint_engine::checkpoint::LogFile::parse(&e.name).is_some())
         .map(|e| e.name)
         .collect();
     names.sort_by_key(|n| crashpoint_engine::checkpoint::LogFile::parse(n).map(|f| f.id));

@@ -21,7 +21,7 @@ pub fn render_tree(storage: &dyn Storage, root: &Path, shown_root: &str) -> Stri
 fn walk(storage: &dyn Storage, root: &Path, dir: &Path, shown_root: &str, out: &mut String) {
     let Ok(entries) = storage.list(dir) else { return };
     for entry in entries {
-        if entry.is_dir {
+        if entry.is_dir() {
             walk(storage, root, &entry.path, shown_root, out);
             continue;
         }
