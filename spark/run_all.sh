@@ -1,7 +1,9 @@
 #!/bin/sh
 # Re-runs every experiment, one warm JVM each, writing results/<name>.txt. About 10 minutes on 2 cores.
 cd "$(dirname "$0")"
-PY=${PY:-/tmp/sparkvenv/bin/python}
+# The experiments are stdlib Python; the driver they start runs on the provisioned venv
+# ($CRASHPOINT_SPARK_PYTHON, or target/crashpoint-spark: see sparkpython.py).
+PY=${PY:-python3}
 mkdir -p results
 for f in experiments/q*.py experiments/x_*.py; do
   n=$(basename "$f" .py)

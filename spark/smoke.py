@@ -2,7 +2,10 @@
 """End-to-end self-check of driver.py: start it, crash the tutorial workload at every position of
 every log, restart, read the file sink back, and check exactly-once. Exits non-zero on failure.
 
-    /tmp/sparkvenv/bin/python smoke.py [--python PY] [--work DIR]
+    python3 smoke.py [--python PY] [--work DIR]
+
+The driver runs on --python, by default $CRASHPOINT_SPARK_PYTHON or the venv crashpoint
+provisioned (see sparkpython.py).
 """
 import argparse
 import json
@@ -14,6 +17,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from sparkpython import spark_python  # noqa: E402
 E1 = '{"eventId": "e1", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}}\n'
 E2 = ('{"eventId": "e2", "data": {"devices": [{"deviceId": "d3", "temperature": 30.0}]}}\n'
       '{"eventId": "e3", "data": {"devices": []}}\n')
@@ -33,9 +38,10 @@ def check(cond, what):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--python", default=None)
     ap.add_argument("--work", default=None)
     args = ap.parse_args()
+    args.python = args.python or spark_python()
     work = args.work or tempfile.mkdtemp(prefix="crashpoint-smoke-")
     t0 = time.monotonic()
     proc = subprocess.Popen([args.python, os.path.join(HERE, "driver.py"), "--java-src", os.path.join(HERE, "java"),

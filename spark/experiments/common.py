@@ -13,7 +13,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = os.path.dirname(HERE)
-PY = "/tmp/sparkvenv/bin/python"
+sys.path.insert(0, WORK)
+from sparkpython import spark_python  # noqa: E402
+
+PY = spark_python()
 ROOT = os.environ.get("CRASHPOINT_EXP_ROOT", "/tmp/crashpoint-exp")
 
 E1 = '{"eventId": "e1", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}}\n'

@@ -16,4 +16,5 @@ pub mod doctor;
 pub mod explore;
 pub mod report;
 pub mod scenario;
+pub mod spark;
 pub mod workload;
