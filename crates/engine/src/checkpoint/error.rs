@@ -32,10 +32,11 @@ pub enum CheckpointError {
         /// What the user can do.
         hint: String,
     },
-    /// The batch file already exists: another writer is at work.
+    /// The batch file already exists: a leftover, or another writer that ignored the lock.
     #[error(
-        "{log} {}: already exists, so another query is writing this checkpoint, or a log was \
-         tampered with; stop the other query before running this one",
+        "{log} {}: already exists, and a log file is never overwritten; this query holds the \
+         checkpoint's lock, so an earlier run left it (a batch planned again instead of recovered) or it \
+         was written by hand; `crashpoint inspect` on the checkpoint shows which batch it belongs to",
         path.display()
     )]
     ConcurrentWriter {

@@ -109,8 +109,9 @@ fn sink_agrees_with_commits(
     let latest_offsets = offsets.last().copied();
     if let Some(s) = sink_ids.iter().find(|s| latest_offsets.is_none_or(|o| **s > o)) {
         violations.push(format!(
-            "the sink has batch {s} but offsets/ ends at {}: the sink is ahead of the checkpoint (an old output \
-             directory with a new checkpoint?), so new batches with those ids will be skipped",
+            "the sink has batch {s} but offsets/ ends at {}: the sink is ahead of the checkpoint, holding a batch \
+             the checkpoint does not record (its offsets were lost, or the sink was written before them), so a \
+             new batch {s} would be skipped and its rows lost",
             latest_offsets.map_or("nothing".to_string(), |o| o.to_string())
         ));
     }

@@ -30,6 +30,8 @@ pub struct Emission {
     pub rows: Vec<Row>,
     /// What the sink did.
     pub outcome: EmissionOutcome,
+    /// The `batchTimestampMs` that `offsets/N` held at the hand-over, if it existed.
+    pub recorded_timestamp_ms: Option<i64>,
 }
 
 /// The verdict on one sink.
@@ -150,7 +152,7 @@ pub fn judge_with_minimum(
         passed &= allowed;
         let why = match rerun {
             Some((batch, runs)) => describe_reruns(*batch, runs),
-            None => "no batch re-ran, so nothing explains it".to_string(),
+            None => written_in(&batches),
         };
         let times = if *got == 2 { "twice".to_string() } else { format!("{got} times") };
         let verdict = if allowed { "allowed for an at-least-once sink" } else { "a violation" };
@@ -161,6 +163,22 @@ pub fn judge_with_minimum(
         ));
     }
     Verdict { sink: sink.to_string(), guarantee, passed, findings }
+}
+
+/// Where the copies came from when no batch re-ran: "in batch 1 (run 1) and batch 3 (run 2)".
+fn written_in(batches: &BTreeMap<u64, Vec<&Emission>>) -> String {
+    let writes: Vec<String> = batches
+        .iter()
+        .flat_map(|(batch, runs)| {
+            runs.iter().filter(|e| e.outcome != EmissionOutcome::Skipped).map(move |e| (batch, e.process))
+        })
+        .map(|(batch, run)| format!("batch {batch} (run {run})"))
+        .collect();
+    match writes.as_slice() {
+        [] => "no batch handed it to the sink: a reader sees copies the sink never wrote".to_string(),
+        [one] => format!("only in {one}: a reader sees more copies than the sink was handed"),
+        [init @ .., last] => format!("in {} and {last}", init.join(", ")),
+    }
 }
 
 fn describe_outcomes(batch: u64, runs: &[&Emission]) -> String {
@@ -184,7 +202,7 @@ mod tests {
     use serde_json::json;
 
     fn emission(process: u32, batch: u64, rows: &[Row], outcome: EmissionOutcome, cause: &str) -> Emission {
-        Emission { process, cause: cause.into(), batch, rows: rows.to_vec(), outcome }
+        Emission { process, cause: cause.into(), batch, rows: rows.to_vec(), outcome, recorded_timestamp_ms: None }
     }
 
     #[test]
@@ -223,6 +241,24 @@ mod tests {
             assert!(verdict.findings[0].contains("lost"), "{:?}", verdict.findings);
             assert!(verdict.findings[0].contains("skipped by the sink in run 1"), "{:?}", verdict.findings);
         }
+    }
+
+    #[test]
+    fn a_record_in_two_batches_names_both_and_their_runs() {
+        // Goal: a copy no re-run explains is named by where it came from. Method: the same row
+        // written by batch 1 in run 1 and by batch 3 in run 2.
+        let row = vec![json!("e1")];
+        let emissions = [
+            emission(1, 1, std::slice::from_ref(&row), EmissionOutcome::Written, ""),
+            emission(2, 3, std::slice::from_ref(&row), EmissionOutcome::Written, "after a restart"),
+        ];
+        let verdict =
+            judge("file", Guarantee::ExactlyOnce, std::slice::from_ref(&row), &[row.clone(), row.clone()], &emissions);
+        assert!(!verdict.passed);
+        assert_eq!(
+            verdict.findings[0],
+            "record (e1) written twice, expected 1: in batch 1 (run 1) and batch 3 (run 2) (a violation)"
+        );
     }
 
     #[test]

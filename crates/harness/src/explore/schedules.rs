@@ -5,7 +5,7 @@
 use super::parallel::run_indexed;
 use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
 use crate::scenario::{
-    DiskKind, InjectedCrash, Injection, ProcessRecord, Report, Scenario, execute, verify_with_oracle,
+    DiskKind, InjectedCrash, Injection, Oracle, ProcessRecord, Report, Scenario, verify_with_oracle,
 };
 use crashpoint_engine::faults::CrashPoint;
 use std::collections::BTreeMap;
@@ -161,7 +161,7 @@ pub fn explore(
     let scenario = &with_final_drain(scenario);
     let mut base = scenario.without_crashes();
     base.query.bugs = scenario.query.bugs.clone();
-    let oracle = execute(&scenario.without_crashes(), &Injection::default());
+    let oracle = Oracle::of(scenario);
     // The crash-free run first: it counts the hits, and if it already fails, crashing it proves
     // nothing more.
     let uncrashed = verify_with_oracle(&base, &Injection { crashes: Vec::new(), disk: options.disk }, &oracle);

@@ -5,6 +5,8 @@
 //! This layer drives the engine and the checks; the engine must never know about it.
 
 mod format;
+mod model;
+mod oracle;
 mod runner;
 mod sinks;
 mod snapshot;
@@ -13,6 +15,8 @@ mod verify;
 mod world;
 
 pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
+pub use model::{Expected, Unmodelled, expected};
+pub use oracle::Oracle;
 pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
 pub use sinks::PlannedRows;
 pub use snapshot::{

@@ -5,11 +5,12 @@ use super::format::{QuerySpec, Scenario};
 use super::sinks::PlannedRows;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
-use crate::check::Emission;
-use crashpoint_engine::engine::{Engine, EngineOptions, Query};
+use crate::check::{BadLine, Emission, PlannedBatch};
+use crashpoint_engine::engine::{Engine, EngineOptions, Event, Query};
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::plan::Row;
-use crashpoint_engine::storage::Storage;
+use crashpoint_engine::storage::{Storage, file_name};
+use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
 
 /// A crash the explorer injects into one process (run), counted from 1 over the execution.
@@ -48,6 +49,8 @@ pub struct ProcessRecord {
     pub hits: BTreeMap<CrashPoint, u32>,
     /// The crash that ended it.
     pub crashed: Option<(CrashPoint, u32)>,
+    /// The error that ended it, other than a crash.
+    pub error: Option<String>,
 }
 
 /// Everything an execution produced.
@@ -77,6 +80,11 @@ pub struct Execution {
     pub last_committed_batch: Option<u64>,
     /// Bad lines kept in the dead-letter files at the end, counted on the disk.
     pub bad_records: usize,
+    /// The same bad lines by (input file name, line), each with the dead-letter files that keep
+    /// it (one entry per copy).
+    pub dead_letters: BTreeMap<BadLine, Vec<String>>,
+    /// Every batch planned: (run, batch id, file names sorted).
+    pub planned: Vec<PlannedBatch>,
     /// The disk at the end.
     pub disk: std::sync::Arc<dyn Storage>,
     /// Where the world lives on it.
@@ -97,6 +105,7 @@ struct Runner<'s> {
     processes: Vec<ProcessRecord>,
     invariant_checks: usize,
     pending_cause: String,
+    planned: Vec<PlannedBatch>,
 }
 
 /// Runs a scenario with extra injected crashes (none for a plain run).
@@ -116,6 +125,7 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
         processes: Vec::new(),
         invariant_checks: 0,
         pending_cause: String::new(),
+        planned: Vec::new(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         if step.needs_recovered_query() {
@@ -268,15 +278,22 @@ impl Runner<'_> {
         };
         for event in &events {
             self.trace.push(format!("    {event}"));
+            if let Event::BatchPlanned { id, files, .. } = event {
+                let mut names: Vec<String> = files.iter().map(|uri| file_name(&path_of(uri))).collect();
+                names.sort();
+                self.planned.push((ordinal, *id, names));
+            }
         }
         let crash_spec = crash;
         let crashed = result.as_ref().err().and_then(|e| e.crash());
+        let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
         self.processes.push(ProcessRecord {
             ordinal,
             step: number,
             inserted,
             hits,
             crashed: crashed.map(|c| (c.point, c.hit)),
+            error,
         });
         if let Some(crash) = crashed {
             self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
@@ -348,6 +365,7 @@ impl Runner<'_> {
         };
         let checkpoint = crashpoint_engine::checkpoint::Checkpoint::new(self.world.checkpoint());
         let last_committed_batch = checkpoint.commits.latest(self.world.storage().as_ref()).ok().flatten();
+        let dead_letters = dead_letters(self.world.storage().as_ref(), self.world.checkpoint());
         Execution {
             trace: self.trace,
             emissions: self.world.emissions(),
@@ -360,7 +378,9 @@ impl Runner<'_> {
             processes: self.processes,
             invariant_checks: self.invariant_checks,
             last_committed_batch,
-            bad_records: dead_letter_lines(self.world.storage().as_ref(), self.world.checkpoint()),
+            bad_records: dead_letters.values().map(Vec::len).sum(),
+            dead_letters,
+            planned: self.planned,
             disk: self.world.storage().clone(),
             root: self.world.root().to_path_buf(),
             temp: self.world.temp_dir(),
@@ -368,12 +388,27 @@ impl Runner<'_> {
     }
 }
 
-/// The bad lines kept in `checkpoint/dead-letters/`, counted on the disk itself: what the
-/// engine reported is not evidence that it kept them.
-fn dead_letter_lines(storage: &dyn Storage, checkpoint: &std::path::Path) -> usize {
-    let files = storage.list(&checkpoint.join("dead-letters")).unwrap_or_default();
-    let bytes = files.iter().map(|f| storage.read(&f.path).unwrap_or_default());
-    bytes.map(|b| b.split(|c| *c == b'\n').filter(|l| !l.is_empty()).count()).sum()
+/// The bad lines kept in `checkpoint/dead-letters/`, read on the disk itself: what the engine
+/// reported is not evidence that it kept them. A line that is not a dead-letter record counts
+/// under its file's name and line 0, so that it is never lost from the count.
+fn dead_letters(storage: &dyn Storage, checkpoint: &std::path::Path) -> BTreeMap<BadLine, Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        file: String,
+        line: u32,
+    }
+    let mut kept: BTreeMap<BadLine, Vec<String>> = BTreeMap::new();
+    for file in storage.list(&checkpoint.join("dead-letters")).unwrap_or_default() {
+        let bytes = storage.read(&file.path).unwrap_or_default();
+        for line in bytes.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
+            let key = match serde_json::from_slice::<Record>(line) {
+                Ok(record) => (file_name(&path_of(&record.file)), record.line),
+                Err(_) => (format!("(unreadable line in {})", file.name), 0),
+            };
+            kept.entry(key).or_default().push(format!("dead-letters/{}", file.name));
+        }
+    }
+    kept
 }
 
 /// Renders the simulated checkpoint and output directories for a snapshot.

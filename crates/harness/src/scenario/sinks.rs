@@ -204,7 +204,8 @@ impl Sink for RecordingSink {
             Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
             Err(_) => EmissionOutcome::Crashed,
         };
-        self.record(batch.id, batch.rows.to_vec(), outcome);
+        let recorded = Checkpoint::new(&self.planned.checkpoint).read_offsets(ctx.storage, batch.id);
+        self.record(batch.id, batch.rows.to_vec(), outcome, recorded.ok().map(|o| o.metadata.batch_timestamp_ms));
         result
     }
 
@@ -219,15 +220,16 @@ impl Sink for RecordingSink {
     fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
         let held = self.inner.skip_if_held(ctx, id)?;
         if held.is_some() {
-            self.record(id, self.planned.rows(ctx.storage, id), EmissionOutcome::Skipped);
+            self.record(id, self.planned.rows(ctx.storage, id), EmissionOutcome::Skipped, None);
         }
         Ok(held)
     }
 }
 
 impl RecordingSink {
-    fn record(&self, batch: u64, rows: Vec<Row>, outcome: EmissionOutcome) {
-        let emission = Emission { process: self.process, cause: self.cause.clone(), batch, rows, outcome };
+    fn record(&self, batch: u64, rows: Vec<Row>, outcome: EmissionOutcome, recorded_timestamp_ms: Option<i64>) {
+        let (process, cause) = (self.process, self.cause.clone());
+        let emission = Emission { process, cause, batch, rows, outcome, recorded_timestamp_ms };
         lock(&self.log).push(emission);
     }
 }

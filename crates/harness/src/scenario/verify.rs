@@ -1,9 +1,13 @@
-//! Verification: a scenario's execution against the oracle (the same scenario with no crashes),
-//! the invariants and the scenario's expectations, rendered canonically for its snapshot.
+//! Verification: a scenario's execution against the oracle (the reference model of the same
+//! scenario with no crashes), the invariants and the scenario's expectations, rendered
+//! canonically for its snapshot.
 
 use super::format::{ExpectedVerdict, Scenario, SinkKind};
+use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
-use crate::check::{Emission, EmissionOutcome, Verdict, judge_with_minimum, row_key};
+use crate::check::{
+    Emission, EmissionOutcome, Verdict, judge_agreement, judge_dead_letters, judge_times, judge_with_minimum, row_key,
+};
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::json::row_to_json;
 use crashpoint_engine::plan::Row;
@@ -11,8 +15,11 @@ use std::fmt::Write;
 
 /// The columns that identify a record. A processing-time column is left out: it says which
 /// batch a record landed in, and a crash before a batch's plan is durable may legally move a
-/// record to another batch.
-struct DataColumns(Vec<usize>);
+/// record to another batch. Those columns are checked on their own, against `offsets/N`.
+struct DataColumns {
+    data: Vec<usize>,
+    times: Vec<(usize, String)>,
+}
 
 impl DataColumns {
     fn of(scenario: &Scenario, schema: &[String]) -> Self {
@@ -26,24 +33,14 @@ impl DataColumns {
                 if let crashpoint_engine::plan::Step::ProcessingTime { alias } = s { Some(alias.clone()) } else { None }
             })
             .collect();
-        Self((0..schema.len()).filter(|i| !times.contains(&schema[*i])).collect())
+        let (time_columns, data): (Vec<usize>, Vec<usize>) =
+            (0..schema.len()).partition(|i| times.contains(&schema[*i]));
+        Self { data, times: time_columns.into_iter().map(|i| (i, schema[i].clone())).collect() }
     }
 
     fn project(&self, rows: &[Row]) -> Vec<Row> {
-        rows.iter().map(|row| self.0.iter().filter_map(|i| row.get(*i).cloned()).collect()).collect()
+        rows.iter().map(|row| self.data.iter().filter_map(|i| row.get(*i).cloned()).collect()).collect()
     }
-}
-
-/// What an at-least-once sink must show at least: each batch's rows once, from the first time
-/// the batch was written. Copies from re-runs (a deleted commit, say) are allowed, not owed: a
-/// crash may renumber batches, so a tampering step may re-run other rows than in the oracle.
-fn first_writes(emissions: &[Emission]) -> Vec<Row> {
-    let mut written = std::collections::BTreeSet::new();
-    emissions
-        .iter()
-        .filter(|e| e.outcome != EmissionOutcome::Skipped && written.insert(e.batch))
-        .flat_map(|e| e.rows.iter().cloned())
-        .collect()
 }
 
 /// What a sink kind promises.
@@ -63,6 +60,8 @@ pub struct Report {
     pub execution: Execution,
     /// How many rows the oracle's reader sees.
     pub oracle_rows: usize,
+    /// Which oracle judged it.
+    pub oracle: String,
     /// The sink's verdict.
     pub verdict: Verdict,
     /// Expectations that were not met, in words.
@@ -81,38 +80,53 @@ impl Report {
     }
 }
 
-/// Runs the scenario and its oracle, and judges.
+/// Runs the scenario and judges it against its oracle.
 pub fn verify(scenario: &Scenario) -> Report {
-    let oracle = execute(&scenario.without_crashes(), &Injection::default());
-    verify_with_oracle(scenario, &Injection::default(), &oracle)
+    verify_with_oracle(scenario, &Injection::default(), &Oracle::of(scenario))
 }
 
-/// Runs the scenario with `injection` and judges it against an oracle execution.
-pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &Execution) -> Report {
+/// Runs the scenario with `injection` and judges it against `oracle`: the sink's output, the
+/// dead letters, the processing times, and for a crash-free run, its batches.
+pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &Oracle) -> Report {
     let execution = execute(scenario, injection);
     let kind = scenario.query.sink;
     let data = DataColumns::of(scenario, &execution.schema);
     let emissions: Vec<Emission> =
         execution.emissions.iter().map(|e| Emission { rows: data.project(&e.rows), ..e.clone() }).collect();
     let guarantee = guarantee_of(kind);
+    let expected = &oracle.expected;
     let required = match guarantee {
-        Guarantee::ExactlyOnce => oracle.output.clone(),
-        Guarantee::AtLeastOnce => first_writes(&oracle.emissions),
+        Guarantee::ExactlyOnce => &expected.rows,
+        Guarantee::AtLeastOnce => &expected.first_writes,
     };
-    let (expected, minimum) = (data.project(&oracle.output), data.project(&required));
+    let (wanted, minimum) = (data.project(&expected.rows), data.project(required));
     let actual = data.project(&execution.output);
-    let mut verdict = judge_with_minimum(kind.name(), guarantee, &expected, &minimum, &actual, &emissions);
-    if execution.bad_records != oracle.bad_records {
-        verdict.passed = false;
-        verdict.findings.push(format!(
-            "bad lines: the oracle kept {} in dead-letter files, this run keeps {}; a bad line must never vanish",
-            oracle.bad_records, execution.bad_records
-        ));
+    let mut verdict = judge_with_minimum(kind.name(), guarantee, &wanted, &minimum, &actual, &emissions);
+    let mut findings = judge_dead_letters(&expected.dead_letters, &execution.dead_letters);
+    findings.extend(judge_times(&execution.emissions, &data.times));
+    if oracle.is_model() && is_crash_free(scenario, injection) {
+        let failed: Vec<u32> = execution.processes.iter().filter(|p| p.error.is_some()).map(|p| p.ordinal).collect();
+        findings.extend(judge_agreement(&expected.planned, &execution.planned, &expected.failed_runs, &failed));
     }
-    let mut report =
-        Report { scenario: scenario.clone(), oracle_rows: oracle.output.len(), execution, verdict, failures: vec![] };
+    verdict.passed &= findings.is_empty();
+    verdict.findings.extend(findings);
+    let oracle_rows = expected.rows.len();
+    let mut report = Report {
+        scenario: scenario.clone(),
+        oracle_rows,
+        oracle: oracle.describe(),
+        execution,
+        verdict,
+        failures: vec![],
+    };
     report.failures = expectation_failures(&report);
     report
+}
+
+/// True if nothing crashes: no crash in the scenario, none injected.
+fn is_crash_free(scenario: &Scenario, injection: &Injection) -> bool {
+    let scripted = scenario.steps.iter().any(|s| matches!(s, super::steps::Step::Run(run) if run.crash.is_some()));
+    injection.crashes.is_empty() && !scripted
 }
 
 fn expectation_failures(report: &Report) -> Vec<String> {
@@ -229,7 +243,8 @@ impl Report {
         let verdict = &self.verdict;
         let _ = writeln!(
             out,
-            "\n== verdict\noracle (no crashes): {} rows; this run: {} rows",
+            "\n== verdict\noracle ({}): {} rows; this run: {} rows",
+            self.oracle,
             self.oracle_rows,
             execution.output.len()
         );

@@ -1,0 +1,70 @@
+//! A crash-free run against the reference model, batch by batch: each run must plan the
+//! batches the model plans (the oldest unseen files first, by modification time then path) and
+//! fail exactly where the model fails. With crashes, batch boundaries may legally move, so only
+//! crash-free runs are held to this.
+
+/// One planned batch: (run, batch id, file names sorted).
+pub type PlannedBatch = (u32, u64, Vec<String>);
+
+/// Compares a crash-free execution's batches and failed runs with the model's.
+pub fn judge_agreement(
+    expected: &[PlannedBatch],
+    planned: &[PlannedBatch],
+    expected_failures: &[(u32, String)],
+    failed_runs: &[u32],
+) -> Vec<String> {
+    let mut findings = Vec::new();
+    let runs: std::collections::BTreeSet<u32> = expected.iter().chain(planned).map(|(run, _, _)| *run).collect();
+    for run in runs {
+        let mine = |all: &[PlannedBatch]| -> Vec<(u64, Vec<String>)> {
+            all.iter().filter(|(r, _, _)| *r == run).map(|(_, id, files)| (*id, files.clone())).collect()
+        };
+        let (want, got) = (mine(expected), mine(planned));
+        let at = want.iter().zip(&got).position(|(w, g)| w != g).unwrap_or(want.len().min(got.len()));
+        let show = |batch: Option<&(u64, Vec<String>)>| match batch {
+            Some((id, files)) => format!("batch {id} with [{}]", files.join(", ")),
+            None => "no batch".to_string(),
+        };
+        if want.len() != got.len() || at < want.len() {
+            findings.push(format!(
+                "run {run} planned {}, where the reference model plans {}: a batch takes the oldest unseen files \
+                 first, by modification time then path, and a path only once",
+                show(got.get(at)),
+                show(want.get(at))
+            ));
+        }
+    }
+    for (run, why) in expected_failures.iter().filter(|(run, _)| !failed_runs.contains(run)) {
+        findings.push(format!("run {run} succeeded, but the reference model expects it to fail: {why}"));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases() {
+        let batch = |run, id, files: &[&str]| (run, id, files.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        let model = [batch(1, 0, &["a.json"]), batch(1, 1, &["b.json"])];
+        assert!(judge_agreement(&model, &model, &[], &[]).is_empty());
+        let swapped = [batch(1, 0, &["b.json"]), batch(1, 1, &["a.json"])];
+        let found = judge_agreement(&model, &swapped, &[], &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "run 1 planned batch 0 with [b.json], where the reference model plans batch 0 with [a.json]"
+            )
+        );
+        let short = [batch(1, 0, &["a.json"])];
+        let found = judge_agreement(&model, &short, &[], &[]);
+        assert!(
+            found[0].contains("planned no batch, where the reference model plans batch 1 with [b.json]"),
+            "{found:?}"
+        );
+        let found = judge_agreement(&model, &model, &[(2, "the query changed".into())], &[]);
+        assert_eq!(found, ["run 2 succeeded, but the reference model expects it to fail: the query changed"]);
+        assert!(judge_agreement(&model, &model, &[(2, "x".into())], &[2]).is_empty());
+    }
+}

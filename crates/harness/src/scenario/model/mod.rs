@@ -1,0 +1,212 @@
+//! The reference model: what a crash-free run of a scenario must show, computed from its steps
+//! alone (the files it adds, renames and modifies, the runs, the tampering) by a small, separate
+//! statement of the file source and the checkpoint protocol. The oracle of every verdict.
+//!
+//! Which file contents reach which batch follows the path-seen rules: a path is taken once,
+//! the oldest unseen files first (by modification time, then path), a re-run batch reads exactly
+//! its recorded files as they are now, a renamed file is new, a rewritten seen path is ignored.
+//! The model shares with the engine only plain data (the plan's evaluator on JSON values, the
+//! clock's arithmetic, URIs); it must never run the engine, so that a bug that loses the same
+//! data with or without a crash cannot hide in the oracle.
+//!
+//! A step whose effect depends on bytes the model does not keep (corrupting or truncating a
+//! log file) is not modelled: [`expected`] says so, and the caller falls back to the engine's
+//! crash-free run.
+
+mod input;
+mod run;
+mod state;
+
+use super::format::{QuerySpec, Scenario, SinkKind};
+use super::steps::Step;
+use super::world::file_bytes;
+use crashpoint_engine::plan::Row;
+use input::Input;
+use state::{Checkpoint, SinkState};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a crash-free run of the scenario shows, by the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    /// The rows a reader of the sink sees at the end (processing time: the model's batches').
+    pub rows: Vec<Row>,
+    /// Each batch's rows once, from its first write: what an at-least-once sink owes.
+    pub first_writes: Vec<Row>,
+    /// The bad lines the dead-letter files keep at the end, by (file name, line), with a count.
+    pub dead_letters: BTreeMap<(String, u32), usize>,
+    /// Every batch planned: (run, batch id, file names sorted).
+    pub planned: Vec<(u32, u64, Vec<String>)>,
+    /// The runs that fail, with why.
+    pub failed_runs: Vec<(u32, String)>,
+    /// The newest commit at the end.
+    pub last_committed_batch: Option<u64>,
+}
+
+/// Why the model cannot say what a scenario shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the reference model does not model step {step} ({what})")]
+pub struct Unmodelled {
+    /// The step, from 1.
+    pub step: usize,
+    /// The step, in words.
+    pub what: String,
+}
+
+/// The model's state between steps.
+struct Model {
+    query: QuerySpec,
+    input: Input,
+    checkpoint: Checkpoint,
+    sink: SinkState,
+    /// Bumped when the checkpoint is deleted: batch ids start over.
+    epoch: u32,
+    written: BTreeSet<(u32, u64)>,
+    first_writes: Vec<Row>,
+    planned: Vec<(u32, u64, Vec<String>)>,
+    failed_runs: Vec<(u32, String)>,
+    /// The number of runs so far.
+    ordinal: u32,
+}
+
+/// What a crash-free run of `scenario` shows, by the model.
+pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
+    let sink = match scenario.query.sink {
+        SinkKind::File => SinkState::File(BTreeMap::new()),
+        SinkKind::Memory => SinkState::Memory(BTreeMap::new()),
+        SinkKind::ForeachBatchIdempotent => SinkState::Replacing(BTreeMap::new()),
+        SinkKind::Console | SinkKind::ForeachBatch => SinkState::Appending(Vec::new()),
+    };
+    let mut model = Model {
+        query: scenario.query.clone(),
+        input: Input::default(),
+        checkpoint: Checkpoint::default(),
+        sink,
+        epoch: 0,
+        written: BTreeSet::new(),
+        first_writes: Vec::new(),
+        planned: Vec::new(),
+        failed_runs: Vec::new(),
+        ordinal: 0,
+    };
+    for (index, step) in scenario.steps.iter().enumerate() {
+        if !model.step(step) {
+            return Err(Unmodelled { step: index + 1, what: step.to_string() });
+        }
+    }
+    Ok(model.finish())
+}
+
+impl Model {
+    /// Carries out one step; false if the model cannot.
+    fn step(&mut self, step: &Step) -> bool {
+        let files = &mut self.input.files;
+        match step {
+            Step::Add { name, content } | Step::Modify { name, content } => {
+                self.input.write(name, file_bytes(name, content), 0);
+            }
+            Step::Redrop { name } => {
+                if let Some(file) = files.get(name) {
+                    let bytes = file.bytes.clone();
+                    self.input.write(name, bytes, 0);
+                }
+            }
+            Step::Rename { from, to } => {
+                if !files.contains_key(to)
+                    && let Some(file) = files.remove(from)
+                {
+                    files.insert(to.clone(), file);
+                }
+            }
+            Step::Remove { name } => drop(files.remove(name)),
+            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger)),
+            Step::Delete { path } => return self.checkpoint.delete(path, self.query.checkpoint.compact_interval.get()),
+            Step::Corrupt { .. } | Step::Truncate { .. } => return false,
+            Step::DeleteCheckpoint => {
+                self.checkpoint = Checkpoint::default();
+                self.epoch += 1;
+            }
+            Step::ChangeQuery(change) => {
+                if let Some(plan) = &change.plan {
+                    self.query.plan = plan.clone();
+                }
+                if let Some(source) = &change.source {
+                    self.query.source = source.clone();
+                }
+            }
+        }
+        true
+    }
+
+    fn finish(self) -> Expected {
+        let mut dead_letters = BTreeMap::new();
+        for line in self.checkpoint.dead_letters.into_values().flatten() {
+            *dead_letters.entry(line).or_insert(0) += 1;
+        }
+        Expected {
+            rows: self.sink.visible(),
+            first_writes: self.first_writes,
+            dead_letters,
+            planned: self.planned,
+            failed_runs: self.failed_runs,
+            last_committed_batch: self.checkpoint.commits.iter().next_back().copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn shipped(name: &str) -> Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name);
+        Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn planned(expected: &Expected) -> Vec<(u32, u64, String)> {
+        expected.planned.iter().map(|(run, id, files)| (*run, *id, files.join(","))).collect()
+    }
+
+    #[test]
+    fn the_tutorial_by_the_model() {
+        // Goal: the model states the tutorial's experiments from the steps alone: the re-drop is
+        // ignored, the deleted commits/1 re-runs batch 1 (the file sink skips it), the rename is
+        // new. Method: the shipped tutorial scenario; its batches, runs and rows.
+        let expected = expected(&shipped("tutorial.toml")).unwrap();
+        let batch = |run, id, files: &str| (run, id, files.to_string());
+        assert_eq!(
+            planned(&expected),
+            [
+                batch(1, 0, "device_01.json"),
+                batch(2, 1, "device_02.json"),
+                batch(3, 1, "device_02.json"),
+                batch(4, 2, "device_01_v2.json"),
+                batch(4, 3, "device_03.json"),
+            ]
+        );
+        assert_eq!(expected.rows.len(), 6);
+        assert_eq!(expected.last_committed_batch, Some(3));
+        assert!(expected.failed_runs.is_empty() && expected.dead_letters.is_empty());
+    }
+
+    #[test]
+    fn a_console_reprints_a_rerun_and_a_changed_query_fails_its_run() {
+        let console = expected(&shipped("tutorial_exp2_deleted_commit_console.toml")).unwrap();
+        assert_eq!((console.rows.len(), console.first_writes.len()), (4, 3), "batch 1 printed twice, owed once");
+        let changed = expected(&shipped("tutorial_changed_query.toml")).unwrap();
+        assert_eq!(changed.failed_runs.len(), 1);
+        assert_eq!(changed.failed_runs[0].0, 2);
+        assert!(changed.failed_runs[0].1.contains("the query changed"));
+    }
+
+    #[test]
+    fn bad_lines_go_to_dead_letters_and_a_corrupted_log_is_not_modelled() {
+        let permissive = expected(&shipped("bad_input_permissive.toml")).unwrap();
+        let lines: Vec<u32> = permissive.dead_letters.keys().map(|(_, line)| *line).collect();
+        assert_eq!(lines, [2, 3, 4]);
+        assert_eq!(permissive.rows.len(), 3);
+        let mut corrupt = shipped("tutorial.toml");
+        corrupt.steps.insert(2, Step::Corrupt { path: "offsets/0".into(), with: "x".into() });
+        assert_eq!(expected(&corrupt).unwrap_err().step, 3);
+    }
+}

@@ -1,0 +1,181 @@
+//! The model's checkpoint and sink: which log entries exist, what each batch recorded, and what
+//! a reader of the sink sees. Plain data with Spark's rules for compaction and purge, and the
+//! user's tampering; no engine code.
+
+use crashpoint_engine::plan::Row;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What `offsets/N` recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Offsets {
+    pub(super) timestamp_ms: i64,
+    pub(super) fingerprint: String,
+}
+
+/// One entry of the source log: a file name and the modification time it was taken with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SourceEntry {
+    pub(super) name: String,
+    pub(super) mtime_ms: i64,
+}
+
+/// The checkpoint directory.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Checkpoint {
+    pub(super) metadata: bool,
+    pub(super) offsets: BTreeMap<u64, Offsets>,
+    pub(super) commits: BTreeSet<u64>,
+    pub(super) sources: BTreeMap<u64, Vec<SourceEntry>>,
+    /// Bad lines kept per batch's dead-letter file, by (file name, line).
+    pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
+}
+
+impl Checkpoint {
+    /// Spark's purge after committing `id`: offsets and commits below `id + 1 - retain` go.
+    pub(super) fn purge(&mut self, id: u64, retain: u64) {
+        if let Some(threshold) = (id + 1).checked_sub(retain) {
+            self.offsets.retain(|k, _| *k >= threshold);
+            self.commits.retain(|k| *k >= threshold);
+        }
+    }
+
+    /// The user deletes a checkpoint file by its path relative to the checkpoint. Returns false
+    /// for a path the model does not know what to do with.
+    pub(super) fn delete(&mut self, path: &str, compact_interval: u64) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            ["metadata"] => self.metadata = false,
+            ["offsets", id] => remove_id(id, |id| self.offsets.remove(&id).is_some()),
+            ["commits", id] => remove_id(id, |id| self.commits.remove(&id)),
+            ["dead-letters", name] => {
+                if let Some(id) = name.strip_suffix(".jsonl").and_then(|n| n.parse().ok()) {
+                    self.dead_letters.remove(&id);
+                }
+            }
+            ["sources", "0", name] => self.delete_source_file(name, compact_interval),
+            // Listings ignore names that are not batch ids (`.N.crc`, temp files).
+            [.., name] if name.starts_with('.') => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Deleting `sources/0/N` drops batch N's entries if N has a plain file; deleting the newest
+    /// `N.compact` drops every entry up to N (older files were deleted when it was written).
+    fn delete_source_file(&mut self, name: &str, interval: u64) {
+        let latest = self.sources.keys().next_back().copied();
+        let compaction = latest.and_then(|l| (0..=l).rev().find(|id| (id + 1) % interval == 0));
+        if let Some(id) = name.strip_suffix(".compact").and_then(|n| n.parse::<u64>().ok()) {
+            if compaction == Some(id) {
+                self.sources.retain(|k, _| *k > id);
+            }
+        } else if let Ok(id) = name.parse::<u64>() {
+            let plain = (id + 1) % interval != 0 && compaction.is_none_or(|c| id > c);
+            if plain {
+                self.sources.remove(&id);
+            }
+        }
+    }
+}
+
+fn remove_id(id: &str, mut remove: impl FnMut(u64) -> bool) {
+    if let Ok(id) = id.parse::<u64>() {
+        remove(id);
+    }
+}
+
+/// What the sink keeps across restarts, as a reader of it sees it.
+#[derive(Debug, Clone)]
+pub(super) enum SinkState {
+    /// The file sink: rows per batch id in `_spark_metadata`; it skips ids at or below its newest.
+    File(BTreeMap<u64, Vec<Row>>),
+    /// The memory sink: rows per batch id; it skips ids it holds.
+    Memory(BTreeMap<u64, Vec<Row>>),
+    /// The idempotent foreach-batch callback: rows per batch id, replaced on a re-run.
+    Replacing(BTreeMap<u64, Vec<Row>>),
+    /// The console and the naive foreach-batch callback: every write appended.
+    Appending(Vec<Row>),
+}
+
+impl SinkState {
+    /// The newest batch id the sink holds a record of, when it keeps one the engine asks.
+    pub(super) fn held_latest(&self) -> Option<u64> {
+        match self {
+            SinkState::File(log) | SinkState::Memory(log) => log.keys().next_back().copied(),
+            SinkState::Replacing(_) | SinkState::Appending(_) => None,
+        }
+    }
+
+    /// True if the sink already holds batch `id`: the engine commits it without reading it.
+    pub(super) fn holds(&self, id: u64) -> bool {
+        match self {
+            SinkState::File(log) => log.keys().next_back().is_some_and(|latest| id <= *latest),
+            SinkState::Memory(table) => table.contains_key(&id),
+            SinkState::Replacing(_) | SinkState::Appending(_) => false,
+        }
+    }
+
+    /// Batch `id`'s rows reach the sink.
+    pub(super) fn write(&mut self, id: u64, rows: Vec<Row>) {
+        match self {
+            SinkState::File(log) | SinkState::Memory(log) => {
+                log.entry(id).or_insert(rows);
+            }
+            SinkState::Replacing(table) => {
+                table.insert(id, rows);
+            }
+            SinkState::Appending(all) => all.extend(rows),
+        }
+    }
+
+    /// What a reader sees.
+    pub(super) fn visible(&self) -> Vec<Row> {
+        match self {
+            SinkState::File(log) | SinkState::Memory(log) | SinkState::Replacing(log) => {
+                log.values().flatten().cloned().collect()
+            }
+            SinkState::Appending(all) => all.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleting_source_log_files_follows_the_compacted_layout() {
+        // Goal: a hand-deleted `sources/0/...` file removes exactly the entries that file held.
+        // Method: batches 0..=4 compacting every 3 (2.compact holds 0..=2; 3, 4 are plain).
+        let entry = |n: &str| vec![SourceEntry { name: n.into(), mtime_ms: 0 }];
+        let fresh = || {
+            let mut c = Checkpoint::default();
+            (0..=4).for_each(|id| drop(c.sources.insert(id, entry(&id.to_string()))));
+            c
+        };
+        let cases: &[(&str, &[u64])] = &[
+            ("sources/0/3", &[0, 1, 2, 4]),
+            ("sources/0/1", &[0, 1, 2, 3, 4]),
+            ("sources/0/2.compact", &[3, 4]),
+            ("sources/0/.3.crc", &[0, 1, 2, 3, 4]),
+        ];
+        for (path, left) in cases {
+            let mut checkpoint = fresh();
+            assert!(checkpoint.delete(path, 3), "{path}");
+            assert_eq!(checkpoint.sources.keys().copied().collect::<Vec<_>>(), *left, "{path}");
+        }
+        assert!(!fresh().delete("sources/0/x/y", 3), "an unknown path is not modelled");
+    }
+
+    #[test]
+    fn purge_keeps_the_last_batches() {
+        let mut checkpoint = Checkpoint::default();
+        for id in 0..5 {
+            checkpoint.offsets.insert(id, Offsets { timestamp_ms: 0, fingerprint: String::new() });
+            checkpoint.commits.insert(id);
+        }
+        checkpoint.purge(4, 2);
+        assert_eq!(checkpoint.offsets.keys().copied().collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(checkpoint.commits.iter().copied().collect::<Vec<_>>(), [3, 4]);
+    }
+}

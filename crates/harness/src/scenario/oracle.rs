@@ -1,0 +1,69 @@
+//! The oracle of every verdict: the reference model's expectation of the scenario with its
+//! crashes, power losses and seeded bugs taken out. For a scenario the model does not model (a
+//! corrupted or truncated log file), the engine's own crash-free run stands in, and the report
+//! says so.
+
+use super::format::Scenario;
+use super::model::{Expected, Unmodelled, expected};
+use super::runner::{Execution, Injection, execute};
+use crate::check::EmissionOutcome;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a schedule of a scenario is judged against.
+#[derive(Debug, Clone)]
+pub struct Oracle {
+    /// What a crash-free run shows.
+    pub expected: Expected,
+    /// Why the engine's crash-free run stands in for the model, if it does.
+    pub fallback: Option<Unmodelled>,
+}
+
+impl Oracle {
+    /// The oracle of `scenario`: the model of its crash-free, bug-free form.
+    pub fn of(scenario: &Scenario) -> Self {
+        let clean = scenario.without_crashes();
+        match expected(&clean) {
+            Ok(expected) => Oracle { expected, fallback: None },
+            Err(unmodelled) => {
+                let execution = execute(&clean, &Injection::default());
+                Oracle { expected: observed(&execution), fallback: Some(unmodelled) }
+            }
+        }
+    }
+
+    /// True when the reference model, not the engine, says what is expected.
+    pub fn is_model(&self) -> bool {
+        self.fallback.is_none()
+    }
+
+    /// Which oracle this is, in words.
+    pub fn describe(&self) -> String {
+        match &self.fallback {
+            None => "the reference model, no crashes".to_string(),
+            Some(why) => format!("the engine's crash-free run, as {why}"),
+        }
+    }
+}
+
+/// What an execution showed, in the model's terms: for the fallback oracle.
+fn observed(execution: &Execution) -> Expected {
+    let mut written = BTreeSet::new();
+    let first_writes = execution
+        .emissions
+        .iter()
+        .filter(|e| e.outcome != EmissionOutcome::Skipped && written.insert(e.batch))
+        .flat_map(|e| e.rows.iter().cloned())
+        .collect();
+    let dead_letters: BTreeMap<_, _> =
+        execution.dead_letters.iter().map(|(line, files)| (line.clone(), files.len())).collect();
+    let failed_runs =
+        execution.processes.iter().filter_map(|p| p.error.clone().map(|error| (p.ordinal, error))).collect();
+    Expected {
+        rows: execution.output.clone(),
+        first_writes,
+        dead_letters,
+        planned: execution.planned.clone(),
+        failed_runs,
+        last_committed_batch: execution.last_committed_batch,
+    }
+}
