@@ -9,6 +9,7 @@ use common::*;
 use crashpoint_engine::engine::Resume;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::sink::{FileSink, read_file_sink_output};
+use crashpoint_engine::source::SourceOptions;
 use crashpoint_engine::storage::{DiskStorage, Storage};
 use crashpoint_harness::report::inspect;
 use std::path::{Path, PathBuf};
@@ -123,6 +124,25 @@ fn copy_rewriting(src: &Path, dst: &Path, from: &str, to: &str) {
     }
 }
 
+/// A reference case copied into a temp dir, its `/data/<case>/` prefix rewritten: the temp dir
+/// (kept alive) and its input, checkpoint and output directories.
+fn copy_case(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().canonicalize().unwrap();
+    let prefix = format!("{}/", root.display());
+    let case = Path::new(REFERENCE).join(name);
+    for dir in ["checkpoint", "input", "output"] {
+        copy_rewriting(&case.join(dir), &root.join(dir), &format!("/data/{name}/"), &prefix);
+    }
+    (temp, root.join("input"), root.join("checkpoint"), root.join("output"))
+}
+
+/// What a reader of the file sink in `output` sees, as sorted tutorial triples.
+fn reader_triples(output: &Path) -> Vec<(String, String, String)> {
+    let schema = Plan::tutorial_without_time().compile().unwrap().schema().to_vec();
+    triples(&read_file_sink_output(&DiskStorage, output, &schema, true).unwrap())
+}
+
 fn part_file_count(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
@@ -137,14 +157,7 @@ fn resume_from_sparks_three_files_checkpoint_processes_only_the_new_file() {
     // file sink sees Spark's rows plus the new rows, each once. Method: copy Spark's checkpoint,
     // input and output into a temp dir, rewrite the `/data/three_files/` prefix in the logs,
     // give the inputs the modification times Spark recorded, add device_04, run the file sink.
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path().canonicalize().unwrap();
-    let prefix = format!("{}/", root.display());
-    let case = Path::new(REFERENCE).join("three_files");
-    for dir in ["checkpoint", "input", "output"] {
-        copy_rewriting(&case.join(dir), &root.join(dir), "/data/three_files/", &prefix);
-    }
-    let (input, checkpoint, output) = (root.join("input"), root.join("checkpoint"), root.join("output"));
+    let (_temp, input, checkpoint, output) = copy_case("three_files");
     let spark_logs: Vec<(PathBuf, Vec<u8>)> = ["offsets/0", "offsets/2", "commits/2", "sources/0/2", "metadata"]
         .iter()
         .map(|f| (checkpoint.join(f), std::fs::read(checkpoint.join(f)).unwrap()))
@@ -174,10 +187,8 @@ fn resume_from_sparks_three_files_checkpoint_processes_only_the_new_file() {
     assert_eq!(log_files(&DiskStorage, &output.join("_spark_metadata")), ["0", "1", "2", "3"]);
     assert_eq!(part_file_count(&output), 4, "one new part file");
 
-    let schema = Plan::tutorial_without_time().compile().unwrap().schema().to_vec();
-    let rows = read_file_sink_output(&DiskStorage, &output, &schema, true).unwrap();
     assert_eq!(
-        triples(&rows),
+        reader_triples(&output),
         expected(&[
             ("e1", "d1", 21.5),
             ("e1", "d2", 19.0),
@@ -196,4 +207,49 @@ fn resume_from_sparks_three_files_checkpoint_processes_only_the_new_file() {
     let inspection = inspect(&DiskStorage, &checkpoint);
     assert_eq!(inspection.oddities, Vec::<String>::new(), "{inspection}");
     assert_eq!(inspection.query_id.as_deref(), Ok("a084e67d-95e7-4511-8a18-643564beb5a2"));
+}
+
+#[test]
+fn a_spark_checkpoint_whose_log_offset_runs_ahead_resumes_without_duplicates() {
+    // Goal: Spark's own checkpoint with `logOffset` ≠ batch id (Q1 variant B: offsets 0, 2, 3)
+    // is read in Spark's terms and resumed exactly once: `inspect` shows each batch's
+    // source-log range, and a new file becomes batch 3 = `sources/0/4`, `logOffset` 4, read
+    // once. Method: copy the fixture into a temp dir, rewrite its prefix, give the inputs the
+    // recorded modification times, inspect, add f5, run the file sink, read it back.
+    let (_temp, input, checkpoint, output) = copy_case("log_offset_shift");
+    for n in 1..=4 {
+        DiskStorage.set_mtime(&input.join(format!("f{n}.json")), 1_700_000_000_000 + (n - 1) * 1000).unwrap();
+    }
+    let inspection = inspect(&DiskStorage, &checkpoint);
+    assert_eq!(inspection.oddities, Vec::<String>::new(), "{inspection}");
+    let offsets: Vec<Option<u64>> = inspection.batches.iter().map(|b| b.log_offset).collect();
+    assert_eq!(offsets, [Some(0), Some(2), Some(3)]);
+    let files: Vec<Vec<String>> =
+        inspection.batches.iter().map(|b| b.files.iter().map(|f| base_name(&f.path)).collect()).collect();
+    assert_eq!(files, [vec!["f1.json"], vec!["f2.json", "f3.json"], vec!["f4.json"]]);
+    assert!(inspection.to_string().contains("logOffset 2 (sources/0/1..2)"), "{inspection}");
+    assert!(inspection.unplanned.is_empty());
+
+    let f5 = r#"{"eventId": "e6", "data": {"devices": [{"deviceId": "d6", "temperature": 27.0}]}}"#;
+    drop_file(&DiskStorage, &input, "f5.json", f5, 1_700_000_004_000);
+    let run =
+        run(&DiskStorage, query(&input, &checkpoint, SourceOptions::default()), Box::new(FileSink::new(&output, 0)))
+            .ok();
+    assert_eq!(run.resume(), Some(Resume::Continue { next: 3 }), "{}", run.trace());
+    assert_eq!(run.planned(), vec![(3, vec!["f5.json".to_string()])], "{}", run.trace());
+    let uri = format!("file://{}", input.join("f5.json").display());
+    let sources = read_text(&DiskStorage, &checkpoint.join("sources/0/4"));
+    assert_eq!(sources, format!("v1\n{{\"path\":\"{uri}\",\"timestamp\":1700000004000,\"batchId\":4}}"));
+    assert!(read_text(&DiskStorage, &checkpoint.join("offsets/3")).ends_with("\n{\"logOffset\":4}"));
+    assert_eq!(
+        reader_triples(&output),
+        expected(&[
+            ("e1", "d1", 21.5),
+            ("e1", "d2", 19.0),
+            ("e2", "d3", 30.0),
+            ("e4", "d4", 25.0),
+            ("e5", "d5", 26.0),
+            ("e6", "d6", 27.0),
+        ])
+    );
 }

@@ -36,6 +36,16 @@ fn latest(storage: &dyn Storage, log: &MetadataLog) -> Option<u64> {
     log.files(storage).ok()?.iter().filter(|f| !f.compact).map(|f| f.id).max()
 }
 
+/// The newest source-log batch that an offsets file covers (its `logOffset`): that of the
+/// latest offsets file, or of the one before if the latest cannot be read (a repair deletes it).
+fn covered_source_log(storage: &dyn Storage, checkpoint: &Checkpoint, latest_offsets: Option<u64>) -> Option<u64> {
+    let l = latest_offsets?;
+    match checkpoint.read_offsets(storage, l) {
+        Ok(offsets) => offsets.log_offset,
+        Err(_) => checkpoint.previous_log_offset(storage, l).ok().flatten(),
+    }
+}
+
 /// Everything wrong with the checkpoint at `root`, with a safe repair where there is one.
 pub fn diagnose(storage: &dyn Storage, root: &Path) -> Vec<Finding> {
     let checkpoint = Checkpoint::new(root);
@@ -47,14 +57,18 @@ pub fn diagnose(storage: &dyn Storage, root: &Path) -> Vec<Finding> {
         && latest_commit != Some(l)
         && let Some(problem) = unreadable(storage, &checkpoint, offsets, l)
     {
-        let then = format!("batch {l} has no commit, so it is planned again from sources/0/{l}");
+        let then = format!(
+            "batch {l} has no commit, so it is planned again: the source-log entries no batch has taken, and any \
+             new files"
+        );
         findings.push(Finding { problem, repair: Some((offsets.path(LogFile { id: l, compact: false }), then)) });
     }
     if let Some(l) = latest(storage, sources)
-        && latest_offsets.is_none_or(|o| o < l)
+        && covered_source_log(storage, &checkpoint, latest_offsets).is_none_or(|k| k < l)
         && let Some(problem) = unreadable(storage, &checkpoint, sources, l)
     {
-        let then = format!("batch {l} has no offsets yet, so it is planned again from the input directory");
+        let then =
+            format!("no batch covers sources/0/{l} yet, so its files are planned again from the input directory");
         findings.push(Finding { problem, repair: Some((sources.path(LogFile { id: l, compact: false }), then)) });
     }
     if let Some(c) = latest_commit
@@ -156,7 +170,7 @@ mod tests {
         let metadata = crashpoint_engine::checkpoint::StreamMetadata { id: "q".into() };
         checkpoint.write_metadata(&mut ctx, &metadata).unwrap();
         for id in 0..2 {
-            checkpoint.write_offsets(&mut ctx, id, 0, "fp").unwrap();
+            checkpoint.write_offsets(&mut ctx, id, 0, "fp", id).unwrap();
         }
         checkpoint.write_commit(&mut ctx, 0).unwrap();
         sim.write(Path::new("/cp/offsets/1"), b"").unwrap();

@@ -4,7 +4,7 @@
 //! `interval - 1` batch files, however many batches ran. Reading never depends on the interval:
 //! the files themselves say which batches are compactions.
 
-use super::error::Result;
+use super::error::{CheckpointError, Result};
 use super::log::{LogFile, MetadataLog, WriteCtx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -79,6 +79,43 @@ impl<T: LogEntry> CompactibleLog<T> {
         };
         let entries = self.read_file(storage, *compaction)?;
         Ok(Some(entries.into_iter().filter(|e| e.batch_id() == Some(id)).collect()))
+    }
+
+    /// The entries of batches `after + 1 ..= through` (from 0 when `after` is `None`), in batch
+    /// order, as Spark's `HDFSMetadataLog.get(start, end)` gives them: every batch in the range
+    /// must be there, in its own file or in a compaction that holds it. `needed_by` says who
+    /// asks, for the error.
+    pub fn range(
+        &self,
+        storage: &dyn crate::storage::Storage,
+        after: Option<u64>,
+        through: u64,
+        needed_by: &dyn Fn() -> String,
+    ) -> Result<Vec<T>> {
+        let first = after.map_or(0, |a| a + 1);
+        let files = self.log.files(storage)?;
+        let mut entries = Vec::new();
+        let mut compaction: Option<(LogFile, Vec<T>)> = None;
+        for id in first..=through {
+            if let Some(file) = files.iter().find(|f| f.id == id && !f.compact) {
+                entries.extend(self.read_file(storage, *file)?);
+                continue;
+            }
+            let Some(holder) = files.iter().find(|f| f.compact && f.id >= id).copied() else {
+                return Err(CheckpointError::Missing {
+                    log: self.log.log_name(),
+                    path: self.log.path(LogFile { id, compact: false }),
+                    needed_by: needed_by(),
+                    hint: "the log was tampered with; restore the file, or start with a new checkpoint".into(),
+                });
+            };
+            if compaction.as_ref().is_none_or(|(file, _)| *file != holder) {
+                compaction = Some((holder, self.read_file(storage, holder)?));
+            }
+            let held = compaction.as_ref().map(|(_, held)| held.as_slice()).unwrap_or_default();
+            entries.extend(held.iter().filter(|e| e.batch_id() == Some(id)).cloned());
+        }
+        Ok(entries)
     }
 
     /// Writes batch `id`, as a compaction when its turn has come.

@@ -45,6 +45,18 @@ pub enum CheckpointError {
         /// The file.
         path: PathBuf,
     },
+    /// A log file that a batch needs is not there.
+    #[error("{log} {}: missing, but {needed_by}; {hint}", path.display())]
+    Missing {
+        /// Which log.
+        log: &'static str,
+        /// The file that should be there.
+        path: PathBuf,
+        /// Who needs it, e.g. "batch 3 covers source-log batches 2 to 4".
+        needed_by: String,
+        /// What the user can do.
+        hint: String,
+    },
     /// An injected crash.
     #[error(transparent)]
     Crash(#[from] Crash),

@@ -75,6 +75,49 @@ pub struct BatchOffsets {
     pub log_offset: Option<u64>,
 }
 
+/// The part of the source log that one batch covers, as Spark's file source reads it:
+/// source-log batches `after + 1 ..= through`, where `after` is the previous batch's
+/// `logOffset` (`None` before the first batch) and `through` is the batch's own.
+///
+/// `through` is usually the batch id, but not always: after a crash between `sources/0/N` and
+/// `offsets/N`, the next batch N takes the orphan entry together with any new files, so its
+/// range is `N ..= N + 1`, and every later batch's `logOffset` is its id plus one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceRange {
+    /// The previous batch's `logOffset`, or `None` before the first.
+    pub after: Option<u64>,
+    /// This batch's `logOffset`, or `None` if it records none (no source data at all).
+    pub through: Option<u64>,
+}
+
+impl SourceRange {
+    /// The source-log batch ids of the range, in order.
+    pub fn ids(&self) -> std::ops::RangeInclusive<u64> {
+        let first = self.after.map_or(0, |a| a + 1);
+        match self.through {
+            Some(through) => first..=through,
+            #[allow(clippy::reversed_empty_ranges)]
+            None => 1..=0,
+        }
+    }
+
+    /// True when the range is exactly source-log batch `batch_id`, the usual case.
+    pub fn is_batch_id(&self, batch_id: u64) -> bool {
+        self.through == Some(batch_id) && self.after == batch_id.checked_sub(1)
+    }
+}
+
+impl std::fmt::Display for SourceRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = self.ids();
+        match (ids.start(), ids.end()) {
+            _ if ids.is_empty() => write!(f, "no source-log batch"),
+            (a, b) if a == b => write!(f, "sources/0/{a}"),
+            (a, b) => write!(f, "sources/0/{a}..{b}"),
+        }
+    }
+}
+
 /// A checkpoint directory.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
@@ -161,15 +204,55 @@ impl Checkpoint {
         Ok(BatchOffsets { metadata, log_offset })
     }
 
-    /// Writes `offsets/N` for the one file source.
+    /// The source-log range of batch `id`: from `offsets/<id - 1>`'s `logOffset` (exclusive) to
+    /// `offsets/<id>`'s (inclusive), as Spark's `FileStreamSource.getBatch(start, end)`.
+    pub fn source_range(&self, storage: &dyn Storage, id: u64) -> Result<SourceRange> {
+        let through = self.read_offsets(storage, id)?.log_offset;
+        Ok(SourceRange { after: self.previous_log_offset(storage, id)?, through })
+    }
+
+    /// The `logOffset` of the batch before `id` (`None` for batch 0), which Spark needs to
+    /// re-run or continue after batch `id - 1`.
+    pub fn previous_log_offset(&self, storage: &dyn Storage, id: u64) -> Result<Option<u64>> {
+        let Some(previous) = id.checked_sub(1) else {
+            return Ok(None);
+        };
+        let file = LogFile { id: previous, compact: false };
+        if !storage.exists(&self.offsets.path(file)) {
+            return Err(CheckpointError::Missing {
+                log: self.offsets.log_name(),
+                path: self.offsets.path(file),
+                needed_by: format!("batch {id} starts where batch {previous} ended in the source log"),
+                hint: "Spark stops here too; restore the file, or start with a new checkpoint".into(),
+            });
+        }
+        Ok(self.read_offsets(storage, previous)?.log_offset)
+    }
+
+    /// The files of a source-log range, in source-log order.
+    pub fn source_files(
+        &self,
+        storage: &dyn Storage,
+        batch_id: u64,
+        range: SourceRange,
+    ) -> Result<Vec<SourceFileEntry>> {
+        let Some(through) = range.through else {
+            return Ok(Vec::new());
+        };
+        let needed_by = || format!("batch {batch_id} covers {range}");
+        self.sources.range(storage, range.after, through, &needed_by)
+    }
+
+    /// Writes `offsets/N` for the one file source, with its source-log offset `log_offset`.
     pub fn write_offsets(
         &self,
         ctx: &mut WriteCtx<'_>,
         id: u64,
         batch_timestamp_ms: i64,
         plan_fingerprint: &str,
+        log_offset: u64,
     ) -> Result<()> {
-        let offset = serde_json::to_string(&FileSourceOffset { log_offset: id }).expect("offsets serialize");
+        let offset = serde_json::to_string(&FileSourceOffset { log_offset }).expect("offsets serialize");
         let lines = [encode_offset_metadata(batch_timestamp_ms, plan_fingerprint), offset];
         self.offsets.write(ctx, LogFile { id, compact: false }, &lines)
     }

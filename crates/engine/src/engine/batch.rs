@@ -2,7 +2,7 @@
 //! it to the sink, commit. Crash points sit between every two writes.
 
 use super::{Engine, EngineError, Event, Resume};
-use crate::checkpoint::{SourceFileEntry, WriteCtx};
+use crate::checkpoint::{SourceFileEntry, SourceRange, WriteCtx};
 use crate::faults::CrashPoint;
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
@@ -10,66 +10,113 @@ use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, SourceNotice, 
 use crate::uri::path_of;
 use serde_json::Value;
 
-/// Which writes a batch still needs.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Stage {
-    source_log: bool,
-    offsets: bool,
+/// A batch, planned: its files, the source-log range they come from, and what it still has to
+/// write before it runs.
+#[derive(Debug, Clone)]
+pub(super) struct Planned {
+    pub(super) id: u64,
+    /// The source-log batches it covers; `through` goes into `offsets/N` as `logOffset`.
+    pub(super) range: SourceRange,
+    /// Every file of the range, in source-log order.
+    pub(super) files: Vec<SourceFileEntry>,
+    /// New files, to be written as source-log batch `range.through` before `offsets/N`.
+    pub(super) new_source_entries: Vec<SourceFileEntry>,
+    pub(super) timestamp_ms: i64,
+    /// False for a re-run: `offsets/N` is already there.
+    pub(super) write_offsets: bool,
+    pub(super) origin: &'static str,
 }
 
 impl Engine<'_> {
     /// Runs the next batch, if there is one. Returns false when there is nothing to do.
     pub(super) fn run_next_batch(&mut self) -> Result<bool, EngineError> {
         let resume = self.pending.expect("start() sets the pending resume");
-        let (id, files, timestamp_ms, stage, origin) = match resume {
-            Resume::Rerun { batch } => {
-                let files = self.recorded_files(batch)?;
-                let offsets = self.checkpoint.read_offsets(self.storage, batch)?;
-                (
-                    batch,
-                    files,
-                    offsets.metadata.batch_timestamp_ms,
-                    Stage { source_log: false, offsets: false },
-                    "re-run",
-                )
-            }
+        let planned = match resume {
+            Resume::Rerun { batch } => self.plan_rerun(batch)?,
             Resume::Fresh | Resume::Continue { .. } => {
                 let id = if let Resume::Continue { next } = resume { next } else { 0 };
-                let clock_ms = self.options.clock.batch_timestamp_ms(id);
-                let timestamp_ms =
-                    self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + self.options.clock.step_ms));
-                // Spark writes the source log while planning; if it got that far, keep its choice.
-                if let Some(files) = self.checkpoint.sources.batch(self.storage, id)? {
-                    (id, files, timestamp_ms, Stage { source_log: false, offsets: true }, "source log ahead of offsets")
-                } else {
-                    let files = self.new_files(id)?;
-                    if files.is_empty() {
-                        return Ok(false);
-                    }
-                    self.check_sink_behind(id, &format!("(offsets/{id} and sources/0/{id} are missing)"))?;
-                    (id, files, timestamp_ms, Stage { source_log: true, offsets: true }, "new files")
+                match self.plan_new(id)? {
+                    Some(planned) => planned,
+                    None => return Ok(false),
                 }
             }
         };
-        let uris = files.iter().map(|f| f.path.clone()).collect();
-        self.events.push(Event::BatchPlanned { id, files: uris, origin });
-        self.run_batch(id, &files, timestamp_ms, stage)?;
+        let uris = planned.files.iter().map(|f| f.path.clone()).collect();
+        let (id, range, origin) = (planned.id, planned.range, planned.origin);
+        self.events.push(Event::BatchPlanned { id, files: uris, origin, sources: range });
+        self.run_batch(&planned)?;
         self.pending = Some(Resume::Continue { next: id + 1 });
+        self.last_log_offset = range.through;
+        self.source_log_latest = self.source_log_latest.max(range.through);
+        let timestamp_ms = planned.timestamp_ms;
         self.last_timestamp_ms = Some(self.last_timestamp_ms.map_or(timestamp_ms, |t| t.max(timestamp_ms)));
         Ok(true)
     }
 
-    fn recorded_files(&self, batch: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
-        self.checkpoint.sources.batch(self.storage, batch)?.ok_or_else(|| EngineError::Recovery {
-            checkpoint: self.checkpoint.root().to_path_buf(),
-            problem: format!("offsets/{batch} must be re-run but sources/0/{batch} is missing"),
-            hint: "the source log was tampered with; delete offsets/{batch} to plan the batch anew"
-                .replace("{batch}", &batch.to_string()),
+    /// Batch `batch` again, exactly as `offsets/<batch>` recorded it: its source-log range and
+    /// its timestamp.
+    fn plan_rerun(&mut self, batch: u64) -> Result<Planned, EngineError> {
+        let offsets = self.checkpoint.read_offsets(self.storage, batch)?;
+        let range = self.checkpoint.source_range(self.storage, batch)?;
+        let files = self.checkpoint.source_files(self.storage, batch, range)?;
+        Ok(Planned {
+            id: batch,
+            range,
+            files,
+            new_source_entries: Vec::new(),
+            timestamp_ms: offsets.metadata.batch_timestamp_ms,
+            write_offsets: false,
+            origin: "re-run",
         })
     }
 
-    fn new_files(&mut self, id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
-        let (files, notices) = self.source.next_files(self.storage, id).map_err(|source| EngineError::Input {
+    /// A new batch `id`, as Spark's file source plans it: the source-log entries no batch has
+    /// taken yet (left by a crash before `offsets/N`), plus the new files, which become the next
+    /// source-log batch. `None` when there is neither.
+    fn plan_new(&mut self, id: u64) -> Result<Option<Planned>, EngineError> {
+        let after = self.last_log_offset;
+        let latest = self.source_log_latest;
+        if latest < after {
+            return Err(EngineError::Recovery {
+                checkpoint: self.checkpoint.root().to_path_buf(),
+                problem: format!(
+                    "the source log ends at {} but batch {} ended at logOffset {}",
+                    latest.map_or("nothing".into(), |l| format!("sources/0/{l}")),
+                    id.saturating_sub(1),
+                    after.map_or(-1, |a| a as i64),
+                ),
+                hint: "the source log was tampered with; restore it, or start with a new checkpoint".into(),
+            });
+        }
+        let orphans = match latest {
+            Some(through) if latest > after => {
+                self.checkpoint.source_files(self.storage, id, SourceRange { after, through: Some(through) })?
+            }
+            _ => Vec::new(),
+        };
+        let next_log_id = latest.map_or(0, |l| l + 1);
+        let new_source_entries = self.new_files(next_log_id)?;
+        let through = if new_source_entries.is_empty() { latest } else { Some(next_log_id) };
+        if through == after {
+            return Ok(None);
+        }
+        self.check_sink_behind(id, &format!("(offsets/{id} is missing)"))?;
+        let origin = match (orphans.is_empty(), new_source_entries.is_empty()) {
+            (false, true) => "source log ahead of offsets",
+            (false, false) => "source log ahead of offsets, and new files",
+            _ => "new files",
+        };
+        let clock_ms = self.options.clock.batch_timestamp_ms(id);
+        let timestamp_ms = self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + self.options.clock.step_ms));
+        let mut files = orphans;
+        files.extend(new_source_entries.iter().cloned());
+        let range = SourceRange { after, through };
+        Ok(Some(Planned { id, range, files, new_source_entries, timestamp_ms, write_offsets: true, origin }))
+    }
+
+    /// The input directory's new files, as entries of source-log batch `log_id`.
+    fn new_files(&mut self, log_id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
+        let (files, notices) = self.source.next_files(self.storage, log_id).map_err(|source| EngineError::Input {
             path: self.query.input_dir.clone(),
             op: "list the input directory",
             source,
@@ -86,45 +133,37 @@ impl Engine<'_> {
 
     /// Spark's lifecycle of a planned batch: `sources/0/N` and `offsets/N`, read and run the
     /// plan, the sink, `commits/N`.
-    fn run_batch(
-        &mut self,
-        id: u64,
-        files: &[SourceFileEntry],
-        timestamp_ms: i64,
-        stage: Stage,
-    ) -> Result<(), EngineError> {
+    fn run_batch(&mut self, planned: &Planned) -> Result<(), EngineError> {
         #[cfg(feature = "seeded-bugs")]
         if self.faults.seams().batch_order != crate::seams::BatchOrder::SPARK {
-            return self.run_batch_in_order(self.faults.seams().batch_order, id, files, timestamp_ms, stage);
+            return self.run_batch_in_order(self.faults.seams().batch_order, planned);
         }
-        self.write_plan_logs(id, files, timestamp_ms, stage)?;
-        if let Some(rows) = self.read_unless_held(id, files, timestamp_ms)? {
+        let (id, timestamp_ms) = (planned.id, planned.timestamp_ms);
+        self.write_plan_logs(planned)?;
+        if let Some(rows) = self.read_unless_held(id, &planned.files, timestamp_ms)? {
             self.add_to_sink(id, timestamp_ms, &rows)?;
         }
         self.faults.hit(CrashPoint::AfterSinkWrite)?;
         self.commit(id)?;
         self.faults.hit(CrashPoint::AfterCommitWrite)?;
-        self.finish_batch(id, files)
+        self.finish_batch(id, &planned.files)
     }
 
-    /// `sources/0/N` and `offsets/N`, those the batch still needs, with their crash points.
-    pub(super) fn write_plan_logs(
-        &mut self,
-        id: u64,
-        files: &[SourceFileEntry],
-        timestamp_ms: i64,
-        stage: Stage,
-    ) -> Result<(), EngineError> {
+    /// The new source-log batch (if the batch found new files) and `offsets/N` (unless it is a
+    /// re-run), with their crash points.
+    pub(super) fn write_plan_logs(&mut self, planned: &Planned) -> Result<(), EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
-        if stage.source_log {
+        if !planned.write_offsets {
+            return Ok(());
+        }
+        if let (false, Some(log_id)) = (planned.new_source_entries.is_empty(), planned.range.through) {
             ctx.faults.hit(CrashPoint::BeforeSourceLogWrite)?;
-            self.checkpoint.sources.add(&mut ctx, id, files)?;
+            self.checkpoint.sources.add(&mut ctx, log_id, &planned.new_source_entries)?;
         }
-        if stage.offsets {
-            ctx.faults.hit(CrashPoint::BeforeOffsetsWrite)?;
-            self.checkpoint.write_offsets(&mut ctx, id, timestamp_ms, &self.fingerprint)?;
-            ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
-        }
+        ctx.faults.hit(CrashPoint::BeforeOffsetsWrite)?;
+        let log_offset = planned.range.through.expect("a new batch always covers a source-log batch");
+        self.checkpoint.write_offsets(&mut ctx, planned.id, planned.timestamp_ms, &self.fingerprint, log_offset)?;
+        ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
         Ok(())
     }
 

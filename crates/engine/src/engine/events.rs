@@ -2,6 +2,7 @@
 //! scenario runner.
 
 use super::Resume;
+use crate::checkpoint::SourceRange;
 use crate::faults::Crash;
 use std::fmt;
 
@@ -21,8 +22,10 @@ pub enum Event {
         id: u64,
         /// The file URIs it takes.
         files: Vec<String>,
-        /// Why these files: "new files", "re-run", "source log ahead of offsets".
+        /// Why these files: "new files", "re-run", "source log ahead of offsets", ….
         origin: &'static str,
+        /// The source-log batches it covers (its `logOffset` is the last).
+        sources: SourceRange,
     },
     /// Bad lines of a batch went to the dead-letter file.
     BadRecords {
@@ -64,9 +67,11 @@ impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Event::Started { query_id, resume } => write!(f, "start query {query_id}: {resume}"),
-            Event::BatchPlanned { id, files, origin } => {
+            Event::BatchPlanned { id, files, origin, sources } => {
                 let names: Vec<&str> = files.iter().map(|p| p.rsplit('/').next().unwrap_or(p)).collect();
-                write!(f, "batch {id} ({origin}): {}", names.join(", "))
+                // The source log is named only where it is not the batch's own id: the news.
+                let range = if sources.is_batch_id(*id) { String::new() } else { format!(", {sources}") };
+                write!(f, "batch {id} ({origin}{range}): {}", names.join(", "))
             }
             Event::BadRecords { id, count, dead_letter } => {
                 write!(f, "batch {id}: {count} bad line(s) written to {dead_letter}")

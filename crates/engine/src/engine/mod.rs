@@ -1,8 +1,10 @@
 //! The micro-batch engine: Spark's batch lifecycle and recovery over a file source, a plan and
 //! a sink, with crash points at every step.
 //!
-//! Lifecycle of batch N: plan (new files) → `sources/0/N` → `offsets/N` → run the plan →
-//! sink → `commits/N`. The engine reads no clock and no randomness: time is the batch's logical
+//! Lifecycle of batch N: plan (new files) → `sources/0/K` → `offsets/N` (`{"logOffset":K}`) →
+//! run the plan → sink → `commits/N`. K is the file source's own offset, the source log's
+//! batch id, which Spark keeps apart from N: it is N until a crash between `sources/0/N` and
+//! `offsets/N`, after which a batch takes the orphan entry with the new files and K runs ahead. The engine reads no clock and no randomness: time is the batch's logical
 //! timestamp and ids come from the seed. It must never know about scenarios or checks.
 
 mod batch;
@@ -113,6 +115,12 @@ pub struct Engine<'a> {
     faults: FaultPlan,
     events: Vec<Event>,
     pending: Option<Resume>,
+    /// The file source's current offset, as Spark's `FileStreamSource` keeps it: the newest
+    /// source-log batch id (`None` while the source log is empty).
+    source_log_latest: Option<u64>,
+    /// Where the last batch ended in the source log: the `logOffset` of the latest `offsets/N`
+    /// once it has run. The next new batch starts after it.
+    last_log_offset: Option<u64>,
     /// The newest batch timestamp in the checkpoint: new batches never go back in time, even on
     /// a checkpoint written by Spark with its wall clock.
     last_timestamp_ms: Option<i64>,
@@ -143,6 +151,8 @@ impl<'a> Engine<'a> {
             faults,
             events: Vec::new(),
             pending: None,
+            source_log_latest: None,
+            last_log_offset: None,
             last_timestamp_ms: None,
             lock: None,
         })
@@ -210,7 +220,14 @@ impl<'a> Engine<'a> {
             let offsets = self.checkpoint.read_offsets(storage, latest)?;
             self.check_plan(latest, &offsets)?;
             self.last_timestamp_ms = Some(offsets.metadata.batch_timestamp_ms);
+            // A batch to re-run starts where the one before it ended; otherwise the next new
+            // batch starts where the latest one ended.
+            self.last_log_offset = match resume {
+                Resume::Rerun { batch } => self.checkpoint.previous_log_offset(storage, batch)?,
+                _ => offsets.log_offset,
+            };
         }
+        self.source_log_latest = self.checkpoint.sources.log().latest(storage)?;
         self.restore_seen_files()?;
         self.events.push(Event::Started { query_id, resume });
         for id in skipped_uncommitted(storage, &self.checkpoint)? {

@@ -4,9 +4,8 @@
 //! Spark's lifecycle is `batch::run_batch` and Spark's recovery is `recovery::decide`; this
 //! module must never change them, only stand in for them when a seam says so.
 
-use super::batch::Stage;
+use super::batch::Planned;
 use super::{Engine, EngineError, Resume};
-use crate::checkpoint::SourceFileEntry;
 use crate::faults::CrashPoint;
 use crate::seams::{BatchOrder, BatchStep, PendingBatch, Seams};
 
@@ -20,19 +19,13 @@ pub(super) fn bent_resume(seams: &Seams, resume: Resume) -> Resume {
 
 impl Engine<'_> {
     /// Runs a planned batch with its steps in `order` instead of Spark's.
-    pub(super) fn run_batch_in_order(
-        &mut self,
-        order: BatchOrder,
-        id: u64,
-        files: &[SourceFileEntry],
-        timestamp_ms: i64,
-        stage: Stage,
-    ) -> Result<(), EngineError> {
+    pub(super) fn run_batch_in_order(&mut self, order: BatchOrder, planned: &Planned) -> Result<(), EngineError> {
+        let (id, timestamp_ms) = (planned.id, planned.timestamp_ms);
         let mut rows = None;
         for step in order.steps() {
             match step {
-                BatchStep::WritePlanLogs => self.write_plan_logs(id, files, timestamp_ms, stage)?,
-                BatchStep::ReadBatch => rows = Some(self.read_unless_held(id, files, timestamp_ms)?),
+                BatchStep::WritePlanLogs => self.write_plan_logs(planned)?,
+                BatchStep::ReadBatch => rows = Some(self.read_unless_held(id, &planned.files, timestamp_ms)?),
                 BatchStep::AddToSink => {
                     let read = rows.as_ref().expect("every batch order reads the batch before the sink gets it");
                     if let Some(rows) = read {
@@ -44,6 +37,6 @@ impl Engine<'_> {
                 BatchStep::AfterCommitWrite => self.faults.hit(CrashPoint::AfterCommitWrite)?,
             }
         }
-        self.finish_batch(id, files)
+        self.finish_batch(id, &planned.files)
     }
 }

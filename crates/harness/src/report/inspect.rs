@@ -1,7 +1,9 @@
 //! `crashpoint inspect`: the batches of a checkpoint (crashpoint's or Spark's), their files,
 //! offsets and commit status, and anything odd.
 
-use crashpoint_engine::checkpoint::{Checkpoint, LogFile, PLAN_FINGERPRINT_KEY, SourceFileEntry};
+use crashpoint_engine::checkpoint::{
+    Checkpoint, CheckpointError, LogFile, PLAN_FINGERPRINT_KEY, SourceFileEntry, SourceRange,
+};
 use crashpoint_engine::engine::{Resume, decide};
 use crashpoint_engine::plan::format_timestamp_ms;
 use crashpoint_engine::storage::Storage;
@@ -13,8 +15,10 @@ use std::path::Path;
 pub struct BatchView {
     /// The batch id.
     pub id: u64,
-    /// The files of the source log for this batch.
+    /// The files of the source log for this batch: those of its source-log range.
     pub files: Vec<SourceFileEntry>,
+    /// The source-log batches it covers, from its `logOffset` and the previous batch's.
+    pub sources: Option<SourceRange>,
     /// `batchTimestampMs` of `offsets/N`, if readable.
     pub timestamp_ms: Option<i64>,
     /// The source offset.
@@ -36,6 +40,9 @@ pub struct Inspection {
     pub query_id: Result<String, String>,
     /// Batches, by id.
     pub batches: Vec<BatchView>,
+    /// Source-log batches that no offsets file covers yet (a crash between `sources/0/K` and
+    /// `offsets/N`): the next batch takes them, with any new files.
+    pub unplanned: Vec<(u64, Vec<SourceFileEntry>)>,
     /// What the next run will do, or why it cannot run.
     pub next_run: Result<Resume, String>,
     /// Anything odd, in words.
@@ -60,20 +67,21 @@ pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
     let offsets = ids(&checkpoint.offsets, &mut oddities);
     let commits = ids(&checkpoint.commits, &mut oddities);
     let sources = ids(checkpoint.sources.log(), &mut oddities);
-    let mut all: Vec<u64> = offsets.iter().chain(&commits).chain(&sources).copied().collect();
+    let mut all: Vec<u64> = offsets.iter().chain(&commits).copied().collect();
     all.sort();
     all.dedup();
     let mut batches = Vec::new();
     for id in all {
         batches.push(batch_view(storage, &checkpoint, id, &offsets, &commits, &mut oddities));
     }
+    let unplanned = unplanned(storage, &checkpoint, &batches, &sources, &mut oddities);
     oddities.extend(shape_oddities(&offsets, &commits));
     oddities.extend(stray_files(storage, &checkpoint));
     let next_run = decide(storage, &checkpoint).map_err(|e| e.to_string());
     // A broken compaction is met once per batch it holds; say it once.
     let mut seen = std::collections::BTreeSet::new();
     oddities.retain(|odd| seen.insert(odd.clone()));
-    Inspection { root: root.display().to_string(), query_id, batches, next_run, oddities }
+    Inspection { root: root.display().to_string(), query_id, batches, unplanned, next_run, oddities }
 }
 
 fn batch_view(
@@ -88,19 +96,24 @@ fn batch_view(
     let mut view = BatchView {
         id,
         files: Vec::new(),
+        sources: None,
         timestamp_ms: None,
         log_offset: None,
         fingerprint: None,
         has_offsets,
         committed: commits.contains(&id),
     };
-    match checkpoint.sources.batch(storage, id) {
-        Ok(Some(files)) => view.files = files,
-        Ok(None) if has_offsets => oddities.push(format!("offsets/{id} has no source log entry sources/0/{id}")),
-        Ok(None) => {}
-        Err(e) => oddities.push(e.to_string()),
-    }
     if has_offsets {
+        match source_range(storage, checkpoint, id, offsets) {
+            Ok(range) => {
+                view.sources = Some(range);
+                match checkpoint.source_files(storage, id, range) {
+                    Ok(files) => view.files = files,
+                    Err(e) => oddities.push(e.to_string()),
+                }
+            }
+            Err(e) => oddities.push(e.to_string()),
+        }
         match checkpoint.read_offsets(storage, id) {
             Ok(o) => {
                 view.timestamp_ms = Some(o.metadata.batch_timestamp_ms);
@@ -116,6 +129,41 @@ fn batch_view(
         oddities.push(e.to_string());
     }
     view
+}
+
+/// Batch `id`'s source-log range. The oldest batch kept has lost the offsets file before it to
+/// the purge: its range is taken to be its own source-log batch alone.
+fn source_range(
+    storage: &dyn Storage,
+    checkpoint: &Checkpoint,
+    id: u64,
+    offsets: &[u64],
+) -> Result<SourceRange, CheckpointError> {
+    let purged_before = id > 0 && offsets.first() == Some(&id);
+    if !purged_before {
+        return checkpoint.source_range(storage, id);
+    }
+    let through = checkpoint.read_offsets(storage, id)?.log_offset;
+    Ok(SourceRange { after: through.and_then(|t| t.checked_sub(1)), through })
+}
+
+/// The source-log batches after the latest batch's range, which no batch has taken yet.
+fn unplanned(
+    storage: &dyn Storage,
+    checkpoint: &Checkpoint,
+    batches: &[BatchView],
+    sources: &[u64],
+    oddities: &mut Vec<String>,
+) -> Vec<(u64, Vec<SourceFileEntry>)> {
+    let covered = batches.iter().rev().find_map(|b| b.sources).map(|r| r.through);
+    let mut unplanned = Vec::new();
+    for id in sources.iter().copied().filter(|k| covered.is_none_or(|c| Some(*k) > c)) {
+        match checkpoint.sources.batch(storage, id) {
+            Ok(files) => unplanned.push((id, files.unwrap_or_default())),
+            Err(e) => oddities.push(e.to_string()),
+        }
+    }
+    unplanned
 }
 
 fn shape_oddities(offsets: &[u64], commits: &[u64]) -> Vec<String> {
@@ -165,7 +213,7 @@ impl fmt::Display for Inspection {
                 (true, true) => "committed",
                 (true, false) => "no commit: will re-run",
                 (false, true) => "commit without offsets",
-                (false, false) => "source log only: will be planned with these files",
+                (false, false) => "neither offsets nor commit",
             };
             write!(f, "  batch {}: {status}", batch.id)?;
             if let Some(ts) = batch.timestamp_ms {
@@ -174,11 +222,20 @@ impl fmt::Display for Inspection {
             if let Some(offset) = batch.log_offset {
                 write!(f, "; logOffset {offset}")?;
             }
+            if let Some(range) = batch.sources.filter(|r| !r.is_batch_id(batch.id)) {
+                write!(f, " ({range})")?;
+            }
             if let Some(fp) = &batch.fingerprint {
                 write!(f, "; plan {fp}")?;
             }
             writeln!(f)?;
             for file in &batch.files {
+                writeln!(f, "    {} (mtime {})", file.path, file.timestamp)?;
+            }
+        }
+        for (id, files) in &self.unplanned {
+            writeln!(f, "  sources/0/{id}: in no batch yet (a crash before its offsets): the next batch takes it")?;
+            for file in files {
                 writeln!(f, "    {} (mtime {})", file.path, file.timestamp)?;
             }
         }
