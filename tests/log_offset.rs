@@ -218,3 +218,22 @@ fn an_orphan_compaction_is_merged_like_any_orphan_entry() {
     let expected: Vec<String> = (1..=11).map(|n| format!("e{n:02}")).collect();
     assert_eq!(q1.reader_event_ids(), expected);
 }
+
+#[test]
+fn new_files_wait_when_the_sink_already_holds_the_orphans_batch() {
+    // Goal: exactly-once where Spark loses rows. The sink wrote batch 1, then `offsets/1` was
+    // lost (a torn file that `doctor --repair` deletes), so `sources/0/1` is an orphan that the
+    // sink already holds as batch 1. Spark would add the new f3 to batch 1 and the sink would
+    // skip it all: f3 lost. crashpoint takes the orphan alone and f3 in batch 2.
+    // Method: crash after the sink write of batch 1, delete `offsets/1`, drop f3, restart.
+    let q1 = Q1::new(SourceOptions::default());
+    q1.drop(1, F1);
+    q1.run(FaultPlan::none()).ok();
+    q1.drop(2, F2);
+    assert!(q1.run(FaultPlan::crash_at(CrashPoint::AfterSinkWrite, 1)).err().crash().is_some());
+    q1.sim.remove_file(&Path::new(CHECKPOINT).join("offsets/1")).unwrap();
+    q1.drop(3, F3);
+    let restart = q1.run(FaultPlan::none()).ok();
+    assert_eq!(restart.planned(), vec![(1, names(&["f2.json"])), (2, names(&["f3.json"]))], "{}", restart.trace());
+    assert_eq!(q1.reader_event_ids(), ["e1", "e1", "e2", "e4"]);
+}

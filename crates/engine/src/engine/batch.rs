@@ -95,12 +95,18 @@ impl Engine<'_> {
             _ => Vec::new(),
         };
         let next_log_id = latest.map_or(0, |l| l + 1);
-        let new_source_entries = self.new_files(next_log_id)?;
+        // A sink that holds batch N while offsets/N is missing (deleted as torn) holds exactly
+        // the orphan entries, which offsets/N covered: take them alone, so that the sink's skip
+        // loses no new file. Spark adds the new files too, and loses them.
+        let sink_has_orphans = !orphans.is_empty() && self.sink_holds(id)?;
+        let new_source_entries = if sink_has_orphans { Vec::new() } else { self.new_files(next_log_id)? };
         let through = if new_source_entries.is_empty() { latest } else { Some(next_log_id) };
         if through == after {
             return Ok(None);
         }
-        self.check_sink_behind(id, &format!("(offsets/{id} is missing)"))?;
+        if orphans.is_empty() {
+            self.check_sink_behind(id, &format!("(offsets/{id} is missing)"))?;
+        }
         let origin = match (orphans.is_empty(), new_source_entries.is_empty()) {
             (false, true) => "source log ahead of offsets",
             (false, false) => "source log ahead of offsets, and new files",

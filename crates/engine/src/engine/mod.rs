@@ -297,6 +297,11 @@ impl<'a> Engine<'a> {
         Ok(id)
     }
 
+    /// True if the sink already holds batch `id`.
+    pub(super) fn sink_holds(&self, id: u64) -> Result<bool, EngineError> {
+        Ok(self.sink.held_batches(self.storage)?.is_some_and(|held| held.latest >= id))
+    }
+
     /// Refuses to plan new files into batch `id` if the sink already holds it, unless allowed.
     pub(super) fn check_sink_behind(&self, id: u64, why: &str) -> Result<(), EngineError> {
         if self.options.allow_existing_sink_log {
