@@ -83,7 +83,12 @@ fn a_process_killed_at_each_crash_point_recovers_exactly_once_with_the_file_sink
             r#"["e2","d3",30.0]"#.to_string(),
         ];
         assert_eq!(rows(&root), expected, "{point}: each row exactly once");
-        let violations = check_invariants(&DiskStorage, &checkpoint, SinkView::FileSinkLog(&root.join("output")));
+        let violations = check_invariants(
+            &DiskStorage,
+            &checkpoint,
+            SinkView::FileSinkLog(&root.join("output")),
+            &Default::default(),
+        );
         assert!(violations.is_empty(), "{point}: {violations:?}");
     }
 }

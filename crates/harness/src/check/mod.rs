@@ -7,12 +7,14 @@
 
 mod agreement;
 mod dead_letters;
+mod history;
 mod invariants;
 mod times;
 mod verdict;
 
 pub use agreement::{PlannedBatch, judge_agreement};
 pub use dead_letters::{BadLine, judge_dead_letters};
-pub use invariants::{SinkView, check_invariants};
+pub use history::{RanBatch, check_batch_files, check_committed_files};
+pub use invariants::{ByHand, SinkView, check_invariants};
 pub use times::judge_times;
 pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};

@@ -5,7 +5,7 @@ use super::format::{QuerySpec, Scenario};
 use super::sinks::PlannedRows;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
-use crate::check::{BadLine, Emission, PlannedBatch};
+use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batch_files};
 use crashpoint_engine::engine::{Engine, EngineOptions, Event, Query};
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::plan::Row;
@@ -106,6 +106,10 @@ struct Runner<'s> {
     invariant_checks: usize,
     pending_cause: String,
     planned: Vec<PlannedBatch>,
+    /// Checkpoint files the scenario deleted or damaged itself, since the checkpoint began.
+    by_hand: ByHand,
+    /// The files (URIs) of each committed batch, which the source log must keep recording.
+    committed_files: BTreeMap<u64, Vec<String>>,
 }
 
 /// Runs a scenario with extra injected crashes (none for a plain run).
@@ -126,6 +130,8 @@ pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
         invariant_checks: 0,
         pending_cause: String::new(),
         planned: Vec::new(),
+        by_hand: ByHand::new(),
+        committed_files: BTreeMap::new(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         if step.needs_recovered_query() {
@@ -193,6 +199,7 @@ impl Runner<'_> {
                 }
             }
         }
+        self.note_tampering(step);
         if !matches!(step, Step::Run(_) | Step::Add { .. }) {
             self.pending_cause = format!("after step {number} ({step})");
         }
@@ -278,12 +285,8 @@ impl Runner<'_> {
         };
         for event in &events {
             self.trace.push(format!("    {event}"));
-            if let Event::BatchPlanned { id, files, .. } = event {
-                let mut names: Vec<String> = files.iter().map(|uri| file_name(&path_of(uri))).collect();
-                names.sort();
-                self.planned.push((ordinal, *id, names));
-            }
         }
+        self.check_batches(ordinal, &events);
         let crash_spec = crash;
         let crashed = result.as_ref().err().and_then(|e| e.crash());
         let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
@@ -312,6 +315,51 @@ impl Runner<'_> {
 }
 
 impl Runner<'_> {
+    /// Checkpoint files the scenario deletes, damages or writes are the user's own doing.
+    fn note_tampering(&mut self, step: &Step) {
+        match step {
+            Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
+                if path.starts_with("sources") {
+                    // What the source log records is now the user's: nothing to hold it to.
+                    self.committed_files.clear();
+                }
+                self.by_hand.insert(path.clone());
+            }
+            Step::DeleteCheckpoint => {
+                self.by_hand.clear();
+                self.committed_files.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// After a process: the batches it planned against the checkpoint it left (invariant 4),
+    /// and the files of the batches it committed, to hold the source log to (invariant 5).
+    fn check_batches(&mut self, ordinal: u32, events: &[Event]) {
+        let mut ran: Vec<RanBatch> = Vec::new();
+        for event in events {
+            match event {
+                Event::BatchPlanned { id, files, .. } => {
+                    let mut names: Vec<String> = files.iter().map(|uri| file_name(&path_of(uri))).collect();
+                    names.sort();
+                    self.planned.push((ordinal, *id, names));
+                    ran.push((*id, files.clone()));
+                }
+                Event::Committed { id } => {
+                    if let Some((_, files)) = ran.iter().find(|(planned, _)| planned == id) {
+                        self.committed_files.insert(*id, files.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let storage = self.world.storage().clone();
+        for violation in check_batch_files(storage.as_ref(), self.world.checkpoint(), &ran) {
+            self.trace.push(format!("    INVARIANT VIOLATED after run {ordinal}: {violation}"));
+            self.violations.push(format!("after run {ordinal}: {violation}"));
+        }
+    }
+
     fn tampered_exists(&self, step: &Step) -> bool {
         match step {
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
@@ -347,7 +395,7 @@ impl Runner<'_> {
             return;
         }
         self.invariant_checks += 1;
-        for violation in self.world.invariant_violations(self.query.sink) {
+        for violation in self.world.invariant_violations(self.query.sink, &self.by_hand, &self.committed_files) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

@@ -9,11 +9,12 @@ use super::format::{QuerySpec, SinkKind};
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::FileContent;
 use crate::bugs::BugSet;
-use crate::check::{Emission, check_invariants};
+use crate::check::{ByHand, Emission, check_committed_files, check_invariants};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{Sink, SinkError};
 use crashpoint_engine::storage::{DiskStorage, SimStorage, Storage};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -142,10 +143,19 @@ impl World {
     }
 
     /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
-    pub fn invariant_violations(&self, kind: SinkKind) -> Vec<String> {
+    /// `by_hand`: the checkpoint files the scenario deleted or damaged itself; `committed`: the
+    /// files of each committed batch, which the source log must still record.
+    pub fn invariant_violations(
+        &self,
+        kind: SinkKind,
+        by_hand: &ByHand,
+        committed: &BTreeMap<u64, Vec<String>>,
+    ) -> Vec<String> {
         let ids = self.sinks.batch_ids(kind);
         let view = SinkTables::view(kind, &self.output, &ids);
-        check_invariants(self.storage.as_ref(), &self.checkpoint, view)
+        let mut violations = check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand);
+        violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));
+        violations
     }
 
     /// The console's text so far.
