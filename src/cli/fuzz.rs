@@ -1,6 +1,7 @@
 //! `crashpoint fuzz --cases N --seed S`: generated workloads and crash schedules.
 
 use super::EXIT_CHECK_FAILED;
+use anyhow::Context;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{FuzzOptions, fuzz};
 use std::path::PathBuf;
@@ -20,9 +21,10 @@ pub struct FuzzArgs {
     /// Switch on a seeded engine bug; repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     bugs: Vec<Bug>,
-    /// Where a failing case is written as a scenario file.
-    #[arg(long, default_value = "scenarios/regressions")]
-    out: PathBuf,
+    /// Where a failing case is written as a scenario file (default: a new temp directory,
+    /// printed). To keep it as a regression, name `scenarios/regressions` and accept its snapshot.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 fn parse_bug(s: &str) -> Result<Bug, String> {
@@ -49,9 +51,16 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     );
     failure.findings.iter().take(5).for_each(|f| println!("  - {f}"));
     let bugs = if options.bugs.is_empty() { String::new() } else { format!("-{}", options.bugs.join("-")) };
-    let path = args.out.join(format!("fuzz-seed-{}{bugs}.toml", args.seed));
-    std::fs::create_dir_all(&args.out)?;
-    std::fs::write(&path, failure.scenario.to_toml())?;
+    let out = match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the directory", dir.display()))?;
+            dir.clone()
+        }
+        // Never into the project: a reproducer in scenarios/ without a snapshot fails `cargo test`.
+        None => tempfile::Builder::new().prefix("crashpoint-fuzz-").tempdir().context("creating a temp directory")?.keep(),
+    };
+    let path = out.join(format!("fuzz-seed-{}{bugs}.toml", args.seed));
+    std::fs::write(&path, failure.scenario.to_toml()).with_context(|| format!("writing {}", path.display()))?;
     println!("written to {} (replay: crashpoint run {})", path.display(), path.display());
     println!("{}", failure.scenario.to_toml());
     Ok(ExitCode::from(EXIT_CHECK_FAILED))
