@@ -57,7 +57,9 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             dir.clone()
         }
         // Never into the project: a reproducer in scenarios/ without a snapshot fails `cargo test`.
-        None => tempfile::Builder::new().prefix("crashpoint-fuzz-").tempdir().context("creating a temp directory")?.keep(),
+        None => {
+            tempfile::Builder::new().prefix("crashpoint-fuzz-").tempdir().context("creating a temp directory")?.keep()
+        }
     };
     let path = out.join(format!("fuzz-seed-{}{bugs}.toml", args.seed));
     std::fs::write(&path, failure.scenario.to_toml()).with_context(|| format!("writing {}", path.display()))?;
