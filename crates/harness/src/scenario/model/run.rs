@@ -1,9 +1,11 @@
 //! One run of the query in the model, as the protocol specifies it: start (the sink's record,
 //! `metadata`, the recovery decision, the plan check), then batches until the trigger is done:
-//! plan (re-run, source log ahead, or the oldest unseen files), read, sink, commit, purge.
+//! plan (a re-run of its recorded source-log range, or the source log's untaken entries plus
+//! the oldest unseen files), read, sink, commit, purge.
 //!
 //! This is a second, independent statement of the engine's rules, written from its
-//! specification (README, DESIGN): it must never call the engine's lifecycle or recovery code.
+//! specification (README, DESIGN, Spark's measured behaviour): it must never call the engine's
+//! lifecycle or recovery code.
 
 use super::Model;
 use super::input::{Input, Read, read_file};
@@ -25,13 +27,18 @@ struct Planned {
     id: u64,
     files: Vec<SourceEntry>,
     timestamp_ms: i64,
+    /// Its `logOffset`.
+    through: Option<u64>,
 }
 
-/// What a run keeps in memory: the seen files and the newest batch time.
+/// What a run keeps in memory: the seen files, the newest batch time, and where the source
+/// log stands (Spark's `FileStreamSource` offset) and where the last batch ended in it.
 struct RunState {
     seen: BTreeMap<String, (i64, u64)>,
     noticed: BTreeSet<String>,
     last_timestamp_ms: Option<i64>,
+    source_log_latest: Option<u64>,
+    last_log_offset: Option<u64>,
 }
 
 impl Model {
@@ -49,13 +56,22 @@ impl Model {
         self.query.source.validate()?;
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
         loop {
-            let Some(batch) = self.plan_batch(resume, &mut state)? else { return Ok(()) };
+            let planned = match resume {
+                Resume::Rerun(id) => Some(self.plan_rerun(id)?),
+                Resume::Next(id) => self.plan_new(id, &mut state)?,
+            };
+            let Some(batch) = planned else { return Ok(()) };
+            let mut names: Vec<String> = batch.files.iter().map(|f| f.name.clone()).collect();
+            names.sort();
+            self.planned.push((self.ordinal, batch.id, names));
             self.run_batch(&batch, &compiled)?;
             for entry in &batch.files {
                 state.seen.insert(entry.name.clone(), (entry.mtime_ms, batch.id));
             }
-            state.last_timestamp_ms =
-                Some(state.last_timestamp_ms.map_or(batch.timestamp_ms, |t| t.max(batch.timestamp_ms)));
+            let time = batch.timestamp_ms;
+            state.last_timestamp_ms = Some(state.last_timestamp_ms.map_or(time, |t| t.max(time)));
+            state.last_log_offset = batch.through;
+            state.source_log_latest = state.source_log_latest.max(batch.through);
             resume = Resume::Next(batch.id + 1);
             if trigger == Trigger::Once {
                 return Ok(());
@@ -64,9 +80,10 @@ impl Model {
     }
 
     /// The start of a run: the sink's record against a new checkpoint, `metadata`, recovery,
-    /// the plan check, and the seen files from the source log.
+    /// the plan check, where the source log stands, and the seen files.
     fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), String> {
-        if self.checkpoint.offsets.is_empty() && self.checkpoint.sources.is_empty() {
+        let checkpoint = &self.checkpoint;
+        if checkpoint.offsets.is_empty() && checkpoint.sources.is_empty() {
             self.check_sink_behind(0)?;
         }
         if !self.checkpoint.metadata {
@@ -76,21 +93,24 @@ impl Model {
             self.checkpoint.metadata = true;
         }
         let resume = self.decide()?;
-        let latest = self.checkpoint.offsets.last_key_value().map(|(_, o)| o.clone());
+        let checkpoint = &self.checkpoint;
+        let latest = checkpoint.offsets.last_key_value().map(|(_, o)| o.clone());
         if let Some(offsets) = &latest
             && offsets.fingerprint != fingerprint
         {
             return Err("the query changed: the plan differs from the one in the latest offsets".into());
         }
-        let seen = self
-            .checkpoint
-            .sources
-            .iter()
-            .flat_map(|(id, entries)| entries.iter().map(move |e| (e.name.clone(), (e.mtime_ms, *id))));
+        let last_log_offset = match resume {
+            Resume::Rerun(id) => self.previous_log_offset(id)?,
+            Resume::Next(_) => latest.as_ref().and_then(|o| o.log_offset),
+        };
+        let seen = checkpoint.sources.values().flatten().map(|e| (e.name.clone(), (e.mtime_ms, 0)));
         let state = RunState {
             seen: seen.collect(),
             noticed: BTreeSet::new(),
             last_timestamp_ms: latest.map(|o| o.timestamp_ms),
+            source_log_latest: checkpoint.sources.keys().next_back().copied(),
+            last_log_offset,
         };
         Ok((resume, state))
     }
@@ -108,6 +128,13 @@ impl Model {
         }
     }
 
+    /// The `logOffset` of the batch before `id`: where batch `id` starts in the source log.
+    fn previous_log_offset(&self, id: u64) -> Result<Option<u64>, String> {
+        let Some(previous) = id.checked_sub(1) else { return Ok(None) };
+        let offsets = self.checkpoint.offsets.get(&previous).ok_or(format!("offsets/{previous} is missing"))?;
+        Ok(offsets.log_offset)
+    }
+
     /// The sink must not already hold a batch id that new files are planned into.
     fn check_sink_behind(&self, id: u64) -> Result<(), String> {
         match self.sink.held_latest() {
@@ -118,42 +145,54 @@ impl Model {
         }
     }
 
-    fn plan_batch(&mut self, resume: Resume, state: &mut RunState) -> Result<Option<Planned>, String> {
-        let id = match resume {
-            Resume::Rerun(id) => {
-                let files = self.checkpoint.sources.get(&id).cloned().ok_or(format!("sources/0/{id} is missing"))?;
-                let timestamp_ms = self.checkpoint.offsets[&id].timestamp_ms;
-                self.record_plan(id, &files);
-                return Ok(Some(Planned { id, files, timestamp_ms }));
-            }
-            Resume::Next(id) => id,
+    /// Batch `id` again: exactly its recorded source-log range, with its recorded time.
+    fn plan_rerun(&self, id: u64) -> Result<Planned, String> {
+        let offsets = &self.checkpoint.offsets[&id];
+        let after = self.previous_log_offset(id)?;
+        let files = match offsets.log_offset {
+            Some(through) => self.checkpoint.source_range(after, through, self.compact_interval())?,
+            None => Vec::new(),
         };
+        Ok(Planned { id, files, timestamp_ms: offsets.timestamp_ms, through: offsets.log_offset })
+    }
+
+    /// A new batch `id`: the source log's entries no batch took yet (a crash before `offsets/N`
+    /// leaves them), plus the oldest unseen files as the next source-log batch. A sink that
+    /// already holds batch `id` gets the untaken entries alone.
+    fn plan_new(&mut self, id: u64, state: &mut RunState) -> Result<Option<Planned>, String> {
+        let (after, latest) = (state.last_log_offset, state.source_log_latest);
+        if latest < after {
+            return Err(format!("the source log ends at {latest:?} but the last batch ended at {after:?}"));
+        }
+        let mut files = match latest {
+            Some(through) if latest > after => self.checkpoint.source_range(after, through, self.compact_interval())?,
+            _ => Vec::new(),
+        };
+        let next_log_id = latest.map_or(0, |l| l + 1);
+        let untaken = !files.is_empty();
+        let held = self.sink.held_latest().is_some_and(|held| held >= id);
+        let new = if untaken && held { Vec::new() } else { self.new_files(state)? };
+        let through = if new.is_empty() { latest } else { Some(next_log_id) };
+        if through == after {
+            return Ok(None);
+        }
+        if !untaken {
+            self.check_sink_behind(id)?;
+        }
         let clock = Clock::default();
         let clock_ms = clock.batch_timestamp_ms(id);
         let timestamp_ms = state.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms));
-        let files = match self.checkpoint.sources.get(&id) {
-            // The source log is ahead of the offsets: its choice stands.
-            Some(files) => files.clone(),
-            None => {
-                let files = self.new_files(state)?;
-                if files.is_empty() {
-                    return Ok(None);
-                }
-                self.check_sink_behind(id)?;
-                self.checkpoint.sources.insert(id, files.clone());
-                files
-            }
-        };
+        if !new.is_empty() {
+            self.checkpoint.sources.insert(next_log_id, new.clone());
+        }
         let fingerprint = self.query.plan.plan().fingerprint();
-        self.checkpoint.offsets.insert(id, Offsets { timestamp_ms, fingerprint });
-        self.record_plan(id, &files);
-        Ok(Some(Planned { id, files, timestamp_ms }))
+        self.checkpoint.offsets.insert(id, Offsets { timestamp_ms, fingerprint, log_offset: through });
+        files.extend(new);
+        Ok(Some(Planned { id, files, timestamp_ms, through }))
     }
 
-    fn record_plan(&mut self, id: u64, files: &[SourceEntry]) {
-        let mut names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-        names.sort();
-        self.planned.push((self.ordinal, id, names));
+    fn compact_interval(&self) -> u64 {
+        self.query.checkpoint.compact_interval.get()
     }
 
     /// The oldest unseen files, by (modification time, URI), at most `maxFilesPerTrigger`. A seen
@@ -162,10 +201,10 @@ impl Model {
         let mut candidates = Vec::new();
         for (name, file) in self.input.listed() {
             match state.seen.get(name) {
-                Some((mtime_ms, batch)) if *mtime_ms != file.mtime_ms => {
+                Some((mtime_ms, _)) if *mtime_ms != file.mtime_ms => {
                     let first = state.noticed.insert(name.clone());
                     if first && self.query.source.on_modified == ModifiedFilePolicy::Error {
-                        return Err(format!("{name} was written again after batch {batch} took it"));
+                        return Err(format!("{name} was written again after a batch took it"));
                     }
                 }
                 Some(_) => {}

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) struct Offsets {
     pub(super) timestamp_ms: i64,
     pub(super) fingerprint: String,
+    /// The newest source-log batch the batch covers (`None`: the source log was empty).
+    pub(super) log_offset: Option<u64>,
 }
 
 /// One entry of the source log: a file name and the modification time it was taken with.
@@ -25,12 +27,32 @@ pub(super) struct Checkpoint {
     pub(super) metadata: bool,
     pub(super) offsets: BTreeMap<u64, Offsets>,
     pub(super) commits: BTreeSet<u64>,
+    /// The source log, by source-log batch id (which a batch's `logOffset` names).
     pub(super) sources: BTreeMap<u64, Vec<SourceEntry>>,
     /// Bad lines kept per batch's dead-letter file, by (file name, line).
     pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
 }
 
 impl Checkpoint {
+    /// The entries of the source-log batches `(after, through]`; a batch with no file of its
+    /// own and no compaction after it that could hold it is missing.
+    pub(super) fn source_range(
+        &self,
+        after: Option<u64>,
+        through: u64,
+        compact_interval: u64,
+    ) -> Result<Vec<SourceEntry>, String> {
+        let mut entries = Vec::new();
+        for id in after.map_or(0, |a| a + 1)..=through {
+            match self.sources.get(&id) {
+                Some(batch) => entries.extend(batch.iter().cloned()),
+                None if self.sources.keys().any(|k| *k >= id && (k + 1) % compact_interval == 0) => {}
+                None => return Err(format!("sources/0/{id} is missing")),
+            }
+        }
+        Ok(entries)
+    }
+
     /// Spark's purge after committing `id`: offsets and commits below `id + 1 - retain` go.
     pub(super) fn purge(&mut self, id: u64, retain: u64) {
         if let Some(threshold) = (id + 1).checked_sub(retain) {
@@ -171,7 +193,9 @@ mod tests {
     fn purge_keeps_the_last_batches() {
         let mut checkpoint = Checkpoint::default();
         for id in 0..5 {
-            checkpoint.offsets.insert(id, Offsets { timestamp_ms: 0, fingerprint: String::new() });
+            checkpoint
+                .offsets
+                .insert(id, Offsets { timestamp_ms: 0, fingerprint: String::new(), log_offset: Some(id) });
             checkpoint.commits.insert(id);
         }
         checkpoint.purge(4, 2);
