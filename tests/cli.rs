@@ -207,7 +207,9 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
             "has no effect with --sink console",
         ),
         (vec!["inspect"], "CHECKPOINT"),
-        (vec!["inspect", arg(&missing)], "not a directory"),
+        (vec!["inspect", arg(&missing)], "not a checkpoint: it does not exist"),
+        (vec!["inspect", arg(&input)], "not a checkpoint"),
+        (vec!["doctor", arg(&missing)], "not a checkpoint: it does not exist"),
     ];
     for (args, fragment) in cases {
         let output = crashpoint(&args);

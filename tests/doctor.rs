@@ -42,12 +42,15 @@ fn doctor_repairs_a_torn_uncommitted_offsets_file_and_the_query_recovers_exactly
     let refused = stream(&root);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("cp/offsets/1") && stderr.contains("crashpoint doctor --repair"), "{stderr}");
+    assert!(
+        stderr.contains("cp/offsets/1") && stderr.contains("run `crashpoint doctor` on the checkpoint"),
+        "{stderr}"
+    );
 
     let diagnosed = crashpoint(&["doctor", "cp"], &root);
     assert_eq!(diagnosed.status.code(), Some(1));
     let report = String::from_utf8_lossy(&diagnosed.stdout);
-    assert!(report.contains("safe repair: delete") && report.contains("offsets/1"), "{report}");
+    assert!(report.contains("choice delete-offsets-1 (costs nothing") && report.contains("offsets/1"), "{report}");
 
     let repaired = crashpoint(&["doctor", "cp", "--repair"], &root);
     assert!(repaired.status.success(), "{}", String::from_utf8_lossy(&repaired.stdout));

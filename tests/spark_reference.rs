@@ -57,7 +57,7 @@ fn inspect_reads_every_spark_reference_checkpoint_without_oddities() {
     // not odd). Method: table of the reference checkpoints, compared field by field.
     for (dir, query_id, batches) in CHECKPOINTS {
         let root = Path::new(REFERENCE).join(dir);
-        let inspection = inspect(&DiskStorage, &root);
+        let inspection = inspect(&DiskStorage, &root, None).unwrap();
         assert_eq!(inspection.query_id.as_deref(), Ok(*query_id), "{dir}");
         assert_eq!(inspection.oddities, Vec::<String>::new(), "{dir}:\n{inspection}");
         assert_eq!(inspection.next_run, Ok(Resume::Continue { next: batches.len() as u64 }), "{dir}");
@@ -119,6 +119,12 @@ fn copy_rewriting(src: &Path, dst: &Path, from: &str, to: &str) {
                 Ok(text) => text.replace(from, to).into_bytes(),
                 Err(e) => e.into_bytes(),
             };
+            if bytes != std::fs::read(entry.path()).unwrap() {
+                // Spark's checksum of a file changed here is stale: leave it out, as Spark would
+                // have written a new one (doctor reports a stale one).
+                let crc = target.with_file_name(format!(".{}.crc", entry.file_name().to_string_lossy()));
+                let _ = std::fs::remove_file(crc);
+            }
             std::fs::write(&target, bytes).unwrap();
         }
     }
@@ -204,7 +210,7 @@ fn resume_from_sparks_three_files_checkpoint_processes_only_the_new_file() {
     assert_eq!(again.resume(), Some(Resume::Continue { next: 4 }));
     assert_eq!(again.planned(), vec![]);
     assert_eq!(again.warnings(), Vec::<String>::new());
-    let inspection = inspect(&DiskStorage, &checkpoint);
+    let inspection = inspect(&DiskStorage, &checkpoint, None).unwrap();
     assert_eq!(inspection.oddities, Vec::<String>::new(), "{inspection}");
     assert_eq!(inspection.query_id.as_deref(), Ok("a084e67d-95e7-4511-8a18-643564beb5a2"));
 }
@@ -220,7 +226,7 @@ fn a_spark_checkpoint_whose_log_offset_runs_ahead_resumes_without_duplicates() {
     for n in 1..=4 {
         DiskStorage.set_mtime(&input.join(format!("f{n}.json")), 1_700_000_000_000 + (n - 1) * 1000).unwrap();
     }
-    let inspection = inspect(&DiskStorage, &checkpoint);
+    let inspection = inspect(&DiskStorage, &checkpoint, None).unwrap();
     assert_eq!(inspection.oddities, Vec::<String>::new(), "{inspection}");
     let offsets: Vec<Option<u64>> = inspection.batches.iter().map(|b| b.log_offset).collect();
     assert_eq!(offsets, [Some(0), Some(2), Some(3)]);

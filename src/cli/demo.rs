@@ -73,7 +73,8 @@ impl Demo {
 
     fn show_checkpoint(&self, checkpoint: &str) {
         println!("\n-- what is in {checkpoint}/ now (crashpoint inspect) --");
-        let text = inspect(&DiskStorage, &self.path(checkpoint)).to_string();
+        let text =
+            inspect(&DiskStorage, &self.path(checkpoint), None).map_or_else(|e| e.to_string(), |i| i.to_string());
         print!("{}", text.replace(&self.root.display().to_string(), "<demo>"));
     }
 

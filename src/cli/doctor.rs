@@ -1,8 +1,9 @@
-//! `crashpoint doctor CHECKPOINT [--repair]`.
+//! `crashpoint doctor CHECKPOINT [--output DIR] [--repair] [--choose NAME]...`.
 
-use super::EXIT_CHECK_FAILED;
+use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED};
 use crashpoint_engine::storage::DiskStorage;
-use crashpoint_harness::doctor::{diagnose, repair};
+use crashpoint_harness::diagnosis::{Finding, SinkDir, diagnose};
+use crashpoint_harness::doctor::{apply, lock, selected, unknown_names};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,40 +11,86 @@ use std::process::ExitCode;
 pub struct DoctorArgs {
     /// The checkpoint directory.
     checkpoint: PathBuf,
-    /// Delete the files whose deletion is safe (torn uncommitted log files, stray temp files).
+    /// The file sink's output directory, to check its `_spark_metadata` against the checkpoint.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Take every choice that costs nothing (torn uncommitted log files, temp files, ...).
     #[arg(long)]
     repair: bool,
+    /// Take the named choice, with the cost it states; repeatable.
+    #[arg(long = "choose", value_name = "NAME")]
+    choose: Vec<String>,
 }
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    if !args.checkpoint.is_dir() {
-        anyhow::bail!("{}: not a directory", args.checkpoint.display());
-    }
-    let findings = diagnose(&DiskStorage, &args.checkpoint);
+    let output = args.output.as_deref().map(|output| SinkDir { output });
+    let findings = match diagnose(&DiskStorage, &args.checkpoint, output) {
+        Ok(findings) => findings,
+        Err(not) => {
+            eprintln!("error: {not}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
     if findings.is_empty() {
         println!("{}: healthy", args.checkpoint.display());
         return Ok(ExitCode::SUCCESS);
     }
-    for finding in &findings {
-        println!("- {}", finding.problem);
-        match &finding.repair {
-            Some((path, then)) => println!("  safe repair: delete {} ({then})", path.display()),
-            None => println!("  no safe repair: fix it by hand as the message says"),
-        }
+    let unknown = unknown_names(&findings, &args.choose);
+    if !unknown.is_empty() {
+        print_findings(&findings);
+        anyhow::bail!("--choose {}: no finding offers this choice (the choices are listed above)", unknown.join(", "));
     }
-    if !args.repair {
-        println!("run again with --repair to apply the safe repairs");
+    if !args.repair && args.choose.is_empty() {
+        print_findings(&findings);
+        println!(
+            "\nto repair: `crashpoint doctor {cp} --repair` takes the choices that cost nothing; `--choose NAME` takes \
+             a choice with the cost it states",
+            cp = args.checkpoint.display()
+        );
         return Ok(ExitCode::from(EXIT_CHECK_FAILED));
     }
-    for line in repair(&DiskStorage, &findings)? {
-        println!("{line}");
+    let existing_output = args.output.as_deref().filter(|o| o.is_dir());
+    let _locks = lock(&DiskStorage, &args.checkpoint, existing_output)?;
+    for line in apply(&DiskStorage, &selected(&findings, args.repair, &args.choose))? {
+        println!("done: {line}");
     }
-    let left = diagnose(&DiskStorage, &args.checkpoint);
+    let mut left = diagnose(&DiskStorage, &args.checkpoint, output)?;
+    // A repair can uncover the next free one (a deleted sink log entry leaves its part file
+    // unlisted): a few more rounds of free choices, never of named ones.
+    for _ in 0..3 {
+        let next = selected(&left, args.repair, &[]);
+        if next.is_empty() {
+            break;
+        }
+        for line in apply(&DiskStorage, &next)? {
+            println!("done: {line}");
+        }
+        left = diagnose(&DiskStorage, &args.checkpoint, output)?;
+    }
     if left.is_empty() {
         println!("{}: healthy", args.checkpoint.display());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        left.iter().for_each(|f| println!("still wrong: {}", f.problem));
-        Ok(ExitCode::from(EXIT_CHECK_FAILED))
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("still to do:");
+    print_findings(&left);
+    Ok(ExitCode::from(EXIT_CHECK_FAILED))
+}
+
+fn print_findings(findings: &[Finding]) {
+    for finding in findings {
+        println!("- {}", finding.problem);
+        for choice in &finding.choices {
+            match &choice.cost {
+                None => println!("  choice {} (costs nothing; --repair takes it): {}", choice.name, choice.effect),
+                Some(cost) => {
+                    println!("  choice {} (--choose {}): {}\n    cost: {cost}", choice.name, choice.name, choice.effect)
+                }
+            }
+        }
+        match (&finding.by_hand, finding.choices.is_empty()) {
+            (Some(advice), true) => println!("  no safe repair: {advice}"),
+            (Some(advice), false) => println!("  by hand: {advice}"),
+            (None, _) => {}
+        }
     }
 }

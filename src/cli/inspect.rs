@@ -1,6 +1,7 @@
 //! `crashpoint inspect CHECKPOINT`.
 
 use crashpoint_engine::storage::DiskStorage;
+use crashpoint_harness::diagnosis::SinkDir;
 use crashpoint_harness::report::inspect;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,13 +10,14 @@ use std::process::ExitCode;
 pub struct InspectArgs {
     /// The checkpoint directory.
     checkpoint: PathBuf,
+    /// The file sink's output directory, to check its `_spark_metadata` against the checkpoint.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    if !args.checkpoint.is_dir() {
-        anyhow::bail!("{}: not a directory", args.checkpoint.display());
-    }
-    let inspection = inspect(&DiskStorage, &args.checkpoint);
+    let sink = args.output.as_deref().map(|output| SinkDir { output });
+    let inspection = inspect(&DiskStorage, &args.checkpoint, sink)?;
     print!("{inspection}");
     Ok(ExitCode::SUCCESS)
 }

@@ -6,12 +6,14 @@
 //! workload with no faults) and against snapshots; systematic crash exploration and
 //! property-based fuzzing with shrunk reproducers; and reports (`inspect`, `doctor`).
 //!
-//! Layers, from the bottom: the engine crate → [`bugs`], [`check`], [`report`], [`doctor`],
-//! [`workload`] → [`scenario`] → [`explore`]. The engine never imports from here.
+//! Layers, from the bottom: the engine crate → [`bugs`], [`check`], [`diagnosis`],
+//! [`workload`] → [`report`], [`doctor`] (both on `diagnosis`) → [`scenario`] → [`explore`].
+//! The engine never imports from here.
 #![deny(missing_docs)]
 
 pub mod bugs;
 pub mod check;
+pub mod diagnosis;
 pub mod doctor;
 pub mod explore;
 pub mod report;

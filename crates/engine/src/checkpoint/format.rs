@@ -23,7 +23,8 @@ pub struct DecodeProblem {
     pub hint: String,
 }
 
-const TORN_HINT: &str = "the file is probably torn by a crash while it was written; if it is the latest batch and has no commit, delete it and restart, or run `crashpoint doctor --repair` on the checkpoint";
+const TORN_HINT: &str = "the file is probably torn by a crash while it was written, or changed by hand; run \
+                         `crashpoint doctor` on the checkpoint: it says whether a repair is safe and what it costs";
 
 /// Decodes a log file into its JSON lines (without the version line).
 pub fn decode(bytes: &[u8]) -> Result<Vec<&str>, DecodeProblem> {

@@ -49,14 +49,16 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Resume, 
         (None, Some(c)) => Err(shape_error(
             checkpoint,
             format!("commits/{c} exists but offsets/ is empty"),
-            "the offsets log was deleted; delete the whole checkpoint to reprocess everything",
+            "the offsets log was deleted: restore it from a backup, or start over with a new checkpoint and a new output \
+             directory (everything is processed again)",
         )),
         (Some(l), Some(c)) if c == l => Ok(Resume::Continue { next: l + 1 }),
         (Some(l), c) if c.map_or(l == 0, |c| c + 1 == l) => Ok(Resume::Rerun { batch: l }),
         (Some(l), Some(c)) if c > l => Err(shape_error(
             checkpoint,
             format!("commits/{c} is newer than the latest offsets file offsets/{l}"),
-            "offsets were deleted by hand; restore them or delete the checkpoint",
+            "offsets were deleted by hand: restore them from a backup, or start over with a new checkpoint and a new \
+             output directory (everything is processed again)",
         )),
         (Some(l), c) => {
             let committed = c.map_or("no commit at all".to_string(), |c| format!("the latest commit is commits/{c}"));
@@ -66,7 +68,7 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Resume, 
                     "the latest offsets file is offsets/{l} but {committed}: commits trail offsets by more than one \
                      batch (Spark only warns here and goes on)"
                 ),
-                "restore the missing commits/ files, or delete offsets/ files above the latest commit plus one",
+                "run `crashpoint doctor` on the checkpoint: it can run those batches again, each with its recorded files",
             ))
         }
     }

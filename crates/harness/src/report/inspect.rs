@@ -1,6 +1,7 @@
 //! `crashpoint inspect`: the batches of a checkpoint (crashpoint's or Spark's), their files,
-//! offsets and commit status, and anything odd.
+//! offsets and commit status, and anything odd: what `doctor` finds, and a few shapes more.
 
+use crate::diagnosis::{NotACheckpoint, SinkDir, diagnose};
 use crashpoint_engine::checkpoint::{
     Checkpoint, CheckpointError, LogFile, PLAN_FINGERPRINT_KEY, SourceFileEntry, SourceRange,
 };
@@ -29,6 +30,10 @@ pub struct BatchView {
     pub has_offsets: bool,
     /// True if `commits/N` exists.
     pub committed: bool,
+    /// True if a later batch is committed: without a commit of its own, it still never runs again.
+    pub passed_over: bool,
+    /// The files of this batch that are gone from the input directory.
+    pub gone: Vec<String>,
 }
 
 /// Everything `inspect` found.
@@ -49,8 +54,10 @@ pub struct Inspection {
     pub oddities: Vec<String>,
 }
 
-/// Inspects the checkpoint at `root`. Never fails: what cannot be read is reported as odd.
-pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
+/// Inspects the checkpoint at `root` (and the file sink's log in `sink`, if given). What
+/// cannot be read is reported as odd; only a directory that is no checkpoint at all fails.
+pub fn inspect(storage: &dyn Storage, root: &Path, sink: Option<SinkDir<'_>>) -> Result<Inspection, NotACheckpoint> {
+    let findings = diagnose(storage, root, sink)?;
     let checkpoint = Checkpoint::new(root);
     let mut oddities = Vec::new();
     let query_id = match checkpoint.read_metadata(storage) {
@@ -76,12 +83,14 @@ pub fn inspect(storage: &dyn Storage, root: &Path) -> Inspection {
     }
     let unplanned = unplanned(storage, &checkpoint, &batches, &sources, &mut oddities);
     oddities.extend(shape_oddities(&offsets, &commits));
-    oddities.extend(stray_files(storage, &checkpoint));
+    oddities.extend(unexpected_files(storage, &checkpoint));
+    oddities.extend(findings.into_iter().map(|f| f.problem));
     let next_run = decide(storage, &checkpoint).map_err(|e| e.to_string());
-    // A broken compaction is met once per batch it holds; say it once.
+    // A broken compaction is met once per batch it holds, and doctor reads the same files: say
+    // each oddity once.
     let mut seen = std::collections::BTreeSet::new();
     oddities.retain(|odd| seen.insert(odd.clone()));
-    Inspection { root: root.display().to_string(), query_id, batches, unplanned, next_run, oddities }
+    Ok(Inspection { root: root.display().to_string(), query_id, batches, unplanned, next_run, oddities })
 }
 
 fn batch_view(
@@ -102,31 +111,30 @@ fn batch_view(
         fingerprint: None,
         has_offsets,
         committed: commits.contains(&id),
+        passed_over: !commits.contains(&id) && commits.last().is_some_and(|c| *c > id),
+        gone: Vec::new(),
     };
     if has_offsets {
         match source_range(storage, checkpoint, id, offsets) {
             Ok(range) => {
                 view.sources = Some(range);
                 match checkpoint.source_files(storage, id, range) {
-                    Ok(files) => view.files = files,
+                    Ok(files) => {
+                        let gone = files.iter().filter(|f| !storage.exists(&crashpoint_engine::uri::path_of(&f.path)));
+                        view.gone = gone.map(|f| f.path.clone()).collect();
+                        view.files = files;
+                    }
                     Err(e) => oddities.push(e.to_string()),
                 }
             }
             Err(e) => oddities.push(e.to_string()),
         }
-        match checkpoint.read_offsets(storage, id) {
-            Ok(o) => {
-                view.timestamp_ms = Some(o.metadata.batch_timestamp_ms);
-                view.log_offset = o.log_offset;
-                view.fingerprint = o.metadata.conf.get(PLAN_FINGERPRINT_KEY).cloned();
-            }
-            Err(e) => oddities.push(e.to_string()),
+        // An unreadable offsets or commit file is one of doctor's findings, reported with them.
+        if let Ok(o) = checkpoint.read_offsets(storage, id) {
+            view.timestamp_ms = Some(o.metadata.batch_timestamp_ms);
+            view.log_offset = o.log_offset;
+            view.fingerprint = o.metadata.conf.get(PLAN_FINGERPRINT_KEY).cloned();
         }
-    }
-    if view.committed
-        && let Err(e) = checkpoint.read_commit(storage, id)
-    {
-        oddities.push(e.to_string());
     }
     view
 }
@@ -171,9 +179,7 @@ fn shape_oddities(offsets: &[u64], commits: &[u64]) -> Vec<String> {
     for pair in offsets.windows(2).filter(|w| w[1] != w[0] + 1) {
         odd.push(format!("offsets/ has a gap between batch {} and batch {}", pair[0], pair[1]));
     }
-    for pair in commits.windows(2).filter(|w| w[1] != w[0] + 1) {
-        odd.push(format!("commits/ has a gap between batch {} and batch {}", pair[0], pair[1]));
-    }
+    // A gap in commits/ is one of doctor's findings (the batch will not re-run).
     for id in commits.iter().filter(|c| !offsets.contains(c)) {
         if offsets.first().is_some_and(|first| id >= first) || offsets.is_empty() {
             odd.push(format!("commits/{id} has no offsets/{id}"));
@@ -182,17 +188,14 @@ fn shape_oddities(offsets: &[u64], commits: &[u64]) -> Vec<String> {
     odd
 }
 
-fn stray_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<String> {
+/// Files in the log directories that are no batch, compaction, checksum or temp file.
+fn unexpected_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<String> {
     let dirs = [checkpoint.offsets.dir(), checkpoint.commits.dir(), checkpoint.sources.log().dir()];
     let mut odd = Vec::new();
     for dir in dirs {
         for entry in storage.list(dir).unwrap_or_default() {
-            if entry.name.ends_with(".tmp") {
-                odd.push(format!(
-                    "stray temp file {} (left by a crash during a log write; harmless)",
-                    entry.path.display()
-                ));
-            } else if !entry.name.ends_with(".crc") && LogFile::parse(&entry.name).is_none() {
+            let known = entry.name.contains(".tmp") || entry.name.ends_with(".crc");
+            if !known && LogFile::parse(&entry.name).is_none() {
                 odd.push(format!("unexpected file {} (ignored by Spark and crashpoint)", entry.path.display()));
             }
         }
@@ -209,11 +212,12 @@ impl fmt::Display for Inspection {
         }
         writeln!(f, "batches:    {}", self.batches.len())?;
         for batch in &self.batches {
-            let status = match (batch.has_offsets, batch.committed) {
-                (true, true) => "committed",
-                (true, false) => "no commit: will re-run",
-                (false, true) => "commit without offsets",
-                (false, false) => "neither offsets nor commit",
+            let status = match (batch.has_offsets, batch.committed, batch.passed_over) {
+                (true, true, _) => "committed",
+                (_, false, true) => "no commit, but a later batch is committed: will NOT re-run (as in Spark)",
+                (true, false, false) => "no commit: will re-run",
+                (false, true, _) => "commit without offsets",
+                (false, false, false) => "neither offsets nor commit",
             };
             write!(f, "  batch {}: {status}", batch.id)?;
             if let Some(ts) = batch.timestamp_ms {
@@ -230,7 +234,8 @@ impl fmt::Display for Inspection {
             }
             writeln!(f)?;
             for file in &batch.files {
-                writeln!(f, "    {} (mtime {})", file.path, file.timestamp)?;
+                let gone = if batch.gone.contains(&file.path) { "; gone from the input directory" } else { "" };
+                writeln!(f, "    {} (mtime {}{gone})", file.path, file.timestamp)?;
             }
         }
         for (id, files) in &self.unplanned {

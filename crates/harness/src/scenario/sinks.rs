@@ -165,7 +165,8 @@ impl PlannedRows {
     fn rows(&self, storage: &dyn Storage, id: u64) -> Vec<Row> {
         let Some(plan) = &self.plan else { return Vec::new() };
         let checkpoint = Checkpoint::new(&self.checkpoint);
-        let files = checkpoint.sources.batch(storage, id).ok().flatten().unwrap_or_default();
+        let range = checkpoint.source_range(storage, id);
+        let files = range.and_then(|r| checkpoint.source_files(storage, id, r)).unwrap_or_default();
         let timestamp_ms = checkpoint.read_offsets(storage, id).map_or(0, |o| o.metadata.batch_timestamp_ms);
         let time = serde_json::Value::String(format_timestamp_ms(timestamp_ms));
         let mut rows = Vec::new();
