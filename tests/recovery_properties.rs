@@ -87,6 +87,7 @@ proptest! {
         sink in prop::sample::select(vec![
             SinkKind::Console, SinkKind::File, SinkKind::Memory,
             SinkKind::ForeachBatch, SinkKind::ForeachBatchIdempotent,
+            SinkKind::SqliteIdempotent, SinkKind::SqliteAppend,
         ]),
         plan in plan_spec(),
         source in source_options(),
@@ -98,7 +99,7 @@ proptest! {
         let mut scenario = base_scenario();
         scenario.description = description;
         scenario.steps = steps;
-        scenario.query.sink = sink;
+        scenario.query.sink = sink.into();
         scenario.query.plan = plan;
         scenario.query.source = source;
         let parsed = round_trip(&scenario)?;

@@ -97,6 +97,14 @@ pub enum SinkError {
         /// The callback's message.
         message: String,
     },
+    /// A sink outside the engine (a database, the user's program) failed.
+    #[error("{sink}: {message}")]
+    External {
+        /// Which sink, e.g. "sqlite sink /tmp/x/table.db".
+        sink: String,
+        /// What went wrong, with its cause.
+        message: String,
+    },
 }
 
 impl From<crate::faults::Crash> for SinkError {
@@ -105,13 +113,50 @@ impl From<crate::faults::Crash> for SinkError {
     }
 }
 
-/// A sink.
+/// A sink: where the engine hands each batch's rows, between `offsets/N` and `commits/N`.
+///
+/// The engine calls [`Sink::open`] once per query start, then [`Sink::add_batch`] for every
+/// batch it runs, a re-run batch included: after a crash between the sink and `commits/N`,
+/// the restarted query hands the same batch id and the same rows again. A sink that must be
+/// exactly-once therefore recognises a batch id it already holds, as Spark's documentation
+/// asks of a `foreachBatch` writer. A crash may also come inside `add_batch`, at
+/// [`CrashPoint::DuringSinkWrite`](crate::faults::CrashPoint::DuringSinkWrite): the process
+/// dies there and whatever the sink had not made durable is gone.
+///
+/// Write through the [`Storage`] in the [`WriteCtx`] (or keep state in a system of your own),
+/// never through a global: a harness runs many worlds at once.
+///
+/// ```
+/// use crashpoint_engine::checkpoint::WriteCtx;
+/// use crashpoint_engine::faults::CrashPoint;
+/// use crashpoint_engine::guarantee::Guarantee;
+/// use crashpoint_engine::sink::{Batch, Sink, SinkError, SinkOutcome};
+///
+/// /// Counts rows; keeps nothing, so it is at most at-least-once.
+/// struct Counter(usize);
+///
+/// impl Sink for Counter {
+///     fn kind(&self) -> &'static str {
+///         "counter"
+///     }
+///     fn guarantee(&self) -> Guarantee {
+///         Guarantee::AtLeastOnce
+///     }
+///     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
+///         self.0 += batch.rows.len();
+///         // Where a crash may cut the batch short: after the data, before any record of it.
+///         ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
+///         Ok(SinkOutcome::Written)
+///     }
+/// }
+/// ```
 pub trait Sink: Send {
     /// The kind, e.g. "file".
     fn kind(&self) -> &'static str;
     /// What it promises.
     fn guarantee(&self) -> Guarantee;
-    /// Takes one batch. Must hit `DuringSinkWrite` once its data is out and before its own log.
+    /// Takes one batch. Must hit `DuringSinkWrite` once its data is out and before its own log
+    /// (or, for a transactional sink, before its commit).
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError>;
 
     /// Called once when a query starts, before any batch: a sink that owns an output directory
@@ -136,4 +181,11 @@ pub trait Sink: Send {
         let _ = (ctx, id);
         Ok(None)
     }
+}
+
+/// A sink whose output can be read back as a reader of it sees it: what a harness checks after
+/// crashes and restarts. The harness reads through a fresh instance, as a new connection would.
+pub trait ReadBack {
+    /// Every row a reader of the sink's output sees now, each in `schema`'s column order.
+    fn read_back(&self, storage: &dyn Storage, schema: &[String]) -> Result<Vec<Row>, SinkError>;
 }

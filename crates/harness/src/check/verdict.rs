@@ -88,6 +88,7 @@ fn sink_note(sink: &str) -> &'static str {
     match sink {
         "console" => "; the console sink keeps no log",
         "foreach-batch" => "; the foreach-batch callback does not use the batch id",
+        "sqlite-append" => "; the table has no batch-id guard",
         _ => "",
     }
 }

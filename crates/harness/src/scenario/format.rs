@@ -4,6 +4,7 @@
 //! description = "Experiment 2: delete commits/1 and batch 1 runs again"
 //! [query]
 //! sink = "console"                      # console | file | memory | foreach-batch | foreach-batch-idempotent
+//!                                       # | sqlite-idempotent | sqlite-append | { command = ["prog", "arg"] }
 //! source = { max-files-per-trigger = 1 }
 //! [[step]]
 //! add = "device_01.json"
@@ -18,6 +19,7 @@
 //!
 //! Parsing rejects unknown keys and bad values with the file, the line and what is allowed.
 
+use super::sink_spec::SinkSpec;
 use super::steps::{FileContent, RunStep, Step};
 use crate::bugs::{Bug, BugSet};
 use crashpoint_engine::checkpoint::CheckpointOptions;
@@ -44,6 +46,14 @@ pub enum SinkKind {
     ForeachBatch,
     /// A foreach-batch callback that replaces by batch id: exactly-once.
     ForeachBatchIdempotent,
+    /// A real SQLite table written with its batch id in one transaction, skipping ids it holds.
+    SqliteIdempotent,
+    /// A real SQLite table, the naive insert: promised exactly-once, and it is not.
+    SqliteAppend,
+    /// The user's program, over the line protocol (`sink = { command = [...] }`).
+    Command,
+    /// The user's Rust sink, given in code through `crashpoint_harness::check_sink`.
+    Rust,
 }
 
 impl SinkKind {
@@ -55,8 +65,23 @@ impl SinkKind {
             SinkKind::Memory => "memory",
             SinkKind::ForeachBatch => "foreach-batch",
             SinkKind::ForeachBatchIdempotent => "foreach-batch-idempotent",
+            SinkKind::SqliteIdempotent => "sqlite-idempotent",
+            SinkKind::SqliteAppend => "sqlite-append",
+            SinkKind::Command => "command",
+            SinkKind::Rust => "rust",
         }
     }
+
+    /// The kinds a scenario names with a string.
+    pub const NAMED: [SinkKind; 7] = [
+        SinkKind::Console,
+        SinkKind::File,
+        SinkKind::Memory,
+        SinkKind::ForeachBatch,
+        SinkKind::ForeachBatchIdempotent,
+        SinkKind::SqliteIdempotent,
+        SinkKind::SqliteAppend,
+    ];
 }
 
 /// A named plan, or explicit steps.
@@ -101,7 +126,7 @@ impl PlanSpec {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct QuerySpec {
     /// The sink.
-    pub sink: SinkKind,
+    pub sink: SinkSpec,
     /// The default trigger of `run` steps.
     #[serde(default)]
     pub trigger: Trigger,
@@ -572,7 +597,7 @@ mod tests {
                     last-committed-batch = 1\nbad-records = 0\n";
         let scenario = parse(text).unwrap();
         assert_eq!((scenario.description.as_str(), scenario.seed), ("d", 7));
-        assert_eq!(scenario.query.sink, SinkKind::Memory);
+        assert_eq!(scenario.query.sink, SinkSpec::Named(SinkKind::Memory));
         assert_eq!(scenario.query.trigger, Trigger::Once);
         assert_eq!(scenario.query.plan, PlanSpec::Named(NamedPlan::TutorialWithoutTime));
         assert_eq!(scenario.query.source.max_files_per_trigger, Some(2));

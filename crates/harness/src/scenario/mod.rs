@@ -8,6 +8,7 @@ mod format;
 mod model;
 mod oracle;
 mod runner;
+mod sink_spec;
 mod sinks;
 mod snapshot;
 mod steps;
@@ -18,6 +19,7 @@ pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenar
 pub use model::{Expected, Unmodelled, expected};
 pub use oracle::Oracle;
 pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
+pub use sink_spec::{Program, RustSink, SinkFactory, SinkSpec, UserSink};
 pub use sinks::PlannedRows;
 pub use snapshot::{
     SnapshotCheck, compare_snapshot, read_snapshot_body, scenario_files, snapshot_file_text, snapshot_name,

@@ -6,7 +6,7 @@ use super::sinks::PlannedRows;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batch_files};
-use crashpoint_engine::engine::{Engine, EngineOptions, Event, Query};
+use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Event, Query};
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::storage::{Storage, file_name};
@@ -276,7 +276,11 @@ impl Runner<'_> {
         };
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
-        let (result, events, hits) = match Engine::new(self.world.storage().as_ref(), query, sink, options, faults) {
+        let storage = self.world.storage().clone();
+        let engine = sink
+            .map_err(EngineError::from)
+            .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
+        let (result, events, hits) = match engine {
             Ok(mut engine) => {
                 let result = engine.run(trigger);
                 (result, engine.events().to_vec(), engine.faults().hits().clone())
@@ -395,7 +399,7 @@ impl Runner<'_> {
             return;
         }
         self.invariant_checks += 1;
-        for violation in self.world.invariant_violations(self.query.sink, &self.by_hand, &self.committed_files) {
+        for violation in self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }
@@ -404,7 +408,7 @@ impl Runner<'_> {
     fn finish(mut self) -> Execution {
         self.check("at the end");
         let schema = self.query.plan.plan().compile().map(|p| p.schema().to_vec()).unwrap_or_default();
-        let output = match self.world.visible_output(self.query.sink, &schema, self.query.bug_set()) {
+        let output = match self.world.visible_output(&self.query.sink, &schema, self.query.bug_set()) {
             Ok(rows) => rows,
             Err(e) => {
                 self.problems.push(format!("reading the sink's output: {e}"));

@@ -5,22 +5,24 @@
 //! what it reads: that is the checks' job.
 
 use super::format::{QuerySpec, SinkKind};
+use super::sink_spec::SinkSpec;
 use crate::bugs::{Bug, BugSet};
 use crate::check::{Emission, EmissionOutcome, SinkView};
 use crashpoint_engine::checkpoint::{Checkpoint, WriteCtx};
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
 use crashpoint_engine::sink::{
-    Batch, ConsoleSink, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, Sink, SinkError, SinkOutcome,
-    read_file_sink_output,
+    Batch, ConsoleSink, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, ReadBack, Sink, SinkError,
+    SinkOutcome, read_file_sink_output,
 };
 use crashpoint_engine::source::{InputFormat, parse_file};
 use crashpoint_engine::storage::Storage;
 use crashpoint_engine::uri::path_of;
+use crashpoint_sinks::{SqliteMode, SqliteSink};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Poisoning only follows an injected panic; the data is whole.
@@ -56,9 +58,54 @@ pub(super) struct SinkTables {
     by_batch: Arc<Mutex<BTreeMap<u64, Vec<Row>>>>,
     /// Every hand-over of a batch to the sink.
     emissions: Arc<Mutex<Vec<Emission>>>,
+    /// A directory of the real disk for the sinks that live outside the engine's storage (the
+    /// SQLite database, the user's program's files), made on first use, one per world.
+    external: OnceLock<Result<Arc<tempfile::TempDir>, String>>,
+}
+
+/// Where worlds keep their external sinks' files: a memory-backed file system when there is
+/// one, since a simulated power loss never reaches them and their fsyncs need not be slow.
+fn external_root() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
+}
+
+fn not_yet() -> SinkError {
+    SinkError::External { sink: "command sink".into(), message: "not available in this build yet".into() }
+}
+
+/// The SQLite sink's database in a world's external directory.
+const SQLITE_FILE: &str = "table.db";
+
+fn sqlite_mode(kind: SinkKind) -> Option<SqliteMode> {
+    match kind {
+        SinkKind::SqliteIdempotent => Some(SqliteMode::Idempotent),
+        SinkKind::SqliteAppend => Some(SqliteMode::Append),
+        _ => None,
+    }
 }
 
 impl SinkTables {
+    /// The world's directory for external sinks, made on first use.
+    pub(super) fn external_dir(&self) -> Result<&Path, SinkError> {
+        let made = self.external.get_or_init(|| {
+            let root = external_root();
+            tempfile::Builder::new()
+                .prefix("crashpoint-sink-")
+                .tempdir_in(&root)
+                .map(Arc::new)
+                .map_err(|e| format!("cannot make a directory for the sink in {}: {e}", root.display()))
+        });
+        match made {
+            Ok(dir) => Ok(dir.path()),
+            Err(message) => Err(SinkError::External { sink: "the scenario's world".into(), message: message.clone() }),
+        }
+    }
+
+    fn sqlite(&self, mode: SqliteMode) -> Result<SqliteSink, SinkError> {
+        Ok(SqliteSink::new(&self.external_dir()?.join(SQLITE_FILE), mode))
+    }
+
     /// A fresh sink of `kind` for one process, recording what it is handed; the file sink
     /// writes into `output`.
     pub(super) fn sink(
@@ -69,8 +116,8 @@ impl SinkTables {
         process: u32,
         cause: &str,
         planned: PlannedRows,
-    ) -> Box<dyn Sink> {
-        let kind = query.sink;
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        let kind = query.sink.kind();
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
             SinkKind::File => {
@@ -91,21 +138,30 @@ impl SinkTables {
                     Ok(())
                 })))
             }
+            SinkKind::SqliteIdempotent | SinkKind::SqliteAppend => {
+                Box::new(self.sqlite(sqlite_mode(kind).expect("a SQLite kind"))?)
+            }
+            SinkKind::Command => return Err(not_yet()),
+            SinkKind::Rust => match &query.sink {
+                SinkSpec::Rust(rust) => (rust.factory)(output),
+                _ => unreachable!("a Rust kind comes with its factory"),
+            },
         };
         let log = self.emissions.clone();
-        Box::new(RecordingSink { inner, kind, log, process, cause: cause.to_string(), planned })
+        let name = query.sink.name();
+        Ok(Box::new(RecordingSink { inner, name, log, process, cause: cause.to_string(), planned }))
     }
 
     /// What a reader of the sink sees now; the file sink's output is read from `output`.
     pub(super) fn visible_output(
         &self,
-        kind: SinkKind,
+        sink: &SinkSpec,
         storage: &dyn Storage,
         output: &Path,
         schema: &[String],
         bugs: BugSet,
     ) -> Result<Vec<Row>, SinkError> {
-        Ok(match kind {
+        Ok(match sink.kind() {
             SinkKind::Console => lock(&self.emissions)
                 .iter()
                 .filter(|e| e.outcome != EmissionOutcome::Skipped)
@@ -115,24 +171,39 @@ impl SinkTables {
             SinkKind::Memory => lock(&self.memory).values().flatten().cloned().collect(),
             SinkKind::ForeachBatch => lock(&self.appended).clone(),
             SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).values().flatten().cloned().collect(),
+            kind @ (SinkKind::SqliteIdempotent | SinkKind::SqliteAppend) => {
+                self.sqlite(sqlite_mode(kind).expect("a SQLite kind"))?.read_back(storage, schema)?
+            }
+            SinkKind::Command => return Err(not_yet()),
+            // A fresh instance reads, as a new connection would.
+            SinkKind::Rust => match sink {
+                SinkSpec::Rust(rust) => (rust.factory)(output).read_back(storage, schema)?,
+                _ => unreachable!("a Rust kind comes with its factory"),
+            },
         })
     }
 
     /// The batch ids the sink keeps, for the invariant checks.
-    pub(super) fn batch_ids(&self, kind: SinkKind) -> Vec<u64> {
-        match kind {
+    pub(super) fn batch_ids(&self, kind: SinkKind) -> Result<Vec<u64>, SinkError> {
+        Ok(match kind {
             SinkKind::Memory => lock(&self.memory).keys().copied().collect(),
             SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).keys().copied().collect(),
+            SinkKind::SqliteIdempotent => self.sqlite(SqliteMode::Idempotent)?.batch_ids()?,
             _ => Vec::new(),
-        }
+        })
     }
 
     /// The sink's view for the invariant checks; the file sink's log is in `output`.
     pub(super) fn view<'a>(kind: SinkKind, output: &'a Path, ids: &'a [u64]) -> SinkView<'a> {
         match kind {
             SinkKind::File => SinkView::FileSinkLog(output),
-            SinkKind::Memory | SinkKind::ForeachBatchIdempotent => SinkView::BatchIds(ids),
-            SinkKind::Console | SinkKind::ForeachBatch => SinkView::Nothing,
+            SinkKind::Memory | SinkKind::ForeachBatchIdempotent | SinkKind::SqliteIdempotent => SinkView::BatchIds(ids),
+            // The naive sinks keep no record; the user's sinks keep whatever they keep.
+            SinkKind::Console
+            | SinkKind::ForeachBatch
+            | SinkKind::SqliteAppend
+            | SinkKind::Command
+            | SinkKind::Rust => SinkView::Nothing,
         }
     }
 
@@ -182,7 +253,7 @@ impl PlannedRows {
 
 struct RecordingSink {
     inner: Box<dyn Sink>,
-    kind: SinkKind,
+    name: &'static str,
     log: Arc<Mutex<Vec<Emission>>>,
     process: u32,
     cause: String,
@@ -191,7 +262,7 @@ struct RecordingSink {
 
 impl Sink for RecordingSink {
     fn kind(&self) -> &'static str {
-        self.kind.name()
+        self.name
     }
 
     fn guarantee(&self) -> Guarantee {

@@ -5,6 +5,7 @@
 use super::format::{ExpectedVerdict, Scenario, SinkKind};
 use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
+use super::sink_spec::SinkSpec;
 use crate::check::{
     Emission, EmissionOutcome, Verdict, judge_agreement, judge_dead_letters, judge_times, judge_with_minimum, row_key,
 };
@@ -45,10 +46,7 @@ impl DataColumns {
 
 /// What a sink kind promises.
 pub fn guarantee_of(kind: SinkKind) -> Guarantee {
-    match kind {
-        SinkKind::Console | SinkKind::ForeachBatch => Guarantee::AtLeastOnce,
-        SinkKind::File | SinkKind::Memory | SinkKind::ForeachBatchIdempotent => Guarantee::ExactlyOnce,
-    }
+    SinkSpec::Named(kind).guarantee()
 }
 
 /// The outcome of verifying one scenario (or one crash schedule of it).
@@ -89,11 +87,11 @@ pub fn verify(scenario: &Scenario) -> Report {
 /// dead letters, the processing times, and for a crash-free run, its batches.
 pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &Oracle) -> Report {
     let execution = execute(scenario, injection);
-    let kind = scenario.query.sink;
+    let sink = &scenario.query.sink;
     let data = DataColumns::of(scenario, &execution.schema);
     let emissions: Vec<Emission> =
         execution.emissions.iter().map(|e| Emission { rows: data.project(&e.rows), ..e.clone() }).collect();
-    let guarantee = guarantee_of(kind);
+    let guarantee = sink.guarantee();
     let expected = &oracle.expected;
     let required = match guarantee {
         Guarantee::ExactlyOnce => &expected.rows,
@@ -101,7 +99,7 @@ pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &O
     };
     let (wanted, minimum) = (data.project(&expected.rows), data.project(required));
     let actual = data.project(&execution.output);
-    let mut verdict = judge_with_minimum(kind.name(), guarantee, &wanted, &minimum, &actual, &emissions);
+    let mut verdict = judge_with_minimum(sink.name(), guarantee, &wanted, &minimum, &actual, &emissions);
     let mut findings = judge_dead_letters(&expected.dead_letters, &execution.dead_letters);
     findings.extend(judge_times(&execution.emissions, &data.times));
     if oracle.is_model() && is_crash_free(scenario, injection) {
@@ -160,6 +158,14 @@ fn expectation_failures(report: &Report) -> Vec<String> {
     failures
 }
 
+/// The sink in a report's header: its name, and a program's command line.
+fn sink_label(sink: &SinkSpec) -> String {
+    match sink {
+        SinkSpec::Command(program) => format!("command {:?}", program.command),
+        other => other.name().to_string(),
+    }
+}
+
 fn json_line(schema: &[String], row: &[serde_json::Value]) -> String {
     let mut bytes = Vec::new();
     row_to_json(schema, row, &mut bytes);
@@ -181,7 +187,7 @@ impl Report {
         let _ = writeln!(
             out,
             "query: sink={} trigger={} plan fingerprint={} source={} seed={}",
-            query.sink.name(),
+            sink_label(&query.sink),
             query.trigger.name(),
             plan.fingerprint(),
             serde_json::to_string(&query.source).unwrap_or_default(),

@@ -6,6 +6,7 @@
 //! means: that is the runner's job.
 
 use super::format::{QuerySpec, SinkKind};
+use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::FileContent;
 use crate::bugs::BugSet;
@@ -133,13 +134,20 @@ impl World {
     }
 
     /// A fresh sink for one process of `query`, recording what it is handed.
-    pub fn sink(&self, query: &QuerySpec, seed: u64, process: u32, cause: &str, planned: PlannedRows) -> Box<dyn Sink> {
+    pub fn sink(
+        &self,
+        query: &QuerySpec,
+        seed: u64,
+        process: u32,
+        cause: &str,
+        planned: PlannedRows,
+    ) -> Result<Box<dyn Sink>, SinkError> {
         self.sinks.sink(query, &self.output, seed, process, cause, planned)
     }
 
     /// What a reader of the sink sees now.
-    pub fn visible_output(&self, kind: SinkKind, schema: &[String], bugs: BugSet) -> Result<Vec<Row>, SinkError> {
-        self.sinks.visible_output(kind, self.storage.as_ref(), &self.output, schema, bugs)
+    pub fn visible_output(&self, sink: &SinkSpec, schema: &[String], bugs: BugSet) -> Result<Vec<Row>, SinkError> {
+        self.sinks.visible_output(sink, self.storage.as_ref(), &self.output, schema, bugs)
     }
 
     /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
@@ -151,7 +159,10 @@ impl World {
         by_hand: &ByHand,
         committed: &BTreeMap<u64, Vec<String>>,
     ) -> Vec<String> {
-        let ids = self.sinks.batch_ids(kind);
+        let ids = match self.sinks.batch_ids(kind) {
+            Ok(ids) => ids,
+            Err(e) => return vec![format!("the sink's batch ids cannot be read: {e}")],
+        };
         let view = SinkTables::view(kind, &self.output, &ids);
         let mut violations = check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand);
         violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));

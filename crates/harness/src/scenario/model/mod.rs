@@ -70,11 +70,18 @@ struct Model {
 
 /// What a crash-free run of `scenario` shows, by the model.
 pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
-    let sink = match scenario.query.sink {
+    let sink = match scenario.query.sink.kind() {
         SinkKind::File => SinkState::File(BTreeMap::new()),
         SinkKind::Memory => SinkState::Memory(BTreeMap::new()),
         SinkKind::ForeachBatchIdempotent => SinkState::Replacing(BTreeMap::new()),
-        SinkKind::Console | SinkKind::ForeachBatch => SinkState::Appending(Vec::new()),
+        SinkKind::SqliteIdempotent => SinkState::Guarded(BTreeMap::new()),
+        SinkKind::Console | SinkKind::ForeachBatch | SinkKind::SqliteAppend => SinkState::Appending(Vec::new()),
+        // The user's sink owes what an exactly-once writer keyed by batch id shows (the
+        // batch's first write), or, if it promises only at-least-once, every write.
+        SinkKind::Command | SinkKind::Rust => match scenario.query.sink.guarantee() {
+            crashpoint_engine::guarantee::Guarantee::ExactlyOnce => SinkState::Guarded(BTreeMap::new()),
+            crashpoint_engine::guarantee::Guarantee::AtLeastOnce => SinkState::Appending(Vec::new()),
+        },
     };
     let mut model = Model {
         query: scenario.query.clone(),

@@ -115,7 +115,11 @@ pub(super) enum SinkState {
     Memory(BTreeMap<u64, Vec<Row>>),
     /// The idempotent foreach-batch callback: rows per batch id, replaced on a re-run.
     Replacing(BTreeMap<u64, Vec<Row>>),
-    /// The console and the naive foreach-batch callback: every write appended.
+    /// A writer that records batch ids with its rows and skips an id it holds (the idempotent
+    /// SQLite table, the user's exactly-once sinks): each batch's first write. The engine
+    /// knows nothing of it and hands every batch over.
+    Guarded(BTreeMap<u64, Vec<Row>>),
+    /// The console, the naive foreach-batch callback, the SQLite append: every write appended.
     Appending(Vec<Row>),
 }
 
@@ -124,7 +128,7 @@ impl SinkState {
     pub(super) fn held_latest(&self) -> Option<u64> {
         match self {
             SinkState::File(log) | SinkState::Memory(log) => log.keys().next_back().copied(),
-            SinkState::Replacing(_) | SinkState::Appending(_) => None,
+            SinkState::Replacing(_) | SinkState::Guarded(_) | SinkState::Appending(_) => None,
         }
     }
 
@@ -133,14 +137,14 @@ impl SinkState {
         match self {
             SinkState::File(log) => log.keys().next_back().is_some_and(|latest| id <= *latest),
             SinkState::Memory(table) => table.contains_key(&id),
-            SinkState::Replacing(_) | SinkState::Appending(_) => false,
+            SinkState::Replacing(_) | SinkState::Guarded(_) | SinkState::Appending(_) => false,
         }
     }
 
     /// Batch `id`'s rows reach the sink.
     pub(super) fn write(&mut self, id: u64, rows: Vec<Row>) {
         match self {
-            SinkState::File(log) | SinkState::Memory(log) => {
+            SinkState::File(log) | SinkState::Memory(log) | SinkState::Guarded(log) => {
                 log.entry(id).or_insert(rows);
             }
             SinkState::Replacing(table) => {
@@ -153,7 +157,7 @@ impl SinkState {
     /// What a reader sees.
     pub(super) fn visible(&self) -> Vec<Row> {
         match self {
-            SinkState::File(log) | SinkState::Memory(log) | SinkState::Replacing(log) => {
+            SinkState::File(log) | SinkState::Memory(log) | SinkState::Replacing(log) | SinkState::Guarded(log) => {
                 log.values().flatten().cloned().collect()
             }
             SinkState::Appending(all) => all.clone(),
