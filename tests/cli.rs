@@ -235,3 +235,26 @@ fn changed_query_on_an_existing_checkpoint_exits_2_with_the_reason() {
     assert!(stderr.contains("the query changed") && stderr.contains("offsets/0"), "{stderr}");
     assert!(!checkpoint.join("offsets/1").exists());
 }
+
+#[test]
+fn an_engine_io_error_names_the_file_and_prints_its_os_error_once() {
+    // Goal: an I/O error from the engine reaches the user with the file, the operation, the OS
+    // error once (not once per level of the error chain) and what to do. Method: `offsets` is a
+    // file where the checkpoint needs a directory, so listing it fails with ENOTDIR (bad input:
+    // exit 2; a failing disk, EIO or ENOSPC, exits 3, tested on the CLI's classifier).
+    let (_temp, root) = workspace();
+    let checkpoint = root.join("checkpoint");
+    std::fs::create_dir_all(&checkpoint).unwrap();
+    std::fs::write(checkpoint.join("metadata"), "{\"id\":\"0b7f6c1e-5a43-4a8e-9d1d-2f8e7c6a5b4d\"}").unwrap();
+    std::fs::write(checkpoint.join("offsets"), "").unwrap();
+    let input = root.join("input");
+    let args = ["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"];
+    let output = crashpoint(&args);
+    expect_code(&output, 2, "a checkpoint whose offsets/ is a file");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("offsets log {}/offsets: could not list the directory", arg(&checkpoint))),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("(os error 20)").count(), 1, "the OS error is printed once: {stderr}");
+}

@@ -1,15 +1,17 @@
 //! Exploration is deterministic: its result depends on the scenario and the options that name
-//! the work (depth, power loss, seed), never on how the work is spread (threads, shards).
+//! the work (depth, power loss and crash states, I/O errors, seed), never on how the work is
+//! spread (threads, shards).
 //!
 //! Goal: a CI matrix of shards, a laptop with 2 cores and a server with 64 report the same
 //! schedules and the same violations, and a fuzz seed printed in a bug report reproduces it.
 //! Method: explore the tutorial with a seeded bug (so that the violation list is not empty) at
-//! depth 2 with 1 and 4 threads and in 3 shards, and compare; fuzz twice with one seed.
+//! depth 2 (shards: depth 1) with power losses (every crash state, a small limit so that some are sampled) with 1
+//! and 4 threads and in 3 shards, and compare; fuzz twice with one seed.
 
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{ExploreOptions, ExploreOutcome, FuzzOptions, FuzzOutcome, Shard, explore, fuzz};
-use crashpoint_harness::scenario::{DiskKind, InjectedCrash, Scenario};
+use crashpoint_harness::scenario::{InjectedCrash, Scenario};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,8 +25,10 @@ fn tutorial_with_bug() -> Scenario {
     scenario
 }
 
-fn options(threads: usize, shard: Shard, reproducers_max: usize) -> ExploreOptions {
-    ExploreOptions { depth: 2, threads, shard, power_loss: true, reproducers_max, disk: DiskKind::Simulated }
+fn options(depth: u32, threads: usize, shard: Shard, reproducers_max: usize) -> ExploreOptions {
+    // At most 3 crash states per crash: some crashes have more, so the seeded sample is used.
+    let (power_loss, crash_states_max, seed) = (true, 3, 5);
+    ExploreOptions { depth, threads, shard, power_loss, crash_states_max, seed, reproducers_max, ..Default::default() }
 }
 
 /// A violation as the comparable pair (crashes, findings).
@@ -40,11 +44,13 @@ fn explore_gives_the_same_schedules_coverage_violations_and_reproducers_with_1_a
     // and a seeded bug on 1 and on 4 threads; compare every field, the violations in order, and
     // the TOML of the shrunk reproducers byte for byte.
     let scenario = tutorial_with_bug();
-    let one = explore(&scenario, &options(1, Shard::default(), 2), &|_, _| {});
-    let four = explore(&scenario, &options(4, Shard::default(), 2), &|_, _| {});
+    let one = explore(&scenario, &options(2, 1, Shard::default(), 2), &|_, _| {});
+    let four = explore(&scenario, &options(2, 4, Shard::default(), 2), &|_, _| {});
     assert!(!one.violations.is_empty(), "{BUG} must give violations for this test to mean something");
-    assert_eq!(one.schedules_total, four.schedules_total);
+    assert!(one.crash_states.sampled > 0, "the limit of 3 crash states must make some crashes sample");
+    assert_eq!(one.first_faults_total, four.first_faults_total);
     assert_eq!(one.schedules_run, four.schedules_run);
+    assert_eq!(one.crash_states, four.crash_states);
     assert_eq!(one.cycles, four.cycles);
     assert_eq!(one.coverage, four.coverage);
     assert_eq!(found(&one), found(&four), "the violations differ between 1 and 4 threads");
@@ -57,29 +63,32 @@ fn explore_gives_the_same_schedules_coverage_violations_and_reproducers_with_1_a
 
 #[test]
 fn explore_shards_1_2_3_of_3_together_run_exactly_the_schedules_of_1_of_1() {
-    // Goal: a CI matrix of N shards neither skips nor repeats a schedule. Method: explore depth 2
-    // as 1/1 and as 1/3, 2/3, 3/3; every shard knows the same total, the runs add up to it, the
-    // coverage counts add up, and the union of the violations is the 1/1 list (as multisets).
+    // Goal: a CI matrix of N shards neither skips nor repeats a schedule. Method: explore depth 1
+    // (shards split the first faults alike at any depth) as 1/1 and as 1/3, 2/3, 3/3; every shard knows the same number of first faults and takes
+    // an even share of them, the schedules and crash states add up, the coverage counts add up,
+    // and the union of the violations is the 1/1 list (as multisets).
     let scenario = tutorial_with_bug();
-    let whole = explore(&scenario, &options(2, Shard::default(), 0), &|_, _| {});
-    assert_eq!(whole.schedules_run, whole.schedules_total);
+    let whole = explore(&scenario, &options(1, 2, Shard::default(), 0), &|_, _| {});
+    assert_eq!(whole.first_faults_run, whole.first_faults_total);
     assert!(!whole.violations.is_empty(), "{BUG} must give violations for this test to mean something");
     let shards: Vec<ExploreOutcome> =
-        (1..=3).map(|index| explore(&scenario, &options(2, Shard { index, count: 3 }, 0), &|_, _| {})).collect();
+        (1..=3).map(|index| explore(&scenario, &options(1, 2, Shard { index, count: 3 }, 0), &|_, _| {})).collect();
 
     for (k, shard) in shards.iter().enumerate() {
-        assert_eq!(shard.schedules_total, whole.schedules_total, "shard {}/3 sees another total", k + 1);
+        assert_eq!(shard.first_faults_total, whole.first_faults_total, "shard {}/3 sees another total", k + 1);
         assert!(shard.schedules_run > 0, "shard {}/3 runs nothing", k + 1);
         assert!(
-            shard.schedules_run.abs_diff(whole.schedules_total / 3) <= 1,
-            "shard {}/3 runs {} of {}: the shares are not even",
+            shard.first_faults_run.abs_diff(whole.first_faults_total / 3) <= 1,
+            "shard {}/3 takes {} of {} first faults: the shares are not even",
             k + 1,
-            shard.schedules_run,
-            whole.schedules_total
+            shard.first_faults_run,
+            whole.first_faults_total
         );
     }
     let run: usize = shards.iter().map(|s| s.schedules_run).sum();
     assert_eq!(run, whole.schedules_run, "the shards together run another number of schedules");
+    let explored: usize = shards.iter().map(|s| s.crash_states.explored).sum();
+    assert_eq!(explored, whole.crash_states.explored, "the shards together try other crash states");
 
     let mut coverage: BTreeMap<CrashPoint, usize> = BTreeMap::new();
     for shard in &shards {

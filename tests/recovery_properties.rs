@@ -147,6 +147,7 @@ fn run_step() -> impl Strategy<Value = RunStep> {
             crash: crash.map(|(point, hit, _)| (point, hit)),
             power_loss: crash.is_some_and(|(_, _, loss)| loss),
             expect_error,
+            ..RunStep::default()
         }
     })
 }

@@ -2,8 +2,9 @@
 
 use super::EXIT_CHECK_FAILED;
 use crashpoint_engine::faults::CrashPoint;
+use crashpoint_engine::storage::DiskModel;
 use crashpoint_harness::bugs::Bug;
-use crashpoint_harness::explore::{ExploreOptions, Shard, explore};
+use crashpoint_harness::explore::{CRASH_STATES_MAX, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
 use crashpoint_harness::scenario::{DiskKind, Scenario, Step};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,9 +22,24 @@ pub struct ExploreArgs {
     /// Run only share K of N of the schedules, e.g. 2/4 (for CI matrix jobs).
     #[arg(long, default_value = "1/1")]
     shard: Shard,
-    /// Also try every crash as a power loss (writes not fsynced are lost).
+    /// Also follow every crash by each crash state a power loss may leave (which unsynced
+    /// writes, creates, renames and deletes survive), and every I/O error by a power loss.
     #[arg(long)]
     power_loss: bool,
+    /// The crash states a power loss may leave: posix (each unsynced operation independently,
+    /// torn last writes) or ext4-ordered (directory operations in order, a renamed file's data
+    /// with its rename).
+    #[arg(long, default_value = "posix")]
+    disk_model: DiskModel,
+    /// At most this many crash states per crash: all of them up to this, else a seeded sample.
+    #[arg(long, default_value_t = CRASH_STATES_MAX)]
+    crash_states: usize,
+    /// Seeds the sample of crash states.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also fail every storage operation of every run once (EIO; ENOSPC for writes and mkdir).
+    #[arg(long)]
+    io_errors: bool,
     /// Switch on a seeded engine bug; repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     bugs: Vec<Bug>,
@@ -52,25 +68,42 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     }
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    if args.real_disk && (args.power_loss || args.io_errors) {
+        anyhow::bail!("--power-loss and --io-errors need the simulated disk; drop --real-disk");
+    }
     let options = ExploreOptions {
         depth: args.depth,
         threads,
         shard: args.shard,
         power_loss: args.power_loss,
+        disk_model: args.disk_model,
+        crash_states_max: args.crash_states.max(1),
+        seed: args.seed,
+        io_errors: args.io_errors,
         reproducers_max: 5,
         disk: if args.real_disk { DiskKind::Real } else { DiskKind::Simulated },
     };
+    let mut extras = Vec::new();
+    if args.power_loss {
+        extras.push(format!(
+            "power losses ({} model, at most {} crash states per crash, seed {})",
+            args.disk_model, options.crash_states_max, args.seed
+        ));
+    }
+    if args.io_errors {
+        extras.push("I/O errors".to_string());
+    }
     println!(
         "explore {}: depth {}, shard {}/{}, {threads} thread(s){}",
         args.scenario.display(),
         args.depth,
         args.shard.index,
         args.shard.count,
-        if args.power_loss { ", with power losses" } else { "" }
+        extras.iter().map(|e| format!(", with {e}")).collect::<String>()
     );
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} schedules {per_sec} ETA {eta}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} first faults {per_sec} ETA {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
@@ -83,7 +116,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     if outcome.crash_free {
         println!("the scenario already fails with no crash at all, so no crash schedule was run:");
     }
-    println!("schedules: {} run of {} in all", outcome.schedules_run, outcome.schedules_total);
+    print_counts(&outcome, &options);
     eprintln!(
         "speed: {} crash-recover-verify cycles in {seconds:.2} s ({:.0} cycles/s)",
         outcome.cycles,
@@ -96,22 +129,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     }
     println!("violations: {}", outcome.violations.len());
     for (n, violation) in outcome.violations.iter().enumerate() {
-        let crashes: Vec<String> = violation
-            .injection
-            .crashes
-            .iter()
-            .map(|c| {
-                format!(
-                    "run {} at {} (hit {}){}",
-                    c.process,
-                    c.point,
-                    c.hit,
-                    if c.power_loss { " + power loss" } else { "" }
-                )
-            })
-            .collect();
-        let crashes = if crashes.is_empty() { "none".to_string() } else { crashes.join(", then ") };
-        println!("\n#{}: crash {crashes}", n + 1);
+        println!("\n#{}: {}", n + 1, describe_faults(violation));
         violation.findings.iter().take(5).for_each(|f| println!("  - {f}"));
         if let Some(case) = &violation.reproducer {
             println!("  reproducer ({} steps; paste into a .toml file and `crashpoint run` it):", case.steps.len());
@@ -125,6 +143,58 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if outcome.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
+}
+
+fn print_counts(outcome: &ExploreOutcome, options: &ExploreOptions) {
+    println!(
+        "schedules: {} run, below {} of {} first faults (crashes at a run, point and hit{})",
+        outcome.schedules_run,
+        outcome.first_faults_run,
+        outcome.first_faults_total,
+        if options.io_errors { ", failed storage operations" } else { "" }
+    );
+    if options.power_loss {
+        let states = &outcome.crash_states;
+        println!(
+            "crash states: {} explored after {} power losses ({} by seeded sample, at {} crash(es) with more than \
+             {}); {} possible before equal disks were merged",
+            states.explored,
+            states.crashes,
+            states.sampled,
+            states.crashes_sampled,
+            options.crash_states_max,
+            states.possible
+        );
+    }
+    if options.io_errors {
+        println!("I/O errors: {} schedule(s)", outcome.io_error_schedules);
+    }
+}
+
+/// The faults of a violating schedule, in words.
+fn describe_faults(violation: &Violation) -> String {
+    let injection = &violation.injection;
+    let mut faults: Vec<(u32, String)> = injection
+        .crashes
+        .iter()
+        .map(|c| {
+            let loss = match (c.power_loss, c.persisted.len()) {
+                (false, _) => String::new(),
+                (true, 0) => " + power loss".into(),
+                (true, n) => format!(" + power loss keeping {n} unsynced operation(s)"),
+            };
+            (c.process, format!("crash in run {} at {} (hit {}){loss}", c.process, c.point, c.hit))
+        })
+        .collect();
+    faults.extend(injection.io_errors.iter().map(|e| {
+        let loss = if e.power_loss { " + power loss" } else { "" };
+        (e.process, format!("run {}: {}{loss}", e.process, e.fault))
+    }));
+    faults.sort();
+    if faults.is_empty() {
+        return "no fault".into();
+    }
+    faults.into_iter().map(|(_, f)| f).collect::<Vec<_>>().join(", then ")
 }
 
 fn indent(text: &str) -> String {

@@ -1,6 +1,7 @@
 //! Errors of the checkpoint layer: every one names the file.
 
 use crate::faults::Crash;
+use crate::storage::what_to_do;
 use std::io;
 use std::path::PathBuf;
 
@@ -8,8 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
-    /// The operating system refused an operation.
-    #[error("{log} {}: could not {op}: {source}", path.display())]
+    /// The operating system refused an operation. The OS error is part of the message and
+    /// deliberately not a `source`, so that a report of the chain prints it once.
+    #[error("{log} {}: could not {op}: {error}; {}", path.display(), what_to_do(error))]
     Io {
         /// Which log, e.g. "offsets log".
         log: &'static str,
@@ -18,7 +20,7 @@ pub enum CheckpointError {
         /// What was attempted.
         op: &'static str,
         /// The cause.
-        source: io::Error,
+        error: io::Error,
     },
     /// A log file exists but cannot be understood.
     #[error("{log} {}: {problem}; {hint}", path.display())]
@@ -62,6 +64,16 @@ pub enum CheckpointError {
     Crash(#[from] Crash),
 }
 
+impl CheckpointError {
+    /// The operating system's error behind this one, if it is an I/O error.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            CheckpointError::Io { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// Shorthand for results of this layer.
 pub type Result<T> = std::result::Result<T, CheckpointError>;
 
@@ -72,5 +84,5 @@ pub(crate) fn io_err(
     op: &'static str,
 ) -> impl FnOnce(io::Error) -> CheckpointError {
     let path = path.to_path_buf();
-    move |source| CheckpointError::Io { log, path, op, source }
+    move |error| CheckpointError::Io { log, path, op, error }
 }

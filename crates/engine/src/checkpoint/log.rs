@@ -128,7 +128,7 @@ impl MetadataLog {
 pub fn write_atomic(ctx: &mut WriteCtx<'_>, log: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     let storage = ctx.storage;
-    storage.create_dir_all(dir).map_err(io_err(log, dir, "create the directory"))?;
+    crate::storage::create_dir_durable(storage, dir).map_err(|e| io_err(log, &e.path, e.op)(e.error))?;
     if storage.exists(path) {
         return Err(CheckpointError::ConcurrentWriter { log, path: path.to_path_buf() });
     }

@@ -2,7 +2,7 @@
 //! it to the sink, commit. Crash points sit between every two writes.
 
 use super::{Engine, EngineError, Event, Resume};
-use crate::checkpoint::{SourceFileEntry, SourceRange, WriteCtx};
+use crate::checkpoint::{CheckpointError, SourceFileEntry, SourceRange, WriteCtx};
 use crate::faults::CrashPoint;
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
@@ -122,10 +122,10 @@ impl Engine<'_> {
 
     /// The input directory's new files, as entries of source-log batch `log_id`.
     fn new_files(&mut self, log_id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
-        let (files, notices) = self.source.next_files(self.storage, log_id).map_err(|source| EngineError::Input {
+        let (files, notices) = self.source.next_files(self.storage, log_id).map_err(|error| EngineError::Input {
             path: self.query.input_dir.clone(),
             op: "list the input directory",
-            source,
+            error,
         })?;
         for notice in notices {
             let modified = matches!(notice, SourceNotice::ModifiedAfterProcessing { .. });
@@ -232,11 +232,11 @@ impl Engine<'_> {
         let mut bad: Vec<BadRecord> = Vec::new();
         for file in files {
             let path = path_of(&file.path);
-            let bytes = self.storage.read(&path).map_err(|source| EngineError::PlannedInput {
+            let bytes = self.storage.read(&path).map_err(|error| EngineError::PlannedInput {
                 batch: id,
                 path,
                 checkpoint: self.checkpoint.root().to_path_buf(),
-                source,
+                error,
             })?;
             let rejected = |line: u32, reason: String, value: &Value| BadRecord {
                 file: file.path.clone(),
@@ -283,16 +283,16 @@ impl Engine<'_> {
             serde_json::to_writer(&mut bytes, record).expect("bad records serialize");
             bytes.push(b'\n');
         }
-        let io = |op: &'static str| {
-            let path = path.clone();
-            move |source| EngineError::Input { path, op, source }
+        let io = |path: &std::path::Path, op: &'static str| {
+            let path = path.to_path_buf();
+            move |error| CheckpointError::Io { log: "dead-letter file", path, op, error }
         };
-        self.storage.create_dir_all(&dir).map_err(io("create the dead-letter directory"))?;
+        crate::storage::create_dir_durable(self.storage, &dir).map_err(|e| io(&e.path, e.op)(e.error))?;
         // A re-run batch writes the same lines again: overwriting keeps each bad line once.
-        self.storage.write(&path, &bytes).map_err(io("write the dead-letter file"))?;
-        self.storage.sync_file(&path).map_err(io("fsync the dead-letter file"))?;
+        self.storage.write(&path, &bytes).map_err(io(&path, "write the file"))?;
+        self.storage.sync_file(&path).map_err(io(&path, "fsync the file"))?;
         // The name must be durable too, or a power loss drops the bad lines without a word.
-        self.storage.sync_dir(&dir).map_err(io("fsync the dead-letter directory"))?;
+        self.storage.sync_dir(&dir).map_err(io(&dir, "fsync the directory"))?;
         let dead_letter = path.display().to_string();
         self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter });
         Ok(())

@@ -4,6 +4,7 @@ use crate::checkpoint::CheckpointError;
 use crate::faults::Crash;
 use crate::plan::PlanError;
 use crate::sink::SinkError;
+use crate::storage::what_to_do;
 use std::path::PathBuf;
 
 /// The engine stopped.
@@ -71,19 +72,19 @@ pub enum EngineError {
     /// The plan is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// An input file could not be read.
-    #[error("input file {}: could not {op}: {source}", path.display())]
+    /// An input file could not be read (the OS error is in the message, not a `source`).
+    #[error("input file {}: could not {op}: {error}; {}", path.display(), what_to_do(error))]
     Input {
         /// The file.
         path: PathBuf,
         /// What was attempted.
         op: &'static str,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file planned into a batch cannot be read: the batch cannot run as planned.
     #[error(
-        "batch {batch} cannot run: its input file {} cannot be read: {source}. The checkpoint fixes \
+        "batch {batch} cannot run: its input file {} cannot be read: {error}. The checkpoint fixes \
          the files of batch {batch} (sources/0/), so it cannot run without this one: put the file \
          back and restart, or run `crashpoint doctor {}` to see the ways forward and what each costs",
         path.display(), checkpoint.display()
@@ -95,8 +96,8 @@ pub enum EngineError {
         path: PathBuf,
         /// The checkpoint root, for the hint.
         checkpoint: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a `source`, so that it is printed once).
+        error: std::io::Error,
     },
     /// A malformed record in `failfast` mode.
     #[error("{file}:{line}: {reason} (mode is failfast; use permissive to route bad lines to a dead-letter file)")]
@@ -114,6 +115,17 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The operating system's error behind this one, if it is an I/O error: the disk failed
+    /// an operation on a checkpoint, input, output or dead-letter file.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            EngineError::Checkpoint(e) => e.io_error(),
+            EngineError::Sink(e) => e.io_error(),
+            EngineError::Input { error, .. } | EngineError::PlannedInput { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
     /// The injected crash behind this error, if it is one.
     pub fn crash(&self) -> Option<Crash> {
         match self {

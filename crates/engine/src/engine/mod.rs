@@ -264,22 +264,17 @@ impl<'a> Engine<'a> {
     fn lock_checkpoint(&self) -> Result<crate::storage::LockGuard, EngineError> {
         let root = self.checkpoint.root();
         let path = root.join(".lock");
-        let io = |source| {
-            EngineError::Checkpoint(crate::checkpoint::CheckpointError::Io {
-                log: "checkpoint lock",
-                path: path.clone(),
-                op: "take the lock",
-                source,
-            })
+        let io = |path: PathBuf, op, error| {
+            EngineError::Checkpoint(crate::checkpoint::CheckpointError::Io { log: "checkpoint", path, op, error })
         };
-        self.storage.create_dir_all(root).map_err(io)?;
+        crate::storage::create_dir_durable(self.storage, root).map_err(|e| io(e.path, e.op, e.error))?;
         self.storage.lock(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::WouldBlock => EngineError::Recovery {
                 checkpoint: root.to_path_buf(),
                 problem: format!("another query is running on it ({} is locked)", path.display()),
                 hint: "stop the other query first; two queries on one checkpoint corrupt it".into(),
             },
-            _ => io(e),
+            _ => io(path.clone(), "take the lock", e),
         })
     }
 

@@ -68,7 +68,7 @@ impl Sink for ConsoleSink {
         self.out
             .write_all(text.as_bytes())
             .and_then(|_| self.out.flush())
-            .map_err(|source| SinkError::Console { batch_id: batch.id, source })?;
+            .map_err(|error| SinkError::Console { batch_id: batch.id, error })?;
         ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
         Ok(SinkOutcome::Written)
     }

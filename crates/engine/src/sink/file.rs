@@ -33,7 +33,7 @@ fn sink_log(dir: &Path) -> CompactibleLog<SinkFileStatus> {
 
 fn io(path: &Path, op: &'static str) -> impl FnOnce(std::io::Error) -> SinkError {
     let path = path.to_path_buf();
-    move |source| SinkError::Io { path, op, source }
+    move |error| SinkError::Io { path, op, error }
 }
 
 impl FileSink {
@@ -95,7 +95,7 @@ impl FileSink {
 
     /// Writes the batch's part file, then its entry in `_spark_metadata`.
     fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
-        ctx.storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
+        crate::storage::create_dir_durable(ctx.storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
         let mut entries = Vec::new();
         if !batch.rows.is_empty() {
             entries.push(self.write_part(ctx, batch)?);
@@ -143,7 +143,7 @@ impl Sink for FileSink {
     }
 
     fn open(&mut self, storage: &dyn Storage) -> Result<(), SinkError> {
-        storage.create_dir_all(&self.dir).map_err(io(&self.dir, "create the output directory"))?;
+        crate::storage::create_dir_durable(storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
         let lock = self.dir.join(OUTPUT_LOCK);
         match storage.lock(&lock) {
             Ok(guard) => self.lock = Some(guard),

@@ -58,15 +58,15 @@ pub enum SinkError {
     /// The sink log or a data file could not be written (or a crash was injected there).
     #[error(transparent)]
     Log(#[from] CheckpointError),
-    /// A data file could not be written.
-    #[error("file sink {}: could not {op}: {source}", path.display())]
+    /// A data file could not be written (the OS error is in the message, not a `source`).
+    #[error("file sink {}: could not {op}: {error}; {}", path.display(), crate::storage::what_to_do(error))]
     Io {
         /// The file.
         path: PathBuf,
         /// What was attempted.
         op: &'static str,
         /// The cause.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another query holds the output's lock.
     #[error(
@@ -81,13 +81,12 @@ pub enum SinkError {
         lock: PathBuf,
     },
     /// The console could not be written: the batch did not reach it.
-    #[error("console sink: could not print batch {batch_id}: {source}")]
+    #[error("console sink: could not print batch {batch_id}: {error}")]
     Console {
         /// The batch.
         batch_id: u64,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (in the message, not a `source`, so that it is printed once).
+        error: std::io::Error,
     },
     /// A `foreach-batch` callback failed.
     #[error("foreach-batch callback failed on batch {batch_id}: {message}")]
@@ -105,6 +104,17 @@ pub enum SinkError {
         /// What went wrong, with its cause.
         message: String,
     },
+}
+
+impl SinkError {
+    /// The operating system's error behind this one, if it is an I/O error.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            SinkError::Io { error, .. } | SinkError::Console { error, .. } => Some(error),
+            SinkError::Log(log) => log.io_error(),
+            SinkError::OutputLocked { .. } | SinkError::Callback { .. } | SinkError::External { .. } => None,
+        }
+    }
 }
 
 impl From<crate::faults::Crash> for SinkError {

@@ -132,15 +132,8 @@ impl Storage for DiskStorage {
     }
 
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        let missing: Vec<&Path> = dir.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.exists()).collect();
-        fs::create_dir_all(dir)?;
-        // A new directory's name is durable only once its parent is fsynced.
-        for created in missing.iter().rev() {
-            if let Some(parent) = created.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs::File::open(parent)?.sync_all()?;
-            }
-        }
-        Ok(())
+        // Durable only once each new directory's parent is fsynced: see `create_dir_durable`.
+        fs::create_dir_all(dir)
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {

@@ -5,10 +5,12 @@
 //! checkpoints, batches or sinks; it must never import from the layers above it.
 
 mod disk;
+mod fault;
 mod sim;
 
 pub use disk::DiskStorage;
-pub use sim::SimStorage;
+pub use fault::{IoErrno, IoFault, IoOp, glob_matches, is_runtime_io_error, what_to_do};
+pub use sim::{CrashSpace, DiskModel, FiredIoError, SimStorage, TORN_BLOCK_BYTES, UnsyncedKind, UnsyncedOp, op_names};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -57,7 +59,9 @@ impl DirEntry {
 /// File operations the engine needs, and nothing more.
 ///
 /// Durability follows POSIX: data written by [`Storage::write`] is durable only after
-/// [`Storage::sync_file`], and a rename only after [`Storage::sync_dir`] of its directory.
+/// [`Storage::sync_file`], and a directory entry (a file created, renamed or removed, a directory
+/// created) only after [`Storage::sync_dir`] of its directory. [`create_dir_durable`] creates
+/// directories and makes them durable.
 pub trait Storage: Send + Sync {
     /// Reads a whole regular file; anything else (a FIFO, a directory, a device) is an error,
     /// never a read that blocks.
@@ -75,7 +79,7 @@ pub trait Storage: Send + Sync {
     fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>>;
     /// Describes one path, following symlinks.
     fn stat(&self, path: &Path) -> io::Result<DirEntry>;
-    /// Creates a directory and its parents.
+    /// Creates a directory and its parents; each is durable only once its parent is fsynced.
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
     /// Removes one file.
     fn remove_file(&self, path: &Path) -> io::Result<()>;
@@ -105,6 +109,37 @@ impl std::fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LockGuard")
     }
+}
+
+/// A failed step of [`create_dir_durable`]: which directory, and what was attempted.
+#[derive(Debug)]
+pub struct DirError {
+    /// The directory created, or the parent fsynced.
+    pub path: PathBuf,
+    /// "create the directory" or "fsync the directory".
+    pub op: &'static str,
+    /// The cause.
+    pub error: io::Error,
+}
+
+/// Creates `dir` and its missing parents and makes each durable: fsyncs the parent of every
+/// directory it created, top down. An existing directory costs one `stat`.
+pub fn create_dir_durable(storage: &dyn Storage, dir: &Path) -> Result<(), DirError> {
+    if storage.exists(dir) {
+        return Ok(());
+    }
+    let missing: Vec<&Path> = dir.ancestors().take_while(|p| !p.as_os_str().is_empty() && !storage.exists(p)).collect();
+    fn failed(path: &Path, op: &'static str) -> impl FnOnce(io::Error) -> DirError {
+        let path = path.to_path_buf();
+        move |error| DirError { path, op, error }
+    }
+    storage.create_dir_all(dir).map_err(failed(dir, "create the directory"))?;
+    for created in missing.iter().rev() {
+        if let Some(parent) = created.parent().filter(|p| !p.as_os_str().is_empty()) {
+            storage.sync_dir(parent).map_err(failed(parent, "fsync the directory"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The file name of a path as a string, or "" when it has none.

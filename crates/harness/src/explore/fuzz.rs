@@ -165,6 +165,7 @@ fn build(
                 crash: crash.map(|(p, h, _)| (p, h)),
                 power_loss: crash.is_some_and(|(_, _, l)| l),
                 expect_error: None,
+                ..RunStep::default()
             })
         };
         steps.push(run(false, segment.crash));

@@ -4,12 +4,15 @@
 //!
 //! Exploration drives the scenario runner and must never reach into the engine itself.
 
+mod crash_states;
 mod fuzz;
 mod parallel;
 mod reproducer;
 mod schedules;
+mod tree;
 
+pub use crash_states::CrashStateStats;
 pub use fuzz::{FuzzFailure, FuzzOptions, FuzzOutcome, fuzz, scenario_strategy};
 pub use parallel::run_indexed;
 pub use reproducer::{findings_of, minimize, reproducer, shrink, still_fails};
-pub use schedules::{Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
+pub use schedules::{CRASH_STATES_MAX, Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore};

@@ -2,48 +2,55 @@
 
 use crate::scenario::{Expect, ExpectedVerdict, Injection, RunStep, Scenario, Step, verify};
 
-/// The scenario with the injected crashes written into its run steps, ready to paste or save.
+/// Writes the faults injected into process `ordinal` into its run step; true if there are any
+/// (the runner then restarts the query after it, and so does the reproducer).
+fn write_faults(run: &mut RunStep, injection: &Injection, ordinal: u32) -> bool {
+    if let Some(crash) = injection.crash(ordinal) {
+        run.crash = Some((crash.point, crash.hit));
+        run.power_loss = crash.power_loss;
+        run.persisted = crash.persisted.clone();
+        return true;
+    }
+    if let Some(error) = injection.io_error(ordinal) {
+        run.io_error = Some(error.fault.clone());
+        run.power_loss = error.power_loss;
+        return true;
+    }
+    false
+}
+
+/// The scenario with the injected crashes and I/O errors written into its run steps, ready to
+/// paste or save.
 pub fn reproducer(base: &Scenario, injection: &Injection, findings: &[String]) -> Scenario {
     let mut case = base.clone();
     let mut ordinal = 0;
-    let mut previous_crashed = false;
+    let mut previous_faulted = false;
     let mut steps = Vec::new();
-    let restart = |crash: Option<&crate::scenario::InjectedCrash>| {
-        Step::Run(RunStep {
-            restart: true,
-            trigger: None,
-            crash: crash.map(|c| (c.point, c.hit)),
-            power_loss: crash.is_some_and(|c| c.power_loss),
-            expect_error: None,
-        })
+    let restart = |ordinal: u32, faulted: &mut bool| {
+        let mut run = RunStep { restart: true, ..RunStep::default() };
+        *faulted = write_faults(&mut run, injection, ordinal);
+        Step::Run(run)
     };
     for mut step in std::mem::take(&mut case.steps) {
         // The runner restarts before a step that needs the recovered query; so does the reproducer.
-        while step.needs_recovered_query() && previous_crashed {
+        while step.needs_recovered_query() && previous_faulted {
             ordinal += 1;
-            let crash = injection.crashes.iter().find(|c| c.process == ordinal);
-            steps.push(restart(crash));
-            previous_crashed = crash.is_some();
+            steps.push(restart(ordinal, &mut previous_faulted));
         }
         if let Step::Run(run) = &mut step {
             ordinal += 1;
-            run.restart = previous_crashed;
-            previous_crashed = false;
-            if let Some(crash) = injection.crashes.iter().find(|c| c.process == ordinal) {
-                run.crash = Some((crash.point, crash.hit));
-                run.power_loss = crash.power_loss;
-                previous_crashed = true;
-            }
+            run.restart = previous_faulted;
+            previous_faulted = write_faults(run, injection, ordinal);
         }
         steps.push(step);
     }
     case.steps = steps;
-    let last = injection.crashes.iter().map(|c| c.process).max().unwrap_or(0);
-    while previous_crashed || ordinal < last {
+    let processes = injection.crashes.iter().map(|c| c.process).chain(injection.io_errors.iter().map(|e| e.process));
+    let last = processes.max().unwrap_or(0);
+    while previous_faulted || ordinal < last {
         ordinal += 1;
-        let crash = injection.crashes.iter().find(|c| c.process == ordinal);
-        case.steps.push(restart(crash));
-        previous_crashed = crash.is_some();
+        let step = restart(ordinal, &mut previous_faulted);
+        case.steps.push(step);
     }
     case.description = format!("Reproducer found by crashpoint: {}", findings.first().map_or("a violation", |f| f));
     case.expect = Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() };
@@ -56,7 +63,7 @@ pub fn still_fails(case: &Scenario) -> bool {
     let case = &with_final_drain(case);
     // A case that ends with a crash has not recovered yet: its missing output proves nothing.
     let last_run = case.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
-    if last_run.is_none_or(|run| run.crash.is_some()) {
+    if last_run.is_none_or(|run| run.crash.is_some() || run.io_error.is_some()) {
         return false;
     }
     // With trigger once, a crash leaves files unprocessed for longer than in the oracle, so a
@@ -71,13 +78,17 @@ pub fn still_fails(case: &Scenario) -> bool {
     let mut down = false;
     for step in &case.steps {
         match step {
-            Step::Run(run) => down = run.crash.is_some(),
+            Step::Run(run) => down = run.crash.is_some() || run.io_error.is_some(),
             step if step.needs_recovered_query() && down => return false,
             _ => {}
         }
     }
     let report = verify(case);
-    report.violated() && !report.execution.problems.iter().any(|p| p.starts_with("step "))
+    // A crash state that names operations the shrunk case no longer leaves unsynced is another
+    // schedule: it would replay, but not the one found.
+    report.violated()
+        && report.execution.unmatched_faults.is_empty()
+        && !report.execution.problems.iter().any(|p| p.starts_with("step "))
 }
 
 /// Removes steps one at a time, last first, while the scenario still violates; then keeps the
@@ -128,15 +139,13 @@ pub fn with_final_drain(scenario: &Scenario) -> Scenario {
     };
     let once = scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if uses_once(run.trigger)));
     let last_run = scenario.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
-    let drained_already = last_run.is_some_and(|run| run.crash.is_none() && !uses_once(run.trigger));
+    let drained_already =
+        last_run.is_some_and(|run| run.crash.is_none() && run.io_error.is_none() && !uses_once(run.trigger));
     let mut drained = scenario.clone();
     if once && !drained_already {
         drained.steps.push(Step::Run(RunStep {
-            restart: false,
             trigger: Some(crashpoint_engine::engine::Trigger::AvailableNow),
-            crash: None,
-            power_loss: false,
-            expect_error: None,
+            ..RunStep::default()
         }));
     }
     drained

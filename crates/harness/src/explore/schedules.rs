@@ -1,16 +1,23 @@
-//! Systematic exploration: first a run that counts the hits of every crash point in every run
-//! (redb's two passes), then one schedule per (run, point, hit); with depth 2, also a second
-//! crash at every point of the recovery run after each first crash.
+//! Systematic exploration: first a run that counts the hits of every crash point and the storage
+//! operations of every run (redb's two passes), then the schedules below each first fault: a
+//! crash at every (run, point, hit), each followed by every crash state a power loss may leave;
+//! with depth 2, a second crash at every point of each recovery run; with I/O errors, every
+//! storage operation of every run failed once.
+//!
+//! Schedules share their prefix: the world is forked where they part (see `tree`).
 
+use super::crash_states::CrashStateStats;
 use super::parallel::run_indexed;
 use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
-use crate::scenario::{
-    DiskKind, InjectedCrash, Injection, Oracle, ProcessRecord, Report, Scenario, verify_with_oracle,
-};
+use super::tree::{Ctx, FirstFault, Leaf, explore_first, run_with_starts};
+use crate::scenario::{DiskKind, Injection, Oracle, ProcessRecord, Report, Scenario, judge};
 use crashpoint_engine::faults::CrashPoint;
+use crashpoint_engine::storage::{DiskModel, IoFault};
 use std::collections::BTreeMap;
+use std::path::Path;
 
-/// The part of the schedules this process runs: `index` of `count` (from 1), for CI matrices.
+/// The part of the first faults this process explores: `index` of `count` (from 1), for CI
+/// matrices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     /// From 1.
@@ -44,15 +51,29 @@ pub struct ExploreOptions {
     pub depth: u32,
     /// Worker threads; the outcome does not depend on it.
     pub threads: usize,
-    /// Which share of the schedules to run.
+    /// Which share of the first faults to explore.
     pub shard: Shard,
-    /// Also try each crash as a power loss (unsynced writes lost).
+    /// Also follow each crash by every crash state of a power loss (and each I/O error by a
+    /// power loss that keeps nothing unsynced).
     pub power_loss: bool,
+    /// The crash states a power loss may leave.
+    pub disk_model: DiskModel,
+    /// At most this many crash states per crash: all of them when there are no more, else the
+    /// two extremes and a seeded sample.
+    pub crash_states_max: usize,
+    /// Seeds the sample of crash states.
+    pub seed: u64,
+    /// Also fail every storage operation of every run once (EIO, or ENOSPC where space is taken).
+    pub io_errors: bool,
     /// Shrink at most this many violations to a minimal reproducer.
     pub reproducers_max: usize,
-    /// The disk the schedules run on: a real temp directory is slower and has no power losses.
+    /// The disk the schedules run on: a real temp directory is slower and has no power losses
+    /// and no injected I/O errors.
     pub disk: DiskKind,
 }
+
+/// The default limit on crash states per crash.
+pub const CRASH_STATES_MAX: usize = 64;
 
 impl Default for ExploreOptions {
     fn default() -> Self {
@@ -61,16 +82,20 @@ impl Default for ExploreOptions {
             threads: 1,
             shard: Shard::default(),
             power_loss: false,
+            disk_model: DiskModel::Posix,
+            crash_states_max: CRASH_STATES_MAX,
+            seed: 0,
+            io_errors: false,
             reproducers_max: 5,
             disk: DiskKind::Simulated,
         }
     }
 }
 
-/// A schedule that broke exactly-once or an invariant.
+/// A schedule that broke exactly-once, an invariant or the engine's error contract.
 #[derive(Debug, Clone)]
 pub struct Violation {
-    /// The crashes.
+    /// The faults.
     pub injection: Injection,
     /// What the checker found.
     pub findings: Vec<String>,
@@ -100,12 +125,19 @@ impl Coverage {
 /// The result of an exploration.
 #[derive(Debug, Clone)]
 pub struct ExploreOutcome {
-    /// Schedules enumerated in all shards.
-    pub schedules_total: usize,
-    /// Schedules run and checked by this shard.
+    /// First faults in all shards: crashes at a (run, point, hit) and failed storage operations.
+    pub first_faults_total: usize,
+    /// First faults this shard explored.
+    pub first_faults_run: usize,
+    /// Schedules run and checked by this shard: every crash state of every crash below its
+    /// first faults counts as one.
     pub schedules_run: usize,
-    /// Crash, restart, recover and verify cycles executed (depth-1 enumeration included).
+    /// Of those, the schedules with an injected I/O error.
+    pub io_error_schedules: usize,
+    /// Executions run and checked, the crash-free one included.
     pub cycles: usize,
+    /// The crash states tried after power losses.
+    pub crash_states: CrashStateStats,
     /// What failed.
     pub violations: Vec<Violation>,
     /// Crash point coverage.
@@ -114,45 +146,8 @@ pub struct ExploreOutcome {
     pub crash_free: bool,
 }
 
-/// What one schedule's run left to know: its processes (for coverage and depth 2), and its
-/// findings if it violated.
-#[derive(Debug, Clone)]
-struct Outcome {
-    processes: Vec<ProcessRecord>,
-    findings: Option<Vec<String>>,
-}
-
-impl Outcome {
-    fn of(report: &Report) -> Self {
-        let findings = report.violated().then(|| findings_of(report));
-        Outcome { processes: report.execution.processes.clone(), findings }
-    }
-}
-
-/// One schedule per (point, hit) of `process`, after the crashes in `prefix`.
-fn crashes_in(
-    processes: &[ProcessRecord],
-    process: u32,
-    options: &ExploreOptions,
-    prefix: &[InjectedCrash],
-) -> Vec<Injection> {
-    // Power losses need the simulated disk.
-    let power_loss = options.power_loss && options.disk == DiskKind::Simulated;
-    let Some(record) = processes.iter().find(|p| p.ordinal == process) else { return Vec::new() };
-    let mut schedules = Vec::new();
-    for (point, hits) in &record.hits {
-        for hit in 1..=*hits {
-            for loss in [false, true].into_iter().filter(|l| !l || power_loss) {
-                let mut crashes = prefix.to_vec();
-                crashes.push(InjectedCrash { process, point: *point, hit, power_loss: loss });
-                schedules.push(Injection { crashes, disk: options.disk });
-            }
-        }
-    }
-    schedules
-}
-
-/// Explores every crash schedule of `scenario` up to `options.depth`.
+/// Explores every schedule of `scenario` up to `options.depth`. `progress` gets the first
+/// faults done and their total.
 pub fn explore(
     scenario: &Scenario,
     options: &ExploreOptions,
@@ -162,79 +157,82 @@ pub fn explore(
     let mut base = scenario.without_crashes();
     base.query.bugs = scenario.query.bugs.clone();
     let oracle = Oracle::of(scenario);
-    // The crash-free run first: it counts the hits, and if it already fails, crashing it proves
-    // nothing more.
-    let uncrashed = verify_with_oracle(&base, &Injection { crashes: Vec::new(), disk: options.disk }, &oracle);
+    let simulated = options.disk == DiskKind::Simulated;
+    let record_io = options.io_errors && simulated;
+    // The crash-free run first: it counts the hits and the I/O operations, leaves a fork at the
+    // start of every run for the schedules to begin from, and if it already fails, crashing it
+    // proves nothing more.
+    let injection = Injection { disk: options.disk, record_io, ..Injection::default() };
+    let (starts, runner) = run_with_starts(&base, injection.clone());
+    let uncrashed = judge(&base, &injection, runner.finish(), &oracle);
     if uncrashed.violated() {
         return crash_free_violation(&base, &uncrashed, options);
     }
-    let counting = &uncrashed.execution;
-    let first: Vec<Injection> =
-        counting.processes.iter().flat_map(|p| crashes_in(&counting.processes, p.ordinal, options, &[])).collect();
-    let total_hint = first.len();
+    let faults = first_faults(&uncrashed.execution.processes, &uncrashed.execution.root, record_io);
+    let mine: Vec<usize> = (0..faults.len()).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = |total: usize| progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-    // Only a summary of each run is kept: thousands of full executions would fill memory.
-    let check = |injection: &Injection| Outcome::of(&verify_with_oracle(&base, injection, &oracle));
-    // At depth 1 a shard runs only its share; at depth 2 every shard runs every first crash,
-    // because the second crashes are enumerated from their recovery runs.
-    let first_mine: Vec<usize> =
-        (0..first.len()).filter(|i| options.depth >= 2 || i % options.shard.count == options.shard.index - 1).collect();
-    let first_run =
-        run_indexed(first_mine.len(), options.threads, |k| check(&first[first_mine[k]]), || tick(total_hint));
-    let mut first_outcomes: Vec<Option<Outcome>> = first.iter().map(|_| None).collect();
-    for (k, outcome) in first_run.into_iter().enumerate() {
-        first_outcomes[first_mine[k]] = Some(outcome);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, mine.len());
+    let ctx = Ctx { base: &base, oracle: &oracle, options };
+    let subtrees = run_indexed(mine.len(), options.threads, |k| explore_first(&ctx, &starts, &faults[mine[k]]), tick);
+    let mut outcome = ExploreOutcome {
+        first_faults_total: faults.len(),
+        first_faults_run: mine.len(),
+        schedules_run: 0,
+        io_error_schedules: 0,
+        cycles: 1,
+        crash_states: CrashStateStats::default(),
+        violations: Vec::new(),
+        coverage: Coverage::default(),
+        crash_free: false,
+    };
+    for subtree in subtrees {
+        outcome.crash_states.add(&subtree.stats);
+        subtree.leaves.into_iter().for_each(|leaf| outcome.add(leaf));
     }
-    let mut schedules: Vec<(Injection, Option<Outcome>)> = Vec::new();
-    let mut second = Vec::new();
-    for (injection, outcome) in first.iter().zip(first_outcomes) {
-        let crash = injection.crashes[0];
-        if let Some(outcome) = &outcome
-            && options.depth >= 2
-            && outcome.processes.iter().any(|p| p.ordinal == crash.process && p.crashed.is_some())
-        {
-            second.extend(crashes_in(&outcome.processes, crash.process + 1, options, &injection.crashes));
-        }
-        schedules.push((injection.clone(), outcome));
-    }
-    schedules.extend(second.into_iter().map(|i| (i, None)));
-    let total = schedules.len();
-    let mine: Vec<usize> = (0..total).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
-    let cycles = first_mine.len() + mine.iter().filter(|i| schedules[**i].1.is_none()).count();
-    done.store(first_mine.len().min(total), std::sync::atomic::Ordering::Relaxed);
-    let outcomes = run_indexed(
-        mine.len(),
-        options.threads,
-        |k| match &schedules[mine[k]] {
-            (_, Some(outcome)) => outcome.clone(),
-            (injection, None) => check(injection),
-        },
-        || tick(total),
-    );
-    let mut coverage = Coverage::default();
-    let mut violations = Vec::new();
-    for (k, outcome) in outcomes.into_iter().enumerate() {
-        for record in outcome.processes.iter().filter(|p| p.crashed.is_some()) {
-            let (point, _) = record.crashed.expect("filtered on crashed");
-            *coverage.crashes_by_point.entry(point).or_default() += 1;
-        }
-        if let Some(findings) = outcome.findings {
-            violations.push(Violation { injection: schedules[mine[k]].0.clone(), findings, reproducer: None });
-        }
-    }
-    for violation in violations.iter_mut().take(options.reproducers_max) {
+    for violation in outcome.violations.iter_mut().take(options.reproducers_max) {
         let case = reproducer(&base, &violation.injection, &violation.findings);
         violation.reproducer = Some(minimize(&case, "crashpoint explore").0);
     }
-    ExploreOutcome {
-        schedules_total: total,
-        schedules_run: mine.len(),
-        cycles,
-        violations,
-        coverage,
-        crash_free: false,
+    outcome
+}
+
+impl ExploreOutcome {
+    fn add(&mut self, leaf: Leaf) {
+        self.schedules_run += 1;
+        self.cycles += 1;
+        self.io_error_schedules += usize::from(!leaf.injection.io_errors.is_empty());
+        for record in leaf.outcome.processes.iter().filter(|p| p.crashed.is_some()) {
+            let (point, _) = record.crashed.expect("filtered on crashed");
+            *self.coverage.crashes_by_point.entry(point).or_default() += 1;
+        }
+        if let Some(findings) = leaf.outcome.findings {
+            self.violations.push(Violation { injection: leaf.injection, findings, reproducer: None });
+        }
     }
+}
+
+/// Every first fault of the crash-free run: a crash at each (run, point, hit), then, with
+/// `io_errors`, a failure of each storage operation of each run, named by its path relative to
+/// `root` and its count among the operations of that kind on that path.
+fn first_faults(processes: &[ProcessRecord], root: &Path, io_errors: bool) -> Vec<FirstFault> {
+    let mut faults = Vec::new();
+    for record in processes {
+        for (point, hits) in &record.hits {
+            let crashes = (1..=*hits).map(|hit| FirstFault::Crash { process: record.ordinal, point: *point, hit });
+            faults.extend(crashes);
+        }
+    }
+    for record in processes.iter().filter(|_| io_errors) {
+        let mut seen: BTreeMap<(crashpoint_engine::storage::IoOp, &Path), u32> = BTreeMap::new();
+        for (op, path) in &record.io_ops {
+            let hit = seen.entry((*op, path)).or_insert(0);
+            *hit += 1;
+            let relative = path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned();
+            let fault = IoFault { op: *op, path: Some(relative), hit: *hit, errno: op.typical_errno() };
+            faults.push(FirstFault::Io { process: record.ordinal, fault });
+        }
+    }
+    faults
 }
 
 /// The outcome when the scenario fails with no crash at all: that one violation, shrunk.
@@ -244,9 +242,12 @@ fn crash_free_violation(base: &Scenario, report: &Report, options: &ExploreOptio
         .then(|| minimize(&reproducer(base, &Injection::default(), &findings), "crashpoint explore").0);
     let violation = Violation { injection: Injection::default(), findings, reproducer };
     ExploreOutcome {
-        schedules_total: 0,
+        first_faults_total: 0,
+        first_faults_run: 0,
         schedules_run: 0,
+        io_error_schedules: 0,
         cycles: 1,
+        crash_states: CrashStateStats::default(),
         violations: vec![violation],
         coverage: Coverage::default(),
         crash_free: true,

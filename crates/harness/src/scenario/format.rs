@@ -27,6 +27,7 @@ use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::storage::{IoFault, IoOp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -287,6 +288,8 @@ impl Scenario {
             if let Step::Run(run) = step {
                 run.crash = None;
                 run.power_loss = false;
+                run.persisted.clear();
+                run.io_error = None;
             }
         }
         oracle
@@ -399,21 +402,64 @@ pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -
         Some(Value::Boolean(b)) => *b,
         Some(other) => return Err((Some("power-loss"), format!("power-loss must be true or false, not {other}"))),
     };
-    if power_loss && crash.is_none() {
-        return Err((Some("power-loss"), "power-loss needs a crash point: crash = \"...\"".into()));
+    let io_error = keys.get("io-error").map(|v| parse_io_fault(v.get_ref())).transpose().map_err(on("io-error"))?;
+    if power_loss && crash.is_none() && io_error.is_none() {
+        let message = "power-loss needs a crash point (crash = \"...\") or an I/O error (io-error = {...})";
+        return Err((Some("power-loss"), message.into()));
+    }
+    let persisted = match keys.get("persisted").map(|v| v.get_ref()) {
+        None => Vec::new(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_str) => {
+            items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        }
+        Some(_) => return Err((Some("persisted"), "persisted must be an array of strings".into())),
+    };
+    if !persisted.is_empty() && !power_loss {
+        return Err((Some("persisted"), "persisted names what survives a power loss: add power-loss = true".into()));
     }
     let expect_error = match keys.get("expect-error").map(|v| v.get_ref()) {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => return Err((Some("expect-error"), format!("expect-error must be a string, not {other}"))),
     };
-    Ok(RunStep { restart: action == "restart", trigger, crash: crash.map(|p| (p, hit)), power_loss, expect_error })
+    let crash = crash.map(|p| (p, hit));
+    Ok(RunStep { restart: action == "restart", trigger, crash, power_loss, persisted, io_error, expect_error })
+}
+
+/// Parses `io-error = { op = "fsync", path = "checkpoint/offsets/*", hit = 1, error = "eio" }`;
+/// only `op` is required (`path`: any; `hit`: 1; `error`: ENOSPC for write and mkdir, else EIO).
+fn parse_io_fault(value: &Value) -> Result<IoFault, String> {
+    const KEYS: [&str; 4] = ["op", "path", "hit", "error"];
+    let usage =
+        "io-error must be a table { op = \"fsync\", path = \"checkpoint/offsets/*\", hit = 1, error = \"eio\" }";
+    let table = value.as_table().ok_or(usage)?;
+    if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(format!("io-error has unknown key '{key}'; allowed: {}", KEYS.join(", ")));
+    }
+    let op: IoOp = table.get("op").and_then(Value::as_str).ok_or(usage)?.parse()?;
+    let path = match table.get("path") {
+        None => None,
+        Some(Value::String(path)) => Some(path.clone()),
+        Some(other) => return Err(format!("io-error.path must be a string, not {other}")),
+    };
+    let hit = match table.get("hit") {
+        None => 1,
+        Some(Value::Integer(n)) if *n >= 1 => *n as u32,
+        Some(other) => return Err(format!("io-error.hit must be a number ≥ 1, not {other}")),
+    };
+    let errno = match table.get("error") {
+        None => op.typical_errno(),
+        Some(Value::String(name)) => name.parse()?,
+        Some(other) => return Err(format!("io-error.error must be \"eio\" or \"enospc\", not {other}")),
+    };
+    Ok(IoFault { op, path, hit, errno })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scenario::QueryChange;
+    use crashpoint_engine::storage::IoErrno;
 
     /// One step that parses, before the step under test, so that step numbers and lines are
     /// not trivially 1.
@@ -439,7 +485,7 @@ mod tests {
             ("unknown query key", "[query]\nsink = \"file\"\nmax-files = 1\n".into(),
              3, &["max-files", "sink", "trigger", "source", "plan", "bugs"]),
             ("unknown step key", with_head("[[step]]\nrun = true\ncrsh = \"after-sink-write\"\n"),
-             H + 2, &["step 2", "'crsh'", "allowed: crash, hit, power-loss, expect-error"]),
+             H + 2, &["step 2", "'crsh'", "allowed: crash, hit, power-loss, persisted, io-error, expect-error"]),
             ("unknown key of a step that allows none", with_head("[[step]]\nredrop = \"a.json\"\nto = \"b\"\n"),
              H + 2, &["'to'", "redrop", "allowed: none"]),
             ("two actions in one step", with_head("[[step]]\n\nrun = true\ndelete = \"commits/0\"\n"),
@@ -456,7 +502,21 @@ mod tests {
             ("hit without crash", with_head("[[step]]\nrestart = true\nhit = 2\n"),
              H + 2, &["hit needs a crash point", "crash ="]),
             ("power-loss without crash", with_head("[[step]]\nrun = true\npower-loss = true\n"),
-             H + 2, &["power-loss needs a crash point"]),
+             H + 2, &["power-loss needs a crash point", "or an I/O error"]),
+            ("persisted without power-loss", with_head("[[step]]\nrun = true\ncrash = \"after-sink-write\"\npersisted = [\"x\"]\n"),
+             H + 3, &["persisted", "power-loss = true"]),
+            ("persisted not strings", with_head("[[step]]\nrun = true\ncrash = \"after-sink-write\"\npower-loss = true\npersisted = [1]\n"),
+             H + 4, &["persisted must be an array of strings"]),
+            ("io-error not a table", with_head("[[step]]\nrun = true\nio-error = \"fsync\"\n"),
+             H + 2, &["io-error must be a table", "op = \"fsync\""]),
+            ("io-error unknown op", with_head("[[step]]\nrun = true\nio-error = { op = \"fsck\" }\n"),
+             H + 2, &["'fsck'", "known: write, fsync, rename, read, list, mkdir, remove"]),
+            ("io-error unknown key", with_head("[[step]]\nrun = true\nio-error = { op = \"read\", file = \"x\" }\n"),
+             H + 2, &["'file'", "allowed: op, path, hit, error"]),
+            ("io-error bad errno", with_head("[[step]]\nrun = true\nio-error = { op = \"read\", error = \"eperm\" }\n"),
+             H + 2, &["'eperm'", "eio, enospc"]),
+            ("io-error hit 0", with_head("[[step]]\nrun = true\nio-error = { op = \"read\", hit = 0 }\n"),
+             H + 2, &["io-error.hit", "≥ 1"]),
             ("bad trigger", with_head("[[step]]\nrun = \"sometimes\"\n"),
              H + 1, &["sometimes", "allowed: \"available-now\", \"once\", or true"]),
             ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
@@ -532,6 +592,7 @@ mod tests {
             crash,
             power_loss,
             expect_error: expect_error.map(str::to_string),
+            ..RunStep::default()
         };
         let cases: Vec<(&str, Step)> = vec![
             (
@@ -564,6 +625,33 @@ mod tests {
                 Step::Run(run(None, Some((CrashPoint::DuringLogWrite, 3)), true, Some("boom"))),
             ),
             ("restart = true", Step::Run(RunStep { restart: true, ..run(None, None, false, None) })),
+            (
+                "run = true\ncrash = \"before-log-dir-sync\"\npower-loss = true\npersisted = [\"mkdir checkpoint\", \"create x\"]",
+                Step::Run(RunStep {
+                    persisted: vec!["mkdir checkpoint".into(), "create x".into()],
+                    ..run(None, Some((CrashPoint::BeforeLogDirSync, 1)), true, None)
+                }),
+            ),
+            (
+                "run = true\nio-error = { op = \"fsync\", path = \"checkpoint/offsets/*\", hit = 2, error = \"eio\" }\npower-loss = true",
+                Step::Run(RunStep {
+                    io_error: Some(IoFault {
+                        op: IoOp::Fsync,
+                        path: Some("checkpoint/offsets/*".into()),
+                        hit: 2,
+                        errno: IoErrno::Eio,
+                    }),
+                    ..run(None, None, true, None)
+                }),
+            ),
+            (
+                "restart = true\nio-error = { op = \"write\" }",
+                Step::Run(RunStep {
+                    restart: true,
+                    io_error: Some(IoFault { op: IoOp::Write, path: None, hit: 1, errno: IoErrno::Enospc }),
+                    ..run(None, None, false, None)
+                }),
+            ),
             ("delete = \"commits/1\"", Step::Delete { path: "commits/1".into() }),
             ("corrupt = \"offsets/0\"", Step::Corrupt { path: "offsets/0".into(), with: "{\"torn".into() }),
             ("corrupt = \"offsets/0\"\nwith = \"x\"", Step::Corrupt { path: "offsets/0".into(), with: "x".into() }),
@@ -583,6 +671,8 @@ mod tests {
             let scenario = parse(&text).unwrap_or_else(|e| panic!("{step}: {e}"));
             assert_eq!(scenario.steps.len(), 2, "{step}");
             assert_eq!(scenario.steps[1], expected, "{step}");
+            let again = parse(&scenario.to_toml()).unwrap_or_else(|e| panic!("{step}: back from TOML: {e}"));
+            assert_eq!(again.steps, scenario.steps, "{step}: the step changes on the way through to_toml");
         }
     }
 

@@ -7,6 +7,7 @@
 mod format;
 mod model;
 mod oracle;
+mod process;
 mod runner;
 mod sink_spec;
 mod sinks;
@@ -18,7 +19,7 @@ mod world;
 pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
 pub use model::{Expected, Unmodelled, expected};
 pub use oracle::Oracle;
-pub use runner::{Execution, InjectedCrash, Injection, ProcessRecord, execute, render_disk};
+pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};
 pub use sink_spec::{Program, RustSink, SinkFactory, SinkSpec, UserSink};
 pub use sinks::PlannedRows;
 pub use snapshot::{
@@ -26,5 +27,5 @@ pub use snapshot::{
     snapshot_path,
 };
 pub use steps::{FileContent, QueryChange, RunStep, Step};
-pub use verify::{Report, guarantee_of, verify, verify_with_oracle};
+pub use verify::{Report, guarantee_of, judge, verify, verify_with_oracle};
 pub use world::{DiskKind, ROOT, World, generate_lines};

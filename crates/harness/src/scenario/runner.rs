@@ -1,20 +1,26 @@
 //! Executes a scenario step by step in a simulated world, crashing runs where the scenario (or
 //! an explorer's injection) says, and checking the checkpoint invariants after every restart.
+//!
+//! The execution is a [`Runner`] that advances one unit at a time (a step, or a restart) and
+//! forks: the explorer runs the prefix that many crash schedules share once, forks the world at
+//! the crash, and finishes each schedule from there. A fork finishes exactly as a run from
+//! scratch with the same injection would.
 
 use super::format::{QuerySpec, Scenario};
-use super::sinks::PlannedRows;
+use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batch_files};
-use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Event, Query};
-use crashpoint_engine::faults::{CrashPoint, FaultPlan};
+use crashpoint_engine::engine::Event;
+use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
-use crashpoint_engine::storage::{Storage, file_name};
+use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, Storage, file_name};
 use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// A crash the explorer injects into one process (run), counted from 1 over the execution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InjectedCrash {
     /// The process.
     pub process: u32,
@@ -22,18 +28,48 @@ pub struct InjectedCrash {
     pub point: CrashPoint,
     /// The hit of the point within that process, from 1.
     pub hit: u32,
-    /// Lose unsynced writes after the crash.
+    /// The power fails at the crash.
+    pub power_loss: bool,
+    /// With `power_loss`: the unsynced operations that survive it (the crash state); the others
+    /// are lost. Empty: every unsynced write is lost.
+    pub persisted: Vec<String>,
+}
+
+/// An I/O error the explorer injects into one process.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InjectedIoError {
+    /// The process.
+    pub process: u32,
+    /// The operation that fails; its path is relative to the world's root.
+    pub fault: IoFault,
+    /// The power fails when the run has stopped: nothing unsynced survives.
     pub power_loss: bool,
 }
 
-/// Crashes to inject on top of the scenario. After an injected crash the runner restarts the
-/// query at once, as a supervisor would, before going on with the scenario.
+/// Faults to inject on top of the scenario. After an injected crash or I/O error the runner
+/// restarts the query at once, as a supervisor would, before going on with the scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Injection {
     /// The crashes, at most one per process.
     pub crashes: Vec<InjectedCrash>,
-    /// The disk to run on (no power losses on a real one).
+    /// The I/O errors, at most one per process and never in a process that crashes.
+    pub io_errors: Vec<InjectedIoError>,
+    /// The disk to run on (no power losses and no I/O errors on a real one).
     pub disk: DiskKind,
+    /// Log every storage operation of every process (for the explorer's counting run).
+    pub record_io: bool,
+}
+
+impl Injection {
+    /// The crash injected into `process`, if any.
+    pub fn crash(&self, process: u32) -> Option<&InjectedCrash> {
+        self.crashes.iter().find(|c| c.process == process)
+    }
+
+    /// The I/O error injected into `process`, if any.
+    pub fn io_error(&self, process: u32) -> Option<&InjectedIoError> {
+        self.io_errors.iter().find(|c| c.process == process)
+    }
 }
 
 /// One process of the execution.
@@ -51,6 +87,12 @@ pub struct ProcessRecord {
     pub crashed: Option<(CrashPoint, u32)>,
     /// The error that ended it, other than a crash.
     pub error: Option<String>,
+    /// The injected I/O error that fired in it.
+    pub io_failed: Option<FiredIoError>,
+    /// Every storage operation it made, in order, when the injection records them.
+    pub io_ops: Vec<(IoOp, PathBuf)>,
+    /// An injected fault stopped it, so the runner restarts the query.
+    pub needs_restart: bool,
 }
 
 /// Everything an execution produced.
@@ -72,6 +114,10 @@ pub struct Execution {
     pub problems: Vec<String>,
     /// Expected errors that did not come (a crash can move or remove them; not a violation).
     pub missed_errors: Vec<String>,
+    /// Faults the scenario names that found nothing to act on: a `persisted` operation that was
+    /// not unsynced at the power loss. The scenario no longer describes what happens; not a
+    /// violation of the engine.
+    pub unmatched_faults: Vec<String>,
     /// The processes, in order.
     pub processes: Vec<ProcessRecord>,
     /// How many times the invariants were checked.
@@ -93,65 +139,203 @@ pub struct Execution {
     pub temp: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
-struct Runner<'s> {
-    scenario: &'s Scenario,
-    injection: &'s Injection,
-    world: World,
-    query: QuerySpec,
-    trace: Vec<String>,
-    violations: Vec<String>,
-    problems: Vec<String>,
-    missed_errors: Vec<String>,
-    processes: Vec<ProcessRecord>,
-    invariant_checks: usize,
-    pending_cause: String,
-    planned: Vec<PlannedBatch>,
+/// What the runner does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Restart the query after an injected fault, before the step `steps` (or at the end).
+    Restart { steps: usize },
+    /// Carry out step `index` (from 0).
+    Step(usize),
+    /// The last invariant check.
+    Finish,
+    /// Nothing left.
+    Done,
+}
+
+/// A scenario's execution in progress.
+pub struct Runner<'s> {
+    pub(super) scenario: &'s Scenario,
+    pub(super) injection: Injection,
+    pub(super) world: World,
+    pub(super) query: QuerySpec,
+    pub(super) trace: Vec<String>,
+    pub(super) violations: Vec<String>,
+    pub(super) problems: Vec<String>,
+    pub(super) missed_errors: Vec<String>,
+    pub(super) unmatched_faults: Vec<String>,
+    pub(super) processes: Vec<ProcessRecord>,
+    pub(super) invariant_checks: usize,
+    pub(super) pending_cause: String,
+    pub(super) planned: Vec<PlannedBatch>,
     /// Checkpoint files the scenario deleted or damaged itself, since the checkpoint began.
     by_hand: ByHand,
     /// The files (URIs) of each committed batch, which the source log must keep recording.
     committed_files: BTreeMap<u64, Vec<String>>,
+    /// The next step to carry out, from 0.
+    next_step: usize,
+    finished: bool,
+    /// Units carried out so far: a fork on a real disk replays as many.
+    units: usize,
 }
 
-/// Runs a scenario with extra injected crashes (none for a plain run).
+/// Runs a scenario with extra injected faults (none for a plain run).
 pub fn execute(scenario: &Scenario, injection: &Injection) -> Execution {
-    let mut runner = Runner {
-        scenario,
-        injection,
-        world: match World::new(injection.disk) {
-            Ok(world) => world,
-            Err(e) => panic!("cannot create a temp directory for the scenario: {e}"),
-        },
-        query: scenario.query.clone(),
-        trace: Vec::new(),
-        violations: Vec::new(),
-        problems: Vec::new(),
-        missed_errors: Vec::new(),
-        processes: Vec::new(),
-        invariant_checks: 0,
-        pending_cause: String::new(),
-        planned: Vec::new(),
-        by_hand: ByHand::new(),
-        committed_files: BTreeMap::new(),
-    };
-    for (index, step) in scenario.steps.iter().enumerate() {
-        if step.needs_recovered_query() {
-            // Processed files and the checkpoint are only touched once the query has recovered,
-            // so that the step means what it means in the oracle.
-            runner.restart_after_injected_crashes(index);
-        }
-        runner.trace.push(format!("[step {}] {step}", index + 1));
-        if let Err(message) = runner.step(index + 1, step) {
-            runner.trace.push(format!("    step failed: {message}"));
-            runner.problems.push(format!("step {}: {message}", index + 1));
-        }
-    }
-    runner.restart_after_injected_crashes(scenario.steps.len());
+    let mut runner = Runner::new(scenario, injection.clone());
+    runner.run_to_end();
     runner.finish()
 }
 
-impl Runner<'_> {
+impl<'s> Runner<'s> {
+    /// A runner at the start of `scenario`, with `injection`.
+    pub fn new(scenario: &'s Scenario, injection: Injection) -> Self {
+        let world = match World::new(injection.disk) {
+            Ok(world) => world,
+            Err(e) => panic!("cannot create a temp directory for the scenario: {e}"),
+        };
+        Runner {
+            scenario,
+            injection,
+            world,
+            query: scenario.query.clone(),
+            trace: Vec::new(),
+            violations: Vec::new(),
+            problems: Vec::new(),
+            missed_errors: Vec::new(),
+            unmatched_faults: Vec::new(),
+            processes: Vec::new(),
+            invariant_checks: 0,
+            pending_cause: String::new(),
+            planned: Vec::new(),
+            by_hand: ByHand::new(),
+            committed_files: BTreeMap::new(),
+            next_step: 0,
+            finished: false,
+            units: 0,
+        }
+    }
+
+    /// An independent copy of this execution as it is now, which goes on exactly as this one
+    /// would. On the simulated disk the world is copied; on a real disk it is replayed.
+    pub fn fork(&self) -> Runner<'s> {
+        let Some(world) = self.world.fork() else {
+            let mut replay = Runner::new(self.scenario, self.injection.clone());
+            (0..self.units).for_each(|_| replay.advance());
+            return replay;
+        };
+        Runner {
+            scenario: self.scenario,
+            injection: self.injection.clone(),
+            world,
+            query: self.query.clone(),
+            trace: self.trace.clone(),
+            violations: self.violations.clone(),
+            problems: self.problems.clone(),
+            missed_errors: self.missed_errors.clone(),
+            unmatched_faults: self.unmatched_faults.clone(),
+            processes: self.processes.clone(),
+            invariant_checks: self.invariant_checks,
+            pending_cause: self.pending_cause.clone(),
+            planned: self.planned.clone(),
+            by_hand: self.by_hand.clone(),
+            committed_files: self.committed_files.clone(),
+            next_step: self.next_step,
+            finished: self.finished,
+            units: self.units,
+        }
+    }
+
+    /// The faults injected so far.
+    pub fn injection(&self) -> &Injection {
+        &self.injection
+    }
+
+    /// The injection, for the explorer to add faults to processes that have not run yet.
+    pub fn injection_mut(&mut self) -> &mut Injection {
+        &mut self.injection
+    }
+
+    /// The world as it is now.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The processes so far.
+    pub fn processes(&self) -> &[ProcessRecord] {
+        &self.processes
+    }
+
+    /// The ordinal of the process the next unit starts, if it starts one.
+    pub fn next_process(&self) -> Option<u32> {
+        let next = self.processes.len() as u32 + 1;
+        match self.next_unit() {
+            Unit::Restart { .. } => Some(next),
+            Unit::Step(index) if matches!(self.scenario.steps[index], Step::Run(_)) => Some(next),
+            _ => None,
+        }
+    }
+
+    /// Advances until the next unit starts process `ordinal`; false if the execution ends first.
+    pub fn advance_to_process(&mut self, ordinal: u32) -> bool {
+        loop {
+            if self.next_process() == Some(ordinal) {
+                return true;
+            }
+            if self.next_unit() == Unit::Done {
+                return false;
+            }
+            self.advance();
+        }
+    }
+
+    /// Advances to the end of the scenario.
+    pub fn run_to_end(&mut self) {
+        while self.next_unit() != Unit::Done {
+            self.advance();
+        }
+    }
+
+    fn restart_due(&self) -> bool {
+        self.processes.last().is_some_and(|p| p.needs_restart)
+    }
+
+    fn next_unit(&self) -> Unit {
+        let steps = &self.scenario.steps;
+        if self.finished {
+            return Unit::Done;
+        }
+        match steps.get(self.next_step) {
+            // Processed files and the checkpoint are only touched once the query has recovered,
+            // so that the step means what it means in the oracle.
+            Some(step) if step.needs_recovered_query() && self.restart_due() => Unit::Restart { steps: self.next_step },
+            Some(_) => Unit::Step(self.next_step),
+            None if self.restart_due() => Unit::Restart { steps: steps.len() },
+            None => Unit::Finish,
+        }
+    }
+
+    /// Carries out one unit: a step, a restart, or the final check.
+    pub fn advance(&mut self) {
+        self.units += 1;
+        match self.next_unit() {
+            Unit::Restart { steps } => self.restart(steps),
+            Unit::Step(index) => {
+                let step = &self.scenario.steps[index];
+                self.trace.push(format!("[step {}] {step}", index + 1));
+                if let Err(message) = self.step(index + 1, step) {
+                    self.trace.push(format!("    step failed: {message}"));
+                    self.problems.push(format!("step {}: {message}", index + 1));
+                }
+                self.next_step += 1;
+            }
+            Unit::Finish => {
+                self.check("at the end");
+                self.finished = true;
+            }
+            Unit::Done => {}
+        }
+    }
+
     fn step(&mut self, number: usize, step: &Step) -> Result<(), String> {
-        let storage = self.world.storage().clone();
         let input = self.world.input().to_path_buf();
         let checkpoint = self.world.checkpoint().to_path_buf();
         let io = |e: std::io::Error| e.to_string();
@@ -160,34 +344,29 @@ impl Runner<'_> {
                 self.world.add_input(name, &file_bytes(name, content)).map_err(io)?;
             }
             Step::Redrop { name } => {
-                let bytes = storage.read(&input.join(name)).map_err(io)?;
+                let bytes = self.world.storage().read(&input.join(name)).map_err(io)?;
                 self.world.add_input(name, &bytes).map_err(io)?;
             }
-            // Input files are the user's and durable: only the engine's own writes face power loss.
-            Step::Rename { from, to } => {
-                storage.rename_no_replace(&input.join(from), &input.join(to)).map_err(io)?;
-                storage.sync_dir(&input).map_err(io)?;
-            }
-            Step::Remove { name } => {
-                storage.remove_file(&input.join(name)).map_err(io)?;
-                storage.sync_dir(&input).map_err(io)?;
-            }
+            Step::Rename { from, to } => self.world.user_rename(&input.join(from), &input.join(to)).map_err(io)?,
+            Step::Remove { name } => self.world.user_remove(&input.join(name)).map_err(io)?,
             Step::Run(run) => self.run(number, run),
             // Tampering with a file a crash kept from being written is a no-op, not a failure.
             Step::Delete { .. } | Step::Corrupt { .. } | Step::Truncate { .. } if !self.tampered_exists(step) => {
                 self.trace.push("    (the file does not exist: nothing to do)".into());
             }
-            Step::Delete { path } => storage.remove_file(&checkpoint.join(path)).map_err(io)?,
-            Step::Corrupt { path, with } => storage.write(&checkpoint.join(path), with.as_bytes()).map_err(io)?,
+            Step::Delete { path } => self.world.user_remove(&checkpoint.join(path)).map_err(io)?,
+            Step::Corrupt { path, with } => {
+                self.world.user_write(&checkpoint.join(path), with.as_bytes()).map_err(io)?
+            }
             Step::Truncate { path, bytes } => {
                 let path = checkpoint.join(path);
-                let mut data = storage.read(&path).map_err(io)?;
+                let mut data = self.world.storage().read(&path).map_err(io)?;
                 data.truncate(*bytes as usize);
-                storage.write(&path, &data).map_err(io)?;
+                self.world.user_write(&path, &data).map_err(io)?;
             }
             Step::DeleteCheckpoint => {
-                if storage.exists(&checkpoint) {
-                    storage.remove_dir_all(&checkpoint).map_err(io)?;
+                if self.world.storage().exists(&checkpoint) {
+                    self.world.storage().remove_dir_all(&checkpoint).map_err(io)?;
                 }
             }
             Step::ChangeQuery(change) => {
@@ -206,119 +385,30 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// A run step: one process. A crash the explorer injects here is recovered by the next run
-    /// step, or by a restart appended at the end.
+    /// A run step: one process. A fault the explorer injects here is recovered by the next run
+    /// step, or by a restart before a step that needs it, or at the end.
     fn run(&mut self, number: usize, run: &RunStep) {
         let ordinal = self.processes.len() as u32 + 1;
-        let injected = self.injection.crashes.iter().find(|c| c.process == ordinal);
-        let crash = match injected {
-            Some(c) => Some((c.point, c.hit, c.power_loss)),
-            None => run.crash.map(|(p, h)| (p, h, run.power_loss)),
-        };
-        self.process(number, ordinal, false, run, crash);
+        let spec = Spec::of(&self.injection, ordinal).unwrap_or_else(|| Spec::from_step(run));
+        self.process(number, ordinal, false, run, spec);
     }
 
-    /// After the last step: restart as often as injected crashes left the query dead.
-    fn restart_after_injected_crashes(&mut self, steps: usize) {
+    /// One restart after an injected fault left the query down.
+    fn restart(&mut self, steps: usize) {
         // A restart finishes the crashed run's work, so it expects what that run expected.
         let crashed_step = self.processes.last().and_then(|p| self.scenario.steps.get(p.step.wrapping_sub(1)));
         let expect_error = match crashed_step {
             Some(Step::Run(run)) => run.expect_error.clone(),
             _ => None,
         };
-        let restart = RunStep { restart: true, trigger: None, crash: None, power_loss: false, expect_error };
-        while let Some(last) = self.processes.last()
-            && last.crashed.is_some()
-            && self.injection.crashes.iter().any(|c| c.process == last.ordinal)
-        {
-            let ordinal = last.ordinal + 1;
-            self.trace.push(format!("[after step {steps}] restart after the injected crash (run {ordinal})"));
-            let injected = self.injection.crashes.iter().find(|c| c.process == ordinal);
-            let crash = injected.map(|c| (c.point, c.hit, c.power_loss));
-            self.process(steps, ordinal, true, &restart, crash);
-        }
+        let restart = RunStep { restart: true, expect_error, ..RunStep::default() };
+        let ordinal = self.processes.len() as u32 + 1;
+        let fault = if self.processes.last().is_some_and(|p| p.crashed.is_some()) { "crash" } else { "I/O error" };
+        self.trace.push(format!("[after step {steps}] restart after the injected {fault} (run {ordinal})"));
+        let spec = Spec::of(&self.injection, ordinal).unwrap_or_default();
+        self.process(steps, ordinal, true, &restart, spec);
     }
 
-    fn process(
-        &mut self,
-        number: usize,
-        ordinal: u32,
-        inserted: bool,
-        run: &RunStep,
-        crash: Option<(CrashPoint, u32, bool)>,
-    ) -> bool {
-        let cause = std::mem::take(&mut self.pending_cause);
-        if ordinal > 1 {
-            self.check(&format!("before run {ordinal}"));
-        }
-        let faults = crash.map_or_else(FaultPlan::none, |(point, hit, _)| FaultPlan::crash_at(point, hit));
-        if let Some((point, hit, power_loss)) = crash {
-            let loss = if power_loss { " with power loss" } else { "" };
-            self.trace.push(format!("    (run {ordinal} will crash at {point}, hit {hit}{loss})"));
-        }
-        let query = Query {
-            input_dir: self.world.input().to_path_buf(),
-            checkpoint_dir: self.world.checkpoint().to_path_buf(),
-            source: self.query.source.clone(),
-            plan: self.query.plan.plan(),
-        };
-        let faults = self.query.bug_set().apply(faults);
-        let options = EngineOptions {
-            seed: self.scenario.seed,
-            allow_existing_sink_log: self.query.allow_existing_sink_log,
-            checkpoint: self.query.checkpoint,
-            ..Default::default()
-        };
-        let planned = PlannedRows {
-            checkpoint: query.checkpoint_dir.clone(),
-            plan: query.plan.compile().ok(),
-            format: query.source.format,
-        };
-        let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
-        let trigger = run.trigger.unwrap_or(self.query.trigger);
-        let storage = self.world.storage().clone();
-        let engine = sink
-            .map_err(EngineError::from)
-            .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
-        let (result, events, hits) = match engine {
-            Ok(mut engine) => {
-                let result = engine.run(trigger);
-                (result, engine.events().to_vec(), engine.faults().hits().clone())
-            }
-            Err(e) => (Err(e), Vec::new(), BTreeMap::new()),
-        };
-        for event in &events {
-            self.trace.push(format!("    {event}"));
-        }
-        self.check_batches(ordinal, &events);
-        let crash_spec = crash;
-        let crashed = result.as_ref().err().and_then(|e| e.crash());
-        let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
-        self.processes.push(ProcessRecord {
-            ordinal,
-            step: number,
-            inserted,
-            hits,
-            crashed: crashed.map(|c| (c.point, c.hit)),
-            error,
-        });
-        if let Some(crash) = crashed {
-            self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
-            if matches!(crash_spec, Some((_, _, true))) {
-                if self.world.power_loss() {
-                    self.trace.push("    power loss: every write that was not fsynced is gone".into());
-                } else {
-                    self.problems.push("a power loss needs the simulated disk".into());
-                }
-            }
-            return true;
-        }
-        self.expect_error(ordinal, run, result.err().map(|e| e.to_string()));
-        false
-    }
-}
-
-impl Runner<'_> {
     /// Checkpoint files the scenario deletes, damages or writes are the user's own doing.
     fn note_tampering(&mut self, step: &Step) {
         match step {
@@ -339,7 +429,7 @@ impl Runner<'_> {
 
     /// After a process: the batches it planned against the checkpoint it left (invariant 4),
     /// and the files of the batches it committed, to hold the source log to (invariant 5).
-    fn check_batches(&mut self, ordinal: u32, events: &[Event]) {
+    pub(super) fn check_batches(&mut self, ordinal: u32, events: &[Event]) {
         let mut ran: Vec<RanBatch> = Vec::new();
         for event in events {
             match event {
@@ -373,28 +463,7 @@ impl Runner<'_> {
         }
     }
 
-    fn expect_error(&mut self, ordinal: u32, run: &RunStep, error: Option<String>) {
-        match (error, &run.expect_error) {
-            (None, None) => {}
-            (Some(error), Some(expected)) if error.contains(expected.as_str()) => {
-                self.trace.push(format!("    error (expected): {error}"));
-            }
-            (Some(error), Some(expected)) => {
-                self.trace.push(format!("    error: {error}"));
-                self.problems.push(format!("run {ordinal}: the error does not contain {expected:?}: {error}"));
-            }
-            (Some(error), None) => {
-                self.trace.push(format!("    error: {error}"));
-                self.problems.push(format!("run {ordinal}: unexpected error: {error}"));
-            }
-            (None, Some(expected)) => {
-                self.missed_errors
-                    .push(format!("run {ordinal}: expected an error containing {expected:?}, but it succeeded"));
-            }
-        }
-    }
-
-    fn check(&mut self, when: &str) {
+    pub(super) fn check(&mut self, when: &str) {
         if !self.world.storage().exists(self.world.checkpoint()) {
             return;
         }
@@ -405,8 +474,11 @@ impl Runner<'_> {
         }
     }
 
-    fn finish(mut self) -> Execution {
-        self.check("at the end");
+    /// What the execution produced; call it once [`Runner::run_to_end`] is done.
+    pub fn finish(mut self) -> Execution {
+        if !self.finished {
+            self.run_to_end();
+        }
         let schema = self.query.plan.plan().compile().map(|p| p.schema().to_vec()).unwrap_or_default();
         let output = match self.world.visible_output(&self.query.sink, &schema, self.query.bug_set()) {
             Ok(rows) => rows,
@@ -427,6 +499,7 @@ impl Runner<'_> {
             violations: self.violations,
             problems: self.problems,
             missed_errors: self.missed_errors,
+            unmatched_faults: self.unmatched_faults,
             processes: self.processes,
             invariant_checks: self.invariant_checks,
             last_committed_batch,

@@ -85,6 +85,11 @@ fn sqlite_mode(kind: SinkKind) -> Option<SqliteMode> {
     }
 }
 
+/// A deep copy of a shared table.
+fn copied<T: Clone>(table: &Arc<Mutex<T>>) -> Arc<Mutex<T>> {
+    Arc::new(Mutex::new(lock(table).clone()))
+}
+
 impl SinkTables {
     /// The world's directory for external sinks, made on first use.
     pub(super) fn external_dir(&self) -> Result<&Path, SinkError> {
@@ -104,6 +109,28 @@ impl SinkTables {
 
     fn sqlite(&self, mode: SqliteMode) -> Result<SqliteSink, SinkError> {
         Ok(SqliteSink::new(&self.external_dir()?.join(SQLITE_FILE), mode))
+    }
+
+    /// An independent copy of every table, for a forked world: the external sinks' directory
+    /// (a SQLite database) is copied too, file by file.
+    pub(super) fn fork(&self) -> std::io::Result<SinkTables> {
+        let external = OnceLock::new();
+        if let Some(Ok(dir)) = self.external.get() {
+            let copy = tempfile::Builder::new().prefix("crashpoint-sink-").tempdir_in(external_root())?;
+            for entry in std::fs::read_dir(dir.path())? {
+                let entry = entry?;
+                std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
+            }
+            let _ = external.set(Ok(Arc::new(copy)));
+        }
+        Ok(SinkTables {
+            console: SharedBuffer(copied(&self.console.0)),
+            memory: copied(&self.memory),
+            appended: copied(&self.appended),
+            by_batch: copied(&self.by_batch),
+            emissions: copied(&self.emissions),
+            external,
+        })
     }
 
     /// A fresh sink of `kind` for one process, recording what it is handed; the file sink
@@ -223,6 +250,8 @@ impl SinkTables {
 /// batch whose planned rows never reach a reader is a loss, as when a new checkpoint writes
 /// into an old output).
 pub struct PlannedRows {
+    /// The disk as the harness sees it: no fault of the run is injected into these reads.
+    pub storage: Arc<dyn Storage>,
     /// The checkpoint, whose source log names the batch's files.
     pub checkpoint: PathBuf,
     /// The query's plan (none if it does not compile: then the engine does not start).
@@ -233,7 +262,8 @@ pub struct PlannedRows {
 
 impl PlannedRows {
     /// The rows batch `id` would give, from the files still readable; bad lines give none.
-    fn rows(&self, storage: &dyn Storage, id: u64) -> Vec<Row> {
+    fn rows(&self, id: u64) -> Vec<Row> {
+        let storage = self.storage.as_ref();
         let Some(plan) = &self.plan else { return Vec::new() };
         let checkpoint = Checkpoint::new(&self.checkpoint);
         let range = checkpoint.source_range(storage, id);
@@ -276,7 +306,10 @@ impl Sink for RecordingSink {
             Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
             Err(_) => EmissionOutcome::Crashed,
         };
-        let recorded = Checkpoint::new(&self.planned.checkpoint).read_offsets(ctx.storage, batch.id);
+        // Through the harness's own view of the disk: a read of the recorder's must never meet
+        // (nor count as) the run's injected I/O error.
+        let storage = self.planned.storage.as_ref();
+        let recorded = Checkpoint::new(&self.planned.checkpoint).read_offsets(storage, batch.id);
         self.record(batch.id, batch.rows.to_vec(), outcome, recorded.ok().map(|o| o.metadata.batch_timestamp_ms));
         result
     }
@@ -292,7 +325,7 @@ impl Sink for RecordingSink {
     fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
         let held = self.inner.skip_if_held(ctx, id)?;
         if held.is_some() {
-            self.record(id, self.planned.rows(ctx.storage, id), EmissionOutcome::Skipped, None);
+            self.record(id, self.planned.rows(id), EmissionOutcome::Skipped, None);
         }
         Ok(held)
     }

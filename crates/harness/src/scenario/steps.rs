@@ -5,6 +5,7 @@ use super::format::{PlanSpec, parse_content, parse_run};
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::storage::IoFault;
 use std::collections::BTreeMap;
 use std::fmt;
 use toml::{Spanned, Value};
@@ -25,8 +26,9 @@ pub enum FileContent {
     },
 }
 
-/// A run (a new process on the same checkpoint), optionally crashing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run (a new process on the same checkpoint), optionally crashing or failing an I/O
+/// operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunStep {
     /// Written as `restart` (a run after a crash); it behaves the same.
     pub restart: bool,
@@ -34,8 +36,14 @@ pub struct RunStep {
     pub trigger: Option<Trigger>,
     /// Crash at the k-th hit of this point.
     pub crash: Option<(CrashPoint, u32)>,
-    /// After the crash, lose every write that was not fsynced.
+    /// After the crash (or after a run with an I/O error), the power fails: the unsynced
+    /// operations named in `persisted` survive, every other one is lost.
     pub power_loss: bool,
+    /// With `power_loss`: the unsynced operations that survive it, as the simulated disk names
+    /// them (e.g. `rename checkpoint/offsets/.0.….tmp -> checkpoint/offsets/0`). Empty: none.
+    pub persisted: Vec<String>,
+    /// An I/O operation of this run fails; its path pattern is relative to the world's root.
+    pub io_error: Option<IoFault>,
     /// The run must fail with an error containing this text.
     pub expect_error: Option<String>,
 }
@@ -120,8 +128,8 @@ const ACTIONS: [(&str, &[&str]); 12] = [
     ("rename", &["to"]),
     ("modify", &["lines", "text", "generate"]),
     ("remove", &[]),
-    ("run", &["crash", "hit", "power-loss", "expect-error"]),
-    ("restart", &["crash", "hit", "power-loss", "expect-error"]),
+    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error"]),
+    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error"]),
     ("delete", &[]),
     ("corrupt", &["with"]),
     ("truncate", &["bytes"]),
@@ -217,6 +225,21 @@ fn quoted(s: &str) -> String {
     Value::from(s).to_string()
 }
 
+/// An I/O fault as an inline TOML table, keys in a fixed order.
+fn io_fault_toml(fault: &IoFault) -> String {
+    let mut keys = vec![format!("op = {}", quoted(fault.op.name()))];
+    if let Some(path) = &fault.path {
+        keys.push(format!("path = {}", quoted(path)));
+    }
+    if fault.hit != 1 {
+        keys.push(format!("hit = {}", fault.hit));
+    }
+    if fault.errno != fault.op.typical_errno() {
+        keys.push(format!("error = {}", quoted(fault.errno.name())));
+    }
+    format!("{{ {} }}", keys.join(", "))
+}
+
 fn content_toml(content: &FileContent) -> String {
     match content {
         FileContent::Lines(lines) => {
@@ -266,8 +289,15 @@ impl Step {
                         out += &format!("hit = {hit}\n");
                     }
                 }
+                if let Some(fault) = &run.io_error {
+                    out += &format!("io-error = {}\n", io_fault_toml(fault));
+                }
                 if run.power_loss {
                     out += "power-loss = true\n";
+                }
+                if !run.persisted.is_empty() {
+                    let items: Vec<String> = run.persisted.iter().map(|p| quoted(p)).collect();
+                    out += &format!("persisted = [{}]\n", items.join(", "));
                 }
                 if let Some(text) = &run.expect_error {
                     out += &format!("expect-error = {}\n", quoted(text));
@@ -302,13 +332,16 @@ impl fmt::Display for Step {
                 };
                 write!(f, "{}{trigger}", if run.restart { "restart" } else { "run" })?;
                 if let Some((point, hit)) = run.crash {
-                    write!(
-                        f,
-                        ", crash at {point} (hit {hit}){}",
-                        if run.power_loss { " with power loss" } else { "" }
-                    )?;
+                    write!(f, ", crash at {point} (hit {hit})")?;
                 }
-                Ok(())
+                if let Some(fault) = &run.io_error {
+                    write!(f, ", {fault}")?;
+                }
+                match (run.power_loss, run.persisted.len()) {
+                    (false, _) => Ok(()),
+                    (true, 0) => write!(f, " with power loss"),
+                    (true, n) => write!(f, " with power loss keeping {n} unsynced operation(s)"),
+                }
             }
             Step::Delete { path } => write!(f, "delete checkpoint file {path}"),
             Step::Corrupt { path, with } => write!(f, "corrupt checkpoint file {path} with {with:?}"),

@@ -83,10 +83,14 @@ pub fn verify(scenario: &Scenario) -> Report {
     verify_with_oracle(scenario, &Injection::default(), &Oracle::of(scenario))
 }
 
-/// Runs the scenario with `injection` and judges it against `oracle`: the sink's output, the
-/// dead letters, the processing times, and for a crash-free run, its batches.
+/// Runs the scenario with `injection` and judges it against `oracle`.
 pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &Oracle) -> Report {
-    let execution = execute(scenario, injection);
+    judge(scenario, injection, execute(scenario, injection), oracle)
+}
+
+/// Judges an execution of `scenario` with `injection` against `oracle`: the sink's output, the
+/// dead letters, the processing times, and for a crash-free run, its batches.
+pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, oracle: &Oracle) -> Report {
     let sink = &scenario.query.sink;
     let data = DataColumns::of(scenario, &execution.schema);
     let emissions: Vec<Emission> =
@@ -122,9 +126,12 @@ pub fn verify_with_oracle(scenario: &Scenario, injection: &Injection, oracle: &O
 }
 
 /// True if nothing crashes: no crash in the scenario, none injected.
+/// True if no run of the execution crashes or fails an I/O operation on purpose: a restart after
+/// either may plan its batches otherwise than a run that went through.
 fn is_crash_free(scenario: &Scenario, injection: &Injection) -> bool {
-    let scripted = scenario.steps.iter().any(|s| matches!(s, super::steps::Step::Run(run) if run.crash.is_some()));
-    injection.crashes.is_empty() && !scripted
+    let faulted = |run: &super::steps::RunStep| run.crash.is_some() || run.io_error.is_some();
+    let scripted = scenario.steps.iter().any(|s| matches!(s, super::steps::Step::Run(run) if faulted(run)));
+    injection.crashes.is_empty() && injection.io_errors.is_empty() && !scripted
 }
 
 fn expectation_failures(report: &Report) -> Vec<String> {
@@ -132,6 +139,7 @@ fn expectation_failures(report: &Report) -> Vec<String> {
     let execution = &report.execution;
     let mut failures: Vec<String> = execution.problems.clone();
     failures.extend(execution.missed_errors.iter().cloned());
+    failures.extend(execution.unmatched_faults.iter().cloned());
     match (expect.verdict, report.verdict.passed && execution.violations.is_empty()) {
         (ExpectedVerdict::Pass, false) => {
             failures.push("expected verdict pass, but the checker found violations".into())

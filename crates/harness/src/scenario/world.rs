@@ -1,6 +1,10 @@
 //! The world a scenario runs in: a disk (simulated, or a real temp directory) with the input,
 //! checkpoint and output directories at fixed places, the sinks' tables that outlive restarts,
-//! and a clock for file arrivals.
+//! and a clock for file arrivals. A world on the simulated disk forks cheaply, so that the
+//! explorer runs a shared prefix of many schedules once.
+//!
+//! The user's own actions (input files, tampering with the checkpoint) are durable at once: they
+//! are the user's hands, not the engine's writes, and no power loss takes them back.
 //!
 //! The world holds state and answers questions about it; it must never decide what a step
 //! means: that is the runner's job.
@@ -14,7 +18,7 @@ use crate::check::{ByHand, Emission, check_committed_files, check_invariants};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{Sink, SinkError};
-use crashpoint_engine::storage::{DiskStorage, SimStorage, Storage};
+use crashpoint_engine::storage::{DiskStorage, IoFault, SimStorage, Storage, create_dir_durable};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,7 +71,7 @@ impl World {
             }
         };
         let input = root.join("input");
-        storage.create_dir_all(&input)?;
+        create_dir_durable(storage.as_ref(), &input).map_err(|e| e.error)?;
         Ok(World {
             storage,
             sim,
@@ -84,6 +88,75 @@ impl World {
     /// The disk.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
+    }
+
+    /// The simulated disk, if the world lives on it.
+    pub fn sim(&self) -> Option<&SimStorage> {
+        self.sim.as_ref()
+    }
+
+    /// An independent copy of this world as it is now: the disk with its unsynced operations,
+    /// the sinks' tables and the clock. `None` on a real disk, which cannot be copied cheaply.
+    pub fn fork(&self) -> Option<World> {
+        let sim = self.sim.as_ref()?.fork();
+        Some(World {
+            storage: Arc::new(sim.clone()),
+            sim: Some(sim),
+            root: self.root.clone(),
+            temp: None,
+            input: self.input.clone(),
+            checkpoint: self.checkpoint.clone(),
+            output: self.output.clone(),
+            sinks: self.sinks.fork().ok()?,
+            clock_ms: self.clock_ms,
+        })
+    }
+
+    /// The disk as one process sees it: on the simulated disk a handle that fails the I/O
+    /// operation `fault` names (its path relative to the root) and, with `record`, logs every
+    /// operation. `None` for the handle on a real disk, which injects nothing.
+    pub fn process_storage(&self, fault: Option<&IoFault>, record: bool) -> (Arc<dyn Storage>, Option<SimStorage>) {
+        let Some(sim) = &self.sim else { return (self.storage.clone(), None) };
+        let fault = fault.map(|f| IoFault { path: f.path.as_ref().map(|p| self.absolute(p)), ..f.clone() });
+        let handle = sim.for_process(fault, record);
+        (Arc::new(handle.clone()), Some(handle))
+    }
+
+    /// A path or pattern relative to the root, made absolute.
+    fn absolute(&self, relative: &str) -> String {
+        self.root.join(relative).to_string_lossy().into_owned()
+    }
+
+    /// The user writes a file, durably.
+    pub fn user_write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.storage.write(path, bytes)?;
+        self.settle(path)
+    }
+
+    /// The user removes a file, durably.
+    pub fn user_remove(&self, path: &Path) -> std::io::Result<()> {
+        self.storage.remove_file(path)?;
+        self.settle(path)
+    }
+
+    /// The user renames a file, durably.
+    pub fn user_rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.storage.rename_no_replace(from, to)?;
+        self.settle(from)?;
+        self.settle(to)
+    }
+
+    /// Makes one path durable as it is now. On the simulated disk nothing else that is unsynced
+    /// changes; on a real disk it takes an fsync of the file and of its directory.
+    fn settle(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(sim) = &self.sim {
+            sim.make_durable(path);
+            return Ok(());
+        }
+        if self.storage.stat(path).is_ok_and(|e| !e.is_dir()) {
+            self.storage.sync_file(path)?;
+        }
+        self.storage.sync_dir(path.parent().unwrap_or(Path::new("/")))
     }
 
     /// Where everything lives: [`ROOT`] on the simulated disk.
@@ -112,16 +185,7 @@ impl World {
         let mtime_ms = self.tick();
         self.storage.write(&path, bytes)?;
         self.storage.set_mtime(&path, mtime_ms)?;
-        self.storage.sync_file(&path)?;
-        self.storage.sync_dir(&self.input)
-    }
-
-    /// A power loss: every write that was not fsynced is gone. False on a real disk, which
-    /// cannot lose power.
-    pub fn power_loss(&self) -> bool {
-        let Some(sim) = &self.sim else { return false };
-        sim.power_loss();
-        true
+        self.settle(&path)
     }
 
     /// Advances the arrival clock and returns the new time.

@@ -28,14 +28,14 @@ pub enum SparkError {
         detail: String,
     },
     /// An I/O error on a file of the Spark home or the driver's pipes.
-    #[error("{context} {path}: {source}")]
+    #[error("{context} {path}: {error}")]
     Io {
         /// What was being done.
         context: &'static str,
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a `source`, so that it is printed once).
+        error: std::io::Error,
     },
     /// The driver process ended (or closed its output) before answering.
     #[error("the Spark driver died while serving `{op}` ({status}); its logs are in {log_dir}\n{log_tail}")]
@@ -99,5 +99,5 @@ impl SparkError {
 /// Shorthand for an I/O error with its context and path.
 pub(crate) fn io(context: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SparkError {
     let path = path.into();
-    move |source| SparkError::Io { context, path, source }
+    move |error| SparkError::Io { context, path, error }
 }

@@ -1,0 +1,236 @@
+//! One process of a scenario's execution: an engine started on the world's disk, run until it
+//! stops, crashes or fails; then the power loss its schedule asks for, and the judgement of
+//! its error.
+//!
+//! An injected I/O error must stop the run with an error that names the failed operation's
+//! file and the cause; a run that carries on is a violation of the engine's contract.
+
+use super::runner::{Injection, ProcessRecord, Runner};
+use super::sinks::PlannedRows;
+use super::steps::RunStep;
+use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query};
+use crashpoint_engine::faults::{CrashPoint, FaultPlan};
+use crashpoint_engine::storage::{FiredIoError, IoFault, op_names};
+use std::collections::BTreeMap;
+
+/// The faults of one process: a crash, a failed I/O operation, a power loss afterwards.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Spec {
+    crash: Option<(CrashPoint, u32)>,
+    io_error: Option<IoFault>,
+    power_loss: bool,
+    persisted: Vec<String>,
+    /// The explorer injected it: once it stops the run, the runner restarts the query.
+    injected: bool,
+}
+
+impl Spec {
+    /// The faults the explorer injects into process `ordinal`, if any.
+    pub(super) fn of(injection: &Injection, ordinal: u32) -> Option<Spec> {
+        if let Some(c) = injection.crash(ordinal) {
+            let (power_loss, persisted) = (c.power_loss, c.persisted.clone());
+            return Some(Spec {
+                crash: Some((c.point, c.hit)),
+                power_loss,
+                persisted,
+                injected: true,
+                ..Spec::default()
+            });
+        }
+        let e = injection.io_error(ordinal)?;
+        Some(Spec { io_error: Some(e.fault.clone()), power_loss: e.power_loss, injected: true, ..Spec::default() })
+    }
+
+    /// The faults a scenario's run step asks for.
+    pub(super) fn from_step(run: &RunStep) -> Spec {
+        Spec {
+            crash: run.crash,
+            io_error: run.io_error.clone(),
+            power_loss: run.power_loss,
+            persisted: run.persisted.clone(),
+            injected: false,
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// Runs one process of the query with `spec`'s faults and records it.
+    pub(super) fn process(&mut self, number: usize, ordinal: u32, inserted: bool, run: &RunStep, spec: Spec) {
+        let cause = std::mem::take(&mut self.pending_cause);
+        if ordinal > 1 {
+            self.check(&format!("before run {ordinal}"));
+        }
+        self.announce(ordinal, &spec);
+        let faults = spec.crash.map_or_else(FaultPlan::none, |(point, hit)| FaultPlan::crash_at(point, hit));
+        let (storage, handle) = self.world.process_storage(spec.io_error.as_ref(), self.injection.record_io);
+        let query = Query {
+            input_dir: self.world.input().to_path_buf(),
+            checkpoint_dir: self.world.checkpoint().to_path_buf(),
+            source: self.query.source.clone(),
+            plan: self.query.plan.plan(),
+        };
+        let faults = self.query.bug_set().apply(faults);
+        let options = EngineOptions {
+            seed: self.scenario.seed,
+            allow_existing_sink_log: self.query.allow_existing_sink_log,
+            checkpoint: self.query.checkpoint,
+            ..Default::default()
+        };
+        // The recorder reads what a skipped batch would have given through the world's own view
+        // of the disk: none of the run's injected I/O errors reaches it, and it counts none.
+        let planned = PlannedRows {
+            storage: self.world.storage().clone(),
+            checkpoint: query.checkpoint_dir.clone(),
+            plan: query.plan.compile().ok(),
+            format: query.source.format,
+        };
+        let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
+        let trigger = run.trigger.unwrap_or(self.query.trigger);
+        let engine = sink
+            .map_err(EngineError::from)
+            .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
+        let (result, events, hits) = match engine {
+            Ok(mut engine) => {
+                let result = engine.run(trigger);
+                (result, engine.events().to_vec(), engine.faults().hits().clone())
+            }
+            Err(e) => (Err(e), Vec::new(), BTreeMap::new()),
+        };
+        for event in &events {
+            self.trace.push(format!("    {event}"));
+        }
+        self.check_batches(ordinal, &events);
+        let crashed = result.as_ref().err().and_then(|e| e.crash());
+        let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
+        let io_failed = handle.as_ref().and_then(|h| h.fired());
+        self.processes.push(ProcessRecord {
+            ordinal,
+            step: number,
+            inserted,
+            hits,
+            crashed: crashed.map(|c| (c.point, c.hit)),
+            error,
+            io_failed: io_failed.clone(),
+            io_ops: handle.map(|h| h.io_log()).unwrap_or_default(),
+            needs_restart: spec.injected && (crashed.is_some() || io_failed.is_some()),
+        });
+        if let Some(crash) = crashed {
+            self.pending_cause = format!("after a crash at {} (hit {}) in run {ordinal}", crash.point, crash.hit);
+            if spec.power_loss {
+                self.lose_power(number, &spec.persisted);
+            }
+            return;
+        }
+        match (&io_failed, &run.expect_error) {
+            (Some(fired), None) => self.judge_io_error(ordinal, fired, result.err()),
+            _ => self.expect_error(ordinal, run, result.err().map(|e| e.to_string())),
+        }
+        if let Some(fired) = &io_failed {
+            let op = fired.op;
+            self.pending_cause = format!("after a failed {op} of {} in run {ordinal}", self.relative(&fired.path));
+        }
+        if spec.io_error.is_some() && spec.power_loss {
+            self.lose_power(number, &spec.persisted);
+        }
+    }
+
+    /// Says what the run will suffer. A power loss is said when it happens: the explorer decides
+    /// on it after the run, on a fork, and the trace must not tell the two apart.
+    fn announce(&mut self, ordinal: u32, spec: &Spec) {
+        if let Some((point, hit)) = spec.crash {
+            self.trace.push(format!("    (run {ordinal} will crash at {point}, hit {hit})"));
+        }
+        if let Some(fault) = &spec.io_error {
+            self.trace.push(format!("    (run {ordinal} will fail: {fault})"));
+            if self.world.sim().is_none() {
+                self.problems.push("an injected I/O error needs the simulated disk".into());
+            }
+        }
+    }
+
+    fn relative(&self, path: &std::path::Path) -> String {
+        path.strip_prefix(self.world.root()).unwrap_or(path).display().to_string()
+    }
+
+    /// The power fails: the unsynced operations named in `persisted` survive, the others are
+    /// lost. A name that matches no unsynced operation is recorded as unmatched: the scenario no
+    /// longer describes this crash state (say, a shrunk step removed the write it names). `number` is the step of the process that stopped.
+    /// The explorer calls this on a fork right after the process, as the runner itself does
+    /// when the injection asks for the power loss from the start.
+    pub fn lose_power(&mut self, number: usize, persisted: &[String]) {
+        let Some(sim) = self.world.sim() else {
+            self.problems.push("a power loss needs the simulated disk".into());
+            return;
+        };
+        let names = op_names(&sim.unsynced(), self.world.root());
+        let mut kept = Vec::new();
+        let mut unknown = Vec::new();
+        for name in persisted {
+            match names.iter().position(|n| n == name) {
+                Some(i) => kept.push(i),
+                None => unknown.push(name.clone()),
+            }
+        }
+        sim.power_loss_keeping(&kept);
+        if persisted.is_empty() {
+            self.trace.push("    power loss: every write that was not fsynced is gone".into());
+        } else {
+            let (k, n) = (kept.len(), names.len());
+            let list: Vec<&str> = kept.iter().map(|i| names[*i].as_str()).collect();
+            self.trace.push(format!(
+                "    power loss: {k} of {n} unsynced operation(s) kept ({}); the rest is gone",
+                list.join("; ")
+            ));
+        }
+        for name in unknown {
+            let message =
+                format!("persisted names {name:?}, but no unsynced operation at the power loss has that name");
+            self.trace.push(format!("    {message}"));
+            self.unmatched_faults.push(format!("step {number}: {message}"));
+        }
+    }
+
+    /// The engine's contract after an injected I/O error: the run stops with an error that names
+    /// the failed operation's file and the cause.
+    fn judge_io_error(&mut self, ordinal: u32, fired: &FiredIoError, error: Option<EngineError>) {
+        let (file, cause) = (fired.path.display().to_string(), fired.errno.error().to_string());
+        let what = format!("{} of {}", fired.op, self.relative(&fired.path));
+        let Some(error) = error else {
+            self.trace.push(format!("    the run carried on after the injected I/O error ({what}: {cause})"));
+            self.problems.push(format!(
+                "run {ordinal}: the injected I/O error ({what}: {cause}) did not stop the run; after an I/O error \
+                 the engine must stop, and the next run recover from what is durable"
+            ));
+            return;
+        };
+        let message = error.to_string();
+        self.trace.push(format!("    error (injected I/O error): {message}"));
+        if !message.contains(&file) || !message.contains(&cause) {
+            self.problems.push(format!(
+                "run {ordinal}: the error after the injected I/O error ({what}) does not name the file and the cause \
+                 ({cause}): {message}"
+            ));
+        }
+    }
+
+    pub(super) fn expect_error(&mut self, ordinal: u32, run: &RunStep, error: Option<String>) {
+        match (error, &run.expect_error) {
+            (None, None) => {}
+            (Some(error), Some(expected)) if error.contains(expected.as_str()) => {
+                self.trace.push(format!("    error (expected): {error}"));
+            }
+            (Some(error), Some(expected)) => {
+                self.trace.push(format!("    error: {error}"));
+                self.problems.push(format!("run {ordinal}: the error does not contain {expected:?}: {error}"));
+            }
+            (Some(error), None) => {
+                self.trace.push(format!("    error: {error}"));
+                self.problems.push(format!("run {ordinal}: unexpected error: {error}"));
+            }
+            (None, Some(expected)) => {
+                self.missed_errors
+                    .push(format!("run {ordinal}: expected an error containing {expected:?}, but it succeeded"));
+            }
+        }
+    }
+}
