@@ -4,9 +4,9 @@
 //!
 //! Goal: a CI matrix of shards, a laptop with 2 cores and a server with 64 report the same
 //! schedules and the same violations, and a fuzz seed printed in a bug report reproduces it.
-//! Method: explore the tutorial with a seeded bug (so that the violation list is not empty) at
-//! depth 2 (shards: depth 1) with power losses (every crash state, a small limit so that some are sampled) with 1
-//! and 4 threads and in 3 shards, and compare; fuzz twice with one seed.
+//! Method: explore the tutorial with a seeded bug (so that the violation list is not empty) with
+//! power losses (every crash state, with a small limit so that some are sampled) at depth 2 with
+//! 1 and 4 threads and at depth 1 in 3 shards, and compare; fuzz twice with one seed.
 
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_harness::bugs::Bug;
