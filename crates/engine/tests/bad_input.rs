@@ -98,7 +98,7 @@ fn malformed_line_in_permissive_mode_goes_to_the_dead_letter_file_and_good_lines
     assert!(dead[0]["reason"].as_str().unwrap().contains("malformed JSON"), "{}", dead[0]);
     assert_eq!(dead[0]["text"], json!("{\"eventId\": \"e2\", \"data\": "));
     let reported = run.events.iter().any(|e| {
-        matches!(e, Event::BadRecords { id: 0, count: 1, dead_letter } if dead_letter.ends_with("dead-letters/0.jsonl"))
+        matches!(e, Event::BadRecords { id: 0, count: 1, dead_letter, first } if dead_letter.ends_with("dead-letters/0.jsonl") && first.starts_with("file:///in/a.json:2: malformed JSON"))
     });
     assert!(reported, "the bad line is counted in the trace:\n{}", run.trace());
 }

@@ -294,7 +294,8 @@ impl Engine<'_> {
         // The name must be durable too, or a power loss drops the bad lines without a word.
         self.storage.sync_dir(&dir).map_err(io(&dir, "fsync the directory"))?;
         let dead_letter = path.display().to_string();
-        self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter });
+        let first = bad.first().map(|b| format!("{}:{}: {}", b.file, b.line, b.reason)).unwrap_or_default();
+        self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter, first });
         Ok(())
     }
 }

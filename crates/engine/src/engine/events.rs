@@ -35,6 +35,8 @@ pub enum Event {
         count: usize,
         /// The dead-letter file.
         dead_letter: String,
+        /// The first bad line, as `file:line: reason`.
+        first: String,
     },
     /// The sink wrote a batch.
     SinkWrote {
@@ -73,9 +75,11 @@ impl fmt::Display for Event {
                 let range = if sources.is_batch_id(*id) { String::new() } else { format!(", {sources}") };
                 write!(f, "batch {id} ({origin}{range}): {}", names.join(", "))
             }
-            Event::BadRecords { id, count, dead_letter } => {
-                write!(f, "batch {id}: {count} bad line(s) written to {dead_letter}")
-            }
+            Event::BadRecords { id, count, dead_letter, first } => write!(
+                f,
+                "batch {id}: {count} bad line(s) written to {dead_letter} (the first: {first}); fix them at the \
+                 source and drop them in as new files"
+            ),
             Event::SinkWrote { id, rows } => write!(f, "batch {id}: sink wrote {rows} row(s)"),
             Event::SinkSkipped { id, reason } => write!(f, "batch {id}: sink skipped it: {reason}"),
             Event::Committed { id } => write!(f, "batch {id}: committed"),

@@ -63,7 +63,13 @@ pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat) -> ParsedFile {
     }
 }
 
+/// A UTF-8 byte-order mark at the start of a file is no content: Spark reads past it too.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 fn parse_lines(uri: &str, bytes: &[u8]) -> ParsedFile {
+    let bytes = without_bom(bytes);
     let mut parsed = ParsedFile::default();
     for (index, raw) in lines(bytes).enumerate() {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -130,6 +136,7 @@ impl ParsedFile {
 }
 
 fn scan_json_lines<'a>(uri: &str, bytes: &'a [u8], mut on_record: impl FnMut(u32, NodeRef<'_, 'a>)) -> Vec<BadRecord> {
+    let bytes = without_bom(bytes);
     let mut tape = Tape::default();
     let mut bad = Vec::new();
     for (index, raw) in lines(bytes).enumerate() {
@@ -156,6 +163,7 @@ fn scan_json_lines<'a>(uri: &str, bytes: &'a [u8], mut on_record: impl FnMut(u32
 }
 
 fn parse_whole(uri: &str, bytes: &[u8]) -> ParsedFile {
+    let bytes = without_bom(bytes);
     let mut parsed = ParsedFile::default();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return parsed;
