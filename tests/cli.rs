@@ -5,9 +5,9 @@
 #[path = "../crates/engine/tests/common/mod.rs"]
 mod common;
 
-use common::{DEVICE_01, DEVICE_02, FIRST_MTIME_MS, drop_file};
+use common::{FIRST_MTIME_MS, drop_file, tutorial_workspace};
 use crashpoint_engine::storage::DiskStorage;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn crashpoint(args: &[&str]) -> Output {
@@ -29,15 +29,6 @@ fn expect_code(output: &Output, code: i32, what: &str) {
     );
 }
 
-/// A temp dir with `input/` holding the tutorial's two device files.
-fn workspace() -> (tempfile::TempDir, PathBuf) {
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path().canonicalize().unwrap();
-    drop_file(&DiskStorage, &root.join("input"), "device_01.json", DEVICE_01, FIRST_MTIME_MS);
-    drop_file(&DiskStorage, &root.join("input"), "device_02.json", DEVICE_02, FIRST_MTIME_MS + 1000);
-    (temp, root)
-}
-
 fn arg(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -47,7 +38,7 @@ fn stream_with_the_console_sink_prints_each_batch_and_exits_0() {
     // Goal: `crashpoint stream --sink console` runs the tutorial query on a directory like
     // Spark's console query. Method: two files, maxFilesPerTrigger 1, check the printed
     // batches and the checkpoint; a second run finds nothing new.
-    let (_temp, root) = workspace();
+    let (_temp, root) = tutorial_workspace();
     let (input, checkpoint) = (root.join("input"), root.join("checkpoint"));
     let args = [
         "stream",
@@ -77,7 +68,7 @@ fn stream_with_the_file_sink_writes_part_files_and_inspect_shows_the_checkpoint(
     // Goal: `crashpoint stream --sink file --output DIR` writes Spark's layout (part files and
     // `_spark_metadata`), and `crashpoint inspect` shows the batches and their files. Method:
     // run both commands on a temp dir and read what they left and printed.
-    let (_temp, root) = workspace();
+    let (_temp, root) = tutorial_workspace();
     let (input, checkpoint, output_dir) = (root.join("input"), root.join("checkpoint"), root.join("output"));
     let output = crashpoint(&[
         "stream",
@@ -157,7 +148,7 @@ fn points_lists_every_crash_point() {
 fn bad_usage_and_bad_input_exit_2_with_a_message() {
     // Goal: every kind of bad usage or input exits 2 (distinct from 0 and from 1, a failed
     // check) and says what is wrong. Method: table of argument lists.
-    let (_temp, root) = workspace();
+    let (_temp, root) = tutorial_workspace();
     let input = root.join("input");
     let checkpoint = root.join("checkpoint");
     let missing = root.join("does-not-exist");
@@ -224,7 +215,7 @@ fn changed_query_on_an_existing_checkpoint_exits_2_with_the_reason() {
     // Goal: restarting `stream` with a different query on the same checkpoint stops with the
     // plan-changed error and exit 2, and writes nothing. Method: run with the processing-time
     // column, then without it.
-    let (_temp, root) = workspace();
+    let (_temp, root) = tutorial_workspace();
     let (input, checkpoint) = (root.join("input"), root.join("checkpoint"));
     let base = ["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"];
     expect_code(&crashpoint(&base), 0, "first run");
@@ -242,7 +233,7 @@ fn an_engine_io_error_names_the_file_and_prints_its_os_error_once() {
     // error once (not once per level of the error chain) and what to do. Method: `offsets` is a
     // file where the checkpoint needs a directory, so listing it fails with ENOTDIR (bad input:
     // exit 2; a failing disk, EIO or ENOSPC, exits 3, tested on the CLI's classifier).
-    let (_temp, root) = workspace();
+    let (_temp, root) = tutorial_workspace();
     let checkpoint = root.join("checkpoint");
     std::fs::create_dir_all(&checkpoint).unwrap();
     std::fs::write(checkpoint.join("metadata"), "{\"id\":\"0b7f6c1e-5a43-4a8e-9d1d-2f8e7c6a5b4d\"}").unwrap();

@@ -9,6 +9,7 @@ mod inspect;
 mod points;
 mod query_args;
 mod run;
+mod signals;
 mod stream;
 
 use clap::{Parser, Subcommand};

@@ -23,18 +23,24 @@ pub struct QueryArgs {
     /// A processed file written again: warn (as Spark, which ignores it silently) or error.
     #[arg(long, value_enum, default_value = "warn")]
     pub on_modified: OnModifiedArg,
-    /// When batches run.
-    #[arg(long, value_enum, default_value = "available-now")]
-    pub trigger: TriggerArg,
+    /// When batches run: available-now (the files there at start, in batches of
+    /// maxFilesPerTrigger, then stop), once (one batch of everything), or
+    /// processing-time=<interval> (a batch every interval, e.g. 5s, or back to back with 0,
+    /// until SIGINT or SIGTERM).
+    #[arg(long, default_value = "available-now", value_parser = parse_trigger)]
+    pub trigger: Trigger,
     /// Leave out the processing_time column (Spark's reference output has none).
     #[arg(long)]
     pub no_processing_time: bool,
-    /// Seeds the query id and part-file names.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Batch 0's logical timestamp, ms since the epoch.
-    #[arg(long, default_value_t = Clock::default().start_ms)]
-    pub start_ms: i64,
+    /// Seeds the query id and part-file names, and runs on the logical clock: the same output
+    /// every time. Without it, a new checkpoint gets a random query id and batches the
+    /// wall-clock time, as in Spark.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run on the logical clock, batch 0 at this time (ms since the epoch), batch N a second
+    /// per batch later.
+    #[arg(long)]
+    pub start_ms: Option<i64>,
     /// Let a new checkpoint plan batches that the file sink's `_spark_metadata` already holds, as
     /// Spark does: the sink skips them and their rows are lost. Without it, such a run is refused.
     #[arg(long)]
@@ -63,6 +69,10 @@ fn parse_max_files(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_trigger(s: &str) -> Result<Trigger, String> {
+    s.parse()
+}
+
 fn parse_bug(s: &str) -> Result<Bug, String> {
     s.parse()
 }
@@ -83,12 +93,6 @@ pub enum ModeArg {
 pub enum OnModifiedArg {
     Warn,
     Error,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum TriggerArg {
-    AvailableNow,
-    Once,
 }
 
 impl QueryArgs {
@@ -114,17 +118,14 @@ impl QueryArgs {
         if self.no_processing_time { Plan::tutorial_without_time() } else { Plan::tutorial() }
     }
 
-    pub fn trigger(&self) -> Trigger {
-        match self.trigger {
-            TriggerArg::AvailableNow => Trigger::AvailableNow,
-            TriggerArg::Once => Trigger::Once,
-        }
-    }
-
+    /// Spark's identity and time unless asked otherwise: a random seed (so a new checkpoint gets
+    /// a fresh query id and fresh part-file names) and the wall clock.
     pub fn engine_options(&self) -> EngineOptions {
+        let logical = self.seed.is_some() || self.start_ms.is_some();
         EngineOptions {
-            seed: self.seed,
-            clock: Clock { start_ms: self.start_ms, ..Clock::default() },
+            seed: self.seed.unwrap_or_else(random_seed),
+            clock: Clock { start_ms: self.start_ms.unwrap_or(Clock::default().start_ms), ..Clock::default() },
+            wall_clock: !logical,
             allow_existing_sink_log: self.allow_existing_sink_log,
             checkpoint: CheckpointOptions {
                 compact_interval: self.compact_interval,
@@ -137,4 +138,13 @@ impl QueryArgs {
     pub fn fault_plan(&self) -> FaultPlan {
         self.bugs.iter().copied().collect::<BugSet>().apply(FaultPlan::none())
     }
+}
+
+/// A seed from the operating system's randomness (std's hash keys are drawn from it), for a
+/// fresh query id as Spark's `UUID.randomUUID()`.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
 }

@@ -1,8 +1,9 @@
 //! `crashpoint stream`: the tutorial's query on real directories.
 
 use super::query_args::QueryArgs;
+use super::signals;
 use anyhow::{Context, bail};
-use crashpoint_engine::engine::{Engine, Event, Query};
+use crashpoint_engine::engine::{Engine, Event, Query, Trigger};
 use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink};
 use crashpoint_engine::storage::DiskStorage;
 use std::path::{Path, PathBuf};
@@ -80,14 +81,75 @@ pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let mut engine = Engine::new(&DiskStorage, query, sink, options, args.query.fault_plan())?;
-    let result = engine.run(args.query.trigger());
-    for event in engine.events() {
-        eprintln!("{event}");
-    }
-    result?;
+    let mut trace = Trace::default();
+    let stopped_by = match args.query.trigger {
+        Trigger::ProcessingTime { interval_ms } => run_processing_time(&mut engine, interval_ms, &mut trace)?,
+        trigger => {
+            let result = engine.run(trigger);
+            trace.print_new(&engine);
+            result?;
+            None
+        }
+    };
     let written: usize =
         engine.events().iter().map(|e| if let Event::SinkWrote { rows, .. } = e { *rows } else { 0 }).sum();
     let batches = engine.events().iter().filter(|e| matches!(e, Event::Committed { .. })).count();
-    eprintln!("done: {batches} batch(es) committed, {written} row(s) written");
+    let how = stopped_by.map(|signal| format!(" (stopped by {signal}, between batches)")).unwrap_or_default();
+    eprintln!("done{how}: {batches} batch(es) committed, {written} row(s) written");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine's events, printed to stderr as they come.
+#[derive(Default)]
+struct Trace {
+    printed: usize,
+}
+
+impl Trace {
+    fn print_new(&mut self, engine: &Engine<'_>) {
+        for event in &engine.events()[self.printed..] {
+            eprintln!("{event}");
+        }
+        self.printed = engine.events().len();
+    }
+}
+
+/// Spark's `spark.streaming.pollingDelay`: how long a back-to-back query waits when a trigger
+/// found nothing, instead of spinning.
+const POLLING_DELAY_MS: u64 = 10;
+
+/// A `processing-time` query on the wall clock, as Spark's `ProcessingTimeExecutor` runs it: a
+/// trigger at every multiple of the interval, or at once if the last batch ran over; back to back
+/// with interval 0. It runs until SIGINT or SIGTERM, which stop it between two batches. Returns
+/// the signal that stopped it.
+fn run_processing_time(
+    engine: &mut Engine<'_>,
+    interval_ms: u64,
+    trace: &mut Trace,
+) -> anyhow::Result<Option<&'static str>> {
+    signals::catch_stop_signals();
+    loop {
+        let trigger_ms = now_ms();
+        let result = engine.run_micro_batch(interval_ms);
+        trace.print_new(engine);
+        let ran = result?;
+        let next_ms = match interval_ms {
+            0 if ran => trigger_ms,
+            0 => trigger_ms + POLLING_DELAY_MS,
+            interval => trigger_ms - trigger_ms % interval + interval,
+        };
+        while let Some(wait_ms) = next_ms.checked_sub(now_ms()).filter(|w| *w > 0) {
+            if signals::stop_requested().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(wait_ms.min(50)));
+        }
+        if let Some(signal) = signals::stop_requested() {
+            return Ok(Some(signal));
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

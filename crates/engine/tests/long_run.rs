@@ -77,7 +77,7 @@ fn the_compaction_interval_and_the_batches_retained_are_options() {
     let mut engine = Engine::new(&disk, query, sink, options, FaultPlan::none()).unwrap();
     let checkpoint = Checkpoint::new(Path::new(CHECKPOINT));
     for n in 0..8 {
-        engine.run(Trigger::Once).unwrap();
+        assert!(engine.run_micro_batch(0).unwrap(), "one batch per trigger");
         let sources = log_files(&disk, checkpoint.sources.log().dir());
         assert_eq!(sources, expected_compacted_files(n, 3), "source log after batch {n}");
         assert_eq!(log_files(&disk, &output.join("_spark_metadata")), sources, "sink log after batch {n}");
@@ -96,7 +96,7 @@ fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply
     // fewer than 10 batch files (`9.compact`, `19.compact`, … each appears, older files go),
     // offsets and commits hold the last 100 batches; a restart then reads at most one
     // compaction and fewer than 10 batch files and continues at the right batch. Method: a
-    // simulated disk that counts reads, one engine stepped with the `once` trigger, a check of
+    // simulated disk that counts reads, one engine stepped one micro-batch at a time, a check of
     // every log directory after every batch, then two restarts.
     let reads = std::sync::Arc::new(Mutex::new(Vec::new()));
     let disk = HookedDisk::new(SimStorage::default(), {
@@ -118,7 +118,7 @@ fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply
 
     let mut engine = Engine::new(&disk, query(), sink(), EngineOptions::default(), FaultPlan::none()).unwrap();
     for n in 0..BATCHES {
-        engine.run(Trigger::Once).unwrap();
+        assert!(engine.run_micro_batch(0).unwrap(), "one batch per trigger");
         let sources = log_files(&disk, sources_dir);
         assert_eq!(sources, expected_source_files(n), "source log after batch {n}");
         assert!(sources.len() <= COMPACT_INTERVAL as usize);

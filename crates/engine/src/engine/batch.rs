@@ -112,20 +112,33 @@ impl Engine<'_> {
             (false, false) => "source log ahead of offsets, and new files",
             _ => "new files",
         };
-        let clock_ms = self.options.clock.batch_timestamp_ms(id);
-        let timestamp_ms = self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + self.options.clock.step_ms));
+        let timestamp_ms = self.new_batch_timestamp_ms(id);
         let mut files = orphans;
         files.extend(new_source_entries.iter().cloned());
         let range = SourceRange { after, through };
         Ok(Some(Planned { id, range, files, new_source_entries, timestamp_ms, write_offsets: true, origin }))
     }
 
+    /// A new batch's time: the logical clock's, or the wall clock's when asked; never before the
+    /// newest batch time in the checkpoint (which Spark may have written with its wall clock).
+    fn new_batch_timestamp_ms(&self, id: u64) -> i64 {
+        let clock = self.options.clock;
+        if self.options.wall_clock {
+            // The one place the engine reads a clock, and only when the caller asks for it.
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            return self.last_timestamp_ms.map_or(now_ms, |t| now_ms.max(t + 1));
+        }
+        let clock_ms = clock.batch_timestamp_ms(id);
+        self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms))
+    }
+
     /// The input directory's new files, as entries of source-log batch `log_id`.
     fn new_files(&mut self, log_id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
-        let (files, notices) = self.source.next_files(self.storage, log_id).map_err(|error| EngineError::Input {
-            path: self.query.input_dir.clone(),
-            op: "list the input directory",
-            error,
+        let max_files = self.trigger.max_files(self.query.source.max_files_per_trigger);
+        let (files, notices) = self.source.next_files(self.storage, log_id, max_files).map_err(|error| {
+            EngineError::Input { path: self.query.input_dir.clone(), op: "list the input directory", error }
         })?;
         for notice in notices {
             let modified = matches!(notice, SourceNotice::ModifiedAfterProcessing { .. });

@@ -4,8 +4,11 @@
 //! Lifecycle of batch N: plan (new files) → `sources/0/K` → `offsets/N` (`{"logOffset":K}`) →
 //! run the plan → sink → `commits/N`. K is the file source's own offset, the source log's
 //! batch id, which Spark keeps apart from N: it is N until a crash between `sources/0/N` and
-//! `offsets/N`, after which a batch takes the orphan entry with the new files and K runs ahead. The engine reads no clock and no randomness: time is the batch's logical
-//! timestamp and ids come from the seed. It must never know about scenarios or checks.
+//! `offsets/N`, after which a batch takes the orphan entry with the new files and K runs ahead.
+//!
+//! The engine uses no randomness (ids come from the seed) and reads no clock (time is the
+//! batch's logical timestamp), unless the caller asks for the wall clock, as a query on real
+//! directories does. It must never know about scenarios or checks.
 
 mod batch;
 mod error;
@@ -13,10 +16,12 @@ mod events;
 mod recovery;
 #[cfg(feature = "seeded-bugs")]
 mod seeded;
+mod trigger;
 
 pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide, skipped_uncommitted};
+pub use trigger::Trigger;
 
 use crate::checkpoint::{
     BatchOffsets, Checkpoint, CheckpointOptions, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx,
@@ -29,27 +34,6 @@ use crate::source::{FileSource, SourceOptions};
 use crate::storage::Storage;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-
-/// When batches run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Trigger {
-    /// Every available file, in batches of `maxFilesPerTrigger`, then stop.
-    #[default]
-    AvailableNow,
-    /// One batch, then stop.
-    Once,
-}
-
-impl Trigger {
-    /// The name used on the command line and in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Trigger::AvailableNow => "available-now",
-            Trigger::Once => "once",
-        }
-    }
-}
 
 /// The logical clock: batch N's timestamp is `start_ms + N * step_ms`, the same on every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +78,10 @@ pub struct EngineOptions {
     pub seed: u64,
     /// The logical clock.
     pub clock: Clock,
+    /// New batches take the wall-clock time (Spark's `batchTimestampMs`) instead of the logical
+    /// clock's; for a query on real directories. Never in scenarios, exploration or tests of
+    /// output: they must be the same on every run. A re-run batch keeps its recorded time either way.
+    pub wall_clock: bool,
     /// Plan new files into batch ids that the sink already holds, as Spark does when a new
     /// checkpoint writes into an old file-sink output. The sink skips those batches and their
     /// rows are lost; off (the default), the engine refuses instead.
@@ -124,6 +112,8 @@ pub struct Engine<'a> {
     /// The newest batch timestamp in the checkpoint: new batches never go back in time, even on
     /// a checkpoint written by Spark with its wall clock.
     last_timestamp_ms: Option<i64>,
+    /// The trigger of the current run: it decides how many new files a batch takes.
+    trigger: Trigger,
     /// The checkpoint's lock, held while the engine lives.
     lock: Option<crate::storage::LockGuard>,
 }
@@ -154,6 +144,7 @@ impl<'a> Engine<'a> {
             source_log_latest: None,
             last_log_offset: None,
             last_timestamp_ms: None,
+            trigger: Trigger::default(),
             lock: None,
         })
     }
@@ -173,18 +164,48 @@ impl<'a> Engine<'a> {
         self.plan.schema()
     }
 
-    /// Runs until the trigger is done. On an injected crash, the trace ends with `Crashed`.
+    /// Runs until the trigger is done: `available-now` until the files present at its start are
+    /// read, `once` for one batch, `processing-time` until a trigger finds no new data (the
+    /// engine has no clock to wait on; see [`Engine::run_micro_batch`]). On an injected crash,
+    /// the trace ends with `Crashed`.
     pub fn run(&mut self, trigger: Trigger) -> Result<(), EngineError> {
         let result = self.run_inner(trigger);
+        self.source.unfix_listing();
+        self.note_crash(result)
+    }
+
+    /// One trigger of a `processing-time` query (starting the query first if it has not
+    /// started): the next batch, with the input listed again. Returns false when the trigger
+    /// found nothing new. The caller waits for the interval between calls.
+    pub fn run_micro_batch(&mut self, interval_ms: u64) -> Result<bool, EngineError> {
+        self.trigger = Trigger::ProcessingTime { interval_ms };
+        let result = self.started().and_then(|()| self.run_next_batch());
+        self.note_crash(result)
+    }
+
+    fn note_crash<T>(&mut self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         if let Err(EngineError::Crash(crash)) = &result {
             self.events.push(Event::Crashed(*crash));
         }
         result
     }
 
-    fn run_inner(&mut self, trigger: Trigger) -> Result<(), EngineError> {
+    fn started(&mut self) -> Result<(), EngineError> {
         if self.pending.is_none() {
             self.start()?;
+        }
+        Ok(())
+    }
+
+    fn run_inner(&mut self, trigger: Trigger) -> Result<(), EngineError> {
+        self.trigger = trigger;
+        self.started()?;
+        if trigger == Trigger::AvailableNow {
+            self.source.fix_listing(self.storage).map_err(|error| EngineError::Input {
+                path: self.query.input_dir.clone(),
+                op: "list the input directory",
+                error,
+            })?;
         }
         loop {
             let ran = self.run_next_batch()?;

@@ -157,12 +157,36 @@ pub struct FileSource {
     options: SourceOptions,
     seen: BTreeMap<String, (i64, u64)>,
     noticed: BTreeSet<String>,
+    /// The listing an `available-now` run fixed at its start; `None`: list before each batch.
+    fixed: Option<Vec<DirEntry>>,
 }
 
 impl FileSource {
     /// A source over `input_dir`.
     pub fn new(input_dir: &Path, options: SourceOptions) -> Self {
-        Self { input_dir: input_dir.to_path_buf(), options, seen: BTreeMap::new(), noticed: BTreeSet::new() }
+        let (seen, noticed) = (BTreeMap::new(), BTreeSet::new());
+        Self { input_dir: input_dir.to_path_buf(), options, seen, noticed, fixed: None }
+    }
+
+    /// Lists the input directory once and picks every later batch from that listing only, as
+    /// Spark's `prepareForTriggerAvailableNow`: a file that arrives after this waits for the
+    /// next run.
+    pub fn fix_listing(&mut self, storage: &dyn Storage) -> std::io::Result<()> {
+        self.fixed = Some(self.list(storage)?);
+        Ok(())
+    }
+
+    /// Lists the input directory before each batch again.
+    pub fn unfix_listing(&mut self) {
+        self.fixed = None;
+    }
+
+    fn list(&self, storage: &dyn Storage) -> std::io::Result<Vec<DirEntry>> {
+        match storage.list(&self.input_dir) {
+            Ok(entries) => Ok(entries),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The options.
@@ -177,19 +201,20 @@ impl FileSource {
         }
     }
 
-    /// Lists the input directory and picks the files of the next batch, ordered by
-    /// (modification time, path) and limited by `maxFilesPerTrigger`. Returns notices too.
+    /// Lists the input directory (or takes the fixed listing) and picks the unseen files of the
+    /// next batch, ordered by (modification time, path), at most `max_files` of them (the
+    /// trigger decides: `maxFilesPerTrigger`, or no limit). Returns notices too.
     pub fn next_files(
         &mut self,
         storage: &dyn Storage,
         batch_id: u64,
+        max_files: Option<usize>,
     ) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
         let mut candidates = Vec::new();
         let mut notices = Vec::new();
-        let entries = match storage.list(&self.input_dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
+        let entries = match &self.fixed {
+            Some(fixed) => fixed.clone(),
+            None => self.list(storage)?,
         };
         for entry in entries.iter().filter(|e| !hidden(&e.name)) {
             let uri = uri_of(&entry.path);
@@ -210,7 +235,7 @@ impl FileSource {
             }
         }
         candidates.sort();
-        candidates.truncate(self.options.max_files_per_trigger.unwrap_or(usize::MAX));
+        candidates.truncate(max_files.unwrap_or(usize::MAX));
         let files =
             candidates.into_iter().map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id }).collect();
         Ok((files, notices))

@@ -70,6 +70,17 @@ pub fn drop_file(storage: &dyn Storage, dir: &Path, name: &str, text: &str, mtim
     path
 }
 
+/// A real temp dir (canonical path) with `input/` holding the tutorial's two device files,
+/// a second apart.
+pub fn tutorial_workspace() -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().canonicalize().unwrap();
+    let disk = crashpoint_engine::storage::DiskStorage;
+    drop_file(&disk, &root.join("input"), "device_01.json", DEVICE_01, FIRST_MTIME_MS);
+    drop_file(&disk, &root.join("input"), "device_02.json", DEVICE_02, FIRST_MTIME_MS + 1000);
+    (temp, root)
+}
+
 /// What one engine run did.
 pub struct Run {
     /// The trace.

@@ -323,11 +323,11 @@ impl Scenario {
 pub(super) fn parse_trigger(value: &Value) -> Result<Option<Trigger>, String> {
     match value {
         Value::Boolean(true) => Ok(None),
-        Value::String(s) if s == "available-now" => Ok(Some(Trigger::AvailableNow)),
-        Value::String(s) if s == "once" => Ok(Some(Trigger::Once)),
-        other => {
-            Err(format!("'{other}' is not a trigger; allowed: \"available-now\", \"once\", or true (the query's)"))
-        }
+        Value::String(s) => s.parse().map(Some).map_err(|e| format!("{e}; or true (the query's)")),
+        other => Err(format!(
+            "'{other}' is not a trigger; allowed: \"available-now\", \"once\", \"processing-time\", or true (the \
+             query's)"
+        )),
     }
 }
 
@@ -518,7 +518,7 @@ mod tests {
             ("io-error hit 0", with_head("[[step]]\nrun = true\nio-error = { op = \"read\", hit = 0 }\n"),
              H + 2, &["io-error.hit", "≥ 1"]),
             ("bad trigger", with_head("[[step]]\nrun = \"sometimes\"\n"),
-             H + 1, &["sometimes", "allowed: \"available-now\", \"once\", or true"]),
+             H + 1, &["sometimes", "allowed: available-now, once, processing-time", "or true"]),
             ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
              3, &["continuous", "available-now", "once"]),
             ("max-files-per-trigger 0", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = 0 }\n".into(),

@@ -251,11 +251,10 @@ fn content_toml(content: &FileContent) -> String {
     }
 }
 
-fn trigger_name(trigger: Option<Trigger>) -> &'static str {
+fn trigger_name(trigger: Option<Trigger>) -> String {
     match trigger {
-        None => "true",
-        Some(Trigger::AvailableNow) => "\"available-now\"",
-        Some(Trigger::Once) => "\"once\"",
+        None => "true".into(),
+        Some(trigger) => format!("\"{trigger}\""),
     }
 }
 
@@ -325,11 +324,7 @@ impl fmt::Display for Step {
             Step::Rename { from, to } => write!(f, "rename {from} -> {to}"),
             Step::Remove { name } => write!(f, "remove {name}"),
             Step::Run(run) => {
-                let trigger = match run.trigger {
-                    None => "",
-                    Some(Trigger::AvailableNow) => " available-now",
-                    Some(Trigger::Once) => " once",
-                };
+                let trigger = run.trigger.map(|t| format!(" {t}")).unwrap_or_default();
                 write!(f, "{}{trigger}", if run.restart { "restart" } else { "run" })?;
                 if let Some((point, hit)) = run.crash {
                     write!(f, ", crash at {point} (hit {hit})")?;

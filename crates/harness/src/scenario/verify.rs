@@ -196,7 +196,7 @@ impl Report {
             out,
             "query: sink={} trigger={} plan fingerprint={} source={} seed={}",
             sink_label(&query.sink),
-            query.trigger.name(),
+            query.trigger,
             plan.fingerprint(),
             serde_json::to_string(&query.source).unwrap_or_default(),
             scenario.seed

@@ -39,6 +39,8 @@ struct RunState {
     last_timestamp_ms: Option<i64>,
     source_log_latest: Option<u64>,
     last_log_offset: Option<u64>,
+    /// New files a batch may take: `maxFilesPerTrigger`, or no limit under `once`.
+    max_files: Option<usize>,
 }
 
 impl Model {
@@ -55,6 +57,8 @@ impl Model {
         let compiled = plan.compile().map_err(|e| e.to_string())?;
         self.query.source.validate()?;
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
+        // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
+        state.max_files = if trigger == Trigger::Once { None } else { self.query.source.max_files_per_trigger };
         loop {
             let planned = match resume {
                 Resume::Rerun(id) => Some(self.plan_rerun(id)?),
@@ -111,6 +115,7 @@ impl Model {
             last_timestamp_ms: latest.map(|o| o.timestamp_ms),
             source_log_latest: checkpoint.sources.keys().next_back().copied(),
             last_log_offset,
+            max_files: None,
         };
         Ok((resume, state))
     }
@@ -195,7 +200,7 @@ impl Model {
         self.query.checkpoint.compact_interval.get()
     }
 
-    /// The oldest unseen files, by (modification time, URI), at most `maxFilesPerTrigger`. A seen
+    /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen
     /// path with another modification time is ignored, or an error with `on-modified = error`.
     fn new_files(&self, state: &mut RunState) -> Result<Vec<SourceEntry>, String> {
         let mut candidates = Vec::new();
@@ -212,7 +217,7 @@ impl Model {
             }
         }
         candidates.sort();
-        candidates.truncate(self.query.source.max_files_per_trigger.unwrap_or(usize::MAX));
+        candidates.truncate(state.max_files.unwrap_or(usize::MAX));
         Ok(candidates.into_iter().map(|(mtime_ms, _, name)| SourceEntry { name, mtime_ms }).collect())
     }
 
