@@ -49,6 +49,10 @@ pub struct ExploreArgs {
     /// Write shrunk reproducers of violations as scenario files into this folder.
     #[arg(long)]
     write_reproducers: Option<PathBuf>,
+    /// With a command sink: also kill the program in the middle of a batch (crash point
+    /// during-sink-write, after half of the batch's rows).
+    #[arg(long)]
+    kill_sink: bool,
 }
 
 fn parse_bug(s: &str) -> Result<Bug, String> {
@@ -67,6 +71,15 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         );
     }
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
+    if args.kill_sink {
+        if scenario.query.sink.program().is_none() {
+            anyhow::bail!(
+                "{}: --kill-sink needs a command sink (sink = {{ command = [...] }})",
+                args.scenario.display()
+            );
+        }
+        scenario.query.sink = scenario.query.sink.with_kill_sink();
+    }
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     if args.real_disk && (args.power_loss || args.io_errors) {
         anyhow::bail!("--power-loss and --io-errors need the simulated disk; drop --real-disk");

@@ -10,6 +10,8 @@
 //! This crate depends on the engine only; it must never know about scenarios or checks.
 #![deny(missing_docs)]
 
+mod command;
 mod sqlite;
 
+pub use command::CommandSink;
 pub use sqlite::{BATCHES_TABLE, OUTPUT_TABLE, SqliteMode, SqliteSink};

@@ -17,6 +17,9 @@ pub struct Program {
     pub command: Vec<String>,
     /// What it promises: exactly-once unless the scenario says `guarantee = "at-least-once"`.
     pub guarantee: Guarantee,
+    /// Crash point `during-sink-write` kills the program after half of a batch's rows
+    /// (`kill-sink = true`, or `crashpoint explore --kill-sink`).
+    pub kill_sink: bool,
 }
 
 /// A sink of the user's, in Rust: it can be read back as well as written.
@@ -105,6 +108,15 @@ impl SinkSpec {
     pub fn program(&self) -> Option<&Program> {
         if let SinkSpec::Command(program) = self { Some(program) } else { None }
     }
+
+    /// This sink, with a program killed in the middle of a batch at `during-sink-write`; other
+    /// sinks are unchanged.
+    pub fn with_kill_sink(&self) -> SinkSpec {
+        match self {
+            SinkSpec::Command(program) => SinkSpec::Command(Program { kill_sink: true, ..program.clone() }),
+            other => other.clone(),
+        }
+    }
 }
 
 const ALLOWED: &str = "console, file, memory, foreach-batch, foreach-batch-idempotent, sqlite-idempotent, \
@@ -119,15 +131,20 @@ fn parse_guarantee(value: &toml::Value) -> Result<Guarantee, String> {
 }
 
 fn parse_program(table: &toml::Table) -> Result<Program, String> {
-    if let Some(key) = table.keys().find(|k| !["command", "guarantee"].contains(&k.as_str())) {
-        return Err(format!("unknown key '{key}' in the sink table; allowed: command, guarantee"));
+    if let Some(key) = table.keys().find(|k| !["command", "guarantee", "kill-sink"].contains(&k.as_str())) {
+        return Err(format!("unknown key '{key}' in the sink table; allowed: command, guarantee, kill-sink"));
     }
     let bad = || "command must be a non-empty array of strings, e.g. [\"python3\", \"sink.py\"]".to_string();
     let command = table.get("command").and_then(|v| v.as_array()).ok_or_else(bad)?;
     let command: Option<Vec<String>> = command.iter().map(|v| v.as_str().map(str::to_string)).collect();
     let command = command.filter(|c| !c.is_empty()).ok_or_else(bad)?;
     let guarantee = table.get("guarantee").map(parse_guarantee).transpose()?.unwrap_or(Guarantee::ExactlyOnce);
-    Ok(Program { command, guarantee })
+    let kill_sink = match table.get("kill-sink") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(other) => return Err(format!("kill-sink must be true or false, not {other}")),
+    };
+    Ok(Program { command, guarantee, kill_sink })
 }
 
 impl SinkSpec {
@@ -163,6 +180,9 @@ impl Serialize for SinkSpec {
                 if program.guarantee != Guarantee::ExactlyOnce {
                     table.insert("guarantee".into(), toml::Value::String(program.guarantee.to_string()));
                 }
+                if program.kill_sink {
+                    table.insert("kill-sink".into(), toml::Value::Boolean(true));
+                }
                 table.serialize(serializer)
             }
             other => serializer.serialize_str(other.kind().name()),
@@ -181,13 +201,22 @@ mod tests {
     #[test]
     fn sink_cases() {
         let program = |command: &[&str], guarantee| {
-            SinkSpec::Command(Program { command: command.iter().map(|s| s.to_string()).collect(), guarantee })
+            let command = command.iter().map(|s| s.to_string()).collect();
+            SinkSpec::Command(Program { command, guarantee, kill_sink: false })
         };
         let cases: &[(&str, SinkSpec)] = &[
             ("sink = \"file\"", SinkKind::File.into()),
             ("sink = \"sqlite-append\"", SinkKind::SqliteAppend.into()),
             ("sink = { command = [\"python3\", \"s.py\"] }", program(&["python3", "s.py"], Guarantee::ExactlyOnce)),
             ("sink = { command = [\"x\"], guarantee = \"at-least-once\" }", program(&["x"], Guarantee::AtLeastOnce)),
+            (
+                "sink = { command = [\"x\"], kill-sink = true }",
+                SinkSpec::Command(Program {
+                    command: vec!["x".into()],
+                    guarantee: Guarantee::ExactlyOnce,
+                    kill_sink: true,
+                }),
+            ),
         ];
         for (text, spec) in cases {
             assert_eq!(parse(text).as_ref(), Ok(spec), "{text}");

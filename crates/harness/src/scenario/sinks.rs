@@ -18,7 +18,7 @@ use crashpoint_engine::sink::{
 use crashpoint_engine::source::{InputFormat, parse_file};
 use crashpoint_engine::storage::Storage;
 use crashpoint_engine::uri::path_of;
-use crashpoint_sinks::{SqliteMode, SqliteSink};
+use crashpoint_sinks::{CommandSink, SqliteMode, SqliteSink};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,10 +70,6 @@ fn external_root() -> PathBuf {
     if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
-fn not_yet() -> SinkError {
-    SinkError::External { sink: "command sink".into(), message: "not available in this build yet".into() }
-}
-
 /// The SQLite sink's database in a world's external directory.
 const SQLITE_FILE: &str = "table.db";
 
@@ -105,6 +101,14 @@ impl SinkTables {
             Ok(dir) => Ok(dir.path()),
             Err(message) => Err(SinkError::External { sink: "the scenario's world".into(), message: message.clone() }),
         }
+    }
+
+    /// The user's program; its state in `<external>/state`, its stderr in `<external>/stderr.log`.
+    fn command(&self, sink: &SinkSpec) -> Result<CommandSink, SinkError> {
+        let program = sink.program().expect("a command kind comes with its program");
+        let dir = self.external_dir()?;
+        let sink = CommandSink::new(&program.command, &dir.join("state"), &dir.join("stderr.log"), program.guarantee);
+        Ok(sink.with_kill_mid_batch(program.kill_sink))
     }
 
     fn sqlite(&self, mode: SqliteMode) -> Result<SqliteSink, SinkError> {
@@ -168,7 +172,7 @@ impl SinkTables {
             SinkKind::SqliteIdempotent | SinkKind::SqliteAppend => {
                 Box::new(self.sqlite(sqlite_mode(kind).expect("a SQLite kind"))?)
             }
-            SinkKind::Command => return Err(not_yet()),
+            SinkKind::Command => Box::new(self.command(&query.sink)?),
             SinkKind::Rust => match &query.sink {
                 SinkSpec::Rust(rust) => (rust.factory)(output),
                 _ => unreachable!("a Rust kind comes with its factory"),
@@ -201,7 +205,7 @@ impl SinkTables {
             kind @ (SinkKind::SqliteIdempotent | SinkKind::SqliteAppend) => {
                 self.sqlite(sqlite_mode(kind).expect("a SQLite kind"))?.read_back(storage, schema)?
             }
-            SinkKind::Command => return Err(not_yet()),
+            SinkKind::Command => self.command(sink)?.read_back(storage, schema)?,
             // A fresh instance reads, as a new connection would.
             SinkKind::Rust => match sink {
                 SinkSpec::Rust(rust) => (rust.factory)(output).read_back(storage, schema)?,
