@@ -70,6 +70,22 @@ fn external_root() -> PathBuf {
     if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
+/// Copies the files and directories under `from` into `to` (the external sinks' state: a
+/// program's directory, the SQLite database). No sink runs while a world forks.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// The SQLite sink's database in a world's external directory.
 const SQLITE_FILE: &str = "table.db";
 
@@ -121,10 +137,7 @@ impl SinkTables {
         let external = OnceLock::new();
         if let Some(Ok(dir)) = self.external.get() {
             let copy = tempfile::Builder::new().prefix("crashpoint-sink-").tempdir_in(external_root())?;
-            for entry in std::fs::read_dir(dir.path())? {
-                let entry = entry?;
-                std::fs::copy(entry.path(), copy.path().join(entry.file_name()))?;
-            }
+            copy_tree(dir.path(), copy.path())?;
             let _ = external.set(Ok(Arc::new(copy)));
         }
         Ok(SinkTables {
