@@ -5,12 +5,15 @@ mod demo;
 mod doctor;
 mod explore;
 mod fuzz;
+mod help;
 mod inspect;
+mod paths;
 mod points;
 mod query_args;
 mod run;
 mod signals;
 mod stream;
+mod style;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,7 +28,7 @@ pub const EXIT_IO_ERROR: u8 = 3;
 /// crashpoint: crash a Spark-style streaming engine between its writes, restart it, and check
 /// that the output is exactly-once.
 #[derive(Debug, Parser)]
-#[command(name = "crashpoint", version, about, long_about = None)]
+#[command(name = "crashpoint", version, about, long_about = None, after_help = help::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,20 +37,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Generate the tutorial's device files and walk through its experiments.
+    #[command(after_help = help::DEMO)]
     Demo(demo::DemoArgs),
     /// Run the tutorial's query on real directories.
+    #[command(after_help = help::STREAM)]
     Stream(stream::StreamArgs),
     /// Show what is in a checkpoint (crashpoint's or Spark's).
+    #[command(after_help = help::INSPECT)]
     Inspect(inspect::InspectArgs),
     /// Check a checkpoint and repair the safe cases (torn uncommitted log files, temp files).
+    #[command(after_help = help::DOCTOR)]
     Doctor(doctor::DoctorArgs),
     /// List the crash points and what each means.
+    #[command(after_help = help::POINTS)]
     Points,
     /// Run scenario files and compare them with their snapshots.
+    #[command(after_help = help::RUN)]
     Run(run::RunArgs),
     /// Enumerate every crash schedule of a scenario and check each one.
+    #[command(after_help = help::EXPLORE)]
     Explore(explore::ExploreArgs),
     /// Generate workloads and crash schedules; shrink and save any failure as a scenario.
+    #[command(after_help = help::FUZZ)]
     Fuzz(fuzz::FuzzArgs),
 }
 

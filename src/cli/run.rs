@@ -1,140 +1,98 @@
-//! `crashpoint run [PATHS…]`: scenarios against their snapshots.
+//! `crashpoint run [PATHS…]`: scenarios against their snapshots, reported as text, JSON or JUnit.
 
+use super::style::Style;
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED};
-use crashpoint_harness::scenario::{
-    Scenario, SnapshotCheck, compare_snapshot, scenario_files, snapshot_file_text, snapshot_path, verify,
-};
-use std::path::{Path, PathBuf};
+use crashpoint_harness::results::json::to_json;
+use crashpoint_harness::results::junit::{case_of, failure_text, to_junit};
+use crashpoint_harness::results::{ScenarioResult, SnapshotMode, Status, Summary, check_scenario_file};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+/// The report's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// For people: one line per scenario, details under each failure.
     Text,
+    /// One JSON document (schema `crashpoint-run/1`, in the README).
     Json,
+    /// JUnit XML for CI (GitLab, Jenkins): a testcase per scenario.
     Junit,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Scenario files or folders of them (default: scenarios/).
+    /// Scenario files, folders of them, or quoted globs (default: scenarios/).
     paths: Vec<PathBuf>,
-    /// Write the new renderings as the snapshots.
+    /// Write the new renderings as the snapshots (only of scenarios whose expectations hold).
     #[arg(long)]
     accept: bool,
     /// Print each scenario's full rendering.
     #[arg(long, short)]
     verbose: bool,
-    /// The report's format.
+    /// The report's format, on stdout.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
 }
 
-struct Outcome {
-    name: String,
-    status: &'static str,
-    details: Vec<String>,
-}
-
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { args.paths.clone() };
-    let files = scenario_files(&paths).map_err(|e| anyhow::anyhow!("cannot list {paths:?}: {e}"))?;
-    if files.is_empty() {
-        anyhow::bail!("no scenario files (*.toml) under {paths:?}");
+    let files = super::paths::scenario_files(&args.paths, "scenarios")?;
+    let mode = if args.accept { SnapshotMode::Accept } else { SnapshotMode::Compare };
+    let results: Vec<ScenarioResult> = files.iter().map(|file| check_scenario_file(file, mode)).collect();
+    if args.verbose {
+        for file in &files {
+            if let Ok(scenario) = crashpoint_harness::scenario::Scenario::load(file) {
+                println!("{}", crashpoint_harness::scenario::verify(&scenario).render());
+            }
+        }
     }
-    let outcomes: Vec<Outcome> = files.iter().map(|file| run_one(file, &args)).collect();
-    report(&outcomes, args.format);
-    let code = if outcomes.iter().any(|o| o.status == "bad scenario") {
+    match args.format {
+        ReportFormat::Text => print!("{}", text_report(&results, Style::stdout())),
+        ReportFormat::Json => println!("{}", to_json(&results)),
+        ReportFormat::Junit => {
+            print!("{}", to_junit("crashpoint run", &results.iter().map(case_of).collect::<Vec<_>>()))
+        }
+    }
+    let summary = Summary::of(&results);
+    Ok(ExitCode::from(if summary.errors > 0 {
         EXIT_BAD_INPUT
-    } else if outcomes.iter().any(|o| o.status != "pass" && o.status != "accepted") {
+    } else if summary.failed > 0 {
         EXIT_CHECK_FAILED
     } else {
         0
-    };
-    Ok(ExitCode::from(code))
+    }))
 }
 
-fn run_one(file: &Path, args: &RunArgs) -> Outcome {
-    let name = file.display().to_string();
-    let scenario = match Scenario::load(file) {
-        Ok(s) => s,
-        Err(e) => return Outcome { name, status: "bad scenario", details: vec![e.to_string()] },
-    };
-    let report = verify(&scenario);
-    let rendered = report.render();
-    if args.verbose {
-        println!("{rendered}");
-    }
-    let mut details = report.failures.clone();
-    let snapshot = snapshot_path(file);
-    let check = compare_snapshot(&snapshot, &rendered);
-    if args.accept && check != SnapshotCheck::Matches {
-        let written = std::fs::create_dir_all(snapshot.parent().unwrap_or(Path::new(".")))
-            .and_then(|_| std::fs::write(&snapshot, snapshot_file_text(file, &rendered)));
-        if let Err(e) = written {
-            details.push(format!("cannot write {}: {e}", snapshot.display()));
-        } else {
-            details.push(format!("wrote {}", snapshot.display()));
-        }
-        let status = if report.passed() { "accepted" } else { "fail" };
-        return Outcome { name, status, details };
-    }
-    let status = match check {
-        SnapshotCheck::Matches if report.passed() => "pass",
-        SnapshotCheck::Matches => "fail",
-        SnapshotCheck::Missing => {
-            details.push(format!("no snapshot {} (run with --accept to write it)", snapshot.display()));
-            "fail"
-        }
-        SnapshotCheck::Differs(diff) => {
-            details.push(format!("differs from {} (run with --accept to update it):\n{diff}", snapshot.display()));
-            "fail"
-        }
-    };
-    Outcome { name, status, details }
-}
-
-fn report(outcomes: &[Outcome], format: ReportFormat) {
-    match format {
-        ReportFormat::Text => {
-            for o in outcomes {
-                println!("{:<12} {}", o.status.to_uppercase(), o.name);
-                o.details.iter().for_each(|d| println!("    {}", d.replace('\n', "\n    ")));
+/// One line per scenario; under a failure, every reason and violation, and the first
+/// differing lines of the snapshot.
+pub fn text_report(results: &[ScenarioResult], style: Style) -> String {
+    let mut out = String::new();
+    for result in results {
+        let word = format!("{:<9}", result.status.name().to_uppercase());
+        let word = match result.status {
+            Status::Pass | Status::Accepted => style.good(&word),
+            Status::Fail => style.bad(&word),
+            Status::Error => style.warn(&word),
+        };
+        let time = style.dim(&format!("({:.2} s)", result.time.as_secs_f64()));
+        out += &format!("{word} {} {time}\n", result.path.display());
+        let details = match result.status {
+            Status::Fail => failure_text(result),
+            Status::Error => result.failures.join("\n"),
+            Status::Accepted => {
+                result.snapshot.as_ref().map(|s| format!("wrote {}", s.path.display())).unwrap_or_default()
             }
-            let passed = outcomes.iter().filter(|o| o.status == "pass" || o.status == "accepted").count();
-            println!("\n{passed} of {} scenario(s) passed", outcomes.len());
+            Status::Pass => String::new(),
+        };
+        for line in details.lines() {
+            out += &format!("    {line}\n");
         }
-        ReportFormat::Json => {
-            let items: Vec<serde_json::Value> = outcomes
-                .iter()
-                .map(|o| serde_json::json!({"scenario": o.name, "status": o.status, "details": o.details}))
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
-        }
-        ReportFormat::Junit => print!("{}", junit(outcomes)),
     }
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn junit(outcomes: &[Outcome]) -> String {
-    let failures = outcomes.iter().filter(|o| o.status != "pass" && o.status != "accepted").count();
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"crashpoint\" tests=\"{}\" failures=\"{failures}\">\n",
-        outcomes.len()
+    let summary = Summary::of(results);
+    let total: f64 = results.iter().map(|r| r.time.as_secs_f64()).sum();
+    let line = format!(
+        "{} of {} scenario(s) passed, {} failed, {} could not be used ({total:.2} s)",
+        summary.passed, summary.scenarios, summary.failed, summary.errors
     );
-    for o in outcomes {
-        out += &format!("  <testcase classname=\"scenarios\" name=\"{}\"", xml_escape(&o.name));
-        if o.status == "pass" || o.status == "accepted" {
-            out += "/>\n";
-        } else {
-            out += &format!(
-                ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
-                o.status,
-                xml_escape(&o.details.join("\n"))
-            );
-        }
-    }
-    out + "</testsuite>\n"
+    let line = if summary.passed == summary.scenarios { style.good(&line) } else { style.bad(&line) };
+    out + &format!("\n{line}\n")
 }

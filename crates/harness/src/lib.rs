@@ -17,6 +17,7 @@ pub mod diagnosis;
 pub mod doctor;
 pub mod explore;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod spark;
 pub mod workload;

@@ -29,12 +29,24 @@ pub fn scenario_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Where a scenario's snapshot lives: `snapshots/` beside the `scenarios/` folder the file is
-/// in, named after its path below it (`regressions/x.toml` → `regressions__x.snap`).
+/// in, named after its path below it (`regressions/x.toml` → `regressions__x.snap`). However the
+/// path is spelled (`tutorial.toml` from inside `scenarios/`), the file's real place decides.
 pub fn snapshot_path(scenario: &Path) -> PathBuf {
-    let components: Vec<String> = scenario.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    let Some(at) = components.iter().rposition(|c| c == "scenarios") else {
+    let components = |path: &Path| -> Vec<String> {
+        path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect()
+    };
+    let mut scenario = scenario.to_path_buf();
+    let mut parts = components(&scenario);
+    if !parts.iter().any(|c| c == "scenarios")
+        && let Ok(real) = std::fs::canonicalize(&scenario)
+    {
+        parts = components(&real);
+        scenario = real;
+    }
+    let Some(at) = parts.iter().rposition(|c| c == "scenarios") else {
         return scenario.with_extension("snap");
     };
+    let components = parts;
     let base: PathBuf = components[..at].iter().collect();
     let name = components[at + 1..].join("__");
     let name = name.strip_suffix(".toml").unwrap_or(&name);
@@ -48,7 +60,8 @@ pub fn snapshot_name(scenario: &Path) -> String {
 
 /// A whole `.snap` file for `body`.
 pub fn snapshot_file_text(scenario: &Path, body: &str) -> String {
-    let input = scenario.display().to_string();
+    let real = std::fs::canonicalize(scenario).unwrap_or_else(|_| scenario.to_path_buf());
+    let input = real.display().to_string();
     let input = input.rfind("scenarios/").map_or(input.clone(), |at| input[at..].to_string());
     format!("---\nsource: tests/scenarios.rs\nexpression: rendered\ninput_file: {input}\n---\n{}\n", body.trim_end())
 }
@@ -107,6 +120,20 @@ mod tests {
         for (scenario, expected) in cases {
             assert_eq!(snapshot_path(Path::new(scenario)), PathBuf::from(expected));
         }
+    }
+
+    #[test]
+    fn a_path_spelled_without_its_scenarios_folder_finds_the_snapshot() {
+        // `run tutorial.toml` from inside scenarios/ (tested end to end in tests/cli_reports.rs),
+        // or a path through a symlink: the file's real place decides. Method: a symlink.
+        let root = tempfile::tempdir().unwrap();
+        let real_root = root.path().canonicalize().unwrap();
+        std::fs::create_dir_all(real_root.join("scenarios/sub")).unwrap();
+        std::fs::write(real_root.join("scenarios/sub/a.toml"), "").unwrap();
+        std::os::unix::fs::symlink(real_root.join("scenarios/sub"), real_root.join("link")).unwrap();
+        assert_eq!(snapshot_path(&real_root.join("link/a.toml")), real_root.join("snapshots/sub__a.snap"));
+        let text = snapshot_file_text(&real_root.join("link/a.toml"), "body");
+        assert!(text.contains("input_file: scenarios/sub/a.toml\n"), "{text}");
     }
 
     #[test]
