@@ -75,7 +75,7 @@ fn text_lists_every_violation_in_words_and_the_first_differing_lines() {
         "-   7 | description: Two files, the file sink.",
         "+   7 | description: Now described anew.",
         "cargo insta review",
-        "scenarios/more/bad.toml:2: unknown variant `nope`",
+        "scenarios/more/bad.toml:2: unknown sink 'nope'",
         "1 of 4 scenario(s) passed, 2 failed, 1 could not be used",
     ] {
         assert!(stdout.contains(fragment), "the text report lacks {fragment:?}:\n{stdout}");
@@ -130,7 +130,7 @@ fn json_follows_the_documented_schema() {
     assert_eq!(drifted["violations"], serde_json::json!([]));
     let bad = by_name("bad");
     assert_eq!((bad["status"].as_str(), bad["snapshot"].is_null()), (Some("error"), true));
-    assert!(bad["failures"][0].as_str().unwrap().contains("unknown variant `nope`"));
+    assert!(bad["failures"][0].as_str().unwrap().contains("bad.toml:2: unknown sink 'nope'"));
     assert_eq!(by_name("good")["status"], "pass");
 }
 
@@ -163,7 +163,7 @@ fn junit_has_a_testcase_per_scenario_with_time_failure_messages_and_errors() {
     assert!(drifted.message.contains("line(s) differ from the snapshot"), "{}", drifted.message);
     assert!(drifted.text.contains("+   7 | description: Now described anew."), "{}", drifted.text);
     let bad = case("bad").status.error_as_ref();
-    assert!(bad.message.contains("unknown variant `nope`"), "{}", bad.message);
+    assert!(bad.message.contains("bad.toml:2: unknown sink 'nope'"), "{}", bad.message);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 macro_rules! exit_codes {
     () => {
         "Exit codes:\n  0  all passed\n  1  a check failed (a verdict, an invariant, a snapshot, a violation)\n  \
-         2  bad input, a bad scenario, or usage"
+         2  bad input, a bad scenario, or usage\n  3  the disk failed at run time (EIO, ENOSPC, a read-only file system)"
     };
 }
 
