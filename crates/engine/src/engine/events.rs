@@ -70,7 +70,7 @@ impl fmt::Display for Event {
         match self {
             Event::Started { query_id, resume } => write!(f, "start query {query_id}: {resume}"),
             Event::BatchPlanned { id, files, origin, sources } => {
-                let names: Vec<&str> = files.iter().map(|p| p.rsplit('/').next().unwrap_or(p)).collect();
+                let names: Vec<String> = files.iter().map(|uri| crate::uri::file_name_of(uri)).collect();
                 // The source log is named only where it is not the batch's own id: the news.
                 let range = if sources.is_batch_id(*id) { String::new() } else { format!(", {sources}") };
                 write!(f, "batch {id} ({origin}{range}): {}", names.join(", "))

@@ -99,6 +99,13 @@ pub enum SourceNotice {
         /// The batch that took it.
         batch_id: u64,
     },
+    /// A file that Spark 4.3 itself reads wrong; crashpoint reads it once, as it should.
+    SparkMisreads {
+        /// The URI.
+        path: String,
+        /// What Spark does with it.
+        why: &'static str,
+    },
     /// An entry of the input directory that is never read: not a regular file.
     NotRead {
         /// The URI.
@@ -117,7 +124,25 @@ impl std::fmt::Display for SourceNotice {
                  Spark (write new data under a new file name)"
             ),
             SourceNotice::NotRead { path, why } => write!(f, "{path} is not read: {why}"),
+            SourceNotice::SparkMisreads { path, why } => {
+                write!(f, "{path}: {why} (spark/FINDINGS.md, Q2); crashpoint reads it once")
+            }
         }
+    }
+}
+
+/// What Spark 4.3 does wrong with a file of this name, if anything: it reads a batch's files
+/// by path as glob patterns, and it cannot open a `.crc` name with a colon.
+fn spark_misreads(name: &str) -> Option<&'static str> {
+    if name.contains(['*', '?', '[', ']', '{', '}']) {
+        Some(
+            "Spark 4.3 takes this name as a glob pattern and, in a batch with other files, reads each of them \
+             again, committing the duplicates",
+        )
+    } else if name.contains(':') {
+        Some("Spark 4.3 fails every run of the batch that holds this name (URISyntaxException on its .crc name)")
+    } else {
+        None
     }
 }
 
@@ -197,7 +222,9 @@ impl FileSource {
     /// Marks files as seen, from the source log.
     pub fn mark_seen(&mut self, entries: &[SourceFileEntry]) {
         for entry in entries {
-            self.seen.insert(entry.path.clone(), (entry.timestamp, entry.batch_id));
+            // Any spelling of the URI (Spark's, or crashpoint's before it quoted as Spark does)
+            // names the same file as the listing's URI.
+            self.seen.insert(crate::uri::canonical(&entry.path), (entry.timestamp, entry.batch_id));
         }
     }
 
@@ -236,6 +263,11 @@ impl FileSource {
         }
         candidates.sort();
         candidates.truncate(max_files.unwrap_or(usize::MAX));
+        for (_, uri) in &candidates {
+            if let Some(why) = spark_misreads(&crate::uri::file_name_of(uri)) {
+                notices.push(SourceNotice::SparkMisreads { path: uri.clone(), why });
+            }
+        }
         let files =
             candidates.into_iter().map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id }).collect();
         Ok((files, notices))
