@@ -6,6 +6,9 @@
 //! workload with no faults) and against snapshots; systematic crash exploration and
 //! property-based fuzzing with shrunk reproducers; and reports (`inspect`, `doctor`).
 //!
+//! Your own Rust sink is checked from your own tests with [`check_sink`]:
+//! `check_sink(|output| MySink::new(output)).explore(2).assert_passed()`.
+//!
 //! Layers, from the bottom: the engine crate → [`bugs`], [`check`], [`diagnosis`],
 //! [`workload`] → [`report`], [`doctor`] (both on `diagnosis`) → [`scenario`] → [`explore`].
 //! The engine never imports from here.
@@ -13,6 +16,7 @@
 
 pub mod bugs;
 pub mod check;
+mod check_sink;
 pub mod diagnosis;
 pub mod doctor;
 pub mod explore;
@@ -21,3 +25,5 @@ pub mod results;
 pub mod scenario;
 pub mod spark;
 pub mod workload;
+
+pub use check_sink::{SinkCheck, SinkReport, check_sink};
