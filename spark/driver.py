@@ -515,8 +515,8 @@ class Driver:
             when = crash.get("when")
             if when not in ("before", "during", "after"):
                 raise RequestError("crash.when must be before, during or after")
-            if crash.get("log") not in LOGS:
-                raise RequestError(f"crash.log must be one of {list(LOGS)}")
+            if crash.get("log") not in LOGS + ("any",):
+                raise RequestError(f"crash.log must be one of {list(LOGS) + ['any']}")
             hit = int(crash.get("hit", -1) if crash.get("hit") is not None else -1)
             batch = int(crash.get("batch", -1) if crash.get("batch") is not None else -1)
             if hit <= 0 and batch < 0:

@@ -4,6 +4,7 @@ use super::style::Style;
 use super::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED};
 use crashpoint_harness::results::json::to_json;
 use crashpoint_harness::results::junit::{case_of, failure_text, to_junit};
+use crashpoint_harness::results::targets::{Target, check_on_target};
 use crashpoint_harness::results::{ScenarioResult, SnapshotMode, Status, Summary, check_scenario_file};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,12 +33,39 @@ pub struct RunArgs {
     /// The report's format, on stdout.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
+    /// Where the scenarios run: the engine (against the snapshots), real Spark 4.3 (against
+    /// Spark's own crash-free run), or both side by side, every difference checked against the
+    /// scenario's [expect.spark].
+    #[arg(long, value_enum, default_value = "engine")]
+    target: TargetArg,
+}
+
+/// `--target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    /// crashpoint's engine, in a simulated world.
+    Engine,
+    /// Real Spark 4.3 (pyspark), in a real temp directory.
+    Spark,
+    /// Both, side by side.
+    Both,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let files = super::paths::scenario_files(&args.paths, "scenarios")?;
     let mode = if args.accept { SnapshotMode::Accept } else { SnapshotMode::Compare };
-    let results: Vec<ScenarioResult> = files.iter().map(|file| check_scenario_file(file, mode)).collect();
+    let target = match args.target {
+        TargetArg::Engine => Target::Engine,
+        TargetArg::Spark => Target::Spark,
+        TargetArg::Both => Target::Both,
+    };
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    for file in &files {
+        results.push(match target {
+            Target::Engine => check_scenario_file(file, mode),
+            _ => check_on_target(file, mode, target)?,
+        });
+    }
     if args.verbose {
         for file in &files {
             if let Ok(scenario) = crashpoint_harness::scenario::Scenario::load(file) {
@@ -75,6 +103,10 @@ pub fn text_report(results: &[ScenarioResult], style: Style) -> String {
         };
         let time = style.dim(&format!("({:.2} s)", result.time.as_secs_f64()));
         out += &format!("{word} {} {time}\n", result.path.display());
+        if let Some(sides) = &result.sides {
+            out += &format!("    engine: {:<36} spark: {}\n", sides.engine, sides.spark);
+            sides.differences.iter().for_each(|d| out += &format!("    {d}\n"));
+        }
         let details = match result.status {
             Status::Fail => failure_text(result),
             Status::Error => result.failures.join("\n"),

@@ -3,4 +3,9 @@
 //! registry, in `<target>/crashpoint-spark`); a machine without Java 17 or python3 fails these
 //! tests with what to install, never skips them.
 
+// The engine's test helpers, shared with the end-to-end tests.
+#[path = "../../crates/engine/tests/common/mod.rs"]
+mod common;
+mod differential;
 mod driver;
+mod interop;

@@ -24,6 +24,7 @@ pub mod report;
 pub mod results;
 pub mod scenario;
 pub mod spark;
+pub mod spark_target;
 pub mod workload;
 
 pub use check_sink::{SinkCheck, SinkReport, check_sink};

@@ -9,6 +9,7 @@
 pub mod json;
 pub mod junit;
 mod snapshot;
+pub mod targets;
 
 pub use snapshot::{SnapshotResult, SnapshotState};
 
@@ -90,6 +91,9 @@ pub struct ScenarioResult {
     pub failures: Vec<String>,
     /// How the rendering compares with the snapshot (`None` when the scenario did not run).
     pub snapshot: Option<SnapshotResult>,
+    /// With `--target spark|both`: the engine's and Spark's results and their differences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sides: Option<targets::Sides>,
 }
 
 /// What `run` does with snapshots.
@@ -117,6 +121,7 @@ pub fn check_scenario_file(path: &Path, mode: SnapshotMode) -> ScenarioResult {
                 violations: Vec::new(),
                 failures: vec![error.to_string()],
                 snapshot: None,
+                sides: None,
             };
         }
     };
@@ -142,6 +147,7 @@ pub fn check_scenario_file(path: &Path, mode: SnapshotMode) -> ScenarioResult {
         violations: findings(&report),
         failures,
         snapshot: Some(snapshot),
+        sides: None,
     }
 }
 

@@ -173,6 +173,93 @@ pub struct Expect {
     /// The number of bad lines routed to dead-letter files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bad_records: Option<usize>,
+    /// Where real Spark legitimately behaves otherwise: `[expect.spark]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spark: Option<SparkExpect>,
+}
+
+/// `[expect.spark]`: what real Spark 4.3 does where it legitimately differs from the engine, and
+/// why. Every field given is asserted on the Spark target; a field left out is the same as the
+/// engine's. With `--target both`, only the kinds of difference listed in `differs` are allowed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SparkExpect {
+    /// Why Spark differs, in a sentence (required).
+    pub reason: String,
+    /// The kinds of difference from the engine that are declared: `verdict`, `rows`, `output`
+    /// (the sink's rows), `checkpoint` (its shape), `errors` (which runs fail).
+    #[serde(default)]
+    pub differs: Vec<DifferenceKind>,
+    /// Spark's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ExpectedVerdict>,
+    /// The rows a reader of Spark's sink sees at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// Spark's latest commit at the end: a batch id, or `"none"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_committed_batch: Option<LastCommit>,
+    /// Exactly the runs that fail on Spark, each with a text its error must contain. When left
+    /// out, the runs with `expect-error` must fail with that text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ExpectedRunError>>,
+}
+
+/// The latest commit expected at the end: a batch id, or none at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LastCommit {
+    /// This batch.
+    Batch(u64),
+    /// `"none"`: no batch is committed.
+    Nothing(NoCommit),
+}
+
+/// The word `"none"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoCommit {
+    /// No batch is committed.
+    None,
+}
+
+/// A run that must fail on Spark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectedRunError {
+    /// The run (process), from 1.
+    pub run: u32,
+    /// A text the error (any message of its cause chain) must contain.
+    pub contains: String,
+}
+
+/// A kind of difference between the engine's and Spark's result of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifferenceKind {
+    /// The verdicts differ.
+    Verdict,
+    /// The number of rows a reader sees differs.
+    Rows,
+    /// The sink's rows differ (as a multiset).
+    Output,
+    /// The checkpoint's shape differs (files per batch, `logOffset`, commits, the sink log).
+    Checkpoint,
+    /// Different runs fail.
+    Errors,
+}
+
+impl DifferenceKind {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DifferenceKind::Verdict => "verdict",
+            DifferenceKind::Rows => "rows",
+            DifferenceKind::Output => "output",
+            DifferenceKind::Checkpoint => "checkpoint",
+            DifferenceKind::Errors => "errors",
+        }
+    }
 }
 
 /// The expected verdict.
@@ -257,6 +344,12 @@ impl Scenario {
         }
         let err =
             |offset: usize, message: String| ScenarioError { path: path.into(), line: line_of(text, offset), message };
+        if let Some(spark) = &raw.expect.spark
+            && spark.reason.trim().is_empty()
+        {
+            let at = text.find("[expect.spark]").unwrap_or(0);
+            return Err(err(at, "[expect.spark] needs a reason: why real Spark differs here".into()));
+        }
         let mut steps = Vec::new();
         for (index, table) in raw.step.iter().enumerate() {
             let step = super::steps::parse_step(table.get_ref()).map_err(|(offset, message)| {
@@ -700,6 +793,7 @@ mod tests {
             rows: Some(4),
             last_committed_batch: Some(1),
             bad_records: Some(0),
+            spark: None,
         };
         assert_eq!(scenario.expect, expect);
 

@@ -16,7 +16,10 @@ mod steps;
 mod verify;
 mod world;
 
-pub use format::{Expect, ExpectedVerdict, NamedPlan, PlanSpec, QuerySpec, Scenario, ScenarioError, SinkKind};
+pub use format::{
+    DifferenceKind, Expect, ExpectedRunError, ExpectedVerdict, LastCommit, NamedPlan, NoCommit, PlanSpec, QuerySpec,
+    Scenario, ScenarioError, SinkKind, SparkExpect,
+};
 pub use model::{Expected, Unmodelled, expected};
 pub use oracle::Oracle;
 pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};
@@ -28,4 +31,4 @@ pub use snapshot::{
 };
 pub use steps::{FileContent, QueryChange, RunStep, Step};
 pub use verify::{Report, guarantee_of, judge, verify, verify_with_oracle};
-pub use world::{DiskKind, ROOT, World, generate_lines};
+pub use world::{CLOCK_START_MS, DiskKind, ROOT, World, file_bytes, generate_lines};

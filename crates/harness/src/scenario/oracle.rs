@@ -16,6 +16,8 @@ pub struct Oracle {
     pub expected: Expected,
     /// Why the engine's crash-free run stands in for the model, if it does.
     pub fallback: Option<Unmodelled>,
+    /// Whose crash-free run is the oracle instead of the model, e.g. "Spark" (another target).
+    pub run_of: Option<String>,
 }
 
 impl Oracle {
@@ -23,24 +25,30 @@ impl Oracle {
     pub fn of(scenario: &Scenario) -> Self {
         let clean = scenario.without_crashes();
         match expected(&clean) {
-            Ok(expected) => Oracle { expected, fallback: None },
+            Ok(expected) => Oracle { expected, fallback: None, run_of: None },
             Err(unmodelled) => {
                 let execution = execute(&clean, &Injection::default());
-                Oracle { expected: observed(&execution), fallback: Some(unmodelled) }
+                Oracle { expected: observed(&execution), fallback: Some(unmodelled), run_of: None }
             }
         }
     }
 
-    /// True when the reference model, not the engine, says what is expected.
+    /// The crash-free run `execution` of another target (`who`, e.g. "Spark") as the oracle.
+    pub fn from_run(execution: &Execution, who: &str) -> Self {
+        Oracle { expected: observed(execution), fallback: None, run_of: Some(who.to_string()) }
+    }
+
+    /// True when the reference model, not a run, says what is expected.
     pub fn is_model(&self) -> bool {
-        self.fallback.is_none()
+        self.fallback.is_none() && self.run_of.is_none()
     }
 
     /// Which oracle this is, in words.
     pub fn describe(&self) -> String {
-        match &self.fallback {
-            None => "the reference model, no crashes".to_string(),
-            Some(why) => format!("the engine's crash-free run, as {why}"),
+        match (&self.run_of, &self.fallback) {
+            (Some(who), _) => format!("{who}'s own crash-free run"),
+            (None, None) => "the reference model, no crashes".to_string(),
+            (None, Some(why)) => format!("the engine's crash-free run, as {why}"),
         }
     }
 }

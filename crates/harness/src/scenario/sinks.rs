@@ -279,7 +279,7 @@ pub struct PlannedRows {
 
 impl PlannedRows {
     /// The rows batch `id` would give, from the files still readable; bad lines give none.
-    fn rows(&self, id: u64) -> Vec<Row> {
+    pub fn rows(&self, id: u64) -> Vec<Row> {
         let storage = self.storage.as_ref();
         let Some(plan) = &self.plan else { return Vec::new() };
         let checkpoint = Checkpoint::new(&self.checkpoint);

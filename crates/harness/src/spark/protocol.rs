@@ -228,6 +228,8 @@ pub enum CrashLog {
     Sink,
     /// `commits/N`.
     Commits,
+    /// The k-th atomic write of whichever log (requests only; crashpoint's `during-log-write`).
+    Any,
     /// A foreach-batch function that raised (responses only).
     ForeachBatch,
 }

@@ -23,7 +23,8 @@ import org.apache.spark.sql.execution.streaming.checkpointing.FileSystemBasedChe
  * <p>Spark instantiates it through {@code spark.sql.streaming.checkpointFileManagerClass} for every
  * metadata log (checkpoint {@code metadata}, {@code sources/0}, {@code offsets}, {@code commits},
  * the file sink's {@code _spark_metadata}). Every atomic write ({@link #createAtomic}) is counted per
- * log; when armed, the chosen write throws {@link InjectedCrash}:
+ * log; when armed, the chosen write throws {@link InjectedCrash} (log {@code "any"} counts the atomic
+ * writes of every log together, as crashpoint's {@code during-log-write} does):
  *
  * <ul>
  *   <li>{@code before}: in {@code createAtomic}, before anything (not even the temp file) is written;
@@ -58,6 +59,7 @@ public class CrashingCheckpointFileManager extends FileSystemBasedCheckpointFile
     private static long armedBatch = -1;   // or the write of this batch id, or -1
     private static String struck = null;   // JSON of where the crash struck, or null
     private static final Map<String, Integer> HITS = new LinkedHashMap<>();
+    private static int anyHits = 0;        // atomic writes of every log in this run (for log "any")
     private static final List<String> WRITES = new ArrayList<>();
 
     public CrashingCheckpointFileManager(Path path, Configuration hadoopConf) {
@@ -105,6 +107,7 @@ public class CrashingCheckpointFileManager extends FileSystemBasedCheckpointFile
         armedHit = -1;
         armedBatch = -1;
         struck = null;
+        anyHits = 0;
         HITS.clear();
         WRITES.clear();
     }
@@ -188,8 +191,11 @@ public class CrashingCheckpointFileManager extends FileSystemBasedCheckpointFile
         synchronized (LOCK) {
             int hit = HITS.getOrDefault(log, 0) + 1;
             HITS.put(log, hit);
+            anyHits += 1;
             WRITES.add("{\"log\":" + quote(log) + ",\"file\":" + quote(path.getName()) + ",\"hit\":" + hit + "}");
-            if (armedLog == null || !armedLog.equals(log)) return null;
+            boolean any = "any".equals(armedLog);
+            if (armedLog == null || !(any || armedLog.equals(log))) return null;
+            if (any) hit = anyHits; // "any": the k-th atomic write of whichever log
             long batch = batchOf(path);
             boolean hitMatches = armedHit <= 0 || armedHit == hit;
             boolean batchMatches = armedBatch < 0 || armedBatch == batch;

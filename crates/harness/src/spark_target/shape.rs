@@ -1,0 +1,117 @@
+//! The shape of a checkpoint, as lines that compare across targets: per batch, the input files
+//! of its source-log entries, the `logOffset` of its offsets, whether it is committed and
+//! whether the file sink's log has it. Query ids, timestamps, part-file names and `.crc` files
+//! are left out: they legitimately differ.
+//!
+//! It reads the logs with its own small parser, line by line, so that it works on any
+//! checkpoint, including one the engine would refuse.
+
+use crashpoint_engine::storage::Storage;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The shape of the checkpoint at `checkpoint` (and the file sink's log under `output`).
+pub fn checkpoint_shape(storage: &dyn Storage, checkpoint: &Path, output: &Path) -> Vec<String> {
+    let mut batches: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for (id, lines) in log_files(storage, &checkpoint.join("offsets")) {
+        let offsets: Vec<String> = lines.iter().skip(2).map(|l| l.trim().to_string()).collect();
+        batches.entry(id).or_default().push(format!("offsets {}", offsets.join(" ")));
+    }
+    for (id, files) in source_entries(storage, &checkpoint.join("sources/0")) {
+        let files: Vec<String> = files.into_iter().collect();
+        batches.entry(id).or_default().push(format!("sources [{}]", files.join(", ")));
+    }
+    for (id, _) in log_files(storage, &checkpoint.join("commits")) {
+        batches.entry(id).or_default().push("committed".into());
+    }
+    for (id, _) in log_files(storage, &output.join("_spark_metadata")) {
+        batches.entry(id).or_default().push("in the sink log".into());
+    }
+    batches.into_iter().map(|(id, parts)| format!("batch {id}: {}", parts.join("; "))).collect()
+}
+
+/// `(batch id, lines)` of every batch file of a log (`N` or `N.compact`), in order; `.crc`
+/// sidecars and temp files are left out.
+fn log_files(storage: &dyn Storage, dir: &Path) -> Vec<(u64, Vec<String>)> {
+    let Ok(entries) = storage.list(dir) else { return Vec::new() };
+    let mut files: Vec<(u64, Vec<String>)> = entries
+        .iter()
+        .filter_map(|entry| {
+            let id: u64 = entry.name.strip_suffix(".compact").unwrap_or(&entry.name).parse().ok()?;
+            let bytes = storage.read(&entry.path).ok()?;
+            Some((id, String::from_utf8_lossy(&bytes).lines().map(str::to_string).collect()))
+        })
+        .collect();
+    files.sort_by_key(|(id, _)| *id);
+    files
+}
+
+/// The input files (decoded base names) of each batch id, from every entry of the source log,
+/// compactions included.
+fn source_entries(storage: &dyn Storage, dir: &Path) -> BTreeMap<u64, BTreeSet<String>> {
+    let mut batches: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    for (_, lines) in log_files(storage, dir) {
+        for line in lines.iter().skip(1) {
+            let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
+            let (Some(path), Some(batch)) = (entry["path"].as_str(), entry["batchId"].as_u64()) else { continue };
+            batches.entry(batch).or_default().insert(base_name(path));
+        }
+    }
+    batches
+}
+
+/// The decoded last segment of a `file://` URI or a path.
+pub fn base_name(uri: &str) -> String {
+    percent_decode(uri.rsplit('/').next().unwrap_or(uri))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crashpoint_engine::storage::SimStorage;
+
+    #[test]
+    fn the_shape_names_files_offsets_commits_and_the_sink_log() {
+        let disk = SimStorage::new(0);
+        let cp = Path::new("/cp");
+        let write = |p: &str, t: &str| {
+            let path = cp.join(p);
+            disk.create_dir_all(path.parent().unwrap()).unwrap();
+            disk.write(&path, t.as_bytes()).unwrap();
+        };
+        write("offsets/0", "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":5}\n{\"logOffset\":0}");
+        write("offsets/.0.crc", "junk");
+        write("sources/0/0", "v1\n{\"path\":\"file:///in/my%20file.json\",\"timestamp\":1,\"batchId\":0}");
+        write("commits/0", "v1\n{\"nextBatchWatermarkMs\":0}");
+        write("offsets/1", "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":9}\n{\"logOffset\":2}");
+        assert_eq!(
+            checkpoint_shape(&disk, cp, Path::new("/out")),
+            [
+                "batch 0: offsets {\"logOffset\":0}; sources [my file.json]; committed",
+                "batch 1: offsets {\"logOffset\":2}",
+            ]
+        );
+        assert_eq!(base_name("file:///a/%5Bx%5D%25.json"), "[x]%.json");
+    }
+}

@@ -1,0 +1,99 @@
+//! The real directory a scenario runs in on Spark: `input/`, `checkpoint/`, `output/` (the file
+//! sink) and `table.jsonl` (foreach-batch) under a fresh temp directory. Input files get the
+//! scenario's logical modification times, the same as on the engine's disk, so that Spark
+//! orders them the same way.
+//!
+//! It carries out file steps; it never decides what a step means.
+
+use crate::scenario::{Step, file_bytes};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The first file arrival time, as on the engine's disk (each file operation adds a second).
+const CLOCK_START_MS: i64 = crate::scenario::CLOCK_START_MS;
+
+/// A scenario's real directory.
+pub struct SparkWorld {
+    temp: Arc<tempfile::TempDir>,
+    root: PathBuf,
+    clock_ms: i64,
+}
+
+impl SparkWorld {
+    /// A fresh temp directory with an empty `input/`.
+    pub fn new() -> io::Result<SparkWorld> {
+        let temp = tempfile::Builder::new().prefix("crashpoint-spark-scenario-").tempdir()?;
+        let root = temp.path().canonicalize()?;
+        std::fs::create_dir_all(root.join("input"))?;
+        Ok(SparkWorld { temp: Arc::new(temp), root, clock_ms: CLOCK_START_MS })
+    }
+
+    /// The temp directory, kept alive as long as a handle lives.
+    pub fn temp(&self) -> Arc<tempfile::TempDir> {
+        self.temp.clone()
+    }
+
+    /// The root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `input/`.
+    pub fn input(&self) -> PathBuf {
+        self.root.join("input")
+    }
+    /// `checkpoint/`.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.root.join("checkpoint")
+    }
+    /// `output/`, the file sink's directory.
+    pub fn output(&self) -> PathBuf {
+        self.root.join("output")
+    }
+    /// The foreach-batch table.
+    pub fn table(&self) -> PathBuf {
+        self.root.join("table.jsonl")
+    }
+
+    /// Carries out a step that is not a run. Tampering with a file that does not exist is a
+    /// no-op (returns false), as on the engine.
+    pub fn apply(&mut self, step: &Step) -> io::Result<bool> {
+        let (input, checkpoint) = (self.input(), self.checkpoint());
+        match step {
+            Step::Add { name, content } | Step::Modify { name, content } => {
+                let bytes = file_bytes(name, content);
+                self.write_input(name, &bytes)?;
+            }
+            Step::Redrop { name } => {
+                let bytes = std::fs::read(input.join(name))?;
+                self.write_input(name, &bytes)?;
+            }
+            Step::Rename { from, to } => std::fs::rename(input.join(from), input.join(to))?,
+            Step::Remove { name } => std::fs::remove_file(input.join(name))?,
+            Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. }
+                if !checkpoint.join(path).exists() =>
+            {
+                return Ok(false);
+            }
+            // Only the named file, as a user's `rm` would: its `.crc` sidecar stays.
+            Step::Delete { path } => std::fs::remove_file(checkpoint.join(path))?,
+            Step::Corrupt { path, with } => std::fs::write(checkpoint.join(path), with)?,
+            Step::Truncate { path, bytes } => {
+                let file = std::fs::File::options().write(true).open(checkpoint.join(path))?;
+                file.set_len(*bytes)?;
+            }
+            Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
+            Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) => {}
+        }
+        Ok(true)
+    }
+
+    fn write_input(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.clock_ms += 1000;
+        let path = self.input().join(name);
+        std::fs::write(&path, bytes)?;
+        let mtime = UNIX_EPOCH + Duration::from_millis(self.clock_ms as u64);
+        std::fs::File::options().write(true).open(&path)?.set_modified(mtime)
+    }
+}
