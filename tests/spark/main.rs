@@ -8,4 +8,6 @@
 mod common;
 mod differential;
 mod driver;
+mod faithful;
 mod interop;
+mod twin;
