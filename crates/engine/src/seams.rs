@@ -13,7 +13,8 @@
 //! | seam | where it bends | Spark's behaviour (the default) |
 //! | --- | --- | --- |
 //! | [`Seams::log_layout`] | every log write | a temp file, renamed into place |
-//! | [`Seams::log_fsync`] | every log write, and a restart's directory fsyncs | fsync the temp file, then the directory |
+//! | [`Seams::log_fsync`] | every log write, and a restart's directory fsyncs | fsync the temp file, rename, fsync the directory |
+//! | [`Seams::failed_fsync`] | every fsync of a file (log temp files, part files, dead letters) | a failed fsync fails the run |
 //! | [`Seams::batch_order`] | the batch lifecycle | source log and offsets, read, sink, commit |
 //! | [`Seams::pending_batch`] | a restart, after the recovery decision | re-run a batch that has offsets and no commit |
 //! | [`Seams::seen_files`] | a restart | the files of earlier batches come from the source log |
@@ -24,8 +25,10 @@
 pub struct Seams {
     /// How a log file reaches its path.
     pub log_layout: LogLayout,
-    /// Which fsyncs log writes (and a restart) do.
+    /// Which fsyncs log writes (and a restart) do, and when.
     pub log_fsync: LogFsync,
+    /// What the engine does when an fsync of a file fails.
+    pub failed_fsync: FailedFsync,
     /// The order of a batch's steps.
     pub batch_order: BatchOrder,
     /// What a restart does with a batch that has offsets and no commit.
@@ -46,15 +49,38 @@ pub enum LogLayout {
     InPlace,
 }
 
-/// Which fsyncs a log write does; a restart's fsync of the checkpoint directories follows the
-/// same rule.
+/// Which fsyncs a log write does, and when; a restart's fsync of the checkpoint directories
+/// happens only if log writes fsync their directory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFsync {
     /// Spark's: the temp file before the rename, the directory after it.
     #[default]
     FileAndDir,
+    /// The temp file before the rename, but never the directory.
+    FileOnly,
+    /// The rename first, then the file (at its final path), then the directory.
+    AfterRename,
     /// None at all.
     Never,
+}
+
+impl LogFsync {
+    /// True if log writes fsync their directory (and so does a restart).
+    pub fn syncs_dirs(self) -> bool {
+        matches!(self, LogFsync::FileAndDir | LogFsync::AfterRename)
+    }
+}
+
+/// What the engine does when an fsync of a file fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailedFsync {
+    /// The error stops the run: after a failed fsync the data may never reach the disk, although
+    /// reads still show it, so nothing may be built on it.
+    #[default]
+    Fails,
+    /// The fsync is tried again and, if that succeeds, the run carries on (PostgreSQL's
+    /// pre-2018 behaviour: "fsyncgate").
+    RetriedAndTrusted,
 }
 
 /// A step of a batch's lifecycle, for [`BatchOrder`].

@@ -10,7 +10,9 @@
 //! needs one: a field in `Seams` and one `#[cfg(feature = "seeded-bugs")]` line where it bends.
 
 use crashpoint_engine::faults::FaultPlan;
-use crashpoint_engine::seams::{BatchStep, FileSinkLog, LogFsync, LogLayout, PendingBatch, Seams, SeenFiles};
+use crashpoint_engine::seams::{
+    BatchStep, FailedFsync, FileSinkLog, LogFsync, LogLayout, PendingBatch, Seams, SeenFiles,
+};
 use std::fmt;
 use std::str::FromStr;
 
@@ -31,11 +33,17 @@ pub enum Bug {
     RecoverySkipsPendingBatch,
     /// Log writes never fsync.
     NoFsync,
+    /// Log writes fsync the temp file but never the directory (nor does a restart).
+    FileFsyncWithoutDirFsync,
+    /// Log writes rename the temp file into place before they fsync its data.
+    RenameBeforeDataFsync,
+    /// A failed fsync of a file is retried, and its success trusted.
+    RetryFailedFsync,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 7] = [
+    pub const ALL: [Bug; 10] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -43,6 +51,9 @@ impl Bug {
         Bug::OffsetsAfterSink,
         Bug::RecoverySkipsPendingBatch,
         Bug::NoFsync,
+        Bug::FileFsyncWithoutDirFsync,
+        Bug::RenameBeforeDataFsync,
+        Bug::RetryFailedFsync,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -55,6 +66,9 @@ impl Bug {
             Bug::OffsetsAfterSink => "offsets-after-sink",
             Bug::RecoverySkipsPendingBatch => "recovery-skips-pending-batch",
             Bug::NoFsync => "no-fsync",
+            Bug::FileFsyncWithoutDirFsync => "file-fsync-without-dir-fsync",
+            Bug::RenameBeforeDataFsync => "rename-before-data-fsync",
+            Bug::RetryFailedFsync => "retry-failed-fsync",
         }
     }
 
@@ -68,6 +82,9 @@ impl Bug {
             Bug::OffsetsAfterSink => seams.batch_order.move_after(BatchStep::WritePlanLogs, BatchStep::AfterSinkWrite),
             Bug::RecoverySkipsPendingBatch => seams.pending_batch = PendingBatch::Skipped,
             Bug::NoFsync => seams.log_fsync = LogFsync::Never,
+            Bug::FileFsyncWithoutDirFsync => seams.log_fsync = LogFsync::FileOnly,
+            Bug::RenameBeforeDataFsync => seams.log_fsync = LogFsync::AfterRename,
+            Bug::RetryFailedFsync => seams.failed_fsync = FailedFsync::RetriedAndTrusted,
         }
     }
 }
@@ -91,7 +108,7 @@ impl FromStr for Bug {
 
 /// A set of switched-on bugs. Empty by default: the correct engine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct BugSet(u16);
+pub struct BugSet(u32);
 
 impl BugSet {
     /// The set with one bug.
@@ -101,12 +118,12 @@ impl BugSet {
 
     /// This set plus `bug`.
     pub fn with(self, bug: Bug) -> Self {
-        Self(self.0 | 1 << bug as u16)
+        Self(self.0 | 1 << bug as u32)
     }
 
     /// True if `bug` is switched on.
     pub fn has(self, bug: Bug) -> bool {
-        self.0 & (1 << bug as u16) != 0
+        self.0 & (1 << bug as u32) != 0
     }
 
     /// The switched-on bugs, in a fixed order.

@@ -151,14 +151,33 @@ pub(super) fn write_renamed(
     let dir = path.parent().unwrap_or(Path::new("/"));
     let temp = temp_path(path);
     storage.write(&temp, bytes).map_err(io_err(log, &temp, "write the temp file"))?;
-    storage.sync_file(&temp).map_err(io_err(log, &temp, "fsync the temp file"))?;
+    sync_file(storage, faults, &temp).map_err(io_err(log, &temp, "fsync the temp file"))?;
     faults.hit(CrashPoint::DuringLogWrite)?;
     storage.rename_no_replace(&temp, path).map_err(|e| rename_error(storage, log, &temp, path, e))?;
     faults.hit(CrashPoint::BeforeLogDirSync)?;
     storage.sync_dir(dir).map_err(io_err(log, dir, "fsync the directory"))
 }
 
-fn rename_error(storage: &dyn Storage, log: &'static str, temp: &Path, path: &Path, e: io::Error) -> CheckpointError {
+/// Fsyncs a file. A failure is returned and never retried: after a failed fsync the data may
+/// never reach the disk although reads still show it, and a second fsync that succeeds proves
+/// nothing (fsyncgate), so the caller must stop and let the next run recover from what is
+/// durable.
+pub fn sync_file(storage: &dyn Storage, faults: &FaultPlan, path: &Path) -> io::Result<()> {
+    let synced = storage.sync_file(path);
+    #[cfg(feature = "seeded-bugs")]
+    let synced = super::seeded::bent_failed_fsync(storage, faults, path, synced);
+    #[cfg(not(feature = "seeded-bugs"))]
+    let _ = faults;
+    synced
+}
+
+pub(super) fn rename_error(
+    storage: &dyn Storage,
+    log: &'static str,
+    temp: &Path,
+    path: &Path,
+    e: io::Error,
+) -> CheckpointError {
     // Best effort: the temp file is garbage either way, and listings ignore it.
     let _ = storage.remove_file(temp);
     if e.kind() == io::ErrorKind::AlreadyExists {
@@ -168,7 +187,7 @@ fn rename_error(storage: &dyn Storage, log: &'static str, temp: &Path, path: &Pa
 }
 
 /// Spark's temp name `.N.<uuid>.tmp`, with the uuid derived from the path: no randomness.
-fn temp_path(path: &Path) -> PathBuf {
+pub(super) fn temp_path(path: &Path) -> PathBuf {
     let seed = rng::derive(0, &path.to_string_lossy());
     let name = crate::storage::file_name(path);
     path.with_file_name(format!(".{name}.{}.tmp", rng::Rng::new(seed).uuid()))

@@ -15,7 +15,7 @@ mod seeded;
 pub use compactible::{COMPACT_INTERVAL, CompactibleLog, LogEntry, is_compaction_batch};
 pub use error::{CheckpointError, Result};
 pub use format::{VERSION_LINE, decode, encode};
-pub use log::{LogFile, MetadataLog, WriteCtx, write_atomic};
+pub use log::{LogFile, MetadataLog, WriteCtx, sync_file, write_atomic};
 pub use records::{
     CommitMetadata, FileSourceOffset, OffsetSeqMetadata, PLAN_FINGERPRINT_KEY, SPARK_CONF, SinkFileStatus,
     SourceFileEntry, StreamMetadata, encode_offset_metadata,

@@ -1,13 +1,14 @@
-//! The log-write seams bent (feature `seeded-bugs` only): a log file written in place, or
-//! written with no fsync at all.
+//! The log-write and fsync seams bent (feature `seeded-bugs` only): a log file written in place,
+//! written with no fsync at all, with no directory fsync, or renamed before its data is fsynced;
+//! a failed fsync retried and trusted.
 //!
 //! Spark's write is `log::write_atomic`; this module must never change it, only stand in for it
 //! when a seam says so.
 
 use super::error::{Result, io_err};
-use super::log::{WriteCtx, write_renamed};
-use crate::faults::CrashPoint;
-use crate::seams::{LogFsync, LogLayout};
+use super::log::{WriteCtx, rename_error, sync_file, temp_path, write_renamed};
+use crate::faults::{CrashPoint, FaultPlan};
+use crate::seams::{FailedFsync, LogFsync, LogLayout};
 use crate::storage::{DirEntry, LockGuard, Storage};
 use std::io;
 use std::path::Path;
@@ -23,10 +24,42 @@ pub(super) fn bent_log_write(
     match (seams.log_layout, seams.log_fsync) {
         (LogLayout::InPlace, _) => Some(write_in_place(ctx, log, path, bytes)),
         (LogLayout::Renamed, LogFsync::Never) => {
-            Some(write_renamed(&Unsynced(ctx.storage), ctx.faults, log, path, bytes))
+            let unsynced = Unsynced { storage: ctx.storage, files: false };
+            Some(write_renamed(&unsynced, ctx.faults, log, path, bytes))
         }
+        (LogLayout::Renamed, LogFsync::FileOnly) => {
+            let unsynced = Unsynced { storage: ctx.storage, files: true };
+            Some(write_renamed(&unsynced, ctx.faults, log, path, bytes))
+        }
+        (LogLayout::Renamed, LogFsync::AfterRename) => Some(write_renamed_then_synced(ctx, log, path, bytes)),
         (LogLayout::Renamed, LogFsync::FileAndDir) => None,
     }
+}
+
+/// The failed-fsync seam bent: a failed fsync is tried again, and a success is trusted.
+pub(super) fn bent_failed_fsync(
+    storage: &dyn Storage,
+    faults: &FaultPlan,
+    path: &Path,
+    synced: io::Result<()>,
+) -> io::Result<()> {
+    match (synced, faults.seams().failed_fsync) {
+        (Err(_), FailedFsync::RetriedAndTrusted) => storage.sync_file(path),
+        (synced, _) => synced,
+    }
+}
+
+/// Temp file, crash point, rename, crash point, and only then the fsync of the file's data and
+/// of the directory: a power loss between the rename and the fsync may keep the name and lose
+/// the data.
+fn write_renamed_then_synced(ctx: &mut WriteCtx<'_>, log: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
+    let (storage, dir, temp) = (ctx.storage, path.parent().unwrap_or(Path::new("/")), temp_path(path));
+    storage.write(&temp, bytes).map_err(io_err(log, &temp, "write the temp file"))?;
+    ctx.faults.hit(CrashPoint::DuringLogWrite)?;
+    storage.rename_no_replace(&temp, path).map_err(|e| rename_error(storage, log, &temp, path, e))?;
+    ctx.faults.hit(CrashPoint::BeforeLogDirSync)?;
+    sync_file(storage, ctx.faults, path).map_err(io_err(log, path, "fsync the file"))?;
+    storage.sync_dir(dir).map_err(io_err(log, dir, "fsync the directory"))
 }
 
 /// Half the file, a crash point, then the rest, all at the final path; nothing is fsynced.
@@ -39,44 +72,48 @@ fn write_in_place(ctx: &mut WriteCtx<'_>, log: &'static str, path: &Path, bytes:
     Ok(())
 }
 
-/// A storage whose fsyncs do nothing: everything else goes to the storage underneath.
-struct Unsynced<'a>(&'a dyn Storage);
+/// A storage whose directory fsyncs do nothing, and its file fsyncs too unless `files`;
+/// everything else goes to the storage underneath.
+struct Unsynced<'a> {
+    storage: &'a dyn Storage,
+    files: bool,
+}
 
 impl Storage for Unsynced<'_> {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.0.read(path)
+        self.storage.read(path)
     }
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        self.0.write(path, data)
+        self.storage.write(path, data)
     }
-    fn sync_file(&self, _: &Path) -> io::Result<()> {
-        Ok(())
+    fn sync_file(&self, path: &Path) -> io::Result<()> {
+        if self.files { self.storage.sync_file(path) } else { Ok(()) }
     }
     fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
-        self.0.rename_no_replace(from, to)
+        self.storage.rename_no_replace(from, to)
     }
     fn sync_dir(&self, _: &Path) -> io::Result<()> {
         Ok(())
     }
     fn list(&self, dir: &Path) -> io::Result<Vec<DirEntry>> {
-        self.0.list(dir)
+        self.storage.list(dir)
     }
     fn stat(&self, path: &Path) -> io::Result<DirEntry> {
-        self.0.stat(path)
+        self.storage.stat(path)
     }
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.0.create_dir_all(dir)
+        self.storage.create_dir_all(dir)
     }
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        self.0.remove_file(path)
+        self.storage.remove_file(path)
     }
     fn remove_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.0.remove_dir_all(dir)
+        self.storage.remove_dir_all(dir)
     }
     fn set_mtime(&self, path: &Path, mtime_ms: i64) -> io::Result<()> {
-        self.0.set_mtime(path, mtime_ms)
+        self.storage.set_mtime(path, mtime_ms)
     }
     fn lock(&self, path: &Path) -> io::Result<LockGuard> {
-        self.0.lock(path)
+        self.storage.lock(path)
     }
 }

@@ -303,7 +303,7 @@ impl Engine<'_> {
         crate::storage::create_dir_durable(self.storage, &dir).map_err(|e| io(&e.path, e.op)(e.error))?;
         // A re-run batch writes the same lines again: overwriting keeps each bad line once.
         self.storage.write(&path, &bytes).map_err(io(&path, "write the file"))?;
-        self.storage.sync_file(&path).map_err(io(&path, "fsync the file"))?;
+        crate::checkpoint::sync_file(self.storage, &self.faults, &path).map_err(io(&path, "fsync the file"))?;
         // The name must be durable too, or a power loss drops the bad lines without a word.
         self.storage.sync_dir(&dir).map_err(io(&dir, "fsync the directory"))?;
         let dead_letter = path.display().to_string();

@@ -265,7 +265,7 @@ impl<'a> Engine<'a> {
     /// directories, so that nothing is built on what a power loss could take away.
     fn sync_checkpoint_dirs(&self) -> Result<(), EngineError> {
         #[cfg(feature = "seeded-bugs")]
-        if self.faults.seams().log_fsync == crate::seams::LogFsync::Never {
+        if !self.faults.seams().log_fsync.syncs_dirs() {
             return Ok(());
         }
         Ok(self.checkpoint.sync_dirs(self.storage)?)

@@ -81,7 +81,7 @@ impl FileSink {
         ctx.storage.write(&path, &bytes).map_err(io(&path, "write a part file"))?;
         // Stamped with the batch's logical time, so that the sink log is deterministic.
         ctx.storage.set_mtime(&path, batch.timestamp_ms).map_err(io(&path, "set a part file's time"))?;
-        ctx.storage.sync_file(&path).map_err(io(&path, "fsync a part file"))?;
+        crate::checkpoint::sync_file(ctx.storage, ctx.faults, &path).map_err(io(&path, "fsync a part file"))?;
         Ok(SinkFileStatus {
             path: uri_of(&path),
             size: bytes.len() as u64,

@@ -62,7 +62,9 @@ pub fn choose(
         (0..space.len()).for_each(|i| consider(space.state_at(i), &mut chosen));
     } else {
         consider(Vec::new(), &mut chosen);
-        consider(space.everything(), &mut chosen);
+        if max >= 2 {
+            consider(space.everything(), &mut chosen);
+        }
         let fixed = chosen.len();
         let dims = space.dims();
         let mut rng = Rng::new(derive(seed, key));
@@ -124,6 +126,8 @@ mod tests {
         assert_eq!(states[1].len(), 12, "the second state keeps everything");
         assert_eq!((stats.sampled, stats.crashes_sampled, stats.possible), (8, 1, 4096));
         assert_eq!(choose(&sim, Path::new("/r"), DiskModel::Posix, 10, 7, "k").0, states, "same seed, same sample");
+        let (one, _) = choose(&sim, Path::new("/r"), DiskModel::Posix, 1, 7, "k");
+        assert_eq!(one, vec![Vec::<String>::new()], "a limit of 1: the power loss that keeps nothing");
         assert_ne!(choose(&sim, Path::new("/r"), DiskModel::Posix, 10, 8, "k").0, states, "the seed matters");
     }
 

@@ -10,7 +10,7 @@ use super::sinks::PlannedRows;
 use super::steps::RunStep;
 use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query};
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
-use crashpoint_engine::storage::{FiredIoError, IoFault, op_names};
+use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
 use std::collections::BTreeMap;
 
 /// The faults of one process: a crash, a failed I/O operation, a power loss afterwards.
@@ -176,15 +176,21 @@ impl Runner<'_> {
             self.trace.push("    power loss: every write that was not fsynced is gone".into());
         } else {
             let (k, n) = (kept.len(), names.len());
-            let list: Vec<&str> = kept.iter().map(|i| names[*i].as_str()).collect();
+            let mut list: Vec<&str> = kept.iter().map(|i| names[*i].as_str()).collect();
+            if list.is_empty() {
+                list.push("none");
+            }
             self.trace.push(format!(
                 "    power loss: {k} of {n} unsynced operation(s) kept ({}); the rest is gone",
                 list.join("; ")
             ));
         }
         for name in unknown {
-            let message =
-                format!("persisted names {name:?}, but no unsynced operation at the power loss has that name");
+            let message = format!(
+                "persisted names {name:?}, but no unsynced operation at the power loss has that name; the unsynced \
+                 operations were: {}",
+                if names.is_empty() { "none".to_string() } else { names.join("; ") }
+            );
             self.trace.push(format!("    {message}"));
             self.unmatched_faults.push(format!("step {number}: {message}"));
         }
@@ -205,6 +211,21 @@ impl Runner<'_> {
         };
         let message = error.to_string();
         self.trace.push(format!("    error (injected I/O error): {message}"));
+        // Nothing may be built on a failed write: no file written, renamed, made or fsynced after
+        // it (removing a temp file is cleanup). So a batch whose writes failed is never committed.
+        let built: Vec<String> = fired
+            .later
+            .iter()
+            .filter(|(op, _)| !matches!(op, IoOp::Remove | IoOp::Read | IoOp::List))
+            .map(|(op, path)| format!("{op} of {}", self.relative(path)))
+            .collect();
+        if !built.is_empty() {
+            self.problems.push(format!(
+                "run {ordinal}: after the injected I/O error ({what}) the run went on with {} before it stopped; \
+                 nothing may be built on a failed operation",
+                built.join(", ")
+            ));
+        }
         if !message.contains(&file) || !message.contains(&cause) {
             self.problems.push(format!(
                 "run {ordinal}: the error after the injected I/O error ({what}) does not name the file and the cause \

@@ -14,6 +14,8 @@ pub struct FiredIoError {
     pub path: PathBuf,
     /// The error it failed with.
     pub errno: IoErrno,
+    /// The operations made through the same handle after it, in order.
+    pub later: Vec<(IoOp, PathBuf)>,
 }
 
 /// Counts the operations a fault names and fails the one it aims at.
@@ -36,12 +38,15 @@ impl Injector {
         if self.record {
             self.log.push((op, path.to_path_buf()));
         }
+        if let Some(fired) = &mut self.fired {
+            fired.later.push((op, path.to_path_buf()));
+        }
         let Some(fault) = self.fault.as_ref().filter(|f| f.counts(op, path)) else { return Ok(()) };
         self.matched += 1;
         if self.matched != fault.hit {
             return Ok(());
         }
-        self.fired = Some(FiredIoError { op, path: path.to_path_buf(), errno: fault.errno });
+        self.fired = Some(FiredIoError { op, path: path.to_path_buf(), errno: fault.errno, later: Vec::new() });
         Err(fault.errno.error())
     }
 }

@@ -206,7 +206,11 @@ fn a_failed_fsync_leaves_the_data_readable_but_a_later_fsync_does_not_make_it_du
     assert_eq!(process.read(p("/d/a")).unwrap(), b"x", "reads still show the data");
     process.sync_file(p("/d/a")).unwrap();
     process.sync_dir(p("/d")).unwrap();
-    assert_eq!(process.fired().map(|f| f.path), Some(PathBuf::from("/d/a")));
+    let fired = process.fired().unwrap();
+    assert_eq!(fired.path, PathBuf::from("/d/a"));
+    let later =
+        [(IoOp::Read, "/d/a"), (IoOp::Fsync, "/d/a"), (IoOp::Fsync, "/d")].map(|(op, p)| (op, PathBuf::from(p)));
+    assert_eq!(fired.later, later, "what the process did after the failure");
     sim.power_loss();
     assert_eq!(sim.read(p("/d/a")).unwrap(), b"", "the data never reached the disk");
 }
