@@ -19,6 +19,14 @@
 //! | [`Seams::pending_batch`] | a restart, after the recovery decision | re-run a batch that has offsets and no commit |
 //! | [`Seams::seen_files`] | a restart | the files of earlier batches come from the source log |
 //! | [`Seams::file_sink_log`] | the file sink | a batch already in `_spark_metadata` is skipped |
+//! | [`Seams::compaction`] | a compaction of the source log or the sink log | write `N.compact` with every entry, then delete older files |
+//! | [`Seams::purge`] | the purge after a commit | keep the last `minBatchesToRetain` offsets and commits |
+//! | [`Seams::dead_letters`] | a batch's bad lines | its dead-letter file is replaced |
+//! | [`Seams::rerun_time`] | a re-run batch | it keeps the `batchTimestampMs` of its `offsets/N` |
+//! | [`Seams::checkpoint_lock`] | a query's start | it takes the checkpoint's lock |
+//! | [`Seams::new_files`] | planning new files | every unseen path is new, whatever its modification time |
+//! | [`Seams::log_offset`] | writing `offsets/N` | `logOffset` is the newest source-log batch the batch covers |
+//! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
 
 /// How one run deviates from Spark's protocol. The default deviates nowhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,6 +45,104 @@ pub struct Seams {
     pub seen_files: SeenFiles,
     /// Whether the file sink checks its own log before it writes a batch.
     pub file_sink_log: FileSinkLog,
+    /// How a compactible log writes a compaction.
+    pub compaction: Compaction,
+    /// Which offsets and commits the purge after a commit deletes.
+    pub purge: Purge,
+    /// What a batch does with a dead-letter file that exists already.
+    pub dead_letters: DeadLetters,
+    /// The time a re-run batch runs with.
+    pub rerun_time: RerunTime,
+    /// Whether a query takes the checkpoint's lock.
+    pub checkpoint_lock: CheckpointLock,
+    /// Which unseen files planning takes as new.
+    pub new_files: NewFiles,
+    /// What `offsets/N` records as `logOffset`.
+    pub log_offset: LogOffset,
+    /// What becomes of a last line without a newline.
+    pub last_line: LastLine,
+}
+
+/// How a compactible log (the source log, the file sink's log) writes a compaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Compaction {
+    /// Spark's: `N.compact` with every entry so far, then the older files are deleted.
+    #[default]
+    Complete,
+    /// `N.compact` holds the entries before batch N, but not batch N's own.
+    DropsOwnBatch,
+    /// The older files are deleted first, then `N.compact` is written.
+    DeletesFirst,
+}
+
+/// Which offsets and commits the purge after committing batch N deletes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Purge {
+    /// Spark's: those below `N + 1 - minBatchesToRetain`.
+    #[default]
+    KeepsRetained,
+    /// One more: those below `N + 2 - minBatchesToRetain`.
+    OneTooMany,
+}
+
+/// What a batch does with a dead-letter file that exists already (a re-run's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeadLetters {
+    /// Replaces it: each bad line is kept once.
+    #[default]
+    Replaced,
+    /// Adds its bad lines after the ones there.
+    Appended,
+}
+
+/// The time a re-run batch runs with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RerunTime {
+    /// Spark's: the `batchTimestampMs` its `offsets/N` recorded.
+    #[default]
+    Recorded,
+    /// A new batch time, as if it were a new batch.
+    New,
+}
+
+/// Whether a query takes the checkpoint's lock at its start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CheckpointLock {
+    /// It does: a second query on the checkpoint is refused.
+    #[default]
+    Taken,
+    /// It does not.
+    Skipped,
+}
+
+/// Which unseen files planning takes as new.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NewFiles {
+    /// Spark's: every unseen path, whatever its modification time.
+    #[default]
+    Unseen,
+    /// Only those newer than the newest file seen: an equal or older time is skipped for good.
+    NewerThanSeen,
+}
+
+/// What `offsets/N` records as the file source's `logOffset`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogOffset {
+    /// Spark's: the newest source-log batch the batch covers.
+    #[default]
+    SourceLogBatch,
+    /// The batch id, as if it always equalled the source-log batch.
+    BatchId,
+}
+
+/// What becomes of a last line that has no newline after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LastLine {
+    /// It is a line like any other.
+    #[default]
+    Kept,
+    /// It is left out, as an incomplete write.
+    Dropped,
 }
 
 /// How a log file reaches its path.

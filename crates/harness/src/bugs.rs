@@ -11,7 +11,8 @@
 
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::seams::{
-    BatchStep, FailedFsync, FileSinkLog, LogFsync, LogLayout, PendingBatch, Seams, SeenFiles,
+    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, LastLine, LogFsync, LogLayout,
+    LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -39,11 +40,29 @@ pub enum Bug {
     RenameBeforeDataFsync,
     /// A failed fsync of a file is retried, and its success trusted.
     RetryFailedFsync,
+    /// A compaction (`N.compact`) leaves out batch N's own entries.
+    CompactionDropsEntries,
+    /// A compaction deletes the older log files before it writes `N.compact`.
+    CompactionDeletesFirst,
+    /// The purge after a commit deletes one batch more than `minBatchesToRetain` allows.
+    PurgeOneTooMany,
+    /// A re-run batch adds its bad lines to its dead-letter file instead of replacing it.
+    DeadLettersAppended,
+    /// A re-run batch runs at a new time instead of its recorded `batchTimestampMs`.
+    RerunNewTimestamp,
+    /// A query does not take the checkpoint's lock: a second query is not kept out.
+    NoCheckpointLock,
+    /// Only files newer than the newest file seen are new: equal or older times are lost.
+    NewerFilesOnly,
+    /// `offsets/N` records the batch id as `logOffset`, not the source-log batch it covers.
+    LogOffsetIsBatchId,
+    /// A last line without a newline is left out of every run, crash or not.
+    LastLineDropped,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 10] = [
+    pub const ALL: [Bug; 19] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -54,6 +73,15 @@ impl Bug {
         Bug::FileFsyncWithoutDirFsync,
         Bug::RenameBeforeDataFsync,
         Bug::RetryFailedFsync,
+        Bug::CompactionDropsEntries,
+        Bug::CompactionDeletesFirst,
+        Bug::PurgeOneTooMany,
+        Bug::DeadLettersAppended,
+        Bug::RerunNewTimestamp,
+        Bug::NoCheckpointLock,
+        Bug::NewerFilesOnly,
+        Bug::LogOffsetIsBatchId,
+        Bug::LastLineDropped,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -69,6 +97,15 @@ impl Bug {
             Bug::FileFsyncWithoutDirFsync => "file-fsync-without-dir-fsync",
             Bug::RenameBeforeDataFsync => "rename-before-data-fsync",
             Bug::RetryFailedFsync => "retry-failed-fsync",
+            Bug::CompactionDropsEntries => "compaction-drops-entries",
+            Bug::CompactionDeletesFirst => "compaction-deletes-first",
+            Bug::PurgeOneTooMany => "purge-one-too-many",
+            Bug::DeadLettersAppended => "dead-letters-appended",
+            Bug::RerunNewTimestamp => "rerun-new-timestamp",
+            Bug::NoCheckpointLock => "no-checkpoint-lock",
+            Bug::NewerFilesOnly => "newer-files-only",
+            Bug::LogOffsetIsBatchId => "log-offset-is-batch-id",
+            Bug::LastLineDropped => "last-line-dropped",
         }
     }
 
@@ -85,6 +122,15 @@ impl Bug {
             Bug::FileFsyncWithoutDirFsync => seams.log_fsync = LogFsync::FileOnly,
             Bug::RenameBeforeDataFsync => seams.log_fsync = LogFsync::AfterRename,
             Bug::RetryFailedFsync => seams.failed_fsync = FailedFsync::RetriedAndTrusted,
+            Bug::CompactionDropsEntries => seams.compaction = Compaction::DropsOwnBatch,
+            Bug::CompactionDeletesFirst => seams.compaction = Compaction::DeletesFirst,
+            Bug::PurgeOneTooMany => seams.purge = Purge::OneTooMany,
+            Bug::DeadLettersAppended => seams.dead_letters = DeadLetters::Appended,
+            Bug::RerunNewTimestamp => seams.rerun_time = RerunTime::New,
+            Bug::NoCheckpointLock => seams.checkpoint_lock = CheckpointLock::Skipped,
+            Bug::NewerFilesOnly => seams.new_files = NewFiles::NewerThanSeen,
+            Bug::LogOffsetIsBatchId => seams.log_offset = LogOffset::BatchId,
+            Bug::LastLineDropped => seams.last_line = LastLine::Dropped,
         }
     }
 }

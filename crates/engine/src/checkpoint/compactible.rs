@@ -123,6 +123,10 @@ impl<T: LogEntry> CompactibleLog<T> {
         if !is_compaction_batch(id, self.interval) {
             return self.log.write(ctx, LogFile { id, compact: false }, &to_lines(entries));
         }
+        #[cfg(feature = "seeded-bugs")]
+        if let Some(written) = super::seeded::bent_compaction(self, ctx, id, entries) {
+            return written;
+        }
         let mut all = self.all_entries(ctx.storage)?;
         all.extend_from_slice(entries);
         self.log.write(ctx, LogFile { id, compact: true }, &to_lines(&all))?;
@@ -130,6 +134,6 @@ impl<T: LogEntry> CompactibleLog<T> {
     }
 }
 
-fn to_lines<T: Serialize>(entries: &[T]) -> Vec<String> {
+pub(super) fn to_lines<T: Serialize>(entries: &[T]) -> Vec<String> {
     entries.iter().map(|e| serde_json::to_string(e).expect("log entries always serialize")).collect()
 }

@@ -1,14 +1,16 @@
-//! The log-write and fsync seams bent (feature `seeded-bugs` only): a log file written in place,
-//! written with no fsync at all, with no directory fsync, or renamed before its data is fsynced;
-//! a failed fsync retried and trusted.
+//! The log-write, fsync and compaction seams bent (feature `seeded-bugs` only): a log file
+//! written in place, written with no fsync at all, with no directory fsync, or renamed before its
+//! data is fsynced; a failed fsync retried and trusted; a compaction that drops its own batch's
+//! entries, or deletes the older files before it writes `N.compact`.
 //!
-//! Spark's write is `log::write_atomic`; this module must never change it, only stand in for it
-//! when a seam says so.
+//! Spark's write is `log::write_atomic` and Spark's compaction is `CompactibleLog::add`; this
+//! module must never change them, only stand in for them when a seam says so.
 
 use super::error::{Result, io_err};
-use super::log::{WriteCtx, rename_error, sync_file, temp_path, write_renamed};
+use super::compactible::{CompactibleLog, LogEntry, to_lines};
+use super::log::{LogFile, WriteCtx, rename_error, sync_file, temp_path, write_renamed};
 use crate::faults::{CrashPoint, FaultPlan};
-use crate::seams::{FailedFsync, LogFsync, LogLayout};
+use crate::seams::{Compaction, FailedFsync, LogFsync, LogLayout};
 use crate::storage::{DirEntry, LockGuard, Storage};
 use std::io;
 use std::path::Path;
@@ -60,6 +62,28 @@ fn write_renamed_then_synced(ctx: &mut WriteCtx<'_>, log: &'static str, path: &P
     ctx.faults.hit(CrashPoint::BeforeLogDirSync)?;
     sync_file(storage, ctx.faults, path).map_err(io_err(log, path, "fsync the file"))?;
     storage.sync_dir(dir).map_err(io_err(log, dir, "fsync the directory"))
+}
+
+/// A compaction as the compaction seam bends it, or `None` when it is Spark's.
+pub(super) fn bent_compaction<T: LogEntry>(
+    log: &CompactibleLog<T>,
+    ctx: &mut WriteCtx<'_>,
+    id: u64,
+    entries: &[T],
+) -> Option<Result<()>> {
+    let file = LogFile { id, compact: true };
+    match ctx.faults.seams().compaction {
+        Compaction::Complete => None,
+        Compaction::DropsOwnBatch => Some(log.all_entries(ctx.storage).and_then(|all| {
+            log.log().write(ctx, file, &to_lines(&all))?;
+            log.log().purge_below(ctx.storage, id)
+        })),
+        Compaction::DeletesFirst => Some(log.all_entries(ctx.storage).and_then(|mut all| {
+            all.extend_from_slice(entries);
+            log.log().purge_below(ctx.storage, id)?;
+            log.log().write(ctx, file, &to_lines(&all))
+        })),
+    }
 }
 
 /// Half the file, a crash point, then the rest, all at the final path; nothing is fsynced.

@@ -59,12 +59,15 @@ impl Engine<'_> {
         let offsets = self.checkpoint.read_offsets(self.storage, batch)?;
         let range = self.checkpoint.source_range(self.storage, batch)?;
         let files = self.checkpoint.source_files(self.storage, batch, range)?;
+        let timestamp_ms = offsets.metadata.batch_timestamp_ms;
+        #[cfg(feature = "seeded-bugs")]
+        let timestamp_ms = super::seeded::bent_rerun_time(self.faults.seams(), timestamp_ms, self.last_timestamp_ms, &self.options.clock);
         Ok(Planned {
             id: batch,
             range,
             files,
             new_source_entries: Vec::new(),
-            timestamp_ms: offsets.metadata.batch_timestamp_ms,
+            timestamp_ms,
             write_offsets: false,
             origin: "re-run",
         })
@@ -140,6 +143,8 @@ impl Engine<'_> {
         let (files, notices) = self.source.next_files(self.storage, log_id, max_files).map_err(|error| {
             EngineError::Input { path: self.query.input_dir.clone(), op: "list the input directory", error }
         })?;
+        #[cfg(feature = "seeded-bugs")]
+        let files = super::seeded::bent_new_files(self.faults.seams(), &self.source, files);
         for notice in notices {
             let modified = matches!(notice, SourceNotice::ModifiedAfterProcessing { .. });
             if modified && self.query.source.on_modified == ModifiedFilePolicy::Error {
@@ -181,6 +186,8 @@ impl Engine<'_> {
         }
         ctx.faults.hit(CrashPoint::BeforeOffsetsWrite)?;
         let log_offset = planned.range.through.expect("a new batch always covers a source-log batch");
+        #[cfg(feature = "seeded-bugs")]
+        let log_offset = super::seeded::bent_log_offset(ctx.faults.seams(), planned.id, log_offset);
         self.checkpoint.write_offsets(&mut ctx, planned.id, planned.timestamp_ms, &self.fingerprint, log_offset)?;
         ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
         Ok(())
@@ -225,6 +232,8 @@ impl Engine<'_> {
 
     /// After the commit: old offsets and commits go, and the batch's files are seen.
     pub(super) fn finish_batch(&mut self, id: u64, files: &[SourceFileEntry]) -> Result<(), EngineError> {
+        #[cfg(feature = "seeded-bugs")]
+        let id = super::seeded::bent_purge(self.faults.seams(), id);
         self.checkpoint.purge(self.storage, id)?;
         self.source.mark_seen(files);
         Ok(())
@@ -251,6 +260,8 @@ impl Engine<'_> {
                 checkpoint: self.checkpoint.root().to_path_buf(),
                 error,
             })?;
+            #[cfg(feature = "seeded-bugs")]
+            let bytes = super::seeded::bent_last_line(self.faults.seams(), bytes);
             let rejected = |line: u32, reason: String, value: &Value| BadRecord {
                 file: file.path.clone(),
                 line,
@@ -301,6 +312,8 @@ impl Engine<'_> {
             move |error| CheckpointError::Io { log: "dead-letter file", path, op, error }
         };
         crate::storage::create_dir_durable(self.storage, &dir).map_err(|e| io(&e.path, e.op)(e.error))?;
+        #[cfg(feature = "seeded-bugs")]
+        let bytes = super::seeded::bent_dead_letters(self.faults.seams(), self.storage, &path, bytes);
         // A re-run batch writes the same lines again: overwriting keeps each bad line once.
         self.storage.write(&path, &bytes).map_err(io(&path, "write the file"))?;
         crate::checkpoint::sync_file(self.storage, &self.faults, &path).map_err(io(&path, "fsync the file"))?;

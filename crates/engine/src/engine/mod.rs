@@ -289,6 +289,10 @@ impl<'a> Engine<'a> {
             EngineError::Checkpoint(crate::checkpoint::CheckpointError::Io { log: "checkpoint", path, op, error })
         };
         crate::storage::create_dir_durable(self.storage, root).map_err(|e| io(e.path, e.op, e.error))?;
+        #[cfg(feature = "seeded-bugs")]
+        if self.faults.seams().checkpoint_lock == crate::seams::CheckpointLock::Skipped {
+            return Ok(crate::storage::LockGuard(Box::new(())));
+        }
         self.storage.lock(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::WouldBlock => EngineError::Recovery {
                 checkpoint: root.to_path_buf(),

@@ -1,5 +1,7 @@
-//! The engine's seams bent (feature `seeded-bugs` only): a batch's steps in another order, and
-//! a restart that skips a pending batch.
+//! The engine's seams bent (feature `seeded-bugs` only): a batch's steps in another order, a
+//! restart that skips a pending batch, a purge of one batch too many, dead letters appended, a
+//! re-run at a new time, new files only when newer than the newest seen, `logOffset` as the
+//! batch id, and a last line without a newline left out.
 //!
 //! Spark's lifecycle is `batch::run_batch` and Spark's recovery is `recovery::decide`; this
 //! module must never change them, only stand in for them when a seam says so.
@@ -7,7 +9,11 @@
 use super::batch::Planned;
 use super::{Engine, EngineError, Resume};
 use crate::faults::CrashPoint;
-use crate::seams::{BatchOrder, BatchStep, PendingBatch, Seams};
+use crate::engine::Clock;
+use crate::seams::{BatchOrder, BatchStep, DeadLetters, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams};
+use crate::source::FileSource;
+use crate::storage::Storage;
+use std::path::Path;
 
 /// The recovery decision as the pending-batch seam bends it.
 pub(super) fn bent_resume(seams: &Seams, resume: Resume) -> Resume {
@@ -15,6 +21,63 @@ pub(super) fn bent_resume(seams: &Seams, resume: Resume) -> Resume {
         (PendingBatch::Skipped, Resume::Rerun { batch }) => Resume::Continue { next: batch + 1 },
         (_, resume) => resume,
     }
+}
+
+/// The batch id the purge after committing `id` purges as: one more with the purge seam bent.
+pub(super) fn bent_purge(seams: &Seams, id: u64) -> u64 {
+    match seams.purge {
+        Purge::KeepsRetained => id,
+        Purge::OneTooMany => id + 1,
+    }
+}
+
+/// A dead-letter file's new bytes: with the seam bent, the lines already there come first.
+pub(super) fn bent_dead_letters(seams: &Seams, storage: &dyn Storage, path: &Path, bytes: Vec<u8>) -> Vec<u8> {
+    match seams.dead_letters {
+        DeadLetters::Replaced => bytes,
+        DeadLetters::Appended => {
+            let mut all = storage.read(path).unwrap_or_default();
+            all.extend(bytes);
+            all
+        }
+    }
+}
+
+/// A re-run batch's time: with the seam bent, a new batch time after the newest one.
+pub(super) fn bent_rerun_time(seams: &Seams, recorded_ms: i64, newest_ms: Option<i64>, clock: &Clock) -> i64 {
+    match seams.rerun_time {
+        RerunTime::Recorded => recorded_ms,
+        RerunTime::New => newest_ms.map_or(recorded_ms, |t| t + clock.step_ms),
+    }
+}
+
+/// The new files: with the seam bent, only those newer than the newest file seen.
+pub(super) fn bent_new_files(
+    seams: &Seams,
+    source: &FileSource,
+    files: Vec<crate::checkpoint::SourceFileEntry>,
+) -> Vec<crate::checkpoint::SourceFileEntry> {
+    match (seams.new_files, source.newest_seen_ms()) {
+        (NewFiles::NewerThanSeen, Some(newest)) => files.into_iter().filter(|f| f.timestamp > newest).collect(),
+        _ => files,
+    }
+}
+
+/// The `logOffset` written into `offsets/<id>`: with the seam bent, the batch id.
+pub(super) fn bent_log_offset(seams: &Seams, id: u64, log_offset: u64) -> u64 {
+    match seams.log_offset {
+        LogOffset::SourceLogBatch => log_offset,
+        LogOffset::BatchId => id,
+    }
+}
+
+/// An input file's bytes: with the seam bent, a last line without a newline is cut off.
+pub(super) fn bent_last_line(seams: &Seams, mut bytes: Vec<u8>) -> Vec<u8> {
+    if seams.last_line == LastLine::Dropped && bytes.last().is_some_and(|b| *b != b'\n') {
+        let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |at| at + 1);
+        bytes.truncate(keep);
+    }
+    bytes
 }
 
 impl Engine<'_> {

@@ -219,6 +219,12 @@ impl FileSource {
         &self.options
     }
 
+    /// The newest modification time among the files seen, for the new-files seam.
+    #[cfg(feature = "seeded-bugs")]
+    pub(crate) fn newest_seen_ms(&self) -> Option<i64> {
+        self.seen.values().map(|(timestamp, _)| *timestamp).max()
+    }
+
     /// Marks files as seen, from the source log.
     pub fn mark_seen(&mut self, entries: &[SourceFileEntry]) {
         for entry in entries {
