@@ -88,6 +88,7 @@ fn a_process_killed_at_each_crash_point_recovers_exactly_once_with_the_file_sink
             &checkpoint,
             SinkView::FileSinkLog(&root.join("output")),
             &Default::default(),
+            crashpoint_engine::checkpoint::MIN_BATCHES_TO_RETAIN,
         );
         assert!(violations.is_empty(), "{point}: {violations:?}");
     }

@@ -1,5 +1,6 @@
 //! Checkpoint invariants, checked after every restart:
-//! 1. commits are a prefix of offsets, with no gaps (except where the user deleted a file);
+//! 1. commits are a prefix of offsets, with no gaps (except where the user deleted a file), and
+//!    both keep the last `minBatchesToRetain` batches up to the latest commit;
 //! 2. every input file is in exactly one batch;
 //! 3. the sink's log agrees with the commits, and with what its readers read: every file it
 //!    lists exists, once, with the size it logged.
@@ -39,13 +40,22 @@ fn gaps(name: &str, ids: &[u64], by_hand: &ByHand) -> Vec<String> {
 }
 
 /// Checks the checkpoint at `root` against the sink. Returns the violations, in words.
-pub fn check_invariants(storage: &dyn Storage, root: &Path, sink: SinkView<'_>, by_hand: &ByHand) -> Vec<String> {
+///
+/// `retain` is the query's `minBatchesToRetain`.
+pub fn check_invariants(
+    storage: &dyn Storage,
+    root: &Path,
+    sink: SinkView<'_>,
+    by_hand: &ByHand,
+    retain: u64,
+) -> Vec<String> {
     let checkpoint = Checkpoint::new(root);
     let (offsets, commits) = match (ids(&checkpoint.offsets, storage), ids(&checkpoint.commits, storage)) {
         (Ok(o), Ok(c)) => (o, c),
         (Err(e), _) | (_, Err(e)) => return vec![e],
     };
     let mut violations = commits_prefix_of_offsets(&offsets, &commits, by_hand);
+    violations.extend(retained(&offsets, &commits, by_hand, retain));
     violations.extend(each_file_in_one_batch(storage, &checkpoint));
     if let SinkView::FileSinkLog(dir) = sink {
         violations.extend(sink_log_matches_its_files(storage, dir));
@@ -79,6 +89,28 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand)
         && !(0..*o).any(|id| deleted("commits", id))
     {
         violations.push(format!("offsets/{o} exists but no batch is committed"));
+    }
+    violations
+}
+
+/// The purge keeps the last `retain` batches up to the latest commit, in offsets and commits.
+fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
+    let Some(latest) = commits.last() else { return Vec::new() };
+    let from = (latest + 1).saturating_sub(retain);
+    let mut violations = Vec::new();
+    for (log, ids) in [("offsets", offsets), ("commits", commits)] {
+        let gone: Vec<String> = (from..=*latest)
+            .filter(|id| !ids.contains(id) && !by_hand.contains(&format!("{log}/{id}")))
+            .map(|id| id.to_string())
+            .collect();
+        if !gone.is_empty() {
+            violations.push(format!(
+                "minBatchesToRetain is {retain}, so {log}/ must keep batches {from}..={latest}, but {log}/{} {} \
+                 gone: the purge removed too much (a re-run of the next batch starts where batch {latest} ended)",
+                gone.join(", "),
+                if gone.len() == 1 { "is" } else { "are" }
+            ));
+        }
     }
     violations
 }
@@ -183,6 +215,17 @@ mod tests {
             let found = commits_prefix_of_offsets(offsets, commits, &ByHand::new());
             assert_eq!(found.len(), *expected, "{offsets:?} {commits:?}: {found:?}");
         }
+    }
+
+    #[test]
+    fn the_purge_keeps_the_retained_batches() {
+        let none = ByHand::new();
+        assert!(retained(&[3, 4], &[3, 4], &none, 2).is_empty());
+        assert!(retained(&[0, 1], &[0, 1], &none, 5).is_empty(), "fewer batches than retained");
+        let found = retained(&[4], &[3, 4], &none, 2);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("minBatchesToRetain is 2, so offsets/ must keep batches 3..=4, but offsets/3 is gone"));
+        assert!(retained(&[4], &[3, 4], &["offsets/3".to_string()].into(), 2).is_empty(), "deleted by hand");
     }
 
     #[test]

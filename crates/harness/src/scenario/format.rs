@@ -652,6 +652,12 @@ mod tests {
              H + 1, &["not a file name", "plain name"]),
             ("a rename out of the input", with_head("[[step]]\nrename = \"a.json\"\nto = \"/etc/x\"\n"),
              H + 2, &["to = \"/etc/x\" is not a file name"]),
+            ("touch without shift-ms", with_head("[[step]]\ntouch = \"a.json\"\n"),
+             H + 1, &["touch needs shift-ms"]),
+            ("touch with a fractional shift", with_head("[[step]]\ntouch = \"a.json\"\nshift-ms = 1.5\n"),
+             H + 2, &["shift-ms must be a whole number"]),
+            ("write out of the checkpoint", with_head("[[step]]\nwrite = \"../x\"\nwith = \"\"\n"),
+             H + 1, &["not a path inside the checkpoint"]),
             ("TOML syntax error", with_head("[[step]]\nrun = \n"),
              H + 1, &[]),
         ];
@@ -751,6 +757,11 @@ mod tests {
             ("truncate = \"offsets/0\"", Step::Truncate { path: "offsets/0".into(), bytes: 0 }),
             ("truncate = \"offsets/0\"\nbytes = 5", Step::Truncate { path: "offsets/0".into(), bytes: 5 }),
             ("delete-checkpoint = true", Step::DeleteCheckpoint),
+            ("touch = \"a.json\"\nshift-ms = -1000", Step::Touch { name: "a.json".into(), shift_ms: -1000 }),
+            (
+                "write = \"commits/.1.crc\"\nwith = \"x\"",
+                Step::Write { path: "commits/.1.crc".into(), with: "x".into() },
+            ),
             (
                 "change-query = { plan = \"tutorial-without-time\" }",
                 Step::ChangeQuery(QueryChange {

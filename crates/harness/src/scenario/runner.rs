@@ -14,6 +14,7 @@ use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batc
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
+use crashpoint_engine::storage::create_dir_durable;
 use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, Storage, file_name};
 use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
@@ -349,6 +350,17 @@ impl<'s> Runner<'s> {
             }
             Step::Rename { from, to } => self.world.user_rename(&input.join(from), &input.join(to)).map_err(io)?,
             Step::Remove { name } => self.world.user_remove(&input.join(name)).map_err(io)?,
+            Step::Touch { name, shift_ms } => {
+                let path = input.join(name);
+                let mtime_ms = self.world.storage().stat(&path).map_err(io)?.mtime_ms;
+                self.world.user_set_mtime(&path, mtime_ms + shift_ms).map_err(io)?;
+            }
+            Step::Write { path, with } => {
+                let path = checkpoint.join(path);
+                let dir = path.parent().unwrap_or(&checkpoint).to_path_buf();
+                create_dir_durable(self.world.storage().as_ref(), &dir).map_err(|e| format!("{}: {}", e.path.display(), e.error))?;
+                self.world.user_write(&path, with.as_bytes()).map_err(io)?;
+            }
             Step::Run(run) => self.run(number, run),
             // Tampering with a file a crash kept from being written is a no-op, not a failure.
             Step::Delete { .. } | Step::Corrupt { .. } | Step::Truncate { .. } if !self.tampered_exists(step) => {
@@ -412,7 +424,10 @@ impl<'s> Runner<'s> {
     /// Checkpoint files the scenario deletes, damages or writes are the user's own doing.
     fn note_tampering(&mut self, step: &Step) {
         match step {
-            Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
+            Step::Delete { path }
+            | Step::Corrupt { path, .. }
+            | Step::Truncate { path, .. }
+            | Step::Write { path, .. } => {
                 if path.starts_with("sources") {
                     // What the source log records is now the user's: nothing to hold it to.
                     self.committed_files.clear();
@@ -468,7 +483,8 @@ impl<'s> Runner<'s> {
             return;
         }
         self.invariant_checks += 1;
-        for violation in self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files) {
+        let retain = self.query.checkpoint.min_batches_to_retain.get();
+        for violation in self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, retain) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

@@ -115,6 +115,22 @@ pub enum Step {
         /// Bytes kept.
         bytes: u64,
     },
+    /// An input file's modification time moves by `shift_ms` (negative: back in time), as a copy
+    /// that keeps an old time does; the contents stay.
+    Touch {
+        /// The file name.
+        name: String,
+        /// Milliseconds added to its modification time.
+        shift_ms: i64,
+    },
+    /// A checkpoint file is written with this content, whether or not it exists: a stale
+    /// `.N.crc` sidecar as Spark leaves it, say.
+    Write {
+        /// Relative to the checkpoint.
+        path: String,
+        /// The content.
+        with: String,
+    },
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -122,7 +138,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 12] = [
+const ACTIONS: [(&str, &[&str]); 14] = [
     ("add", &["lines", "text", "generate"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -133,6 +149,8 @@ const ACTIONS: [(&str, &[&str]); 12] = [
     ("delete", &[]),
     ("corrupt", &["with"]),
     ("truncate", &["bytes"]),
+    ("touch", &["shift-ms"]),
+    ("write", &["with"]),
     ("delete-checkpoint", &[]),
     ("change-query", &[]),
 ];
@@ -208,6 +226,15 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
                 Some(other) => return Err(at(format!("bytes must be a number ≥ 0, not {other}"))),
             },
         },
+        "touch" => Step::Touch {
+            name: file_name(keys, action)?,
+            shift_ms: match keys.get("shift-ms").map(|v| (v.get_ref(), v.span().start)) {
+                Some((Value::Integer(n), _)) => *n,
+                Some((other, at)) => return Err((Some(at), format!("shift-ms must be a whole number of ms, not {other}"))),
+                None => return Err(at("touch needs shift-ms = <ms>, e.g. -1000 to go back a second".into())),
+            },
+        },
+        "write" => Step::Write { path: checkpoint_path(keys, action)?, with: string(keys, "with")? },
         "delete-checkpoint" => match keys[action].get_ref() {
             Value::Boolean(true) => Step::DeleteCheckpoint,
             _ => return Err(at("write delete-checkpoint = true".into())),
@@ -268,7 +295,10 @@ impl Step {
 
     /// True for a change to an input file that may have been processed already.
     pub fn mutates_input(&self) -> bool {
-        matches!(self, Step::Redrop { .. } | Step::Rename { .. } | Step::Modify { .. } | Step::Remove { .. })
+        matches!(
+            self,
+            Step::Redrop { .. } | Step::Rename { .. } | Step::Modify { .. } | Step::Remove { .. } | Step::Touch { .. }
+        )
     }
 
     /// The step as the keys of a `[[step]]` table.
@@ -306,6 +336,8 @@ impl Step {
             Step::Delete { path } => format!("delete = {}\n", quoted(path)),
             Step::Corrupt { path, with } => format!("corrupt = {}\nwith = {}\n", quoted(path), quoted(with)),
             Step::Truncate { path, bytes } => format!("truncate = {}\nbytes = {bytes}\n", quoted(path)),
+            Step::Touch { name, shift_ms } => format!("touch = {}\nshift-ms = {shift_ms}\n", quoted(name)),
+            Step::Write { path, with } => format!("write = {}\nwith = {}\n", quoted(path), quoted(with)),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::ChangeQuery(change) => {
                 let table = toml::Value::try_from(change).expect("query changes serialize");
@@ -341,6 +373,8 @@ impl fmt::Display for Step {
             Step::Delete { path } => write!(f, "delete checkpoint file {path}"),
             Step::Corrupt { path, with } => write!(f, "corrupt checkpoint file {path} with {with:?}"),
             Step::Truncate { path, bytes } => write!(f, "truncate checkpoint file {path} to {bytes} bytes"),
+            Step::Touch { name, shift_ms } => write!(f, "touch {name}: its modification time moves {shift_ms} ms"),
+            Step::Write { path, with } => write!(f, "write checkpoint file {path} with {with:?}"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::ChangeQuery(change) => {
                 write!(

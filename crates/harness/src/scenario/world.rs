@@ -133,6 +133,12 @@ impl World {
         self.settle(path)
     }
 
+    /// The user sets a file's modification time, durably.
+    pub fn user_set_mtime(&self, path: &Path, mtime_ms: i64) -> std::io::Result<()> {
+        self.storage.set_mtime(path, mtime_ms)?;
+        self.settle(path)
+    }
+
     /// The user removes a file, durably.
     pub fn user_remove(&self, path: &Path) -> std::io::Result<()> {
         self.storage.remove_file(path)?;
@@ -216,19 +222,21 @@ impl World {
 
     /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
     /// `by_hand`: the checkpoint files the scenario deleted or damaged itself; `committed`: the
-    /// files of each committed batch, which the source log must still record.
+    /// files of each committed batch, which the source log must still record; `retain`: the
+    /// query's `minBatchesToRetain`.
     pub fn invariant_violations(
         &self,
         kind: SinkKind,
         by_hand: &ByHand,
         committed: &BTreeMap<u64, Vec<String>>,
+        retain: u64,
     ) -> Vec<String> {
         let ids = match self.sinks.batch_ids(kind) {
             Ok(ids) => ids,
             Err(e) => return vec![format!("the sink's batch ids cannot be read: {e}")],
         };
         let view = SinkTables::view(kind, &self.output, &ids);
-        let mut violations = check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand);
+        let mut violations = check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand, retain);
         violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));
         violations
     }

@@ -127,6 +127,14 @@ impl Model {
             Step::Remove { name } => drop(files.remove(name)),
             Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger)),
             Step::Delete { path } => return self.checkpoint.delete(path, self.query.checkpoint.compact_interval.get()),
+            Step::Touch { name, shift_ms } => {
+                if let Some(file) = files.get_mut(name) {
+                    file.mtime_ms += shift_ms;
+                }
+            }
+            // Listings ignore hidden names (`.N.crc` sidecars, temp files); anything else
+            // written by hand depends on its bytes.
+            Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
             Step::Corrupt { .. } | Step::Truncate { .. } => return false,
             Step::DeleteCheckpoint => {
                 self.checkpoint = Checkpoint::default();
