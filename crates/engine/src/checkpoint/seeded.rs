@@ -6,8 +6,8 @@
 //! Spark's write is `log::write_atomic` and Spark's compaction is `CompactibleLog::add`; this
 //! module must never change them, only stand in for them when a seam says so.
 
-use super::error::{Result, io_err};
 use super::compactible::{CompactibleLog, LogEntry, to_lines};
+use super::error::{Result, io_err};
 use super::log::{LogFile, WriteCtx, rename_error, sync_file, temp_path, write_renamed};
 use crate::faults::{CrashPoint, FaultPlan};
 use crate::seams::{Compaction, FailedFsync, LogFsync, LogLayout};

@@ -61,7 +61,12 @@ impl Engine<'_> {
         let files = self.checkpoint.source_files(self.storage, batch, range)?;
         let timestamp_ms = offsets.metadata.batch_timestamp_ms;
         #[cfg(feature = "seeded-bugs")]
-        let timestamp_ms = super::seeded::bent_rerun_time(self.faults.seams(), timestamp_ms, self.last_timestamp_ms, &self.options.clock);
+        let timestamp_ms = super::seeded::bent_rerun_time(
+            self.faults.seams(),
+            timestamp_ms,
+            self.last_timestamp_ms,
+            &self.options.clock,
+        );
         Ok(Planned {
             id: batch,
             range,

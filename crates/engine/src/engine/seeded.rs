@@ -8,9 +8,11 @@
 
 use super::batch::Planned;
 use super::{Engine, EngineError, Resume};
-use crate::faults::CrashPoint;
 use crate::engine::Clock;
-use crate::seams::{BatchOrder, BatchStep, DeadLetters, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams};
+use crate::faults::CrashPoint;
+use crate::seams::{
+    BatchOrder, BatchStep, DeadLetters, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams,
+};
 use crate::source::FileSource;
 use crate::storage::Storage;
 use std::path::Path;

@@ -65,7 +65,7 @@ pub fn check_invariants(
     // batches it already holds.
     let started = storage.exists(&checkpoint.metadata_path()) || !offsets.is_empty() || !commits.is_empty();
     if started {
-        violations.extend(sink_agrees_with_commits(storage, sink, &offsets, &commits));
+        violations.extend(sink_agrees_with_commits(storage, sink, &offsets, &commits, by_hand));
     }
     violations
 }
@@ -86,7 +86,7 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand)
     }
     if let (Some(o), None) = (offsets.last(), commits.last())
         && *o > 0
-        && !(0..*o).any(|id| deleted("commits", id))
+        && !(0..=*o).any(|id| deleted("commits", id))
     {
         violations.push(format!("offsets/{o} exists but no batch is committed"));
     }
@@ -95,7 +95,10 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand)
 
 /// The purge keeps the last `retain` batches up to the latest commit, in offsets and commits.
 fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
-    let Some(latest) = commits.last() else { return Vec::new() };
+    // The purge went by the latest commit, even one the user deleted since.
+    let deleted = by_hand.iter().filter_map(|path| path.strip_prefix("commits/")?.parse::<u64>().ok());
+    let Some(latest) = commits.iter().copied().chain(deleted).max() else { return Vec::new() };
+    let latest = &latest;
     let from = (latest + 1).saturating_sub(retain);
     let mut violations = Vec::new();
     for (log, ids) in [("offsets", offsets), ("commits", commits)] {
@@ -167,6 +170,7 @@ fn sink_agrees_with_commits(
     sink: SinkView<'_>,
     offsets: &[u64],
     commits: &[u64],
+    by_hand: &ByHand,
 ) -> Vec<String> {
     let sink_ids: Vec<u64> = match sink {
         SinkView::Nothing => return Vec::new(),
@@ -184,7 +188,8 @@ fn sink_agrees_with_commits(
         violations.push(format!("batch {c} is committed but the sink has no record of it: its output is lost"));
     }
     let latest_offsets = offsets.last().copied();
-    if let Some(s) = sink_ids.iter().find(|s| latest_offsets.is_none_or(|o| **s > o)) {
+    let ahead = |s: &&u64| latest_offsets.is_none_or(|o| **s > o) && !by_hand.contains(&format!("offsets/{s}"));
+    if let Some(s) = sink_ids.iter().find(ahead) {
         violations.push(format!(
             "the sink has batch {s} but offsets/ ends at {}: the sink is ahead of the checkpoint, holding a batch \
              the checkpoint does not record (its offsets were lost, or the sink was written before them), so a \
@@ -224,8 +229,12 @@ mod tests {
         assert!(retained(&[0, 1], &[0, 1], &none, 5).is_empty(), "fewer batches than retained");
         let found = retained(&[4], &[3, 4], &none, 2);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("minBatchesToRetain is 2, so offsets/ must keep batches 3..=4, but offsets/3 is gone"));
+        assert!(
+            found[0].starts_with("minBatchesToRetain is 2, so offsets/ must keep batches 3..=4, but offsets/3 is gone")
+        );
         assert!(retained(&[4], &[3, 4], &["offsets/3".to_string()].into(), 2).is_empty(), "deleted by hand");
+        let latest_deleted: ByHand = ["commits/5".to_string()].into();
+        assert!(retained(&[4, 5], &[4], &latest_deleted, 2).is_empty(), "purged by the commit the user deleted");
     }
 
     #[test]
@@ -280,10 +289,11 @@ mod tests {
     #[test]
     fn sink_cases() {
         let storage = crashpoint_engine::storage::SimStorage::new(0);
-        assert!(sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1]), &[0, 1], &[0, 1]).is_empty());
-        let lost = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0]), &[0, 1], &[0, 1]);
+        let none = ByHand::new();
+        assert!(sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1]), &[0, 1], &[0, 1], &none).is_empty());
+        let lost = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0]), &[0, 1], &[0, 1], &none);
         assert!(lost[0].contains("batch 1 is committed but the sink has no record"), "{lost:?}");
-        let ahead = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1, 2]), &[0], &[0]);
+        let ahead = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1, 2]), &[0], &[0], &none);
         assert!(ahead[0].contains("sink is ahead"), "{ahead:?}");
     }
 }

@@ -6,13 +6,17 @@
 
 mod crash_states;
 mod fuzz;
+mod generate;
 mod parallel;
 mod reproducer;
 mod schedules;
+mod shrink;
 mod tree;
 
 pub use crash_states::CrashStateStats;
-pub use fuzz::{FuzzFailure, FuzzOptions, FuzzOutcome, fuzz, scenario_strategy};
+pub use fuzz::{FuzzFailure, FuzzOptions, FuzzOutcome, fuzz};
+pub use generate::scenario_strategy;
 pub use parallel::run_indexed;
-pub use reproducer::{findings_of, minimize, reproducer, shrink, still_fails};
+pub use reproducer::{findings_of, minimize, reproducer, still_fails};
 pub use schedules::{CRASH_STATES_MAX, Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
+pub use shrink::{Kind, kind_of, shrink};

@@ -1,6 +1,6 @@
 //! Turning a failing crash schedule into a scenario file, and shrinking it to a few steps.
 
-use crate::scenario::{Expect, ExpectedVerdict, Injection, RunStep, Scenario, Step, verify};
+use crate::scenario::{Expect, ExpectedVerdict, Injection, RunStep, Scenario, Step, expected, verify};
 
 /// Writes the faults injected into process `ordinal` into its run step; true if there are any
 /// (the runner then restarts the query after it, and so does the reproducer).
@@ -60,7 +60,27 @@ pub fn reproducer(base: &Scenario, injection: &Injection, findings: &[String]) -
 /// True if the scenario violates for a reason of the engine's, not because a step of the
 /// scenario itself became impossible (say, renaming a file whose `add` was removed).
 pub fn still_fails(case: &Scenario) -> bool {
+    failure(case).is_some()
+}
+
+/// What the checker finds in a case that violates for a reason of the engine's (see
+/// [`still_fails`]); `None` if it does not.
+pub(super) fn failure(case: &Scenario) -> Option<Vec<String>> {
     let case = &with_final_drain(case);
+    if !judgeable(case) {
+        return None;
+    }
+    let report = verify(case);
+    if report.bad_scenario() {
+        return None;
+    }
+    let engine_fault = report.violated() && !report.execution.problems.iter().any(|p| p.starts_with("step "));
+    engine_fault.then(|| findings_of(&report))
+}
+
+/// True if a case can be judged: it ends recovered, and nothing it does changes what its oracle
+/// means (see the comments).
+fn judgeable(case: &Scenario) -> bool {
     // A case that ends with a crash has not recovered yet: its missing output proves nothing.
     let last_run = case.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
     if last_run.is_none_or(|run| run.crash.is_some() || run.io_error.is_some()) {
@@ -83,35 +103,9 @@ pub fn still_fails(case: &Scenario) -> bool {
             _ => {}
         }
     }
-    let report = verify(case);
-    // A crash state that names operations the shrunk case no longer leaves unsynced is another
-    // schedule: it would replay, but not the one found.
-    report.violated()
-        && report.execution.unmatched_faults.is_empty()
-        && !report.execution.problems.iter().any(|p| p.starts_with("step "))
-}
-
-/// Removes steps one at a time, last first, while the scenario still violates; then keeps the
-/// smallest. Each try re-runs the scenario and its oracle.
-pub fn shrink(case: &Scenario) -> Scenario {
-    let mut best = case.clone();
-    if !still_fails(&best) {
-        return best;
-    }
-    loop {
-        let mut shrunk = false;
-        for index in (0..best.steps.len()).rev() {
-            let mut candidate = best.clone();
-            candidate.steps.remove(index);
-            if still_fails(&candidate) {
-                best = candidate;
-                shrunk = true;
-            }
-        }
-        if !shrunk {
-            return best;
-        }
-    }
+    // A run the reference model itself expects to fail fails by the scenario's own tampering
+    // (a deleted latest offsets file, say), not by the engine's fault.
+    !expected(&case.without_crashes()).is_ok_and(|e| !e.failed_runs.is_empty())
 }
 
 /// What the checker finds in a case, in words: verdict findings, invariants, errors.
@@ -124,7 +118,7 @@ pub fn findings_of(report: &crate::scenario::Report) -> Vec<String> {
 
 /// Shrinks a failing case and describes it by what the checker finds in the shrunk case.
 pub fn minimize(case: &Scenario, found_by: &str) -> (Scenario, Vec<String>) {
-    let mut minimal = with_final_drain(&shrink(case));
+    let mut minimal = with_final_drain(&super::shrink::shrink(case));
     let findings = findings_of(&verify(&minimal));
     minimal.description = format!("Reproducer found by {found_by}: {}", findings.first().map_or("a violation", |f| f));
     (minimal, findings)

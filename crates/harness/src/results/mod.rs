@@ -27,7 +27,8 @@ pub enum Status {
     Accepted,
     /// An expectation failed or the snapshot differs.
     Fail,
-    /// The scenario file cannot be used (it does not parse, or names what does not exist).
+    /// The scenario file cannot be used (it does not parse, names what does not exist, or
+    /// schedules a fault that never fires).
     Error,
 }
 
@@ -130,7 +131,10 @@ pub fn check_scenario_file(path: &Path, mode: SnapshotMode) -> ScenarioResult {
     let snapshot = snapshot::settle(path, &rendered, mode, report.passed());
     let mut failures = report.failures.clone();
     failures.extend(snapshot.failure());
+    // A fault the scenario schedules that never fires makes it a bad scenario, as a file that
+    // does not parse: it tests nothing of what it says.
     let status = match (failures.is_empty(), snapshot.state) {
+        _ if report.bad_scenario() => Status::Error,
         (false, _) => Status::Fail,
         (true, SnapshotState::Written) => Status::Accepted,
         (true, _) => Status::Pass,

@@ -11,6 +11,7 @@ use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batch_files};
+use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
@@ -337,9 +338,18 @@ impl<'s> Runner<'s> {
     }
 
     fn step(&mut self, number: usize, step: &Step) -> Result<(), String> {
+        let latest = Checkpoint::new(self.world.checkpoint()).commits.latest(self.world.storage().as_ref());
+        let Some(step) = step.with_latest(latest.ok().flatten()) else {
+            self.trace.push("    (no such batch: nothing to do)".into());
+            return Ok(());
+        };
+        let step = &step;
         let input = self.world.input().to_path_buf();
         let checkpoint = self.world.checkpoint().to_path_buf();
         let io = |e: std::io::Error| e.to_string();
+        if self.tampered_exists(step) {
+            self.note_tampering(step);
+        }
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
                 self.world.add_input(name, &file_bytes(name, content)).map_err(io)?;
@@ -390,7 +400,6 @@ impl<'s> Runner<'s> {
                 }
             }
         }
-        self.note_tampering(step);
         if !matches!(step, Step::Run(_) | Step::Add { .. }) {
             self.pending_cause = format!("after step {number} ({step})");
         }
@@ -401,8 +410,33 @@ impl<'s> Runner<'s> {
     /// step, or by a restart before a step that needs it, or at the end.
     fn run(&mut self, number: usize, run: &RunStep) {
         let ordinal = self.processes.len() as u32 + 1;
-        let spec = Spec::of(&self.injection, ordinal).unwrap_or_else(|| Spec::from_step(run));
+        let injected = Spec::of(&self.injection, ordinal);
+        let scheduled = injected.is_none();
+        let spec = injected.unwrap_or_else(|| Spec::from_step(run));
         self.process(number, ordinal, false, run, spec);
+        if scheduled {
+            self.check_fired(number, run);
+        }
+    }
+
+    /// A crash or an I/O error the scenario schedules must happen: one that never fires makes a
+    /// bad scenario, which tests nothing of what it says.
+    fn check_fired(&mut self, number: usize, run: &RunStep) {
+        let record = self.processes.last().expect("every run step records its process");
+        if let Some((point, hit)) = run.crash
+            && record.crashed != Some((point, hit))
+        {
+            let hits = record.hits.get(&point).copied().unwrap_or(0);
+            self.unmatched_faults.push(format!(
+                "step {number}: the crash at {point} (hit {hit}) never fired: run {} hit {point} {hits} time(s)",
+                record.ordinal
+            ));
+        }
+        if let Some(fault) = &run.io_error
+            && record.io_failed.is_none()
+        {
+            self.unmatched_faults.push(format!("step {number}: the I/O error ({fault}) never fired in run {}", record.ordinal));
+        }
     }
 
     /// One restart after an injected fault left the query down.

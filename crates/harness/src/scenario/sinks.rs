@@ -278,7 +278,8 @@ pub struct PlannedRows {
 }
 
 impl PlannedRows {
-    /// The rows batch `id` would give, from the files still readable; bad lines give none.
+    /// The rows batch `id` would give, from the files still readable and unchanged since it
+    /// took them; bad lines give none.
     pub fn rows(&self, id: u64) -> Vec<Row> {
         let storage = self.storage.as_ref();
         let Some(plan) = &self.plan else { return Vec::new() };
@@ -289,7 +290,12 @@ impl PlannedRows {
         let time = serde_json::Value::String(format_timestamp_ms(timestamp_ms));
         let mut rows = Vec::new();
         for file in files {
-            let Ok(bytes) = storage.read(&path_of(&file.path)) else { continue };
+            // A file written again since its batch took it no longer holds what the batch read.
+            let path = path_of(&file.path);
+            if storage.stat(&path).ok().map(|entry| entry.mtime_ms) != Some(file.timestamp) {
+                continue;
+            }
+            let Ok(bytes) = storage.read(&path) else { continue };
             for record in parse_file(&file.path, &bytes, self.format).records {
                 let _ = plan.apply(&record.value, &time, &mut rows);
             }

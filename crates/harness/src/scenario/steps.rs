@@ -230,7 +230,9 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
             name: file_name(keys, action)?,
             shift_ms: match keys.get("shift-ms").map(|v| (v.get_ref(), v.span().start)) {
                 Some((Value::Integer(n), _)) => *n,
-                Some((other, at)) => return Err((Some(at), format!("shift-ms must be a whole number of ms, not {other}"))),
+                Some((other, at)) => {
+                    return Err((Some(at), format!("shift-ms must be a whole number of ms, not {other}")));
+                }
                 None => return Err(at("touch needs shift-ms = <ms>, e.g. -1000 to go back a second".into())),
             },
         },
@@ -291,6 +293,29 @@ impl Step {
     /// query. Only new files may arrive while a crashed query is down.
     pub fn needs_recovered_query(&self) -> bool {
         !matches!(self, Step::Add { .. } | Step::Run(_))
+    }
+
+    /// The step with `latest` or `latest-K` in its checkpoint path replaced by the id of the
+    /// latest commit (minus K) when the step runs, e.g. `commits/latest` for the tutorial's
+    /// "delete the latest commit". `None` when the path names a batch that is not there (no
+    /// commit yet, or K above it): then the step has nothing to do.
+    pub fn with_latest(&self, latest_commit: Option<u64>) -> Option<Step> {
+        let resolve = |path: &str| -> Option<String> {
+            let Some(at) = path.find("latest") else { return Some(path.to_string()) };
+            let rest = &path[at + "latest".len()..];
+            let digits: String = rest.strip_prefix('-').unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
+            let back: u64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+            let skip = if digits.is_empty() { 0 } else { digits.len() + 1 };
+            let id = latest_commit?.checked_sub(back)?;
+            Some(format!("{}{id}{}", &path[..at], &rest[skip..]))
+        };
+        Some(match self {
+            Step::Delete { path } => Step::Delete { path: resolve(path)? },
+            Step::Corrupt { path, with } => Step::Corrupt { path: resolve(path)?, with: with.clone() },
+            Step::Truncate { path, bytes } => Step::Truncate { path: resolve(path)?, bytes: *bytes },
+            Step::Write { path, with } => Step::Write { path: resolve(path)?, with: with.clone() },
+            other => other.clone(),
+        })
     }
 
     /// True for a change to an input file that may have been processed already.
@@ -392,5 +417,27 @@ fn describe(content: &FileContent) -> String {
         FileContent::Lines(lines) => format!("{} line(s)", lines.len()),
         FileContent::Text(text) => format!("{} byte(s)", text.len()),
         FileContent::Generate { events, seed } => format!("{events} generated event(s), seed {seed}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_in_a_path_names_the_latest_commit() {
+        let delete = |path: &str| Step::Delete { path: path.into() };
+        let cases: &[(&str, Option<u64>, Option<&str>)] = &[
+            ("commits/latest", Some(3), Some("commits/3")),
+            ("commits/latest-1", Some(3), Some("commits/2")),
+            ("offsets/latest-3", Some(3), Some("offsets/0")),
+            ("offsets/latest-4", Some(3), None),
+            ("commits/.latest.crc", Some(7), Some("commits/.7.crc")),
+            ("commits/latest", None, None),
+            ("commits/1", None, Some("commits/1")),
+        ];
+        for (path, latest, want) in cases {
+            assert_eq!(delete(path).with_latest(*latest), want.map(delete), "{path} {latest:?}");
+        }
     }
 }

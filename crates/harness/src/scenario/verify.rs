@@ -72,6 +72,13 @@ impl Report {
         self.failures.is_empty()
     }
 
+    /// True if the scenario schedules something that did not happen (a crash or an I/O error
+    /// that never fired, a crash state naming no unsynced operation): it tests nothing of what
+    /// it says.
+    pub fn bad_scenario(&self) -> bool {
+        !self.execution.unmatched_faults.is_empty()
+    }
+
     /// True if the checker found a violation (verdict, invariant or unexpected error).
     pub fn violated(&self) -> bool {
         !self.verdict.passed || !self.execution.violations.is_empty() || !self.execution.problems.is_empty()

@@ -96,7 +96,8 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         ordinal: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
-        if !model.step(step) {
+        let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
+        if !model.step(&step) {
             return Err(Unmodelled { step: index + 1, what: step.to_string() });
         }
     }

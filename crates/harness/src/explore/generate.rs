@@ -1,0 +1,319 @@
+//! The generated scenarios of `fuzz`: workloads that reach what the engine does.
+//!
+//! - files of tutorial-shaped events, some with bad lines, some whose last line has no newline;
+//! - bursts of files, so that a run of one file a batch lasts 25 batches and more, with crashes
+//!   at any hit of a run (not only the first ones);
+//! - re-drops, renames, in-place changes, removals, and modification times that tie or go back;
+//! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
+//!   histories cross compaction and purge;
+//! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
+//!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
+//! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
+//!   older commit or offsets file deleted, a stale `.N.crc` sidecar.
+//!
+//! Tampering names batches by the latest commit (`commits/latest`), so that it means the same
+//! whatever a crash did to batch ids. A generated scenario never expects an error: tampering
+//! that would make a run fail in the reference model is left out. Generation is deterministic
+//! for a given proptest seed.
+
+use super::reproducer::with_final_drain;
+use crate::scenario::{
+    Expect, ExpectedVerdict, FileContent, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind, Step, expected,
+};
+use crashpoint_engine::checkpoint::CheckpointOptions;
+use crashpoint_engine::engine::Trigger;
+use crashpoint_engine::faults::CrashPoint;
+use crashpoint_engine::source::SourceOptions;
+use proptest::prelude::*;
+use std::num::NonZeroU64;
+use std::path::PathBuf;
+
+/// A crash: where, at which hit, and whether power is lost too.
+type Crash = (CrashPoint, u32, bool);
+
+/// What a new file holds.
+#[derive(Debug, Clone, Copy)]
+enum Content {
+    /// Generated events, each line ending in a newline.
+    Events { events: u64, seed: u64 },
+    /// A good record, a malformed line and a record whose devices are not a list.
+    WithBadLines,
+    /// One good record and no newline after it.
+    NoFinalNewline,
+}
+
+#[derive(Debug, Clone)]
+enum FileOp {
+    Add(Content),
+    Burst { count: usize, events: u64 },
+    Redrop(usize),
+    Rename(usize),
+    Modify { file: usize, events: u64 },
+    Remove(usize),
+    /// The file's modification time moves; -1000 ties it with the file added before it.
+    Touch { file: usize, shift_ms: i64 },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Tamper {
+    DeleteLatestCommit,
+    DeleteOlderCommit,
+    DeleteOlderOffsets,
+    StaleCrc,
+}
+
+#[derive(Debug, Clone)]
+struct Segment {
+    ops: Vec<FileOp>,
+    crash: Option<Crash>,
+    /// Files that arrive while the crashed query is down.
+    late: Vec<Content>,
+    nested: Option<Crash>,
+    tamper: Option<Tamper>,
+}
+
+/// The query's settings.
+#[derive(Debug, Clone, Copy)]
+struct Knobs {
+    sink: SinkKind,
+    max_files: Option<usize>,
+    trigger: Trigger,
+    compact_interval: u64,
+    retain: u64,
+}
+
+fn point() -> impl Strategy<Value = CrashPoint> {
+    proptest::sample::select(CrashPoint::ALL.to_vec())
+}
+
+fn crash(power_loss: bool) -> impl Strategy<Value = Option<Crash>> {
+    let loss = if power_loss { any::<bool>().boxed() } else { Just(false).boxed() };
+    // Most points are hit once a batch, so early hits happen most; long runs reach later ones.
+    let hit = prop_oneof![6 => Just(1u32), 3 => Just(2u32), 2 => 3u32..=6, 1 => 7u32..=30];
+    proptest::option::weighted(0.6, (point(), hit, loss))
+}
+
+fn content() -> impl Strategy<Value = Content> {
+    prop_oneof![
+        8 => (0u64..=4, 0u64..1000).prop_map(|(events, seed)| Content::Events { events, seed }),
+        2 => Just(Content::WithBadLines),
+        1 => Just(Content::NoFinalNewline),
+    ]
+}
+
+fn file_op() -> impl Strategy<Value = FileOp> {
+    prop_oneof![
+        8 => content().prop_map(FileOp::Add),
+        1 => (2usize..=14, 0u64..=2).prop_map(|(count, events)| FileOp::Burst { count, events }),
+        2 => (0usize..8).prop_map(FileOp::Redrop),
+        2 => (0usize..8).prop_map(FileOp::Rename),
+        2 => (0usize..8, 0u64..=3).prop_map(|(file, events)| FileOp::Modify { file, events }),
+        2 => (0usize..8).prop_map(FileOp::Remove),
+        2 => (0usize..8, prop_oneof![Just(-1000i64), Just(-60_000), Just(5000)])
+            .prop_map(|(file, shift_ms)| FileOp::Touch { file, shift_ms }),
+    ]
+}
+
+fn tamper() -> impl Strategy<Value = Option<Tamper>> {
+    let kind = prop_oneof![
+        3 => Just(Tamper::DeleteLatestCommit),
+        1 => Just(Tamper::DeleteOlderCommit),
+        1 => Just(Tamper::DeleteOlderOffsets),
+        1 => Just(Tamper::StaleCrc),
+    ];
+    proptest::option::weighted(0.15, kind)
+}
+
+fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
+    // Every segment brings a new file, so that its run has a batch to crash in.
+    let late = prop::collection::vec(content(), 0..=2);
+    (content(), prop::collection::vec(file_op(), 0..=2), crash(power_loss), late, crash(power_loss), tamper())
+        .prop_map(|(arrival, mut ops, crash, late, nested, tamper)| {
+            ops.insert(0, FileOp::Add(arrival));
+            let late = if crash.is_some() { late } else { Vec::new() };
+            Segment { nested: crash.and(nested), ops, crash, late, tamper }
+        })
+}
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    let sink = proptest::sample::select(vec![
+        SinkKind::Console,
+        SinkKind::File,
+        SinkKind::Memory,
+        SinkKind::ForeachBatch,
+        SinkKind::ForeachBatchIdempotent,
+    ]);
+    let max_files = prop_oneof![2 => Just(None), 3 => Just(Some(1usize)), 1 => Just(Some(2))];
+    let trigger = prop_oneof![3 => Just(Trigger::AvailableNow), 1 => Just(Trigger::Once)];
+    let interval = prop_oneof![2 => Just(2u64), 2 => Just(3), 1 => Just(10)];
+    let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
+    (sink, max_files, trigger, interval, retain).prop_map(|(sink, max_files, trigger, compact_interval, retain)| {
+        Knobs { sink, max_files, trigger, compact_interval, retain }
+    })
+}
+
+/// The strategy of whole scenarios.
+pub fn scenario_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = Scenario> {
+    (knobs(), prop::collection::vec(segment(power_loss), 1..=4))
+        .prop_map(move |(knobs, segments)| build(knobs, &segments, &bugs))
+}
+
+/// The empty scenario of these bugs, for a report when proptest gives up.
+pub(super) fn empty(bugs: &[String]) -> Scenario {
+    let knobs = Knobs { sink: SinkKind::Memory, max_files: None, trigger: Trigger::AvailableNow, compact_interval: 10, retain: 100 };
+    build(knobs, &[], bugs)
+}
+
+/// The files of the scenario so far, and how to name the next one.
+#[derive(Default)]
+struct Files {
+    names: Vec<String>,
+    next: usize,
+}
+
+impl Files {
+    fn fresh(&mut self) -> String {
+        self.next += 1;
+        format!("f{}.json", self.next - 1)
+    }
+
+    fn pick(&self, i: usize) -> Option<usize> {
+        (!self.names.is_empty()).then(|| i % self.names.len())
+    }
+
+    fn add(&mut self, content: Content, steps: &mut Vec<Step>) {
+        let name = self.fresh();
+        self.names.push(name.clone());
+        steps.push(Step::Add { content: file_content(&name, content), name });
+    }
+}
+
+fn build(knobs: Knobs, segments: &[Segment], bugs: &[String]) -> Scenario {
+    let mut scenario = Scenario {
+        path: PathBuf::from("fuzz.toml"),
+        description: "Generated by crashpoint fuzz".into(),
+        seed: 0,
+        query: query(knobs, bugs),
+        steps: Vec::new(),
+        expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },
+    };
+    let mut files = Files::default();
+    for segment in segments {
+        // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
+        let once = knobs.trigger == Trigger::Once;
+        for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
+            file_op_steps(op, &mut files, &mut scenario.steps);
+        }
+        scenario.steps.push(run(false, segment.crash));
+        if segment.crash.is_some() {
+            segment.late.iter().for_each(|content| files.add(*content, &mut scenario.steps));
+            scenario.steps.push(run(true, segment.nested));
+            if segment.nested.is_some() {
+                scenario.steps.push(run(true, None));
+            }
+        }
+        if let Some(tamper) = segment.tamper.filter(|_| !once) {
+            scenario.steps.push(tamper_step(tamper));
+        }
+    }
+    // Tampering that makes a run fail would need an expected error: leave it out.
+    if expected(&scenario).is_ok_and(|e| !e.failed_runs.is_empty()) {
+        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. }));
+    }
+    with_final_drain(&scenario)
+}
+
+fn query(knobs: Knobs, bugs: &[String]) -> QuerySpec {
+    let positive = |n: u64| NonZeroU64::new(n).expect("the knobs are positive");
+    QuerySpec {
+        sink: knobs.sink.into(),
+        trigger: knobs.trigger,
+        source: SourceOptions { max_files_per_trigger: knobs.max_files, ..SourceOptions::default() },
+        plan: PlanSpec::Named(NamedPlan::Tutorial),
+        checkpoint: CheckpointOptions {
+            compact_interval: positive(knobs.compact_interval),
+            min_batches_to_retain: positive(knobs.retain),
+        },
+        bugs: bugs.to_vec(),
+        allow_existing_sink_log: false,
+    }
+}
+
+fn run(restart: bool, crash: Option<Crash>) -> Step {
+    Step::Run(RunStep {
+        restart,
+        trigger: None,
+        crash: crash.map(|(p, h, _)| (p, h)),
+        power_loss: crash.is_some_and(|(_, _, l)| l),
+        ..RunStep::default()
+    })
+}
+
+fn file_op_steps(op: &FileOp, files: &mut Files, steps: &mut Vec<Step>) {
+    match *op {
+        FileOp::Add(content) => files.add(content, steps),
+        FileOp::Burst { count, events } => {
+            for seed in 0..count as u64 {
+                files.add(Content::Events { events, seed }, steps);
+            }
+        }
+        FileOp::Redrop(i) => {
+            if let Some(i) = files.pick(i) {
+                steps.push(Step::Redrop { name: files.names[i].clone() });
+            }
+        }
+        FileOp::Rename(i) => {
+            if let Some(i) = files.pick(i) {
+                let to = files.fresh();
+                steps.push(Step::Rename { from: std::mem::replace(&mut files.names[i], to.clone()), to });
+            }
+        }
+        FileOp::Modify { file, events } => {
+            if let Some(i) = files.pick(file) {
+                let content = FileContent::Generate { events, seed: 7 };
+                steps.push(Step::Modify { name: files.names[i].clone(), content });
+            }
+        }
+        FileOp::Remove(i) => {
+            if let Some(i) = files.pick(i) {
+                steps.push(Step::Remove { name: files.names.remove(i) });
+            }
+        }
+        FileOp::Touch { file, shift_ms } => {
+            if let Some(i) = files.pick(file) {
+                steps.push(Step::Touch { name: files.names[i].clone(), shift_ms });
+            }
+        }
+    }
+}
+
+/// The user's tampering, named by the latest commit when it happens, whatever its id (a crash
+/// may merge batches, so ids differ between schedules).
+fn tamper_step(tamper: Tamper) -> Step {
+    let path = |p: &str| p.to_string();
+    match tamper {
+        Tamper::DeleteLatestCommit => Step::Delete { path: path("commits/latest") },
+        Tamper::DeleteOlderCommit => Step::Delete { path: path("commits/latest-1") },
+        Tamper::DeleteOlderOffsets => Step::Delete { path: path("offsets/latest-1") },
+        Tamper::StaleCrc => Step::Write { path: path("commits/.latest.crc"), with: "crc".into() },
+    }
+}
+
+/// A file's content: events from the generator, or one record with bad lines, or one record
+/// with no final newline. Event ids carry the file name, so every record is distinct.
+fn file_content(name: &str, content: Content) -> FileContent {
+    let stem = name.trim_end_matches(".json");
+    let record = |n: u32| {
+        format!(r#"{{"eventId": "{stem}-r{n}", "data": {{"devices": [{{"deviceId": "d{n}", "temperature": 2{n}.5}}]}}}}"#)
+    };
+    match content {
+        Content::Events { events, seed } => FileContent::Generate { events, seed },
+        Content::WithBadLines => FileContent::Lines(vec![
+            record(0),
+            "{\"eventId\": \"torn".to_string(),
+            format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
+            record(1),
+        ]),
+        Content::NoFinalNewline => FileContent::Text(record(0)),
+    }
+}
