@@ -249,3 +249,34 @@ fn an_engine_io_error_names_the_file_and_prints_its_os_error_once() {
     );
     assert_eq!(stderr.matches("(os error 20)").count(), 1, "the OS error is printed once: {stderr}");
 }
+
+#[test]
+fn a_scheduled_crash_or_second_query_that_never_fires_is_a_bad_scenario_exit_2() {
+    // Goal: a scenario that schedules a fault which never happens tests nothing of what it
+    // says, so `run` calls it a bad scenario (exit 2) and names the step and the hits there
+    // were. Method: one file, one batch; a crash at hit 9 of a point hit once, and a second
+    // query at a point a one-batch run hits once, asked for at hit 3.
+    let (_temp, root) = workspace();
+    let head =
+        "[query]\nsink = \"memory\"\n[[step]]\nadd = \"a.json\"\ntext = '{\"eventId\": \"e\"}'\n[[step]]\nrun = true\n";
+    let cases = [
+        (
+            "crash.toml",
+            "crash = \"after-commit-write\"\nhit = 9\n",
+            "step 2: the crash at after-commit-write (hit 9) never fired: run 1 hit after-commit-write 1 time(s)",
+        ),
+        (
+            "second.toml",
+            "second-query = { at = \"after-offsets-write\", hit = 3 }\n",
+            "step 2: the second query at after-offsets-write (hit 3) never started: run 1 hit after-offsets-write 1 time(s)",
+        ),
+    ];
+    for (name, keys, message) in cases {
+        let path = root.join(name);
+        std::fs::write(&path, format!("{head}{keys}")).unwrap();
+        let output = crashpoint(&["run", arg(&path)]);
+        expect_code(&output, 2, name);
+        let stdout = text(&output.stdout);
+        assert!(stdout.contains("BAD SCENARIO") && stdout.contains(message), "{name}:\n{stdout}");
+    }
+}

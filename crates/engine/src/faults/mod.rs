@@ -25,11 +25,32 @@ pub struct Crash {
     pub hit: u32,
 }
 
+/// Something another process does while a run stands at a point, e.g. a harness starting a
+/// second query on the same checkpoint to prove that the lock keeps it out. It runs on the
+/// run's own thread, inside the run, and must not touch the run's engine.
+#[derive(Clone)]
+pub struct Interlude(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Interlude {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interlude")
+    }
+}
+
+impl PartialEq for Interlude {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Interlude {}
+
 /// "Crash at the k-th hit of point P", plus a count of every hit, for coverage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FaultPlan {
     target: Option<(CrashPoint, u32)>,
     hits: BTreeMap<CrashPoint, u32>,
+    interlude: Option<(CrashPoint, u32, Interlude)>,
     #[cfg(feature = "seeded-bugs")]
     seams: Seams,
 }
@@ -44,6 +65,13 @@ impl FaultPlan {
     pub fn crash_at(point: CrashPoint, hit: u32) -> Self {
         assert!(hit >= 1, "hits are counted from 1");
         Self { target: Some((point, hit)), ..Self::default() }
+    }
+
+    /// This plan, running `interlude` at the `hit`-th hit of `point` (before a crash there).
+    pub fn with_interlude(mut self, point: CrashPoint, hit: u32, interlude: Interlude) -> Self {
+        assert!(hit >= 1, "hits are counted from 1");
+        self.interlude = Some((point, hit, interlude));
+        self
     }
 
     /// The crash this plan aims at.
@@ -62,6 +90,11 @@ impl FaultPlan {
         *count += 1;
         let hit = *count;
         points::fail_point(point, hit)?;
+        if let Some((at, at_hit, interlude)) = &self.interlude
+            && (*at, *at_hit) == (point, hit)
+        {
+            (interlude.0)();
+        }
         if self.target == Some((point, hit)) {
             return Err(Crash { point, hit });
         }
@@ -95,6 +128,20 @@ mod tests {
         let crash = plan.hit(CrashPoint::AfterCommitWrite).unwrap_err();
         assert_eq!(crash, Crash { point: CrashPoint::AfterCommitWrite, hit: 2 });
         assert_eq!(plan.hits()[&CrashPoint::AfterSinkWrite], 1);
+    }
+
+    #[test]
+    fn an_interlude_runs_once_at_its_hit() {
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let seen = count.clone();
+        let interlude = Interlude(std::sync::Arc::new(move || {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }));
+        let mut plan = FaultPlan::none().with_interlude(CrashPoint::AfterOffsetsWrite, 2, interlude);
+        for _ in 0..3 {
+            plan.hit(CrashPoint::AfterOffsetsWrite).unwrap();
+        }
+        assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     #[test]

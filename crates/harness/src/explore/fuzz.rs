@@ -73,10 +73,9 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzOutcome {
             let (scenario, findings) = minimize(&scenario, &format!("crashpoint fuzz --seed {}", options.seed));
             Some(FuzzFailure { scenario, findings })
         }
-        Err(TestError::Abort(reason)) => Some(FuzzFailure {
-            scenario: empty(&options.bugs),
-            findings: vec![format!("proptest aborted: {reason}")],
-        }),
+        Err(TestError::Abort(reason)) => {
+            Some(FuzzFailure { scenario: empty(&options.bugs), findings: vec![format!("proptest aborted: {reason}")] })
+        }
     };
     FuzzOutcome { cases_passed: passed.into_inner(), failure }
 }

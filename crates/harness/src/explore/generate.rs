@@ -2,14 +2,15 @@
 //!
 //! - files of tutorial-shaped events, some with bad lines, some whose last line has no newline;
 //! - bursts of files, so that a run of one file a batch lasts 25 batches and more, with crashes
-//!   at any hit of a run (not only the first ones);
+//!   at any hit of a run: a crash's hit is aimed at the hits its run has (`aim_crashes`);
 //! - re-drops, renames, in-place changes, removals, and modification times that tie or go back;
 //! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
 //!   histories cross compaction and purge;
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
 //!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
 //! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
-//!   older commit or offsets file deleted, a stale `.N.crc` sidecar.
+//!   older commit or offsets file deleted, a stale `.N.crc` sidecar;
+//! - a second query started on the checkpoint while a run holds it.
 //!
 //! Tampering names batches by the latest commit (`commits/latest`), so that it means the same
 //! whatever a crash did to batch ids. A generated scenario never expects an error: tampering
@@ -18,7 +19,8 @@
 
 use super::reproducer::with_final_drain;
 use crate::scenario::{
-    Expect, ExpectedVerdict, FileContent, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind, Step, expected,
+    Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind, Step,
+    execute, expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -45,13 +47,22 @@ enum Content {
 #[derive(Debug, Clone)]
 enum FileOp {
     Add(Content),
-    Burst { count: usize, events: u64 },
+    Burst {
+        count: usize,
+        events: u64,
+    },
     Redrop(usize),
     Rename(usize),
-    Modify { file: usize, events: u64 },
+    Modify {
+        file: usize,
+        events: u64,
+    },
     Remove(usize),
     /// The file's modification time moves; -1000 ties it with the file added before it.
-    Touch { file: usize, shift_ms: i64 },
+    Touch {
+        file: usize,
+        shift_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +81,8 @@ struct Segment {
     late: Vec<Content>,
     nested: Option<Crash>,
     tamper: Option<Tamper>,
+    /// A second query starts at this point of the segment's run.
+    second_query: Option<CrashPoint>,
 }
 
 /// The query's settings.
@@ -83,13 +96,20 @@ struct Knobs {
 }
 
 fn point() -> impl Strategy<Value = CrashPoint> {
-    proptest::sample::select(CrashPoint::ALL.to_vec())
+    // Inside a log write is where most of the protocol's steps are (every log file, compactions
+    // included): crashes land there more often.
+    prop_oneof![
+        6 => proptest::sample::select(CrashPoint::ALL.to_vec()),
+        2 => Just(CrashPoint::DuringLogWrite),
+        1 => Just(CrashPoint::BeforeLogDirSync),
+    ]
 }
 
 fn crash(power_loss: bool) -> impl Strategy<Value = Option<Crash>> {
     let loss = if power_loss { any::<bool>().boxed() } else { Just(false).boxed() };
-    // Most points are hit once a batch, so early hits happen most; long runs reach later ones.
-    let hit = prop_oneof![6 => Just(1u32), 3 => Just(2u32), 2 => 3u32..=6, 1 => 7u32..=30];
+    // A first crash's hit is aimed at a hit its run really has (see `aim_crashes`): any of them,
+    // with the first one likelier. A crash in a restart stays early: restarts do little.
+    let hit = prop_oneof![3 => Just(1u32), 6 => 1u32..=1000];
     proptest::option::weighted(0.6, (point(), hit, loss))
 }
 
@@ -124,15 +144,27 @@ fn tamper() -> impl Strategy<Value = Option<Tamper>> {
     proptest::option::weighted(0.15, kind)
 }
 
+fn second_query() -> impl Strategy<Value = Option<CrashPoint>> {
+    // Points every run with a batch reaches at its first hit.
+    let at = proptest::sample::select(vec![
+        CrashPoint::AfterOffsetsWrite,
+        CrashPoint::AfterSinkWrite,
+        CrashPoint::AfterCommitWrite,
+    ]);
+    proptest::option::weighted(0.1, at)
+}
+
 fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
     // Every segment brings a new file, so that its run has a batch to crash in.
     let late = prop::collection::vec(content(), 0..=2);
-    (content(), prop::collection::vec(file_op(), 0..=2), crash(power_loss), late, crash(power_loss), tamper())
-        .prop_map(|(arrival, mut ops, crash, late, nested, tamper)| {
+    let ops = prop::collection::vec(file_op(), 0..=2);
+    (content(), ops, crash(power_loss), late, crash(power_loss), tamper(), second_query()).prop_map(
+        |(arrival, mut ops, crash, late, nested, tamper, second_query)| {
             ops.insert(0, FileOp::Add(arrival));
             let late = if crash.is_some() { late } else { Vec::new() };
-            Segment { nested: crash.and(nested), ops, crash, late, tamper }
-        })
+            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query }
+        },
+    )
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -160,7 +192,13 @@ pub fn scenario_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<V
 
 /// The empty scenario of these bugs, for a report when proptest gives up.
 pub(super) fn empty(bugs: &[String]) -> Scenario {
-    let knobs = Knobs { sink: SinkKind::Memory, max_files: None, trigger: Trigger::AvailableNow, compact_interval: 10, retain: 100 };
+    let knobs = Knobs {
+        sink: SinkKind::Memory,
+        max_files: None,
+        trigger: Trigger::AvailableNow,
+        compact_interval: 10,
+        retain: 100,
+    };
     build(knobs, &[], bugs)
 }
 
@@ -204,7 +242,11 @@ fn build(knobs: Knobs, segments: &[Segment], bugs: &[String]) -> Scenario {
         for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
             file_op_steps(op, &mut files, &mut scenario.steps);
         }
-        scenario.steps.push(run(false, segment.crash));
+        let mut first = run(false, segment.crash);
+        if let Step::Run(first) = &mut first {
+            first.second_query = segment.second_query.map(|point| (point, 1));
+        }
+        scenario.steps.push(first);
         if segment.crash.is_some() {
             segment.late.iter().for_each(|content| files.add(*content, &mut scenario.steps));
             scenario.steps.push(run(true, segment.nested));
@@ -214,13 +256,40 @@ fn build(knobs: Knobs, segments: &[Segment], bugs: &[String]) -> Scenario {
         }
         if let Some(tamper) = segment.tamper.filter(|_| !once) {
             scenario.steps.push(tamper_step(tamper));
+            // The re-run comes at once, before any input file changes: a crash may have merged
+            // batches, and the re-run batch must read the files it took.
+            if matches!(tamper, Tamper::DeleteLatestCommit) {
+                scenario.steps.push(run(false, None));
+            }
         }
     }
     // Tampering that makes a run fail would need an expected error: leave it out.
     if expected(&scenario).is_ok_and(|e| !e.failed_runs.is_empty()) {
         scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. }));
     }
+    aim_crashes(&mut scenario);
     with_final_drain(&scenario)
+}
+
+/// Aims each run's first crash at a hit that its point really has in that run: the hit drawn
+/// is taken modulo the hits the crash-free run counts, so that a crash lands anywhere in a run
+/// of 25 batches as readily as in its first batch. Restarts keep their drawn hit, kept small.
+fn aim_crashes(scenario: &mut Scenario) {
+    if !scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if run.crash.is_some() && !run.restart)) {
+        return;
+    }
+    let counted = execute(&scenario.without_crashes(), &Injection::default());
+    let runs = scenario.steps.iter_mut().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+    for (run, process) in runs.zip(&counted.processes) {
+        match &mut run.crash {
+            Some((_, hit)) if run.restart => *hit = 1 + (*hit - 1) % 3,
+            Some((point, hit)) => {
+                let hits = process.hits.get(point).copied().unwrap_or(0).max(1);
+                *hit = 1 + (*hit - 1) % hits;
+            }
+            None => {}
+        }
+    }
 }
 
 fn query(knobs: Knobs, bugs: &[String]) -> QuerySpec {
@@ -304,7 +373,9 @@ fn tamper_step(tamper: Tamper) -> Step {
 fn file_content(name: &str, content: Content) -> FileContent {
     let stem = name.trim_end_matches(".json");
     let record = |n: u32| {
-        format!(r#"{{"eventId": "{stem}-r{n}", "data": {{"devices": [{{"deviceId": "d{n}", "temperature": 2{n}.5}}]}}}}"#)
+        format!(
+            r#"{{"eventId": "{stem}-r{n}", "data": {{"devices": [{{"deviceId": "d{n}", "temperature": 2{n}.5}}]}}}}"#
+        )
     };
     match content {
         Content::Events { events, seed } => FileContent::Generate { events, seed },

@@ -4,11 +4,14 @@
 //! Moves, each kept only if the case still fails with a finding of the first finding's kind:
 //! remove a step; when a removal shifts what a crash's hit counts (fewer batches before it),
 //! remove the step and re-aim the crash at a nearby hit of the same point; and the same with two
-//! neighbouring steps at once (a file and the run that takes it).
+//! neighbouring steps at once (a file and the run that takes it); and make one of Spark's knobs
+//! smaller (an earlier compaction, fewer batches retained, one file a batch), so that more
+//! steps can go.
 
 use super::reproducer::failure;
 use crate::scenario::{Scenario, Step};
 use crashpoint_engine::faults::CrashPoint;
+use std::num::NonZeroU64;
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +56,20 @@ pub fn shrink(case: &Scenario) -> Scenario {
     let kind = kind_of(&found[0]);
     let same = |candidate: &Scenario| failure(candidate).is_some_and(|f| f.iter().any(|x| kind_of(x) == kind));
     let mut best = case.clone();
-    // First single steps; then pairs too (a file and the run that takes it), re-aiming crashes.
+    loop {
+        best = remove_steps(best, &same);
+        // A smaller knob can make batches come sooner, and then more steps can go.
+        let simpler = simpler_queries(&best).find(|c| same(c));
+        match simpler {
+            Some(simpler) => best = simpler,
+            None => return best,
+        }
+    }
+}
+
+/// Removes steps while the case fails the same way: single steps; then single steps and pairs
+/// (a file and the run that takes it), re-aiming crashes.
+fn remove_steps(mut best: Scenario, same: &dyn Fn(&Scenario) -> bool) -> Scenario {
     for (width, reaim) in [(1, false), (1, true), (2, true)] {
         loop {
             let mut shrunk = false;
@@ -78,6 +94,24 @@ pub fn shrink(case: &Scenario) -> Scenario {
         }
     }
     best
+}
+
+/// The case with one of Spark's knobs made smaller: compaction sooner, fewer batches retained,
+/// one file a batch.
+fn simpler_queries(case: &Scenario) -> impl Iterator<Item = Scenario> + '_ {
+    let knobs = case.query.checkpoint;
+    let intervals = (2..knobs.compact_interval.get()).filter_map(NonZeroU64::new);
+    let retains = (1..knobs.min_batches_to_retain.get()).filter_map(NonZeroU64::new);
+    let with = move |change: &dyn Fn(&mut Scenario)| {
+        let mut simpler = case.clone();
+        change(&mut simpler);
+        simpler
+    };
+    let by_interval = intervals.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.compact_interval = n));
+    let by_retain = retains.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.min_batches_to_retain = n));
+    let one_file = (case.query.source.max_files_per_trigger.is_none())
+        .then(|| with(&|c: &mut Scenario| c.query.source.max_files_per_trigger = Some(1)));
+    by_interval.chain(by_retain).chain(one_file)
 }
 
 /// The case with one crash re-aimed: at another hit of its point in the same run (lower hits

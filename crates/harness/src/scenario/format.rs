@@ -516,7 +516,25 @@ pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -
         Some(other) => return Err((Some("expect-error"), format!("expect-error must be a string, not {other}"))),
     };
     let crash = crash.map(|p| (p, hit));
-    Ok(RunStep { restart: action == "restart", trigger, crash, power_loss, persisted, io_error, expect_error })
+    let second_query = keys.get("second-query").map(|v| parse_second_query(v.get_ref())).transpose();
+    let second_query = second_query.map_err(on("second-query"))?;
+    let restart = action == "restart";
+    Ok(RunStep { restart, trigger, crash, power_loss, persisted, io_error, expect_error, second_query })
+}
+
+/// Parses `second-query = { at = "after-offsets-write", hit = 1 }` (`hit` defaults to 1).
+fn parse_second_query(value: &Value) -> Result<(CrashPoint, u32), String> {
+    let usage = "second-query must be a table { at = \"after-offsets-write\", hit = 1 }";
+    let table = value.as_table().ok_or(usage)?;
+    if let Some(key) = table.keys().find(|k| !["at", "hit"].contains(&k.as_str())) {
+        return Err(format!("second-query has unknown key '{key}'; allowed: at, hit"));
+    }
+    let at = parse_point(table.get("at").ok_or(usage)?)?;
+    match table.get("hit") {
+        None => Ok((at, 1)),
+        Some(Value::Integer(n)) if *n >= 1 => Ok((at, *n as u32)),
+        Some(other) => Err(format!("second-query's hit must be a number ≥ 1, not {other}")),
+    }
 }
 
 /// Parses `io-error = { op = "fsync", path = "checkpoint/offsets/*", hit = 1, error = "eio" }`;

@@ -5,6 +5,7 @@
 //! This layer drives the engine and the checks; the engine must never know about it.
 
 mod format;
+mod intruder;
 mod model;
 mod oracle;
 mod process;

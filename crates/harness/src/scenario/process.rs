@@ -86,6 +86,13 @@ impl Runner<'_> {
         };
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
+        let (faults, intrusion) = match run.second_query {
+            Some(at) => {
+                let (faults, slot) = self.with_second_query(faults, at, ordinal, &query, options, trigger);
+                (faults, Some((at, slot)))
+            }
+            None => (faults, None),
+        };
         let engine = sink
             .map_err(EngineError::from)
             .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
@@ -98,6 +105,17 @@ impl Runner<'_> {
         };
         for event in &events {
             self.trace.push(format!("    {event}"));
+        }
+        if let Some((at, slot)) = &intrusion
+            && !self.judge_second_query(ordinal, *at, slot)
+            && !spec.injected
+        {
+            let (point, hit) = at;
+            let hits = hits.get(point).copied().unwrap_or(0);
+            self.unmatched_faults.push(format!(
+                "step {number}: the second query at {point} (hit {hit}) never started: run {ordinal} hit {point} {hits} \
+                 time(s)"
+            ));
         }
         self.check_batches(ordinal, &events);
         let crashed = result.as_ref().err().and_then(|e| e.crash());

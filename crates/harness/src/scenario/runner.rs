@@ -368,7 +368,8 @@ impl<'s> Runner<'s> {
             Step::Write { path, with } => {
                 let path = checkpoint.join(path);
                 let dir = path.parent().unwrap_or(&checkpoint).to_path_buf();
-                create_dir_durable(self.world.storage().as_ref(), &dir).map_err(|e| format!("{}: {}", e.path.display(), e.error))?;
+                create_dir_durable(self.world.storage().as_ref(), &dir)
+                    .map_err(|e| format!("{}: {}", e.path.display(), e.error))?;
                 self.world.user_write(&path, with.as_bytes()).map_err(io)?;
             }
             Step::Run(run) => self.run(number, run),
@@ -435,7 +436,8 @@ impl<'s> Runner<'s> {
         if let Some(fault) = &run.io_error
             && record.io_failed.is_none()
         {
-            self.unmatched_faults.push(format!("step {number}: the I/O error ({fault}) never fired in run {}", record.ordinal));
+            self.unmatched_faults
+                .push(format!("step {number}: the I/O error ({fault}) never fired in run {}", record.ordinal));
         }
     }
 
@@ -518,7 +520,9 @@ impl<'s> Runner<'s> {
         }
         self.invariant_checks += 1;
         let retain = self.query.checkpoint.min_batches_to_retain.get();
-        for violation in self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, retain) {
+        for violation in
+            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, retain)
+        {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

@@ -46,6 +46,9 @@ pub struct RunStep {
     pub io_error: Option<IoFault>,
     /// The run must fail with an error containing this text.
     pub expect_error: Option<String>,
+    /// At the k-th hit of this point, while this run holds the checkpoint, a second query
+    /// starts on it: it must be kept out by the lock.
+    pub second_query: Option<(CrashPoint, u32)>,
 }
 
 /// Changes to the query between runs.
@@ -144,8 +147,8 @@ const ACTIONS: [(&str, &[&str]); 14] = [
     ("rename", &["to"]),
     ("modify", &["lines", "text", "generate"]),
     ("remove", &[]),
-    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error"]),
-    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error"]),
+    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
+    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
     ("delete", &[]),
     ("corrupt", &["with"]),
     ("truncate", &["bytes"]),
@@ -303,7 +306,8 @@ impl Step {
         let resolve = |path: &str| -> Option<String> {
             let Some(at) = path.find("latest") else { return Some(path.to_string()) };
             let rest = &path[at + "latest".len()..];
-            let digits: String = rest.strip_prefix('-').unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
+            let digits: String =
+                rest.strip_prefix('-').unwrap_or("").chars().take_while(char::is_ascii_digit).collect();
             let back: u64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
             let skip = if digits.is_empty() { 0 } else { digits.len() + 1 };
             let id = latest_commit?.checked_sub(back)?;
@@ -356,6 +360,9 @@ impl Step {
                 if let Some(text) = &run.expect_error {
                     out += &format!("expect-error = {}\n", quoted(text));
                 }
+                if let Some((point, hit)) = run.second_query {
+                    out += &format!("second-query = {{ at = \"{point}\", hit = {hit} }}\n");
+                }
                 out
             }
             Step::Delete { path } => format!("delete = {}\n", quoted(path)),
@@ -390,9 +397,13 @@ impl fmt::Display for Step {
                     write!(f, ", {fault}")?;
                 }
                 match (run.power_loss, run.persisted.len()) {
-                    (false, _) => Ok(()),
-                    (true, 0) => write!(f, " with power loss"),
-                    (true, n) => write!(f, " with power loss keeping {n} unsynced operation(s)"),
+                    (false, _) => {}
+                    (true, 0) => write!(f, " with power loss")?,
+                    (true, n) => write!(f, " with power loss keeping {n} unsynced operation(s)")?,
+                }
+                match run.second_query {
+                    Some((point, hit)) => write!(f, ", a second query starts at {point} (hit {hit})"),
+                    None => Ok(()),
                 }
             }
             Step::Delete { path } => write!(f, "delete checkpoint file {path}"),
