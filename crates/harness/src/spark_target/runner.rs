@@ -150,6 +150,7 @@ impl Runner<'_> {
             persisted: Vec::new(),
             io_error: None,
             expect_error,
+            second_query: None,
         };
         while let Some(last) = self.processes.last()
             && last.crashed.is_some()
@@ -260,7 +261,8 @@ impl Runner<'_> {
             SinkKind::ForeachBatchIdempotent => SinkView::BatchIds(&ids),
             _ => SinkView::Nothing,
         };
-        for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand) {
+        let retain = self.query.checkpoint.min_batches_to_retain.get();
+        for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

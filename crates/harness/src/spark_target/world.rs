@@ -6,6 +6,8 @@
 //! It carries out file steps; it never decides what a step means.
 
 use crate::scenario::{Step, file_bytes};
+use crashpoint_engine::checkpoint::Checkpoint;
+use crashpoint_engine::storage::DiskStorage;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +62,9 @@ impl SparkWorld {
     /// no-op (returns false), as on the engine.
     pub fn apply(&mut self, step: &Step) -> io::Result<bool> {
         let (input, checkpoint) = (self.input(), self.checkpoint());
+        let latest = Checkpoint::new(&checkpoint).commits.latest(&DiskStorage).ok().flatten();
+        let Some(step) = step.with_latest(latest) else { return Ok(false) };
+        let step = &step;
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
                 let bytes = file_bytes(name, content);
@@ -82,6 +87,20 @@ impl SparkWorld {
             Step::Truncate { path, bytes } => {
                 let file = std::fs::File::options().write(true).open(checkpoint.join(path))?;
                 file.set_len(*bytes)?;
+            }
+            Step::Touch { name, shift_ms } => {
+                let path = input.join(name);
+                let modified = std::fs::metadata(&path)?.modified()?;
+                let ms = modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64) + shift_ms;
+                let mtime = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+                std::fs::File::options().write(true).open(&path)?.set_modified(mtime)?;
+            }
+            Step::Write { path, with } => {
+                let path = checkpoint.join(path);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(path, with)?;
             }
             Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
             Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) => {}
