@@ -53,6 +53,19 @@ pub struct ExploreArgs {
     /// during-sink-write, after half of the batch's rows).
     #[arg(long)]
     kill_sink: bool,
+    /// Where the schedules run: the engine, or real Spark 4.3 (depth 1 only, one schedule at a
+    /// time, judged against Spark's own crash-free run).
+    #[arg(long, value_enum, default_value = "engine")]
+    target: ExploreTarget,
+}
+
+/// `--target` of explore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExploreTarget {
+    /// crashpoint's engine.
+    Engine,
+    /// Real Spark 4.3.
+    Spark,
 }
 
 fn parse_bug(s: &str) -> Result<Bug, String> {
@@ -69,6 +82,9 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
             args.scenario.display(),
             step + 1
         );
+    }
+    if args.target == ExploreTarget::Spark {
+        return explore_on_spark(&args, &scenario);
     }
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
     if args.kill_sink {
@@ -212,4 +228,57 @@ fn describe_faults(violation: &Violation) -> String {
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// `explore --target spark`: depth 1 on real Spark, one schedule at a time.
+fn explore_on_spark(args: &ExploreArgs, scenario: &Scenario) -> anyhow::Result<ExitCode> {
+    let engine_only = args.depth != 1
+        || args.power_loss
+        || args.io_errors
+        || args.real_disk
+        || args.kill_sink
+        || !args.bugs.is_empty()
+        || args.shard.count != 1;
+    if engine_only {
+        anyhow::bail!(
+            "--target spark explores at depth 1 only, with no --power-loss, --io-errors, --real-disk, --kill-sink, \
+             --bug or --shard: Spark has no hook for them"
+        );
+    }
+    println!("explore {} on Spark 4.3: depth 1, one schedule at a time", args.scenario.display());
+    let bar = indicatif::ProgressBar::new(0);
+    let started = std::time::Instant::now();
+    let result = crashpoint_harness::spark::with_driver(|spark| {
+        crashpoint_harness::spark_target::explore_on_spark(spark, scenario, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+    })?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    if !result.not_applicable.is_empty() {
+        println!("not applicable to the Spark target: {}", result.not_applicable.join("; "));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut by_point: std::collections::BTreeMap<CrashPoint, usize> = std::collections::BTreeMap::new();
+    for crash in &result.schedules {
+        *by_point.entry(crash.point).or_default() += 1;
+    }
+    println!(
+        "schedules: {} crash-restart-verify cycles on Spark, {} violation(s)",
+        result.schedules.len(),
+        result.violations.len()
+    );
+    for (point, count) in &by_point {
+        println!("  {point:<24} {count} schedule(s)");
+    }
+    for (crash, reason) in &result.violations {
+        println!("VIOLATION run {} crash at {} (hit {}): {reason}", crash.process, crash.point, crash.hit);
+    }
+    eprintln!(
+        "speed: {} cycles in {seconds:.1} s ({:.2} cycles/s, JVM start included)",
+        result.schedules.len(),
+        result.schedules.len() as f64 / seconds.max(1e-9)
+    );
+    Ok(ExitCode::from(if result.violations.is_empty() { 0 } else { EXIT_CHECK_FAILED }))
 }

@@ -7,6 +7,7 @@
 //! bug makes a scenario "not applicable to the Spark target", said out loud.
 
 mod compare;
+mod explore;
 mod output;
 mod request;
 mod runner;
@@ -15,6 +16,7 @@ mod verify;
 mod world;
 
 pub use compare::{Comparison, Difference, differences};
+pub use explore::{SparkExploration, explore_on_spark};
 pub use output::canonical_cell;
 pub use request::{crash_at, hits_of};
 pub use runner::execute_on_spark;
