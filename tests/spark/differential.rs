@@ -65,3 +65,20 @@ fn sparks_silent_loss_on_an_old_sink_log_is_caught_on_spark() {
     assert!(finding.contains("(e2, d3, 30.0) lost"), "{finding}");
     assert!(finding.contains("skipped by the sink in run 2"), "{finding}");
 }
+
+#[test]
+fn exploring_on_spark_finds_only_the_crash_spark_cannot_recover_from() {
+    // Goal: explore --target spark crashes every (run, point, hit) and judges each against
+    // Spark's crash-free run. Method: the tutorial's first run (one file): every schedule
+    // recovers exactly once except the crash during offsets/0 (the 3rd log write), which
+    // Spark 4.3 itself never recovers from.
+    let scenario = load("tutorial_first_run.toml");
+    let result = with_driver(|spark| crashpoint_harness::spark_target::explore_on_spark(spark, &scenario, &|_, _| {}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(result.not_applicable.is_empty(), "{:?}", result.not_applicable);
+    assert!(result.schedules.len() >= 10, "every point of the run: {:?}", result.schedules);
+    let failed: Vec<String> =
+        result.violations.iter().map(|(c, r)| format!("{} hit {}: {r}", c.point, c.hit)).collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(failed[0].starts_with("during-log-write hit 3"), "{failed:#?}");
+}

@@ -227,7 +227,8 @@ pub enum NoCommit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ExpectedRunError {
-    /// The run (process), from 1.
+    /// The scenario's k-th run step, from 1 (a restart that exploration inserts after a crash
+    /// is not counted: it finishes the crashed run's work and expects what it expected).
     pub run: u32,
     /// A text the error (any message of its cause chain) must contain.
     pub contains: String,

@@ -52,6 +52,7 @@ pub fn execute_on_spark(
         invariant_checks: 0,
         pending_cause: String::new(),
         by_hand: ByHand::new(),
+        scenario_runs: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         if step.needs_recovered_query() {
@@ -94,6 +95,8 @@ struct Runner<'s> {
     pending_cause: String,
     /// The checkpoint files the scenario deleted or damaged itself (not Spark's violations).
     by_hand: ByHand,
+    /// The scenario's runs so far (restarts inserted after injected crashes not counted).
+    scenario_runs: u32,
 }
 
 impl Runner<'_> {
@@ -101,6 +104,7 @@ impl Runner<'_> {
         match step {
             Step::Run(run) => {
                 let ordinal = self.processes.len() as u32 + 1;
+                self.scenario_runs += 1;
                 let injected = self.injection.crashes.iter().find(|c| c.process == ordinal);
                 let crash = injected.map(|c| (c.point, c.hit)).or(run.crash);
                 self.process(number, ordinal, false, run, crash)?;
@@ -227,9 +231,12 @@ impl Runner<'_> {
         request
     }
 
+    /// Checks a run's error against what is expected of it. Declared errors name the scenario's
+    /// runs; a restart inserted after an injected crash finishes the crashed run's work, so it
+    /// expects what that run expected.
     fn expect_error(&mut self, ordinal: u32, run: &RunStep, error: Option<String>, response: &RunResponse) {
         let expected = match self.expected_errors {
-            Some(declared) => declared.get(&ordinal).cloned(),
+            Some(declared) => declared.get(&self.scenario_runs).cloned(),
             None => run.expect_error.clone(),
         };
         let root = response.error.as_ref().map(|e| e.root()).unwrap_or_default();
