@@ -171,7 +171,9 @@ impl Checkpoint {
             log: "metadata file",
             path: path.clone(),
             problem,
-            hint: "it should hold {\"id\":\"<uuid>\"}; if the checkpoint has no offsets yet, delete it".into(),
+            hint: "it should hold {\"id\":\"<uuid>\"}; run `crashpoint doctor` on the checkpoint: it says what can be \
+                   done"
+                .into(),
         };
         if bytes.is_empty() {
             return Err(corrupt("the file is empty".into()));

@@ -51,6 +51,25 @@ pub enum EngineError {
         /// Why the checkpoint has no plan: "(it is new)" or which files are missing.
         why: String,
     },
+    /// The sink does not hold a batch the checkpoint says is committed: its rows are not in
+    /// the output, and going on would leave a hole that readers fail on.
+    #[error(
+        "{place} ends at {}, but commits/{committed} in checkpoint {} says batch {committed} is done: \
+         the output lacks that batch's rows (was it replaced, or first written by another sink?). \
+         Run `crashpoint doctor {} --output <the output directory>`: it can run the batch again, or says \
+         what to restore",
+        held.map_or("no batch".to_string(), |h| format!("batch {h}")), checkpoint.display(), checkpoint.display()
+    )]
+    SinkBehind {
+        /// Where the sink keeps its batches.
+        place: String,
+        /// The newest batch it holds, if any.
+        held: Option<u64>,
+        /// The latest committed batch.
+        committed: u64,
+        /// The checkpoint root.
+        checkpoint: PathBuf,
+    },
     /// The query's logic differs from the one that wrote the checkpoint.
     #[error(
         "the query changed: {} was written by a plan with fingerprint {recorded}, but this query's \

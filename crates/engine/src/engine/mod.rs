@@ -235,6 +235,7 @@ impl<'a> Engine<'a> {
         };
         self.sync_checkpoint_dirs()?;
         let resume = decide(storage, &self.checkpoint)?;
+        self.check_sink_holds_commits()?;
         #[cfg(feature = "seeded-bugs")]
         let resume = seeded::bent_resume(self.faults.seams(), resume);
         if let Some(latest) = self.checkpoint.offsets.latest(storage)? {
@@ -308,7 +309,11 @@ impl<'a> Engine<'a> {
             return Err(EngineError::Recovery {
                 checkpoint: self.checkpoint.root().to_path_buf(),
                 problem: "offsets/ has batches but the metadata file is missing".into(),
-                hint: "restore metadata ({\"id\":\"<uuid>\"}) or delete the checkpoint".into(),
+                hint: format!(
+                    "restore metadata ({{\"id\":\"<uuid>\"}}) from a backup, or run `crashpoint doctor {}`: it can \
+                     write a new query id",
+                    self.checkpoint.root().display()
+                ),
             });
         }
         let id = Rng::new(derive(self.options.seed, "query-id")).uuid();
@@ -320,6 +325,22 @@ impl<'a> Engine<'a> {
     /// True if the sink already holds batch `id`.
     pub(super) fn sink_holds(&self, id: u64) -> Result<bool, EngineError> {
         Ok(self.sink.held_batches(self.storage)?.is_some_and(|held| held.latest >= id))
+    }
+
+    /// Refuses to go on when the sink keeps a record of its batches and lacks the latest one
+    /// committed: its rows are not in the output, and a next batch would leave a hole there.
+    fn check_sink_holds_commits(&self) -> Result<(), EngineError> {
+        let Some(committed) = self.checkpoint.commits.latest(self.storage)? else { return Ok(()) };
+        if !self.sink.keeps_batches() {
+            return Ok(());
+        }
+        let held = self.sink.held_batches(self.storage)?;
+        if held.as_ref().is_some_and(|h| h.latest >= committed) {
+            return Ok(());
+        }
+        let place = held.as_ref().map_or_else(|| "the sink".to_string(), |h| h.place.clone());
+        let held = held.map(|h| h.latest);
+        Err(EngineError::SinkBehind { place, held, committed, checkpoint: self.checkpoint.root().to_path_buf() })
     }
 
     /// Refuses to plan new files into batch `id` if the sink already holds it, unless allowed.

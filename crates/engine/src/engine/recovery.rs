@@ -57,8 +57,8 @@ pub fn decide(storage: &dyn Storage, checkpoint: &Checkpoint) -> Result<Resume, 
         (Some(l), Some(c)) if c > l => Err(shape_error(
             checkpoint,
             format!("commits/{c} is newer than the latest offsets file offsets/{l}"),
-            "offsets were deleted by hand: restore them from a backup, or start over with a new checkpoint and a new \
-             output directory (everything is processed again)",
+            "offsets were deleted by hand: restore them from a backup, or run `crashpoint doctor` on the checkpoint: it \
+             can run the batch again from its source-log entries",
         )),
         (Some(l), c) => {
             let committed = c.map_or("no commit at all".to_string(), |c| format!("the latest commit is commits/{c}"));

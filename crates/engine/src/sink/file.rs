@@ -152,7 +152,14 @@ impl Sink for FileSink {
             }
             Err(e) => return Err(io(&lock, "take the output's lock")(e)),
         }
+        // Readers read every entry from the newest compaction on: one they cannot read must
+        // stop the query before it commits more batches over it.
+        self.log.all_entries(storage)?;
         Ok(())
+    }
+
+    fn keeps_batches(&self) -> bool {
+        true
     }
 
     fn held_batches(&self, storage: &dyn Storage) -> Result<Option<HeldBatches>, SinkError> {

@@ -54,6 +54,10 @@ impl Sink for MemorySink {
         Ok(latest.map(|latest| HeldBatches { latest, place: "the memory sink's table".into() }))
     }
 
+    fn keeps_batches(&self) -> bool {
+        true
+    }
+
     fn skip_if_held(&mut self, _ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
         Ok(self.table().contains_key(&id).then(|| format!("batch {id} is already in the table")))
     }

@@ -184,6 +184,13 @@ pub trait Sink: Send {
         Ok(None)
     }
 
+    /// True if the sink keeps a record of the batches it holds ([`Sink::held_batches`]): then
+    /// every committed batch must be in it, and the engine refuses to run on a checkpoint whose
+    /// latest commit the sink does not hold.
+    fn keeps_batches(&self) -> bool {
+        false
+    }
+
     /// If the sink already holds batch `id`, says why and makes that durable: the engine then
     /// commits the batch without reading its input, as Spark's file sink does. `None` means the
     /// batch must be read and handed to [`Sink::add_batch`].

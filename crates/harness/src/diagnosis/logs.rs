@@ -31,14 +31,19 @@ fn delete(log: &MetadataLog, file: LogFile) -> Action {
 }
 
 /// Every log file that cannot be read, each with what can be done about it.
-pub(super) fn torn_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<Finding> {
+pub(super) fn torn_files(storage: &dyn Storage, checkpoint: &Checkpoint, sink: SinkState) -> Vec<Finding> {
     let latest_offsets = checkpoint.offsets.latest(storage).ok().flatten();
     let latest_commit = checkpoint.commits.latest(storage).ok().flatten();
     let mut findings = Vec::new();
     for file in ids(storage, &checkpoint.offsets) {
         if let Some(problem) = unreadable(storage, checkpoint, &checkpoint.offsets, file) {
-            let pending = Some(file.id) == latest_offsets && latest_commit != Some(file.id);
-            findings.push(torn_offsets(checkpoint, file, problem, pending));
+            let role = match latest_offsets {
+                Some(l) if l == file.id && latest_commit == Some(l) => OffsetsRole::LatestCommitted,
+                Some(l) if l == file.id => OffsetsRole::Pending,
+                Some(l) if l == file.id + 1 && latest_commit != Some(l) => OffsetsRole::BeforePending,
+                _ => OffsetsRole::Old,
+            };
+            findings.push(torn_offsets(storage, checkpoint, file, problem, role, sink));
         }
     }
     for file in ids(storage, &checkpoint.commits) {
@@ -58,6 +63,28 @@ pub(super) fn torn_files(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<
     findings
 }
 
+/// What the sink is known to hold, for choices that are free only if it holds a batch.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SinkState {
+    /// True if the user said where the sink's output is.
+    pub(super) known: bool,
+    /// The newest batch it holds.
+    pub(super) held: Option<u64>,
+}
+
+/// Which offsets file is torn, as the next run needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OffsetsRole {
+    /// The latest, with no commit: the batch to re-run.
+    Pending,
+    /// The latest, committed: the next batch starts where it ended.
+    LatestCommitted,
+    /// The one before a pending batch: the re-run starts where it ended.
+    BeforePending,
+    /// Older: nothing reads it again.
+    Old,
+}
+
 /// The newest source-log batch an offsets file covers (its `logOffset`): that of the latest
 /// offsets file, or of the one before if the latest cannot be read (a repair deletes it).
 fn covered_source_log(storage: &dyn Storage, checkpoint: &Checkpoint, latest_offsets: Option<u64>) -> Option<u64> {
@@ -68,27 +95,89 @@ fn covered_source_log(storage: &dyn Storage, checkpoint: &Checkpoint, latest_off
     }
 }
 
-fn torn_offsets(checkpoint: &Checkpoint, file: LogFile, problem: String, pending: bool) -> Finding {
-    let log = &checkpoint.offsets;
-    if pending {
-        let effect = format!(
-            "delete offsets/{id}: batch {id} has no commit, so the next run plans it again: the source-log entries \
-             no batch has taken, and any new files",
-            id = file.id
-        );
-        return Finding::repairable(
-            problem,
-            Choice::free(format!("delete-offsets-{}", file.id), effect, vec![delete(log, file)]),
-        );
+/// Committed batch `id` has lost its offsets (torn or deleted): deleting its commit (and the
+/// torn file) makes the next run plan it again from the source-log entries no offsets file
+/// covers. That is exactly batch `id`'s own entries when there is one such source-log batch;
+/// with more, which of them it took is unknown, and there is no such choice.
+fn replay(storage: &dyn Storage, checkpoint: &Checkpoint, id: u64, torn: bool, sink: SinkState) -> Option<Choice> {
+    let before = match id.checked_sub(1) {
+        Some(previous) => checkpoint.read_offsets(storage, previous).ok()?.log_offset,
+        None => None,
+    };
+    let newest = checkpoint.sources.log().latest(storage).ok()??;
+    if Some(newest) != before.map_or(Some(0), |b| b.checked_add(1)) {
+        return None;
     }
-    Finding::by_hand(
-        format!(
-            "{problem}. Batch {} is committed, and neither crashpoint nor Spark reads a committed batch's offsets \
-             again, so the next run is not affected; inspect cannot show the batch's timestamp",
-            file.id
+    let mut actions = vec![Action::Delete(checkpoint.commits.path(LogFile { id, compact: false }))];
+    if torn {
+        actions.push(Action::Delete(checkpoint.offsets.path(LogFile { id, compact: false })));
+    }
+    let effect = format!(
+        "delete commits/{id}{}: batch {id} is planned again from sources/0/{newest}, the one source-log batch no \
+         offsets file covers, which is exactly what it took; a sink that holds batch {id} skips it",
+        if torn { format!(" and offsets/{id}") } else { String::new() }
+    );
+    let cost = match (sink.known, sink.held.is_some_and(|h| h >= id)) {
+        (true, true) => None,
+        (true, false) => Some(format!("the sink does not hold batch {id}: it is written again")),
+        (false, _) => Some(format!(
+            "a sink that keeps no log (the console) gets batch {id} again; a file sink skips it (pass --output to \
+             check)"
+        )),
+    };
+    Some(Choice { name: format!("replay-batch-{id}"), effect, cost, actions })
+}
+
+fn torn_offsets(
+    storage: &dyn Storage,
+    checkpoint: &Checkpoint,
+    file: LogFile,
+    problem: String,
+    role: OffsetsRole,
+    sink: SinkState,
+) -> Finding {
+    let log = &checkpoint.offsets;
+    let id = file.id;
+    match role {
+        OffsetsRole::Pending => {
+            let effect = format!(
+                "delete offsets/{id}: batch {id} has no commit, so the next run plans it again: the source-log \
+                 entries no batch has taken, and any new files"
+            );
+            Finding::repairable(problem, Choice::free(format!("delete-offsets-{id}"), effect, vec![delete(log, file)]))
+        }
+        OffsetsRole::LatestCommitted => {
+            let problem = format!("{problem}. The next batch starts where batch {id} ended in the source log");
+            let choices = replay(storage, checkpoint, id, true, sink).into_iter().collect();
+            Finding { problem, choices, by_hand: Some(format!("or restore offsets/{id} from a backup")) }
+        }
+        OffsetsRole::BeforePending => Finding::by_hand(
+            format!("{problem}. Batch {} re-runs from where batch {id} ended in the source log", id + 1),
+            format!("restore offsets/{id} from a backup; {START_OVER}"),
         ),
-        format!("nothing is needed to run on; to keep the record, {START_OVER}"),
-    )
+        OffsetsRole::Old => Finding::by_hand(
+            format!(
+                "{problem}. Batch {id} is committed, and neither crashpoint nor Spark reads an older batch's \
+                 offsets again, so the next run is not affected; inspect cannot show the batch's timestamp"
+            ),
+            format!("nothing is needed to run on; to keep the record, {START_OVER}"),
+        ),
+    }
+}
+
+/// The latest commit is newer than the latest offsets file (deleted by hand, say).
+pub(super) fn commit_without_offsets(storage: &dyn Storage, checkpoint: &Checkpoint, sink: SinkState) -> Vec<Finding> {
+    let Ok(Some(commit)) = checkpoint.commits.latest(storage) else { return Vec::new() };
+    let offsets = checkpoint.offsets.latest(storage).ok().flatten();
+    if offsets.is_some_and(|o| o >= commit) || offsets.map_or(0, |o| o + 1) != commit {
+        return Vec::new();
+    }
+    let problem = format!(
+        "commits/{commit} has no offsets/{commit} (deleted by hand?): the checkpoint cannot say where batch \
+         {commit} ended in the source log. Spark stops here at every start (CONCURRENT_STREAM_LOG_UPDATE)"
+    );
+    let choices = replay(storage, checkpoint, commit, false, sink).into_iter().collect();
+    vec![Finding { problem, choices, by_hand: Some(format!("or restore offsets/{commit} from a backup")) }]
 }
 
 fn torn_commit(checkpoint: &Checkpoint, file: LogFile, problem: String) -> Finding {

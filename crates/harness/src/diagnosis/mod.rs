@@ -131,7 +131,9 @@ pub fn diagnose(storage: &dyn Storage, root: &Path, sink: Option<SinkDir<'_>>) -
     check_is_checkpoint(storage, root)?;
     let checkpoint = Checkpoint::new(root);
     let held = sink.and_then(|s| sink::latest(storage, s));
-    let mut findings = logs::torn_files(storage, &checkpoint);
+    let state = logs::SinkState { known: sink.is_some(), held };
+    let mut findings = logs::torn_files(storage, &checkpoint, state);
+    findings.extend(logs::commit_without_offsets(storage, &checkpoint, state));
     findings.extend(logs::missing_commits(storage, &checkpoint));
     findings.extend(logs::trailing_commits(storage, &checkpoint));
     findings.extend(crc::checksums(storage, &checkpoint, sink));

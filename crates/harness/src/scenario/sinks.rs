@@ -345,6 +345,10 @@ impl Sink for RecordingSink {
         self.inner.held_batches(storage)
     }
 
+    fn keeps_batches(&self) -> bool {
+        self.inner.keeps_batches()
+    }
+
     fn skip_if_held(&mut self, ctx: &mut WriteCtx<'_>, id: u64) -> Result<Option<String>, SinkError> {
         let held = self.inner.skip_if_held(ctx, id)?;
         if held.is_some() {
