@@ -155,7 +155,7 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![], "Usage"),
         (vec!["no-such-command"], "no-such-command"),
-        (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint)], "--sink"),
+        (vec!["stream", "--checkpoint", arg(&checkpoint)], "--input"),
         (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "kafka"], "kafka"),
         (vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "file"], "--output"),
         (
@@ -188,7 +188,7 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
                 .into_iter()
                 .chain(["--max-files-per-trigger", "0"])
                 .collect(),
-            "leave the option out for no limit",
+            "give `none` for no limit",
         ),
         (
             vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
@@ -213,18 +213,23 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
 #[test]
 fn changed_query_on_an_existing_checkpoint_exits_2_with_the_reason() {
     // Goal: restarting `stream` with a different query on the same checkpoint stops with the
-    // plan-changed error and exit 2, and writes nothing. Method: run with the processing-time
-    // column, then without it.
+    // plan-changed error and exit 2, says what changed, and writes nothing. Method: run the
+    // tutorial's query, then the same with the processing-time column.
     let (_temp, root) = tutorial_workspace();
     let (input, checkpoint) = (root.join("input"), root.join("checkpoint"));
     let base = ["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"];
     expect_code(&crashpoint(&base), 0, "first run");
     drop_file(&DiskStorage, &input, "device_03.json", common::DEVICE_03, FIRST_MTIME_MS + 2000);
-    let changed = crashpoint(&[&base[..], &["--no-processing-time"]].concat());
+    let changed = crashpoint(&[&base[..], &["--processing-time"]].concat());
     expect_code(&changed, 2, "changed query");
     let stderr = text(&changed.stderr);
-    assert!(stderr.contains("the query changed") && stderr.contains("offsets/0"), "{stderr}");
-    assert!(!checkpoint.join("offsets/1").exists());
+    let said = "the query changed since ";
+    assert!(stderr.contains(said) && stderr.contains("offsets/1 was written"), "{stderr}");
+    assert!(
+        stderr.contains("added processing_time; step 3 was added: `processing-time as processing_time`"),
+        "{stderr}"
+    );
+    assert!(!checkpoint.join("offsets/2").exists());
 }
 
 #[test]

@@ -278,18 +278,26 @@ fn changed_query_on_an_existing_checkpoint_is_a_plan_changed_error() {
     t.drop("device_02.json", DEVICE_02, 1);
     let mut filtered = Plan::tutorial_without_time();
     filtered.steps.push(crashpoint_engine::plan::Step::Filter { condition: "temp > 20".parse().unwrap() });
-    for plan in [Plan::tutorial(), filtered] {
+    let cases = [
+        (
+            Plan::tutorial(),
+            "the output columns were (eventId, device_id, temp), now (eventId, device_id, temp, processing_time): added processing_time; step 3 was added: `processing-time as processing_time`",
+        ),
+        (filtered, "step 3 was added: `filter temp > 20`"),
+    ];
+    for (plan, said) in cases {
         let mut changed = query(&t.input(), &t.checkpoint(), SourceOptions::default());
         changed.plan = plan.clone();
         let err = run(&DiskStorage, changed, t.console_sink()).err();
-        let EngineError::PlanChanged { offsets_file, recorded, current } = &err else {
+        let EngineError::PlanChanged { offsets_file, recorded, current, changes } = &err else {
             panic!("expected PlanChanged, got {err:?}");
         };
         assert_eq!(offsets_file, &t.checkpoint().join("offsets/0"));
         assert_eq!(recorded, &Plan::tutorial_without_time().fingerprint());
         assert_eq!(current, &plan.fingerprint());
+        assert_eq!(changes.join("; "), said);
         let message = err.to_string();
-        for fragment in ["the query changed", "offsets/0", recorded, current, "new checkpoint directory"] {
+        for fragment in ["the query changed since", "offsets/0", said, recorded, current, "new checkpoint directory"] {
             assert!(message.contains(fragment), "{message} should contain {fragment}");
         }
     }

@@ -1,33 +1,39 @@
-//! `crashpoint demo`: the tutorial, end to end, on real directories.
+//! `crashpoint demo`: the Spark checkpointing tutorial, end to end, on real directories.
 //!
-//! It generates the device files, runs the query, and walks through the experiments: re-drop a
-//! file, delete a commit, rename a file, delete the checkpoint, showing the checkpoint each time.
+//! It runs the tutorial's query exactly (console sink, maxFilesPerTrigger 1, availableNow) and
+//! every experiment: re-drop a file, delete a commit (with the console sink, then the file
+//! sink), rename a file, delete the checkpoint; it shows the checkpoint after each step and
+//! checks that each experiment did what the tutorial says. Each step is printed as the shell
+//! command a user would type, and the query runs through `stream`'s own code from that very
+//! command line, so every printed command can be pasted to go on from the demo's state. It
+//! never deletes or overwrites what it did not create: a directory that is not empty is refused.
 
-use anyhow::Context;
-use crashpoint_engine::engine::{Engine, EngineOptions, Query, Trigger};
-use crashpoint_engine::faults::FaultPlan;
-use crashpoint_engine::plan::Plan;
-use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink, read_file_sink_output, render_table};
-use crashpoint_engine::source::SourceOptions;
-use crashpoint_engine::storage::{DiskStorage, Storage};
+use super::Command;
+use super::stream::execute;
+use anyhow::{Context, bail};
+use clap::Parser;
+use crashpoint_engine::storage::DiskStorage;
 use crashpoint_harness::report::inspect;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Where to put the demo's input, checkpoints and output (default: a temp directory).
+    /// A new or empty directory for the demo's input, checkpoints and output (default: a new
+    /// temp directory). It is kept, so that the printed commands can be run again.
     dir: Option<PathBuf>,
 }
 
-const DEVICE_01: &str = r#"{"eventId": "e1", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}}"#;
-const DEVICE_02: &str = "{\"eventId\": \"e2\", \"data\": {\"devices\": [{\"deviceId\": \"d3\", \"temperature\": 30.0}]}}\n\
-                         {\"eventId\": \"e3\", \"data\": {\"devices\": []}}";
+const DEVICE_01: [&str; 1] = [
+    r#"{"eventId": "e1", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}, {"deviceId": "d2", "temperature": 19.0}]}}"#,
+];
+const DEVICE_02: [&str; 2] = [
+    r#"{"eventId": "e2", "data": {"devices": [{"deviceId": "d3", "temperature": 30.0}]}}"#,
+    r#"{"eventId": "e3", "data": {"devices": []}}"#,
+];
 
 struct Demo {
     root: PathBuf,
-    input: PathBuf,
-    clock_ms: i64,
 }
 
 impl Demo {
@@ -35,134 +41,147 @@ impl Demo {
         self.root.join(name)
     }
 
-    /// Drops a file with an explicit modification time, so arrival order is the same every time.
-    fn drop_file(&mut self, name: &str, text: &str) -> anyhow::Result<()> {
-        let path = self.input.join(name);
-        std::fs::write(&path, format!("{text}\n")).with_context(|| format!("writing {}", path.display()))?;
-        self.clock_ms += 1000;
-        DiskStorage.set_mtime(&path, self.clock_ms)?;
-        println!("$ drop {}", path.display());
-        Ok(())
-    }
-
-    fn run(&self, checkpoint: &str, sink: Box<dyn Sink>) -> anyhow::Result<Vec<String>> {
-        self.run_with(checkpoint, sink, SourceOptions::default())
-    }
-
-    /// Runs the query and returns what the engine did, one line per event.
-    fn run_with(&self, checkpoint: &str, sink: Box<dyn Sink>, source: SourceOptions) -> anyhow::Result<Vec<String>> {
-        let query = Query {
-            input_dir: self.input.clone(),
-            checkpoint_dir: self.path(checkpoint),
-            source,
-            plan: Plan::tutorial_without_time(),
-        };
-        let mut engine = Engine::new(&DiskStorage, query, sink, EngineOptions::default(), FaultPlan::none())?;
-        println!("$ crashpoint stream --input input --checkpoint {checkpoint}");
-        let result = engine.run(Trigger::AvailableNow);
-        for event in engine.events() {
-            println!("  [engine] {event}");
-        }
-        result?;
-        Ok(engine.events().iter().map(|e| e.to_string()).collect())
-    }
-
-    fn console(&self) -> Box<dyn Sink> {
-        Box::new(ConsoleSink::new(Box::new(std::io::stdout())))
-    }
-
-    fn show_checkpoint(&self, checkpoint: &str) {
-        println!("\n-- what is in {checkpoint}/ now (crashpoint inspect) --");
-        let text =
-            inspect(&DiskStorage, &self.path(checkpoint), None).map_or_else(|e| e.to_string(), |i| i.to_string());
-        print!("{}", text.replace(&self.root.display().to_string(), "<demo>"));
-    }
-
     fn step(&self, title: &str) {
         println!("\n==================== {title} ====================");
     }
+
+    /// Writes an input file as the printed `printf` command would.
+    fn drop_file(&self, name: &str, lines: &[&str]) -> anyhow::Result<()> {
+        let path = self.path("input").join(name);
+        let mut words = vec!["printf".to_string(), "%s\\n".to_string()];
+        words.extend(lines.iter().map(|l| l.to_string()));
+        println!("$ {} > {}", shell(&words), shell(&[path.display().to_string()]));
+        std::fs::write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>())
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Prints a `crashpoint stream` command line, and runs exactly it; returns the events.
+    fn stream(&self, checkpoint: &str, file_sink: bool) -> anyhow::Result<Vec<String>> {
+        let mut words = vec!["crashpoint".to_string(), "stream".into(), "--input".into()];
+        words.push(self.path("input").display().to_string());
+        words.extend(["--checkpoint".to_string(), self.path(checkpoint).display().to_string()]);
+        if file_sink {
+            words.extend(["--sink", "file", "--output"].map(String::from));
+            words.push(self.path("output").display().to_string());
+        }
+        println!("$ {}", shell(&words));
+        let Command::Stream(args) = super::Cli::try_parse_from(&words)?.command else {
+            unreachable!("the demo builds a stream command line")
+        };
+        let ran = execute(&args, |event| println!("  [engine] {event}"))?;
+        Ok(ran.events.iter().map(|e| e.to_string()).collect())
+    }
+
+    fn show_checkpoint(&self, checkpoint: &str) {
+        println!("$ crashpoint inspect {}", shell(&[self.path(checkpoint).display().to_string()]));
+        let inspected = inspect(&DiskStorage, &self.path(checkpoint), None);
+        print!("{}", inspected.map_or_else(|e| format!("{e}\n"), |i| i.to_string()));
+    }
+
+    /// Deletes `checkpoint/commits/N` and its `.N.crc` sidecar, as the tutorial says to (Spark
+    /// 4.3 fails on a sidecar without its file).
+    fn delete_commit(&self, checkpoint: &str, id: u64) -> anyhow::Result<()> {
+        let commit = self.path(checkpoint).join(format!("commits/{id}"));
+        let crc = self.path(checkpoint).join(format!("commits/.{id}.crc"));
+        println!("$ rm -f {}", shell(&[commit.display().to_string(), crc.display().to_string()]));
+        std::fs::remove_file(&commit).with_context(|| format!("deleting {}", commit.display()))?;
+        let _ = std::fs::remove_file(crc);
+        Ok(())
+    }
+}
+
+/// The demo's directory: `dir` if it is new or empty, else an error; a new temp one if none.
+fn demo_root(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let Some(dir) = dir else {
+        let temp =
+            tempfile::Builder::new().prefix("crashpoint-demo-").tempdir().context("creating a temp directory")?;
+        return Ok(temp.keep());
+    };
+    if let Ok(mut entries) = std::fs::read_dir(&dir)
+        && entries.next().is_some()
+    {
+        bail!(
+            "{}: the directory is not empty; the demo writes input/, checkpoint/ and output/ there and never \
+             touches files it did not create. Name a new or empty directory (e.g. {}), or leave it out for a \
+             new temp directory",
+            dir.display(),
+            dir.join("crashpoint-demo").display()
+        );
+    }
+    super::stream::absolute(&dir, true)
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let temp;
-    let root = match args.dir {
-        Some(dir) => super::stream::absolute(&dir, true)?,
-        None => {
-            temp = tempfile::tempdir().context("creating a temp directory")?;
-            temp.path().canonicalize()?
-        }
-    };
-    for leftover in ["input", "checkpoint", "checkpoint-file-sink", "output"] {
-        let _ = std::fs::remove_dir_all(root.join(leftover));
-    }
-    let input = root.join("input");
-    std::fs::create_dir_all(&input)?;
-    let mut demo = Demo { root, input, clock_ms: 1_790_000_000_000 };
+    let demo = Demo { root: demo_root(args.dir)? };
+    std::fs::create_dir_all(demo.path("input"))?;
     println!("crashpoint demo in {}", demo.root.display());
+    println!(
+        "The tutorial's query: console sink, maxFilesPerTrigger 1, availableNow, columns eventId, device_id, temp."
+    );
+    println!("Every `$` line is a command you can paste into a shell to go on from where the demo is.");
 
     demo.step("1. first run: device_01 arrives");
-    demo.drop_file("device_01.json", DEVICE_01)?;
-    let events = demo.run("checkpoint", demo.console())?;
+    demo.drop_file("device_01.json", &DEVICE_01)?;
+    let events = demo.stream("checkpoint", false)?;
     expect(&events, "batch 0 (new files): device_01.json", "the first run processes device_01 in batch 0")?;
     demo.show_checkpoint("checkpoint");
 
     demo.step("2. experiment 1: re-drop device_01 (same path): ignored");
-    demo.drop_file("device_01.json", DEVICE_01)?;
-    let events = demo.run("checkpoint", demo.console())?;
+    demo.drop_file("device_01.json", &DEVICE_01)?;
+    let events = demo.stream("checkpoint", false)?;
     expect_not(&events, "batch 1 (", "a re-dropped file is not processed again")?;
-    demo.show_checkpoint("checkpoint");
 
     demo.step("3. device_02 arrives: batch 1");
-    demo.drop_file("device_02.json", DEVICE_02)?;
-    let events = demo.run("checkpoint", demo.console())?;
+    demo.drop_file("device_02.json", &DEVICE_02)?;
+    let events = demo.stream("checkpoint", false)?;
     expect(&events, "batch 1 (new files): device_02.json", "device_02 lands in batch 1")?;
     demo.show_checkpoint("checkpoint");
 
     demo.step("4. experiment 2: delete commits/1: batch 1 re-runs");
-    remove(&demo.path("checkpoint/commits/1"))?;
+    demo.delete_commit("checkpoint", 1)?;
     demo.show_checkpoint("checkpoint");
-    let events = demo.run("checkpoint", demo.console())?;
+    let events = demo.stream("checkpoint", false)?;
     expect(&events, "batch 1 (re-run): device_02.json", "deleting commits/1 re-runs batch 1 with its recorded file")?;
     println!("(the console sink keeps no log: batch 1 printed twice; it is at-least-once)");
 
     demo.step("5. experiment 2 with the file sink: the re-run writes nothing");
-    let output = demo.path("output");
-    let file_sink = || Box::new(FileSink::new(&output, 0)) as Box<dyn Sink>;
-    let one_file = SourceOptions { max_files_per_trigger: Some(1), ..SourceOptions::default() };
-    demo.run_with("checkpoint-file-sink", file_sink(), one_file.clone())?;
-    remove(&demo.path("checkpoint-file-sink/commits/1"))?;
-    let events = demo.run_with("checkpoint-file-sink", file_sink(), one_file)?;
+    let events = demo.stream("checkpoint-file-sink", true)?;
+    expect(&events, "batch 1 (new files): device_02.json", "the file sink's query takes one file per batch")?;
+    demo.delete_commit("checkpoint-file-sink", 1)?;
+    let events = demo.stream("checkpoint-file-sink", true)?;
     expect(&events, "batch 1: sink skipped it", "the file sink skips a batch already in _spark_metadata")?;
     demo.show_checkpoint("checkpoint-file-sink");
-    let schema = Plan::tutorial_without_time().compile()?.schema().to_vec();
-    let rows = read_file_sink_output(&DiskStorage, &output, &schema, true)?;
-    println!("output/ as a reader sees it (files listed in _spark_metadata):\n{}", render_table(&schema, &rows));
 
-    demo.step("6. rename device_01 -> device_01_v2: reprocessed");
-    std::fs::rename(demo.input.join("device_01.json"), demo.input.join("device_01_v2.json"))?;
-    let events = demo.run("checkpoint", demo.console())?;
+    demo.step("6. experiment 3: rename device_01 -> device_01_v2: reprocessed");
+    let (from, to) = (demo.path("input/device_01.json"), demo.path("input/device_01_v2.json"));
+    println!("$ mv {}", shell(&[from.display().to_string(), to.display().to_string()]));
+    std::fs::rename(&from, &to).with_context(|| format!("renaming {}", from.display()))?;
+    let events = demo.stream("checkpoint", false)?;
     expect(&events, "batch 2 (new files): device_01_v2.json", "a renamed file is new to the source")?;
     demo.show_checkpoint("checkpoint");
 
-    demo.step("7. delete the checkpoint: everything is reprocessed");
+    demo.step("7. experiment 4: delete the checkpoint: everything is reprocessed");
+    println!("$ rm -r {}", shell(&[demo.path("checkpoint").display().to_string()]));
     std::fs::remove_dir_all(demo.path("checkpoint"))?;
-    let events = demo.run("checkpoint", demo.console())?;
-    expect(
-        &events,
-        "batch 0 (new files): device_01_v2.json, device_02.json",
-        "a new checkpoint reprocesses everything",
-    )?;
+    let events = demo.stream("checkpoint", false)?;
+    expect(&events, "(new files): device_02.json", "a new checkpoint reprocesses device_02")?;
+    expect(&events, "(new files): device_01_v2.json", "and device_01_v2")?;
+    expect(&events, "batch 1 (new files): ", "one file per batch (maxFilesPerTrigger 1): batches 0 and 1")?;
     demo.show_checkpoint("checkpoint");
     println!("\ndemo done: every experiment behaved as the tutorial says (each was checked).");
+    println!(
+        "The demo's files stay in {0}: go on with the commands above, or remove them: rm -r {0}",
+        demo.root.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn remove(path: &Path) -> anyhow::Result<()> {
-    std::fs::remove_file(path).with_context(|| format!("deleting {}", path.display()))?;
-    let crc = path.with_file_name(format!(".{}.crc", path.file_name().unwrap_or_default().to_string_lossy()));
-    let _ = std::fs::remove_file(crc);
-    println!("$ rm {}", path.display());
-    Ok(())
+/// Words as a shell reads them: single-quoted where a character would mean something else.
+fn shell(words: &[String]) -> String {
+    let plain = |w: &String| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./=:@%+-,".contains(c));
+    let quoted: Vec<String> =
+        words.iter().map(|w| if plain(w) { w.clone() } else { format!("'{}'", w.replace('\'', r"'\''")) }).collect();
+    quoted.join(" ")
 }
 
 /// Fails the demo unless the engine did what the tutorial says.
@@ -171,15 +190,33 @@ fn expect(events: &[String], wanted: &str, claim: &str) -> anyhow::Result<()> {
         println!("  ok: {claim}");
         Ok(())
     } else {
-        anyhow::bail!("the demo expected that {claim}, but the engine did: {events:#?}")
+        bail!("the demo expected that {claim}, but the engine did:\n  {}", events.join("\n  "))
     }
 }
 
 /// Fails the demo if the engine did something the tutorial says it must not.
 fn expect_not(events: &[String], unwanted: &str, claim: &str) -> anyhow::Result<()> {
     if events.iter().any(|e| e.contains(unwanted)) {
-        anyhow::bail!("the demo expected that {claim}, but the engine did: {events:#?}")
+        bail!("the demo expected that {claim}, but the engine did:\n  {}", events.join("\n  "))
     }
     println!("  ok: {claim}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quotes_only_what_needs_it() {
+        let cases = [
+            (vec!["crashpoint", "stream", "--input", "/tmp/a b/input"], "crashpoint stream --input '/tmp/a b/input'"),
+            (vec!["printf", "%s\\n", r#"{"a": 1}"#], r#"printf '%s\n' '{"a": 1}'"#),
+            (vec!["it's"], r"'it'\''s'"),
+        ];
+        for (words, expected) in cases {
+            let words: Vec<String> = words.into_iter().map(String::from).collect();
+            assert_eq!(shell(&words), expected);
+        }
+    }
 }

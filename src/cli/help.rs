@@ -20,18 +20,23 @@ pub const MAIN: &str = concat!(
 pub const DEMO: &str = concat!(
     "Examples:\n",
     "  crashpoint demo                  in a new temp directory, printed\n",
-    "  crashpoint demo ./tutorial       in ./tutorial\n",
+    "  crashpoint demo ./tutorial       in ./tutorial (new or empty; anything else is refused)\n",
     "\n",
+    "Every `$` line the demo prints can be pasted into a shell to go on from the demo's state.\n\n",
     exit_codes!()
 );
 
 pub const STREAM: &str = concat!(
     "Examples:\n",
-    "  crashpoint stream --input in --checkpoint cp --sink console --max-files-per-trigger 1\n",
+    "  crashpoint stream --input in --checkpoint cp\n",
+    "      the tutorial's query: console sink, maxFilesPerTrigger 1, availableNow\n",
     "  crashpoint stream --input in --checkpoint cp --sink file --output out\n",
-    "  FAILPOINTS='after-sink-write=1*off->panic' crashpoint stream --input in --checkpoint cp --sink console\n",
+    "  crashpoint stream --input in --checkpoint cp --log json 2> events.jsonl\n",
+    "  FAILPOINTS='after-sink-write=1*off->panic' crashpoint stream --input in --checkpoint cp\n",
     "      dies after the second batch's sink write, before its commit, as under kill -9\n",
     "\n",
+    "The engine's events (batch planned, sink wrote, committed, recovered) go to stderr as they\n",
+    "happen; the rows go to stdout.\n\n",
     exit_codes!()
 );
 

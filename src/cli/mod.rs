@@ -7,6 +7,7 @@ mod explore;
 mod fuzz;
 mod help;
 mod inspect;
+mod live;
 mod paths;
 mod points;
 mod query_args;
@@ -31,11 +32,11 @@ pub const EXIT_IO_ERROR: u8 = 3;
 #[command(name = "crashpoint", version, about, long_about = None, after_help = help::MAIN)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Generate the tutorial's device files and walk through its experiments.
     #[command(after_help = help::DEMO)]
     Demo(demo::DemoArgs),

@@ -10,10 +10,10 @@ use std::num::NonZeroU64;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
-    /// Spark's maxFilesPerTrigger: at most this many new files per batch (a positive integer;
-    /// leave it out for no limit).
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_max_files)]
-    pub max_files_per_trigger: Option<usize>,
+    /// Spark's maxFilesPerTrigger: at most this many new files per batch (a positive integer,
+    /// 1 as in the tutorial's query, or `none` for no limit).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_max_files, default_value = "1")]
+    pub max_files_per_trigger: MaxFiles,
     /// Input layout.
     #[arg(long, value_enum, default_value = "json-lines")]
     pub input_format: InputFormatArg,
@@ -29,8 +29,12 @@ pub struct QueryArgs {
     /// until SIGINT or SIGTERM).
     #[arg(long, default_value = "available-now", value_parser = parse_trigger)]
     pub trigger: Trigger,
-    /// Leave out the processing_time column (Spark's reference output has none).
-    #[arg(long)]
+    /// Add a processing_time column (Spark's `current_timestamp()`: the batch's time). The
+    /// tutorial's query has none: eventId, device_id, temp.
+    #[arg(long, conflicts_with = "no_processing_time")]
+    pub processing_time: bool,
+    /// Leave out the processing_time column: the default, kept so that old command lines work.
+    #[arg(long, hide = true)]
     pub no_processing_time: bool,
     /// Seeds the query id and part-file names, and runs on the logical clock: the same output
     /// every time. Without it, a new checkpoint gets a random query id and batches the
@@ -57,14 +61,21 @@ pub struct QueryArgs {
     pub bugs: Vec<Bug>,
 }
 
+/// `--max-files-per-trigger`: a limit, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxFiles(pub Option<usize>);
+
 /// Spark's rule: `maxFilesPerTrigger` must be a positive integer. Spark accepts any value at
 /// `start()` and fails in the first trigger; here a bad value never gets that far.
-fn parse_max_files(s: &str) -> Result<usize, String> {
+fn parse_max_files(s: &str) -> Result<MaxFiles, String> {
+    if s == "none" {
+        return Ok(MaxFiles(None));
+    }
     match s.parse::<i64>() {
-        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("{n} is too large")),
+        Ok(n) if n >= 1 => usize::try_from(n).map(|n| MaxFiles(Some(n))).map_err(|_| format!("{n} is too large")),
         _ => Err(format!(
             "'{s}' is not allowed: maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; \
-             leave the option out for no limit"
+             give `none` for no limit"
         )),
     }
 }
@@ -102,7 +113,7 @@ impl QueryArgs {
                 InputFormatArg::JsonLines => InputFormat::JsonLines,
                 InputFormatArg::WholeFile => InputFormat::WholeFile,
             },
-            max_files_per_trigger: self.max_files_per_trigger,
+            max_files_per_trigger: self.max_files_per_trigger.0,
             mode: match self.mode {
                 ModeArg::Permissive => BadRecordMode::Permissive,
                 ModeArg::Failfast => BadRecordMode::Failfast,
@@ -115,7 +126,7 @@ impl QueryArgs {
     }
 
     pub fn plan(&self) -> Plan {
-        if self.no_processing_time { Plan::tutorial_without_time() } else { Plan::tutorial() }
+        if self.processing_time { Plan::tutorial() } else { Plan::tutorial_without_time() }
     }
 
     /// Spark's identity and time unless asked otherwise: a random seed (so a new checkpoint gets

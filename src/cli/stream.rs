@@ -1,5 +1,6 @@
 //! `crashpoint stream`: the tutorial's query on real directories.
 
+use super::live::{LiveLog, LogArgs, LogFormat};
 use super::query_args::QueryArgs;
 use super::signals;
 use anyhow::{Context, bail};
@@ -23,14 +24,16 @@ pub struct StreamArgs {
     /// The checkpoint directory (created if missing).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Where the rows go.
-    #[arg(long, value_enum)]
+    /// Where the rows go (the tutorial's query prints them: console).
+    #[arg(long, value_enum, default_value = "console")]
     sink: SinkArg,
     /// The output directory of the file sink.
     #[arg(long, required_if_eq("sink", "file"))]
     output: Option<PathBuf>,
     #[command(flatten)]
     query: QueryArgs,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 /// Refuses inputs and option combinations that cannot mean what the user wants.
@@ -64,7 +67,34 @@ pub fn absolute(path: &Path, create: bool) -> anyhow::Result<PathBuf> {
 }
 
 pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
-    check_paths(&args)?;
+    let mut log = LiveLog::new(&args.log, matches!(args.sink, SinkArg::Console));
+    let progress = log.progress();
+    let result = execute(&args, move |event| log.observe(event));
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let ran = result?;
+    if args.log.quiet || args.log.log == LogFormat::Json {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let written: usize = ran.events.iter().map(|e| if let Event::SinkWrote { rows, .. } = e { *rows } else { 0 }).sum();
+    let batches = ran.events.iter().filter(|e| matches!(e, Event::Committed { .. })).count();
+    let how = ran.stopped_by.map(|signal| format!(" (stopped by {signal}, between batches)")).unwrap_or_default();
+    eprintln!("done{how}: {batches} batch(es) committed, {written} row(s) written");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a `stream` run did.
+pub struct Ran {
+    /// The engine's events, in order.
+    pub events: Vec<Event>,
+    /// The signal that stopped a processing-time query.
+    pub stopped_by: Option<&'static str>,
+}
+
+/// Runs the query `args` describe, telling `observer` of each event as it happens.
+pub fn execute(args: &StreamArgs, observer: impl FnMut(&Event) + Send) -> anyhow::Result<Ran> {
+    check_paths(args)?;
     let query = Query {
         input_dir: absolute(&args.input, false)?,
         checkpoint_dir: absolute(&args.checkpoint, true)?,
@@ -81,37 +111,15 @@ pub fn run(args: StreamArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let mut engine = Engine::new(&DiskStorage, query, sink, options, args.query.fault_plan())?;
-    let mut trace = Trace::default();
+    engine.on_event(observer);
     let stopped_by = match args.query.trigger {
-        Trigger::ProcessingTime { interval_ms } => run_processing_time(&mut engine, interval_ms, &mut trace)?,
+        Trigger::ProcessingTime { interval_ms } => run_processing_time(&mut engine, interval_ms)?,
         trigger => {
-            let result = engine.run(trigger);
-            trace.print_new(&engine);
-            result?;
+            engine.run(trigger)?;
             None
         }
     };
-    let written: usize =
-        engine.events().iter().map(|e| if let Event::SinkWrote { rows, .. } = e { *rows } else { 0 }).sum();
-    let batches = engine.events().iter().filter(|e| matches!(e, Event::Committed { .. })).count();
-    let how = stopped_by.map(|signal| format!(" (stopped by {signal}, between batches)")).unwrap_or_default();
-    eprintln!("done{how}: {batches} batch(es) committed, {written} row(s) written");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The engine's events, printed to stderr as they come.
-#[derive(Default)]
-struct Trace {
-    printed: usize,
-}
-
-impl Trace {
-    fn print_new(&mut self, engine: &Engine<'_>) {
-        for event in &engine.events()[self.printed..] {
-            eprintln!("{event}");
-        }
-        self.printed = engine.events().len();
-    }
+    Ok(Ran { events: engine.events().to_vec(), stopped_by })
 }
 
 /// Spark's `spark.streaming.pollingDelay`: how long a back-to-back query waits when a trigger
@@ -122,17 +130,11 @@ const POLLING_DELAY_MS: u64 = 10;
 /// trigger at every multiple of the interval, or at once if the last batch ran over; back to back
 /// with interval 0. It runs until SIGINT or SIGTERM, which stop it between two batches. Returns
 /// the signal that stopped it.
-fn run_processing_time(
-    engine: &mut Engine<'_>,
-    interval_ms: u64,
-    trace: &mut Trace,
-) -> anyhow::Result<Option<&'static str>> {
+fn run_processing_time(engine: &mut Engine<'_>, interval_ms: u64) -> anyhow::Result<Option<&'static str>> {
     signals::catch_stop_signals();
     loop {
         let trigger_ms = now_ms();
-        let result = engine.run_micro_batch(interval_ms);
-        trace.print_new(engine);
-        let ran = result?;
+        let ran = engine.run_micro_batch(interval_ms)?;
         let next_ms = match interval_ms {
             0 if ran => trigger_ms,
             0 => trigger_ms + POLLING_DELAY_MS,

@@ -16,6 +16,11 @@ impl Style {
         Self { colour: wanted(std::io::stdout().is_terminal()) }
     }
 
+    /// The style for stderr.
+    pub fn stderr() -> Self {
+        Self { colour: wanted(std::io::stderr().is_terminal()) }
+    }
+
     fn paint(self, code: &str, text: &str) -> String {
         if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }

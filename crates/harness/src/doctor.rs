@@ -111,7 +111,8 @@ mod tests {
             sim.create_dir_all(Path::new("/in")).unwrap();
             sim.write(Path::new(&format!("/in/{id}.json")), b"{}").unwrap();
             checkpoint.sources.add(&mut ctx, *id, &[entry]).unwrap();
-            checkpoint.write_offsets(&mut ctx, *id, 0, "fp", *id).unwrap();
+            let plan = crashpoint_engine::checkpoint::PlanRecord { fingerprint: "fp", json: "[]" };
+            checkpoint.write_offsets(&mut ctx, *id, 0, plan, *id).unwrap();
         }
         for id in commits {
             checkpoint.write_commit(&mut ctx, *id).unwrap();

@@ -17,7 +17,7 @@ pub use error::{CheckpointError, Result};
 pub use format::{VERSION_LINE, decode, encode};
 pub use log::{LogFile, MetadataLog, WriteCtx, sync_file, write_atomic};
 pub use records::{
-    CommitMetadata, FileSourceOffset, OffsetSeqMetadata, PLAN_FINGERPRINT_KEY, SPARK_CONF, SinkFileStatus,
+    CommitMetadata, FileSourceOffset, OffsetSeqMetadata, PLAN_FINGERPRINT_KEY, PLAN_KEY, SPARK_CONF, SinkFileStatus,
     SourceFileEntry, StreamMetadata, encode_offset_metadata,
 };
 
@@ -245,17 +245,18 @@ impl Checkpoint {
         self.sources.range(storage, range.after, through, &needed_by)
     }
 
-    /// Writes `offsets/N` for the one file source, with its source-log offset `log_offset`.
+    /// Writes `offsets/N` for the one file source, with its source-log offset `log_offset` and
+    /// the plan that runs the batch.
     pub fn write_offsets(
         &self,
         ctx: &mut WriteCtx<'_>,
         id: u64,
         batch_timestamp_ms: i64,
-        plan_fingerprint: &str,
+        plan: PlanRecord<'_>,
         log_offset: u64,
     ) -> Result<()> {
         let offset = serde_json::to_string(&FileSourceOffset { log_offset }).expect("offsets serialize");
-        let lines = [encode_offset_metadata(batch_timestamp_ms, plan_fingerprint), offset];
+        let lines = [encode_offset_metadata(batch_timestamp_ms, plan.fingerprint, plan.json), offset];
         self.offsets.write(ctx, LogFile { id, compact: false }, &lines)
     }
 
@@ -298,4 +299,13 @@ impl Checkpoint {
         self.offsets.purge_below(storage, threshold)?;
         self.commits.purge_below(storage, threshold)
     }
+}
+
+/// The plan as `offsets/N` records it: its fingerprint and its canonical JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRecord<'a> {
+    /// The fingerprint.
+    pub fingerprint: &'a str,
+    /// The canonical JSON.
+    pub json: &'a str,
 }

@@ -88,6 +88,10 @@ pub struct OffsetSeqMetadata {
 /// The conf key under which the plan's fingerprint is stored in `offsets/N`.
 pub const PLAN_FINGERPRINT_KEY: &str = "crashpoint.plan.fingerprint";
 
+/// The key of the plan itself in `offsets/N`'s conf (crashpoint's own): with it, a changed
+/// query is told in words (columns, steps), not only by two fingerprints.
+pub const PLAN_KEY: &str = "crashpoint.plan";
+
 /// Spark 4.3's conf entries, in Spark's order, as found in the reference checkpoints.
 pub const SPARK_CONF: [(&str, &str); 17] = [
     (
@@ -112,10 +116,12 @@ pub const SPARK_CONF: [(&str, &str); 17] = [
     ("spark.sql.optimizer.pruneFiltersCanPruneStreamingSubplan", "false"),
 ];
 
-/// Encodes the metadata line of `offsets/N` in Spark's key order, plus the plan fingerprint.
-pub fn encode_offset_metadata(batch_timestamp_ms: i64, plan_fingerprint: &str) -> String {
+/// Encodes the metadata line of `offsets/N` in Spark's key order, plus the plan's fingerprint
+/// and the plan itself (canonical JSON, as a string: Spark's conf maps strings to strings).
+pub fn encode_offset_metadata(batch_timestamp_ms: i64, plan_fingerprint: &str, plan_json: &str) -> String {
     let mut conf: Vec<String> = SPARK_CONF.iter().map(|(k, v)| format!("\"{k}\":\"{v}\"")).collect();
     conf.push(format!("\"{PLAN_FINGERPRINT_KEY}\":{}", serde_json::Value::from(plan_fingerprint)));
+    conf.push(format!("\"{PLAN_KEY}\":{}", serde_json::Value::from(plan_json)));
     format!("{{\"batchWatermarkMs\":0,\"batchTimestampMs\":{batch_timestamp_ms},\"conf\":{{{}}}}}", conf.join(","))
 }
 
@@ -131,11 +137,12 @@ mod tests {
             "/../../tests/fixtures/spark-reference/three_files/checkpoint/offsets/0"
         ));
         let spark_line = reference.lines().nth(1).unwrap();
-        let ours = encode_offset_metadata(1795560196803, "fp");
+        let ours = encode_offset_metadata(1795560196803, "fp", r#"[{"op":"filter","condition":"a > 1"}]"#);
         let spark_prefix = spark_line.strip_suffix("}}").unwrap();
         // Byte for byte Spark's line (its timestamp and conf in Spark's key order), then our key.
         let ours_rest = ours.strip_prefix(spark_prefix).unwrap_or_else(|| panic!("{ours}\n{spark_line}"));
-        assert_eq!(ours_rest, format!(",\"{PLAN_FINGERPRINT_KEY}\":\"fp\"}}}}"));
+        let plan = r#""[{\"op\":\"filter\",\"condition\":\"a > 1\"}]""#;
+        assert_eq!(ours_rest, format!(",\"{PLAN_FINGERPRINT_KEY}\":\"fp\",\"{PLAN_KEY}\":{plan}}}}}"));
         let parsed: OffsetSeqMetadata = serde_json::from_str(&ours).unwrap();
         assert_eq!(parsed.conf[PLAN_FINGERPRINT_KEY], "fp");
     }

@@ -2,7 +2,7 @@
 //! it to the sink, commit. Crash points sit between every two writes.
 
 use super::{Engine, EngineError, Event, Resume};
-use crate::checkpoint::{CheckpointError, SourceFileEntry, SourceRange, WriteCtx};
+use crate::checkpoint::{CheckpointError, PlanRecord, SourceFileEntry, SourceRange, WriteCtx};
 use crate::faults::CrashPoint;
 use crate::plan::{Row, format_timestamp_ms};
 use crate::sink::{Batch, SinkOutcome};
@@ -43,7 +43,7 @@ impl Engine<'_> {
         };
         let uris = planned.files.iter().map(|f| f.path.clone()).collect();
         let (id, range, origin) = (planned.id, planned.range, planned.origin);
-        self.events.push(Event::BatchPlanned { id, files: uris, origin, sources: range });
+        self.emit(Event::BatchPlanned { id, files: uris, origin, sources: range });
         self.run_batch(&planned)?;
         self.pending = Some(Resume::Continue { next: id + 1 });
         self.last_log_offset = range.through;
@@ -155,7 +155,7 @@ impl Engine<'_> {
             if modified && self.query.source.on_modified == ModifiedFilePolicy::Error {
                 return Err(EngineError::ModifiedInput(notice.to_string()));
             }
-            self.events.push(Event::Warning(notice.to_string()));
+            self.emit(Event::Warning(notice.to_string()));
         }
         Ok(files)
     }
@@ -193,7 +193,8 @@ impl Engine<'_> {
         let log_offset = planned.range.through.expect("a new batch always covers a source-log batch");
         #[cfg(feature = "seeded-bugs")]
         let log_offset = super::seeded::bent_log_offset(ctx.faults.seams(), planned.id, log_offset);
-        self.checkpoint.write_offsets(&mut ctx, planned.id, planned.timestamp_ms, &self.fingerprint, log_offset)?;
+        let plan = PlanRecord { fingerprint: &self.fingerprint, json: &self.plan_json };
+        self.checkpoint.write_offsets(&mut ctx, planned.id, planned.timestamp_ms, plan, log_offset)?;
         ctx.faults.hit(CrashPoint::AfterOffsetsWrite)?;
         Ok(())
     }
@@ -210,7 +211,7 @@ impl Engine<'_> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         if let Some(reason) = self.sink.skip_if_held(&mut ctx, id)? {
             let reason = format!("{reason}; its input was not read");
-            self.events.push(Event::SinkSkipped { id, reason });
+            self.emit(Event::SinkSkipped { id, reason });
             return Ok(None);
         }
         self.read_batch(id, files, timestamp_ms).map(Some)
@@ -224,14 +225,14 @@ impl Engine<'_> {
             SinkOutcome::Written => Event::SinkWrote { id, rows: rows.len() },
             SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
         };
-        self.events.push(event);
+        self.emit(event);
         Ok(())
     }
 
     pub(super) fn commit(&mut self, id: u64) -> Result<(), EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         self.checkpoint.write_commit(&mut ctx, id)?;
-        self.events.push(Event::Committed { id });
+        self.emit(Event::Committed { id });
         Ok(())
     }
 
@@ -326,7 +327,7 @@ impl Engine<'_> {
         self.storage.sync_dir(&dir).map_err(io(&dir, "fsync the directory"))?;
         let dead_letter = path.display().to_string();
         let first = bad.first().map(|b| format!("{}:{}: {}", b.file, b.line, b.reason)).unwrap_or_default();
-        self.events.push(Event::BadRecords { id, count: bad.len(), dead_letter, first });
+        self.emit(Event::BadRecords { id, count: bad.len(), dead_letter, first });
         Ok(())
     }
 }

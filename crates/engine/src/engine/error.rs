@@ -72,10 +72,9 @@ pub enum EngineError {
     },
     /// The query's logic differs from the one that wrote the checkpoint.
     #[error(
-        "the query changed: {} was written by a plan with fingerprint {recorded}, but this query's \
-         plan has fingerprint {current}; Spark would go on and silently mix the two schemas. Start \
-         with a new checkpoint directory, or run the original query",
-        offsets_file.display()
+        "the query changed since {} was written: {}. Spark would go on and silently mix the two \
+         schemas. Start with a new checkpoint directory, or run the original query",
+        offsets_file.display(), describe_plan_change(changes, recorded, current)
     )]
     PlanChanged {
         /// The offsets file with the recorded fingerprint.
@@ -84,6 +83,9 @@ pub enum EngineError {
         recorded: String,
         /// This plan's fingerprint.
         current: String,
+        /// What changed, one sentence each (empty if the checkpoint records no plan, only its
+        /// fingerprint).
+        changes: Vec<String>,
     },
     /// An option of the query is invalid.
     #[error("invalid query: {0}")]
@@ -175,5 +177,48 @@ impl From<SinkError> for EngineError {
 impl From<Crash> for EngineError {
     fn from(crash: Crash) -> Self {
         EngineError::Crash(crash)
+    }
+}
+
+/// The changes of a plan, or its two fingerprints when the checkpoint did not record the plan.
+fn describe_plan_change(changes: &[String], recorded: &str, current: &str) -> String {
+    if changes.is_empty() {
+        format!(
+            "it records plan fingerprint {recorded}, this query's plan has fingerprint {current} (the checkpoint \
+             does not record the plan itself, so what changed cannot be told)"
+        )
+    } else {
+        format!("{} (plan fingerprint {recorded}, now {current})", changes.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_query_is_told_in_words_or_by_fingerprints_when_the_plan_was_not_recorded() {
+        let changed = |changes: Vec<String>| EngineError::PlanChanged {
+            offsets_file: PathBuf::from("/cp/offsets/3"),
+            recorded: "aaaa".into(),
+            current: "bbbb".into(),
+            changes,
+        };
+        let cases = [
+            (
+                changed(vec!["step 3 was added: `filter temp > 20`".into()]),
+                "the query changed since /cp/offsets/3 was written: step 3 was added: `filter temp > 20` (plan \
+                 fingerprint aaaa, now bbbb). Spark would",
+            ),
+            (
+                changed(vec![]),
+                "the query changed since /cp/offsets/3 was written: it records plan fingerprint aaaa, this \
+                 query's plan has fingerprint bbbb (the checkpoint does not record the plan itself",
+            ),
+        ];
+        for (error, expected) in cases {
+            let message = error.to_string();
+            assert!(message.starts_with(expected), "{message}");
+        }
     }
 }

@@ -24,10 +24,10 @@ pub use recovery::{Resume, decide, skipped_uncommitted};
 pub use trigger::Trigger;
 
 use crate::checkpoint::{
-    BatchOffsets, Checkpoint, CheckpointOptions, LogFile, PLAN_FINGERPRINT_KEY, StreamMetadata, WriteCtx,
+    BatchOffsets, Checkpoint, CheckpointOptions, LogFile, PLAN_FINGERPRINT_KEY, PLAN_KEY, StreamMetadata, WriteCtx,
 };
 use crate::faults::FaultPlan;
-use crate::plan::{CompiledPlan, Plan};
+use crate::plan::{CompiledPlan, Plan, describe_changes};
 use crate::rng::{Rng, derive};
 use crate::sink::Sink;
 use crate::source::{FileSource, SourceOptions};
@@ -90,6 +90,9 @@ pub struct EngineOptions {
     pub checkpoint: CheckpointOptions,
 }
 
+/// A callback told of each event as it happens.
+type Observer<'a> = Box<dyn FnMut(&Event) + Send + 'a>;
+
 /// A running query on one checkpoint. Dropping it after a crash is the process dying.
 pub struct Engine<'a> {
     storage: &'a dyn Storage,
@@ -99,6 +102,8 @@ pub struct Engine<'a> {
     source: FileSource,
     plan: CompiledPlan,
     fingerprint: String,
+    /// The plan's canonical JSON, recorded in `offsets/N` beside the fingerprint.
+    plan_json: String,
     sink: Box<dyn Sink + 'a>,
     faults: FaultPlan,
     events: Vec<Event>,
@@ -116,6 +121,8 @@ pub struct Engine<'a> {
     trigger: Trigger,
     /// The checkpoint's lock, held while the engine lives.
     lock: Option<crate::storage::LockGuard>,
+    /// Told of each event as it happens, before it joins the trace.
+    observer: Option<Observer<'a>>,
 }
 
 impl<'a> Engine<'a> {
@@ -134,6 +141,7 @@ impl<'a> Engine<'a> {
             checkpoint: Checkpoint::with_options(&query.checkpoint_dir, &options.checkpoint),
             source: FileSource::new(&query.input_dir, query.source.clone()),
             fingerprint: query.plan.fingerprint(),
+            plan_json: query.plan.canonical_json(),
             plan,
             query,
             options,
@@ -146,7 +154,22 @@ impl<'a> Engine<'a> {
             last_timestamp_ms: None,
             trigger: Trigger::default(),
             lock: None,
+            observer: None,
         })
+    }
+
+    /// Calls `observer` with each event as it happens (a live log), not only at the end of a
+    /// run: a process that dies mid-batch has still said what it did.
+    pub fn on_event(&mut self, observer: impl FnMut(&Event) + Send + 'a) {
+        self.observer = Some(Box::new(observer));
+    }
+
+    /// Records an event, telling the observer first.
+    fn emit(&mut self, event: Event) {
+        if let Some(observer) = &mut self.observer {
+            observer(&event);
+        }
+        self.events.push(event);
     }
 
     /// The trace so far, crashes included.
@@ -185,7 +208,7 @@ impl<'a> Engine<'a> {
 
     fn note_crash<T>(&mut self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         if let Err(EngineError::Crash(crash)) = &result {
-            self.events.push(Event::Crashed(*crash));
+            self.emit(Event::Crashed(*crash));
         }
         result
     }
@@ -210,7 +233,7 @@ impl<'a> Engine<'a> {
         loop {
             let ran = self.run_next_batch()?;
             if !ran {
-                self.events.push(Event::Idle);
+                self.emit(Event::Idle);
                 return Ok(());
             }
             if trigger == Trigger::Once {
@@ -251,9 +274,9 @@ impl<'a> Engine<'a> {
         }
         self.source_log_latest = self.checkpoint.sources.log().latest(storage)?;
         self.restore_seen_files()?;
-        self.events.push(Event::Started { query_id, resume });
+        self.emit(Event::Started { query_id, resume });
         for id in skipped_uncommitted(storage, &self.checkpoint)? {
-            self.events.push(Event::Warning(format!(
+            self.emit(Event::Warning(format!(
                 "commits/{id} is missing but later batches are committed: batch {id} is not run again (as in \
                  Spark, only the latest commit counts); `crashpoint doctor` can restore the commit"
             )));
@@ -363,14 +386,20 @@ impl<'a> Engine<'a> {
     /// Compares this plan with the one recorded in the latest `offsets/N`.
     fn check_plan(&mut self, latest: u64, offsets: &BatchOffsets) -> Result<(), EngineError> {
         match offsets.metadata.conf.get(PLAN_FINGERPRINT_KEY) {
-            Some(recorded) if *recorded != self.fingerprint => Err(EngineError::PlanChanged {
-                offsets_file: self.checkpoint.offsets.path(LogFile { id: latest, compact: false }),
-                recorded: recorded.clone(),
-                current: self.fingerprint.clone(),
-            }),
+            Some(recorded) if *recorded != self.fingerprint => {
+                // The recorded plan says what changed; a checkpoint written before plans were
+                // recorded has only the fingerprint.
+                let recorded_plan = offsets.metadata.conf.get(PLAN_KEY).and_then(|j| serde_json::from_str(j).ok());
+                Err(EngineError::PlanChanged {
+                    offsets_file: self.checkpoint.offsets.path(LogFile { id: latest, compact: false }),
+                    recorded: recorded.clone(),
+                    current: self.fingerprint.clone(),
+                    changes: recorded_plan.map(|plan| describe_changes(&plan, &self.query.plan)).unwrap_or_default(),
+                })
+            }
             Some(_) => Ok(()),
             None => {
-                self.events.push(Event::Warning(format!(
+                self.emit(Event::Warning(format!(
                     "offsets/{latest} records no plan fingerprint (written by Spark?): the query cannot be checked \
                      against the one that wrote the checkpoint"
                 )));

@@ -97,7 +97,8 @@ mod tests {
         let mut faults = FaultPlan::none();
         let mut ctx = WriteCtx { storage: &sim, faults: &mut faults };
         for id in offsets {
-            checkpoint.write_offsets(&mut ctx, *id, 0, "fp", *id).unwrap();
+            let plan = crate::checkpoint::PlanRecord { fingerprint: "fp", json: "[]" };
+            checkpoint.write_offsets(&mut ctx, *id, 0, plan, *id).unwrap();
         }
         for id in commits {
             checkpoint.write_commit(&mut ctx, *id).unwrap();

@@ -4,10 +4,12 @@
 //! Evaluation is pure: a plan never reads files or clocks. The processing time is the batch's
 //! logical timestamp, handed in by the engine.
 
+mod change;
 mod column;
 mod eval;
 mod time;
 
+pub use change::describe_changes;
 pub use column::{Column, Condition};
 pub use eval::{CompiledPlan, Row};
 pub use time::format_timestamp_ms;
@@ -85,10 +87,15 @@ impl Plan {
         plan
     }
 
+    /// The plan as canonical JSON (serde's field order): what the fingerprint hashes, and what
+    /// `offsets/N` records so that a changed query can be told apart in words.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("plans always serialize")
+    }
+
     /// A stable fingerprint of the plan's logic, stored in every `offsets/N`.
     pub fn fingerprint(&self) -> String {
-        let canonical = serde_json::to_string(self).expect("plans always serialize");
-        format!("{:016x}", crate::rng::fnv1a(canonical.as_bytes()))
+        format!("{:016x}", crate::rng::fnv1a(self.canonical_json().as_bytes()))
     }
 
     /// Checks the plan and prepares it for evaluation.

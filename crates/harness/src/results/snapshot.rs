@@ -108,27 +108,53 @@ pub(super) fn settle(scenario: &Path, rendered: &str, mode: super::SnapshotMode,
     result
 }
 
+/// Longer lines are cut to a window around their first difference.
+const LINE_CHARS_SHOWN: usize = 120;
+
 /// The first lines that differ between `old` and `new`, and how many differ in all.
 pub fn first_differences(old: &str, new: &str) -> (Vec<String>, usize) {
     // Both end with one newline, so that the last line compares by its text alone.
     let lines = |text: &str| if text.trim_end().is_empty() { String::new() } else { format!("{}\n", text.trim_end()) };
     let (old, new) = (lines(old), lines(new));
     let diff = similar::TextDiff::from_lines(&old, &new);
+    let (old_lines, new_lines): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
     let mut shown = Vec::new();
     let mut total = 0;
-    for change in diff.iter_all_changes() {
-        let sign = match change.tag() {
-            similar::ChangeTag::Equal => continue,
-            similar::ChangeTag::Delete => '-',
-            similar::ChangeTag::Insert => '+',
-        };
-        total += 1;
-        if shown.len() < DIFF_LINES_SHOWN {
-            let line = change.old_index().or(change.new_index()).map_or(0, |i| i + 1);
-            shown.push(format!("{sign}{line:>4} | {}", change.value().trim_end_matches('\n')));
+    for op in diff.ops() {
+        let (tag, removed, added) = op.as_tag_tuple();
+        if tag == similar::DiffTag::Equal {
+            continue;
         }
+        for (k, i) in removed.clone().enumerate() {
+            // A replaced line is shown from where it starts to differ from its replacement.
+            let other = added.clone().nth(k).map(|j| new_lines[j]);
+            shown.push(('-', i + 1, old_lines[i], other));
+        }
+        for (k, j) in added.clone().enumerate() {
+            let other = removed.clone().nth(k).map(|i| old_lines[i]);
+            shown.push(('+', j + 1, new_lines[j], other));
+        }
+        total += removed.len() + added.len();
     }
+    let shown = shown
+        .into_iter()
+        .take(DIFF_LINES_SHOWN)
+        .map(|(sign, number, line, other)| format!("{sign}{number:>4} | {}", window(line, other)))
+        .collect();
     (shown, total)
+}
+
+/// `line`, or a window of it that starts a little before where it differs from `other`.
+fn window(line: &str, other: Option<&str>) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= LINE_CHARS_SHOWN {
+        return line.to_string();
+    }
+    let same = other.map_or(0, |o| chars.iter().zip(o.chars()).take_while(|(a, b)| **a == *b).count());
+    let start = same.saturating_sub(LINE_CHARS_SHOWN / 3).min(chars.len() - LINE_CHARS_SHOWN);
+    let end = start + LINE_CHARS_SHOWN;
+    let text: String = chars[start..end].iter().collect();
+    format!("{}{text}{}", if start > 0 { "…" } else { "" }, if end < chars.len() { "…" } else { "" })
 }
 
 #[cfg(test)]
@@ -148,5 +174,10 @@ mod tests {
         let long_old: String = (0..40).map(|i| format!("{i}\n")).collect();
         let (shown, total) = first_differences(&long_old, "");
         assert_eq!((shown.len(), total), (DIFF_LINES_SHOWN, 40));
+        // A long line is shown from a little before where it differs.
+        let long = "x".repeat(300);
+        let (shown, _) = first_differences(&format!("{long}old\n"), &format!("{long}new\n"));
+        assert_eq!(shown[0], format!("-   1 | …{}old", "x".repeat(LINE_CHARS_SHOWN - 3)));
+        assert_eq!(shown[1], format!("+   1 | …{}new", "x".repeat(LINE_CHARS_SHOWN - 3)));
     }
 }
