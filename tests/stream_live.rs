@@ -158,11 +158,14 @@ fn a_re_run_batch_keeps_its_recorded_wall_clock_time() {
     // Method: kill the process after `offsets/0` is written (FAILPOINTS), restart a second
     // later, and read batch 0's processing_time in the file sink's part file.
     let (_temp, root) = tutorial_workspace();
-    let crashed = stream_command(&root, "cp", &[]).env("FAILPOINTS", "after-offsets-write=panic").output().unwrap();
+    // The tutorial's query has no processing_time column: ask for it.
+    let with_time = ["--processing-time"];
+    let crashed =
+        stream_command(&root, "cp", &with_time).env("FAILPOINTS", "after-offsets-write=panic").output().unwrap();
     assert!(!crashed.status.success());
     let recorded = batch_timestamp_ms(&root.join("cp"), 0);
     std::thread::sleep(Duration::from_millis(1100));
-    let rerun = stream_command(&root, "cp", &[]).output().unwrap();
+    let rerun = stream_command(&root, "cp", &with_time).output().unwrap();
     assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
     assert_eq!(batch_timestamp_ms(&root.join("cp"), 0), recorded);
     let out = root.join("cp-out");
