@@ -41,7 +41,7 @@ fn hold(path: &std::path::Path) -> Held {
 pub fn rows() -> Vec<Row> {
     vec![
         refused_option!("--max-files-per-trigger 0", ["--max-files-per-trigger", "0"],
-            says: ["'0' is not allowed: maxFilesPerTrigger must be a positive integer", "leave the option out for no limit"],
+            says: ["'0' is not allowed: maxFilesPerTrigger must be a positive integer", "give `none` for no limit"],
             "refused with Spark's rule (Spark accepts it at start and fails later; 0 used to process nothing forever)"),
         refused_option!("--max-files-per-trigger -1", ["--max-files-per-trigger", "-1"],
             says: ["'-1' is not allowed: maxFilesPerTrigger must be a positive integer"], "refused with the rule"),
@@ -125,7 +125,18 @@ pub fn rows() -> Vec<Row> {
             },
             act: |c| {
                 c.crashpoint(
-                    &["stream", "--input", "{in}", "--checkpoint", "{cp}", "--sink", "file", "--output", "{out}"],
+                    &[
+                        "stream",
+                        "--input",
+                        "{in}",
+                        "--checkpoint",
+                        "{cp}",
+                        "--sink",
+                        "file",
+                        "--output",
+                        "{out}",
+                        "--processing-time",
+                    ],
                     &[],
                 )
             },
