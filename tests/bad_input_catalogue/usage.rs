@@ -38,6 +38,15 @@ fn hold(path: &std::path::Path) -> Held {
     Held { _file: file }
 }
 
+impl Drop for Held {
+    /// LOCK_UN, not just close: a child another thread forks holds a copy of the descriptor until
+    /// its exec, and the lock would outlive this guard (the engine's lock does the same).
+    fn drop(&mut self) {
+        // SAFETY: unlocking a descriptor this guard owns.
+        unsafe { libc::flock(self._file.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
 pub fn rows() -> Vec<Row> {
     vec![
         refused_option!("--max-files-per-trigger 0", ["--max-files-per-trigger", "0"],

@@ -225,7 +225,7 @@ fn a_new_checkpoint_gets_a_fresh_id_and_a_rerun_keeps_its_time_as_in_spark() {
 
     let stream = |cp: &str, failpoints: Option<&str>| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crashpoint"));
-        command.args(["stream", "--sink", "file", "--input"]).arg(twin.input(Side::Engine));
+        command.args(["stream", "--sink", "file", "--processing-time", "--input"]).arg(twin.input(Side::Engine));
         command.arg("--checkpoint").arg(twin.checkpoint(Side::Engine).join(cp));
         command.arg("--output").arg(twin.output(Side::Engine).join(cp)).env_remove("FAILPOINTS");
         if let Some(failpoints) = failpoints {
