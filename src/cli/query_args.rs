@@ -56,6 +56,10 @@ pub struct QueryArgs {
     /// Spark's minBatchesToRetain: offsets and commits of the last N batches are kept.
     #[arg(long, default_value_t = NonZeroU64::new(MIN_BATCHES_TO_RETAIN).expect("positive"))]
     pub min_batches_to_retain: NonZeroU64,
+    /// Threads that run a batch's tasks (one per input file, or per 8 MiB split of a larger
+    /// one; each writes its own part file); default: all cores. The output is the same for any N.
+    #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores())]
+    pub threads: usize,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -138,6 +142,7 @@ impl QueryArgs {
             clock: Clock { start_ms: self.start_ms.unwrap_or(Clock::default().start_ms), ..Clock::default() },
             wall_clock: !logical,
             allow_existing_sink_log: self.allow_existing_sink_log,
+            threads: self.threads.max(1),
             checkpoint: CheckpointOptions {
                 compact_interval: self.compact_interval,
                 min_batches_to_retain: self.min_batches_to_retain,

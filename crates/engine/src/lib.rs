@@ -56,7 +56,7 @@
 //!
 //! ## Layers
 //!
-//! From the bottom: [`storage`], [`uri`], [`rng`], [`json`], [`faults`], [`guarantee`] →
+//! From the bottom: [`storage`], [`uri`], [`rng`], [`json`], [`exec`], [`faults`], [`guarantee`] →
 //! [`checkpoint`] → [`source`], [`plan`], [`sink`] → [`engine`]. Nothing lower imports from
 //! higher up, and nothing here knows about scenarios, checks or exploration: that is the
 //! harness, a separate crate.
@@ -72,6 +72,7 @@
 
 pub mod checkpoint;
 pub mod engine;
+pub mod exec;
 pub mod faults;
 pub mod guarantee;
 pub mod json;

@@ -258,7 +258,7 @@ mod tests {
     use serde_json::json;
 
     fn batch<'a>(id: u64, schema: &'a [String], rows: &'a [Row]) -> Batch<'a> {
-        Batch { id, timestamp_ms: 0, schema, rows }
+        Batch { id, timestamp_ms: 0, schema, rows, parts: &[], threads: 1 }
     }
 
     fn write(sink: &mut SqliteSink, faults: &mut FaultPlan, b: Batch<'_>) -> Result<SinkOutcome, SinkError> {

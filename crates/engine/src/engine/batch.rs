@@ -1,12 +1,14 @@
 //! One batch, as Spark runs it: plan it, write its source log and offsets, run the plan, hand
 //! it to the sink, commit. Crash points sit between every two writes.
 
+use super::tasks::{BatchRows, InputFile, run_tasks};
 use super::{Engine, EngineError, Event, Resume};
 use crate::checkpoint::{CheckpointError, PlanRecord, SourceFileEntry, SourceRange, WriteCtx};
+use crate::exec::map_ordered;
 use crate::faults::CrashPoint;
-use crate::plan::{Row, format_timestamp_ms};
+use crate::plan::format_timestamp_ms;
 use crate::sink::{Batch, SinkOutcome};
-use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, SourceNotice, parse_file};
+use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, SourceNotice};
 use crate::uri::path_of;
 use serde_json::Value;
 
@@ -207,7 +209,7 @@ impl Engine<'_> {
         id: u64,
         files: &[SourceFileEntry],
         timestamp_ms: i64,
-    ) -> Result<Option<Vec<Row>>, EngineError> {
+    ) -> Result<Option<BatchRows>, EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         if let Some(reason) = self.sink.skip_if_held(&mut ctx, id)? {
             let reason = format!("{reason}; its input was not read");
@@ -218,11 +220,12 @@ impl Engine<'_> {
     }
 
     /// Hands the batch's rows to the sink and records what it did with them.
-    pub(super) fn add_to_sink(&mut self, id: u64, timestamp_ms: i64, rows: &[Row]) -> Result<(), EngineError> {
+    pub(super) fn add_to_sink(&mut self, id: u64, timestamp_ms: i64, rows: &BatchRows) -> Result<(), EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
-        let batch = Batch { id, timestamp_ms, schema: self.plan.schema(), rows };
+        let (schema, threads) = (self.plan.schema(), self.options.threads);
+        let batch = Batch { id, timestamp_ms, schema, rows: &rows.rows, parts: &rows.parts, threads };
         let event = match self.sink.add_batch(&mut ctx, batch)? {
-            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.len() },
+            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.rows.len() },
             SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
         };
         self.emit(event);
@@ -245,56 +248,32 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Reads a batch's files and runs the plan. Bad lines go to the dead-letter file, or stop
-    /// the query in failfast mode; none is dropped without a word.
+    /// Reads a batch's files and runs the plan, task by task on the executor's threads. Bad
+    /// lines go to the dead-letter file, or stop the query in failfast mode; none is dropped
+    /// without a word.
     pub(super) fn read_batch(
         &mut self,
         id: u64,
         files: &[SourceFileEntry],
         timestamp_ms: i64,
-    ) -> Result<Vec<Row>, EngineError> {
-        use crate::json::JsonView;
-        use crate::source::{InputFormat, ParsedFile};
+    ) -> Result<BatchRows, EngineError> {
         let time = Value::String(format_timestamp_ms(timestamp_ms));
-        let mut rows = Vec::new();
-        let mut bad: Vec<BadRecord> = Vec::new();
-        for file in files {
+        let threads = self.options.threads;
+        let (storage, faults) = (self.storage, &self.faults);
+        let read = map_ordered(threads, files, |file| {
             let path = path_of(&file.path);
-            let bytes = self.storage.read(&path).map_err(|error| EngineError::PlannedInput {
-                batch: id,
-                path,
-                checkpoint: self.checkpoint.root().to_path_buf(),
-                error,
-            })?;
+            let bytes = storage.read(&path).map_err(|error| (path, error))?;
             #[cfg(feature = "seeded-bugs")]
-            let bytes = super::seeded::bent_last_line(self.faults.seams(), bytes);
-            let rejected = |line: u32, reason: String, value: &Value| BadRecord {
-                file: file.path.clone(),
-                line,
-                reason,
-                text: value.to_string().chars().take(1024).collect(),
-            };
-            // Per file: the lines that do not parse, then the records the plan rejects.
-            if self.query.source.format == InputFormat::JsonLines {
-                // The hot path: records stay on a parse tape; only selected values are copied.
-                let plan = &self.plan;
-                let mut plan_bad = Vec::new();
-                bad.extend(ParsedFile::scan_json_lines(&file.path, &bytes, |line, record| {
-                    if let Err(reason) = plan.apply_node(record, &time, &mut rows) {
-                        plan_bad.push(rejected(line, reason, &record.to_value()));
-                    }
-                }));
-                bad.extend(plan_bad);
-            } else {
-                let parsed = parse_file(&file.path, &bytes, self.query.source.format);
-                bad.extend(parsed.bad);
-                for record in &parsed.records {
-                    if let Err(reason) = self.plan.apply(&record.value, &time, &mut rows) {
-                        bad.push(rejected(record.line, reason, &record.value));
-                    }
-                }
-            }
-        }
+            let bytes = super::seeded::bent_last_line(faults.seams(), bytes);
+            #[cfg(not(feature = "seeded-bugs"))]
+            let _ = faults;
+            Ok(InputFile { uri: file.path.clone(), bytes })
+        });
+        let inputs = read.into_iter().collect::<Result<Vec<_>, _>>().map_err(|(path, error)| {
+            EngineError::PlannedInput { batch: id, path, checkpoint: self.checkpoint.root().to_path_buf(), error }
+        })?;
+        let (rows, bad) = run_tasks(&inputs, self.query.source.format, &self.plan, &time, threads);
+        drop(inputs);
         if !bad.is_empty() {
             self.route_bad_records(id, bad)?;
         }

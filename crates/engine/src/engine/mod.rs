@@ -16,11 +16,13 @@ mod events;
 mod recovery;
 #[cfg(feature = "seeded-bugs")]
 mod seeded;
+mod tasks;
 mod trigger;
 
 pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide, skipped_uncommitted};
+pub use tasks::SPLIT_BYTES;
 pub use trigger::Trigger;
 
 use crate::checkpoint::{
@@ -88,6 +90,10 @@ pub struct EngineOptions {
     pub allow_existing_sink_log: bool,
     /// Spark's knobs of the checkpoint's logs: compaction interval and batches retained.
     pub checkpoint: CheckpointOptions,
+    /// Threads that run a batch's tasks (0 counts as 1, the default: scenarios and exploration
+    /// run each world on one thread). Nothing written depends on it: the tasks, the part files,
+    /// the logs and the order of rows are the same for any number.
+    pub threads: usize,
 }
 
 /// A callback told of each event as it happens.

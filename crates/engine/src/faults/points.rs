@@ -14,7 +14,9 @@ pub enum CrashPoint {
     BeforeOffsetsWrite,
     /// `offsets/N` is written; the sink has not been called.
     AfterOffsetsWrite,
-    /// The sink wrote its data files; its own log (`_spark_metadata/N`) is not written yet.
+    /// The sink wrote its data files; its own log (`_spark_metadata/N`) is not written yet. The
+    /// file sink hits it after each part file but the last (a batch of K tasks writes K part
+    /// files), then once when all are written: a crash can fall between two tasks' part files.
     DuringSinkWrite,
     /// The sink finished the batch; `commits/N` is not written yet.
     AfterSinkWrite,
@@ -59,7 +61,9 @@ impl CrashPoint {
             CrashPoint::BeforeSourceLogWrite => "batch planned, nothing of it written yet",
             CrashPoint::BeforeOffsetsWrite => "sources/0/N written, offsets/N not yet",
             CrashPoint::AfterOffsetsWrite => "offsets/N written, sink not called yet",
-            CrashPoint::DuringSinkWrite => "sink data files written, sink log entry not yet",
+            CrashPoint::DuringSinkWrite => {
+                "sink data files written (file sink: or some of its part files), sink log entry not yet"
+            }
             CrashPoint::AfterSinkWrite => "sink done, commits/N not yet written",
             CrashPoint::AfterCommitWrite => "commits/N written, next batch not started",
             CrashPoint::DuringLogWrite => "any log file: temp file written, not yet renamed",

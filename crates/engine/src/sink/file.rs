@@ -3,7 +3,7 @@
 
 use super::{Batch, HeldBatches, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CompactibleLog, SinkFileStatus, WriteCtx};
-use crate::faults::CrashPoint;
+use crate::faults::{CrashPoint, FaultPlan};
 use crate::guarantee::Guarantee;
 use crate::json::RowWriter;
 use crate::plan::Row;
@@ -59,31 +59,38 @@ impl FileSink {
         self
     }
 
-    /// A fresh part-file name for a batch: seeded, and never one that exists already.
-    fn part_path(&self, storage: &dyn Storage, batch_id: u64) -> PathBuf {
+    /// Fresh part-file names for a batch's `count` parts, `part-0000K-<uuid>-c000.json` as
+    /// Spark names partition K: one seeded uuid for the batch, and never a name that exists.
+    fn part_paths(&self, storage: &dyn Storage, batch_id: u64, count: usize) -> Vec<PathBuf> {
         (0u64..)
             .map(|attempt| {
                 let uuid = Rng::new(derive(self.seed, &format!("part/{batch_id}/{attempt}"))).uuid();
-                self.dir.join(format!("part-00000-{uuid}-c000.json"))
+                (0..count).map(|k| self.dir.join(format!("part-{k:05}-{uuid}-c000.json"))).collect::<Vec<_>>()
             })
-            .find(|path| !storage.exists(path))
-            .expect("an unbounded range always finds a free name")
+            .find(|paths| !paths.iter().any(|path| storage.exists(path)))
+            .expect("an unbounded range always finds free names")
     }
 
-    fn write_part(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkFileStatus, SinkError> {
+    /// One part file: written, stamped with the batch's logical time, fsynced.
+    fn write_part(
+        storage: &dyn Storage,
+        faults: &FaultPlan,
+        batch: &Batch<'_>,
+        rows: &[Row],
+        path: &Path,
+    ) -> Result<SinkFileStatus, SinkError> {
         let writer = RowWriter::new(batch.schema);
-        let mut bytes = Vec::with_capacity(batch.rows.len() * 64);
-        for row in batch.rows {
+        let mut bytes = Vec::with_capacity(rows.len() * 64);
+        for row in rows {
             writer.write(row, &mut bytes);
             bytes.push(b'\n');
         }
-        let path = self.part_path(ctx.storage, batch.id);
-        ctx.storage.write(&path, &bytes).map_err(io(&path, "write a part file"))?;
+        storage.write(path, &bytes).map_err(io(path, "write a part file"))?;
         // Stamped with the batch's logical time, so that the sink log is deterministic.
-        ctx.storage.set_mtime(&path, batch.timestamp_ms).map_err(io(&path, "set a part file's time"))?;
-        crate::checkpoint::sync_file(ctx.storage, ctx.faults, &path).map_err(io(&path, "fsync a part file"))?;
+        storage.set_mtime(path, batch.timestamp_ms).map_err(io(path, "set a part file's time"))?;
+        crate::checkpoint::sync_file(storage, faults, path).map_err(io(path, "fsync a part file"))?;
         Ok(SinkFileStatus {
-            path: uri_of(&path),
+            path: uri_of(path),
             size: bytes.len() as u64,
             is_dir: false,
             modification_time: batch.timestamp_ms,
@@ -93,13 +100,28 @@ impl FileSink {
         })
     }
 
-    /// Writes the batch's part file, then its entry in `_spark_metadata`.
+    /// Writes the batch's part files, one per non-empty task, on the batch's threads, then its
+    /// entry in `_spark_metadata`. `DuringSinkWrite` is hit between every two part files (with
+    /// one thread, the later ones are not begun) and once after the last.
     fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
         crate::storage::create_dir_durable(ctx.storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
-        let mut entries = Vec::new();
-        if !batch.rows.is_empty() {
-            entries.push(self.write_part(ctx, batch)?);
-        }
+        let parts = batch.non_empty_parts();
+        let paths = self.part_paths(ctx.storage, batch.id, parts.len());
+        // The writers fsync under the run's seams; crash points are hit on this thread only.
+        let (storage, sync_faults) = (ctx.storage, ctx.faults.clone());
+        let mut entries = Vec::with_capacity(parts.len());
+        crate::exec::run_ordered(
+            batch.threads,
+            parts.len(),
+            |k| Self::write_part(storage, &sync_faults, &batch, &batch.rows[parts[k].clone()], &paths[k]),
+            |k, written: Result<SinkFileStatus, SinkError>| {
+                entries.push(written?);
+                if k + 1 < parts.len() {
+                    ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
+                }
+                Ok::<(), SinkError>(())
+            },
+        )?;
         ctx.storage.sync_dir(&self.dir).map_err(io(&self.dir, "fsync the output directory"))?;
         ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
         self.log.add(ctx, batch.id, &entries)?;

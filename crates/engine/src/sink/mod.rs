@@ -31,6 +31,23 @@ pub struct Batch<'a> {
     pub schema: &'a [String],
     /// The rows.
     pub rows: &'a [Row],
+    /// Each task's share of `rows`, in task order, as Spark's partitions: a sink that writes
+    /// one file per partition (the file sink) writes one per non-empty part. Together they
+    /// cover `rows`; empty when the caller does not split the batch ([`Batch::non_empty_parts`]
+    /// then gives one part holding every row).
+    pub parts: &'a [std::ops::Range<usize>],
+    /// Threads the sink may use for its parts (0 counts as 1). Nothing it writes may depend on it.
+    pub threads: usize,
+}
+
+impl Batch<'_> {
+    /// The parts that hold rows, in task order.
+    pub fn non_empty_parts(&self) -> Vec<std::ops::Range<usize>> {
+        let whole = 0..self.rows.len();
+        let parts = if self.parts.is_empty() { std::slice::from_ref(&whole) } else { self.parts };
+        debug_assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.rows.len(), "the parts cover the rows");
+        parts.iter().filter(|p| !p.is_empty()).cloned().collect()
+    }
 }
 
 /// What a sink did with a batch.

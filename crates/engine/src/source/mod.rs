@@ -6,6 +6,7 @@
 mod parse;
 
 pub use parse::{BadRecord, MAX_LINE_BYTES, ParsedFile, Record, parse_file};
+pub(crate) use parse::{find_newline, without_bom};
 
 use crate::checkpoint::SourceFileEntry;
 use crate::storage::{DirEntry, EntryKind, Storage};

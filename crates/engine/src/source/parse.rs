@@ -64,7 +64,7 @@ pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat) -> ParsedFile {
 }
 
 /// A UTF-8 byte-order mark at the start of a file is no content: Spark reads past it too.
-fn without_bom(bytes: &[u8]) -> &[u8] {
+pub(crate) fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
@@ -104,7 +104,7 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-fn find_newline(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);
@@ -125,18 +125,36 @@ impl ParsedFile {
     /// JSON Lines without `serde_json::Value`s, for the engine's hot path: each good line goes
     /// to `on_record` with its line number and its record, parsed onto a reused [`Tape`]; the
     /// bad lines are returned. The same records, line numbers and reasons as [`parse_file`]
-    /// with [`InputFormat::JsonLines`] gives.
+    /// with [`InputFormat::JsonLines`] gives. (The engine runs [`ParsedFile::scan_json_lines_from`]
+    /// on each task's split of a file.)
+    #[cfg(test)]
     pub(crate) fn scan_json_lines<'a>(
         uri: &str,
         bytes: &'a [u8],
         on_record: impl FnMut(u32, NodeRef<'_, 'a>),
     ) -> Vec<BadRecord> {
-        scan_json_lines(uri, bytes, on_record)
+        scan_json_lines(uri, without_bom(bytes), 0, on_record)
+    }
+
+    /// [`ParsedFile::scan_json_lines`] on a split of a file: whole lines, the first of them
+    /// line `lines_before + 1` of the file, with no byte-order mark to strip (the caller strips
+    /// it from the file before splitting).
+    pub(crate) fn scan_json_lines_from<'a>(
+        uri: &str,
+        bytes: &'a [u8],
+        lines_before: u32,
+        on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+    ) -> Vec<BadRecord> {
+        scan_json_lines(uri, bytes, lines_before, on_record)
     }
 }
 
-fn scan_json_lines<'a>(uri: &str, bytes: &'a [u8], mut on_record: impl FnMut(u32, NodeRef<'_, 'a>)) -> Vec<BadRecord> {
-    let bytes = without_bom(bytes);
+fn scan_json_lines<'a>(
+    uri: &str,
+    bytes: &'a [u8],
+    lines_before: u32,
+    mut on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+) -> Vec<BadRecord> {
     let mut tape = Tape::default();
     let mut bad = Vec::new();
     for (index, raw) in lines(bytes).enumerate() {
@@ -144,7 +162,7 @@ fn scan_json_lines<'a>(uri: &str, bytes: &'a [u8], mut on_record: impl FnMut(u32
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let number = index as u32 + 1;
+        let number = lines_before + index as u32 + 1;
         let parsed = line.len() <= MAX_LINE_BYTES && tape.parse(line).is_ok() && tape.root().is_object();
         if !parsed {
             // Not JSON, or not an object: `parse_value` says why, in the same words as ever.

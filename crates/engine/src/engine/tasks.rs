@@ -1,0 +1,180 @@
+//! A batch's tasks, as Spark's partitions: one per input file, or one per split of a file
+//! larger than [`SPLIT_BYTES`], cut at line boundaries. Each task is read and run through the
+//! plan on the executor's threads ([`crate::exec`]); its rows become one part file of the file
+//! sink.
+//!
+//! Task boundaries come from the input alone, never from the number of threads, and results
+//! keep task order: the rows, the bad records and the part files of a batch are the same with
+//! one thread or many.
+
+use crate::exec::map_ordered;
+use crate::json::JsonView;
+use crate::plan::{CompiledPlan, Row};
+use crate::source::{BadRecord, InputFormat, ParsedFile, find_newline, parse_file, without_bom};
+use serde_json::Value;
+use std::ops::Range;
+
+/// A JSON Lines file larger than this is cut into tasks of about this size, each ending at a
+/// line's end (Hadoop's rule: a line belongs to the split it starts in).
+pub const SPLIT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The rows of a batch and each task's share of them, in task order.
+#[derive(Debug, Default)]
+pub(crate) struct BatchRows {
+    pub(crate) rows: Vec<Row>,
+    /// One range of `rows` per task.
+    pub(crate) parts: Vec<Range<usize>>,
+}
+
+/// A file of the batch, read.
+pub(super) struct InputFile {
+    /// Its URI, as the source log records it.
+    pub(super) uri: String,
+    pub(super) bytes: Vec<u8>,
+}
+
+/// One task: whole lines of one file.
+struct Task {
+    file: usize,
+    range: Range<usize>,
+    /// Lines of the file before the task's first.
+    lines_before: u32,
+}
+
+/// What one task gives: its rows, then its bad records (the lines that do not parse, then the
+/// records the plan rejects).
+struct TaskOutput {
+    rows: Vec<Row>,
+    bad: Vec<BadRecord>,
+}
+
+/// Splits `bytes` (a file without its byte-order mark) into ranges of whole lines of about
+/// `split_bytes`, each with the number of lines before it.
+fn splits(bytes: &[u8], split_bytes: usize) -> Vec<(Range<usize>, u32)> {
+    let mut out = Vec::new();
+    let (mut start, mut lines_before) = (0, 0u32);
+    while start < bytes.len() || out.is_empty() {
+        let want = start.saturating_add(split_bytes).min(bytes.len());
+        let end = match want {
+            w if w == bytes.len() => w,
+            // The line under the cut belongs to this task: end after its newline.
+            w => find_newline(&bytes[w - 1..]).map_or(bytes.len(), |at| w + at),
+        };
+        out.push((start..end, lines_before));
+        lines_before += bytes[start..end].iter().filter(|b| **b == b'\n').count() as u32;
+        start = end;
+    }
+    out
+}
+
+fn tasks_of(files: &[InputFile], format: InputFormat) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let bytes = body(file, format);
+        let cuts = match format {
+            InputFormat::JsonLines => splits(bytes, SPLIT_BYTES),
+            InputFormat::WholeFile => vec![(0..bytes.len(), 0)],
+        };
+        tasks.extend(cuts.into_iter().map(|(range, lines_before)| Task { file: index, range, lines_before }));
+    }
+    tasks
+}
+
+/// What a task reads of a file: JSON Lines without the byte-order mark; a whole-file record
+/// as it is (its parser strips the mark).
+fn body(file: &InputFile, format: InputFormat) -> &[u8] {
+    match format {
+        InputFormat::JsonLines => without_bom(&file.bytes),
+        InputFormat::WholeFile => &file.bytes,
+    }
+}
+
+/// Runs the plan over the batch's files on up to `threads` threads. The rows in task order,
+/// and every bad record, task by task.
+pub(super) fn run_tasks(
+    files: &[InputFile],
+    format: InputFormat,
+    plan: &CompiledPlan,
+    time: &Value,
+    threads: usize,
+) -> (BatchRows, Vec<BadRecord>) {
+    let tasks = tasks_of(files, format);
+    let outputs = map_ordered(threads, &tasks, |task| run_task(task, files, format, plan, time));
+    let mut batch =
+        BatchRows { rows: Vec::with_capacity(outputs.iter().map(|o| o.rows.len()).sum()), parts: Vec::new() };
+    let mut bad = Vec::new();
+    for mut output in outputs {
+        let start = batch.rows.len();
+        batch.rows.append(&mut output.rows);
+        batch.parts.push(start..batch.rows.len());
+        bad.append(&mut output.bad);
+    }
+    (batch, bad)
+}
+
+fn run_task(task: &Task, files: &[InputFile], format: InputFormat, plan: &CompiledPlan, time: &Value) -> TaskOutput {
+    let file = &files[task.file];
+    let bytes = &body(file, format)[task.range.clone()];
+    let mut rows = Vec::new();
+    let rejected = |line: u32, reason: String, value: &Value| BadRecord {
+        file: file.uri.clone(),
+        line,
+        reason,
+        text: value.to_string().chars().take(1024).collect(),
+    };
+    let mut bad = Vec::new();
+    if format == InputFormat::JsonLines {
+        // The hot path: records stay on a parse tape; only selected values are copied.
+        let mut plan_bad = Vec::new();
+        bad = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, |line, record| {
+            if let Err(reason) = plan.apply_node(record, time, &mut rows) {
+                plan_bad.push(rejected(line, reason, &record.to_value()));
+            }
+        });
+        bad.extend(plan_bad);
+    } else {
+        let parsed = parse_file(&file.uri, bytes, format);
+        bad.extend(parsed.bad);
+        for record in &parsed.records {
+            if let Err(reason) = plan.apply(&record.value, time, &mut rows) {
+                bad.push(rejected(record.line, reason, &record.value));
+            }
+        }
+    }
+    TaskOutput { rows, bad }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_end_at_line_ends_and_count_the_lines_before() {
+        // (bytes, split size, expected ranges with lines before)
+        type Split = (Range<usize>, u32);
+        let cases: &[(&[u8], usize, &[Split])] = &[
+            (b"", 4, &[(0..0, 0)]),
+            (b"ab\n", 4, &[(0..3, 0)]),
+            (b"ab\ncd\nef\n", 4, &[(0..6, 0), (6..9, 2)]),
+            (b"ab\ncd\nef\n", 3, &[(0..3, 0), (3..6, 1), (6..9, 2)]),
+            (b"abcdefgh\nij", 2, &[(0..9, 0), (9..11, 1)]),
+            (b"abcdefgh", 2, &[(0..8, 0)]),
+            (b"a\n\n\nb", 1, &[(0..2, 0), (2..3, 1), (3..4, 2), (4..5, 3)]),
+        ];
+        for (bytes, size, expected) in cases {
+            assert_eq!(splits(bytes, *size), expected.to_vec(), "{:?} by {size}", String::from_utf8_lossy(bytes));
+        }
+    }
+
+    #[test]
+    fn split_lines_are_numbered_as_in_the_whole_file() {
+        let text = "{\"a\":1}\nbad\n\n{\"a\":2}\nworse\n";
+        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), |_, _| {});
+        let mut split = Vec::new();
+        for (range, before) in splits(text.as_bytes(), 5) {
+            split.extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, |_, _| {}));
+        }
+        assert_eq!(split, whole);
+        assert_eq!(whole.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 5]);
+    }
+}
