@@ -2,8 +2,10 @@
 
 use super::EXIT_CHECK_FAILED;
 use anyhow::Context;
+use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{FuzzOptions, fuzz};
+use crashpoint_harness::scenario::{Program, SinkSpec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +23,17 @@ pub struct FuzzArgs {
     /// Switch on a seeded engine bug; repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     bugs: Vec<Bug>,
+    /// Write into this built-in sink in every case (e.g. sqlite-idempotent) instead of one the
+    /// generator picks.
+    #[arg(long, value_name = "NAME", conflicts_with = "sink_command")]
+    sink: Option<String>,
+    /// Your program as the sink of every case, as a shell-quoted command line (e.g.
+    /// "python3 examples/sinks/idempotent.py"); the README's "Any program as a sink" has its protocol.
+    #[arg(long, value_name = "COMMAND")]
+    sink_command: Option<String>,
+    /// With --sink-command: also kill the program in the middle of a batch.
+    #[arg(long, requires = "sink_command")]
+    kill_sink: bool,
     /// Where a failing case is written as a scenario file (default: a new temp directory,
     /// printed). To keep it as a regression, name `scenarios/regressions` and accept its snapshot.
     #[arg(long)]
@@ -31,13 +44,32 @@ fn parse_bug(s: &str) -> Result<Bug, String> {
     s.parse()
 }
 
+/// The sink named by `--sink` or `--sink-command`, as a scenario's `sink` key would give it.
+fn sink_of(args: &FuzzArgs) -> anyhow::Result<Option<SinkSpec>> {
+    match (&args.sink, &args.sink_command) {
+        (Some(name), _) => SinkSpec::from_name(name)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("--sink {name}: {e}; your own program: --sink-command")),
+        (None, Some(line)) => {
+            let Some(command) = shlex::split(line).filter(|w| !w.is_empty()) else {
+                anyhow::bail!("--sink-command {line:?}: not a command line (empty, or a quote left open)");
+            };
+            let program = Program { command, guarantee: Guarantee::ExactlyOnce, kill_sink: args.kill_sink };
+            Ok(Some(SinkSpec::Command(program)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    let sink = sink_of(&args)?;
     println!("fuzz: seed {}, {} case(s) (re-run with --seed {} to reproduce)", args.seed, args.cases, args.seed);
     let options = FuzzOptions {
         cases: args.cases,
         seed: args.seed,
         bugs: args.bugs.iter().map(|b| b.name().to_string()).collect(),
         power_loss: args.power_loss,
+        sink,
     };
     let outcome = fuzz(&options);
     let Some(failure) = outcome.failure else {

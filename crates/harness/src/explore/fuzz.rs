@@ -3,9 +3,10 @@
 //! checker finds nothing. A failure shrinks to a minimal case, which is kept as a scenario
 //! file, not only as a seed.
 
-use super::generate::{empty, scenario_strategy};
+use super::generate::{empty, scenario_strategy, scenario_strategy_for_sink};
 use super::reproducer::{minimize, still_fails};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, SinkSpec};
+use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
 /// How to fuzz.
@@ -19,6 +20,9 @@ pub struct FuzzOptions {
     pub bugs: Vec<String>,
     /// Also generate power losses.
     pub power_loss: bool,
+    /// Write into this sink in every case (the user's program, SQLite, ...); `None`: a built-in
+    /// sink chosen by the generator.
+    pub sink: Option<SinkSpec>,
 }
 
 /// A failure, shrunk.
@@ -57,7 +61,11 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzOutcome {
     let passed = std::sync::atomic::AtomicU32::new(0);
     // Shrinking re-runs the property on smaller cases: only passes before the first failure count.
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let result = runner.run(&scenario_strategy(options.bugs.clone(), options.power_loss), |scenario| {
+    let strategy = match &options.sink {
+        Some(sink) => scenario_strategy_for_sink(options.bugs.clone(), options.power_loss, sink.clone()).boxed(),
+        None => scenario_strategy(options.bugs.clone(), options.power_loss).boxed(),
+    };
+    let result = runner.run(&strategy, |scenario| {
         if still_fails(&scenario) {
             failed.store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(TestCaseError::fail("violation"));
@@ -74,7 +82,11 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzOutcome {
             Some(FuzzFailure { scenario, findings })
         }
         Err(TestError::Abort(reason)) => {
-            Some(FuzzFailure { scenario: empty(&options.bugs), findings: vec![format!("proptest aborted: {reason}")] })
+            let mut scenario = empty(&options.bugs);
+            if let Some(sink) = &options.sink {
+                scenario.query.sink = sink.clone();
+            }
+            Some(FuzzFailure { scenario, findings: vec![format!("proptest aborted: {reason}")] })
         }
     };
     FuzzOutcome { cases_passed: passed.into_inner(), failure }

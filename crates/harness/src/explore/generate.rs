@@ -19,8 +19,8 @@
 
 use super::reproducer::with_final_drain;
 use crate::scenario::{
-    Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind, Step,
-    execute, expected,
+    Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind,
+    SinkSpec, Step, execute, expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -188,6 +188,19 @@ fn knobs() -> impl Strategy<Value = Knobs> {
 pub fn scenario_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = Scenario> {
     (knobs(), prop::collection::vec(segment(power_loss), 1..=4))
         .prop_map(move |(knobs, segments)| build(knobs, &segments, &bugs))
+}
+
+/// The strategy of whole scenarios whose query writes into the given sink (the user's program,
+/// SQLite, ...) instead of a generated one: everything else is generated as usual.
+pub fn scenario_strategy_for_sink(
+    bugs: Vec<String>,
+    power_loss: bool,
+    sink: SinkSpec,
+) -> impl Strategy<Value = Scenario> {
+    scenario_strategy(bugs, power_loss).prop_map(move |mut scenario| {
+        scenario.query.sink = sink.clone();
+        scenario
+    })
 }
 
 /// The empty scenario of these bugs, for a report when proptest gives up.

@@ -148,6 +148,11 @@ fn parse_program(table: &toml::Table) -> Result<Program, String> {
 }
 
 impl SinkSpec {
+    /// A sink by the name a scenario's `sink` key gives it (`"sqlite-idempotent"`, ...).
+    pub fn from_name(name: &str) -> Result<SinkSpec, String> {
+        SinkSpec::parse(&toml::Value::String(name.to_string()))
+    }
+
     fn parse(value: &toml::Value) -> Result<SinkSpec, String> {
         match value {
             toml::Value::String(name) => match SinkKind::NAMED.into_iter().find(|k| k.name() == name) {
