@@ -1,18 +1,22 @@
-//! `crashpoint explore SCENARIO`: every crash schedule, in parallel, with coverage.
+//! `crashpoint explore SCENARIO…`: every crash schedule, in parallel, with coverage; files,
+//! folders and quoted globs; `--html` draws the violating schedules (or the crash-free run).
 
 use super::EXIT_CHECK_FAILED;
+use super::style::Style;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::storage::DiskModel;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{CRASH_STATES_MAX, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
-use crashpoint_harness::scenario::{DiskKind, Scenario, Step};
-use std::path::PathBuf;
+use crashpoint_harness::html::{Page, Picture, picture};
+use crashpoint_harness::scenario::{DiskKind, Injection, Scenario, Step};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct ExploreArgs {
-    /// The scenario file.
-    scenario: PathBuf,
+    /// Scenario files, folders of them, or quoted globs.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
     /// 1: a crash at every point of every batch; 2: also a second crash during recovery.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2))]
     depth: u32,
@@ -57,6 +61,10 @@ pub struct ExploreArgs {
     /// time, judged against Spark's own crash-free run).
     #[arg(long, value_enum, default_value = "engine")]
     target: ExploreTarget,
+    /// Also write a picture of the violating schedules (or, with none, of the crash-free run)
+    /// as one self-contained HTML page.
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
 }
 
 /// `--target` of explore.
@@ -72,27 +80,69 @@ fn parse_bug(s: &str) -> Result<Bug, String> {
     s.parse()
 }
 
+/// Most violating schedules drawn per scenario by `--html`.
+const PICTURES_MAX: usize = 5;
+
 pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
-    let mut scenario = Scenario::load(&args.scenario)?;
-    let expects_error = scenario.steps.iter().position(|s| matches!(s, Step::Run(run) if run.expect_error.is_some()));
-    if let Some(step) = expects_error {
-        anyhow::bail!(
-            "{}: step {} expects an error; a crash before it can legitimately move or remove it, so crash \
-             schedules of this scenario cannot be judged against its oracle. Explore a scenario without expect-error.",
-            args.scenario.display(),
-            step + 1
-        );
+    let files = super::paths::scenario_files(&args.scenarios, "scenarios")?;
+    if args.html.is_some() && args.target == ExploreTarget::Spark {
+        anyhow::bail!("--html draws runs on the engine's simulated disk; drop --target spark or --html");
     }
-    if args.target == ExploreTarget::Spark {
-        return explore_on_spark(&args, &scenario);
+    let mut pictures = Vec::new();
+    let mut worst = ExitCode::SUCCESS;
+    let (mut explored, mut violating) = (0, 0);
+    for file in &files {
+        let mut scenario = Scenario::load(file)?;
+        let expects_error =
+            scenario.steps.iter().position(|s| matches!(s, Step::Run(run) if run.expect_error.is_some()));
+        if let Some(step) = expects_error {
+            let why = format!(
+                "{}: step {} expects an error; a crash before it can legitimately move or remove it, so crash \
+                 schedules of this scenario cannot be judged against its oracle",
+                file.display(),
+                step + 1
+            );
+            if files.len() == 1 {
+                anyhow::bail!("{why}. Explore a scenario without expect-error.");
+            }
+            println!("skipped {why}\n");
+            continue;
+        }
+        let code = if args.target == ExploreTarget::Spark {
+            explore_on_spark(&args, file, &scenario)?
+        } else {
+            explore_engine(&args, file, &mut scenario, &mut pictures)?
+        };
+        explored += 1;
+        if code != ExitCode::SUCCESS {
+            (worst, violating) = (code, violating + 1);
+        }
+        if files.len() > 1 {
+            println!();
+        }
     }
+    if files.len() > 1 {
+        println!("explored {explored} of {} scenario(s): {violating} with violations", files.len());
+    }
+    if let Some(path) = &args.html {
+        let intro = vec![format!("crashpoint explore: {} scenario(s), depth {}", files.len(), args.depth)];
+        super::report::write_page(path, &Page { title: "crashpoint explore".into(), intro, pictures })?;
+        println!("wrote {}", path.display());
+    }
+    Ok(worst)
+}
+
+/// Explores one scenario on the engine; draws its pictures into `pictures` when asked.
+fn explore_engine(
+    args: &ExploreArgs,
+    file: &Path,
+    scenario: &mut Scenario,
+    pictures: &mut Vec<Picture>,
+) -> anyhow::Result<ExitCode> {
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
     if args.kill_sink {
         if scenario.query.sink.program().is_none() {
-            anyhow::bail!(
-                "{}: --kill-sink needs a command sink (sink = {{ command = [...] }})",
-                args.scenario.display()
-            );
+            anyhow::bail!("{}: --kill-sink needs a command sink (sink = {{ command = [...] }})", file.display());
         }
         scenario.query.sink = scenario.query.sink.with_kill_sink();
     }
@@ -124,7 +174,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "explore {}: depth {}, shard {}/{}, {threads} thread(s){}",
-        args.scenario.display(),
+        file.display(),
         args.depth,
         args.shard.index,
         args.shard.count,
@@ -136,12 +186,13 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let outcome = explore(&scenario, &options, &|done, total| {
+    let outcome = explore(scenario, &options, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    let style = Style::stdout();
     if outcome.crash_free {
         println!("the scenario already fails with no crash at all, so no crash schedule was run:");
     }
@@ -154,11 +205,13 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     println!("coverage: {}/{} crash points hit", outcome.coverage.hit(), outcome.coverage.total());
     for point in CrashPoint::ALL {
         let count = outcome.coverage.crashes_by_point.get(&point).copied().unwrap_or(0);
-        println!("  {:<24} {count} schedule(s){}", point.name(), if count == 0 { "  <- never reached" } else { "" });
+        let never = if count == 0 { style.warn("  <- never reached") } else { String::new() };
+        println!("  {:<24} {count} schedule(s){never}", point.name());
     }
-    println!("violations: {}", outcome.violations.len());
+    let found = format!("violations: {}", outcome.violations.len());
+    println!("{}", if outcome.violations.is_empty() { style.good(&found) } else { style.bad(&found) });
     for (n, violation) in outcome.violations.iter().enumerate() {
-        println!("\n#{}: {}", n + 1, describe_faults(violation));
+        println!("\n{}: {}", style.bad(&format!("#{}", n + 1)), describe_faults(violation));
         violation.findings.iter().take(5).for_each(|f| println!("  - {f}"));
         if let Some(case) = &violation.reproducer {
             println!("  reproducer ({} steps; paste into a .toml file and `crashpoint run` it):", case.steps.len());
@@ -171,7 +224,45 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if args.html.is_some() {
+        pictures.extend(draw(file, scenario, &outcome));
+    }
     Ok(if outcome.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
+}
+
+/// The pictures of an exploration: its first violating schedules, each with its reproducer, or
+/// the crash-free run when no schedule failed.
+fn draw(file: &Path, scenario: &Scenario, outcome: &ExploreOutcome) -> Vec<Picture> {
+    if outcome.violations.is_empty() {
+        let title =
+            format!("{}: the crash-free run ({} schedule(s), no violation)", file.display(), outcome.schedules_run);
+        return vec![picture(scenario, &Injection::default(), &title)];
+    }
+    let shown = outcome.violations.len().min(PICTURES_MAX);
+    outcome.violations[..shown]
+        .iter()
+        .enumerate()
+        .map(|(n, violation)| {
+            let title = format!(
+                "{}: violation #{} of {}: {}",
+                file.display(),
+                n + 1,
+                outcome.violations.len(),
+                describe_faults(violation)
+            );
+            let mut drawn = picture(scenario, &violation.injection, &title);
+            drawn.note = violation.reproducer.as_ref().map(|case| {
+                (
+                    format!(
+                        "shrunk reproducer ({} steps): paste into a .toml file and `crashpoint run` it",
+                        case.steps.len()
+                    ),
+                    case.to_toml(),
+                )
+            });
+            drawn
+        })
+        .collect()
 }
 
 fn print_counts(outcome: &ExploreOutcome, options: &ExploreOptions) {
@@ -231,7 +322,7 @@ fn indent(text: &str) -> String {
 }
 
 /// `explore --target spark`: depth 1 on real Spark, one schedule at a time.
-fn explore_on_spark(args: &ExploreArgs, scenario: &Scenario) -> anyhow::Result<ExitCode> {
+fn explore_on_spark(args: &ExploreArgs, file: &Path, scenario: &Scenario) -> anyhow::Result<ExitCode> {
     let engine_only = args.depth != 1
         || args.power_loss
         || args.io_errors
@@ -245,7 +336,7 @@ fn explore_on_spark(args: &ExploreArgs, scenario: &Scenario) -> anyhow::Result<E
              --bug or --shard: Spark has no hook for them"
         );
     }
-    println!("explore {} on Spark 4.3: depth 1, one schedule at a time", args.scenario.display());
+    println!("explore {} on Spark 4.3: depth 1, one schedule at a time", file.display());
     let bar = indicatif::ProgressBar::new(0);
     let started = std::time::Instant::now();
     let result = crashpoint_harness::spark::with_driver(|spark| {

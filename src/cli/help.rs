@@ -75,6 +75,9 @@ pub const EXPLORE: &str = concat!(
     "Examples:\n",
     "  crashpoint explore scenarios/tutorial.toml --depth 2\n",
     "  crashpoint explore scenarios/tutorial_file_sink_crash_free.toml --bug file-sink-ignores-log\n",
+    "  crashpoint explore scenarios/crashes 'scenarios/tutorial_*.toml'   folders and quoted globs\n",
+    "  crashpoint explore scenarios/tutorial.toml --bug commit-before-sink --html found.html\n",
+    "      a picture of the violating schedules: timeline, traced records, the disk after each step\n",
     "\n",
     exit_codes!()
 );
@@ -85,5 +88,17 @@ pub const FUZZ: &str = concat!(
     "  crashpoint fuzz --cases 500 --bug commit-before-sink --out found/\n",
     "\n",
     "A failure is shrunk and written as a scenario file into --out, or a new temp directory.\n\n",
+    exit_codes!()
+);
+
+pub const REPORT: &str = concat!(
+    "Examples:\n",
+    "  crashpoint report scenarios/tutorial_exp2_deleted_commit_console.toml --html exp2.html\n",
+    "  crashpoint report 'scenarios/tutorial_*.toml' scenarios/crashes --html report.html\n",
+    "\n",
+    "One self-contained page (no network): per scenario a timeline of runs and batches with every log\n",
+    "write, crashes and power losses, the records lost or duplicated traced to the batches that\n",
+    "carried them, and the checkpoint after every step. The page is written whatever the verdicts:\n",
+    "exit 0 once it is written.\n\n",
     exit_codes!()
 );

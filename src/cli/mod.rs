@@ -11,6 +11,7 @@ mod live;
 mod paths;
 mod points;
 mod query_args;
+mod report;
 mod run;
 mod signals;
 mod stream;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Generate workloads and crash schedules; shrink and save any failure as a scenario.
     #[command(after_help = help::FUZZ)]
     Fuzz(fuzz::FuzzArgs),
+    /// Draw a picture of every run of scenarios: one self-contained HTML page.
+    #[command(after_help = help::REPORT)]
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line.
@@ -75,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Explore(args) => explore::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

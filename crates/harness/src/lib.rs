@@ -10,7 +10,7 @@
 //! `check_sink(|output| MySink::new(output)).explore(2).assert_passed()`.
 //!
 //! Layers, from the bottom: the engine crate → [`bugs`], [`check`], [`diagnosis`],
-//! [`workload`] → [`report`], [`doctor`] (both on `diagnosis`) → [`scenario`] → [`explore`].
+//! [`workload`] → [`report`], [`doctor`] (both on `diagnosis`) → [`scenario`] → [`explore`] → [`html`] (a picture of every run).
 //! The engine never imports from here.
 #![deny(missing_docs)]
 
@@ -20,6 +20,7 @@ mod check_sink;
 pub mod diagnosis;
 pub mod doctor;
 pub mod explore;
+pub mod html;
 pub mod report;
 pub mod results;
 pub mod scenario;

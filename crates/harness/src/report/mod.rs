@@ -7,4 +7,4 @@ mod inspect;
 mod listing;
 
 pub use inspect::{BatchView, Inspection, inspect};
-pub use listing::render_tree;
+pub use listing::{Shown, read_tree, render_tree};

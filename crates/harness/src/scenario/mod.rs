@@ -9,6 +9,7 @@ mod intruder;
 mod model;
 mod oracle;
 mod process;
+mod records;
 mod runner;
 mod sink_spec;
 mod sinks;
@@ -23,6 +24,7 @@ pub use format::{
 };
 pub use model::{Expected, Unmodelled, expected};
 pub use oracle::Oracle;
+pub use records::{HandOver, RecordCount, record_counts};
 pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};
 pub use sink_spec::{Program, RustSink, SinkFactory, SinkSpec, UserSink};
 pub use sinks::PlannedRows;

@@ -130,6 +130,7 @@ impl Runner<'_> {
             error,
             io_failed: io_failed.clone(),
             io_ops: handle.map(|h| h.io_log()).unwrap_or_default(),
+            events,
             needs_restart: spec.injected && (crashed.is_some() || io_failed.is_some()),
         });
         if let Some(crash) = crashed {

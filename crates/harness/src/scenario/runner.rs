@@ -93,6 +93,8 @@ pub struct ProcessRecord {
     pub io_failed: Option<FiredIoError>,
     /// Every storage operation it made, in order, when the injection records them.
     pub io_ops: Vec<(IoOp, PathBuf)>,
+    /// What the engine did, in order (empty on another target).
+    pub events: Vec<Event>,
     /// An injected fault stopped it, so the runner restarts the query.
     pub needs_restart: bool,
 }
@@ -264,6 +266,24 @@ impl<'s> Runner<'s> {
     /// The processes so far.
     pub fn processes(&self) -> &[ProcessRecord] {
         &self.processes
+    }
+
+    /// The step trace so far.
+    pub fn trace(&self) -> &[String] {
+        &self.trace
+    }
+
+    /// True once the execution has nothing left to do.
+    pub fn is_done(&self) -> bool {
+        self.next_unit() == Unit::Done
+    }
+
+    /// The scenario step (from 0) the next unit carries out, if the next unit is a step.
+    pub fn next_step(&self) -> Option<usize> {
+        match self.next_unit() {
+            Unit::Step(index) => Some(index),
+            _ => None,
+        }
     }
 
     /// The ordinal of the process the next unit starts, if it starts one.

@@ -17,13 +17,13 @@ use std::fmt::Write;
 /// The columns that identify a record. A processing-time column is left out: it says which
 /// batch a record landed in, and a crash before a batch's plan is durable may legally move a
 /// record to another batch. Those columns are checked on their own, against `offsets/N`.
-struct DataColumns {
-    data: Vec<usize>,
+pub(super) struct DataColumns {
+    pub(super) data: Vec<usize>,
     times: Vec<(usize, String)>,
 }
 
 impl DataColumns {
-    fn of(scenario: &Scenario, schema: &[String]) -> Self {
+    pub(super) fn of(scenario: &Scenario, schema: &[String]) -> Self {
         let times: Vec<String> = scenario
             .query
             .plan
@@ -39,7 +39,7 @@ impl DataColumns {
         Self { data, times: time_columns.into_iter().map(|i| (i, schema[i].clone())).collect() }
     }
 
-    fn project(&self, rows: &[Row]) -> Vec<Row> {
+    pub(super) fn project(&self, rows: &[Row]) -> Vec<Row> {
         rows.iter().map(|row| self.data.iter().filter_map(|i| row.get(*i).cloned()).collect()).collect()
     }
 }
@@ -160,9 +160,11 @@ fn expectation_failures(report: &Report) -> Vec<String> {
         failures.push(format!("expected {rows} rows, a reader sees {}", execution.output.len()));
     }
     if expect.last_committed_batch.is_some() && expect.last_committed_batch != execution.last_committed_batch {
+        let batch = |b: Option<u64>| b.map_or_else(|| "none (no batch committed)".to_string(), |b| b.to_string());
         failures.push(format!(
-            "expected last committed batch {:?}, found {:?}",
-            expect.last_committed_batch, execution.last_committed_batch
+            "expected last committed batch {}, found {}",
+            batch(expect.last_committed_batch),
+            batch(execution.last_committed_batch)
         ));
     }
     if let Some(bad) = expect.bad_records

@@ -205,6 +205,7 @@ impl Runner<'_> {
             error: error.clone(),
             io_failed: None,
             io_ops: Vec::new(),
+            events: Vec::new(),
             needs_restart: crashed.is_some(),
         });
         if let Some((point, hit)) = crashed {
