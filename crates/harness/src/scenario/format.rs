@@ -317,6 +317,45 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// A parser's message in words a user reads: no Rust type names ("expected usize").
+fn in_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 14] = [
+        ("a nonzero u64", "a whole number ≥ 1"),
+        ("a nonzero usize", "a whole number ≥ 1"),
+        ("a nonzero u32", "a whole number ≥ 1"),
+        ("usize", "a whole number ≥ 0"),
+        ("u64", "a whole number ≥ 0"),
+        ("u32", "a whole number ≥ 0"),
+        ("u16", "a whole number ≥ 0"),
+        ("u8", "a whole number ≥ 0"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+        ("a boolean", "true or false"),
+        ("a sequence", "an array"),
+    ];
+    let mut out = message.to_string();
+    for (rust, words) in WORDS {
+        out = out.replace(&format!("expected {rust}"), &format!("expected {words}"));
+    }
+    out = out.replace("wanted string or table", "expected a string (or a table)");
+    let untagged = [
+        (
+            "PlanSpec",
+            "plan must be \"tutorial\", \"tutorial-without-time\", or a list of steps ([[query.plan]] with op = \
+             \"explode\" (column, as), \"filter\" (condition), \"select\" (columns) or \"processing-time\" (as))",
+        ),
+        ("LastCommit", "last-committed-batch must be a batch number (0, 1, ...) or \"none\""),
+    ];
+    for (name, words) in untagged {
+        if out.contains(&format!("untagged enum {name}")) {
+            return words.to_string();
+        }
+    }
+    out
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
 }
@@ -336,7 +375,7 @@ impl Scenario {
     pub fn parse(path: &Path, text: &str) -> Result<Self, ScenarioError> {
         let raw: RawScenario = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
-            ScenarioError { path: path.into(), line, message: e.message().trim().to_string() }
+            ScenarioError { path: path.into(), line, message: in_words(e.message().trim()) }
         })?;
         for bug in &raw.query.bugs {
             // The query table keeps no spans; the quoted name finds the line well enough.
@@ -638,7 +677,7 @@ mod tests {
             ("max-files-per-trigger -1", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = -1 }\n".into(),
              3, &["max-files-per-trigger is -1", "must be a positive integer"]),
             ("zero compact-interval", "[query]\nsink = \"file\"\ncheckpoint = { compact-interval = 0 }\n".into(),
-             3, &["nonzero"]),
+             3, &["a whole number ≥ 1"]),
             ("unknown checkpoint knob", "[query]\nsink = \"file\"\ncheckpoint = { retain = 2 }\n".into(),
              3, &["retain", "compact-interval", "min-batches-to-retain"]),
             ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
@@ -834,5 +873,30 @@ mod tests {
         assert!(minimal.query.checkpoint.is_default(), "Spark's defaults: 10 and 100");
         assert_eq!(minimal.expect, Expect::default());
         assert_eq!(parse(&minimal.to_toml()).unwrap(), minimal);
+    }
+
+    #[test]
+    fn type_errors_are_told_in_words_not_rust_types() {
+        // Goal: a user never reads "expected usize" or "Some(4)". Method: a wrong type or value
+        // in each kind of numeric and enum field, and the message read for Rust type names.
+        let cases = [
+            ("seed = \"x\"\n[query]\nsink = \"console\"\n", "expected a whole number ≥ 0"),
+            ("[query]\nsink = \"console\"\nsource = { max-files-per-trigger = \"a\" }\n", "expected a whole number"),
+            ("[query]\nsink = \"console\"\ncheckpoint = { compact-interval = -1 }\n", "expected a whole number ≥ 1"),
+            ("[query]\nsink = \"console\"\n[expect]\nrows = \"x\"\n", "expected a whole number ≥ 0"),
+            ("[query]\nsink = \"console\"\n[expect]\nrows = -3\n", "expected a whole number ≥ 0"),
+            ("[query]\nsink = \"console\"\n[expect]\nverdict = 3\n", "expected a string"),
+            ("[query]\nsink = \"console\"\nallow-existing-sink-log = 1\n", "expected true or false"),
+            ("[query]\nsink = \"console\"\n[[query.plan]]\nop = \"zzz\"\n", "or a list of steps"),
+            ("[query]\nsink = \"console\"\n[expect]\nlast-committed-batch = \"x\"\n", "expected a whole number"),
+        ];
+        let rust = ["usize", "u64", "u32", "i64", "f64", "Some(", "None", "wanted string", "enum", "variant"];
+        for (text, words) in cases {
+            let error = Scenario::parse(Path::new("x.toml"), text).expect_err(text);
+            assert!(error.message.contains(words), "{text}: {}", error.message);
+            for name in rust {
+                assert!(!error.message.contains(name), "{text}: a Rust type in {:?}", error.message);
+            }
+        }
     }
 }

@@ -129,7 +129,8 @@ impl Model {
             (None, Some(c)) => Err(format!("commits/{c} exists but offsets/ is empty")),
             (Some(l), Some(c)) if c == l => Ok(Resume::Next(l + 1)),
             (Some(l), c) if c.map_or(l == 0, |c| c + 1 == l) => Ok(Resume::Rerun(l)),
-            (Some(l), c) => Err(format!("offsets/{l} and the latest commit {c:?} do not fit")),
+            (Some(l), Some(c)) => Err(format!("offsets/{l} and the latest commit, commits/{c}, do not fit")),
+            (Some(l), None) => Err(format!("offsets/{l} has no commit before it: commits/ is empty")),
         }
     }
 
