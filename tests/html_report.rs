@@ -95,6 +95,23 @@ fn explore_draws_the_violation_traced_to_the_batch_and_the_crash() {
 }
 
 #[test]
+fn a_lost_record_is_traced_to_its_file_and_the_batches_that_planned_it() {
+    // Goal: a record lost is traced as far as the page can: the input file it comes from, the
+    // batch the oracle plans it in, and the batch this run planned it in (outlined), or none.
+    // Method: a crash state that loses a whole file (rename-before-data-fsync), and a recovery
+    // that skips the pending batch (recovery-skips-pending-batch) found by explore.
+    let dir = tempfile::tempdir().unwrap();
+    let html = page(dir.path(), "lost.html", &["report", "scenarios/bugs/rename_before_data_fsync.toml"], 0);
+    let traced = "never<br>from device_02.json: the oracle: planned in batch 1 (run 1); this run: never planned";
+    assert!(html.contains(traced), "{html}");
+    let args = ["explore", "scenarios/tutorial_file_sink_crash_free.toml", "--bug", "recovery-skips-pending-batch"];
+    let html = page(dir.path(), "skipped.html", &args, 1);
+    let traced = "never<br>from device_01.json: the oracle: planned in batch 0 (run 1); this run: planned in <a href=\"#f0-1\">batch 0 (run 1)</a>";
+    assert!(html.contains(traced), "{html}");
+    assert!(html.contains("<g class=\"mark k-planned culprit\">"), "the batch that lost it is not outlined");
+}
+
+#[test]
 fn the_page_is_self_contained() {
     // Goal: the page opens offline, attached to a CI job. Method: no external resource of any
     // kind: no src or link, and the only URL is SVG's XML namespace.

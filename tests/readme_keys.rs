@@ -101,7 +101,8 @@ fn keys_in_toml(text: &str) -> BTreeSet<String> {
 fn every_key_a_reproducer_uses_is_in_the_readme() {
     // Method: fuzz with a seeded bug writes a shrunk reproducer; every key in its TOML (and the
     // value `run = true` it writes for "the query's trigger") is looked up in the README.
-    let options = FuzzOptions { cases: 300, seed: 1, bugs: vec!["commit-before-sink".into()], power_loss: true };
+    let bugs = vec!["commit-before-sink".into()];
+    let options = FuzzOptions { cases: 300, seed: 1, bugs, power_loss: true, sink: None };
     let failure = fuzz(&options).failure.expect("fuzz catches commit-before-sink");
     let toml = failure.scenario.to_toml();
     let readme = readme();

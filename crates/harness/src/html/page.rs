@@ -7,7 +7,7 @@
 use super::record::Picture;
 use super::{timeline, tree};
 use crate::check::EmissionOutcome;
-use crate::scenario::Step;
+use crate::scenario::{Origin, Step};
 use std::fmt::Write;
 
 /// A page: a title, lines that introduce it, and the pictures.
@@ -180,7 +180,10 @@ fn render_records(picture: &Picture, id: usize) -> String {
                 format!("<a href=\"#f{id}-{frame}\">batch {} in run {} ({what})</a>", h.batch, h.process)
             })
             .collect();
-        let handed = if handed.is_empty() { "never".to_string() } else { handed.join(", ") };
+        let mut handed = if handed.is_empty() { "never".to_string() } else { handed.join(", ") };
+        for origin in &record.origins {
+            handed += &format!("<br>from {}: {}", escape(&origin.file), origin_text(picture, id, origin));
+        }
         let _ = writeln!(
             out,
             "<tr class=\"{class}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{handed}</td></tr>",
@@ -191,6 +194,27 @@ fn render_records(picture: &Picture, id: usize) -> String {
     }
     out.push_str("</table>\n");
     out
+}
+
+/// Where the oracle and this run planned a lost record's file, the run's batches linked.
+fn origin_text(picture: &Picture, id: usize, origin: &Origin) -> String {
+    let show = |batches: &[(u32, u64)], link: bool| -> String {
+        if batches.is_empty() {
+            return "never planned".to_string();
+        }
+        let shown: Vec<String> = batches
+            .iter()
+            .map(|(run, batch)| {
+                let text = format!("batch {batch} (run {run})");
+                match picture.frames.iter().position(|f| f.process == Some(*run)).filter(|_| link) {
+                    Some(frame) => format!("<a href=\"#f{id}-{frame}\">{text}</a>"),
+                    None => text,
+                }
+            })
+            .collect();
+        format!("planned in {}", shown.join(", "))
+    };
+    format!("the oracle: {}; this run: {}", show(&origin.oracle, false), show(&origin.planned, true))
 }
 
 fn render_frames(picture: &Picture, id: usize) -> String {

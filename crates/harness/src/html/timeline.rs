@@ -196,18 +196,32 @@ fn marks(picture: &Picture) -> (Vec<Mark>, Vec<Band>) {
 
 /// The hand-overs (run, batch) that carried a record a reader sees too often or never, or that
 /// was handed over more than once, with the class that marks them.
-fn flagged_hand_overs(picture: &Picture) -> BTreeMap<(u32, u64), &'static str> {
-    let mut flagged = BTreeMap::new();
+fn flagged_hand_overs(picture: &Picture) -> Flagged {
+    let mut flagged = Flagged::default();
+    let flag = |map: &mut BTreeMap<(u32, u64), &'static str>, key: (u32, u64), class: &'static str| {
+        let entry = map.entry(key).or_insert(class);
+        if class == "culprit" {
+            *entry = class;
+        }
+    };
     for record in &picture.records {
         let class = record_class(picture, record);
         for hand_over in &record.handed {
-            let entry = flagged.entry((hand_over.process, hand_over.batch)).or_insert(class);
-            if class == "culprit" {
-                *entry = class;
-            }
+            flag(&mut flagged.sink, (hand_over.process, hand_over.batch), class);
+        }
+        for planned in record.origins.iter().flat_map(|o| &o.planned) {
+            flag(&mut flagged.batches, *planned, class);
         }
     }
     flagged
+}
+
+/// Marks to outline, by (run, batch): sink writes that carried a flagged record, and batches
+/// that planned the file a lost record comes from.
+#[derive(Default)]
+struct Flagged {
+    sink: BTreeMap<(u32, u64), &'static str>,
+    batches: BTreeMap<(u32, u64), &'static str>,
 }
 
 /// `culprit` for a record the verdict holds against the sink, `allowed` for one the sink's
@@ -239,7 +253,7 @@ fn log_write(path: &std::path::Path) -> Option<(Lane, String)> {
 }
 
 /// The marks of one run: its events, with the log writes it made between them.
-fn run_marks(process: &ProcessRecord, frame: usize, flagged: &BTreeMap<(u32, u64), &'static str>, out: &mut Vec<Mark>) {
+fn run_marks(process: &ProcessRecord, frame: usize, flagged: &Flagged, out: &mut Vec<Mark>) {
     let mut writes: VecDeque<(Lane, String)> =
         process.io_ops.iter().filter(|(op, _)| *op == IoOp::Rename).filter_map(|(_, path)| log_write(path)).collect();
     let mut flush = |out: &mut Vec<Mark>, lanes: &[Lane]| -> Vec<String> {
@@ -266,7 +280,9 @@ fn run_marks(process: &ProcessRecord, frame: usize, flagged: &BTreeMap<(u32, u64
                 } else {
                     (id.to_string(), Kind::Planned)
                 };
-                out.push(mark(Lane::Batches, &text, &format!("run {}: {event}", process.ordinal), kind, frame));
+                let mut planned = mark(Lane::Batches, &text, &format!("run {}: {event}", process.ordinal), kind, frame);
+                planned.flag = flagged.batches.get(&(process.ordinal, *id)).copied();
+                out.push(planned);
                 flush(out, &[Lane::Sources, Lane::Offsets]);
             }
             Event::SinkWrote { id, .. } | Event::SinkSkipped { id, .. } => {
@@ -275,7 +291,7 @@ fn run_marks(process: &ProcessRecord, frame: usize, flagged: &BTreeMap<(u32, u64
                 let also = if logs.is_empty() { String::new() } else { format!("; wrote {}", logs.join(", ")) };
                 let mut sink =
                     mark(Lane::Sink, &id.to_string(), &format!("run {}: {event}{also}", process.ordinal), kind, frame);
-                sink.flag = flagged.get(&(process.ordinal, *id)).copied();
+                sink.flag = flagged.sink.get(&(process.ordinal, *id)).copied();
                 out.push(sink);
             }
             Event::Committed { .. } => {
@@ -286,7 +302,7 @@ fn run_marks(process: &ProcessRecord, frame: usize, flagged: &BTreeMap<(u32, u64
                 if let (CrashPoint::DuringSinkWrite, Some(id)) = (crash.point, batch) {
                     let title = format!("run {}: crashed inside the sink while it wrote batch {id}", process.ordinal);
                     let mut sink = mark(Lane::Sink, &format!("{id} partly"), &title, Kind::Write, frame);
-                    sink.flag = flagged.get(&(process.ordinal, id)).copied();
+                    sink.flag = flagged.sink.get(&(process.ordinal, id)).copied();
                     out.push(sink);
                 }
                 let title = format!("run {}: crashed at {} (hit {})", process.ordinal, crash.point, crash.hit);

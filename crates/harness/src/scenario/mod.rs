@@ -24,7 +24,7 @@ pub use format::{
 };
 pub use model::{Expected, Unmodelled, expected};
 pub use oracle::Oracle;
-pub use records::{HandOver, RecordCount, record_counts};
+pub use records::{HandOver, Origin, RecordCount, record_counts};
 pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};
 pub use sink_spec::{Program, RustSink, SinkFactory, SinkSpec, UserSink};
 pub use sinks::PlannedRows;

@@ -4,6 +4,7 @@
 //!
 //! It only reads a judged report; it must never change a verdict.
 
+use super::model::rows_of_file;
 use super::oracle::Oracle;
 use super::verify::{DataColumns, Report};
 use crate::check::EmissionOutcome;
@@ -33,6 +34,19 @@ pub struct RecordCount {
     pub seen: usize,
     /// Every hand-over that carried it, in order.
     pub handed: Vec<HandOver>,
+    /// For a record a reader sees less often than the oracle: the input files it comes from.
+    pub origins: Vec<Origin>,
+}
+
+/// An input file a record comes from, with the batches that read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The input file's name.
+    pub file: String,
+    /// The (run, batch) pairs the oracle plans it in.
+    pub oracle: Vec<(u32, u64)>,
+    /// The (run, batch) pairs this execution planned it in.
+    pub planned: Vec<(u32, u64)>,
 }
 
 impl RecordCount {
@@ -75,8 +89,41 @@ pub fn record_counts(report: &Report, oracle: &Oracle) -> Vec<RecordCount> {
         .into_iter()
         .map(|(record, (expected, seen))| {
             let handed = handed.remove(&record).unwrap_or_default();
-            RecordCount { record, expected, seen, handed }
+            RecordCount { record, expected, seen, handed, origins: Vec::new() }
         })
         .filter(|r| r.expected != r.seen || r.handed.len() > 1)
+        .map(|mut r| {
+            if r.seen < r.expected {
+                r.origins = origins(report, oracle, &|row| key(row) == r.record, &columns);
+            }
+            r
+        })
+        .collect()
+}
+
+/// The input files (as they are at the end) whose rows include one that `is_record`, each with
+/// the batches the oracle and the execution planned it in.
+fn origins(report: &Report, oracle: &Oracle, is_record: &dyn Fn(&Row) -> bool, columns: &DataColumns) -> Vec<Origin> {
+    let execution = &report.execution;
+    let query = &report.scenario.query;
+    let Ok(plan) = query.plan.plan().compile() else { return Vec::new() };
+    let storage = execution.disk.as_ref();
+    let files = storage.list(&execution.root.join("input")).unwrap_or_default();
+    let batches = |planned: &[(u32, u64, Vec<String>)], file: &str| -> Vec<(u32, u64)> {
+        planned.iter().filter(|(_, _, files)| files.iter().any(|f| f == file)).map(|(run, id, _)| (*run, *id)).collect()
+    };
+    files
+        .iter()
+        .filter(|entry| entry.is_file())
+        .filter(|entry| {
+            let bytes = storage.read(&entry.path).unwrap_or_default();
+            let rows = rows_of_file(&entry.name, &bytes, query.source.format, &plan);
+            columns.project(&rows).iter().any(is_record)
+        })
+        .map(|entry| Origin {
+            file: entry.name.clone(),
+            oracle: batches(&oracle.expected.planned, &entry.name),
+            planned: batches(&execution.planned, &entry.name),
+        })
         .collect()
 }

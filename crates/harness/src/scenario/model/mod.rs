@@ -68,6 +68,19 @@ struct Model {
     ordinal: u32,
 }
 
+/// The rows the query's plan makes of one input file (no processing time), as the model reads
+/// it: for tracing a record back to the file it came from.
+pub(in crate::scenario) fn rows_of_file(
+    name: &str,
+    bytes: &[u8],
+    format: crashpoint_engine::source::InputFormat,
+    plan: &crashpoint_engine::plan::CompiledPlan,
+) -> Vec<Row> {
+    let mut read = input::Read::default();
+    input::read_file(name, bytes, format, plan, &serde_json::Value::Null, &mut read);
+    read.rows
+}
+
 /// What a crash-free run of `scenario` shows, by the model.
 pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
     let sink = match scenario.query.sink.kind() {
