@@ -112,6 +112,19 @@ fn a_lost_record_is_traced_to_its_file_and_the_batches_that_planned_it() {
 }
 
 #[test]
+fn fuzz_draws_its_shrunk_failure() {
+    // Method: fuzz with a seeded bug it catches; the page draws the shrunk reproducer, which
+    // the page shows too, with the records it duplicates or loses.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cases");
+    let args = ["fuzz", "--cases", "300", "--seed", "1", "--bug", "commit-before-sink", "--out", out.to_str().unwrap()];
+    let html = page(dir.path(), "fuzz.html", &args, 1);
+    assert!(html.contains("the failure, shrunk to ") && html.contains("<summary>the reproducer</summary>"), "{html}");
+    assert_eq!(html.matches("<section class=\"picture\"").count(), 1);
+    assert!(html.contains("<tr class=\"culprit\">"), "no record traced: {html}");
+}
+
+#[test]
 fn the_page_is_self_contained() {
     // Goal: the page opens offline, attached to a CI job. Method: no external resource of any
     // kind: no src or link, and the only URL is SVG's XML namespace.

@@ -5,7 +5,8 @@ use anyhow::Context;
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{FuzzOptions, fuzz};
-use crashpoint_harness::scenario::{Program, SinkSpec};
+use crashpoint_harness::html::{Page, picture};
+use crashpoint_harness::scenario::{Injection, Program, SinkSpec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,6 +39,10 @@ pub struct FuzzArgs {
     /// printed). To keep it as a regression, name `scenarios/regressions` and accept its snapshot.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write a picture of the shrunk failure (its runs, crashes, the records it loses or
+    /// duplicates) as one self-contained HTML page; with no failure, a page that says so.
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
 }
 
 fn parse_bug(s: &str) -> Result<Bug, String> {
@@ -72,8 +77,14 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         sink,
     };
     let outcome = fuzz(&options);
+    let title = format!("crashpoint fuzz: seed {}, {} case(s)", args.seed, args.cases);
     let Some(failure) = outcome.failure else {
         println!("{} case(s) passed: no violation", outcome.cases_passed);
+        if let Some(html) = &args.html {
+            let intro = vec![format!("{} case(s) passed: no violation.", outcome.cases_passed)];
+            super::report::write_page(html, &Page { title, intro, pictures: Vec::new() })?;
+            println!("wrote {}", html.display());
+        }
         return Ok(ExitCode::SUCCESS);
     };
     println!(
@@ -97,5 +108,13 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&path, failure.scenario.to_toml()).with_context(|| format!("writing {}", path.display()))?;
     println!("written to {} (replay: crashpoint run {})", path.display(), path.display());
     println!("{}", failure.scenario.to_toml());
+    if let Some(html) = &args.html {
+        let shrunk = format!("the failure, shrunk to {} steps ({})", failure.scenario.steps.len(), path.display());
+        let mut drawn = picture(&failure.scenario, &Injection::default(), &shrunk);
+        drawn.note = Some(("the reproducer".to_string(), failure.scenario.to_toml()));
+        let intro = vec![format!("a violation after {} passing case(s)", outcome.cases_passed)];
+        super::report::write_page(html, &Page { title, intro, pictures: vec![drawn] })?;
+        println!("wrote {}", html.display());
+    }
     Ok(ExitCode::from(EXIT_CHECK_FAILED))
 }

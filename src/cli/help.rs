@@ -86,6 +86,7 @@ pub const FUZZ: &str = concat!(
     "Examples:\n",
     "  crashpoint fuzz --cases 2000 --seed 7 --power-loss\n",
     "  crashpoint fuzz --cases 500 --bug commit-before-sink --out found/\n",
+    "  crashpoint fuzz --cases 300 --bug commit-before-sink --html found.html   a picture of the failure\n",
     "\n",
     "A failure is shrunk and written as a scenario file into --out, or a new temp directory.\n\n",
     exit_codes!()
