@@ -1,14 +1,26 @@
-//! Throughput of the engine on the tutorial workload (issue 2, item 12).
+//! Throughput of the engine at the two-core limit (issue 12, item 2).
 //!
 //! `cargo bench --bench throughput` generates 200 files × 5,000 events (seed 42) on the real
-//! disk, then times `AvailableNow` runs of the tutorial plan into a file sink with
-//! `maxFilesPerTrigger` 10, each on a fresh checkpoint and output directory. Generation is not
-//! timed. After each run, untimed, the trace and the output read back through
-//! `_spark_metadata` are checked against the generated devices, so a broken engine cannot
-//! report a fast but wrong figure.
+//! disk, then, round after round in one process, times three things on the same files:
+//!
+//! - the engine on 1 thread and on 2 threads (`EngineOptions::threads`): Spark's reference
+//!   query (`eventId, device_id, temp`), a `FileSink`, `maxFilesPerTrigger` 10, `AvailableNow`,
+//!   each run on a fresh checkpoint and output directory, with every fsync of the protocol;
+//! - the bare loop, the physical reference on one core: read each file, parse each line with
+//!   `serde_json::Value`, explode `data.devices`, write the three columns as JSON lines, one
+//!   output file per 10 input files, written and fsynced (no checkpoint, no log).
+//!
+//! Generation is not timed. After each engine run (untimed), the trace and the output read back
+//! through `_spark_metadata` are checked against the generated devices, so that a broken engine
+//! cannot report a fast but wrong figure; the bare loop's row count is checked too. The load
+//! average (`/proc/loadavg`) is printed before and after: figures are only worth comparing from
+//! a quiet machine.
 //!
 //! Environment: `CRASHPOINT_BENCH_FILES` (200), `CRASHPOINT_BENCH_EVENTS` (events a file,
-//! 5,000), `CRASHPOINT_BENCH_RUNS` (3). Quick run:
+//! 5,000), `CRASHPOINT_BENCH_RUNS` (rounds, 5), `CRASHPOINT_BENCH_THREADS` (`1,2`),
+//! `CRASHPOINT_BENCH_INPUT` (a directory to generate the workload into and keep, e.g. to run
+//! Spark on the same files; reused if it holds the workload already), `CRASHPOINT_BENCH_SPARK_S`
+//! (Spark's streaming time on this workload, to print the ratio). Quick run:
 //! `CRASHPOINT_BENCH_FILES=20 CRASHPOINT_BENCH_RUNS=1 cargo bench --bench throughput`.
 
 use crashpoint_engine::engine::{Engine, EngineOptions, Event, Query, Trigger};
@@ -21,7 +33,8 @@ use crashpoint_harness::workload::{
     DEFAULT_EVENTS_PER_FILE, DEFAULT_FILES, DEFAULT_SEED, WorkloadStats, generate_devices,
 };
 use serde_json::Value;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const MAX_FILES_PER_TRIGGER: usize = 10;
@@ -33,38 +46,58 @@ fn env_or(name: &str, default: usize) -> usize {
     }
 }
 
-/// CPU time of this thread so far (user + system), in seconds, where Linux tells it.
-fn thread_cpu_seconds() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(nanos as f64 / 1e9)
+/// CPU time of the whole process so far (user + system, every thread), in seconds.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(|_| "unknown".into(), |l| l.trim().to_string())
 }
 
 /// One timed run.
 struct Run {
     seconds: f64,
-    cpu_seconds: Option<f64>,
+    cpu_seconds: f64,
     rows: u64,
-    batches: u64,
 }
 
-fn run_once(storage: &DiskStorage, input: &Path, dir: &Path, stats: &WorkloadStats, files: usize, plan: &Plan) -> Run {
+fn timed(work: impl FnOnce() -> u64) -> Run {
+    let cpu_before = process_cpu_seconds();
+    let started = Instant::now();
+    let rows = work();
+    Run { seconds: started.elapsed().as_secs_f64(), cpu_seconds: process_cpu_seconds() - cpu_before, rows }
+}
+
+fn engine_run(
+    storage: &DiskStorage,
+    input: &Path,
+    dir: &Path,
+    stats: &WorkloadStats,
+    files: usize,
+    threads: usize,
+) -> Run {
     let output = dir.join("output");
     let query = Query {
         input_dir: input.to_path_buf(),
         checkpoint_dir: dir.join("checkpoint"),
         source: SourceOptions { max_files_per_trigger: Some(MAX_FILES_PER_TRIGGER), ..SourceOptions::default() },
-        plan: plan.clone(),
+        plan: Plan::tutorial_without_time(),
     };
-    let options = EngineOptions::default();
+    let options = EngineOptions { threads, ..EngineOptions::default() };
     let sink = Box::new(FileSink::new(&output, options.seed));
     let mut engine = Engine::new(storage, query, sink, options, FaultPlan::none()).expect("the engine starts");
-
-    let cpu_before = thread_cpu_seconds();
-    let started = Instant::now();
-    engine.run(Trigger::AvailableNow).expect("the run succeeds");
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = thread_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let mut run = timed(|| {
+        engine.run(Trigger::AvailableNow).expect("the run succeeds");
+        0
+    });
 
     // Verification, untimed: the trace, then the output as a reader sees it.
     let (mut rows, mut batches, mut committed) = (0u64, 0u64, 0u64);
@@ -85,29 +118,67 @@ fn run_once(storage: &DiskStorage, input: &Path, dir: &Path, stats: &WorkloadSta
     assert_eq!(committed, batches, "every batch committed");
     let written = read_file_sink_output(storage, &output, engine.schema(), true).expect("the output reads back");
     assert_eq!(written.len() as u64, stats.devices, "rows read back from the output vs devices generated");
-    let mut events_seen = std::collections::BTreeSet::new();
     for row in &written {
-        let [Value::String(event), Value::String(device), Value::Number(temp), rest @ ..] = &row[..] else {
+        let [Value::String(_), Value::String(device), Value::Number(temp)] = &row[..] else {
             panic!("malformed output row {row:?}");
         };
-        let time_ok = match rest {
-            [] => true,
-            [Value::String(time)] => time.ends_with('Z'),
-            _ => false,
-        };
         let temp = temp.as_f64().expect("a float");
-        assert!(device.starts_with('d') && (10.0..40.0).contains(&temp) && time_ok, "{row:?}");
-        events_seen.insert(event.clone());
+        assert!(device.starts_with('d') && (10.0..40.0).contains(&temp), "{row:?}");
     }
-    assert!(events_seen.len() as u64 <= stats.events);
     drop(written);
     storage.remove_dir_all(dir).expect("the run's directories are removed");
-    Run { seconds, cpu_seconds, rows, batches }
+    run.rows = rows;
+    run
+}
+
+/// The bare loop: what one core does with no engine at all. Returns the rows written.
+fn bare_loop(inputs: &[PathBuf], out: &Path) -> u64 {
+    std::fs::create_dir_all(out).unwrap();
+    let mut rows = 0;
+    for (index, batch) in inputs.chunks(MAX_FILES_PER_TRIGGER).enumerate() {
+        let mut bytes = Vec::new();
+        for path in batch {
+            let text = std::fs::read(path).unwrap();
+            for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let record: Value = serde_json::from_slice(line).unwrap();
+                let Some(devices) = record["data"]["devices"].as_array() else { continue };
+                for device in devices {
+                    bytes.extend_from_slice(b"{\"eventId\":");
+                    serde_json::to_writer(&mut bytes, &record["eventId"]).unwrap();
+                    bytes.extend_from_slice(b",\"device_id\":");
+                    serde_json::to_writer(&mut bytes, &device["deviceId"]).unwrap();
+                    bytes.extend_from_slice(b",\"temp\":");
+                    serde_json::to_writer(&mut bytes, &device["temperature"]).unwrap();
+                    bytes.extend_from_slice(b"}\n");
+                    rows += 1;
+                }
+            }
+        }
+        let mut file = std::fs::File::create(out.join(format!("part-{index:05}.json"))).unwrap();
+        file.write_all(&bytes).unwrap();
+        file.sync_all().unwrap();
+    }
+    rows
 }
 
 // The same allocator as the `crashpoint` binary.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The workload in `dir`: generated there, or reused when a previous run left it complete.
+fn workload(storage: &DiskStorage, dir: &Path, files: usize, events: usize) -> WorkloadStats {
+    let marker = dir.join(format!(".crashpoint-bench-{files}x{events}-{DEFAULT_SEED}.json"));
+    if let Ok(text) = std::fs::read_to_string(&marker) {
+        let v: Value = serde_json::from_str(&text).expect("the marker is JSON");
+        let n = |k: &str| v[k].as_u64().expect("a count");
+        return WorkloadStats { files, bytes: n("bytes"), events: n("events"), devices: n("devices") };
+    }
+    let stats = generate_devices(storage, dir, files, events, DEFAULT_SEED, 1_700_000_000_000)
+        .expect("the workload is written");
+    let marker_text = serde_json::json!({"bytes": stats.bytes, "events": stats.events, "devices": stats.devices});
+    std::fs::write(&marker, marker_text.to_string()).expect("the marker is written");
+    stats
+}
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument that is not ours means "not this bench".
@@ -116,65 +187,77 @@ fn main() {
     }
     let files = env_or("CRASHPOINT_BENCH_FILES", DEFAULT_FILES);
     let events = env_or("CRASHPOINT_BENCH_EVENTS", DEFAULT_EVENTS_PER_FILE);
-    let runs = env_or("CRASHPOINT_BENCH_RUNS", 3).max(1);
+    let runs = env_or("CRASHPOINT_BENCH_RUNS", 5).max(1);
+    let threads: Vec<usize> = std::env::var("CRASHPOINT_BENCH_THREADS")
+        .unwrap_or_else(|_| "1,2".into())
+        .split(',')
+        .map(|t| t.trim().parse().expect("CRASHPOINT_BENCH_THREADS is a list of numbers"))
+        .collect();
+    let spark_s: Option<f64> = std::env::var("CRASHPOINT_BENCH_SPARK_S").ok().map(|s| s.parse().expect("seconds"));
     let storage = DiskStorage;
     let root = tempfile::tempdir().expect("a temporary directory");
-    let input = root.path().join("input");
+    let input = std::env::var_os("CRASHPOINT_BENCH_INPUT").map_or_else(|| root.path().join("input"), PathBuf::from);
 
     let generated = Instant::now();
-    let stats = generate_devices(&storage, &input, files, events, DEFAULT_SEED, 1_700_000_000_000)
-        .expect("the workload is written");
+    let stats = workload(&storage, &input, files, events);
     let generation_s = generated.elapsed().as_secs_f64();
     let mb = stats.bytes as f64 / 1e6;
-    let mib = stats.bytes as f64 / (1024.0 * 1024.0);
     println!(
-        "workload: {files} files x {events} events, seed {DEFAULT_SEED}: {} bytes ({mb:.1} MB, {mib:.1} MiB), \
-         {} events, {} devices (generated in {generation_s:.2} s, not timed)",
-        stats.bytes, stats.events, stats.devices
+        "workload: {files} files x {events} events, seed {DEFAULT_SEED} in {}: {} bytes ({mb:.1} MB), {} events, {} \
+         devices (ready in {generation_s:.2} s, not timed)",
+        input.display(),
+        stats.bytes,
+        stats.events,
+        stats.devices
     );
+    let mut inputs: Vec<PathBuf> = storage
+        .list(&input)
+        .expect("the input lists")
+        .into_iter()
+        .filter(|e| e.name.ends_with(".json") && !e.name.starts_with('.'))
+        .map(|e| e.path)
+        .collect();
+    inputs.sort();
+    println!("load average before: {}", load_average());
 
-    // Both plans, alternating run by run, so that they share the machine's moods.
-    let plans = [
-        ("tutorial plan (eventId, device_id, temp, processing_time)", Plan::tutorial()),
-        ("Spark's reference query (eventId, device_id, temp)", Plan::tutorial_without_time()),
-    ];
-    let mut results: Vec<Vec<Run>> = plans.iter().map(|_| Vec::new()).collect();
+    // Every system, round by round, so that all share the machine's moods.
+    let mut names: Vec<String> = threads.iter().map(|t| format!("engine, {t} thread(s)")).collect();
+    names.push("bare serde_json loop, 1 thread".into());
+    let mut results: Vec<Vec<Run>> = names.iter().map(|_| Vec::new()).collect();
     for n in 1..=runs {
-        for (p, (name, plan)) in plans.iter().enumerate() {
-            let dir = root.path().join(format!("run-{p}-{n}"));
-            let run = run_once(&storage, &input, &dir, &stats, files, plan);
-            let cpu = run.cpu_seconds.map_or(String::new(), |cpu| format!(", {cpu:.3} s on CPU"));
+        for (k, name) in names.iter().enumerate() {
+            let dir = root.path().join(format!("run-{k}-{n}"));
+            let run = match threads.get(k) {
+                Some(&t) => engine_run(&storage, &input, &dir, &stats, files, t),
+                None => {
+                    let run = timed(|| bare_loop(&inputs, &dir));
+                    assert_eq!(run.rows, stats.devices, "the bare loop's rows vs devices generated");
+                    storage.remove_dir_all(&dir).expect("the bare loop's output is removed");
+                    run
+                }
+            };
             println!(
-                "run {n}/{runs}, {name}: {:.3} s{cpu}, {:.1} MB/s, {:.0} rows/s (verified)",
+                "round {n}/{runs}, {name}: {:.3} s, {:.3} s on CPU, {:.1} MB/s (verified)",
                 run.seconds,
-                mb / run.seconds,
-                run.rows as f64 / run.seconds
+                run.cpu_seconds,
+                mb / run.seconds
             );
-            results[p].push(run);
+            results[k].push(run);
         }
     }
-    for ((name, _), results) in plans.iter().zip(&mut results) {
+    println!("load average after: {}", load_average());
+    println!("\nmedians of {runs} rounds (best in brackets), {mb:.1} MB, {} rows:", stats.devices);
+    for (name, results) in names.iter().zip(&mut results) {
         results.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-        let median = &results[results.len() / 2];
-        let best = &results[0];
-        println!("\n{name}: median of {runs} runs (best in brackets)");
-        println!("input:   {mb:.1} MB ({mib:.1} MiB)");
-        println!("time:    {:.3} s ({:.3} s)", median.seconds, best.seconds);
-        if let Some(cpu) = median.cpu_seconds {
-            println!("cpu:     {cpu:.3} s on CPU, the rest waiting (fsync, or other processes)");
-        }
+        let (median, best) = (&results[results.len() / 2], &results[0]);
+        let spark = spark_s.map_or(String::new(), |s| format!(", {:.1}x Spark's {s} s", s / median.seconds));
         println!(
-            "rate:    {:.1} MB/s, {:.1} MiB/s ({:.1} MB/s)",
+            "{name:32} {:.3} s ({:.3} s), {:.3} s on CPU, {:.1} MB/s, {:.0} rows/s{spark}",
+            median.seconds,
+            best.seconds,
+            median.cpu_seconds,
             mb / median.seconds,
-            mib / median.seconds,
-            mb / best.seconds
+            median.rows as f64 / median.seconds
         );
-        println!(
-            "rows:    {} ({:.0} rows/s; {:.0} rows/s)",
-            median.rows,
-            median.rows as f64 / median.seconds,
-            best.rows as f64 / best.seconds
-        );
-        println!("batches: {}", median.batches);
     }
 }

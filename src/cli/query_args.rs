@@ -60,6 +60,10 @@ pub struct QueryArgs {
     /// one; each writes its own part file); default: all cores. The output is the same for any N.
     #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores())]
     pub threads: usize,
+    /// Spark's maxFileAge in ms (default 7 days): a new file older than this, counted back from
+    /// the newest file already seen, is not read, with a warning (Spark says nothing).
+    #[arg(long, value_name = "MS")]
+    pub max_file_age_ms: Option<u64>,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -126,6 +130,7 @@ impl QueryArgs {
                 OnModifiedArg::Warn => ModifiedFilePolicy::Warn,
                 OnModifiedArg::Error => ModifiedFilePolicy::Error,
             },
+            max_file_age_ms: self.max_file_age_ms,
         }
     }
 

@@ -64,13 +64,27 @@ pub struct SourceOptions {
     /// New content at a seen path.
     #[serde(default)]
     pub on_modified: ModifiedFilePolicy,
+    /// Spark's `maxFileAge`, in ms ([`MAX_FILE_AGE_MS`], 7 days, when absent): a new file older
+    /// than this, counted back from the newest file already seen, is not read (and said so),
+    /// and seen files that old are forgotten, so that the seen set stays within the window. A
+    /// fresh checkpoint has seen nothing: it reads files of any age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_age_ms: Option<u64>,
 }
+
+/// Spark's default `maxFileAge`: 7 days.
+pub const MAX_FILE_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Spark's rule for `maxFilesPerTrigger`, in its words.
 pub const MAX_FILES_RULE: &str = "maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; leave \
                                   it out for no limit";
 
 impl SourceOptions {
+    /// `maxFileAge` in ms, Spark's default when not set.
+    pub fn max_file_age_ms(&self) -> i64 {
+        i64::try_from(self.max_file_age_ms.unwrap_or(MAX_FILE_AGE_MS)).unwrap_or(i64::MAX)
+    }
+
     /// Checks the options as Spark does at the first trigger.
     pub fn validate(&self) -> Result<(), String> {
         match self.max_files_per_trigger {
@@ -107,6 +121,17 @@ pub enum SourceNotice {
         /// What Spark does with it.
         why: &'static str,
     },
+    /// A new file older than the age window (Spark's `maxFileAge`): never read.
+    TooOld {
+        /// The URI.
+        path: String,
+        /// Its modification time, ms.
+        mtime_ms: i64,
+        /// The newest modification time among the files seen, ms.
+        newest_ms: i64,
+        /// The window, ms.
+        max_age_ms: i64,
+    },
     /// An entry of the input directory that is never read: not a regular file.
     NotRead {
         /// The URI.
@@ -125,6 +150,14 @@ impl std::fmt::Display for SourceNotice {
                  Spark (write new data under a new file name)"
             ),
             SourceNotice::NotRead { path, why } => write!(f, "{path} is not read: {why}"),
+            SourceNotice::TooOld { path, mtime_ms, newest_ms, max_age_ms } => write!(
+                f,
+                "{path} is not read: its modification time ({mtime_ms} ms) is {} ms before the newest file already \
+                 seen ({newest_ms} ms), more than maxFileAge ({max_age_ms} ms; Spark's default is 7 days), and Spark \
+                 skips such a file without a word; give it a new modification time (touch it) to have it read, or \
+                 raise max-file-age-ms",
+                newest_ms - mtime_ms
+            ),
             SourceNotice::SparkMisreads { path, why } => {
                 write!(f, "{path}: {why} (spark/FINDINGS.md, Q2); crashpoint reads it once")
             }
@@ -145,6 +178,14 @@ fn spark_misreads(name: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A URI's hash, the same on every run (SipHash with fixed keys).
+fn uri_hash(uri: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    uri.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Names Spark's file source skips without a word: hidden files, `_`-files (such as
@@ -181,24 +222,53 @@ fn why_not_read(entry: &DirEntry) -> String {
 pub struct FileSource {
     input_dir: PathBuf,
     options: SourceOptions,
+    /// The files seen within the age window: URI → (modification time, batch that took it).
     seen: BTreeMap<String, (i64, u64)>,
+    /// The newest and the oldest modification time in `seen`.
+    newest_seen_ms: Option<i64>,
+    oldest_seen_ms: Option<i64>,
     noticed: BTreeSet<String>,
-    /// The listing an `available-now` run fixed at its start; `None`: list before each batch.
-    fixed: Option<Vec<DirEntry>>,
+    /// Hashes of the seen files forgotten as older than the window: they were read, so that
+    /// finding one in the input again is not worth a warning. 8 bytes a file, not a path.
+    forgotten: BTreeSet<u64>,
+    /// The new files an `available-now` run found at its start, in order, with what it noticed
+    /// then; `None`: list before each batch.
+    fixed: Option<Fixed>,
+}
+
+/// An `available-now` run's listing, taken once: the unseen files by (modification time, URI),
+/// so that each batch takes the next ones without listing or sorting again.
+#[derive(Debug, Clone)]
+struct Fixed {
+    queue: std::collections::VecDeque<(i64, String)>,
+    notices: Vec<SourceNotice>,
 }
 
 impl FileSource {
     /// A source over `input_dir`.
     pub fn new(input_dir: &Path, options: SourceOptions) -> Self {
         let (seen, noticed) = (BTreeMap::new(), BTreeSet::new());
-        Self { input_dir: input_dir.to_path_buf(), options, seen, noticed, fixed: None }
+        let (newest_seen_ms, oldest_seen_ms) = (None, None);
+        let (forgotten, fixed) = (BTreeSet::new(), None);
+        Self {
+            input_dir: input_dir.to_path_buf(),
+            options,
+            seen,
+            newest_seen_ms,
+            oldest_seen_ms,
+            noticed,
+            forgotten,
+            fixed,
+        }
     }
 
     /// Lists the input directory once and picks every later batch from that listing only, as
     /// Spark's `prepareForTriggerAvailableNow`: a file that arrives after this waits for the
     /// next run.
     pub fn fix_listing(&mut self, storage: &dyn Storage) -> std::io::Result<()> {
-        self.fixed = Some(self.list(storage)?);
+        let entries = self.list(storage)?;
+        let (queue, notices) = self.unseen(&entries);
+        self.fixed = Some(Fixed { queue: queue.into(), notices });
         Ok(())
     }
 
@@ -223,33 +293,97 @@ impl FileSource {
     /// The newest modification time among the files seen, for the new-files seam.
     #[cfg(feature = "seeded-bugs")]
     pub(crate) fn newest_seen_ms(&self) -> Option<i64> {
-        self.seen.values().map(|(timestamp, _)| *timestamp).max()
+        self.newest_seen_ms
     }
 
-    /// Marks files as seen, from the source log.
+    /// The start of the age window: a file older than this is not new (Spark's
+    /// `SeenFilesMap.lastPurgeTimestamp`). None until a file is seen.
+    fn window_start_ms(&self) -> Option<i64> {
+        self.newest_seen_ms.map(|newest| newest.saturating_sub(self.options.max_file_age_ms()))
+    }
+
+    /// Marks files as seen (from the source log, or a batch just committed), then forgets the
+    /// seen files older than the window, as Spark's `purge`: a file that old is not new anyway.
     pub fn mark_seen(&mut self, entries: &[SourceFileEntry]) {
         for entry in entries {
             // Any spelling of the URI (Spark's, or crashpoint's before it quoted as Spark does)
             // names the same file as the listing's URI.
             self.seen.insert(crate::uri::canonical(&entry.path), (entry.timestamp, entry.batch_id));
+            self.newest_seen_ms = self.newest_seen_ms.max(Some(entry.timestamp));
+            self.oldest_seen_ms = Some(self.oldest_seen_ms.map_or(entry.timestamp, |o| o.min(entry.timestamp)));
         }
+        if let (Some(start), Some(oldest)) = (self.window_start_ms(), self.oldest_seen_ms)
+            && oldest < start
+        {
+            let forgotten = &mut self.forgotten;
+            self.seen.retain(|uri, (timestamp, _)| {
+                let keep = *timestamp >= start;
+                if !keep {
+                    forgotten.insert(uri_hash(uri));
+                }
+                keep
+            });
+            self.oldest_seen_ms = self.seen.values().map(|(timestamp, _)| *timestamp).min();
+        }
+    }
+
+    /// How many files the source remembers as seen: those within the age window.
+    pub fn seen_count(&self) -> usize {
+        self.seen.len()
     }
 
     /// Lists the input directory (or takes the fixed listing) and picks the unseen files of the
     /// next batch, ordered by (modification time, path), at most `max_files` of them (the
-    /// trigger decides: `maxFilesPerTrigger`, or no limit). Returns notices too.
+    /// trigger decides: `maxFilesPerTrigger`, or no limit), leaving out files older than the age
+    /// window. Returns notices too.
     pub fn next_files(
         &mut self,
         storage: &dyn Storage,
         batch_id: u64,
         max_files: Option<usize>,
     ) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
+        let was_fixed = self.fixed.is_some();
+        let mut fixed = match self.fixed.take() {
+            Some(fixed) => fixed,
+            None => {
+                let (queue, notices) = self.unseen(&self.list(storage)?);
+                Fixed { queue: queue.into(), notices }
+            }
+        };
+        let mut notices = std::mem::take(&mut fixed.notices);
+        let (limit, window_start) = (max_files.unwrap_or(usize::MAX), self.window_start_ms());
+        let mut files = Vec::new();
+        while files.len() < limit
+            && let Some((timestamp, path)) = fixed.queue.pop_front()
+        {
+            if self.seen.contains_key(&path) {
+                continue;
+            }
+            if let (Some(start), Some(newest_ms)) = (window_start, self.newest_seen_ms)
+                && timestamp < start
+            {
+                if !self.forgotten.contains(&uri_hash(&path)) && self.noticed.insert(path.clone()) {
+                    let max_age_ms = self.options.max_file_age_ms();
+                    notices.push(SourceNotice::TooOld { path, mtime_ms: timestamp, newest_ms, max_age_ms });
+                }
+                continue;
+            }
+            if let Some(why) = spark_misreads(&crate::uri::file_name_of(&path)) {
+                notices.push(SourceNotice::SparkMisreads { path: path.clone(), why });
+            }
+            files.push(SourceFileEntry { path, timestamp, batch_id });
+        }
+        if was_fixed {
+            self.fixed = Some(fixed);
+        }
+        Ok((files, notices))
+    }
+
+    /// The listing's files not seen yet, by (modification time, URI), and what it noticed: entries
+    /// that are never read, seen paths written again.
+    fn unseen(&mut self, entries: &[DirEntry]) -> (Vec<(i64, String)>, Vec<SourceNotice>) {
         let mut candidates = Vec::new();
         let mut notices = Vec::new();
-        let entries = match &self.fixed {
-            Some(fixed) => fixed.clone(),
-            None => self.list(storage)?,
-        };
         for entry in entries.iter().filter(|e| !hidden(&e.name)) {
             let uri = uri_of(&entry.path);
             if !entry.is_file() {
@@ -269,14 +403,73 @@ impl FileSource {
             }
         }
         candidates.sort();
-        candidates.truncate(max_files.unwrap_or(usize::MAX));
-        for (_, uri) in &candidates {
-            if let Some(why) = spark_misreads(&crate::uri::file_name_of(uri)) {
-                notices.push(SourceNotice::SparkMisreads { path: uri.clone(), why });
-            }
+        (candidates, notices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SimStorage;
+
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+    fn add(storage: &SimStorage, name: &str, mtime_ms: i64) {
+        let path = Path::new("/in").join(name);
+        storage.write(&path, b"{}\n").unwrap();
+        storage.set_mtime(&path, mtime_ms).unwrap();
+    }
+
+    /// Runs one batch of at most `max` files, marks them seen; the names taken and the notices.
+    fn batch(source: &mut FileSource, storage: &SimStorage, id: u64, max: usize) -> (Vec<String>, Vec<String>) {
+        let (files, notices) = source.next_files(storage, id, Some(max)).unwrap();
+        source.mark_seen(&files);
+        let names = files.iter().map(|f| crate::uri::file_name_of(&f.path)).collect();
+        (names, notices.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_file_older_than_max_file_age_is_ignored_and_said_so_and_the_edge_is_read() {
+        // Goal: Spark's maxFileAge, edge included. Method: a fresh source reads a file 30 days
+        // older than the next one (nothing seen yet: any age is read); once a file at day 30 is
+        // seen, a file exactly 7 days older is still read, one a millisecond older is not, with a
+        // notice that names it, once, and the seen set forgets files older than the window.
+        let storage = SimStorage::new(0);
+        storage.create_dir_all(Path::new("/in")).unwrap();
+        add(&storage, "a_day_0.json", 0);
+        add(&storage, "b_day_30.json", 30 * DAY_MS);
+        let mut source = FileSource::new(Path::new("/in"), SourceOptions::default());
+        assert_eq!(batch(&mut source, &storage, 0, 1), (vec!["a_day_0.json".into()], vec![]));
+        assert_eq!(batch(&mut source, &storage, 1, 1), (vec!["b_day_30.json".into()], vec![]));
+        assert_eq!(source.seen_count(), 1, "day 0 is out of the window once day 30 is seen");
+        add(&storage, "c_too_old.json", 23 * DAY_MS - 1);
+        add(&storage, "d_edge.json", 23 * DAY_MS);
+        let (taken, notices) = batch(&mut source, &storage, 2, 10);
+        assert_eq!(taken, vec!["d_edge.json".to_string()]);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains("c_too_old.json is not read") && notices[0].contains("maxFileAge"), "{notices:?}");
+        assert_eq!(batch(&mut source, &storage, 3, 10), (vec![], vec![]), "said once, never read");
+    }
+
+    #[test]
+    fn max_file_age_is_an_option_and_available_now_applies_it_per_batch() {
+        // Goal: the window is the option's, and an available-now run's fixed listing obeys it as
+        // its batches advance the newest file seen. Method: a window of 10 ms; files at 0, 5 and
+        // 100 ms (listed at once, one file a batch), and a file at 50 ms: after the file at 100
+        // is seen, 50 is more than 10 ms older and is ignored.
+        let storage = SimStorage::new(0);
+        storage.create_dir_all(Path::new("/in")).unwrap();
+        for (name, mtime) in [("f0.json", 0), ("f5.json", 5), ("f100.json", 100)] {
+            add(&storage, name, mtime);
         }
-        let files =
-            candidates.into_iter().map(|(timestamp, path)| SourceFileEntry { path, timestamp, batch_id }).collect();
-        Ok((files, notices))
+        let options = SourceOptions { max_file_age_ms: Some(10), ..SourceOptions::default() };
+        let mut source = FileSource::new(Path::new("/in"), options);
+        source.fix_listing(&storage).unwrap();
+        add(&storage, "f50.json", 50);
+        let taken: Vec<Vec<String>> = (0..4).map(|id| batch(&mut source, &storage, id, 1).0).collect();
+        assert_eq!(taken, [vec!["f0.json"], vec!["f5.json"], vec!["f100.json"], vec![]], "the fixed listing, in order");
+        source.unfix_listing();
+        let (taken, notices) = batch(&mut source, &storage, 4, 10);
+        assert!(taken.is_empty() && notices.len() == 1 && notices[0].contains("f50.json"), "{notices:?}");
     }
 }

@@ -80,7 +80,11 @@ pub fn source(query: &QuerySpec) -> SourceSpec {
             BadRecordMode::Permissive => "permissive".into(),
             BadRecordMode::Failfast => "failfast".into(),
         }),
-        options: BTreeMap::new(),
+        // Spark's own default is the same 7 days: only a changed window is passed.
+        options: options
+            .max_file_age_ms
+            .map(|ms| BTreeMap::from([("maxFileAge".to_string(), format!("{ms}ms"))]))
+            .unwrap_or_default(),
     }
 }
 
