@@ -196,3 +196,36 @@ fn folders_and_globs_name_scenarios_and_a_glob_that_matches_nothing_is_an_error(
         text(&output.stderr)
     );
 }
+
+#[test]
+fn explore_junit_has_a_testcase_per_explored_scenario_from_folders_and_globs() {
+    // Goal: explore in CI reports like run: a testcase per explored scenario (folders and globs
+    // expand to their files), a <failure> whose message is the first violating schedule's faults
+    // and finding, and a scenario that cannot be explored (it expects an error) skipped, saying
+    // why. Method: a folder with a seeded bug and a scenario that expects an error, a glob with a
+    // clean one, read back with a JUnit parser.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let temp = tempfile::tempdir().unwrap();
+    let xml_path = temp.path().join("explore.xml");
+    let args =
+        ["explore", "scenarios/bugs", "scenarios/tutorial_first_run*.toml", "--junit", xml_path.to_str().unwrap()];
+    let output = crashpoint(root, &args);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("explored 2 of 3 scenario(s): 1 with violations"),
+        "{}",
+        text(&output.stdout)
+    );
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    let report = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("a valid JUnit document");
+    assert_eq!((report.tests, report.failures, report.errors, report.skipped), (3, 1, 0, 1), "{xml}");
+    let cases: Vec<&junit_parser::TestCase> = report.suites.iter().flat_map(|s| &s.cases).collect();
+    let case = |name: &str| *cases.iter().find(|c| c.original_name == name).unwrap_or_else(|| panic!("{name}: {xml}"));
+    assert!(case("tutorial_first_run").status.is_success());
+    let failure = case("file_sink_ignores_log").status.failure_as_ref();
+    assert!(failure.message.starts_with("crash in run 1 at "), "{}", failure.message);
+    assert!(failure.message.contains("written twice, expected 1"), "{}", failure.message);
+    let skipped = case("rename_before_data_fsync").status.skipped_as_ref();
+    assert!(skipped.message.contains("expects an error"), "{}", skipped.message);
+    assert_eq!(case("file_sink_ignores_log").classname.as_deref(), Some("scenarios.bugs"));
+}

@@ -3,14 +3,17 @@
 
 use super::EXIT_CHECK_FAILED;
 use super::style::Style;
+use anyhow::Context;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::storage::DiskModel;
 use crashpoint_harness::bugs::Bug;
 use crashpoint_harness::explore::{CRASH_STATES_MAX, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
 use crashpoint_harness::html::{Page, Picture, picture};
+use crashpoint_harness::results::junit::{Case, CaseOutcome, to_junit};
 use crashpoint_harness::scenario::{DiskKind, Injection, Scenario, Step};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct ExploreArgs {
@@ -65,6 +68,11 @@ pub struct ExploreArgs {
     /// as one self-contained HTML page.
     #[arg(long, value_name = "OUT.html")]
     html: Option<PathBuf>,
+    /// Also write a JUnit XML report for CI: a testcase per explored scenario, with its time; a
+    /// violation is a <failure> whose message is its first finding, a skipped scenario (one that
+    /// expects an error) is skipped.
+    #[arg(long, value_name = "OUT.xml")]
+    junit: Option<PathBuf>,
 }
 
 /// `--target` of explore.
@@ -91,6 +99,7 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     let mut pictures = Vec::new();
     let mut worst = ExitCode::SUCCESS;
     let (mut explored, mut violating) = (0, 0);
+    let mut cases = Vec::new();
     for file in &files {
         let mut scenario = Scenario::load(file)?;
         let expects_error =
@@ -106,13 +115,22 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("{why}. Explore a scenario without expect-error.");
             }
             println!("skipped {why}\n");
+            let outcome = CaseOutcome::Skipped { message: why.clone() };
+            cases.push(Case { path: file.clone(), name: scenario.name(), time: Duration::ZERO, outcome });
             continue;
         }
-        let code = if args.target == ExploreTarget::Spark {
-            explore_on_spark(&args, file, &scenario)?
+        let started = std::time::Instant::now();
+        let (code, outcome) = if args.target == ExploreTarget::Spark {
+            (explore_on_spark(&args, file, &scenario)?, None)
         } else {
             explore_engine(&args, file, &mut scenario, &mut pictures)?
         };
+        cases.push(Case {
+            path: file.clone(),
+            name: scenario.name(),
+            time: started.elapsed(),
+            outcome: case_outcome(code, outcome),
+        });
         explored += 1;
         if code != ExitCode::SUCCESS {
             (worst, violating) = (code, violating + 1);
@@ -123,6 +141,11 @@ pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     }
     if files.len() > 1 {
         println!("explored {explored} of {} scenario(s): {violating} with violations", files.len());
+    }
+    if let Some(path) = &args.junit {
+        let xml = to_junit("crashpoint explore", &cases);
+        std::fs::write(path, xml).with_context(|| format!("{}: cannot write the JUnit report", path.display()))?;
+        println!("wrote {}", path.display());
     }
     if let Some(path) = &args.html {
         let intro = vec![format!("crashpoint explore: {} scenario(s), depth {}", files.len(), args.depth)];
@@ -138,7 +161,7 @@ fn explore_engine(
     file: &Path,
     scenario: &mut Scenario,
     pictures: &mut Vec<Picture>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<(ExitCode, Option<Vec<String>>)> {
     scenario.query.bugs.extend(args.bugs.iter().map(|b| b.name().to_string()));
     if args.kill_sink {
         if scenario.query.sink.program().is_none() {
@@ -227,7 +250,30 @@ fn explore_engine(
     if args.html.is_some() {
         pictures.extend(draw(file, scenario, &outcome));
     }
-    Ok(if outcome.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) })
+    let found: Vec<String> = outcome
+        .violations
+        .iter()
+        .enumerate()
+        .map(|(n, v)| format!("#{}: {}: {}", n + 1, describe_faults(v), v.findings.join("; ")))
+        .collect();
+    let code = if outcome.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CHECK_FAILED) };
+    Ok((code, Some(found)))
+}
+
+/// A test case's outcome from an exploration: its violations (each with its faults and
+/// findings), or, on Spark, only its exit code.
+fn case_outcome(code: ExitCode, violations: Option<Vec<String>>) -> CaseOutcome {
+    match violations {
+        Some(found) if !found.is_empty() => {
+            let message = found[0].split_once(": ").map_or(found[0].as_str(), |(_, rest)| rest).to_string();
+            CaseOutcome::Failure { message, text: found.join("\n") }
+        }
+        None if code != ExitCode::SUCCESS => {
+            let message = "violations on Spark (see the log)".to_string();
+            CaseOutcome::Failure { text: message.clone(), message }
+        }
+        _ => CaseOutcome::Pass,
+    }
 }
 
 /// The pictures of an exploration: its first violating schedules, each with its reproducer, or

@@ -76,6 +76,7 @@ pub const EXPLORE: &str = concat!(
     "  crashpoint explore scenarios/tutorial.toml --depth 2\n",
     "  crashpoint explore scenarios/tutorial_file_sink_crash_free.toml --bug file-sink-ignores-log\n",
     "  crashpoint explore scenarios/crashes 'scenarios/tutorial_*.toml'   folders and quoted globs\n",
+    "  crashpoint explore scenarios/ --junit explore.xml   a testcase per explored scenario, for CI\n",
     "  crashpoint explore scenarios/tutorial.toml --bug commit-before-sink --html found.html\n",
     "      a picture of the violating schedules: timeline, traced records, the disk after each step\n",
     "\n",

@@ -23,6 +23,11 @@ pub enum CaseOutcome {
         /// Everything: each violation, each failed expectation, the first differing lines.
         text: String,
     },
+    /// It was not run, and why (`explore` skips a scenario that expects an error).
+    Skipped {
+        /// Why, in one line.
+        message: String,
+    },
     /// It could not run: the message and the full text.
     Error {
         /// Why, in one line.
@@ -71,6 +76,11 @@ fn test_case(folder: &str, case: &Case) -> TestCase {
         CaseOutcome::Pass => TestCaseStatus::success(),
         CaseOutcome::Failure { message, text } => non_success(NonSuccessKind::Failure, message, text),
         CaseOutcome::Error { message, text } => non_success(NonSuccessKind::Error, message, text),
+        CaseOutcome::Skipped { message } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(message.clone());
+            status
+        }
     };
     let mut test = TestCase::new(case.name.clone(), status);
     // Jenkins groups by the dotted classname as it would by package.
