@@ -86,7 +86,7 @@ impl LiveLog {
     fn paint(&self, event: &Event) -> String {
         let text = event.to_string();
         match event {
-            Event::Warning(_) | Event::BadRecords { .. } => self.style.warn(&text),
+            Event::Warning(_) | Event::BadRecords { .. } | Event::ReadAsNull { .. } => self.style.warn(&text),
             Event::Crashed(_) => self.style.bad(&text),
             Event::Committed { .. } => self.style.good(&text),
             Event::Started { resume: Resume::Rerun { .. }, .. } => self.style.warn(&text),
@@ -129,6 +129,9 @@ pub fn event_json(event: &Event) -> serde_json::Value {
         Event::BadRecords { id, count, dead_letter, first } => json!({
             "event": "bad-records", "batch": id, "count": count, "dead_letter": dead_letter, "first": first,
         }),
+        Event::ReadAsNull { id, count, first } => {
+            json!({"event": "read-as-null", "batch": id, "count": count, "first": first})
+        }
         Event::SinkWrote { id, rows } => json!({"event": "sink-wrote", "batch": id, "rows": rows}),
         Event::SinkSkipped { id, reason } => json!({"event": "sink-skipped", "batch": id, "reason": reason}),
         Event::Committed { id } => json!({"event": "committed", "batch": id}),

@@ -131,6 +131,7 @@ impl QueryArgs {
                 OnModifiedArg::Error => ModifiedFilePolicy::Error,
             },
             max_file_age_ms: self.max_file_age_ms,
+            schema: Default::default(),
         }
     }
 

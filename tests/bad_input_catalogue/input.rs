@@ -1,7 +1,9 @@
 //! Input bytes: encodings, line ends, torn, huge and deep lines, wrong types, non-numbers. The
 //! two good files of the base are batches 0 and 1; the file under test, `bad.json`, is batch 2.
 //! A bad line is never dropped: it goes to `dead-letters/2.jsonl` with its file and line, the
-//! run says where the first one is, and the good lines of the same file are kept.
+//! run says where the first one is, and the good lines of the same file are kept. A value of the
+//! wrong type is no bad line: it is read as NULL with its record kept, as Spark reads it, and
+//! the run says which value it was.
 
 use super::case::{Case, Fix, Row, line};
 
@@ -9,6 +11,13 @@ use super::case::{Case, Fix, Row, line};
 macro_rules! says_bad_line {
     ($n:literal) => {
         &[concat!("bad.json:", $n, ":"), "written to {cp}/dead-letters/2.jsonl", "fix them at the source"]
+    };
+}
+
+/// The message for a value of line 1 read as NULL.
+macro_rules! says_null {
+    ($what:literal) => {
+        &[concat!("bad.json:1: ", $what), "read as NULL"]
     };
 }
 
@@ -81,7 +90,7 @@ pub fn rows() -> Vec<Row> {
         content!("unquoted field names", lines(&[r#"{eventId: "uq", data: {devices: []}}"#]),
             good: [], dead: ["bad.json:1"], says: says_bad_line!(1), "dead letter"),
         content!("single quotes", lines(&[r#"{'eventId': 'sq', 'data': {'devices': [{'deviceId': 'x'}]}}"#]),
-            good: [], dead: ["bad.json:1"], says: says_bad_line!(1), "dead letter (Spark accepts single quotes)"),
+            good: ["sq/x"], dead: [], says: &[], "read, as Spark reads single quotes"),
         content!("an array of objects on one line", lines(&[&format!("[{}, {}]", line("a1"), line("a2"))]),
             good: [], dead: ["bad.json:1"], says: says_bad_line!(1), "dead letter (Spark reads two records)"),
         content!("lines that are numbers, strings, null, true", lines(&["42", "\"s\"", "null", "true"]),
@@ -89,21 +98,23 @@ pub fn rows() -> Vec<Row> {
         content!("an empty object", lines(&["{}", &line("after")]),
             good: ["after/x"], dead: [], says: &[], "no row (nothing to explode), not bad, as Spark"),
         content!("nesting 200 levels deep", deep(200),
-            good: ["ok/x"], dead: ["bad.json:2"], says: says_bad_line!(2), "dead letter: past the parser's depth limit (Spark reads up to 1000)"),
+            good: ["ok/x", "deep/x"], dead: [], says: &[], "read, as Spark reads up to 1000 levels"),
+        content!("nesting 1100 levels deep", deep(1100),
+            good: ["ok/x"], dead: ["bad.json:2"], says: says_bad_line!(2), "dead letter: past 1000 levels, Spark's limit (Spark: a NULL row)"),
         content!("a line over 16 MiB", [lines(&[&line("small")]), format!("{{\"eventId\": \"{}\"}}\n", "x".repeat(16 * 1024 * 1024 + 1)).into_bytes()].concat(),
             good: ["small/x"], dead: ["bad.json:2"], says: says_bad_line!(2), "dead letter: over the line limit"),
         content!("a 2 MiB line", lines(&[&format!(r#"{{"eventId": "big", "pad": "{}", "data": {{"devices": [{{"deviceId": "x"}}]}}}}"#, "p".repeat(2 << 20))]),
             good: ["big/x"], dead: [], says: &[], "read"),
         content!("a temperature that is a string", lines(&[r#"{"eventId": "hot", "data": {"devices": [{"deviceId": "x", "temperature": "hot"}]}}"#]),
-            good: ["hot/x"], dead: [], says: &[], "the record is kept"),
+            good: ["hot/x"], dead: [], says: says_null!("data.devices[0].temperature: the string \"hot\" is not a DOUBLE"), "temp NULL, the record kept, as Spark; the run says so"),
         content!("an eventId that is a number", lines(&[r#"{"eventId": 42, "data": {"devices": [{"deviceId": "x", "temperature": 1.0}]}}"#]),
             good: ["42/x"], dead: [], says: &[], "the record is kept"),
         content!("devices that is not an array", lines(&[r#"{"eventId": "na", "data": {"devices": {"deviceId": "x"}}}"#, &line("fine")]),
-            good: ["fine/x"], dead: ["bad.json:1"], says: says_bad_line!(1), "dead letter (Spark: no row, silently)"),
+            good: ["fine/x"], dead: [], says: says_null!("data.devices: an object is not an ARRAY"), "devices NULL, so no row, as Spark; the run says so (Spark: silently)"),
         content!("NaN and Infinity literals", lines(&[r#"{"eventId": "nan", "data": {"devices": [{"deviceId": "x", "temperature": NaN}]}}"#, r#"{"eventId": "inf", "data": {"devices": [{"deviceId": "x", "temperature": -Infinity}]}}"#]),
-            good: [], dead: ["bad.json:1", "bad.json:2"], says: says_bad_line!(1), "dead letters (not JSON; Spark reads them as doubles)"),
+            good: ["nan/x", "inf/x"], dead: [], says: &[], "doubles, as Spark reads them (written \"NaN\", \"-Infinity\")"),
         content!("a number out of range (1e400)", lines(&[r#"{"eventId": "e400", "data": {"devices": [{"deviceId": "x", "temperature": 1e400}]}}"#]),
-            good: [], dead: ["bad.json:1"], says: says_bad_line!(1), "dead letter (Spark reads Infinity)"),
+            good: ["e400/x"], dead: [], says: &[], "Infinity, as Spark reads it"),
         content!("a duplicate key", lines(&[r#"{"eventId": "first", "eventId": "dup", "data": {"devices": [{"deviceId": "x"}]}}"#]),
             good: ["dup/x"], dead: [], says: &[], "the last value wins, as Spark"),
         content!("missing fields", lines(&[r#"{"data": {"devices": [{"deviceId": "x"}]}}"#]),

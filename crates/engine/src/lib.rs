@@ -78,6 +78,7 @@ pub mod guarantee;
 pub mod json;
 pub mod plan;
 pub mod rng;
+pub mod schema;
 #[cfg(feature = "seeded-bugs")]
 pub mod seams;
 pub mod sink;

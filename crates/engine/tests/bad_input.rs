@@ -129,7 +129,8 @@ fn malformed_line_in_failfast_mode_stops_with_file_and_line() {
 #[test]
 fn missing_fields_become_null() {
     // Goal: a record without a selected field gives null in that column, as Spark does, and is
-    // not a bad record. Method: records missing eventId, deviceId and temperature in turn.
+    // not a bad record; a whole number read as a DOUBLE is a double (1 is 1.0, as Spark reads
+    // it). Method: records missing eventId, deviceId and temperature in turn.
     let world = World::new();
     let text = "{\"data\": {\"devices\": [{\"deviceId\": \"d1\", \"temperature\": 1}]}}\n\
                 {\"eventId\": \"e2\", \"data\": {\"devices\": [{\"temperature\": 2}]}}\n\
@@ -140,8 +141,8 @@ fn missing_fields_become_null() {
     assert_eq!(
         world.rows(),
         vec![
-            vec![Value::Null, json!("d1"), json!(1)],
-            vec![json!("e2"), Value::Null, json!(2)],
+            vec![Value::Null, json!("d1"), json!(1.0)],
+            vec![json!("e2"), Value::Null, json!(2.0)],
             vec![json!("e3"), json!("d3"), Value::Null],
         ]
     );
@@ -149,10 +150,11 @@ fn missing_fields_become_null() {
 }
 
 #[test]
-fn non_array_devices_is_a_bad_record() {
-    // Goal: `data.devices` that is not an array cannot be exploded: the record is a dead
-    // letter with the reason, not a silent empty result. Method: a string, a number and an
-    // object in `data.devices`, in permissive and failfast mode.
+fn non_array_devices_is_null_so_no_row_and_the_run_says_so() {
+    // Goal: `data.devices` that is not an array does not fit the schema: Spark reads it as
+    // NULL, and explode gives no row; the record is no dead letter (Spark keeps it), but the
+    // run says which values it read as NULL, file, line and path, never silently. Method: a
+    // string, a number and an object in `data.devices`.
     let world = World::new();
     let text = format!(
         "{}\n{{\"eventId\": \"x\", \"data\": {{\"devices\": \"d1\"}}}}\n{{\"data\": {{\"devices\": 7}}}}\n\
@@ -160,20 +162,61 @@ fn non_array_devices_is_a_bad_record() {
         good(1)
     );
     world.drop_bytes("a.json", text.as_bytes(), 0);
-    world.run(permissive()).ok();
+    let run = world.run(permissive()).ok();
     assert_eq!(triples(&world.rows()), expected(&[("e1", "d1", 1.5)]));
-    let dead = world.dead_letters(0);
-    let lines: Vec<&Value> = dead.iter().map(|d| &d["line"]).collect();
-    assert_eq!(lines, [&json!(2), &json!(3), &json!(4)]);
-    for (record, kind) in dead.iter().zip(["a string", "a number", "an object"]) {
-        let reason = record["reason"].as_str().unwrap();
-        assert!(reason.contains(&format!("data.devices is {kind}, not an array")), "{reason}");
-    }
+    assert!(world.dead_letters(0).is_empty(), "a NULL is no bad line");
+    let told: Vec<(usize, String)> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ReadAsNull { id: 0, count, first } => Some((*count, first.clone())),
+            _ => None,
+        })
+        .collect();
+    let first = format!("{}:2: data.devices: the string \"d1\" is not an ARRAY<STRUCT<", uri("a.json"));
+    assert_eq!(told.len(), 1, "{}", run.trace());
+    assert_eq!(told[0].0, 3);
+    assert!(told[0].1.starts_with(&first), "{}", told[0].1);
+}
 
+#[test]
+fn values_of_the_wrong_type_are_null_and_the_rest_of_the_record_is_kept() {
+    // Goal: Spark's reading with the tutorial's schema (spark/FINDINGS.md Q4): "hot" and "30"
+    // for the DOUBLE temperature are NULL with eventId and deviceId kept; 30 is 30.0; NaN and
+    // the infinities are doubles (kept as Spark writes them, "NaN"); a number where a STRING is
+    // expected is its text; in failfast mode a value that does not fit stops the query with its
+    // file, line and path. Method: one line each, the rows in order; then failfast.
+    let world = World::new();
+    let lines = [
+        r#"{"eventId": "hot", "data": {"devices": [{"deviceId": "d", "temperature": "hot"}]}}"#,
+        r#"{"eventId": "str30", "data": {"devices": [{"deviceId": "d", "temperature": "30"}]}}"#,
+        r#"{"eventId": "int30", "data": {"devices": [{"deviceId": "d", "temperature": 30}]}}"#,
+        r#"{"eventId": "nan", "data": {"devices": [{"deviceId": "d", "temperature": NaN}]}}"#,
+        r#"{"eventId": "inf", "data": {"devices": [{"deviceId": "d", "temperature": "-Infinity"}]}}"#,
+        r#"{"eventId": 42, "data": {"devices": [{"deviceId": 7, "temperature": 1e400}]}}"#,
+    ];
+    world.drop_bytes("a.json", (lines.join("\n") + "\n").as_bytes(), 0);
+    world.run(permissive()).ok();
+    let rows = world.rows();
+    let expected = [
+        json!(["hot", "d", null]),
+        json!(["str30", "d", null]),
+        json!(["int30", "d", 30.0]),
+        json!(["nan", "d", "NaN"]),
+        json!(["inf", "d", "-Infinity"]),
+        json!(["42", "7", "Infinity"]),
+    ];
+    assert_eq!(rows.iter().map(|r| Value::Array(r.clone())).collect::<Vec<_>>(), expected);
+    assert!(rows[2][2].is_f64(), "30 is the double 30.0");
+    assert!(world.dead_letters(0).is_empty());
+
+    // Spark's FAILFAST stops at a value it cannot convert (FINDINGS Q16): so does failfast here.
     let strict = World::new();
-    strict.drop_bytes("a.json", text.as_bytes(), 0);
-    let err = strict.run(failfast()).err();
-    assert!(err.to_string().contains(&format!("{}:2: data.devices is a string", uri("a.json"))), "{err}");
+    strict.drop_bytes("a.json", (lines[2..].join("\n") + "\n" + lines[0]).as_bytes(), 0);
+    let err = strict.run(failfast()).err().to_string();
+    let expected = format!("{}:5: data.devices[0].temperature: the string \"hot\" is not a DOUBLE", uri("a.json"));
+    assert!(err.contains(&expected), "{err}");
+    assert!(strict.rows().is_empty(), "the batch failed as a whole");
 }
 
 #[test]
@@ -213,22 +256,24 @@ fn non_utf8_line_is_a_bad_record() {
 #[test]
 fn whole_file_json_format_reads_objects_arrays_and_reports_bad_files() {
     // Goal: with the whole-file format a pretty-printed object is one record, an array gives
-    // one record per object, and a malformed file or a non-object element is a dead letter at
-    // line 1. Method: three files in one batch.
+    // one record per object, and a malformed file or an array with a non-object element is a
+    // dead letter at line 1, the whole file (Spark makes it one NULL record, FINDINGS Q6).
+    // Method: four files in one batch.
     let world = World::new();
     let pretty = format!("{:#}", serde_json::from_str::<Value>(&good(1)).unwrap());
     assert!(pretty.lines().count() > 5, "really pretty-printed");
     world.drop_bytes("pretty.json", pretty.as_bytes(), 0);
-    world.drop_bytes("array.json", format!("[{}, {}, 42]", good(2), good(3)).as_bytes(), 1);
-    world.drop_bytes("broken.json", b"{\"eventId\": \"e4\",\n \"data\": ", 2);
+    world.drop_bytes("array.json", format!("[{}, {}]", good(2), good(3)).as_bytes(), 1);
+    world.drop_bytes("mixed.json", format!("[{}, 42]", good(4)).as_bytes(), 2);
+    world.drop_bytes("broken.json", b"{\"eventId\": \"e4\",\n \"data\": ", 3);
     let whole = SourceOptions { format: InputFormat::WholeFile, ..SourceOptions::default() };
     world.run(whole).ok();
     assert_eq!(triples(&world.rows()), expected(&[("e1", "d1", 1.5), ("e2", "d2", 2.5), ("e3", "d3", 3.5)]));
     let dead = world.dead_letters(0);
     let summary: Vec<(String, i64)> =
         dead.iter().map(|d| (base_name(d["file"].as_str().unwrap()), d["line"].as_i64().unwrap())).collect();
-    assert_eq!(summary, [("array.json".to_string(), 1), ("broken.json".to_string(), 1)]);
-    assert!(dead[0]["reason"].as_str().unwrap().contains("a number, not an object"), "{}", dead[0]);
+    assert_eq!(summary, [("mixed.json".to_string(), 1), ("broken.json".to_string(), 1)]);
+    assert!(dead[0]["reason"].as_str().unwrap().contains("holds the number 42, not an object"), "{}", dead[0]);
     assert!(dead[1]["reason"].as_str().unwrap().contains("malformed JSON"), "{}", dead[1]);
 }
 
@@ -292,7 +337,7 @@ fn nothing_is_lost_good_rows_plus_bad_lines_equal_lines() {
     // line gives one row), one file per batch, a crash after the sink in batch 2, a restart;
     // then count.
     let world = World::new();
-    let bad_lines = ["{oops", "[1, 2]", "\"just a string\"", "{\"data\": {\"devices\": 3}}"];
+    let bad_lines = ["{oops", "[1, 2]", "\"just a string\"", "{\"data\": {\"devices\": []},}"];
     let mut lines_total = 0;
     for file in 0..5u32 {
         let mut text = String::new();

@@ -8,7 +8,7 @@ use crate::exec::map_ordered;
 use crate::faults::CrashPoint;
 use crate::plan::format_timestamp_ms;
 use crate::sink::{Batch, SinkOutcome};
-use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, SourceNotice};
+use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, NullValue, SourceNotice};
 use crate::uri::path_of;
 use serde_json::Value;
 
@@ -250,7 +250,8 @@ impl Engine<'_> {
 
     /// Reads a batch's files and runs the plan, task by task on the executor's threads. Bad
     /// lines go to the dead-letter file, or stop the query in failfast mode; none is dropped
-    /// without a word.
+    /// without a word. Values that do not fit the schema are NULL, their records kept, as in
+    /// Spark, and told in one event per batch (failfast stops at them, as Spark's FAILFAST).
     pub(super) fn read_batch(
         &mut self,
         id: u64,
@@ -272,8 +273,14 @@ impl Engine<'_> {
         let inputs = read.into_iter().collect::<Result<Vec<_>, _>>().map_err(|(path, error)| {
             EngineError::PlannedInput { batch: id, path, checkpoint: self.checkpoint.root().to_path_buf(), error }
         })?;
-        let (rows, bad) = run_tasks(&inputs, self.query.source.format, &self.plan, &time, threads);
+        let (rows, bad, nulls) = run_tasks(&inputs, &self.query.source, &self.plan, &time, threads);
         drop(inputs);
+        if self.query.source.mode == BadRecordMode::Failfast {
+            fail_fast(files, &bad, &nulls)?;
+        }
+        if let Some(first) = nulls.first() {
+            self.emit(Event::ReadAsNull { id, count: nulls.len(), first: first.to_string() });
+        }
         if !bad.is_empty() {
             self.route_bad_records(id, bad)?;
         }
@@ -309,4 +316,23 @@ impl Engine<'_> {
         self.emit(Event::BadRecords { id, count: bad.len(), dead_letter, first });
         Ok(())
     }
+}
+
+/// In failfast mode the first bad line or value of the wrong type, by file then line, stops the
+/// query: Spark 4.3's FAILFAST fails on a value it cannot convert too (spark/FINDINGS.md Q16).
+fn fail_fast(files: &[SourceFileEntry], bad: &[BadRecord], nulls: &[NullValue]) -> Result<(), EngineError> {
+    let at = |file: &str, line: u32| (files.iter().position(|f| f.path == file), line);
+    let first_bad = bad.iter().min_by_key(|b| at(&b.file, b.line));
+    let first_null = nulls.first();
+    match (first_bad, first_null) {
+        (Some(b), Some(n)) if at(&n.file, n.line) < at(&b.file, b.line) => Err(null_error(n)),
+        (Some(b), _) => Err(EngineError::BadRecord { file: b.file.clone(), line: b.line, reason: b.reason.clone() }),
+        (None, Some(n)) => Err(null_error(n)),
+        (None, None) => Ok(()),
+    }
+}
+
+fn null_error(null: &NullValue) -> EngineError {
+    let reason = format!("{} (permissive mode reads it as NULL, as Spark does)", null.mismatch);
+    EngineError::BadRecord { file: null.file.clone(), line: null.line, reason }
 }

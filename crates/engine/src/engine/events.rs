@@ -38,6 +38,16 @@ pub enum Event {
         /// The first bad line, as `file:line: reason`.
         first: String,
     },
+    /// Values of a batch's records did not fit the schema and were read as NULL, their records
+    /// kept, as Spark reads them: no bad line, but never unsaid.
+    ReadAsNull {
+        /// The batch id.
+        id: u64,
+        /// How many values.
+        count: usize,
+        /// The first, as `file:line: path: what it was is not TYPE`.
+        first: String,
+    },
     /// The sink wrote a batch.
     SinkWrote {
         /// The batch id.
@@ -79,6 +89,11 @@ impl fmt::Display for Event {
                 f,
                 "batch {id}: {count} bad line(s) written to {dead_letter} (the first: {first}); fix them at the \
                  source and drop them in as new files"
+            ),
+            Event::ReadAsNull { id, count, first } => write!(
+                f,
+                "batch {id}: {count} value(s) did not fit the schema and were read as NULL, the rest of each record \
+                 kept, as Spark reads them (the first: {first})"
             ),
             Event::SinkWrote { id, rows } => write!(f, "batch {id}: sink wrote {rows} row(s)"),
             Event::SinkSkipped { id, reason } => write!(f, "batch {id}: sink skipped it: {reason}"),

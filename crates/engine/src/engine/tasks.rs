@@ -10,7 +10,9 @@
 use crate::exec::map_ordered;
 use crate::json::JsonView;
 use crate::plan::{CompiledPlan, Row};
-use crate::source::{BadRecord, InputFormat, ParsedFile, find_newline, parse_file, without_bom};
+use crate::source::{
+    BadRecord, InputFormat, NullValue, ParsedFile, SourceOptions, find_newline, parse_file, without_bom,
+};
 use serde_json::Value;
 use std::ops::Range;
 
@@ -42,10 +44,11 @@ struct Task {
 }
 
 /// What one task gives: its rows, then its bad records (the lines that do not parse, then the
-/// records the plan rejects).
+/// records the plan rejects), and the values it read as NULL.
 struct TaskOutput {
     rows: Vec<Row>,
     bad: Vec<BadRecord>,
+    nulls: Vec<NullValue>,
 }
 
 /// Splits `bytes` (a file without its byte-order mark) into ranges of whole lines of about
@@ -93,30 +96,32 @@ fn body(file: &InputFile, format: InputFormat) -> &[u8] {
     }
 }
 
-/// Runs the plan over the batch's files on up to `threads` threads. The rows in task order,
-/// and every bad record, task by task.
+/// Runs the plan over the batch's files, read with the source's schema, on up to `threads`
+/// threads. The rows in task order, every bad record and every value read as NULL, task by task.
 pub(super) fn run_tasks(
     files: &[InputFile],
-    format: InputFormat,
+    source: &SourceOptions,
     plan: &CompiledPlan,
     time: &Value,
     threads: usize,
-) -> (BatchRows, Vec<BadRecord>) {
-    let tasks = tasks_of(files, format);
-    let outputs = map_ordered(threads, &tasks, |task| run_task(task, files, format, plan, time));
+) -> (BatchRows, Vec<BadRecord>, Vec<NullValue>) {
+    let tasks = tasks_of(files, source.format);
+    let outputs = map_ordered(threads, &tasks, |task| run_task(task, files, source, plan, time));
     let mut batch =
         BatchRows { rows: Vec::with_capacity(outputs.iter().map(|o| o.rows.len()).sum()), parts: Vec::new() };
-    let mut bad = Vec::new();
+    let (mut bad, mut nulls) = (Vec::new(), Vec::new());
     for mut output in outputs {
         let start = batch.rows.len();
         batch.rows.append(&mut output.rows);
         batch.parts.push(start..batch.rows.len());
         bad.append(&mut output.bad);
+        nulls.append(&mut output.nulls);
     }
-    (batch, bad)
+    (batch, bad, nulls)
 }
 
-fn run_task(task: &Task, files: &[InputFile], format: InputFormat, plan: &CompiledPlan, time: &Value) -> TaskOutput {
+fn run_task(task: &Task, files: &[InputFile], source: &SourceOptions, plan: &CompiledPlan, time: &Value) -> TaskOutput {
+    let (format, schema) = (source.format, &source.schema);
     let file = &files[task.file];
     let bytes = &body(file, format)[task.range.clone()];
     let mut rows = Vec::new();
@@ -127,25 +132,29 @@ fn run_task(task: &Task, files: &[InputFile], format: InputFormat, plan: &Compil
         text: value.to_string().chars().take(1024).collect(),
     };
     let mut bad = Vec::new();
+    let nulls;
     if format == InputFormat::JsonLines {
         // The hot path: records stay on a parse tape; only selected values are copied.
         let mut plan_bad = Vec::new();
-        bad = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, |line, record| {
+        let scanned = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, schema, |line, record| {
             if let Err(reason) = plan.apply_node(record, time, &mut rows) {
                 plan_bad.push(rejected(line, reason, &record.to_value()));
             }
         });
+        bad = scanned.bad;
         bad.extend(plan_bad);
+        nulls = scanned.nulls;
     } else {
-        let parsed = parse_file(&file.uri, bytes, format);
+        let parsed = parse_file(&file.uri, bytes, format, schema);
         bad.extend(parsed.bad);
+        nulls = parsed.nulls;
         for record in &parsed.records {
             if let Err(reason) = plan.apply(&record.value, time, &mut rows) {
                 bad.push(rejected(record.line, reason, &record.value));
             }
         }
     }
-    TaskOutput { rows, bad }
+    TaskOutput { rows, bad, nulls }
 }
 
 #[cfg(test)]
@@ -173,10 +182,12 @@ mod tests {
     #[test]
     fn split_lines_are_numbered_as_in_the_whole_file() {
         let text = "{\"a\":1}\nbad\n\n{\"a\":2}\nworse\n";
-        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), |_, _| {});
+        let schema = crate::schema::Schema::tutorial();
+        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), &schema, |_, _| {}).bad;
         let mut split = Vec::new();
         for (range, before) in splits(text.as_bytes(), 5) {
-            split.extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, |_, _| {}));
+            split
+                .extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, &schema, |_, _| {}).bad);
         }
         assert_eq!(split, whole);
         assert_eq!(whole.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 5]);

@@ -26,13 +26,16 @@ pub fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// A row as a JSON object in column order, as Spark's JSON writer prints it.
+/// A row as a JSON object in column order, as Spark's JSON writer prints it: a null field is
+/// left out (Spark's default, `ignoreNullFields`), so an all-null row is `{}`.
 pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
     out.push(b'{');
-    for (i, (name, value)) in schema.iter().zip(row).enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for (name, value) in schema.iter().zip(row).filter(|(_, value)| !value.is_null()) {
+        if !first {
             out.push(b',');
         }
+        first = false;
         serde_json::to_writer(&mut *out, name).expect("writing to a Vec cannot fail");
         out.push(b':');
         serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
@@ -40,10 +43,11 @@ pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// A value as Spark's `show()` prints it: strings bare, null as `null`.
+/// A value as Spark 4's `show()` prints it: strings bare, null as `NULL`.
 pub fn show_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Null => "NULL".to_string(),
         other => other.to_string(),
     }
 }

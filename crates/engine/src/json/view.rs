@@ -3,6 +3,7 @@
 
 use super::kind_of;
 use super::tape::{Node, Tape};
+use crate::schema::DataType;
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -58,6 +59,29 @@ impl<'t, 'a> NodeRef<'t, 'a> {
             let Node::Key { start, len } = key.node() else { unreachable!("members alternate keys and values") };
             Some((tape.str(start, len), value))
         })
+    }
+}
+
+impl NodeRef<'_, '_> {
+    /// True when this value is already exactly what reading it with `ty` gives: every member a
+    /// field of its struct, every scalar of its field's type (a DOUBLE a non-integer number, so
+    /// that `30` still becomes `30.0`), nulls anywhere. Then the record needs no conversion;
+    /// anything else goes through [`crate::schema::read`].
+    pub(crate) fn fits(self, ty: &DataType) -> bool {
+        match (self.node(), ty) {
+            (Node::Null, _) => true,
+            (Node::String { .. }, DataType::String) | (Node::F64(_), DataType::Double) => true,
+            (Node::Bool(_), DataType::Boolean) => true,
+            (Node::I64(_), DataType::Long) => true,
+            (Node::U64(n), DataType::Long) => i64::try_from(n).is_ok(),
+            (Node::I64(n), DataType::Int) => i32::try_from(n).is_ok(),
+            (Node::U64(n), DataType::Int) => i32::try_from(n).is_ok(),
+            (Node::Array { .. }, DataType::Array(element)) => self.children().all(|item| item.fits(element)),
+            (Node::Object { .. }, DataType::Struct(_)) => {
+                self.members().all(|(name, value)| ty.field(name).is_some_and(|field| value.fits(field)))
+            }
+            _ => false,
+        }
     }
 }
 

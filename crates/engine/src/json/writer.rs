@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
-/// Writes rows as JSON objects, byte for byte as [`super::row_to_json`] does, with the column names
-/// escaped once instead of once a row.
+/// Writes rows as JSON objects, byte for byte as [`super::row_to_json`] does (null fields left
+/// out, as Spark writes them), with the column names escaped once instead of once a row.
 #[derive(Debug, Clone)]
 pub struct RowWriter {
-    /// `{"a":`, `,"b":`, ...: what comes before each value.
+    /// `"a":`, `"b":`, ...: what comes before each value, after the `{` or `,`.
     prefixes: Vec<Vec<u8>>,
 }
 
@@ -15,9 +15,8 @@ impl RowWriter {
     pub fn new(schema: &[String]) -> Self {
         let prefixes = schema
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let mut prefix = vec![if i == 0 { b'{' } else { b',' }];
+            .map(|name| {
+                let mut prefix = Vec::new();
                 serde_json::to_writer(&mut prefix, name).expect("writing to a Vec cannot fail");
                 prefix.push(b':');
                 prefix
@@ -28,12 +27,15 @@ impl RowWriter {
 
     /// Appends one row (without a newline), as [`super::row_to_json`] would.
     pub fn write(&self, row: &[Value], out: &mut Vec<u8>) {
-        if self.prefixes.is_empty() || row.is_empty() {
-            out.push(b'{');
-        }
-        for (prefix, value) in self.prefixes.iter().zip(row) {
+        let mut separator = b'{';
+        for (prefix, value) in self.prefixes.iter().zip(row).filter(|(_, value)| !value.is_null()) {
+            out.push(separator);
+            separator = b',';
             out.extend_from_slice(prefix);
             write_value(value, out);
+        }
+        if separator == b'{' {
+            out.push(b'{');
         }
         out.push(b'}');
     }
@@ -99,8 +101,13 @@ mod tests {
         let rows = [
             vec![json!("e1"), json!(all_ascii), json!(21.5), json!(-0.0), json!(null), json!(true)],
             vec![json!("é\u{2028}"), json!(3), json!(-7), json!({"z": [1, "x"], "a": false}), json!(1e300)],
+            vec![json!(null), json!("only b")],
+            vec![json!(null), json!(null), json!(null)],
             vec![],
         ];
+        let mut spark = Vec::new();
+        row_to_json(&schema, &rows[2], &mut spark);
+        assert_eq!(String::from_utf8(spark).unwrap(), r#"{"b\"q":"only b"}"#, "nulls left out, as Spark writes");
         let writer = RowWriter::new(&schema);
         for row in &rows {
             for schema in [&schema[..], &schema[..2], &[]] {

@@ -12,13 +12,13 @@ use std::cmp::Ordering;
 pub type Row = Vec<Value>;
 
 #[derive(Debug, Clone)]
-enum Before {
+pub(super) enum Before {
     Explode { path: Vec<String>, alias: String },
     Filter(Condition),
 }
 
 #[derive(Debug, Clone)]
-enum After {
+pub(super) enum After {
     Filter(Condition),
     ProcessingTime,
 }
@@ -26,12 +26,12 @@ enum After {
 /// A checked plan, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct CompiledPlan {
-    before: Vec<Before>,
-    select: Vec<Column>,
+    pub(super) before: Vec<Before>,
+    pub(super) select: Vec<Column>,
     /// For each selected column, the explode (counted from the first) whose element its path
     /// starts from, or `None` for the record: decided once, as name lookups would each time.
     select_roots: Vec<Option<usize>>,
-    after: Vec<After>,
+    pub(super) after: Vec<After>,
     schema: Vec<String>,
 }
 

@@ -8,6 +8,7 @@ mod change;
 mod column;
 mod eval;
 mod time;
+mod types;
 
 pub use change::describe_changes;
 pub use column::{Column, Condition};

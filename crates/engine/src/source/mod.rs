@@ -5,10 +5,11 @@
 
 mod parse;
 
-pub use parse::{BadRecord, MAX_LINE_BYTES, ParsedFile, Record, parse_file};
+pub use parse::{BadRecord, MAX_LINE_BYTES, NullValue, ParsedFile, Record, parse_file};
 pub(crate) use parse::{find_newline, without_bom};
 
 use crate::checkpoint::SourceFileEntry;
+use crate::schema::Schema;
 use crate::storage::{DirEntry, EntryKind, Storage};
 use crate::uri::uri_of;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ pub struct SourceOptions {
     /// fresh checkpoint has seen nothing: it reads files of any age.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_age_ms: Option<u64>,
+    /// The schema records are read with, in Spark's DDL; the tutorial's by default.
+    #[serde(default, skip_serializing_if = "Schema::is_tutorial")]
+    pub schema: Schema,
 }
 
 /// Spark's default `maxFileAge`: 7 days.

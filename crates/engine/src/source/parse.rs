@@ -1,7 +1,11 @@
-//! Parsing input files into records. A bad line becomes a [`BadRecord`], never nothing.
+//! Parsing input files into records with the query's schema, as Spark's JSON reader does
+//! ([`crate::schema::read`]). A bad line becomes a [`BadRecord`], never nothing; a value that
+//! does not fit its type is read as NULL with the rest of its record kept, as in Spark, and
+//! becomes a [`NullValue`] that the engine reports, never a silent NULL.
 
 use super::InputFormat;
 use crate::json::{NodeRef, Tape, kind_of};
+use crate::schema::{self, Mismatch, Schema};
 use serde_json::Value;
 
 /// The longest line accepted, in bytes; a longer one is a bad record, not an allocation spike.
@@ -29,6 +33,24 @@ pub struct BadRecord {
     pub text: String,
 }
 
+/// A value that did not fit its type and was read as NULL: not a bad line (Spark keeps the
+/// record), but never unsaid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NullValue {
+    /// The file's URI.
+    pub file: String,
+    /// The line number, from 1.
+    pub line: u32,
+    /// Which value, what it was and what it should have been.
+    pub mismatch: Mismatch,
+}
+
+impl std::fmt::Display for NullValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.mismatch)
+    }
+}
+
 /// The records and bad lines of one file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedFile {
@@ -36,30 +58,56 @@ pub struct ParsedFile {
     pub records: Vec<Record>,
     /// Bad lines, in file order.
     pub bad: Vec<BadRecord>,
+    /// Values read as NULL, in file order.
+    pub nulls: Vec<NullValue>,
+}
+
+/// What scanning a JSON Lines file left besides its records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Scanned {
+    /// Bad lines, in file order.
+    pub(crate) bad: Vec<BadRecord>,
+    /// Values read as NULL, in file order.
+    pub(crate) nulls: Vec<NullValue>,
 }
 
 fn shown(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).into_owned()
 }
 
-fn parse_value(bytes: &[u8]) -> Result<Value, String> {
-    if bytes.len() > MAX_LINE_BYTES {
+/// One line (or a whole file) read with the schema. `Err` is why it is a bad record: in
+/// serde_json's words where serde_json rejects it too, so that reasons read as they always did.
+fn read_text(bytes: &[u8], schema: &Schema, whole_file: bool) -> Result<schema::Read, String> {
+    if !whole_file && bytes.len() > MAX_LINE_BYTES {
         return Err(format!("line is {} bytes, over the limit of {MAX_LINE_BYTES}", bytes.len()));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(other) => Err(format!("not a JSON object but {}", kind_of(&other))),
-        Err(e) => Err(format!("malformed JSON: {e}")),
+    let read = schema::read(text, schema);
+    // Text after the record is a bad line (Spark drops it without a word); so is an array on a
+    // line of JSON Lines, which crashpoint has always refused.
+    let root_array = !whole_file && text.trim_start().starts_with('[');
+    match read {
+        Ok(read) if read.ignored_tail.is_none() && !root_array => Ok(read),
+        read => Err(match (serde_json::from_str::<Value>(text), read) {
+            (Err(e), _) => format!("malformed JSON: {e}"),
+            (Ok(value), _) if root_array => format!("not a JSON object but {}", kind_of(&value)),
+            (Ok(_), Err(reason)) => reason,
+            (Ok(value), Ok(_)) => format!("not a JSON object but {}", kind_of(&value)),
+        }),
     }
 }
 
-/// Parses a file's bytes. Blank lines are skipped, as Spark does; every other line is either a
-/// record or a bad record.
-pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat) -> ParsedFile {
+/// The values a read turned to NULL, at this file and line.
+fn nulls_of(uri: &str, line: u32, mismatches: Vec<Mismatch>) -> impl Iterator<Item = NullValue> {
+    mismatches.into_iter().map(move |mismatch| NullValue { file: uri.into(), line, mismatch })
+}
+
+/// Parses a file's bytes with `schema`. Blank lines are skipped, as Spark does; every other line
+/// is either a record or a bad record.
+pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat, schema: &Schema) -> ParsedFile {
     match format {
-        InputFormat::JsonLines => parse_lines(uri, bytes),
-        InputFormat::WholeFile => parse_whole(uri, bytes),
+        InputFormat::JsonLines => parse_lines(uri, bytes, schema),
+        InputFormat::WholeFile => parse_whole(uri, bytes, schema),
     }
 }
 
@@ -68,7 +116,7 @@ pub(crate) fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-fn parse_lines(uri: &str, bytes: &[u8]) -> ParsedFile {
+fn parse_lines(uri: &str, bytes: &[u8], schema: &Schema) -> ParsedFile {
     let bytes = without_bom(bytes);
     let mut parsed = ParsedFile::default();
     for (index, raw) in lines(bytes).enumerate() {
@@ -77,8 +125,11 @@ fn parse_lines(uri: &str, bytes: &[u8]) -> ParsedFile {
             continue;
         }
         let number = index as u32 + 1;
-        match parse_value(line) {
-            Ok(value) => parsed.records.push(Record { line: number, value }),
+        match read_text(line, schema, false) {
+            Ok(read) => {
+                parsed.records.extend(read.records.into_iter().map(|value| Record { line: number, value }));
+                parsed.nulls.extend(nulls_of(uri, number, read.mismatches));
+            }
             Err(reason) => parsed.bad.push(BadRecord { file: uri.into(), line: number, reason, text: shown(line) }),
         }
     }
@@ -124,16 +175,17 @@ pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
 impl ParsedFile {
     /// JSON Lines without `serde_json::Value`s, for the engine's hot path: each good line goes
     /// to `on_record` with its line number and its record, parsed onto a reused [`Tape`]; the
-    /// bad lines are returned. The same records, line numbers and reasons as [`parse_file`]
-    /// with [`InputFormat::JsonLines`] gives. (The engine runs [`ParsedFile::scan_json_lines_from`]
-    /// on each task's split of a file.)
+    /// bad lines and the values read as NULL are returned. The same records, line numbers and
+    /// reasons as [`parse_file`] with [`InputFormat::JsonLines`] gives. (The engine runs
+    /// [`ParsedFile::scan_json_lines_from`] on each task's split of a file.)
     #[cfg(test)]
     pub(crate) fn scan_json_lines<'a>(
         uri: &str,
         bytes: &'a [u8],
+        schema: &Schema,
         on_record: impl FnMut(u32, NodeRef<'_, 'a>),
-    ) -> Vec<BadRecord> {
-        scan_json_lines(uri, without_bom(bytes), 0, on_record)
+    ) -> Scanned {
+        scan_json_lines(uri, without_bom(bytes), 0, schema, on_record)
     }
 
     /// [`ParsedFile::scan_json_lines`] on a split of a file: whole lines, the first of them
@@ -143,9 +195,10 @@ impl ParsedFile {
         uri: &str,
         bytes: &'a [u8],
         lines_before: u32,
+        schema: &Schema,
         on_record: impl FnMut(u32, NodeRef<'_, 'a>),
-    ) -> Vec<BadRecord> {
-        scan_json_lines(uri, bytes, lines_before, on_record)
+    ) -> Scanned {
+        scan_json_lines(uri, bytes, lines_before, schema, on_record)
     }
 }
 
@@ -153,56 +206,55 @@ fn scan_json_lines<'a>(
     uri: &str,
     bytes: &'a [u8],
     lines_before: u32,
+    schema: &Schema,
     mut on_record: impl FnMut(u32, NodeRef<'_, 'a>),
-) -> Vec<BadRecord> {
+) -> Scanned {
+    let record_type = schema.record_type();
     let mut tape = Tape::default();
-    let mut bad = Vec::new();
+    let mut scanned = Scanned::default();
     for (index, raw) in lines(bytes).enumerate() {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let number = lines_before + index as u32 + 1;
-        let parsed = line.len() <= MAX_LINE_BYTES && tape.parse(line).is_ok() && tape.root().is_object();
-        if !parsed {
-            // Not JSON, or not an object: `parse_value` says why, in the same words as ever.
-            match parse_value(line) {
-                Err(reason) => {
-                    bad.push(BadRecord { file: uri.into(), line: number, reason, text: shown(line) });
-                    continue;
-                }
-                // Unreachable while both parse with serde_json; if it ever happens, keep the record.
-                Ok(value) => tape.load(value),
-            }
+        // The common case: a strict JSON object whose values already have their types.
+        let fits = line.len() <= MAX_LINE_BYTES
+            && tape.parse(line).is_ok()
+            && tape.root().is_object()
+            && tape.root().fits(&record_type);
+        if fits {
+            on_record(number, tape.root());
+            continue;
         }
-        on_record(number, tape.root());
+        match read_text(line, schema, false) {
+            Ok(read) => {
+                scanned.nulls.extend(nulls_of(uri, number, read.mismatches));
+                for value in read.records {
+                    tape.load(value);
+                    on_record(number, tape.root());
+                }
+            }
+            Err(reason) => scanned.bad.push(BadRecord { file: uri.into(), line: number, reason, text: shown(line) }),
+        }
     }
-    bad
+    scanned
 }
 
-fn parse_whole(uri: &str, bytes: &[u8]) -> ParsedFile {
+/// The whole file is one JSON text: an object, or an array of objects. Anything else, text
+/// after it included, makes the whole file one bad record, as Spark makes it one NULL record.
+fn parse_whole(uri: &str, bytes: &[u8], schema: &Schema) -> ParsedFile {
     let bytes = without_bom(bytes);
     let mut parsed = ParsedFile::default();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return parsed;
     }
-    let bad = |reason: String| BadRecord { file: uri.into(), line: 1, reason, text: shown(bytes) };
-    let value = match std::str::from_utf8(bytes) {
-        Err(e) => Err(format!("not UTF-8: {e}")),
-        Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| format!("malformed JSON: {e}")),
-    };
-    match value {
-        Ok(Value::Array(items)) => {
-            for item in items {
-                match item {
-                    Value::Object(_) => parsed.records.push(Record { line: 1, value: item }),
-                    other => parsed.bad.push(bad(format!("array element is {}, not an object", kind_of(&other)))),
-                }
-            }
+    match read_text(bytes, schema, true) {
+        Ok(read) => {
+            parsed.records = read.records.into_iter().map(|value| Record { line: 1, value }).collect();
+            parsed.nulls.extend(nulls_of(uri, 1, read.mismatches));
         }
-        Ok(value @ Value::Object(_)) => parsed.records.push(Record { line: 1, value }),
-        Ok(other) => parsed.bad.push(bad(format!("not a JSON object but {}", kind_of(&other)))),
-        Err(reason) => parsed.bad.push(bad(reason)),
+        Err(reason) => parsed.bad.push(BadRecord { file: uri.into(), line: 1, reason, text: shown(bytes) }),
     }
     parsed
 }
@@ -225,7 +277,7 @@ mod tests {
             (b"{\"a\":", &[], &[(1, "malformed JSON")]),
         ];
         for (input, good, bad) in cases {
-            let parsed = parse_file("file:///in/f.json", input, InputFormat::JsonLines);
+            let parsed = parse_file("file:///in/f.json", input, InputFormat::JsonLines, &Schema::tutorial());
             let lines: Vec<u32> = parsed.records.iter().map(|r| r.line).collect();
             assert_eq!(&lines, good, "{input:?}");
             assert_eq!(parsed.bad.len(), bad.len(), "{input:?}: {:?}", parsed.bad);
@@ -241,18 +293,72 @@ mod tests {
     fn huge_line_is_a_bad_record() {
         let mut input = vec![b'"'; MAX_LINE_BYTES + 1];
         input.push(b'\n');
-        let parsed = parse_file("file:///f", &input, InputFormat::JsonLines);
+        let parsed = parse_file("file:///f", &input, InputFormat::JsonLines, &Schema::tutorial());
         assert!(parsed.bad[0].reason.contains("over the limit"));
         assert_eq!(parsed.bad[0].text.len(), 1024);
     }
 
     #[test]
     fn whole_file_cases() {
-        let parsed = parse_file("f", b"[{\"a\":1}, 3, {\"b\":2}]", InputFormat::WholeFile);
+        // Spark (FINDINGS Q6): an array holding a scalar makes the whole file one NULL record.
+        let whole = |text: &[u8]| parse_file("f", text, InputFormat::WholeFile, &Schema::tutorial());
+        let parsed = whole(b"[{\"a\":1}, 3, {\"b\":2}]");
+        assert_eq!((parsed.records.len(), parsed.bad.len()), (0, 1));
+        assert!(parsed.bad[0].reason.contains("holds the number 3"), "{}", parsed.bad[0].reason);
+        let parsed = whole(b"[{\"eventId\": \"a\"},\n {\"eventId\": 7}]");
         assert_eq!(parsed.records.len(), 2);
-        assert!(parsed.bad[0].reason.contains("a number"));
-        let parsed = parse_file("f", b"{\"a\":\n 1}", InputFormat::WholeFile);
-        assert_eq!(parsed.records.len(), 1);
-        assert_eq!(parse_file("f", b"{", InputFormat::WholeFile).bad.len(), 1);
+        assert_eq!(parsed.records[1].value["eventId"], "7");
+        assert_eq!(whole(b"{\"a\":\n 1}").records.len(), 1);
+        assert_eq!(whole(b"{").bad.len(), 1);
+    }
+
+    #[test]
+    fn misfits_are_nulls_with_the_record_kept_and_told() {
+        // Goal: Spark's reading of wrong types (FINDINGS Q4): the value is NULL, the record kept,
+        // and each NULL is reported with its file, line and path. Method: one file, both paths.
+        let text = concat!(
+            r#"{"eventId": "hot", "data": {"devices": [{"deviceId": "d", "temperature": "hot"}]}}"#,
+            "\n",
+            r#"{"eventId": "int30", "data": {"devices": [{"deviceId": "d", "temperature": 30}]}}"#,
+            "\n",
+            r#"{"eventId": "nan", "data": {"devices": [{"deviceId": "d", "temperature": NaN}]}}"#,
+        );
+        let parsed = parse_file("file:///f", text.as_bytes(), InputFormat::JsonLines, &Schema::tutorial());
+        assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
+        let temps: Vec<&Value> = parsed.records.iter().map(|r| &r.value["data"]["devices"][0]["temperature"]).collect();
+        assert_eq!(temps, [&Value::Null, &serde_json::json!(30.0), &serde_json::json!("NaN")]);
+        assert_eq!(parsed.nulls.len(), 1);
+        let told = parsed.nulls[0].to_string();
+        assert_eq!(told, "file:///f:1: data.devices[0].temperature: the string \"hot\" is not a DOUBLE");
+    }
+
+    #[test]
+    fn the_tape_path_reads_what_the_value_path_reads() {
+        // Goal: the hot path (a tape, and the schema reader only for records that do not fit)
+        // gives the records, bad lines and NULLs of `parse_file`. Method: lines that fit, that
+        // need converting, that are bad, through both.
+        let lines = [
+            r#"{"eventId":"e1","data":{"devices":[{"deviceId":"d1","temperature":21.5}]}}"#,
+            r#"{"eventId":"e2","extra":1,"data":{"devices":[{"deviceId":"d1","temperature":2}]}}"#,
+            r#"{"eventId":{"a": 1},"data":{"devices":"d"}}"#,
+            r#"{"eventId":'q',"data":{"devices":[{"temperature":-Infinity},null]}}"#,
+            r#"{"eventId":"e1"} tail"#,
+            "[{\"eventId\":\"e1\"}]",
+            "{\"eventId\":\"e\\u00e9\",\"data\":null}",
+            "{}",
+        ];
+        let text = lines.join("\n");
+        let schema = Schema::tutorial();
+        let parsed = parse_file("u", text.as_bytes(), InputFormat::JsonLines, &schema);
+        let mut records = Vec::new();
+        let scanned = ParsedFile::scan_json_lines("u", text.as_bytes(), &schema, |line, node| {
+            records.push(Record { line, value: crate::json::JsonView::to_value(node) });
+        });
+        assert_eq!(records, parsed.records);
+        assert_eq!((scanned.bad, scanned.nulls), (parsed.bad.clone(), parsed.nulls));
+        let bad: Vec<u32> = parsed.bad.iter().map(|b| b.line).collect();
+        assert_eq!(bad, [5, 6]);
+        assert_eq!(records[1].value["data"]["devices"][0]["temperature"], serde_json::json!(2.0));
+        assert_eq!(records[2].value["eventId"], r#"{"a": 1}"#, "raw text, as Spark keeps it");
     }
 }

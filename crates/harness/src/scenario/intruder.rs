@@ -40,6 +40,7 @@ impl Runner<'_> {
             checkpoint: query.checkpoint_dir.clone(),
             plan: query.plan.compile().ok(),
             format: query.source.format,
+            schema: query.source.schema.clone(),
         };
         let cause = format!("a second query while run {ordinal} ran");
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);

@@ -83,6 +83,7 @@ impl Runner<'_> {
             checkpoint: query.checkpoint_dir.clone(),
             plan: query.plan.compile().ok(),
             format: query.source.format,
+            schema: query.source.schema.clone(),
         };
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);

@@ -11,6 +11,7 @@ use crate::check::{Emission, EmissionOutcome, SinkView};
 use crashpoint_engine::checkpoint::{Checkpoint, WriteCtx};
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
+use crashpoint_engine::schema::Schema;
 use crashpoint_engine::sink::{
     Batch, ConsoleSink, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, ReadBack, Sink, SinkError,
     SinkOutcome, read_file_sink_output,
@@ -275,6 +276,8 @@ pub struct PlannedRows {
     pub plan: Option<CompiledPlan>,
     /// The input layout.
     pub format: InputFormat,
+    /// The schema records are read with.
+    pub schema: Schema,
 }
 
 impl PlannedRows {
@@ -296,7 +299,7 @@ impl PlannedRows {
                 continue;
             }
             let Ok(bytes) = storage.read(&path) else { continue };
-            for record in parse_file(&file.path, &bytes, self.format).records {
+            for record in parse_file(&file.path, &bytes, self.format, &self.schema).records {
                 let _ = plan.apply(&record.value, &time, &mut rows);
             }
         }

@@ -82,14 +82,15 @@ pub fn parse_table(text: &str, schema: &[String]) -> Vec<TableLine> {
 }
 
 /// A cell in a form both targets share: a number as its `f64` value (Spark prints `30.0` and
-/// `1.0E20`, the engine may write `30` and `1e20`), `NaN` and the infinities as Spark writes
-/// them, null as `NULL`, a string as itself.
+/// `1.0E20`, the engine may write `30` and `1e20`), a string that reads as a number likewise
+/// (the console prints the string "42" and the number 42 alike), `NaN` and the infinities as
+/// Spark writes them, null as `NULL`, any other string as itself.
 pub fn canonical_cell(value: &Value) -> String {
     match value {
         Value::Null => "NULL".into(),
         Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f:?}")),
         Value::String(s) => match s.parse::<f64>() {
-            Ok(f) if !f.is_finite() || s == "NaN" => format!("{f:?}"),
+            Ok(f) => format!("{f:?}"),
             _ => s.clone(),
         },
         other => other.to_string(),
@@ -123,6 +124,11 @@ mod tests {
     #[test]
     fn cells_compare_across_targets() {
         assert_eq!(canonical_cell(&Value::from(30)), canonical_cell(&Value::from(30.0)));
+        assert_eq!(
+            canonical_cell(&Value::from("42")),
+            canonical_cell(&Value::from(42.0)),
+            "a console cell has no type"
+        );
         assert_eq!(canonical_cell(&Value::from("NaN")), "NaN");
         assert_eq!(canonical_cell(&Value::Null), "NULL");
         assert_eq!(canonical_cell(&Value::from("e1")), "e1");

@@ -226,6 +226,8 @@ impl Runner<'_> {
         let mut request = RunRequest::new(self.world.input(), self.world.checkpoint(), sink);
         request.trigger = request::trigger(run.trigger.unwrap_or(query.trigger));
         request.source = request::source(query);
+        // Spark reads with the query's schema as the engine does (the driver's default is the tutorial's).
+        request.schema = (!query.source.schema.is_tutorial()).then(|| query.source.schema.to_string());
         request.plan = request::plan(query);
         request.conf = request::conf(query);
         request.timeout_ms = RUN_TIMEOUT_MS;
@@ -418,6 +420,7 @@ impl Runner<'_> {
                 checkpoint: self.world.checkpoint(),
                 plan: self.query.plan.plan().compile().ok(),
                 format: self.query.source.format,
+                schema: self.query.source.schema.clone(),
             };
             let rows = planned.rows(batch);
             self.emissions.push(emission(process, cause, batch, rows, EmissionOutcome::Skipped));
@@ -454,7 +457,10 @@ impl Runner<'_> {
             SinkKind::SqliteIdempotent | SinkKind::SqliteAppend | SinkKind::Command | SinkKind::Rust => Vec::new(),
             SinkKind::File if !self.world.output().join("_spark_metadata").exists() => Vec::new(),
             SinkKind::File => {
-                let read = self.spark.read_file_sink(&self.world.output(), None);
+                // Read with the output's types: inferred, `temp` would be a STRING once a "NaN" is in it.
+                let source_schema = &self.query.source.schema;
+                let typed = self.query.plan.plan().compile().ok().map(|p| p.output_schema(source_schema).to_string());
+                let read = self.spark.read_file_sink(&self.world.output(), typed.as_deref());
                 match read {
                     Ok(read) => read.rows.iter().map(|o| row_of(&self.schema, o)).collect(),
                     Err(SparkError::Refused { message, .. }) => {

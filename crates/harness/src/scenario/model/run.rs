@@ -226,11 +226,13 @@ impl Model {
     fn run_batch(&mut self, batch: &Planned, plan: &CompiledPlan) -> Result<(), String> {
         if !self.sink.holds(batch.id) {
             let read = self.read(batch, plan)?;
+            // Failfast stops at a value of the wrong type too, as Spark's FAILFAST does.
+            if self.query.source.mode == BadRecordMode::Failfast
+                && let Some((name, line)) = read.bad.first().or(read.nulls.first())
+            {
+                return Err(format!("{name}:{line}: a bad line or value in failfast mode"));
+            }
             if !read.bad.is_empty() {
-                if self.query.source.mode == BadRecordMode::Failfast {
-                    let (name, line) = &read.bad[0];
-                    return Err(format!("{name}:{line}: a bad line in failfast mode"));
-                }
                 self.checkpoint.dead_letters.insert(batch.id, read.bad);
             }
             if self.written.insert((self.epoch, batch.id)) {
@@ -248,7 +250,8 @@ impl Model {
         let mut read = Read::default();
         for entry in &batch.files {
             let file = self.input.files.get(&entry.name).ok_or(format!("{} is gone: it cannot be read", entry.name))?;
-            read_file(&entry.name, &file.bytes, self.query.source.format, plan, &time, &mut read);
+            let source = &self.query.source;
+            read_file(&entry.name, &file.bytes, source.format, &source.schema, plan, &time, &mut read);
         }
         Ok(read)
     }
