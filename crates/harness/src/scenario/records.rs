@@ -117,7 +117,7 @@ fn origins(report: &Report, oracle: &Oracle, is_record: &dyn Fn(&Row) -> bool, c
         .filter(|entry| entry.is_file())
         .filter(|entry| {
             let bytes = storage.read(&entry.path).unwrap_or_default();
-            let rows = rows_of_file(&entry.name, &bytes, query.source.format, &plan);
+            let rows = rows_of_file(&entry.name, &bytes, &query.source, &plan);
             columns.project(&rows).iter().any(is_record)
         })
         .map(|entry| Origin {

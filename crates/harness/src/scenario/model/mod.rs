@@ -73,11 +73,12 @@ struct Model {
 pub(in crate::scenario) fn rows_of_file(
     name: &str,
     bytes: &[u8],
-    format: crashpoint_engine::source::InputFormat,
+    source: &crashpoint_engine::source::SourceOptions,
     plan: &crashpoint_engine::plan::CompiledPlan,
 ) -> Vec<Row> {
     let mut read = input::Read::default();
-    input::read_file(name, bytes, format, plan, &serde_json::Value::Null, &mut read);
+    let null = serde_json::Value::Null;
+    input::read_file(name, bytes, source.format, &source.schema, plan, &null, &mut read);
     read.rows
 }
 
