@@ -20,7 +20,7 @@
 //! | [`Seams::seen_files`] | a restart | the files of earlier batches come from the source log |
 //! | [`Seams::file_sink_log`] | the file sink | a batch already in `_spark_metadata` is skipped |
 //! | [`Seams::compaction`] | a compaction of the source log or the sink log | write `N.compact` with every entry, then delete older files |
-//! | [`Seams::purge`] | the purge after a commit | keep the last `minBatchesToRetain` offsets and commits |
+//! | [`Seams::purge`] | the purge after a commit | keep batch N and the `minBatchesToRetain` before it, in offsets and commits |
 //! | [`Seams::dead_letters`] | a batch's bad lines | its dead-letter file is replaced |
 //! | [`Seams::rerun_time`] | a re-run batch | it keeps the `batchTimestampMs` of its `offsets/N` |
 //! | [`Seams::checkpoint_lock`] | a query's start | it takes the checkpoint's lock |
@@ -78,10 +78,10 @@ pub enum Compaction {
 /// Which offsets and commits the purge after committing batch N deletes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Purge {
-    /// Spark's: those below `N + 1 - minBatchesToRetain`.
+    /// Spark's: those below `N - minBatchesToRetain`.
     #[default]
     KeepsRetained,
-    /// One more: those below `N + 2 - minBatchesToRetain`.
+    /// One more: those below `N + 1 - minBatchesToRetain`.
     OneTooMany,
 }
 

@@ -52,8 +52,9 @@ fn expected_retained(n: u64) -> Vec<String> {
     expected_retained_of(n, MIN_BATCHES_TO_RETAIN)
 }
 
+/// Batch `n` and the `retain` batches before it: Spark 4.3's `purge(n - minBatchesToRetain)`.
 fn expected_retained_of(n: u64, retain: u64) -> Vec<String> {
-    ((n + 1).saturating_sub(retain)..=n).map(|id| id.to_string()).collect()
+    (n.saturating_sub(retain)..=n).map(|id| id.to_string()).collect()
 }
 
 #[test]

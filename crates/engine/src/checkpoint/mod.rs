@@ -291,9 +291,11 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Purges offsets and commits that fall out of the last `min_batches_to_retain` batches.
+    /// Purges offsets and commits below `committed_id - min_batches_to_retain`, as Spark 4.3
+    /// does (`purge(currentBatchId - minBatchesToRetain)`): measured, with minBatchesToRetain 2,
+    /// Spark keeps batches 4, 5 and 6 after batch 6.
     pub fn purge(&self, storage: &dyn Storage, committed_id: u64) -> Result<()> {
-        let Some(threshold) = (committed_id + 1).checked_sub(self.min_batches_to_retain) else {
+        let Some(threshold) = committed_id.checked_sub(self.min_batches_to_retain) else {
             return Ok(());
         };
         self.offsets.purge_below(storage, threshold)?;

@@ -93,13 +93,14 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand)
     violations
 }
 
-/// The purge keeps the last `retain` batches up to the latest commit, in offsets and commits.
+/// The purge keeps the latest commit's batch and the `retain` batches before it, in offsets and
+/// commits (Spark 4.3's `purge(currentBatchId - minBatchesToRetain)`, measured).
 fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
     // The purge went by the latest commit, even one the user deleted since.
     let deleted = by_hand.iter().filter_map(|path| path.strip_prefix("commits/")?.parse::<u64>().ok());
     let Some(latest) = commits.iter().copied().chain(deleted).max() else { return Vec::new() };
     let latest = &latest;
-    let from = (latest + 1).saturating_sub(retain);
+    let from = latest.saturating_sub(retain);
     let mut violations = Vec::new();
     for (log, ids) in [("offsets", offsets), ("commits", commits)] {
         let gone: Vec<String> = (from..=*latest)
@@ -225,16 +226,16 @@ mod tests {
     #[test]
     fn the_purge_keeps_the_retained_batches() {
         let none = ByHand::new();
-        assert!(retained(&[3, 4], &[3, 4], &none, 2).is_empty());
+        assert!(retained(&[2, 3, 4], &[2, 3, 4], &none, 2).is_empty());
         assert!(retained(&[0, 1], &[0, 1], &none, 5).is_empty(), "fewer batches than retained");
-        let found = retained(&[4], &[3, 4], &none, 2);
+        let found = retained(&[3, 4], &[2, 3, 4], &none, 2);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("minBatchesToRetain is 2, so offsets/ must keep batches 3..=4, but offsets/3 is gone")
+            found[0].starts_with("minBatchesToRetain is 2, so offsets/ must keep batches 2..=4, but offsets/2 is gone")
         );
-        assert!(retained(&[4], &[3, 4], &["offsets/3".to_string()].into(), 2).is_empty(), "deleted by hand");
+        assert!(retained(&[3, 4], &[2, 3, 4], &["offsets/2".to_string()].into(), 2).is_empty(), "deleted by hand");
         let latest_deleted: ByHand = ["commits/5".to_string()].into();
-        assert!(retained(&[4, 5], &[4], &latest_deleted, 2).is_empty(), "purged by the commit the user deleted");
+        assert!(retained(&[3, 4, 5], &[3, 4], &latest_deleted, 2).is_empty(), "purged by the commit the user deleted");
     }
 
     #[test]

@@ -25,10 +25,27 @@ pub fn checkpoint_shape(storage: &dyn Storage, checkpoint: &Path, output: &Path)
     for (id, _) in log_files(storage, &checkpoint.join("commits")) {
         batches.entry(id).or_default().push("committed".into());
     }
-    for (id, _) in log_files(storage, &output.join("_spark_metadata")) {
+    for id in sink_log_batches(storage, &output.join("_spark_metadata")) {
         batches.entry(id).or_default().push("in the sink log".into());
     }
     batches.into_iter().map(|(id, parts)| format!("batch {id}: {}", parts.join("; "))).collect()
+}
+
+/// The batches the file sink's log covers: each batch file's own, and every batch up to a
+/// compaction (`N.compact` holds batches 0..=N). Whether the files a compaction made redundant
+/// are deleted yet is left out: Spark deletes them only after `fileSink.log.cleanupDelay` (10
+/// minutes of wall clock), the engine at once, and readers see the same entries either way.
+fn sink_log_batches(storage: &dyn Storage, dir: &Path) -> BTreeSet<u64> {
+    let Ok(entries) = storage.list(dir) else { return BTreeSet::new() };
+    let mut covered = BTreeSet::new();
+    for entry in entries {
+        if let Some(id) = entry.name.strip_suffix(".compact").and_then(|n| n.parse::<u64>().ok()) {
+            covered.extend(0..=id);
+        } else if let Ok(id) = entry.name.parse::<u64>() {
+            covered.insert(id);
+        }
+    }
+    covered
 }
 
 /// `(batch id, lines)` of every batch file of a log (`N` or `N.compact`), in order; `.crc`
@@ -113,5 +130,12 @@ mod tests {
             ]
         );
         assert_eq!(base_name("file:///a/%5Bx%5D%25.json"), "[x]%.json");
+        let sink_log = Path::new("/out/_spark_metadata");
+        disk.create_dir_all(sink_log).unwrap();
+        for name in ["2.compact", "3", "4"] {
+            disk.write(&sink_log.join(name), b"v1\n").unwrap();
+        }
+        let covered: Vec<u64> = sink_log_batches(&disk, sink_log).into_iter().collect();
+        assert_eq!(covered, [0, 1, 2, 3, 4], "a compaction covers the batches it made redundant");
     }
 }

@@ -53,9 +53,9 @@ impl Checkpoint {
         Ok(entries)
     }
 
-    /// Spark's purge after committing `id`: offsets and commits below `id + 1 - retain` go.
+    /// Spark's purge at batch `id`: offsets and commits below `id - retain` go.
     pub(super) fn purge(&mut self, id: u64, retain: u64) {
-        if let Some(threshold) = (id + 1).checked_sub(retain) {
+        if let Some(threshold) = id.checked_sub(retain) {
             self.offsets.retain(|k, _| *k >= threshold);
             self.commits.retain(|k| *k >= threshold);
         }
@@ -203,7 +203,7 @@ mod tests {
             checkpoint.commits.insert(id);
         }
         checkpoint.purge(4, 2);
-        assert_eq!(checkpoint.offsets.keys().copied().collect::<Vec<_>>(), [3, 4]);
-        assert_eq!(checkpoint.commits.iter().copied().collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(checkpoint.offsets.keys().copied().collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(checkpoint.commits.iter().copied().collect::<Vec<_>>(), [2, 3, 4]);
     }
 }
