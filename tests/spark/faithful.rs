@@ -279,7 +279,7 @@ fn processing_time(output: &std::path::Path) -> String {
 }
 
 /// Spark's FINDINGS Q4 values, one line each: the event id names what the line holds.
-const TYPES: [&str; 21] = [
+const TYPES: [&str; 26] = [
     r#"{"eventId": "hot", "data": {"devices": [{"deviceId": "d", "temperature": "hot"}]}}"#,
     r#"{"eventId": "int30", "data": {"devices": [{"deviceId": "d", "temperature": 30}]}}"#,
     r#"{"eventId": "str30", "data": {"devices": [{"deviceId": "d", "temperature": "30"}]}}"#,
@@ -301,6 +301,11 @@ const TYPES: [&str; 21] = [
     r#"{'eventId': 'single-quotes', 'data': {'devices': [{'deviceId': 'd', 'temperature': 0.5}]}}"#,
     r#"{"eventId": "-0.0", "data": {"devices": [{"deviceId": "d", "temperature": -0.0}]}}"#,
     r#"{"eventId": "0.1+0.2", "data": {"devices": [{"deviceId": "d", "temperature": 0.30000000000000004}]}}"#,
+    r#"{"eventId": "1e20", "data": {"devices": [{"deviceId": "d", "temperature": 1e20}]}}"#,
+    r#"{"eventId": "1e7", "data": {"devices": [{"deviceId": "d", "temperature": 1e7}]}}"#,
+    r#"{"eventId": "1234567.0", "data": {"devices": [{"deviceId": "d", "temperature": 1234567.0}]}}"#,
+    r#"{"eventId": "0.0001", "data": {"devices": [{"deviceId": "d", "temperature": 0.0001}]}}"#,
+    r#"{"eventId": "big", "data": {"devices": [{"deviceId": "d", "temperature": 123456789012345678901234567890}]}}"#,
 ];
 
 #[test]

@@ -4,10 +4,12 @@
 //! [`RowWriter`] that prints rows as [`row_to_json`] does, faster. Both are held to the bytes
 //! serde_json would give by the tests in `tape.rs` and `writer.rs`.
 
+mod double;
 mod tape;
 mod view;
 mod writer;
 
+pub use double::java_double;
 pub(crate) use tape::Tape;
 pub(crate) use view::{JsonView, NodeRef};
 pub use writer::RowWriter;
@@ -27,7 +29,8 @@ pub fn kind_of(value: &Value) -> &'static str {
 }
 
 /// A row as a JSON object in column order, as Spark's JSON writer prints it: a null field is
-/// left out (Spark's default, `ignoreNullFields`), so an all-null row is `{}`.
+/// left out (Spark's default, `ignoreNullFields`), so an all-null row is `{}`; a double is
+/// written as Java writes it ([`java_double`]: `30.0`, `1.0E20`).
 pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
     out.push(b'{');
     let mut first = true;
@@ -38,15 +41,22 @@ pub fn row_to_json(schema: &[String], row: &[Value], out: &mut Vec<u8>) {
         first = false;
         serde_json::to_writer(&mut *out, name).expect("writing to a Vec cannot fail");
         out.push(b':');
-        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
+        match value {
+            Value::Number(n) if n.is_f64() => {
+                out.extend_from_slice(java_double(n.as_f64().unwrap_or_default()).as_bytes())
+            }
+            _ => serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail"),
+        }
     }
     out.push(b'}');
 }
 
-/// A value as Spark 4's `show()` prints it: strings bare, null as `NULL`.
+/// A value as Spark 4's `show()` prints it: strings bare, null as `NULL`, doubles as Java
+/// writes them.
 pub fn show_value(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_f64() => java_double(n.as_f64().unwrap_or_default()),
         Value::Null => "NULL".to_string(),
         other => other.to_string(),
     }

@@ -41,12 +41,15 @@ impl RowWriter {
     }
 }
 
-/// Appends a value as `serde_json` prints it compactly.
+/// Appends a value as `serde_json` prints it compactly, a double as Java writes it.
 fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) if n.is_f64() => {
+            out.extend_from_slice(super::java_double(n.as_f64().unwrap_or_default()).as_bytes())
+        }
         Value::String(s) if !needs_escape(s.as_bytes()) => {
             out.reserve(s.len() + 2);
             out.push(b'"');
