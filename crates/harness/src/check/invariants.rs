@@ -1,6 +1,8 @@
 //! Checkpoint invariants, checked after every restart:
 //! 1. commits are a prefix of offsets, with no gaps (except where the user deleted a file), and
-//!    both keep the last `minBatchesToRetain` batches up to the latest commit;
+//!    both keep the last `minBatchesToRetain` batches up to the latest commit; below those, a
+//!    purge that a power loss cut short may leave any of the old files (its deletes are not
+//!    fsynced, as in Spark, so any subset of them persists): recovery never reads them;
 //! 2. every input file is in exactly one batch;
 //! 3. the sink's log agrees with the commits, and with what its readers read: every file it
 //!    lists exists, once, with the size it logged.
@@ -32,9 +34,12 @@ fn ids(log: &crashpoint_engine::checkpoint::MetadataLog, storage: &dyn Storage) 
 /// the gaps they leave are the user's, not the engine's.
 pub type ByHand = BTreeSet<String>;
 
-fn gaps(name: &str, ids: &[u64], by_hand: &ByHand) -> Vec<String> {
+/// A gap is a violation when a missing batch is one the purge must keep (`purged_below` and
+/// above) and the user did not delete it.
+fn gaps(name: &str, ids: &[u64], by_hand: &ByHand, purged_below: u64) -> Vec<String> {
+    let excused = |id: u64| id < purged_below || by_hand.contains(&format!("{name}/{id}"));
     ids.windows(2)
-        .filter(|w| w[1] != w[0] + 1 && !(w[0] + 1..w[1]).all(|id| by_hand.contains(&format!("{name}/{id}"))))
+        .filter(|w| w[1] != w[0] + 1 && !(w[0] + 1..w[1]).all(excused))
         .map(|w| format!("{name}/ has a gap: batch {} is followed by batch {}", w[0], w[1]))
         .collect()
 }
@@ -54,7 +59,8 @@ pub fn check_invariants(
         (Ok(o), Ok(c)) => (o, c),
         (Err(e), _) | (_, Err(e)) => return vec![e],
     };
-    let mut violations = commits_prefix_of_offsets(&offsets, &commits, by_hand);
+    let purged_below = retained_window(&commits, by_hand, retain).map_or(0, |(from, _)| from);
+    let mut violations = commits_prefix_of_offsets(&offsets, &commits, by_hand, purged_below);
     violations.extend(retained(&offsets, &commits, by_hand, retain));
     violations.extend(each_file_in_one_batch(storage, &checkpoint));
     if let SinkView::FileSinkLog(dir) = sink {
@@ -70,10 +76,10 @@ pub fn check_invariants(
     violations
 }
 
-fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand) -> Vec<String> {
-    let mut violations = gaps("offsets", offsets, by_hand);
-    violations.extend(gaps("commits", commits, by_hand));
-    let retained_from = offsets.first().copied().unwrap_or(0);
+fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand, purged_below: u64) -> Vec<String> {
+    let mut violations = gaps("offsets", offsets, by_hand, purged_below);
+    violations.extend(gaps("commits", commits, by_hand, purged_below));
+    let retained_from = offsets.first().copied().unwrap_or(0).max(purged_below);
     let deleted = |log: &str, id: u64| by_hand.contains(&format!("{log}/{id}"));
     for id in commits.iter().filter(|c| **c >= retained_from && !offsets.contains(c) && !deleted("offsets", **c)) {
         violations.push(format!("commits/{id} exists without offsets/{id}"));
@@ -93,14 +99,20 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand)
     violations
 }
 
-/// The purge keeps the latest commit's batch and the `retain` batches before it, in offsets and
-/// commits (Spark 4.3's `purge(currentBatchId - minBatchesToRetain)`, measured).
-fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
-    // The purge went by the latest commit, even one the user deleted since.
+/// The batches the purge must keep, `from..=latest`: the latest commit's batch and the `retain`
+/// batches before it (Spark 4.3's `purge(currentBatchId - minBatchesToRetain)`, measured), by the
+/// latest commit even if the user deleted it since (the purge went by it). None before the first
+/// commit.
+fn retained_window(commits: &[u64], by_hand: &ByHand, retain: u64) -> Option<(u64, u64)> {
     let deleted = by_hand.iter().filter_map(|path| path.strip_prefix("commits/")?.parse::<u64>().ok());
-    let Some(latest) = commits.iter().copied().chain(deleted).max() else { return Vec::new() };
+    let latest = commits.iter().copied().chain(deleted).max()?;
+    Some((latest.saturating_sub(retain), latest))
+}
+
+/// The purge keeps the batches of [`retained_window`], in offsets and commits.
+fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
+    let Some((from, latest)) = retained_window(commits, by_hand, retain) else { return Vec::new() };
     let latest = &latest;
-    let from = latest.saturating_sub(retain);
     let mut violations = Vec::new();
     for (log, ids) in [("offsets", offsets), ("commits", commits)] {
         let gone: Vec<String> = (from..=*latest)
@@ -218,7 +230,7 @@ mod tests {
             (&[0, 1], &[], 1),
         ];
         for (offsets, commits, expected) in cases {
-            let found = commits_prefix_of_offsets(offsets, commits, &ByHand::new());
+            let found = commits_prefix_of_offsets(offsets, commits, &ByHand::new(), 0);
             assert_eq!(found.len(), *expected, "{offsets:?} {commits:?}: {found:?}");
         }
     }
@@ -246,10 +258,40 @@ mod tests {
         let by_hand: ByHand = ["commits/1".to_string(), "offsets/2".to_string()].into();
         let cases: &[(&[u64], &[u64])] = &[(&[0, 1, 2], &[0, 2]), (&[0, 1, 3], &[0, 1, 2, 3]), (&[0, 1, 2], &[0])];
         for (offsets, commits) in cases {
-            assert!(!commits_prefix_of_offsets(offsets, commits, &ByHand::new()).is_empty(), "{offsets:?} {commits:?}");
-            let found = commits_prefix_of_offsets(offsets, commits, &by_hand);
+            assert!(
+                !commits_prefix_of_offsets(offsets, commits, &ByHand::new(), 0).is_empty(),
+                "{offsets:?} {commits:?}"
+            );
+            let found = commits_prefix_of_offsets(offsets, commits, &by_hand, 0);
             assert!(found.is_empty(), "{offsets:?} {commits:?}: {found:?}");
         }
+    }
+
+    #[test]
+    fn a_purge_cut_short_by_a_power_loss_leaves_old_files_that_are_not_violations() {
+        // Goal: the purge's deletes are not fsynced, so a power loss may keep any subset of them
+        // (explore found these states on reach/compaction_and_purge at depth 2); what is left
+        // below the retained batches is never read, but a gap among them still is a violation.
+        // Method: shapes a cut-short purge leaves, with retain 2 and the latest commit 4 (batches
+        // 2, 3 and 4 kept), then the same holes inside the retained batches.
+        let none = ByHand::new();
+        let leftovers: &[(&[u64], &[u64])] =
+            &[(&[0, 2, 3, 4], &[0, 2, 3, 4]), (&[0, 2, 3, 4], &[1, 2, 3, 4]), (&[2, 3, 4], &[0, 2, 3, 4])];
+        for (offsets, commits) in leftovers {
+            let found = check_ids(offsets, commits, &none, 2);
+            assert!(found.is_empty(), "{offsets:?} {commits:?}: {found:?}");
+        }
+        let holes: &[(&[u64], &[u64])] = &[(&[0, 1, 2, 4], &[0, 1, 2, 4]), (&[0, 4], &[0, 3, 4])];
+        for (offsets, commits) in holes {
+            assert!(!check_ids(offsets, commits, &none, 2).is_empty(), "{offsets:?} {commits:?}");
+        }
+    }
+
+    fn check_ids(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> Vec<String> {
+        let purged_below = retained_window(commits, by_hand, retain).map_or(0, |(from, _)| from);
+        let mut found = commits_prefix_of_offsets(offsets, commits, by_hand, purged_below);
+        found.extend(retained(offsets, commits, by_hand, retain));
+        found
     }
 
     #[test]
