@@ -35,13 +35,7 @@ impl Runner<'_> {
         trigger: Trigger,
     ) -> (FaultPlan, IntrusionSlot) {
         let slot = IntrusionSlot::default();
-        let planned = PlannedRows {
-            storage: self.world.storage().clone(),
-            checkpoint: query.checkpoint_dir.clone(),
-            plan: query.plan.compile().ok(),
-            format: query.source.format,
-            schema: query.source.schema.clone(),
-        };
+        let planned = PlannedRows::of(self.world.storage().clone(), query);
         let cause = format!("a second query while run {ordinal} ran");
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let sink = Mutex::new(Some(sink));

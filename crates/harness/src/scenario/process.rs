@@ -78,13 +78,7 @@ impl Runner<'_> {
         };
         // The recorder reads what a skipped batch would have given through the world's own view
         // of the disk: none of the run's injected I/O errors reaches it, and it counts none.
-        let planned = PlannedRows {
-            storage: self.world.storage().clone(),
-            checkpoint: query.checkpoint_dir.clone(),
-            plan: query.plan.compile().ok(),
-            format: query.source.format,
-            schema: query.source.schema.clone(),
-        };
+        let planned = PlannedRows::of(self.world.storage().clone(), &query);
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
         let trigger = run.trigger.unwrap_or(self.query.trigger);
         let (faults, intrusion) = match run.second_query {

@@ -281,6 +281,17 @@ pub struct PlannedRows {
 }
 
 impl PlannedRows {
+    /// What `query` plans, read through `storage`.
+    pub fn of(storage: Arc<dyn Storage>, query: &crashpoint_engine::engine::Query) -> PlannedRows {
+        PlannedRows {
+            storage,
+            checkpoint: query.checkpoint_dir.clone(),
+            plan: query.plan.compile().ok(),
+            format: query.source.format,
+            schema: query.source.schema.clone(),
+        }
+    }
+
     /// The rows batch `id` would give, from the files still readable and unchanged since it
     /// took them; bad lines give none.
     pub fn rows(&self, id: u64) -> Vec<Row> {

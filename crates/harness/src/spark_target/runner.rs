@@ -437,7 +437,7 @@ impl Runner<'_> {
     }
 
     fn part_rows(&self, uri: &str) -> Vec<Row> {
-        let name = super::shape::base_name(uri);
+        let name = crashpoint_engine::uri::file_name_of(uri);
         let text = std::fs::read_to_string(self.world.output().join(name)).unwrap_or_default();
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -7,6 +7,7 @@
 //! checkpoint, including one the engine would refuse.
 
 use crashpoint_engine::storage::Storage;
+use crashpoint_engine::uri::file_name_of;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -72,35 +73,10 @@ fn source_entries(storage: &dyn Storage, dir: &Path) -> BTreeMap<u64, BTreeSet<S
         for line in lines.iter().skip(1) {
             let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
             let (Some(path), Some(batch)) = (entry["path"].as_str(), entry["batchId"].as_u64()) else { continue };
-            batches.entry(batch).or_default().insert(base_name(path));
+            batches.entry(batch).or_default().insert(file_name_of(path));
         }
     }
     batches
-}
-
-/// The decoded last segment of a `file://` URI or a path.
-pub fn base_name(uri: &str) -> String {
-    percent_decode(uri.rsplit('/').next().unwrap_or(uri))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -129,7 +105,7 @@ mod tests {
                 "batch 1: offsets {\"logOffset\":2}",
             ]
         );
-        assert_eq!(base_name("file:///a/%5Bx%5D%25.json"), "[x]%.json");
+        assert_eq!(file_name_of("file:///a/%5Bx%5D%25.json"), "[x]%.json");
         let sink_log = Path::new("/out/_spark_metadata");
         disk.create_dir_all(sink_log).unwrap();
         for name in ["2.compact", "3", "4"] {
