@@ -1,13 +1,13 @@
 //! One batch, as Spark runs it: plan it, write its source log and offsets, run the plan, hand
 //! it to the sink, commit. Crash points sit between every two writes.
 
-use super::tasks::{BatchRows, InputFile, run_tasks};
+use super::tasks::{BatchOutput, InputFile, run_tasks};
 use super::{Engine, EngineError, Event, Resume};
 use crate::checkpoint::{CheckpointError, PlanRecord, SourceFileEntry, SourceRange, WriteCtx};
 use crate::exec::map_ordered;
 use crate::faults::CrashPoint;
 use crate::plan::format_timestamp_ms;
-use crate::sink::{Batch, SinkOutcome};
+use crate::sink::{Batch, EncodedBatch, SinkOutcome};
 use crate::source::{BadRecord, BadRecordMode, ModifiedFilePolicy, NullValue, SourceNotice};
 use crate::uri::path_of;
 use serde_json::Value;
@@ -209,7 +209,7 @@ impl Engine<'_> {
         id: u64,
         files: &[SourceFileEntry],
         timestamp_ms: i64,
-    ) -> Result<Option<BatchRows>, EngineError> {
+    ) -> Result<Option<BatchOutput>, EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         if let Some(reason) = self.sink.skip_if_held(&mut ctx, id)? {
             let reason = format!("{reason}; its input was not read");
@@ -219,13 +219,22 @@ impl Engine<'_> {
         self.read_batch(id, files, timestamp_ms).map(Some)
     }
 
-    /// Hands the batch's rows to the sink and records what it did with them.
-    pub(super) fn add_to_sink(&mut self, id: u64, timestamp_ms: i64, rows: &BatchRows) -> Result<(), EngineError> {
+    /// Hands the batch's rows (or their parts, encoded) to the sink and records what it did.
+    pub(super) fn add_to_sink(&mut self, id: u64, timestamp_ms: i64, output: &BatchOutput) -> Result<(), EngineError> {
         let mut ctx = WriteCtx { storage: self.storage, faults: &mut self.faults };
         let (schema, threads) = (self.plan.schema(), self.options.threads);
-        let batch = Batch { id, timestamp_ms, schema, rows: &rows.rows, parts: &rows.parts, threads };
-        let event = match self.sink.add_batch(&mut ctx, batch)? {
-            SinkOutcome::Written => Event::SinkWrote { id, rows: rows.rows.len() },
+        let outcome = match output {
+            BatchOutput::Rows(rows) => {
+                let batch = Batch { id, timestamp_ms, schema, rows: &rows.rows, parts: &rows.parts, threads };
+                self.sink.add_batch(&mut ctx, batch)?
+            }
+            BatchOutput::Encoded(parts) => {
+                let batch = EncodedBatch { id, timestamp_ms, schema, parts, threads };
+                self.sink.add_encoded_batch(&mut ctx, batch)?
+            }
+        };
+        let event = match outcome {
+            SinkOutcome::Written => Event::SinkWrote { id, rows: output.rows() },
             SinkOutcome::Skipped(reason) => Event::SinkSkipped { id, reason },
         };
         self.emit(event);
@@ -248,7 +257,8 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Reads a batch's files and runs the plan, task by task on the executor's threads. Bad
+    /// Reads a batch's files and runs the plan, task by task on the executor's threads; a sink
+    /// with a part encoder gets each task's rows encoded on the task's thread. Bad
     /// lines go to the dead-letter file, or stop the query in failfast mode; none is dropped
     /// without a word. Values that do not fit the schema are NULL, their records kept, as in
     /// Spark, and told in one event per batch (failfast stops at them, as Spark's FAILFAST).
@@ -257,7 +267,7 @@ impl Engine<'_> {
         id: u64,
         files: &[SourceFileEntry],
         timestamp_ms: i64,
-    ) -> Result<BatchRows, EngineError> {
+    ) -> Result<BatchOutput, EngineError> {
         let time = Value::String(format_timestamp_ms(timestamp_ms));
         let threads = self.options.threads;
         let (storage, faults) = (self.storage, &self.faults);
@@ -273,7 +283,9 @@ impl Engine<'_> {
         let inputs = read.into_iter().collect::<Result<Vec<_>, _>>().map_err(|(path, error)| {
             EngineError::PlannedInput { batch: id, path, checkpoint: self.checkpoint.root().to_path_buf(), error }
         })?;
-        let (rows, bad, nulls) = run_tasks(&inputs, &self.query.source, &self.plan, &time, threads);
+        let encoder = self.sink.part_encoder(self.plan.schema());
+        let (rows, bad, nulls) =
+            run_tasks(&inputs, &self.query.source, &self.plan, &time, (threads, encoder.as_deref()));
         drop(inputs);
         if self.query.source.mode == BadRecordMode::Failfast {
             fail_fast(files, &bad, &nulls)?;

@@ -9,7 +9,8 @@
 
 use crate::exec::map_ordered;
 use crate::json::JsonView;
-use crate::plan::{CompiledPlan, Row};
+use crate::plan::{CompiledPlan, Row, RowOut};
+use crate::sink::{EncodedPart, PartEncoder};
 use crate::source::{
     BadRecord, InputFormat, NullValue, ParsedFile, SourceOptions, find_newline, parse_file, without_bom,
 };
@@ -28,6 +29,48 @@ pub(crate) struct BatchRows {
     pub(crate) parts: Vec<Range<usize>>,
 }
 
+/// What a batch's tasks made: its rows gathered, or each task's rows encoded by the sink's
+/// encoder on the task's thread.
+#[derive(Debug)]
+pub(crate) enum BatchOutput {
+    Rows(BatchRows),
+    /// One part per task, in task order.
+    Encoded(Vec<EncodedPart>),
+}
+
+impl BatchOutput {
+    /// How many rows the batch has.
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            BatchOutput::Rows(rows) => rows.rows.len(),
+            BatchOutput::Encoded(parts) => parts.iter().map(|p| p.rows).sum(),
+        }
+    }
+}
+
+/// A task's rows, encoded as the plan makes them: each row is written into the part's bytes and
+/// handed back to be filled again, so that a row's values are freed on the thread that made them.
+struct Encoding<'e> {
+    encoder: &'e dyn PartEncoder,
+    part: EncodedPart,
+    spare: Row,
+}
+
+impl RowOut for Encoding<'_> {
+    fn push_row(&mut self, mut row: Row) {
+        self.encoder.encode(&row, &mut self.part.bytes);
+        self.part.rows += 1;
+        row.clear();
+        self.spare = row;
+    }
+
+    fn empty_row(&mut self, width: usize) -> Row {
+        let mut row = std::mem::take(&mut self.spare);
+        row.reserve(width);
+        row
+    }
+}
+
 /// A file of the batch, read.
 pub(super) struct InputFile {
     /// Its URI, as the source log records it.
@@ -43,12 +86,21 @@ struct Task {
     lines_before: u32,
 }
 
-/// What one task gives: its rows, then its bad records (the lines that do not parse, then the
+/// What one task gives besides its rows: its bad records (the lines that do not parse, then the
 /// records the plan rejects), and the values it read as NULL.
-struct TaskOutput {
-    rows: Vec<Row>,
+struct TaskOutput<O> {
+    rows: O,
     bad: Vec<BadRecord>,
     nulls: Vec<NullValue>,
+}
+
+impl<O> TaskOutput<O> {
+    /// The task's rows; its bad records and NULL values go after the earlier tasks'.
+    fn split(mut self, bad: &mut Vec<BadRecord>, nulls: &mut Vec<NullValue>) -> O {
+        bad.append(&mut self.bad);
+        nulls.append(&mut self.nulls);
+        self.rows
+    }
 }
 
 /// Splits `bytes` (a file without its byte-order mark) into ranges of whole lines of about
@@ -97,34 +149,51 @@ fn body(file: &InputFile, format: InputFormat) -> &[u8] {
 }
 
 /// Runs the plan over the batch's files, read with the source's schema, on up to `threads`
-/// threads. The rows in task order, every bad record and every value read as NULL, task by task.
+/// threads. Its rows in task order (encoded task by task with `encoder`, if given), every bad
+/// record and every value read as NULL, task by task.
 pub(super) fn run_tasks(
     files: &[InputFile],
     source: &SourceOptions,
     plan: &CompiledPlan,
     time: &Value,
-    threads: usize,
-) -> (BatchRows, Vec<BadRecord>, Vec<NullValue>) {
+    (threads, encoder): (usize, Option<&dyn PartEncoder>),
+) -> (BatchOutput, Vec<BadRecord>, Vec<NullValue>) {
     let tasks = tasks_of(files, source.format);
-    let outputs = map_ordered(threads, &tasks, |task| run_task(task, files, source, plan, time));
-    let mut batch =
-        BatchRows { rows: Vec::with_capacity(outputs.iter().map(|o| o.rows.len()).sum()), parts: Vec::new() };
     let (mut bad, mut nulls) = (Vec::new(), Vec::new());
-    for mut output in outputs {
-        let start = batch.rows.len();
-        batch.rows.append(&mut output.rows);
-        batch.parts.push(start..batch.rows.len());
-        bad.append(&mut output.bad);
-        nulls.append(&mut output.nulls);
-    }
+    let batch = if let Some(encoder) = encoder {
+        let outputs = map_ordered(threads, &tasks, |task| {
+            // About what the input holds: most plans write each record's values once.
+            let part = EncodedPart { bytes: Vec::with_capacity(task.range.len() * 2), rows: 0 };
+            let output = run_task(task, files, source, plan, time, Encoding { encoder, part, spare: Row::new() });
+            TaskOutput { rows: output.rows.part, bad: output.bad, nulls: output.nulls }
+        });
+        BatchOutput::Encoded(outputs.into_iter().map(|output| output.split(&mut bad, &mut nulls)).collect())
+    } else {
+        let outputs = map_ordered(threads, &tasks, |task| run_task(task, files, source, plan, time, Vec::new()));
+        let mut rows = Vec::with_capacity(outputs.iter().map(|o| o.rows.len()).sum());
+        let mut parts = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            let mut task_rows = output.split(&mut bad, &mut nulls);
+            let start = rows.len();
+            rows.append(&mut task_rows);
+            parts.push(start..rows.len());
+        }
+        BatchOutput::Rows(BatchRows { rows, parts })
+    };
     (batch, bad, nulls)
 }
 
-fn run_task(task: &Task, files: &[InputFile], source: &SourceOptions, plan: &CompiledPlan, time: &Value) -> TaskOutput {
+fn run_task<O: RowOut>(
+    task: &Task,
+    files: &[InputFile],
+    source: &SourceOptions,
+    plan: &CompiledPlan,
+    time: &Value,
+    mut rows: O,
+) -> TaskOutput<O> {
     let (format, schema) = (source.format, &source.schema);
     let file = &files[task.file];
     let bytes = &body(file, format)[task.range.clone()];
-    let mut rows = Vec::new();
     let rejected = |line: u32, reason: String, value: &Value| BadRecord {
         file: file.uri.clone(),
         line,

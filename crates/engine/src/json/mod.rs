@@ -10,6 +10,7 @@ mod view;
 mod writer;
 
 pub use double::java_double;
+pub(crate) use double::write_java_double;
 pub(crate) use tape::Tape;
 pub(crate) use view::{JsonView, NodeRef};
 pub use writer::RowWriter;

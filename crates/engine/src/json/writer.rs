@@ -47,9 +47,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) if n.is_f64() => {
-            out.extend_from_slice(super::java_double(n.as_f64().unwrap_or_default()).as_bytes())
-        }
+        Value::Number(n) if n.is_f64() => super::write_java_double(n.as_f64().unwrap_or_default(), out),
         Value::String(s) if !needs_escape(s.as_bytes()) => {
             out.reserve(s.len() + 2);
             out.push(b'"');

@@ -11,6 +11,23 @@ use std::cmp::Ordering;
 /// An output row: one value per column of the schema.
 pub type Row = Vec<Value>;
 
+/// Where a plan's rows go, one at a time: gathered in a `Vec<Row>`, or handed straight on (a
+/// sink's encoder turns each into bytes on the task's thread and reuses the row).
+pub trait RowOut {
+    /// Takes one row, in the plan's order.
+    fn push_row(&mut self, row: Row);
+    /// An empty row to fill with `width` values: a fresh one, or one handed back to be reused.
+    fn empty_row(&mut self, width: usize) -> Row {
+        Vec::with_capacity(width)
+    }
+}
+
+impl RowOut for Vec<Row> {
+    fn push_row(&mut self, row: Row) {
+        self.push(row);
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(super) enum Before {
     Explode { path: Vec<String>, alias: String },
@@ -91,12 +108,17 @@ impl CompiledPlan {
     }
 
     /// Appends the rows of one record to `out`. An `Err` is the reason the record is bad.
-    pub fn apply(&self, record: &Value, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
+    pub fn apply(&self, record: &Value, time: &Value, out: &mut impl RowOut) -> Result<(), String> {
         self.walk(0, record, None, time, out)
     }
 
     /// [`CompiledPlan::apply`] on a record parsed onto a tape, without building its `Value`.
-    pub(crate) fn apply_node(&self, record: NodeRef<'_, '_>, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
+    pub(crate) fn apply_node(
+        &self,
+        record: NodeRef<'_, '_>,
+        time: &Value,
+        out: &mut impl RowOut,
+    ) -> Result<(), String> {
         self.walk(0, record, None, time, out)
     }
 
@@ -106,7 +128,7 @@ impl CompiledPlan {
         record: J,
         bindings: Option<&Binding<'_, J>>,
         time: &Value,
-        out: &mut Vec<Row>,
+        out: &mut impl RowOut,
     ) -> Result<(), String> {
         let Some(step) = self.before.get(index) else {
             self.emit(record, bindings, time, out);
@@ -139,8 +161,9 @@ impl CompiledPlan {
         }
     }
 
-    fn emit<J: JsonView>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut Vec<Row>) {
-        let mut row: Row = Vec::with_capacity(self.schema.len());
+    fn emit<J: JsonView>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut impl RowOut) {
+        let mut row = out.empty_row(self.schema.len());
+        debug_assert!(row.is_empty(), "a row to fill starts empty");
         row.extend(self.select.iter().zip(&self.select_roots).map(|(column, root)| {
             let value = match root {
                 Some(depth) => descend(bound_at(bindings, *depth), &column.path[1..]),
@@ -159,7 +182,7 @@ impl CompiledPlan {
                 }
             }
         }
-        out.push(row);
+        out.push_row(row);
     }
 
     fn lookup<'r>(&self, row: &'r Row, path: &[String]) -> Option<&'r Value> {

@@ -12,7 +12,7 @@ mod types;
 
 pub use change::describe_changes;
 pub use column::{Column, Condition};
-pub use eval::{CompiledPlan, Row};
+pub use eval::{CompiledPlan, Row, RowOut};
 pub use time::format_timestamp_ms;
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! The file sink: JSON part files plus Spark's `_spark_metadata` log. Exactly-once: it skips
 //! any batch id at or below the newest one in its log, and readers see only logged files.
 
-use super::{Batch, HeldBatches, Sink, SinkError, SinkOutcome};
+use super::{Batch, EncodedBatch, EncodedPart, HeldBatches, PartEncoder, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CompactibleLog, SinkFileStatus, WriteCtx};
 use crate::faults::{CrashPoint, FaultPlan};
 use crate::guarantee::Guarantee;
@@ -10,6 +10,7 @@ use crate::plan::Row;
 use crate::rng::{Rng, derive};
 use crate::storage::Storage;
 use crate::uri::{path_of, uri_of};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Spark's `blockSize` for the local file system.
@@ -22,6 +23,16 @@ pub struct FileSink {
     seed: u64,
     /// The output's lock, held from [`Sink::open`] while the sink lives.
     lock: Option<crate::storage::LockGuard>,
+}
+
+/// The file sink's encoder: a row as a JSON object on a line of its own, as Spark's JSON writer.
+struct JsonLines(RowWriter);
+
+impl PartEncoder for JsonLines {
+    fn encode(&self, row: &[serde_json::Value], part: &mut Vec<u8>) {
+        self.0.write(row, part);
+        part.push(b'\n');
+    }
 }
 
 /// The lock file of an output directory: hidden, so that readers of the output ignore it.
@@ -75,48 +86,61 @@ impl FileSink {
     fn write_part(
         storage: &dyn Storage,
         faults: &FaultPlan,
-        batch: &Batch<'_>,
-        rows: &[Row],
+        timestamp_ms: i64,
+        bytes: &[u8],
         path: &Path,
     ) -> Result<SinkFileStatus, SinkError> {
-        let writer = RowWriter::new(batch.schema);
-        let mut bytes = Vec::with_capacity(rows.len() * 64);
-        for row in rows {
-            writer.write(row, &mut bytes);
-            bytes.push(b'\n');
-        }
-        storage.write(path, &bytes).map_err(io(path, "write a part file"))?;
+        storage.write(path, bytes).map_err(io(path, "write a part file"))?;
         // Stamped with the batch's logical time, so that the sink log is deterministic.
-        storage.set_mtime(path, batch.timestamp_ms).map_err(io(path, "set a part file's time"))?;
+        storage.set_mtime(path, timestamp_ms).map_err(io(path, "set a part file's time"))?;
         crate::checkpoint::sync_file(storage, faults, path).map_err(io(path, "fsync a part file"))?;
         Ok(SinkFileStatus {
             path: uri_of(path),
             size: bytes.len() as u64,
             is_dir: false,
-            modification_time: batch.timestamp_ms,
+            modification_time: timestamp_ms,
             block_replication: 1,
             block_size: BLOCK_SIZE,
             action: "add".into(),
         })
     }
 
-    /// Writes the batch's part files, one per non-empty task, on the batch's threads, then its
-    /// entry in `_spark_metadata`. `DuringSinkWrite` is hit between every two part files (with
-    /// one thread, the later ones are not begun) and once after the last.
+    /// Writes a batch of gathered rows: each non-empty task's rows encoded, then written.
     fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
-        crate::storage::create_dir_durable(ctx.storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
         let parts = batch.non_empty_parts();
-        let paths = self.part_paths(ctx.storage, batch.id, parts.len());
+        let encoder = JsonLines(RowWriter::new(batch.schema));
+        let encode = |k: usize| {
+            let rows = &batch.rows[parts[k].clone()];
+            let mut bytes = Vec::with_capacity(rows.len() * 64);
+            rows.iter().for_each(|row| encoder.encode(row, &mut bytes));
+            Cow::Owned(bytes)
+        };
+        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), parts.len(), encode)
+    }
+
+    /// Writes a batch's part files, one per non-empty task (`part(k)` gives the k-th one's
+    /// bytes), on the batch's threads, then its entry in `_spark_metadata`. `DuringSinkWrite` is
+    /// hit between every two part files (with one thread, the later ones are not begun) and once
+    /// after the last.
+    fn write_parts<'b>(
+        &self,
+        ctx: &mut WriteCtx<'_>,
+        (id, timestamp_ms, threads): (u64, i64, usize),
+        count: usize,
+        part: impl Fn(usize) -> Cow<'b, [u8]> + Sync,
+    ) -> Result<(), SinkError> {
+        crate::storage::create_dir_durable(ctx.storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
+        let paths = self.part_paths(ctx.storage, id, count);
         // The writers fsync under the run's seams; crash points are hit on this thread only.
         let (storage, sync_faults) = (ctx.storage, ctx.faults.clone());
-        let mut entries = Vec::with_capacity(parts.len());
+        let mut entries = Vec::with_capacity(count);
         crate::exec::run_ordered(
-            batch.threads,
-            parts.len(),
-            |k| Self::write_part(storage, &sync_faults, &batch, &batch.rows[parts[k].clone()], &paths[k]),
+            threads,
+            count,
+            |k| Self::write_part(storage, &sync_faults, timestamp_ms, &part(k), &paths[k]),
             |k, written: Result<SinkFileStatus, SinkError>| {
                 entries.push(written?);
-                if k + 1 < parts.len() {
+                if k + 1 < count {
                     ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
                 }
                 Ok::<(), SinkError>(())
@@ -124,20 +148,27 @@ impl FileSink {
         )?;
         ctx.storage.sync_dir(&self.dir).map_err(io(&self.dir, "fsync the output directory"))?;
         ctx.faults.hit(CrashPoint::DuringSinkWrite)?;
-        self.log.add(ctx, batch.id, &entries)?;
+        self.log.add(ctx, id, &entries)?;
         Ok(())
     }
 
-    /// The file-sink-log seam bent: every batch is written again, and a log entry that already
-    /// exists is taken as written.
-    #[cfg(feature = "seeded-bugs")]
-    fn add_batch_ignoring_log(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
-        match self.write_batch(ctx, batch) {
-            Ok(()) | Err(SinkError::Log(crate::checkpoint::CheckpointError::ConcurrentWriter { .. })) => {
-                Ok(SinkOutcome::Written)
-            }
-            Err(e) => Err(e),
+    /// Writes a batch whose rows came encoded: one part file per non-empty part.
+    fn write_encoded_batch(&self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<(), SinkError> {
+        let parts: Vec<&EncodedPart> = batch.parts.iter().filter(|p| p.rows > 0).collect();
+        let part = |k: usize| Cow::Borrowed(&parts[k].bytes[..]);
+        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), parts.len(), part)
+    }
+}
+
+/// The file-sink-log seam bent: every batch is written again, and a log entry that already
+/// exists is taken as written.
+#[cfg(feature = "seeded-bugs")]
+fn ignoring_log(written: Result<(), SinkError>) -> Result<SinkOutcome, SinkError> {
+    match written {
+        Ok(()) | Err(SinkError::Log(crate::checkpoint::CheckpointError::ConcurrentWriter { .. })) => {
+            Ok(SinkOutcome::Written)
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -153,7 +184,7 @@ impl Sink for FileSink {
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
         #[cfg(feature = "seeded-bugs")]
         if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
-            return self.add_batch_ignoring_log(ctx, batch);
+            return ignoring_log(self.write_batch(ctx, batch));
         }
         // The engine asks `skip_if_held` first; this second look keeps the sink exactly-once for
         // any caller that does not.
@@ -161,6 +192,22 @@ impl Sink for FileSink {
             return Ok(SinkOutcome::Skipped(reason));
         }
         self.write_batch(ctx, batch)?;
+        Ok(SinkOutcome::Written)
+    }
+
+    fn part_encoder(&self, schema: &[String]) -> Option<Box<dyn PartEncoder>> {
+        Some(Box::new(JsonLines(RowWriter::new(schema))))
+    }
+
+    fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {
+        #[cfg(feature = "seeded-bugs")]
+        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
+            return ignoring_log(self.write_encoded_batch(ctx, batch));
+        }
+        if let Some(reason) = self.skip_if_held(ctx, batch.id)? {
+            return Ok(SinkOutcome::Skipped(reason));
+        }
+        self.write_encoded_batch(ctx, batch)?;
         Ok(SinkOutcome::Written)
     }
 

@@ -50,6 +50,48 @@ impl Batch<'_> {
     }
 }
 
+/// Turns a task's rows into the bytes of its part, on the task's own thread. A sink that writes
+/// each task's rows as bytes of its own (the file sink's part files) gives one through
+/// [`Sink::part_encoder`]: the engine then encodes every row as the plan makes it, and hands the
+/// sink the bytes ([`Sink::add_encoded_batch`]) instead of gathering the rows. It must encode
+/// exactly what the sink's [`Sink::add_batch`] would write for the same rows.
+pub trait PartEncoder: Send + Sync {
+    /// Appends one row's bytes to its part.
+    fn encode(&self, row: &[serde_json::Value], part: &mut Vec<u8>);
+}
+
+/// One task's rows, encoded by the sink's [`PartEncoder`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EncodedPart {
+    /// The bytes of the task's rows, in the plan's order.
+    pub bytes: Vec<u8>,
+    /// How many rows they hold.
+    pub rows: usize,
+}
+
+/// One batch whose rows the sink's [`PartEncoder`] encoded, as handed to
+/// [`Sink::add_encoded_batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct EncodedBatch<'a> {
+    /// The batch id.
+    pub id: u64,
+    /// The batch's logical time, ms.
+    pub timestamp_ms: i64,
+    /// The column names.
+    pub schema: &'a [String],
+    /// One part per task, in task order, empty ones included (a task whose records gave no row).
+    pub parts: &'a [EncodedPart],
+    /// Threads the sink may use for its parts (0 counts as 1). Nothing it writes may depend on it.
+    pub threads: usize,
+}
+
+impl EncodedBatch<'_> {
+    /// The rows of every part.
+    pub fn rows(&self) -> usize {
+        self.parts.iter().map(|p| p.rows).sum()
+    }
+}
+
 /// What a sink did with a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkOutcome {
@@ -185,6 +227,27 @@ pub trait Sink: Send {
     /// Takes one batch. Must hit `DuringSinkWrite` once its data is out and before its own log
     /// (or, for a transactional sink, before its commit).
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError>;
+
+    /// The sink's encoder of rows into part bytes, for a batch of columns `schema`, if it has
+    /// one. With `Some`, the engine encodes each task's rows on the task's thread and calls
+    /// [`Sink::add_encoded_batch`] instead of [`Sink::add_batch`]: no row is gathered. `None` (the
+    /// default): the rows are gathered and handed to [`Sink::add_batch`]. A sink that wraps
+    /// another and needs the rows (a recorder) keeps the default.
+    fn part_encoder(&self, schema: &[String]) -> Option<Box<dyn PartEncoder>> {
+        let _ = schema;
+        None
+    }
+
+    /// Takes one batch encoded by the sink's [`Sink::part_encoder`], with the contract of
+    /// [`Sink::add_batch`] (a re-run batch comes again; `DuringSinkWrite` once the data is out).
+    /// The engine calls it only on a sink that gave an encoder: the default refuses.
+    fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {
+        let _ = ctx;
+        Err(SinkError::External {
+            sink: format!("{} sink", self.kind()),
+            message: format!("batch {} came encoded, but the sink gives no part encoder", batch.id),
+        })
+    }
 
     /// Called once when a query starts, before any batch: a sink that owns an output directory
     /// takes its lock here, so that a second query on it gets a clear error.
