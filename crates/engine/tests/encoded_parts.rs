@@ -1,5 +1,5 @@
-//! The file sink's part encoder changes nothing but the time: a batch whose rows are encoded on
-//! the tasks' threads ([`Sink::part_encoder`], [`Sink::add_encoded_batch`]) writes the same part
+//! The file sink's part format changes nothing but the time: a batch whose rows are encoded on
+//! the tasks' threads ([`Sink::part_format`], [`Sink::add_encoded_batch`]) writes the same part
 //! files, `_spark_metadata`, checkpoint and dead letters, byte for byte, as the same batch
 //! gathered into rows and handed to [`Sink::add_batch`].
 //!
@@ -24,7 +24,7 @@ const INPUT: &str = "/enc/in";
 const CHECKPOINT: &str = "/enc/cp";
 const OUTPUT: &str = "/enc/out";
 
-/// A file sink behind the default interface: it gives no part encoder, so its rows are gathered.
+/// A file sink behind the default interface: it names no part format, so its rows are gathered.
 struct Gathered(FileSink);
 
 impl Sink for Gathered {

@@ -258,7 +258,7 @@ impl Engine<'_> {
     }
 
     /// Reads a batch's files and runs the plan, task by task on the executor's threads; a sink
-    /// with a part encoder gets each task's rows encoded on the task's thread. Bad
+    /// that names a part format gets each task's rows encoded on the task's thread. Bad
     /// lines go to the dead-letter file, or stop the query in failfast mode; none is dropped
     /// without a word. Values that do not fit the schema are NULL, their records kept, as in
     /// Spark, and told in one event per batch (failfast stops at them, as Spark's FAILFAST).
@@ -283,9 +283,8 @@ impl Engine<'_> {
         let inputs = read.into_iter().collect::<Result<Vec<_>, _>>().map_err(|(path, error)| {
             EngineError::PlannedInput { batch: id, path, checkpoint: self.checkpoint.root().to_path_buf(), error }
         })?;
-        let encoder = self.sink.part_encoder(self.plan.schema());
-        let (rows, bad, nulls) =
-            run_tasks(&inputs, &self.query.source, &self.plan, &time, (threads, encoder.as_deref()));
+        let format = self.sink.part_format();
+        let (rows, bad, nulls) = run_tasks(&inputs, &self.query.source, &self.plan, &time, (threads, format));
         drop(inputs);
         if self.query.source.mode == BadRecordMode::Failfast {
             fail_fast(files, &bad, &nulls)?;

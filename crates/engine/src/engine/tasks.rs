@@ -8,9 +8,9 @@
 //! one thread or many.
 
 use crate::exec::map_ordered;
-use crate::json::JsonView;
+use crate::json::{JsonView, RowWriter};
 use crate::plan::{CompiledPlan, Row, RowOut};
-use crate::sink::{EncodedPart, PartEncoder};
+use crate::sink::{EncodedPart, PartFormat};
 use crate::source::{
     BadRecord, InputFormat, NullValue, ParsedFile, SourceOptions, find_newline, parse_file, without_bom,
 };
@@ -48,17 +48,33 @@ impl BatchOutput {
     }
 }
 
-/// A task's rows, encoded as the plan makes them: each row is written into the part's bytes and
-/// handed back to be filled again, so that a row's values are freed on the thread that made them.
-struct Encoding<'e> {
-    encoder: &'e dyn PartEncoder,
+/// A task's rows, encoded in the sink's format as the plan makes them: straight from the parsed
+/// record when the plan allows ([`RowOut::push_views`]), else each row is written and handed back
+/// to be filled again, so that a row's values are freed on the thread that made them.
+struct Encoding {
+    writer: RowWriter,
     part: EncodedPart,
     spare: Row,
 }
 
-impl RowOut for Encoding<'_> {
+impl Encoding {
+    fn new(format: PartFormat, schema: &[String], capacity: usize) -> Self {
+        match format {
+            PartFormat::JsonLines => Encoding {
+                writer: RowWriter::new(schema),
+                part: EncodedPart { bytes: Vec::with_capacity(capacity), rows: 0 },
+                spare: Row::new(),
+            },
+        }
+    }
+}
+
+impl RowOut for Encoding {
+    const TAKES_VIEWS: bool = true;
+
     fn push_row(&mut self, mut row: Row) {
-        self.encoder.encode(&row, &mut self.part.bytes);
+        self.writer.write(&row, &mut self.part.bytes);
+        self.part.bytes.push(b'\n');
         self.part.rows += 1;
         row.clear();
         self.spare = row;
@@ -68,6 +84,12 @@ impl RowOut for Encoding<'_> {
         let mut row = std::mem::take(&mut self.spare);
         row.reserve(width);
         row
+    }
+
+    fn push_views<J: JsonView>(&mut self, selected: impl Iterator<Item = Option<J>>, time: &Value, times: usize) {
+        self.writer.write_views(selected, time, times, &mut self.part.bytes);
+        self.part.bytes.push(b'\n');
+        self.part.rows += 1;
     }
 }
 
@@ -149,22 +171,22 @@ fn body(file: &InputFile, format: InputFormat) -> &[u8] {
 }
 
 /// Runs the plan over the batch's files, read with the source's schema, on up to `threads`
-/// threads. Its rows in task order (encoded task by task with `encoder`, if given), every bad
+/// threads. Its rows in task order (encoded task by task in `format`, if given), every bad
 /// record and every value read as NULL, task by task.
 pub(super) fn run_tasks(
     files: &[InputFile],
     source: &SourceOptions,
     plan: &CompiledPlan,
     time: &Value,
-    (threads, encoder): (usize, Option<&dyn PartEncoder>),
+    (threads, format): (usize, Option<PartFormat>),
 ) -> (BatchOutput, Vec<BadRecord>, Vec<NullValue>) {
     let tasks = tasks_of(files, source.format);
     let (mut bad, mut nulls) = (Vec::new(), Vec::new());
-    let batch = if let Some(encoder) = encoder {
+    let batch = if let Some(format) = format {
         let outputs = map_ordered(threads, &tasks, |task| {
             // About what the input holds: most plans write each record's values once.
-            let part = EncodedPart { bytes: Vec::with_capacity(task.range.len() * 2), rows: 0 };
-            let output = run_task(task, files, source, plan, time, Encoding { encoder, part, spare: Row::new() });
+            let encoding = Encoding::new(format, plan.schema(), task.range.len() * 2);
+            let output = run_task(task, files, source, plan, time, encoding);
             TaskOutput { rows: output.rows.part, bad: output.bad, nulls: output.nulls }
         });
         BatchOutput::Encoded(outputs.into_iter().map(|output| output.split(&mut bad, &mut nulls)).collect())
@@ -218,7 +240,7 @@ fn run_task<O: RowOut>(
         bad.extend(parsed.bad);
         nulls = parsed.nulls;
         for record in &parsed.records {
-            if let Err(reason) = plan.apply(&record.value, time, &mut rows) {
+            if let Err(reason) = plan.apply_into(&record.value, time, &mut rows) {
                 bad.push(rejected(record.line, reason, &record.value));
             }
         }

@@ -25,6 +25,9 @@ pub fn write_java_double(x: f64, out: &mut Vec<u8>) {
     if x < 0.0 {
         out.push(b'-');
     }
+    if write_short_plain(x.abs(), out) {
+        return;
+    }
     let mut buffer = zmij::Buffer::new();
     let (mut digits, mut exponent) = Digits::of(buffer.format_finite(x.abs()).as_bytes());
     if digits.len > 15 {
@@ -57,6 +60,68 @@ pub fn write_java_double(x: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(if digits.len() > 1 { &digits[1..] } else { b"0" });
     out.push(b'E');
     std::io::Write::write_fmt(out, format_args!("{exponent}")).expect("writing to a Vec cannot fail");
+}
+
+/// Powers of ten, exact as doubles and as integers.
+const POWERS: [(f64, u64); 16] = {
+    let mut powers = [(1.0, 1); 16];
+    let mut k = 1;
+    while k < 16 {
+        powers[k] = (powers[k - 1].0 * 10.0, powers[k - 1].1 * 10);
+        k += 1;
+    }
+    powers
+};
+
+/// Writes a positive `x` of Java's plain range (1e-3 to 1e7) whose shortest digits are at most
+/// 15, the common case, as `r / 10^d` with the fewest decimals `d` that read back to `x`; false
+/// (nothing written) for any other.
+///
+/// Why it is the shortest: `r` and `10^d` are exact doubles and IEEE division rounds correctly,
+/// so `r / 10^d == x` says that the decimal reads back to `x`; the first `d` that does has the
+/// fewest digits, and with at most 15 significant digits no other decimal of as few reads back
+/// to `x` (two such decimals lie further apart than the doubles that round to `x`), so every
+/// shortest formatter writes this one. `x * 10^d + 0.5` is off by under 0.2 for `r` below 10^15,
+/// so truncating it finds `r` whenever a decimal with `d` decimals reads back.
+fn write_short_plain(x: f64, out: &mut Vec<u8>) -> bool {
+    if !(1e-3..1e7).contains(&x) {
+        return false;
+    }
+    for (d, &(scale, scale_int)) in POWERS.iter().enumerate() {
+        // Rounded to the nearest integer by truncating after adding a half (no libm call).
+        let r = (x * scale + 0.5) as u64;
+        if r >= 1_000_000_000_000_000 {
+            return false;
+        }
+        if r as f64 / scale != x {
+            continue;
+        }
+        let mut digits = [0u8; 20];
+        out.extend_from_slice(decimal(r / scale_int, &mut digits));
+        out.push(b'.');
+        if d == 0 {
+            out.push(b'0');
+            return true;
+        }
+        let fraction = decimal(r % scale_int, &mut digits);
+        out.extend(std::iter::repeat_n(b'0', d - fraction.len()));
+        out.extend_from_slice(fraction);
+        return true;
+    }
+    false
+}
+
+/// `n`'s decimal digits, written into the end of `buffer`.
+pub(super) fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buffer[at..];
+        }
+    }
 }
 
 /// The significant digits of a positive double's text (`21.5`, `1e20`, `1.5e-7`, `0.001`),

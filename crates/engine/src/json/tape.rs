@@ -97,6 +97,36 @@ impl<'a> Tape<'a> {
     pub(super) fn str(&self, start: u32, len: u32) -> &str {
         if len == OWNED { &self.owned[start as usize] } else { &self.text[start as usize..(start + len) as usize] }
     }
+
+    /// True if the string at (`start`, `len`) is `key`; lengths first, as most keys differ there.
+    pub(super) fn str_is(&self, start: u32, len: u32, key: &str) -> bool {
+        match self.plain(start, len) {
+            Some(bytes) => same_bytes(bytes, key.as_bytes()),
+            None => self.owned[start as usize] == key,
+        }
+    }
+
+    /// The bytes of a string that the fast parser read as they are in the text: no escape and
+    /// no control character, so that JSON prints them unchanged between quotes. `None` for a
+    /// string read by serde_json (kept owned).
+    pub(super) fn plain(&self, start: u32, len: u32) -> Option<&[u8]> {
+        (len != OWNED).then(|| &self.text.as_bytes()[start as usize..(start + len) as usize])
+    }
+}
+
+/// `a == b`, inline: keys are short, and a call to `memcmp` for each cost more than comparing
+/// them eight bytes at a time.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in a_words.by_ref().zip(b_words.by_ref()) {
+        if u64::from_ne_bytes(x.try_into().expect("8 bytes")) != u64::from_ne_bytes(y.try_into().expect("8 bytes")) {
+            return false;
+        }
+    }
+    a_words.remainder().iter().zip(b_words.remainder()).all(|(x, y)| x == y)
 }
 
 /// Starts an array or object: pushes its node, to be closed by [`close`].
@@ -435,6 +465,17 @@ impl serde::de::Visitor<'_> for KeySeed {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let texts: [&[u8]; 8] =
+            [b"", b"a", b"b", b"temperature", b"temperaturf", b"uemperature", b"deviceId", b"deviceIdx"];
+        for a in texts {
+            for b in texts {
+                assert_eq!(super::same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
     use super::super::JsonView;
     use super::*;
     use crate::rng::Rng;

@@ -76,12 +76,44 @@ impl NodeRef<'_, '_> {
             (Node::U64(n), DataType::Long) => i64::try_from(n).is_ok(),
             (Node::I64(n), DataType::Int) => i32::try_from(n).is_ok(),
             (Node::U64(n), DataType::Int) => i32::try_from(n).is_ok(),
-            (Node::Array { .. }, DataType::Array(element)) => self.children().all(|item| item.fits(element)),
-            (Node::Object { .. }, DataType::Struct(_)) => {
-                self.members().all(|(name, value)| ty.field(name).is_some_and(|field| value.fits(field)))
+            (Node::Array { end }, DataType::Array(element)) => {
+                let mut at = self.index + 1;
+                while at < end as usize {
+                    let item = NodeRef { tape: self.tape, index: at };
+                    if !item.fits(element) {
+                        return false;
+                    }
+                    at = item.end();
+                }
+                true
             }
+            (Node::Object { end }, DataType::Struct(fields)) => self.members_fit(end as usize, fields),
             _ => false,
         }
+    }
+
+    /// True when every member of this object (its members end before `end`) is a field of
+    /// `fields` and fits it. The hot path's loop, written out: records mostly list their members
+    /// in the schema's order, so the field at the member's position is tried first.
+    fn members_fit(self, end: usize, fields: &[crate::schema::Field]) -> bool {
+        let mut at = self.index + 1;
+        let mut position = 0;
+        while at < end {
+            let Node::Key { start, len } = self.tape.nodes[at] else {
+                unreachable!("members alternate keys and values")
+            };
+            let field = match fields.get(position) {
+                Some(field) if self.tape.str_is(start, len, &field.name) => Some(field),
+                _ => fields.iter().find(|f| self.tape.str_is(start, len, &f.name)),
+            };
+            let value = NodeRef { tape: self.tape, index: at + 1 };
+            if !field.is_some_and(|field| value.fits(&field.data_type)) {
+                return false;
+            }
+            position += 1;
+            at = value.end();
+        }
+        true
     }
 }
 
@@ -100,6 +132,16 @@ pub(crate) trait JsonView: Copy {
     fn compare(self, right: &Value) -> Option<Ordering>;
     /// The value, owned.
     fn to_value(self) -> Value;
+    /// Appends the value as [`super::RowWriter`] writes `self.to_value()`, and returns true;
+    /// writes nothing and returns false when that value is null (a row leaves it out).
+    fn write_json(self, out: &mut Vec<u8>) -> bool {
+        let value = self.to_value();
+        if value.is_null() {
+            return false;
+        }
+        super::writer::write_value(&value, out);
+        true
+    }
 }
 
 fn compare_scalars(left: Scalar<'_>, right: &Value) -> Option<Ordering> {
@@ -160,7 +202,7 @@ impl JsonView for NodeRef<'_, '_> {
         while at < end {
             let value = NodeRef { tape: self.tape, index: at + 1 };
             if let Node::Key { start, len } = nodes[at]
-                && self.tape.str(start, len) == key
+                && self.tape.str_is(start, len, key)
             {
                 found = Some(value);
             }
@@ -199,6 +241,50 @@ impl JsonView for NodeRef<'_, '_> {
             _ => Scalar::Other,
         };
         compare_scalars(left, right)
+    }
+
+    fn write_json(self, out: &mut Vec<u8>) -> bool {
+        // The scalars the hot path meets, without building their `Value`; the rest as it.
+        match self.node() {
+            Node::Null => false,
+            // `to_value` makes a non-finite double null.
+            Node::F64(f) if !f.is_finite() => false,
+            Node::F64(f) => {
+                super::write_java_double(f, out);
+                true
+            }
+            Node::String { start, len } => {
+                match self.tape.plain(start, len) {
+                    Some(bytes) => {
+                        out.reserve(bytes.len() + 2);
+                        out.push(b'"');
+                        out.extend_from_slice(bytes);
+                        out.push(b'"');
+                    }
+                    None => super::writer::write_str(self.tape.str(start, len), out),
+                }
+                true
+            }
+            Node::I64(n) => {
+                if n < 0 {
+                    out.push(b'-');
+                }
+                out.extend_from_slice(super::double::decimal(n.unsigned_abs(), &mut [0; 20]));
+                true
+            }
+            Node::U64(n) => {
+                out.extend_from_slice(super::double::decimal(n, &mut [0; 20]));
+                true
+            }
+            Node::Bool(b) => {
+                out.extend_from_slice(if b { b"true" } else { b"false" });
+                true
+            }
+            Node::Array { .. } | Node::Object { .. } | Node::Key { .. } => {
+                super::writer::write_value(&self.to_value(), out);
+                true
+            }
+        }
     }
 
     fn to_value(self) -> Value {

@@ -25,6 +25,42 @@ impl RowWriter {
         Self { prefixes }
     }
 
+    /// Appends one row given as its values borrowed from a record (`None`: missing, so null),
+    /// then `times` copies of `time`, (without a newline) exactly as [`RowWriter::write`] writes
+    /// the row of their owned values.
+    pub(crate) fn write_views<J: super::JsonView>(
+        &self,
+        selected: impl Iterator<Item = Option<J>>,
+        time: &Value,
+        times: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let mut separator = b'{';
+        let mut prefixes = self.prefixes.iter();
+        // `selected` first: zip stops at its end without taking a prefix that belongs to a time.
+        for (value, prefix) in selected.zip(prefixes.by_ref()) {
+            let Some(value) = value else { continue };
+            let mark = out.len();
+            out.push(separator);
+            out.extend_from_slice(prefix);
+            if value.write_json(out) {
+                separator = b',';
+            } else {
+                out.truncate(mark);
+            }
+        }
+        for prefix in prefixes.take(times).filter(|_| !time.is_null()) {
+            out.push(separator);
+            separator = b',';
+            out.extend_from_slice(prefix);
+            write_value(time, out);
+        }
+        if separator == b'{' {
+            out.push(b'{');
+        }
+        out.push(b'}');
+    }
+
     /// Appends one row (without a newline), as [`super::row_to_json`] would.
     pub fn write(&self, row: &[Value], out: &mut Vec<u8>) {
         let mut separator = b'{';
@@ -42,20 +78,26 @@ impl RowWriter {
 }
 
 /// Appends a value as `serde_json` prints it compactly, a double as Java writes it.
-fn write_value(value: &Value, out: &mut Vec<u8>) {
+pub(super) fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) if n.is_f64() => super::write_java_double(n.as_f64().unwrap_or_default(), out),
-        Value::String(s) if !needs_escape(s.as_bytes()) => {
-            out.reserve(s.len() + 2);
-            out.push(b'"');
-            out.extend_from_slice(s.as_bytes());
-            out.push(b'"');
-        }
+        Value::String(s) => write_str(s, out),
         other => serde_json::to_writer(&mut *out, other).expect("writing to a Vec cannot fail"),
     }
+}
+
+/// Appends a string as `serde_json` prints it.
+pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
+    if needs_escape(s.as_bytes()) {
+        return serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// True if serde_json would escape a byte of this string: a control character, `"` or `\\`.

@@ -11,14 +11,27 @@ use std::cmp::Ordering;
 /// An output row: one value per column of the schema.
 pub type Row = Vec<Value>;
 
-/// Where a plan's rows go, one at a time: gathered in a `Vec<Row>`, or handed straight on (a
-/// sink's encoder turns each into bytes on the task's thread and reuses the row).
-pub trait RowOut {
+/// Where a plan's rows go, one at a time: gathered in a `Vec<Row>`, or encoded straight away
+/// (a sink's part format, on the task's thread).
+pub(crate) trait RowOut {
+    /// True if it takes rows as the record's borrowed values ([`RowOut::push_views`]) when the
+    /// plan needs no row of values (no filter after the select).
+    const TAKES_VIEWS: bool = false;
+
     /// Takes one row, in the plan's order.
     fn push_row(&mut self, row: Row);
+
     /// An empty row to fill with `width` values: a fresh one, or one handed back to be reused.
     fn empty_row(&mut self, width: usize) -> Row {
         Vec::with_capacity(width)
+    }
+
+    /// Takes one row as its selected values, borrowed from the record (`None`: missing), then
+    /// `times` copies of the processing time: what [`RowOut::push_row`] would get, uncopied.
+    fn push_views<J: JsonView>(&mut self, selected: impl Iterator<Item = Option<J>>, time: &Value, times: usize) {
+        let mut row: Row = selected.map(|value| value.map_or(Value::Null, J::to_value)).collect();
+        row.extend(std::iter::repeat_n(time, times).cloned());
+        self.push_row(row);
     }
 }
 
@@ -49,13 +62,22 @@ pub struct CompiledPlan {
     /// starts from, or `None` for the record: decided once, as name lookups would each time.
     select_roots: Vec<Option<usize>>,
     pub(super) after: Vec<After>,
+    /// True when every step after the select adds the processing time (no filter): a row is
+    /// then its selected values and the times, and needs no values to be evaluated on.
+    times_only: bool,
     schema: Vec<String>,
 }
 
 impl CompiledPlan {
     pub(super) fn new(plan: &Plan) -> Result<Self, PlanError> {
-        let mut compiled =
-            CompiledPlan { before: vec![], select: vec![], select_roots: vec![], after: vec![], schema: vec![] };
+        let mut compiled = CompiledPlan {
+            before: vec![],
+            select: vec![],
+            select_roots: vec![],
+            after: vec![],
+            times_only: true,
+            schema: vec![],
+        };
         let mut selected = false;
         for step in &plan.steps {
             match (step, selected) {
@@ -79,7 +101,10 @@ impl CompiledPlan {
                         .collect();
                     selected = true;
                 }
-                (Step::Filter { condition }, true) => compiled.after.push(After::Filter(condition.clone())),
+                (Step::Filter { condition }, true) => {
+                    compiled.times_only = false;
+                    compiled.after.push(After::Filter(condition.clone()));
+                }
                 (Step::ProcessingTime { alias }, true) => {
                     compiled.schema.push(alias.clone());
                     compiled.after.push(After::ProcessingTime);
@@ -108,7 +133,12 @@ impl CompiledPlan {
     }
 
     /// Appends the rows of one record to `out`. An `Err` is the reason the record is bad.
-    pub fn apply(&self, record: &Value, time: &Value, out: &mut impl RowOut) -> Result<(), String> {
+    pub fn apply(&self, record: &Value, time: &Value, out: &mut Vec<Row>) -> Result<(), String> {
+        self.walk(0, record, None, time, out)
+    }
+
+    /// [`CompiledPlan::apply`], into any [`RowOut`].
+    pub(crate) fn apply_into(&self, record: &Value, time: &Value, out: &mut impl RowOut) -> Result<(), String> {
         self.walk(0, record, None, time, out)
     }
 
@@ -161,17 +191,18 @@ impl CompiledPlan {
         }
     }
 
-    fn emit<J: JsonView>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut impl RowOut) {
+    fn emit<J: JsonView, O: RowOut>(&self, record: J, bindings: Option<&Binding<'_, J>>, time: &Value, out: &mut O) {
+        let selected = self.select.iter().zip(&self.select_roots).map(|(column, root)| match root {
+            Some(depth) => descend(bound_at(bindings, *depth), &column.path[1..]),
+            None if column.path.is_empty() => None,
+            None => descend(record, &column.path),
+        });
+        if O::TAKES_VIEWS && self.times_only {
+            return out.push_views(selected, time, self.after.len());
+        }
         let mut row = out.empty_row(self.schema.len());
         debug_assert!(row.is_empty(), "a row to fill starts empty");
-        row.extend(self.select.iter().zip(&self.select_roots).map(|(column, root)| {
-            let value = match root {
-                Some(depth) => descend(bound_at(bindings, *depth), &column.path[1..]),
-                None if column.path.is_empty() => None,
-                None => descend(record, &column.path),
-            };
-            value.map_or(Value::Null, J::to_value)
-        }));
+        row.extend(selected.map(|value| value.map_or(Value::Null, J::to_value)));
         for step in &self.after {
             match step {
                 After::ProcessingTime => row.push(time.clone()),
@@ -342,6 +373,7 @@ mod tests {
             r#"{"eventId":"e4","data":{"devices":[1,[2],null,{"deviceId":{"x":[1,{"y":2}]}}]},"data":{"devices":[{"a":1}]}}"#,
             r#"{"eventId":null,"data":null,"groups":[{"name":"n","items":[{"v":"s"}]}]}"#,
             r#"{}"#,
+            r#"{"eventId":"q\"uote\u0001","id":-9223372036854775808,"data":{"devices":[{"deviceId":18446744073709551615,"temperature":-0.0},{"deviceId":false,"temperature":1e-7}]},"groups":[{"name":{"a":[1,null]},"items":[{"v":12345678.5}]}]}"#,
         ];
         for plan in &plans {
             let compiled = plan.compile().unwrap();
@@ -355,7 +387,37 @@ mod tests {
                 let got_result = compiled.apply_node(tape.root(), &json!("T"), &mut got);
                 assert_eq!(got_result, expected_result, "{record}");
                 assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{record}");
+                // Encoded straight from the tape, the rows are the bytes of the values' rows.
+                let writer = crate::json::RowWriter::new(compiled.schema());
+                let mut views = Written { writer: writer.clone(), bytes: Vec::new() };
+                assert_eq!(compiled.apply_node(tape.root(), &json!("T"), &mut views), expected_result);
+                let mut bytes = Vec::new();
+                for row in &expected {
+                    writer.write(row, &mut bytes);
+                    bytes.push(b'\n');
+                }
+                assert_eq!(String::from_utf8(views.bytes).unwrap(), String::from_utf8(bytes).unwrap(), "{record}");
             }
+        }
+    }
+
+    /// Rows written as they come, from the record's values where the plan allows.
+    struct Written {
+        writer: crate::json::RowWriter,
+        bytes: Vec<u8>,
+    }
+
+    impl RowOut for Written {
+        const TAKES_VIEWS: bool = true;
+
+        fn push_row(&mut self, row: Row) {
+            self.writer.write(&row, &mut self.bytes);
+            self.bytes.push(b'\n');
+        }
+
+        fn push_views<J: JsonView>(&mut self, selected: impl Iterator<Item = Option<J>>, time: &Value, times: usize) {
+            self.writer.write_views(selected, time, times, &mut self.bytes);
+            self.bytes.push(b'\n');
         }
     }
 

@@ -12,7 +12,8 @@ mod types;
 
 pub use change::describe_changes;
 pub use column::{Column, Condition};
-pub use eval::{CompiledPlan, Row, RowOut};
+pub(crate) use eval::RowOut;
+pub use eval::{CompiledPlan, Row};
 pub use time::format_timestamp_ms;
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! The file sink: JSON part files plus Spark's `_spark_metadata` log. Exactly-once: it skips
 //! any batch id at or below the newest one in its log, and readers see only logged files.
 
-use super::{Batch, EncodedBatch, EncodedPart, HeldBatches, PartEncoder, Sink, SinkError, SinkOutcome};
+use super::{Batch, EncodedBatch, EncodedPart, HeldBatches, PartFormat, Sink, SinkError, SinkOutcome};
 use crate::checkpoint::{CompactibleLog, SinkFileStatus, WriteCtx};
 use crate::faults::{CrashPoint, FaultPlan};
 use crate::guarantee::Guarantee;
@@ -13,6 +13,9 @@ use crate::uri::{path_of, uri_of};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+/// At most this many part files of a batch are written and fsynced at once.
+const WRITERS_MAX: usize = 16;
+
 /// Spark's `blockSize` for the local file system.
 const BLOCK_SIZE: u64 = 32 * 1024 * 1024;
 
@@ -23,16 +26,6 @@ pub struct FileSink {
     seed: u64,
     /// The output's lock, held from [`Sink::open`] while the sink lives.
     lock: Option<crate::storage::LockGuard>,
-}
-
-/// The file sink's encoder: a row as a JSON object on a line of its own, as Spark's JSON writer.
-struct JsonLines(RowWriter);
-
-impl PartEncoder for JsonLines {
-    fn encode(&self, row: &[serde_json::Value], part: &mut Vec<u8>) {
-        self.0.write(row, part);
-        part.push(b'\n');
-    }
 }
 
 /// The lock file of an output directory: hidden, so that readers of the output ignore it.
@@ -108,11 +101,14 @@ impl FileSink {
     /// Writes a batch of gathered rows: each non-empty task's rows encoded, then written.
     fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
         let parts = batch.non_empty_parts();
-        let encoder = JsonLines(RowWriter::new(batch.schema));
+        let writer = RowWriter::new(batch.schema);
         let encode = |k: usize| {
             let rows = &batch.rows[parts[k].clone()];
             let mut bytes = Vec::with_capacity(rows.len() * 64);
-            rows.iter().for_each(|row| encoder.encode(row, &mut bytes));
+            for row in rows {
+                writer.write(row, &mut bytes);
+                bytes.push(b'\n');
+            }
             Cow::Owned(bytes)
         };
         self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), parts.len(), encode)
@@ -134,8 +130,12 @@ impl FileSink {
         // The writers fsync under the run's seams; crash points are hit on this thread only.
         let (storage, sync_faults) = (ctx.storage, ctx.faults.clone());
         let mut entries = Vec::with_capacity(count);
+        // A part's fsync waits on the disk, not on a core: with more than one thread, up to
+        // WRITERS_MAX parts are written at once, so that their fsyncs overlap. One thread keeps
+        // one (exploration's worlds: a crash between two parts leaves the later ones unbegun).
+        let writers = if threads > 1 { threads.max(count.min(WRITERS_MAX)) } else { 1 };
         crate::exec::run_ordered(
-            threads,
+            writers,
             count,
             |k| Self::write_part(storage, &sync_faults, timestamp_ms, &part(k), &paths[k]),
             |k, written: Result<SinkFileStatus, SinkError>| {
@@ -195,8 +195,8 @@ impl Sink for FileSink {
         Ok(SinkOutcome::Written)
     }
 
-    fn part_encoder(&self, schema: &[String]) -> Option<Box<dyn PartEncoder>> {
-        Some(Box::new(JsonLines(RowWriter::new(schema))))
+    fn part_format(&self) -> Option<PartFormat> {
+        Some(PartFormat::JsonLines)
     }
 
     fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {

@@ -50,17 +50,20 @@ impl Batch<'_> {
     }
 }
 
-/// Turns a task's rows into the bytes of its part, on the task's own thread. A sink that writes
-/// each task's rows as bytes of its own (the file sink's part files) gives one through
-/// [`Sink::part_encoder`]: the engine then encodes every row as the plan makes it, and hands the
-/// sink the bytes ([`Sink::add_encoded_batch`]) instead of gathering the rows. It must encode
-/// exactly what the sink's [`Sink::add_batch`] would write for the same rows.
-pub trait PartEncoder: Send + Sync {
-    /// Appends one row's bytes to its part.
-    fn encode(&self, row: &[serde_json::Value], part: &mut Vec<u8>);
+/// How a sink wants each task's rows encoded: a sink that writes each task's rows as bytes of
+/// its own (the file sink's part files) names its format through [`Sink::part_format`], and the
+/// engine then encodes every row on the task's thread as the plan makes it, straight from the
+/// parsed record, and hands the sink the bytes ([`Sink::add_encoded_batch`]) instead of
+/// gathering the rows. The bytes are exactly what the format's writer makes of the same rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PartFormat {
+    /// Each row a JSON object on a line of its own, as [`crate::json::RowWriter`] writes it,
+    /// then `\n`: Spark's JSON part files.
+    JsonLines,
 }
 
-/// One task's rows, encoded by the sink's [`PartEncoder`].
+/// One task's rows, encoded in the sink's [`PartFormat`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EncodedPart {
     /// The bytes of the task's rows, in the plan's order.
@@ -69,7 +72,7 @@ pub struct EncodedPart {
     pub rows: usize,
 }
 
-/// One batch whose rows the sink's [`PartEncoder`] encoded, as handed to
+/// One batch whose rows were encoded in the sink's [`PartFormat`], as handed to
 /// [`Sink::add_encoded_batch`].
 #[derive(Debug, Clone, Copy)]
 pub struct EncodedBatch<'a> {
@@ -228,24 +231,23 @@ pub trait Sink: Send {
     /// (or, for a transactional sink, before its commit).
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError>;
 
-    /// The sink's encoder of rows into part bytes, for a batch of columns `schema`, if it has
-    /// one. With `Some`, the engine encodes each task's rows on the task's thread and calls
+    /// The format the sink writes each task's rows in, if it writes them as bytes of its own.
+    /// With `Some`, the engine encodes each task's rows on the task's thread and calls
     /// [`Sink::add_encoded_batch`] instead of [`Sink::add_batch`]: no row is gathered. `None` (the
     /// default): the rows are gathered and handed to [`Sink::add_batch`]. A sink that wraps
     /// another and needs the rows (a recorder) keeps the default.
-    fn part_encoder(&self, schema: &[String]) -> Option<Box<dyn PartEncoder>> {
-        let _ = schema;
+    fn part_format(&self) -> Option<PartFormat> {
         None
     }
 
-    /// Takes one batch encoded by the sink's [`Sink::part_encoder`], with the contract of
+    /// Takes one batch encoded in the sink's [`Sink::part_format`], with the contract of
     /// [`Sink::add_batch`] (a re-run batch comes again; `DuringSinkWrite` once the data is out).
-    /// The engine calls it only on a sink that gave an encoder: the default refuses.
+    /// The engine calls it only on a sink that names a format: the default refuses.
     fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {
         let _ = ctx;
         Err(SinkError::External {
             sink: format!("{} sink", self.kind()),
-            message: format!("batch {} came encoded, but the sink gives no part encoder", batch.id),
+            message: format!("batch {} came encoded, but the sink names no part format", batch.id),
         })
     }
 
