@@ -18,5 +18,5 @@ pub use fuzz::{FuzzFailure, FuzzOptions, FuzzOutcome, fuzz};
 pub use generate::scenario_strategy;
 pub use parallel::run_indexed;
 pub use reproducer::{findings_of, minimize, reproducer, still_fails};
-pub use schedules::{CRASH_STATES_MAX, Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore};
+pub use schedules::{CRASH_STATES_MAX, Coverage, ExploreOptions, ExploreOutcome, Shard, Violation, explore, schedules};
 pub use shrink::{Kind, kind_of, shrink};

@@ -9,7 +9,7 @@
 use super::crash_states::CrashStateStats;
 use super::parallel::run_indexed;
 use super::reproducer::{findings_of, minimize, reproducer, with_final_drain};
-use super::tree::{Ctx, FirstFault, Leaf, explore_first, run_with_starts};
+use super::tree::{Ctx, FirstFault, Leaf, Subtree, explore_first, run_with_starts};
 use crate::scenario::{DiskKind, Injection, Oracle, ProcessRecord, Report, Scenario, judge};
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::storage::{DiskModel, IoFault};
@@ -153,30 +153,13 @@ pub fn explore(
     options: &ExploreOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> ExploreOutcome {
-    let scenario = &with_final_drain(scenario);
-    let mut base = scenario.without_crashes();
-    base.query.bugs = scenario.query.bugs.clone();
-    let oracle = Oracle::of(scenario);
-    let simulated = options.disk == DiskKind::Simulated;
-    let record_io = options.io_errors && simulated;
-    // The crash-free run first: it counts the hits and the I/O operations, leaves a fork at the
-    // start of every run for the schedules to begin from, and if it already fails, crashing it
-    // proves nothing more.
-    let injection = Injection { disk: options.disk, record_io, ..Injection::default() };
-    let (starts, runner) = run_with_starts(&base, injection.clone());
-    let uncrashed = judge(&base, &injection, runner.finish(), &oracle);
-    if uncrashed.violated() {
-        return crash_free_violation(&base, &uncrashed, options);
-    }
-    let faults = first_faults(&uncrashed.execution.processes, &uncrashed.execution.root, record_io);
-    let mine: Vec<usize> = (0..faults.len()).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, mine.len());
-    let ctx = Ctx { base: &base, oracle: &oracle, options };
-    let subtrees = run_indexed(mine.len(), options.threads, |k| explore_first(&ctx, &starts, &faults[mine[k]]), tick);
+    let explored = explored(scenario, options, progress);
+    let Some(subtrees) = explored.subtrees else {
+        return crash_free_violation(&explored.base, &explored.uncrashed, options);
+    };
     let mut outcome = ExploreOutcome {
-        first_faults_total: faults.len(),
-        first_faults_run: mine.len(),
+        first_faults_total: explored.first_faults_total,
+        first_faults_run: subtrees.len(),
         schedules_run: 0,
         io_error_schedules: 0,
         cycles: 1,
@@ -190,10 +173,55 @@ pub fn explore(
         subtree.leaves.into_iter().for_each(|leaf| outcome.add(leaf));
     }
     for violation in outcome.violations.iter_mut().take(options.reproducers_max) {
-        let case = reproducer(&base, &violation.injection, &violation.findings);
+        let case = reproducer(&explored.base, &violation.injection, &violation.findings);
         violation.reproducer = Some(minimize(&case, "crashpoint explore").0);
     }
     outcome
+}
+
+/// Every schedule [`explore`] runs, each as the injection that replays it from scratch on the
+/// returned scenario (with [`crate::scenario::verify_with_oracle`] and `Oracle::of(scenario)`):
+/// to run schedules elsewhere, or to measure what forking saves (`cargo bench --bench fork`).
+/// Empty when the crash-free run already fails.
+pub fn schedules(scenario: &Scenario, options: &ExploreOptions) -> (Scenario, Vec<Injection>) {
+    let explored = explored(scenario, options, &|_, _| {});
+    let leaves = explored.subtrees.into_iter().flatten().flat_map(|subtree| subtree.leaves);
+    let injections = leaves.map(|leaf| leaf.injection).collect();
+    (explored.base, injections)
+}
+
+/// The scenario the schedules run on, its crash-free run, and the schedules below this shard's
+/// first faults (`None` when the crash-free run fails: crashing it proves nothing more).
+struct Explored {
+    base: Scenario,
+    uncrashed: Report,
+    first_faults_total: usize,
+    subtrees: Option<Vec<Subtree>>,
+}
+
+fn explored(scenario: &Scenario, options: &ExploreOptions, progress: &(dyn Fn(usize, usize) + Sync)) -> Explored {
+    let scenario = &with_final_drain(scenario);
+    let mut base = scenario.without_crashes();
+    base.query.bugs = scenario.query.bugs.clone();
+    let oracle = Oracle::of(scenario);
+    let simulated = options.disk == DiskKind::Simulated;
+    let record_io = options.io_errors && simulated;
+    // The crash-free run first: it counts the hits and the I/O operations, and leaves a fork at
+    // the start of every run for the schedules to begin from.
+    let injection = Injection { disk: options.disk, record_io, ..Injection::default() };
+    let (starts, runner) = run_with_starts(&base, injection.clone());
+    let uncrashed = judge(&base, &injection, runner.finish(), &oracle);
+    if uncrashed.violated() {
+        return Explored { base, uncrashed, first_faults_total: 0, subtrees: None };
+    }
+    let faults = first_faults(&uncrashed.execution.processes, &uncrashed.execution.root, record_io);
+    let mine: Vec<usize> = (0..faults.len()).filter(|i| i % options.shard.count == options.shard.index - 1).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, mine.len());
+    let ctx = Ctx { base: &base, oracle: &oracle, options };
+    let subtrees = run_indexed(mine.len(), options.threads, |k| explore_first(&ctx, &starts, &faults[mine[k]]), tick);
+    drop(starts);
+    Explored { base, uncrashed, first_faults_total: faults.len(), subtrees: Some(subtrees) }
 }
 
 impl ExploreOutcome {
@@ -264,5 +292,25 @@ mod tests {
         for bad in ["0/4", "5/4", "a/b", "3"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn schedules_are_the_ones_explore_runs_and_replay_to_the_same_verdicts() {
+        // Goal: `schedules` hands out exactly what `explore` runs. Method: the tutorial with a
+        // seeded bug at depth 1 with power losses; the count must equal explore's, and the
+        // schedules that violate when replayed from scratch must be explore's violations.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tutorial.toml");
+        let mut scenario = Scenario::load(&path).unwrap();
+        scenario.query.bugs.push("commit-before-sink".into());
+        let options = ExploreOptions { power_loss: true, reproducers_max: 0, ..ExploreOptions::default() };
+        let outcome = explore(&scenario, &options, &|_, _| {});
+        let (base, injections) = schedules(&scenario, &options);
+        assert_eq!(injections.len(), outcome.schedules_run);
+        let oracle = Oracle::of(&base);
+        let violating: Vec<&Injection> =
+            injections.iter().filter(|i| crate::scenario::verify_with_oracle(&base, i, &oracle).violated()).collect();
+        let expected: Vec<&Injection> = outcome.violations.iter().map(|v| &v.injection).collect();
+        assert!(!expected.is_empty(), "the seeded bug must show, or equal verdicts mean little");
+        assert_eq!(violating, expected);
     }
 }
