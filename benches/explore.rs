@@ -5,12 +5,22 @@
 //! crash, restart, complete, and verify against the oracle and the invariants.
 //!
 //! `CRASHPOINT_BENCH_CURVES=1 cargo bench --bench explore` measures the two curves of issue 12
-//! instead, on the simulated disk at depth 2 with power losses (every crash state): schedules/s
-//! of the tutorial by threads (1, 2, 4), and by scenario length (a scenario of B batches, one
-//! file each, file sink, for B = 2, 4, 6, 8, 12) on all cores. Each point is the median of
-//! `CRASHPOINT_BENCH_RUNS` (3) runs, and the load average is printed before and after.
+//! instead, on the simulated disk at depth 2 with power losses (up to 64 crash states a crash):
+//!
+//! - schedules/s of the tutorial by threads (1, 2), each point the median of
+//!   `CRASHPOINT_BENCH_RUNS` (3) whole explorations;
+//! - schedules/s and the number of schedules by scenario length (a scenario of B batches, one
+//!   file each, file sink, for B = 2, 4, 6, 8, 10, 12) on all cores. A long scenario has too many
+//!   schedules to run whole in a bench (from B = 10 on, a run writes the logs' compactions, whose
+//!   crash states multiply them: about 1.3 million at B = 12), so each point runs a bounded, evenly spread share of the first faults: every k-th one (a
+//!   shard), with k the smallest that leaves at most `CRASHPOINT_BENCH_FIRST_FAULTS` (20; 0 for
+//!   all). Its schedules/s is measured on that share; the total is the share's schedules scaled
+//!   by first faults total / run, and is printed as exact when the share is all of them.
+//!   `CRASHPOINT_BENCH_BATCHES` (`2,4,6,8,10,12`) lists the lengths.
+//!
+//! The load average is printed before and after.
 
-use crashpoint_harness::explore::{ExploreOptions, explore};
+use crashpoint_harness::explore::{ExploreOptions, Shard, explore};
 use crashpoint_harness::scenario::{DiskKind, Scenario};
 use std::path::Path;
 use std::time::Instant;
@@ -25,14 +35,32 @@ fn measure(scenario: &Scenario, depth: u32, disk: DiskKind, threads: usize) -> (
     (outcome.cycles, seconds, outcome.violations.len())
 }
 
-/// Schedules and seconds of one exploration at depth 2 with power losses, checked.
-fn schedules_per_s(scenario: &Scenario, threads: usize) -> (usize, f64) {
-    let options = ExploreOptions { depth: 2, threads, power_loss: true, ..ExploreOptions::default() };
+/// What one exploration at depth 2 with power losses did, checked.
+struct Explored {
+    schedules: usize,
+    seconds: f64,
+    first_faults_run: usize,
+    first_faults_total: usize,
+}
+
+fn explore_depth_2(scenario: &Scenario, threads: usize, shard: Shard) -> Explored {
+    let options = ExploreOptions { depth: 2, threads, power_loss: true, shard, ..ExploreOptions::default() };
     let started = Instant::now();
     let outcome = explore(scenario, &options, &|_, _| {});
     let seconds = started.elapsed().as_secs_f64();
     assert!(outcome.violations.is_empty(), "the correct engine must pass: {:?}", outcome.violations.first());
-    (outcome.schedules_run, seconds)
+    Explored {
+        schedules: outcome.schedules_run,
+        seconds,
+        first_faults_run: outcome.first_faults_run,
+        first_faults_total: outcome.first_faults_total,
+    }
+}
+
+/// Schedules and seconds of one whole exploration at depth 2 with power losses, checked.
+fn schedules_per_s(scenario: &Scenario, threads: usize) -> (usize, f64) {
+    let explored = explore_depth_2(scenario, threads, Shard::default());
+    (explored.schedules, explored.seconds)
 }
 
 /// A scenario of `batches` batches: one file each, file sink, `maxFilesPerTrigger` 1, one run.
@@ -57,21 +85,55 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map_or_else(|_| "unknown".into(), |l| l.trim().to_string())
 }
 
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name}={v} is not a number")))
+}
+
 fn curves(tutorial: &Scenario, cores: usize) {
-    let runs = std::env::var("CRASHPOINT_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3usize).max(1);
+    let runs = env_number("CRASHPOINT_BENCH_RUNS", 3).max(1);
+    let first_faults_max = env_number("CRASHPOINT_BENCH_FIRST_FAULTS", 20);
     println!("load average before: {}", load_average());
     println!("\ntutorial, depth 2, power losses, simulated disk, by threads (median of {runs}):");
     println!("{:>7} {:>10} {:>9} {:>12}", "threads", "schedules", "seconds", "schedules/s");
-    for threads in [1, 2, 4] {
+    for threads in [1, 2] {
         let (schedules, seconds) = median_of(runs, || schedules_per_s(tutorial, threads));
         println!("{threads:>7} {schedules:>10} {seconds:>9.2} {:>12.0}", schedules as f64 / seconds);
     }
-    println!("\nB batches (one file each, file sink), depth 2, power losses, {cores} threads (median of {runs}):");
-    println!("{:>7} {:>10} {:>9} {:>12}", "batches", "schedules", "seconds", "schedules/s");
-    for batches in [2, 4, 6, 8, 12] {
+    println!(
+        "\nB batches (one file each, file sink), depth 2, power losses, {cores} threads, at most {first_faults_max} first faults run a point:"
+    );
+    println!(
+        "{:>7} {:>12} {:>15} {:>9} {:>12} {:>16}",
+        "batches", "first faults", "run (shard)", "seconds", "schedules/s", "schedules, all"
+    );
+    let mut totals = Vec::new();
+    let batch_counts: Vec<usize> = std::env::var("CRASHPOINT_BENCH_BATCHES")
+        .unwrap_or_else(|_| "2,4,6,8,10,12".into())
+        .split(',')
+        .map(|b| b.trim().parse().expect("CRASHPOINT_BENCH_BATCHES is a list of numbers"))
+        .collect();
+    for batches in batch_counts {
         let scenario = scenario_of(batches);
-        let (schedules, seconds) = median_of(runs, || schedules_per_s(&scenario, cores));
-        println!("{batches:>7} {schedules:>10} {seconds:>9.2} {:>12.0}", schedules as f64 / seconds);
+        // A shard of one in a million runs the first fault alone: it tells how many there are.
+        let probe = explore_depth_2(&scenario, cores, Shard { index: 1, count: 1_000_000 });
+        let total = probe.first_faults_total;
+        let count = if first_faults_max == 0 { 1 } else { total.div_ceil(first_faults_max).max(1) };
+        let share = explore_depth_2(&scenario, cores, Shard { index: 1, count });
+        let all = share.schedules as f64 * total as f64 / share.first_faults_run as f64;
+        let exactness = if count == 1 { "exact" } else { "scaled" };
+        println!(
+            "{batches:>7} {total:>12} {:>15} {:>9.2} {:>12.0} {:>10.0} {exactness}",
+            format!("{} (1/{count})", share.first_faults_run),
+            share.seconds,
+            share.schedules as f64 / share.seconds,
+            all
+        );
+        totals.push((batches as f64, all));
+    }
+    // The growth: the exponent of a power law through the first and the last point.
+    if let (Some(first), Some(last)) = (totals.first(), totals.last()) {
+        let exponent = (last.1 / first.1).ln() / (last.0 / first.0).ln();
+        println!("schedules grow as batches^{exponent:.2} from {} to {} batches", first.0, last.0);
     }
     println!("\nload average after: {}", load_average());
 }
