@@ -107,7 +107,14 @@ fn explore_shards_1_2_3_of_3_together_run_exactly_the_schedules_of_1_of_1() {
 }
 
 fn fuzz_with(seed: u64) -> FuzzOutcome {
-    fuzz(&FuzzOptions { cases: 300, seed, bugs: vec![BUG.name().to_string()], power_loss: true, sink: None })
+    fuzz(&FuzzOptions {
+        cases: 300,
+        seed,
+        bugs: vec![BUG.name().to_string()],
+        power_loss: true,
+        sink: None,
+        shrink: true,
+    })
 }
 
 /// The outcome in comparable form: passes, findings and the reproducer's TOML.

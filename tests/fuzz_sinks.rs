@@ -8,7 +8,7 @@ use std::process::Command;
 
 fn fuzz_into(sink: &str, cases: u32) -> crashpoint_harness::explore::FuzzOutcome {
     let sink = Some(SinkSpec::from_name(sink).unwrap());
-    fuzz(&FuzzOptions { cases, seed: 1, bugs: vec![], power_loss: true, sink })
+    fuzz(&FuzzOptions { cases, seed: 1, bugs: vec![], power_loss: true, sink, shrink: true })
 }
 
 #[test]

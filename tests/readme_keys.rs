@@ -102,7 +102,7 @@ fn every_key_a_reproducer_uses_is_in_the_readme() {
     // Method: fuzz with a seeded bug writes a shrunk reproducer; every key in its TOML (and the
     // value `run = true` it writes for "the query's trigger") is looked up in the README.
     let bugs = vec!["commit-before-sink".into()];
-    let options = FuzzOptions { cases: 300, seed: 1, bugs, power_loss: true, sink: None };
+    let options = FuzzOptions { cases: 300, seed: 1, bugs, power_loss: true, sink: None, shrink: true };
     let failure = fuzz(&options).failure.expect("fuzz catches commit-before-sink");
     let toml = failure.scenario.to_toml();
     let readme = readme();

@@ -103,6 +103,7 @@ fn fuzz_catches(bug: Bug) {
         bugs: vec![bug.name().to_string()],
         power_loss: true,
         sink: None,
+        shrink: true,
     };
     let outcome = fuzz(&options);
     let failure = outcome.failure.unwrap_or_else(|| {
@@ -249,7 +250,8 @@ fn without_a_bug_fuzz_finds_nothing_with_seeds_1_and_2() {
     // Goal: no false alarms from generated workloads. Method: 300 cases with power losses from
     // each of two seeds (seed 1 is the per-bug seed, so the bug runs are meaningful).
     for seed in [1, 2] {
-        let outcome = fuzz(&FuzzOptions { cases: FUZZ_CASES, seed, bugs: vec![], power_loss: true, sink: None });
+        let outcome =
+            fuzz(&FuzzOptions { cases: FUZZ_CASES, seed, bugs: vec![], power_loss: true, sink: None, shrink: true });
         if let Some(failure) = outcome.failure {
             panic!("seed {seed}: {:?}\n{}", failure.findings, failure.scenario.to_toml());
         }
@@ -261,7 +263,8 @@ fn without_a_bug_fuzz_finds_nothing_with_seeds_1_and_2() {
 #[ignore = "long: 20,000 fuzz cases; run with `cargo test --release --test seeded_bugs -- --ignored`"]
 fn without_a_bug_fuzz_finds_nothing_in_20000_cases_with_power_losses() {
     // Goal: no false alarm in a long run. Method: 20,000 generated cases with power losses.
-    let outcome = fuzz(&FuzzOptions { cases: 20_000, seed: 20_000, bugs: vec![], power_loss: true, sink: None });
+    let outcome =
+        fuzz(&FuzzOptions { cases: 20_000, seed: 20_000, bugs: vec![], power_loss: true, sink: None, shrink: true });
     if let Some(failure) = outcome.failure {
         panic!("{:?}\n{}", failure.findings, failure.scenario.to_toml());
     }

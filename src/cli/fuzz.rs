@@ -35,6 +35,10 @@ pub struct FuzzArgs {
     /// With --sink-command: also kill the program in the middle of a batch.
     #[arg(long, requires = "sink_command")]
     kill_sink: bool,
+    /// Report the first failing case as generated, without shrinking it (faster; the saved
+    /// scenario is longer)
+    #[arg(long)]
+    no_shrink: bool,
     /// Where a failing case is written as a scenario file (default: a new temp directory,
     /// printed). To keep it as a regression, name `scenarios/regressions` and accept its snapshot.
     #[arg(long)]
@@ -75,6 +79,7 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         bugs: args.bugs.iter().map(|b| b.name().to_string()).collect(),
         power_loss: args.power_loss,
         sink,
+        shrink: !args.no_shrink,
     };
     let outcome = fuzz(&options);
     let title = format!("crashpoint fuzz: seed {}, {} case(s)", args.seed, args.cases);
@@ -88,8 +93,9 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     println!(
-        "violation after {} passing case(s), shrunk to {} steps:",
+        "violation after {} passing case(s), {} to {} steps:",
         outcome.cases_passed,
+        if options.shrink { "shrunk" } else { "not shrunk (--no-shrink)" },
         failure.scenario.steps.len()
     );
     failure.findings.iter().take(5).for_each(|f| println!("  - {f}"));

@@ -4,7 +4,7 @@
 //! file, not only as a seed.
 
 use super::generate::{empty, scenario_strategy, scenario_strategy_for_sink};
-use super::reproducer::{minimize, still_fails};
+use super::reproducer::{failure, minimize, still_fails};
 use crate::scenario::{Scenario, SinkSpec};
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -23,9 +23,19 @@ pub struct FuzzOptions {
     /// Write into this sink in every case (the user's program, SQLite, ...); `None`: a built-in
     /// sink chosen by the generator.
     pub sink: Option<SinkSpec>,
+    /// Shrink the first failure to a minimal case (proptest, then step removal). Off, the failing
+    /// case comes back as generated: faster when only "does anything fail?" matters.
+    pub shrink: bool,
 }
 
-/// A failure, shrunk.
+impl Default for FuzzOptions {
+    /// The command line's defaults: 256 cases from seed 0, built-in sinks, no power loss, shrunk.
+    fn default() -> Self {
+        FuzzOptions { cases: 256, seed: 0, bugs: Vec::new(), power_loss: false, sink: None, shrink: true }
+    }
+}
+
+/// A failure, shrunk unless [`FuzzOptions::shrink`] is off.
 #[derive(Debug, Clone)]
 pub struct FuzzFailure {
     /// The minimal scenario.
@@ -55,7 +65,8 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
 /// Runs `options.cases` generated scenarios; the first failure is shrunk by proptest, then by
 /// step removal, and returned.
 pub fn fuzz(options: &FuzzOptions) -> FuzzOutcome {
-    let config = Config { cases: options.cases, failure_persistence: None, ..Config::default() };
+    let max_shrink_iters = if options.shrink { Config::default().max_shrink_iters } else { 0 };
+    let config = Config { cases: options.cases, failure_persistence: None, max_shrink_iters, ..Config::default() };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(options.seed));
     let mut runner = TestRunner::new_with_rng(config, rng);
     let passed = std::sync::atomic::AtomicU32::new(0);
@@ -77,8 +88,12 @@ pub fn fuzz(options: &FuzzOptions) -> FuzzOutcome {
     });
     let failure = match result {
         Ok(()) => None,
-        Err(TestError::Fail(_, scenario)) => {
+        Err(TestError::Fail(_, scenario)) if options.shrink => {
             let (scenario, findings) = minimize(&scenario, &format!("crashpoint fuzz --seed {}", options.seed));
+            Some(FuzzFailure { scenario, findings })
+        }
+        Err(TestError::Fail(_, scenario)) => {
+            let findings = failure(&scenario).unwrap_or_default();
             Some(FuzzFailure { scenario, findings })
         }
         Err(TestError::Abort(reason)) => {
