@@ -109,7 +109,9 @@ fn engine_run(
             }
             Event::Committed { .. } => committed += 1,
             Event::BadRecords { count, .. } => panic!("{count} bad records in a generated workload"),
-            Event::SinkSkipped { .. } | Event::Crashed(_) | Event::Warning(_) => panic!("unexpected: {event:?}"),
+            Event::SinkSkipped { .. } | Event::Crashed(_) | Event::Warning(_) | Event::SkippedUncommitted { .. } => {
+                panic!("unexpected: {event:?}")
+            }
             _ => {}
         }
     }

@@ -86,7 +86,10 @@ impl LiveLog {
     fn paint(&self, event: &Event) -> String {
         let text = event.to_string();
         match event {
-            Event::Warning(_) | Event::BadRecords { .. } | Event::ReadAsNull { .. } => self.style.warn(&text),
+            Event::Warning(_)
+            | Event::SkippedUncommitted { .. }
+            | Event::BadRecords { .. }
+            | Event::ReadAsNull { .. } => self.style.warn(&text),
             Event::Crashed(_) => self.style.bad(&text),
             Event::Committed { .. } => self.style.good(&text),
             Event::Started { resume: Resume::Rerun { .. }, .. } => self.style.warn(&text),
@@ -136,6 +139,7 @@ pub fn event_json(event: &Event) -> serde_json::Value {
         Event::SinkSkipped { id, reason } => json!({"event": "sink-skipped", "batch": id, "reason": reason}),
         Event::Committed { id } => json!({"event": "committed", "batch": id}),
         Event::Warning(_) => json!({"event": "warning"}),
+        Event::SkippedUncommitted { id } => json!({"event": "warning", "batch": id}),
         Event::Crashed(crash) => json!({"event": "crashed", "point": crash.point.name(), "hit": crash.hit}),
         Event::Idle => json!({"event": "idle"}),
     };

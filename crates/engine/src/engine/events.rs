@@ -67,6 +67,12 @@ pub enum Event {
         /// The batch id.
         id: u64,
     },
+    /// Batch `id` has offsets but no commit, below the latest commit: it is not run again (in
+    /// Spark as here, only the latest commit counts; a commit deleted by hand, say). A warning.
+    SkippedUncommitted {
+        /// The batch id.
+        id: u64,
+    },
     /// Something the user should know.
     Warning(String),
     /// An injected crash ended the run.
@@ -98,6 +104,11 @@ impl fmt::Display for Event {
             Event::SinkWrote { id, rows } => write!(f, "batch {id}: sink wrote {rows} row(s)"),
             Event::SinkSkipped { id, reason } => write!(f, "batch {id}: sink skipped it: {reason}"),
             Event::Committed { id } => write!(f, "batch {id}: committed"),
+            Event::SkippedUncommitted { id } => write!(
+                f,
+                "warning: commits/{id} is missing but later batches are committed: batch {id} is not run again (as in \
+                 Spark, only the latest commit counts); `crashpoint doctor` can restore the commit"
+            ),
             Event::Warning(message) => write!(f, "warning: {message}"),
             Event::Crashed(crash) => write!(f, "CRASH: {crash}"),
             Event::Idle => write!(f, "no new files: stop"),

@@ -282,10 +282,7 @@ impl<'a> Engine<'a> {
         self.restore_seen_files()?;
         self.emit(Event::Started { query_id, resume });
         for id in skipped_uncommitted(storage, &self.checkpoint)? {
-            self.emit(Event::Warning(format!(
-                "commits/{id} is missing but later batches are committed: batch {id} is not run again (as in \
-                 Spark, only the latest commit counts); `crashpoint doctor` can restore the commit"
-            )));
+            self.emit(Event::SkippedUncommitted { id });
         }
         self.pending = Some(resume);
         Ok(())

@@ -126,6 +126,7 @@ impl Run {
             .iter()
             .filter_map(|e| match e {
                 Event::Warning(w) => Some(w.clone()),
+                Event::SkippedUncommitted { .. } => e.to_string().strip_prefix("warning: ").map(str::to_string),
                 _ => None,
             })
             .collect()

@@ -1,6 +1,6 @@
 //! A crash-free run against the reference model, batch by batch: each run must plan the
-//! batches the model plans (the oldest unseen files first, by modification time then path) and
-//! fail exactly where the model fails. With crashes, batch boundaries may legally move, so only
+//! batches the model plans (the oldest unseen files first, by modification time then path),
+//! fail exactly where the model fails, and warn of exactly the batches the model finds skipped. With crashes, batch boundaries may legally move, so only
 //! crash-free runs are held to this.
 
 /// One planned batch: (run, batch id, file names sorted).
@@ -40,9 +40,45 @@ pub fn judge_agreement(
     findings
 }
 
+/// Holds each crash-free run's warnings about batches skipped for a later commit (offsets but
+/// no commit below the latest commit: they never run again) to the batches the reference model
+/// finds at that run's start. Both lists: (run, batch ids), runs with none left out.
+pub fn judge_skipped_uncommitted(expected: &[(u32, Vec<u64>)], warned: &[(u32, Vec<u64>)]) -> Vec<String> {
+    let runs: std::collections::BTreeSet<u32> = expected.iter().chain(warned).map(|(run, _)| *run).collect();
+    let of = |all: &[(u32, Vec<u64>)], run: u32| all.iter().find(|(r, _)| *r == run).map(|(_, ids)| ids.clone());
+    let mut findings = Vec::new();
+    for run in runs {
+        let (want, got) = (of(expected, run).unwrap_or_default(), of(warned, run).unwrap_or_default());
+        if want != got {
+            findings.push(format!(
+                "run {run} warned that batches {got:?} have offsets but no commit below the latest commit and are not \
+                 run again, where the reference model finds {want:?} at the run's start"
+            ));
+        }
+    }
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warning_must_name_exactly_the_skipped_batches() {
+        // Goal: the warning names what happened, no more and no less. Method: the model's
+        // batches against warnings that name too many (every batch below the latest commit, as
+        // a test of `||` for `&&` would), too few, or the right ones.
+        let model = [(3, vec![0])];
+        assert!(judge_skipped_uncommitted(&model, &[(3, vec![0])]).is_empty());
+        assert!(judge_skipped_uncommitted(&[], &[]).is_empty());
+        let found = judge_skipped_uncommitted(&model, &[(2, vec![0]), (3, vec![0, 1])]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("run 2 warned that batches [0] have offsets"), "{found:?}");
+        assert!(found[0].ends_with("where the reference model finds [] at the run's start"), "{found:?}");
+        assert!(found[1].starts_with("run 3 warned that batches [0, 1]"), "{found:?}");
+        let found = judge_skipped_uncommitted(&model, &[]);
+        assert!(found[0].starts_with("run 3 warned that batches [] have"), "{found:?}");
+    }
 
     #[test]
     fn cases() {

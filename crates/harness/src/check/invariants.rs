@@ -4,14 +4,14 @@
 //!    purge that a power loss cut short may leave any of the old files (its deletes are not
 //!    fsynced, as in Spark, so any subset of them persists): recovery never reads them;
 //! 2. every input file is in exactly one batch;
-//! 3. the sink's log agrees with the commits, and with what its readers read: every file it
-//!    lists exists, once, with the size it logged.
+//! 3. the sink's log agrees with the commits, and with what its readers read: every entry of
+//!    the file sink's `_spark_metadata` describes its part file as Spark writes it (see
+//!    `sink_log`).
 //!
 //! Invariants 4 and 5 need the run's history: see `history`.
 
 use crashpoint_engine::checkpoint::{Checkpoint, CompactibleLog, SinkFileStatus};
 use crashpoint_engine::storage::Storage;
-use crashpoint_engine::uri::path_of;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -64,7 +64,7 @@ pub fn check_invariants(
     violations.extend(retained(&offsets, &commits, by_hand, retain));
     violations.extend(each_file_in_one_batch(storage, &checkpoint));
     if let SinkView::FileSinkLog(dir) = sink {
-        violations.extend(sink_log_matches_its_files(storage, dir));
+        violations.extend(super::sink_log::sink_log_matches_its_files(storage, dir));
     }
     // A checkpoint no query has started on (no `metadata`, no batch) has nothing to agree
     // with: an old output beside it is the user's to keep, and the engine refuses to write
@@ -145,37 +145,6 @@ fn each_file_in_one_batch(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec
         .filter(|(_, ids)| ids.len() > 1)
         .map(|(path, ids)| format!("{path} is in more than one batch: {ids:?}"))
         .collect()
-}
-
-/// Every part file the file sink's log lists exists, is listed once, and has its logged size:
-/// a reader reads exactly what the log says.
-fn sink_log_matches_its_files(storage: &dyn Storage, dir: &Path) -> Vec<String> {
-    let log: CompactibleLog<SinkFileStatus> = CompactibleLog::new(dir.join("_spark_metadata"), "sink log");
-    let entries = match log.all_entries(storage) {
-        Ok(entries) => entries,
-        Err(e) => return vec![e.to_string()],
-    };
-    let mut violations = Vec::new();
-    let mut listed = BTreeSet::new();
-    for entry in entries.iter().filter(|e| e.action == "add") {
-        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
-        if !listed.insert(&entry.path) {
-            violations.push(format!("the file sink's log lists {name} twice: a reader reads its rows twice"));
-            continue;
-        }
-        match storage.stat(&path_of(&entry.path)) {
-            Err(_) => violations.push(format!(
-                "the file sink's log lists {name}, which does not exist: a reader of the output fails on it"
-            )),
-            Ok(file) if file.len != entry.size => violations.push(format!(
-                "the file sink's log lists {name} with {} bytes, but it has {}: a reader reads other rows than \
-                 were committed",
-                entry.size, file.len
-            )),
-            Ok(_) => {}
-        }
-    }
-    violations
 }
 
 fn sink_agrees_with_commits(
@@ -292,41 +261,6 @@ mod tests {
         let mut found = commits_prefix_of_offsets(offsets, commits, by_hand, purged_below);
         found.extend(retained(offsets, commits, by_hand, retain));
         found
-    }
-
-    #[test]
-    fn the_file_sink_log_must_list_each_existing_file_once_with_its_size() {
-        use crashpoint_engine::checkpoint::{LogFile, MetadataLog, WriteCtx};
-        use crashpoint_engine::faults::FaultPlan;
-        let storage = crashpoint_engine::storage::SimStorage::new(0);
-        let dir = Path::new("/out");
-        storage.create_dir_all(dir).unwrap();
-        storage.write(&dir.join("part-a.json"), b"{}\n").unwrap();
-        storage.write(&dir.join("part-c.json"), b"{}\n").unwrap();
-        let entry = |name: &str, size: u64| {
-            let status = SinkFileStatus {
-                path: format!("file:///out/{name}"),
-                size,
-                is_dir: false,
-                modification_time: 0,
-                block_replication: 1,
-                block_size: 1,
-                action: "add".into(),
-            };
-            serde_json::to_string(&status).unwrap()
-        };
-        let log = MetadataLog::new(dir.join("_spark_metadata"), "sink log");
-        let mut faults = FaultPlan::none();
-        let mut ctx = WriteCtx { storage: &storage, faults: &mut faults };
-        log.write(&mut ctx, LogFile { id: 0, compact: false }, &[entry("part-a.json", 3)]).unwrap();
-        assert!(sink_log_matches_its_files(&storage, dir).is_empty());
-        let lines = [entry("part-c.json", 2), entry("part-a.json", 3), entry("part-b.json", 1)];
-        log.write(&mut ctx, LogFile { id: 1, compact: false }, &lines).unwrap();
-        let found = sink_log_matches_its_files(&storage, dir);
-        assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].contains("part-c.json with 2 bytes, but it has 3"), "{found:?}");
-        assert!(found[1].contains("lists part-a.json twice"), "{found:?}");
-        assert!(found[2].contains("lists part-b.json, which does not exist"), "{found:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The checks: checkpoint invariants; the verdict that compares a run's sink output with the
 //! oracle's (the reference model of the same workload with no faults); dead letters exactly
-//! once; processing times as recorded; and a crash-free run's batches against the model's.
+//! once; processing times as recorded; a run's live log against what it did; and a crash-free
+//! run's batches, batch times and warnings against the model's.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
@@ -9,12 +10,16 @@ mod agreement;
 mod dead_letters;
 mod history;
 mod invariants;
+mod sink_log;
 mod times;
+mod trace;
 mod verdict;
 
-pub use agreement::{PlannedBatch, judge_agreement};
+pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
-pub use times::judge_times;
+pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
+pub use times::{judge_batch_times, judge_times};
+pub use trace::{RunTrace, check_trace};
 pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};

@@ -8,10 +8,15 @@
 use super::runner::{Injection, ProcessRecord, Runner};
 use super::sinks::PlannedRows;
 use super::steps::RunStep;
+use crate::check::{RunTrace, check_trace};
+use crashpoint_engine::checkpoint::Checkpoint;
+use crashpoint_engine::engine::Event;
 use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query};
+use crashpoint_engine::faults::Crash;
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 /// The faults of one process: a crash, a failed I/O operation, a power loss afterwards.
 #[derive(Debug, Clone, Default)]
@@ -88,16 +93,22 @@ impl Runner<'_> {
             }
             None => (faults, None),
         };
+        let commits_before = self.commit_ids();
+        // The run's events as its live log tells them, as `crashpoint stream` shows them: not
+        // the engine's record read afterwards.
+        let live = Mutex::new(Vec::new());
         let engine = sink
             .map_err(EngineError::from)
             .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
-        let (result, events, hits) = match engine {
+        let (result, hits) = match engine {
             Ok(mut engine) => {
+                engine.on_event(|event| live.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone()));
                 let result = engine.run(trigger);
-                (result, engine.events().to_vec(), engine.faults().hits().clone())
+                (result, engine.faults().hits().clone())
             }
-            Err(e) => (Err(e), Vec::new(), BTreeMap::new()),
+            Err(e) => (Err(e), BTreeMap::new()),
         };
+        let events = live.into_inner().unwrap_or_else(PoisonError::into_inner);
         for event in &events {
             self.trace.push(format!("    {event}"));
         }
@@ -114,6 +125,7 @@ impl Runner<'_> {
         }
         self.check_batches(ordinal, &events);
         let crashed = result.as_ref().err().and_then(|e| e.crash());
+        self.check_live_log(ordinal, &events, &commits_before, crashed, result.is_err());
         let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
         let io_failed = handle.as_ref().and_then(|h| h.fired());
         self.processes.push(ProcessRecord {
@@ -145,6 +157,31 @@ impl Runner<'_> {
         }
         if spec.io_error.is_some() && spec.power_loss {
             self.lose_power(number, &spec.persisted);
+        }
+    }
+
+    /// The commits on the disk now, ascending (none if the checkpoint cannot be listed).
+    fn commit_ids(&self) -> Vec<u64> {
+        let commits = Checkpoint::new(self.world.checkpoint()).commits.files(self.world.storage().as_ref());
+        commits.map(|files| files.iter().map(|f| f.id).collect()).unwrap_or_default()
+    }
+
+    /// Invariant 6, before any power loss: the run's live log against the commits it wrote and
+    /// the batches its sink got.
+    fn check_live_log(
+        &mut self,
+        ordinal: u32,
+        events: &[Event],
+        before: &[u64],
+        crashed: Option<Crash>,
+        stopped: bool,
+    ) {
+        let new_commits: Vec<u64> = self.commit_ids().into_iter().filter(|id| !before.contains(id)).collect();
+        let emissions: Vec<_> = self.world.emissions().into_iter().filter(|e| e.process == ordinal).collect();
+        let run = RunTrace { events, new_commits: &new_commits, emissions: &emissions, crashed, stopped };
+        for violation in check_trace(&run) {
+            self.trace.push(format!("    INVARIANT VIOLATED in run {ordinal}: {violation}"));
+            self.violations.push(format!("in run {ordinal}: {violation}"));
         }
     }
 

@@ -7,8 +7,10 @@ use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
-    Emission, EmissionOutcome, Verdict, judge_agreement, judge_dead_letters, judge_times, judge_with_minimum, row_key,
+    Emission, EmissionOutcome, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
+    judge_skipped_uncommitted, judge_times, judge_with_minimum, row_key,
 };
+use crashpoint_engine::engine::Event;
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::json::row_to_json;
 use crashpoint_engine::plan::Row;
@@ -116,6 +118,8 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     if oracle.is_model() && is_crash_free(scenario, injection) {
         let failed: Vec<u32> = execution.processes.iter().filter(|p| p.error.is_some()).map(|p| p.ordinal).collect();
         findings.extend(judge_agreement(&expected.planned, &execution.planned, &expected.failed_runs, &failed));
+        findings.extend(judge_batch_times(&expected.batch_times, &execution.emissions, &data.times));
+        findings.extend(judge_skipped_uncommitted(&expected.skipped_uncommitted, &warned_skipped(&execution)));
     }
     verdict.passed &= findings.is_empty();
     verdict.findings.extend(findings);
@@ -130,6 +134,15 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     };
     report.failures = expectation_failures(&report);
     report
+}
+
+/// The batches each run's live log warned are skipped for a later commit: (run, batch ids),
+/// runs with none left out.
+fn warned_skipped(execution: &Execution) -> Vec<(u32, Vec<u64>)> {
+    let skipped = |events: &[Event]| -> Vec<u64> {
+        events.iter().filter_map(|e| if let Event::SkippedUncommitted { id } = e { Some(*id) } else { None }).collect()
+    };
+    execution.processes.iter().map(|p| (p.ordinal, skipped(&p.events))).filter(|(_, ids)| !ids.is_empty()).collect()
 }
 
 /// True if nothing crashes: no crash in the scenario, none injected.

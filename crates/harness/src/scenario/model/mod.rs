@@ -6,13 +6,14 @@
 //! the oldest unseen files first (by modification time, then path), a re-run batch reads exactly
 //! its recorded files as they are now, a renamed file is new, a rewritten seen path is ignored.
 //! The model shares with the engine only plain data (the plan's evaluator on JSON values, the
-//! clock's arithmetic, URIs); it must never run the engine, so that a bug that loses the same
+//! logical clock's start and step, URIs; its batch-time arithmetic is its own, in `clock`); it must never run the engine, so that a bug that loses the same
 //! data with or without a crash cannot hide in the oracle.
 //!
 //! A step whose effect depends on bytes the model does not keep (corrupting or truncating a
 //! log file) is not modelled: [`expected`] says so, and the caller falls back to the engine's
 //! crash-free run.
 
+mod clock;
 mod input;
 mod run;
 mod state;
@@ -36,6 +37,11 @@ pub struct Expected {
     pub dead_letters: BTreeMap<(String, u32), usize>,
     /// Every batch planned: (run, batch id, file names sorted).
     pub planned: Vec<(u32, u64, Vec<String>)>,
+    /// Every batch planned, with its `batchTimestampMs`: (run, batch id, ms).
+    pub batch_times: Vec<(u32, u64, i64)>,
+    /// The batches each run's start finds with offsets but no commit, below the latest commit:
+    /// they are not run again, and the run warns of each. (run, batch ids); runs with none left out.
+    pub skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     /// The runs that fail, with why.
     pub failed_runs: Vec<(u32, String)>,
     /// The newest commit at the end.
@@ -63,6 +69,8 @@ struct Model {
     written: BTreeSet<(u32, u64)>,
     first_writes: Vec<Row>,
     planned: Vec<(u32, u64, Vec<String>)>,
+    batch_times: Vec<(u32, u64, i64)>,
+    skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     failed_runs: Vec<(u32, String)>,
     /// The number of runs so far.
     ordinal: u32,
@@ -106,6 +114,8 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         written: BTreeSet::new(),
         first_writes: Vec::new(),
         planned: Vec::new(),
+        batch_times: Vec::new(),
+        skipped_uncommitted: Vec::new(),
         failed_runs: Vec::new(),
         ordinal: 0,
     };
@@ -177,6 +187,8 @@ impl Model {
             first_writes: self.first_writes,
             dead_letters,
             planned: self.planned,
+            batch_times: self.batch_times,
+            skipped_uncommitted: self.skipped_uncommitted,
             failed_runs: self.failed_runs,
             last_committed_batch: self.checkpoint.commits.iter().next_back().copied(),
         }

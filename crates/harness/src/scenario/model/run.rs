@@ -8,9 +8,10 @@
 //! lifecycle or recovery code.
 
 use super::Model;
+use super::clock::new_batch_time_ms;
 use super::input::{Input, Read, read_file};
 use super::state::{Offsets, SourceEntry};
-use crashpoint_engine::engine::{Clock, Trigger};
+use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::plan::{CompiledPlan, format_timestamp_ms};
 use crashpoint_engine::source::{BadRecordMode, ModifiedFilePolicy};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +69,7 @@ impl Model {
             let mut names: Vec<String> = batch.files.iter().map(|f| f.name.clone()).collect();
             names.sort();
             self.planned.push((self.ordinal, batch.id, names));
+            self.batch_times.push((self.ordinal, batch.id, batch.timestamp_ms));
             self.run_batch(&batch, &compiled)?;
             for entry in &batch.files {
                 state.seen.insert(entry.name.clone(), (entry.mtime_ms, batch.id));
@@ -117,6 +119,10 @@ impl Model {
             last_log_offset,
             max_files: None,
         };
+        let skipped = self.checkpoint.skipped_uncommitted();
+        if !skipped.is_empty() {
+            self.skipped_uncommitted.push((self.ordinal, skipped));
+        }
         Ok((resume, state))
     }
 
@@ -185,9 +191,7 @@ impl Model {
         if !untaken {
             self.check_sink_behind(id)?;
         }
-        let clock = Clock::default();
-        let clock_ms = clock.batch_timestamp_ms(id);
-        let timestamp_ms = state.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms));
+        let timestamp_ms = new_batch_time_ms(id, state.last_timestamp_ms);
         if !new.is_empty() {
             self.checkpoint.sources.insert(next_log_id, new.clone());
         }

@@ -34,6 +34,13 @@ pub(super) struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The batches with offsets but no commit below the latest commit: only the latest commit
+    /// counts at a restart, so they never run again (in Spark as here).
+    pub(super) fn skipped_uncommitted(&self) -> Vec<u64> {
+        let Some(latest) = self.commits.iter().next_back() else { return Vec::new() };
+        self.offsets.range(..latest).map(|(id, _)| *id).filter(|id| !self.commits.contains(id)).collect()
+    }
+
     /// The entries of the source-log batches `(after, through]`; a batch with no file of its
     /// own and no compaction after it that could hold it is missing.
     pub(super) fn source_range(
