@@ -27,6 +27,7 @@ It edits tracked files while a mutant is applied: run it in a work tree of its o
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -168,11 +169,13 @@ def measure_baseline(path):
 
 
 def sample(mutants, every, offset):
+    """Every K-th mutant of each file from the offset, in an order fixed by their names' hashes:
+    a run stopped part-way has still sampled every file alike."""
     chosen = []
     for f in FILES:
         mine = [m for m in mutants if m["file"] == f]
         chosen += [m for i, m in enumerate(mine) if i % every == offset]
-    return chosen
+    return sorted(chosen, key=lambda m: hashlib.sha256(m["name"].encode()).hexdigest())
 
 
 def one_mutant(m, baseline):
