@@ -4,6 +4,7 @@
 //! property, with the bug switched on (the oracle must name it).
 
 use crashpoint_engine::engine::Event;
+use crashpoint_engine::faults::CrashPoint;
 use crashpoint_harness::scenario::{RunStep, Scenario, SinkKind, SinkSpec, Step, expected, verify};
 use std::path::Path;
 
@@ -75,4 +76,25 @@ fn the_live_log_tells_every_run_of_the_shipped_scenarios_what_it_did() {
         assert!(live.is_empty(), "{name}: {live:?}");
         assert!(report.execution.processes.iter().all(|p| !p.events.is_empty()), "{name}: a run said nothing");
     }
+}
+
+#[test]
+fn with_a_crash_each_batch_keeps_the_model_time_of_the_id_it_got() {
+    // Goal: with crashes, a batch's run and files may move but its time may not: the clock gives
+    // a time to a batch id. Method: the console tutorial with run 2 crashing after the sink
+    // wrote batch 1, so that run 3 re-runs it: it passes on the correct engine, and with the
+    // seeded bug `rerun-new-timestamp` the re-run is named against the model's time for batch 1.
+    let mut scenario = shipped("tutorial.toml");
+    scenario.query.sink = SinkSpec::Named(SinkKind::Console);
+    let Step::Run(run_2) = &mut scenario.steps[4] else { panic!("the tutorial's step 5 is run 2") };
+    run_2.crash = Some((CrashPoint::AfterSinkWrite, 1));
+    let report = verify(&scenario);
+    assert!(report.verdict.passed, "{:?}", report.verdict.findings);
+    assert_eq!(report.execution.processes[1].crashed, Some((CrashPoint::AfterSinkWrite, 1)));
+    scenario.query.bugs = vec!["rerun-new-timestamp".into()];
+    let report = verify(&scenario);
+    let named =
+        report.verdict.findings.iter().find(|f| f.starts_with("batch 1 (run 3): its rows carry processing_time"));
+    let named = named.unwrap_or_else(|| panic!("{:#?}", report.verdict.findings));
+    assert!(named.contains("the reference model's clock gives 1790000001000"), "{named}");
 }

@@ -30,10 +30,10 @@ pub fn judge_times(emissions: &[Emission], columns: &[(usize, String)]) -> Vec<S
     findings
 }
 
-/// Holds a crash-free run's batches to the reference model's clock: each batch handed to the
-/// sink must have, in `offsets/N` and in its rows' processing-time `columns`, the time the model
-/// gives the batch of that run and id (`expected`: (run, batch id, ms)). With crashes, batch ids
-/// and their files may legally move, so only crash-free runs are held to this.
+/// Holds batches to the reference model's clock: each batch handed to the sink must have, in
+/// `offsets/N` and in its rows' processing-time `columns`, the time the model gives the batch
+/// of that run and id (`expected`: (run, batch id, ms); a batch it does not name is not judged
+/// here). The caller decides which model batch each hand-over answers to.
 pub fn judge_batch_times(
     expected: &[(u32, u64, i64)],
     emissions: &[Emission],
