@@ -17,10 +17,17 @@ JSON Lines file, one line per mutant, so a stopped run resumes where it left off
 
 Usage: benches/mutants/run.py --every K [--offset O] [--out FILE]   (from the repository root)
        benches/mutants/run.py --summary FILE
+       benches/mutants/run.py --rerun EARLIER [--out FILE]
+
+--rerun runs the generators' side again, on the current tree, for the viable mutants of an earlier
+results file (the same mutation, found again by file, function and replacement: line numbers move),
+the ones the generators missed first. Each row keeps the earlier `cargo test` verdict, marked
+`cargo_test_from`: the generators' side is what changed. --summary reads such a file as well.
 It edits tracked files while a mutant is applied: run it in a work tree of its own.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -162,11 +169,13 @@ def measure_baseline(path):
 
 
 def sample(mutants, every, offset):
+    """Every K-th mutant of each file from the offset, in an order fixed by their names' hashes:
+    a run stopped part-way has still sampled every file alike."""
     chosen = []
     for f in FILES:
         mine = [m for m in mutants if m["file"] == f]
         chosen += [m for i, m in enumerate(mine) if i % every == offset]
-    return chosen
+    return sorted(chosen, key=lambda m: hashlib.sha256(m["name"].encode()).hexdigest())
 
 
 def one_mutant(m, baseline):
@@ -184,9 +193,61 @@ def one_mutant(m, baseline):
         apply(m["diff"], reverse=True)
 
 
+def mutation_key(name):
+    """A mutant's name without its line and column: `file: what is replaced`."""
+    path, rest = name.split(":", 1)
+    return path + ":" + rest.split(": ", 1)[1]
+
+
+def line_of(name):
+    return int(name.split(":")[1])
+
+
+def nearest(candidates, earlier_name):
+    """Of the mutants with the same mutation, the one whose line moved least (None if none)."""
+    line = line_of(earlier_name)
+    return min(candidates, key=lambda m: abs(line_of(m["name"]) - line), default=None)
+
+
+def rerun(earlier_path, mutants, out, baseline):
+    """The generators' side again for the earlier file's viable mutants, misses first."""
+    earlier = [json.loads(line) for line in Path(earlier_path).read_text().splitlines() if line.strip()]
+    viable = [r for r in earlier if r.get("outcome") != "unviable" and r.get("cargo_test") != "error"]
+    viable.sort(key=lambda r: (r["generators"] == "killed", r["cargo_test"] != "killed"))
+    by_key = {}
+    for m in mutants:
+        by_key.setdefault(mutation_key(m["name"]), []).append(m)
+    done = {json.loads(line)["earlier"] for line in out.read_text().splitlines()} if out.exists() else set()
+    for k, row in enumerate(viable, 1):
+        if row["name"] in done:
+            continue
+        while QUIET.exists():
+            time.sleep(10)
+        m = nearest(by_key.get(mutation_key(row["name"]), []), row["name"])
+        if m is None:
+            new = {"name": row["name"], "file": row["file"], "earlier": row["name"], "outcome": "gone"}
+        else:
+            start = time.monotonic()
+            apply(m["diff"])
+            try:
+                bins = cargo_build(["--test", GENERATORS])
+                generators = "unviable" if bins is None else generators_side(baseline, bins)
+            finally:
+                apply(m["diff"], reverse=True)
+            new = {"name": m["name"], "file": m["file"], "earlier": row["name"], "generators": generators,
+                   "generators_before": row["generators"], "cargo_test": row["cargo_test"],
+                   "cargo_test_from": Path(earlier_path).name, "killed_by": row.get("killed_by"),
+                   "seconds": round(time.monotonic() - start)}
+        with out.open("a") as f:
+            f.write(json.dumps(new, sort_keys=True) + "\n")
+        print(f"[{k}/{len(viable)}] {row['generators']} -> {new.get('generators', new.get('outcome'))}"
+              f" {new['name']}", flush=True)
+
+
 def summary(path):
     rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    viable = [r for r in rows if r.get("outcome") != "unviable" and r.get("cargo_test") != "error"]
+    viable = [r for r in rows if r.get("outcome") not in ("unviable", "gone")
+              and r.get("cargo_test") != "error" and r.get("generators") != "unviable"]
     g = {r["name"] for r in viable if r["generators"] == "killed"}
     t = {r["name"] for r in viable if r["cargo_test"] == "killed"}
     print(f"mutants: {len(rows)} sampled, {len(rows) - len(viable)} unviable, {len(viable)} viable")
@@ -208,6 +269,7 @@ def main():
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--out", default="target/mutants/results.jsonl")
     parser.add_argument("--summary")
+    parser.add_argument("--rerun", metavar="EARLIER")
     args = parser.parse_args()
     if args.summary:
         return summary(args.summary)
@@ -215,9 +277,11 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     listing = ["cargo", "mutants", "--list", "--json", "--diff", "-p", "crashpoint-engine"]
     mutants = json.loads(subprocess.run(listing, capture_output=True, text=True, check=True).stdout)
-    chosen = sample(mutants, args.every, args.offset)
     baseline_path = out.parent / "baseline.json"
     baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else measure_baseline(baseline_path)
+    if args.rerun:
+        return rerun(args.rerun, mutants, out, baseline)
+    chosen = sample(mutants, args.every, args.offset)
     done = {json.loads(line)["name"] for line in out.read_text().splitlines()} if out.exists() else set()
     print(f"{len(chosen)} mutants sampled of {len(mutants)}; {len(done)} done already", flush=True)
     for k, m in enumerate(chosen, 1):

@@ -90,5 +90,10 @@ mod tests {
             assert!(err.problem.contains(expected), "{err:?} should contain {expected}");
         }
         assert!(decode(b"v2").unwrap_err().hint.contains("newer Spark"));
+        // Only a higher version is a newer Spark's; `v0` or a torn `v` is not.
+        for older in [&b"v0\n{}"[..], b"v"] {
+            let hint = decode(older).unwrap_err().hint;
+            assert!(hint.contains("torn") && !hint.contains("newer Spark"), "{hint}");
+        }
     }
 }

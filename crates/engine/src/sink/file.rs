@@ -160,6 +160,28 @@ impl FileSink {
     }
 }
 
+impl FileSink {
+    /// Writes batch `id` with `write` unless the sink log already holds it. The engine asks
+    /// `skip_if_held` first; this second look keeps the sink exactly-once for any caller that
+    /// does not.
+    fn add_unless_held(
+        &mut self,
+        ctx: &mut WriteCtx<'_>,
+        id: u64,
+        write: impl FnOnce(&Self, &mut WriteCtx<'_>) -> Result<(), SinkError>,
+    ) -> Result<SinkOutcome, SinkError> {
+        #[cfg(feature = "seeded-bugs")]
+        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
+            return ignoring_log(write(self, ctx));
+        }
+        if let Some(reason) = self.skip_if_held(ctx, id)? {
+            return Ok(SinkOutcome::Skipped(reason));
+        }
+        write(self, ctx)?;
+        Ok(SinkOutcome::Written)
+    }
+}
+
 /// The file-sink-log seam bent: every batch is written again, and a log entry that already
 /// exists is taken as written.
 #[cfg(feature = "seeded-bugs")]
@@ -182,17 +204,7 @@ impl Sink for FileSink {
     }
 
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
-        #[cfg(feature = "seeded-bugs")]
-        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
-            return ignoring_log(self.write_batch(ctx, batch));
-        }
-        // The engine asks `skip_if_held` first; this second look keeps the sink exactly-once for
-        // any caller that does not.
-        if let Some(reason) = self.skip_if_held(ctx, batch.id)? {
-            return Ok(SinkOutcome::Skipped(reason));
-        }
-        self.write_batch(ctx, batch)?;
-        Ok(SinkOutcome::Written)
+        self.add_unless_held(ctx, batch.id, |sink, ctx| sink.write_batch(ctx, batch))
     }
 
     fn part_format(&self) -> Option<PartFormat> {
@@ -200,15 +212,7 @@ impl Sink for FileSink {
     }
 
     fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {
-        #[cfg(feature = "seeded-bugs")]
-        if ctx.faults.seams().file_sink_log == crate::seams::FileSinkLog::Ignored {
-            return ignoring_log(self.write_encoded_batch(ctx, batch));
-        }
-        if let Some(reason) = self.skip_if_held(ctx, batch.id)? {
-            return Ok(SinkOutcome::Skipped(reason));
-        }
-        self.write_encoded_batch(ctx, batch)?;
-        Ok(SinkOutcome::Written)
+        self.add_unless_held(ctx, batch.id, |sink, ctx| sink.write_encoded_batch(ctx, batch))
     }
 
     fn open(&mut self, storage: &dyn Storage) -> Result<(), SinkError> {
