@@ -1,17 +1,22 @@
 //! A crash-free run against the reference model, batch by batch: each run must plan the
 //! batches the model plans (the oldest unseen files first, by modification time then path),
-//! fail exactly where the model fails, and warn of exactly the batches the model finds skipped. With crashes, batch boundaries may legally move, so only
-//! crash-free runs are held to this.
+//! fail exactly where the model fails, and for the model's cause (the engine's error must say
+//! what [`Cause::matches`] asks: the refusal, the bad line, so that a run failing for another
+//! reason is a finding, not a pass), and warn of exactly the batches the model finds skipped.
+//! With crashes, batch boundaries may legally move, so only crash-free runs are held to this.
+
+use super::Cause;
 
 /// One planned batch: (run, batch id, file names sorted).
 pub type PlannedBatch = (u32, u64, Vec<String>);
 
-/// Compares a crash-free execution's batches and failed runs with the model's.
+/// Compares a crash-free execution's batches and failed runs (run, the engine's error) with
+/// the model's (run, cause).
 pub fn judge_agreement(
     expected: &[PlannedBatch],
     planned: &[PlannedBatch],
-    expected_failures: &[(u32, String)],
-    failed_runs: &[u32],
+    expected_failures: &[(u32, Cause)],
+    failed_runs: &[(u32, String)],
 ) -> Vec<String> {
     let mut findings = Vec::new();
     let runs: std::collections::BTreeSet<u32> = expected.iter().chain(planned).map(|(run, _, _)| *run).collect();
@@ -34,8 +39,16 @@ pub fn judge_agreement(
             ));
         }
     }
-    for (run, why) in expected_failures.iter().filter(|(run, _)| !failed_runs.contains(run)) {
-        findings.push(format!("run {run} succeeded, but the reference model expects it to fail: {why}"));
+    for (run, cause) in expected_failures {
+        match failed_runs.iter().find(|(r, _)| r == run) {
+            None => findings.push(format!("run {run} succeeded, but the reference model expects it to fail: {cause}")),
+            Some((_, error)) if !cause.matches(error) => findings.push(format!(
+                "run {run} failed: {error}, but the reference model expects it to fail because {cause} (the error \
+                 must say {:?})",
+                cause.phrase().unwrap_or_default()
+            )),
+            Some(_) => {}
+        }
     }
     findings
 }
@@ -99,8 +112,34 @@ mod tests {
             found[0].contains("planned no batch, where the reference model plans batch 1 with [b.json]"),
             "{found:?}"
         );
-        let found = judge_agreement(&model, &model, &[(2, "the query changed".into())], &[]);
-        assert_eq!(found, ["run 2 succeeded, but the reference model expects it to fail: the query changed"]);
-        assert!(judge_agreement(&model, &model, &[(2, "x".into())], &[2]).is_empty());
+        let changed = [(2, Cause::QueryChanged)];
+        let found = judge_agreement(&model, &model, &changed, &[]);
+        assert_eq!(
+            found,
+            ["run 2 succeeded, but the reference model expects it to fail: the query changed: the plan differs from \
+              the one in the latest offsets"]
+        );
+        let error = |e: &str| [(2, e.to_string())];
+        assert!(judge_agreement(&model, &model, &changed, &error("the query changed since offsets/1 ...")).is_empty());
+        assert!(judge_agreement(&model, &model, &[(2, Cause::Other("x".into()))], &error("y")).is_empty());
+    }
+
+    #[test]
+    fn a_failure_with_another_cause_is_a_finding() {
+        // Goal: a run the model says fails must fail for the model's cause: the refusal of a
+        // commit newer than the offsets is not the refusal of commits trailing them. Method: a
+        // hand-made wrong failure fed to the check, as engine/recovery.rs words each refusal.
+        let newer = [(3, Cause::CommitNewerThanOffsets { commit: 2, offsets: 1 })];
+        let trailing = "cannot recover checkpoint /cp: the latest offsets file is offsets/1 but the latest commit is \
+                        commits/2: commits trail offsets by more than one batch";
+        let found = judge_agreement(&[], &[], &newer, &[(3, trailing.into())]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("run 3 failed: cannot recover checkpoint")
+                && found[0].contains("but the reference model expects it to fail because commits/2 is newer than"),
+            "{found:?}"
+        );
+        let right = "cannot recover checkpoint /cp: commits/2 is newer than the latest offsets file offsets/1; ...";
+        assert!(judge_agreement(&[], &[], &newer, &[(3, right.into())]).is_empty());
     }
 }

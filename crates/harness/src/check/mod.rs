@@ -7,6 +7,7 @@
 //! words a Spark user understands.
 
 mod agreement;
+mod cause;
 mod dead_letters;
 mod history;
 mod invariants;
@@ -16,6 +17,7 @@ mod trace;
 mod verdict;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
+pub use cause::Cause;
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};

@@ -10,14 +10,23 @@
 //!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
 //! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
 //!   older commit or offsets file deleted, a stale `.N.crc` sidecar;
-//! - a second query started on the checkpoint while a run holds it.
+//! - a second query started on the checkpoint while a run holds it;
+//! - all three triggers: the query's and a run's own (`RunStep::trigger`), `processing-time`
+//!   spelled as a user writes it (`processing-time`, `=0`, `=250ms`, `=5s`) and parsed from
+//!   that text, so that a spelling the parser refuses is a finding ([`GeneratedCase`]);
+//! - runs that must fail, each for its cause: a failfast query given a bad line or a value of
+//!   the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
+//!   offsets) or the two latest commits deleted (commits trailing offsets by more than one).
 //!
 //! Tampering names batches by the latest commit (`commits/latest`), so that it means the same
-//! whatever a crash did to batch ids. A generated scenario never expects an error: tampering
-//! that would make a run fail in the reference model is left out. Generation is deterministic
-//! for a given proptest seed.
+//! whatever a crash did to batch ids. A case whose runs the reference model expects to fail is
+//! made crash-free, and each failing run expects the error its cause names
+//! ([`crate::check::Cause::phrase`]); a crash would move or remove the failure, and the model
+//! only states crash-free runs. Tampering whose failure the model cannot tie to one engine
+//! message is left out. Generation is deterministic for a given proptest seed.
 
 use super::reproducer::with_final_drain;
+use crate::check::Cause;
 use crate::scenario::{
     Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind,
     SinkSpec, Step, execute, expected,
@@ -25,13 +34,20 @@ use crate::scenario::{
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
-use crashpoint_engine::source::SourceOptions;
+use crashpoint_engine::source::{BadRecordMode, SourceOptions};
 use proptest::prelude::*;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 /// A crash: where, at which hit, and whether power is lost too.
 type Crash = (CrashPoint, u32, bool);
+
+/// A generated case, or why it could not be built (a trigger spelling the parser refuses).
+pub type GeneratedCase = Result<Scenario, String>;
+
+/// The `processing-time` triggers as a user spells them.
+const PROCESSING_TIME: [&str; 4] =
+    ["processing-time", "processing-time=0", "processing-time=250ms", "processing-time=5s"];
 
 /// What a new file holds.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +58,8 @@ enum Content {
     WithBadLines,
     /// One good record and no newline after it.
     NoFinalNewline,
+    /// A good record, then one whose devices are not a list (read as NULL), then a good one.
+    WrongType,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +91,15 @@ enum Tamper {
     StaleCrc,
 }
 
+/// The last tampering of a case: one the engine must refuse to recover from.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// `offsets/latest` deleted: the latest commit is newer than any offsets file.
+    CommitNewerThanOffsets,
+    /// The two latest commits deleted: commits trail offsets by more than one batch.
+    CommitsTrailOffsets,
+}
+
 #[derive(Debug, Clone)]
 struct Segment {
     ops: Vec<FileOp>,
@@ -83,6 +110,8 @@ struct Segment {
     tamper: Option<Tamper>,
     /// A second query starts at this point of the segment's run.
     second_query: Option<CrashPoint>,
+    /// The segment's first run's own trigger, as spelled.
+    trigger: Option<&'static str>,
 }
 
 /// The query's settings.
@@ -90,9 +119,11 @@ struct Segment {
 struct Knobs {
     sink: SinkKind,
     max_files: Option<usize>,
-    trigger: Trigger,
+    /// As a user spells it.
+    trigger: &'static str,
     compact_interval: u64,
     retain: u64,
+    failfast: bool,
 }
 
 fn point() -> impl Strategy<Value = CrashPoint> {
@@ -118,6 +149,7 @@ fn content() -> impl Strategy<Value = Content> {
         8 => (0u64..=4, 0u64..1000).prop_map(|(events, seed)| Content::Events { events, seed }),
         2 => Just(Content::WithBadLines),
         1 => Just(Content::NoFinalNewline),
+        1 => Just(Content::WrongType),
     ]
 }
 
@@ -154,15 +186,28 @@ fn second_query() -> impl Strategy<Value = Option<CrashPoint>> {
     proptest::option::weighted(0.1, at)
 }
 
+/// A run's own trigger, now and then: `available-now` or a `processing-time` (never `once`,
+/// which changes what a crash delays; see [`build`]).
+fn run_trigger() -> impl Strategy<Value = Option<&'static str>> {
+    let spelled = prop_oneof![1 => Just("available-now"), 2 => proptest::sample::select(PROCESSING_TIME.to_vec())];
+    proptest::option::weighted(0.2, spelled)
+}
+
+fn refusal() -> impl Strategy<Value = Option<Refusal>> {
+    let kind = prop_oneof![Just(Refusal::CommitNewerThanOffsets), Just(Refusal::CommitsTrailOffsets)];
+    proptest::option::weighted(0.15, kind)
+}
+
 fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
     // Every segment brings a new file, so that its run has a batch to crash in.
     let late = prop::collection::vec(content(), 0..=2);
     let ops = prop::collection::vec(file_op(), 0..=2);
-    (content(), ops, crash(power_loss), late, crash(power_loss), tamper(), second_query()).prop_map(
-        |(arrival, mut ops, crash, late, nested, tamper, second_query)| {
+    let faults = (crash(power_loss), late, crash(power_loss), tamper(), second_query());
+    (content(), ops, faults, run_trigger()).prop_map(
+        |(arrival, mut ops, (crash, late, nested, tamper, second_query), trigger)| {
             ops.insert(0, FileOp::Add(arrival));
             let late = if crash.is_some() { late } else { Vec::new() };
-            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query }
+            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query, trigger }
         },
     )
 }
@@ -176,30 +221,49 @@ fn knobs() -> impl Strategy<Value = Knobs> {
         SinkKind::ForeachBatchIdempotent,
     ]);
     let max_files = prop_oneof![2 => Just(None), 3 => Just(Some(1usize)), 1 => Just(Some(2))];
-    let trigger = prop_oneof![3 => Just(Trigger::AvailableNow), 1 => Just(Trigger::Once)];
+    let trigger = prop_oneof![
+        6 => Just("available-now"),
+        2 => Just("once"),
+        3 => proptest::sample::select(PROCESSING_TIME.to_vec()),
+    ];
     let interval = prop_oneof![2 => Just(2u64), 2 => Just(3), 1 => Just(10)];
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
-    (sink, max_files, trigger, interval, retain).prop_map(|(sink, max_files, trigger, compact_interval, retain)| {
-        Knobs { sink, max_files, trigger, compact_interval, retain }
-    })
+    let failfast = proptest::bool::weighted(0.2);
+    (sink, max_files, trigger, interval, retain, failfast).prop_map(
+        |(sink, max_files, trigger, compact_interval, retain, failfast)| Knobs {
+            sink,
+            max_files,
+            trigger,
+            compact_interval,
+            retain,
+            failfast,
+        },
+    )
 }
 
-/// The strategy of whole scenarios.
+/// The strategy of whole cases, each a scenario or why it could not be built: `fuzz`'s.
+pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = GeneratedCase> {
+    (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal())
+        .prop_map(move |(knobs, segments, refusal)| build(knobs, &segments, refusal, &bugs))
+}
+
+/// The strategy of whole scenarios (the cases that could be built).
 pub fn scenario_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = Scenario> {
-    (knobs(), prop::collection::vec(segment(power_loss), 1..=4))
-        .prop_map(move |(knobs, segments)| build(knobs, &segments, &bugs))
+    case_strategy(bugs, power_loss).prop_filter_map("a trigger spelling did not parse", Result::ok)
 }
 
 /// The strategy of whole scenarios whose query writes into the given sink (the user's program,
 /// SQLite, ...) instead of a generated one: everything else is generated as usual.
-pub fn scenario_strategy_for_sink(
+pub fn case_strategy_for_sink(
     bugs: Vec<String>,
     power_loss: bool,
     sink: SinkSpec,
-) -> impl Strategy<Value = Scenario> {
-    scenario_strategy(bugs, power_loss).prop_map(move |mut scenario| {
-        scenario.query.sink = sink.clone();
-        scenario
+) -> impl Strategy<Value = GeneratedCase> {
+    case_strategy(bugs, power_loss).prop_map(move |case| {
+        case.map(|mut scenario| {
+            scenario.query.sink = sink.clone();
+            scenario
+        })
     })
 }
 
@@ -208,11 +272,12 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
     let knobs = Knobs {
         sink: SinkKind::Memory,
         max_files: None,
-        trigger: Trigger::AvailableNow,
+        trigger: "available-now",
         compact_interval: 10,
         retain: 100,
+        failfast: false,
     };
-    build(knobs, &[], bugs)
+    build(knobs, &[], None, bugs).expect("available-now parses")
 }
 
 /// The files of the scenario so far, and how to name the next one.
@@ -239,25 +304,29 @@ impl Files {
     }
 }
 
-fn build(knobs: Knobs, segments: &[Segment], bugs: &[String]) -> Scenario {
+fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[String]) -> GeneratedCase {
+    let parse = |spelled: &str| {
+        spelled.parse::<Trigger>().map_err(|e| format!("the trigger a user writes as {spelled:?} does not parse: {e}"))
+    };
     let mut scenario = Scenario {
         path: PathBuf::from("fuzz.toml"),
         description: "Generated by crashpoint fuzz".into(),
         seed: 0,
-        query: query(knobs, bugs),
+        query: query(knobs, parse(knobs.trigger)?, bugs),
         steps: Vec::new(),
         expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },
     };
     let mut files = Files::default();
     for segment in segments {
         // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
-        let once = knobs.trigger == Trigger::Once;
+        let once = scenario.query.trigger == Trigger::Once;
         for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
             file_op_steps(op, &mut files, &mut scenario.steps);
         }
         let mut first = run(false, segment.crash);
         if let Step::Run(first) = &mut first {
             first.second_query = segment.second_query.map(|point| (point, 1));
+            first.trigger = segment.trigger.map(parse).transpose()?;
         }
         scenario.steps.push(first);
         if segment.crash.is_some() {
@@ -276,12 +345,55 @@ fn build(knobs: Knobs, segments: &[Segment], bugs: &[String]) -> Scenario {
             }
         }
     }
-    // Tampering that makes a run fail would need an expected error: leave it out.
-    if expected(&scenario).is_ok_and(|e| !e.failed_runs.is_empty()) {
-        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. }));
+    if let Some(refusal) = refusal {
+        scenario.steps.extend(refusal_steps(refusal));
     }
-    aim_crashes(&mut scenario);
-    with_final_drain(&scenario)
+    Ok(settle(with_final_drain(&scenario)))
+}
+
+/// The runs the model expects to fail, with their causes.
+fn failures(scenario: &Scenario) -> Vec<(u32, Cause)> {
+    expected(scenario).map(|e| e.failed_runs).unwrap_or_default()
+}
+
+/// Makes the case judgeable: tampering whose failure no engine message names is left out; a
+/// case that still expects failures is made crash-free, each failing run expecting its
+/// cause's words; otherwise its crashes are aimed.
+fn settle(mut scenario: Scenario) -> Scenario {
+    let mut failed = failures(&scenario);
+    if failed.iter().any(|(_, cause)| cause.phrase().is_none()) {
+        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. }));
+        failed = failures(&scenario);
+    }
+    if failed.is_empty() {
+        aim_crashes(&mut scenario);
+        return scenario;
+    }
+    let runs = scenario.steps.iter_mut().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+    for (ordinal, run) in (1u32..).zip(runs) {
+        let cause = failed.iter().find(|(r, _)| *r == ordinal).map(|(_, cause)| cause);
+        // A run that fails at its start never reaches the point where a second query starts.
+        let second_query = run.second_query.filter(|_| cause.is_none());
+        *run = RunStep {
+            trigger: run.trigger,
+            second_query,
+            expect_error: cause.and_then(Cause::phrase),
+            ..RunStep::default()
+        };
+    }
+    scenario
+}
+
+/// The tampering of a refusal, then the run that must refuse.
+fn refusal_steps(refusal: Refusal) -> Vec<Step> {
+    let delete = |path: &str| Step::Delete { path: path.to_string() };
+    let mut steps = match refusal {
+        Refusal::CommitNewerThanOffsets => vec![delete("offsets/latest")],
+        // `latest` is resolved when each step runs: the second deletes the commit before.
+        Refusal::CommitsTrailOffsets => vec![delete("commits/latest"), delete("commits/latest")],
+    };
+    steps.push(run(false, None));
+    steps
 }
 
 /// Aims each run's first crash at a hit that its point really has in that run: the hit drawn
@@ -305,12 +417,16 @@ fn aim_crashes(scenario: &mut Scenario) {
     }
 }
 
-fn query(knobs: Knobs, bugs: &[String]) -> QuerySpec {
+fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
     let positive = |n: u64| NonZeroU64::new(n).expect("the knobs are positive");
     QuerySpec {
         sink: knobs.sink.into(),
-        trigger: knobs.trigger,
-        source: SourceOptions { max_files_per_trigger: knobs.max_files, ..SourceOptions::default() },
+        trigger,
+        source: SourceOptions {
+            max_files_per_trigger: knobs.max_files,
+            mode: if knobs.failfast { BadRecordMode::Failfast } else { BadRecordMode::Permissive },
+            ..SourceOptions::default()
+        },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
         checkpoint: CheckpointOptions {
             compact_interval: positive(knobs.compact_interval),
@@ -399,5 +515,66 @@ fn file_content(name: &str, content: Content) -> FileContent {
             record(1),
         ]),
         Content::NoFinalNewline => FileContent::Text(record(0)),
+        Content::WrongType => FileContent::Lines(vec![
+            record(0),
+            format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
+            record(1),
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn knobs(trigger: &'static str, failfast: bool) -> Knobs {
+        Knobs { sink: SinkKind::Memory, max_files: None, trigger, compact_interval: 10, retain: 100, failfast }
+    }
+
+    fn segment(arrival: Content, crash: Option<Crash>) -> Segment {
+        let ops = vec![FileOp::Add(arrival)];
+        Segment { ops, crash, late: Vec::new(), nested: None, tamper: None, second_query: None, trigger: None }
+    }
+
+    fn runs(scenario: &Scenario) -> Vec<&RunStep> {
+        scenario.steps.iter().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None }).collect()
+    }
+
+    #[test]
+    fn triggers_are_parsed_from_what_a_user_writes() {
+        for (spelled, interval_ms) in [("processing-time", 0), ("processing-time=0", 0), ("processing-time=250ms", 250)]
+        {
+            let case = build(knobs(spelled, false), &[segment(Content::WrongType, None)], None, &[]).unwrap();
+            assert_eq!(case.query.trigger, Trigger::ProcessingTime { interval_ms }, "{spelled}");
+        }
+        let found = build(knobs("processing-time=0x", false), &[], None, &[]).unwrap_err();
+        assert!(found.starts_with(r#"the trigger a user writes as "processing-time=0x" does not parse: "#), "{found}");
+    }
+
+    #[test]
+    fn a_case_that_must_fail_is_crash_free_and_names_each_failure() {
+        // Goal: a failfast query given a value of the wrong type, then a refusal, becomes a
+        // crash-free case whose failing runs expect their causes' words. Method: build it with a
+        // crash in the first run; the model's causes and the steps.
+        let crash = Some((CrashPoint::AfterCommitWrite, 1, true));
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, crash), segment(Content::WrongType, None)];
+        let case = build(knobs("available-now", true), &segments, Some(Refusal::CommitsTrailOffsets), &[]).unwrap();
+        let failed = expected(&case).unwrap().failed_runs;
+        assert!(matches!(failed[0], (3, Cause::BadRecordFailfast { line: 2, .. })), "{failed:?}");
+        let runs = runs(&case);
+        assert!(runs.iter().all(|run| run.crash.is_none() && !run.power_loss && !run.restart));
+        assert_eq!(runs[2].expect_error, failed[0].1.phrase());
+        assert!(runs[..2].iter().all(|run| run.expect_error.is_none()));
+        let permissive = build(knobs("available-now", false), &segments, Some(Refusal::CommitNewerThanOffsets), &[]);
+        let case = permissive.unwrap();
+        let failed = expected(&case).unwrap().failed_runs;
+        assert!(matches!(failed[..], [(4, Cause::CommitNewerThanOffsets { commit: 1, offsets: 0 })]), "{failed:?}");
+    }
+
+    #[test]
+    fn refusals_delete_the_latest_offsets_or_the_two_latest_commits() {
+        let paths = |r| refusal_steps(r).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        assert!(paths(Refusal::CommitNewerThanOffsets).contains("offsets/latest"));
+        assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
     }
 }

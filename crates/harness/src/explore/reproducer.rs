@@ -1,4 +1,12 @@
-//! Turning a failing crash schedule into a scenario file, and shrinking it to a few steps.
+//! Turning a failing crash schedule into a scenario file, and shrinking it to a few steps; which
+//! cases can be judged at all ([`failure`]); and whether a case survives its scenario file
+//! ([`round_trip_finding`]).
+//!
+//! A case whose crash-free run the reference model expects to fail is judged only when it is
+//! crash-free and each failing run names the error it expects: the failure must then come, in
+//! that run, for the model's cause (`check/agreement.rs`). A case with crashes whose crash-free
+//! run fails is not judged: a crash may move the failure to another run or remove it, and the
+//! model states crash-free runs only.
 
 use crate::scenario::{Expect, ExpectedVerdict, Injection, RunStep, Scenario, Step, expected, verify};
 
@@ -57,6 +65,40 @@ pub fn reproducer(base: &Scenario, injection: &Injection, findings: &[String]) -
     case
 }
 
+/// Why `scenario` does not survive its scenario file, if it does not: written by
+/// [`Scenario::to_toml`] and read back by [`Scenario::parse`], as a reproducer is saved and
+/// replayed, it must be the same scenario. Names the first field that differs.
+pub fn round_trip_finding(scenario: &Scenario) -> Option<String> {
+    let back = match Scenario::parse(&scenario.path, &scenario.to_toml()) {
+        Ok(back) => back,
+        Err(e) => return Some(format!("the case's scenario file does not read back: {e}")),
+    };
+    let differ = |field: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        Some(format!("the case's scenario file reads back with another {field}: {b:?}, written from {a:?}"))
+    };
+    let (a, b) = (&scenario.query, &back.query);
+    if a.trigger != b.trigger {
+        return differ("query trigger", &a.trigger, &b.trigger);
+    }
+    if a != b {
+        return differ("query", a, b);
+    }
+    if let Some((i, (a, b))) = scenario.steps.iter().zip(&back.steps).enumerate().find(|(_, (a, b))| a != b) {
+        return differ(&format!("step {}", i + 1), a, b);
+    }
+    if scenario.steps.len() != back.steps.len() {
+        return differ("number of steps", &scenario.steps.len(), &back.steps.len());
+    }
+    if scenario != &back {
+        return differ(
+            "head or expectations",
+            &(&scenario.description, &scenario.expect),
+            &(&back.description, &back.expect),
+        );
+    }
+    None
+}
+
 /// True if the scenario violates for a reason of the engine's, not because a step of the
 /// scenario itself became impossible (say, renaming a file whose `add` was removed).
 pub fn still_fails(case: &Scenario) -> bool {
@@ -103,9 +145,17 @@ fn judgeable(case: &Scenario) -> bool {
             _ => {}
         }
     }
-    // A run the reference model itself expects to fail fails by the scenario's own tampering
-    // (a deleted latest offsets file, say), not by the engine's fault.
-    !expected(&case.without_crashes()).is_ok_and(|e| !e.failed_runs.is_empty())
+    // A run the reference model expects to fail (a deleted latest offsets file, a bad line in
+    // failfast mode) is judged by its cause when the case is crash-free and the run says which
+    // error it expects (as generated cases do). With a crash or an I/O error, the failure may
+    // move to another run or never come, and the model only states crash-free runs: such a
+    // case is not judged. Neither is one whose failure has no cause the engine words.
+    let failed = expected(&case.without_crashes()).map(|e| e.failed_runs).unwrap_or_default();
+    let runs: Vec<&RunStep> =
+        case.steps.iter().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None }).collect();
+    let faulted = runs.iter().any(|run| run.crash.is_some() || run.io_error.is_some());
+    let expects = |ordinal: u32| runs.get(ordinal as usize - 1).is_some_and(|run| run.expect_error.is_some());
+    failed.is_empty() || (!faulted && failed.iter().all(|(run, cause)| cause.phrase().is_some() && expects(*run)))
 }
 
 /// What the checker finds in a case, in words: verdict findings, invariants, errors.
@@ -143,4 +193,38 @@ pub fn with_final_drain(scenario: &Scenario) -> Scenario {
         }));
     }
     drained
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use crashpoint_engine::engine::Trigger;
+    use std::path::Path;
+
+    fn tutorial() -> Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tutorial.toml");
+        Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_scenario_survives_its_file() {
+        let mut scenario = tutorial();
+        for interval_ms in [0, 250, 5000] {
+            scenario.query.trigger = Trigger::ProcessingTime { interval_ms };
+            assert_eq!(round_trip_finding(&scenario), None, "{interval_ms}");
+        }
+    }
+
+    #[test]
+    fn a_scenario_that_reads_back_otherwise_is_a_finding() {
+        // Goal: a case whose file does not give it back is named by its first differing part.
+        // Method: hand-made cases the file cannot carry: a power loss with no crash, which the
+        // file refuses.
+        let mut scenario = tutorial();
+        let Some(Step::Run(run)) = scenario.steps.iter_mut().find(|s| matches!(s, Step::Run(_))) else { panic!() };
+        run.power_loss = true;
+        let found = round_trip_finding(&scenario).expect("a finding");
+        assert!(found.starts_with("the case's scenario file "), "{found}");
+    }
 }

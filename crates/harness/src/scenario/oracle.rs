@@ -6,7 +6,7 @@
 use super::format::Scenario;
 use super::model::{Expected, Unmodelled, expected};
 use super::runner::{Execution, Injection, execute};
-use crate::check::EmissionOutcome;
+use crate::check::{Cause, EmissionOutcome};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a schedule of a scenario is judged against.
@@ -64,8 +64,11 @@ fn observed(execution: &Execution) -> Expected {
         .collect();
     let dead_letters: BTreeMap<_, _> =
         execution.dead_letters.iter().map(|(line, files)| (line.clone(), files.len())).collect();
-    let failed_runs =
-        execution.processes.iter().filter_map(|p| p.error.clone().map(|error| (p.ordinal, error))).collect();
+    let failed_runs = execution
+        .processes
+        .iter()
+        .filter_map(|p| p.error.clone().map(|error| (p.ordinal, Cause::Other(error))))
+        .collect();
     Expected {
         rows: execution.output.clone(),
         first_writes,

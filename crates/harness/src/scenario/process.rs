@@ -11,12 +11,25 @@ use super::steps::RunStep;
 use crate::check::{RunTrace, check_trace};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
-use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query};
+use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query, Trigger};
 use crashpoint_engine::faults::Crash;
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
+
+/// Runs the engine as the product does: a `processing-time` run as `crashpoint stream` drives
+/// it, one trigger at a time ([`Engine::run_micro_batch`]) until a trigger finds no new data
+/// (the harness has no clock: nothing waits between triggers); any other trigger in one call.
+fn run_engine(engine: &mut Engine<'_>, trigger: Trigger) -> Result<(), EngineError> {
+    match trigger {
+        Trigger::ProcessingTime { interval_ms } => {
+            while engine.run_micro_batch(interval_ms)? {}
+            Ok(())
+        }
+        trigger => engine.run(trigger),
+    }
+}
 
 /// The faults of one process: a crash, a failed I/O operation, a power loss afterwards.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +116,7 @@ impl Runner<'_> {
         let (result, hits) = match engine {
             Ok(mut engine) => {
                 engine.on_event(|event| live.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone()));
-                let result = engine.run(trigger);
+                let result = run_engine(&mut engine, trigger);
                 (result, engine.faults().hits().clone())
             }
             Err(e) => (Err(e), BTreeMap::new()),

@@ -116,7 +116,8 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     let mut findings = judge_dead_letters(&expected.dead_letters, &execution.dead_letters);
     findings.extend(judge_times(&execution.emissions, &data.times));
     if oracle.is_model() && is_crash_free(scenario, injection) {
-        let failed: Vec<u32> = execution.processes.iter().filter(|p| p.error.is_some()).map(|p| p.ordinal).collect();
+        let failed: Vec<(u32, String)> =
+            execution.processes.iter().filter_map(|p| p.error.clone().map(|e| (p.ordinal, e))).collect();
         findings.extend(judge_agreement(&expected.planned, &execution.planned, &expected.failed_runs, &failed));
         findings.extend(judge_skipped_uncommitted(&expected.skipped_uncommitted, &warned_skipped(&execution)));
     }

@@ -26,6 +26,8 @@ use input::Input;
 use state::{Checkpoint, SinkState};
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use crate::check::Cause;
+
 /// What a crash-free run of the scenario shows, by the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expected {
@@ -43,7 +45,7 @@ pub struct Expected {
     /// they are not run again, and the run warns of each. (run, batch ids); runs with none left out.
     pub skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     /// The runs that fail, with why.
-    pub failed_runs: Vec<(u32, String)>,
+    pub failed_runs: Vec<(u32, Cause)>,
     /// The newest commit at the end.
     pub last_committed_batch: Option<u64>,
 }
@@ -71,7 +73,7 @@ struct Model {
     planned: Vec<(u32, u64, Vec<String>)>,
     batch_times: Vec<(u32, u64, i64)>,
     skipped_uncommitted: Vec<(u32, Vec<u64>)>,
-    failed_runs: Vec<(u32, String)>,
+    failed_runs: Vec<(u32, Cause)>,
     /// The number of runs so far.
     ordinal: u32,
 }
@@ -238,7 +240,7 @@ mod tests {
         let changed = expected(&shipped("tutorial_changed_query.toml")).unwrap();
         assert_eq!(changed.failed_runs.len(), 1);
         assert_eq!(changed.failed_runs[0].0, 2);
-        assert!(changed.failed_runs[0].1.contains("the query changed"));
+        assert_eq!(changed.failed_runs[0].1, Cause::QueryChanged);
     }
 
     #[test]

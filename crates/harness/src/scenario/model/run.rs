@@ -11,6 +11,7 @@ use super::Model;
 use super::clock::new_batch_time_ms;
 use super::input::{Input, Read, read_file};
 use super::state::{Offsets, SourceEntry};
+use crate::check::Cause;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::plan::{CompiledPlan, format_timestamp_ms};
 use crashpoint_engine::source::{BadRecordMode, ModifiedFilePolicy};
@@ -53,10 +54,10 @@ impl Model {
         }
     }
 
-    fn run_inner(&mut self, trigger: Trigger) -> Result<(), String> {
+    fn run_inner(&mut self, trigger: Trigger) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
-        let compiled = plan.compile().map_err(|e| e.to_string())?;
-        self.query.source.validate()?;
+        let compiled = plan.compile().map_err(|e| Cause::Other(e.to_string()))?;
+        self.query.source.validate().map_err(Cause::Other)?;
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
         state.max_files = if trigger == Trigger::Once { None } else { self.query.source.max_files_per_trigger };
@@ -87,14 +88,14 @@ impl Model {
 
     /// The start of a run: the sink's record against a new checkpoint, `metadata`, recovery,
     /// the plan check, where the source log stands, and the seen files.
-    fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), String> {
+    fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), Cause> {
         let checkpoint = &self.checkpoint;
         if checkpoint.offsets.is_empty() && checkpoint.sources.is_empty() {
             self.check_sink_behind(0)?;
         }
         if !self.checkpoint.metadata {
             if !self.checkpoint.offsets.is_empty() {
-                return Err("offsets/ has batches but the metadata file is missing".into());
+                return Err(Cause::MetadataMissing);
             }
             self.checkpoint.metadata = true;
         }
@@ -104,7 +105,7 @@ impl Model {
         if let Some(offsets) = &latest
             && offsets.fingerprint != fingerprint
         {
-            return Err("the query changed: the plan differs from the one in the latest offsets".into());
+            return Err(Cause::QueryChanged);
         }
         let last_log_offset = match resume {
             Resume::Rerun(id) => self.previous_log_offset(id)?,
@@ -127,42 +128,45 @@ impl Model {
     }
 
     /// Spark's decision from the latest offsets L and the latest commit C.
-    fn decide(&self) -> Result<Resume, String> {
+    fn decide(&self) -> Result<Resume, Cause> {
         let latest = self.checkpoint.offsets.keys().next_back().copied();
         let commit = self.checkpoint.commits.iter().next_back().copied();
         match (latest, commit) {
             (None, None) => Ok(Resume::Next(0)),
-            (None, Some(c)) => Err(format!("commits/{c} exists but offsets/ is empty")),
+            (None, Some(c)) => Err(Cause::CommitsWithoutOffsets { commit: c }),
             (Some(l), Some(c)) if c == l => Ok(Resume::Next(l + 1)),
             (Some(l), c) if c.map_or(l == 0, |c| c + 1 == l) => Ok(Resume::Rerun(l)),
-            (Some(l), Some(c)) => Err(format!("offsets/{l} and the latest commit, commits/{c}, do not fit")),
-            (Some(l), None) => Err(format!("offsets/{l} has no commit before it: commits/ is empty")),
+            (Some(l), Some(c)) if c > l => Err(Cause::CommitNewerThanOffsets { commit: c, offsets: l }),
+            (Some(l), commit) => Err(Cause::CommitsTrailOffsets { offsets: l, commit }),
         }
     }
 
     /// The `logOffset` of the batch before `id`: where batch `id` starts in the source log.
-    fn previous_log_offset(&self, id: u64) -> Result<Option<u64>, String> {
+    fn previous_log_offset(&self, id: u64) -> Result<Option<u64>, Cause> {
         let Some(previous) = id.checked_sub(1) else { return Ok(None) };
-        let offsets = self.checkpoint.offsets.get(&previous).ok_or(format!("offsets/{previous} is missing"))?;
+        let offsets =
+            self.checkpoint.offsets.get(&previous).ok_or(Cause::Other(format!("offsets/{previous} is missing")))?;
         Ok(offsets.log_offset)
     }
 
     /// The sink must not already hold a batch id that new files are planned into.
-    fn check_sink_behind(&self, id: u64) -> Result<(), String> {
+    fn check_sink_behind(&self, id: u64) -> Result<(), Cause> {
         match self.sink.held_latest() {
             Some(latest) if latest >= id && !self.query.allow_existing_sink_log => {
-                Err(format!("the sink already holds batch {latest}, at or after batch {id}"))
+                Err(Cause::SinkAhead { held: latest })
             }
             _ => Ok(()),
         }
     }
 
     /// Batch `id` again: exactly its recorded source-log range, with its recorded time.
-    fn plan_rerun(&self, id: u64) -> Result<Planned, String> {
+    fn plan_rerun(&self, id: u64) -> Result<Planned, Cause> {
         let offsets = &self.checkpoint.offsets[&id];
         let after = self.previous_log_offset(id)?;
         let files = match offsets.log_offset {
-            Some(through) => self.checkpoint.source_range(after, through, self.compact_interval())?,
+            Some(through) => {
+                self.checkpoint.source_range(after, through, self.compact_interval()).map_err(Cause::Other)?
+            }
             None => Vec::new(),
         };
         Ok(Planned { id, files, timestamp_ms: offsets.timestamp_ms, through: offsets.log_offset })
@@ -171,13 +175,17 @@ impl Model {
     /// A new batch `id`: the source log's entries no batch took yet (a crash before `offsets/N`
     /// leaves them), plus the oldest unseen files as the next source-log batch. A sink that
     /// already holds batch `id` gets the untaken entries alone.
-    fn plan_new(&mut self, id: u64, state: &mut RunState) -> Result<Option<Planned>, String> {
+    fn plan_new(&mut self, id: u64, state: &mut RunState) -> Result<Option<Planned>, Cause> {
         let (after, latest) = (state.last_log_offset, state.source_log_latest);
         if latest < after {
-            return Err(format!("the source log ends at {latest:?} but the last batch ended at {after:?}"));
+            return Err(Cause::Other(format!(
+                "the source log ends at {latest:?} but the last batch ended at {after:?}"
+            )));
         }
         let mut files = match latest {
-            Some(through) if latest > after => self.checkpoint.source_range(after, through, self.compact_interval())?,
+            Some(through) if latest > after => {
+                self.checkpoint.source_range(after, through, self.compact_interval()).map_err(Cause::Other)?
+            }
             _ => Vec::new(),
         };
         let next_log_id = latest.map_or(0, |l| l + 1);
@@ -207,14 +215,14 @@ impl Model {
 
     /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen
     /// path with another modification time is ignored, or an error with `on-modified = error`.
-    fn new_files(&self, state: &mut RunState) -> Result<Vec<SourceEntry>, String> {
+    fn new_files(&self, state: &mut RunState) -> Result<Vec<SourceEntry>, Cause> {
         let mut candidates = Vec::new();
         for (name, file) in self.input.listed() {
             match state.seen.get(name) {
                 Some((mtime_ms, _)) if *mtime_ms != file.mtime_ms => {
                     let first = state.noticed.insert(name.clone());
                     if first && self.query.source.on_modified == ModifiedFilePolicy::Error {
-                        return Err(format!("{name} was written again after a batch took it"));
+                        return Err(Cause::ModifiedInput { file: name.clone() });
                     }
                 }
                 Some(_) => {}
@@ -227,14 +235,16 @@ impl Model {
     }
 
     /// Read (unless the sink holds the batch), dead letters, sink, commit, purge.
-    fn run_batch(&mut self, batch: &Planned, plan: &CompiledPlan) -> Result<(), String> {
+    fn run_batch(&mut self, batch: &Planned, plan: &CompiledPlan) -> Result<(), Cause> {
         if !self.sink.holds(batch.id) {
             let read = self.read(batch, plan)?;
-            // Failfast stops at a value of the wrong type too, as Spark's FAILFAST does.
+            // Failfast stops at the first bad line or value of the wrong type, by file (in the
+            // batch's order) then line, as Spark's FAILFAST does.
+            let at = |(name, line): &&(String, u32)| (batch.files.iter().position(|f| &f.name == name), *line);
             if self.query.source.mode == BadRecordMode::Failfast
-                && let Some((name, line)) = read.bad.first().or(read.nulls.first())
+                && let Some((name, line)) = read.bad.iter().chain(&read.nulls).min_by_key(at)
             {
-                return Err(format!("{name}:{line}: a bad line or value in failfast mode"));
+                return Err(Cause::BadRecordFailfast { uri: Input::uri(name), line: *line });
             }
             if !read.bad.is_empty() {
                 self.checkpoint.dead_letters.insert(batch.id, read.bad);
@@ -249,11 +259,11 @@ impl Model {
         Ok(())
     }
 
-    fn read(&self, batch: &Planned, plan: &CompiledPlan) -> Result<Read, String> {
+    fn read(&self, batch: &Planned, plan: &CompiledPlan) -> Result<Read, Cause> {
         let time = serde_json::Value::String(format_timestamp_ms(batch.timestamp_ms));
         let mut read = Read::default();
         for entry in &batch.files {
-            let file = self.input.files.get(&entry.name).ok_or(format!("{} is gone: it cannot be read", entry.name))?;
+            let file = self.input.files.get(&entry.name).ok_or(Cause::PlannedInputGone { batch: batch.id })?;
             let source = &self.query.source;
             read_file(&entry.name, &file.bytes, source.format, &source.schema, plan, &time, &mut read);
         }

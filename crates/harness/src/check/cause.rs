@@ -1,0 +1,151 @@
+//! Why the reference model expects a run to fail: a small typed set of causes, each naming
+//! what the engine's error must say for a failure to have that cause (a stable phrase of the
+//! engine's message: the file, the batch or the words that tell one refusal from another).
+//!
+//! A failure is judged by its cause, not only by its presence: a run that fails for another
+//! reason (the wrong refusal, the wrong bad line) is a finding. A cause the model cannot tie
+//! to one engine message ([`Cause::Other`]) names no phrase and accepts any error. This module
+//! only describes causes; it must never look at the engine.
+
+use std::fmt;
+
+/// Why a run fails, by the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The plan differs from the one in the latest offsets.
+    QueryChanged,
+    /// The latest commit is newer than the latest offsets file (offsets deleted by hand).
+    CommitNewerThanOffsets {
+        /// The latest commit.
+        commit: u64,
+        /// The latest offsets file.
+        offsets: u64,
+    },
+    /// The latest commit trails the latest offsets by more than one batch, or there is none.
+    CommitsTrailOffsets {
+        /// The latest offsets file.
+        offsets: u64,
+        /// The latest commit, if any.
+        commit: Option<u64>,
+    },
+    /// Commits, but no offsets at all.
+    CommitsWithoutOffsets {
+        /// The latest commit.
+        commit: u64,
+    },
+    /// `offsets/` has batches but `metadata` is gone.
+    MetadataMissing,
+    /// In failfast mode, the first bad line or value of the wrong type of a batch.
+    BadRecordFailfast {
+        /// The input file's URI, as the engine records it.
+        uri: String,
+        /// Its line, from 1.
+        line: u32,
+    },
+    /// The sink already holds a batch the checkpoint would plan anew.
+    SinkAhead {
+        /// The newest batch the sink holds.
+        held: u64,
+    },
+    /// A seen file was written again and `on-modified` is `error`.
+    ModifiedInput {
+        /// The input file's name.
+        file: String,
+    },
+    /// A file planned into a re-run batch is gone.
+    PlannedInputGone {
+        /// The batch.
+        batch: u64,
+    },
+    /// Anything else (an invalid query, a log file missing): any error will do.
+    Other(String),
+}
+
+impl Cause {
+    /// What the engine's error message must contain for a failure to have this cause; `None`
+    /// for [`Cause::Other`].
+    pub fn phrase(&self) -> Option<String> {
+        Some(match self {
+            Cause::QueryChanged => "the query changed since".into(),
+            Cause::CommitNewerThanOffsets { commit, offsets } => {
+                format!("commits/{commit} is newer than the latest offsets file offsets/{offsets}")
+            }
+            Cause::CommitsTrailOffsets { offsets, .. } => {
+                format!("the latest offsets file is offsets/{offsets} but")
+            }
+            Cause::CommitsWithoutOffsets { commit } => format!("commits/{commit} exists but offsets/ is empty"),
+            Cause::MetadataMissing => "offsets/ has batches but the metadata file is missing".into(),
+            Cause::BadRecordFailfast { uri, line } => format!("{uri}:{line}: "),
+            Cause::SinkAhead { held } => format!("already holds batches up to {held}"),
+            Cause::ModifiedInput { .. } => "(on-modified is error)".into(),
+            Cause::PlannedInputGone { batch } => format!("batch {batch} cannot run: its input file"),
+            Cause::Other(_) => return None,
+        })
+    }
+
+    /// True if an engine error with this message has this cause.
+    pub fn matches(&self, message: &str) -> bool {
+        let trail = matches!(self, Cause::CommitsTrailOffsets { .. });
+        let words = !trail || message.contains("commits trail offsets by more than one batch");
+        words && self.phrase().is_none_or(|phrase| message.contains(&phrase))
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::QueryChanged => write!(f, "the query changed: the plan differs from the one in the latest offsets"),
+            Cause::CommitNewerThanOffsets { commit, offsets } => {
+                write!(f, "commits/{commit} is newer than the latest offsets file, offsets/{offsets}")
+            }
+            Cause::CommitsTrailOffsets { offsets, commit: Some(c) } => {
+                write!(f, "the latest commit, commits/{c}, trails offsets/{offsets} by more than one batch")
+            }
+            Cause::CommitsTrailOffsets { offsets, commit: None } => {
+                write!(f, "offsets/{offsets} has no commit before it: commits/ is empty")
+            }
+            Cause::CommitsWithoutOffsets { commit } => write!(f, "commits/{commit} exists but offsets/ is empty"),
+            Cause::MetadataMissing => write!(f, "offsets/ has batches but the metadata file is missing"),
+            Cause::BadRecordFailfast { uri, line } => write!(f, "{uri}:{line}: a bad line or value in failfast mode"),
+            Cause::SinkAhead { held } => write!(f, "the sink already holds batch {held}"),
+            Cause::ModifiedInput { file } => write!(f, "{file} was written again after a batch took it"),
+            Cause::PlannedInputGone { batch } => write!(f, "a file of batch {batch} is gone: it cannot be read"),
+            Cause::Other(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_matches_its_engine_message_and_not_the_others() {
+        // Goal: each cause recognises the engine's own message for it and no other cause's.
+        // Method: the engine's messages as it words them (engine/recovery.rs, error.rs).
+        let cp = "cannot recover checkpoint /cp:";
+        let newer = format!("{cp} commits/3 is newer than the latest offsets file offsets/2; offsets were deleted");
+        let trail = format!(
+            "{cp} the latest offsets file is offsets/3 but the latest commit is commits/1: commits trail offsets by more \
+             than one batch (Spark only warns here and goes on); run `crashpoint doctor`"
+        );
+        let bad = "file:///sim/input/f0.json:2: malformed (mode is failfast; use permissive ...)".to_string();
+        let cases = [
+            (Cause::CommitNewerThanOffsets { commit: 3, offsets: 2 }, newer.clone()),
+            (Cause::CommitsTrailOffsets { offsets: 3, commit: Some(1) }, trail.clone()),
+            (Cause::BadRecordFailfast { uri: "file:///sim/input/f0.json".into(), line: 2 }, bad.clone()),
+        ];
+        for (cause, message) in &cases {
+            for (other, other_message) in &cases {
+                assert_eq!(cause.matches(other_message), cause == other, "{cause:?} on {message:?} / {other:?}");
+            }
+        }
+        assert!(
+            !Cause::BadRecordFailfast { uri: "file:///sim/input/f0.json".into(), line: 3 }.matches(&bad),
+            "another line"
+        );
+        assert!(Cause::Other("x".into()).matches("anything"));
+        assert!(Cause::ModifiedInput { file: "a.json".into() }.matches("a.json: changed (on-modified is error)"));
+        assert!(!Cause::ModifiedInput { file: "a.json".into() }.matches(&bad));
+    }
+}
