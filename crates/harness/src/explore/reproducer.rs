@@ -77,11 +77,22 @@ pub fn round_trip_finding(scenario: &Scenario) -> Option<String> {
         Some(format!("the case's scenario file reads back with another {field}: {b:?}, written from {a:?}"))
     };
     let (a, b) = (&scenario.query, &back.query);
-    if a.trigger != b.trigger {
-        return differ("query trigger", &a.trigger, &b.trigger);
-    }
-    if a != b {
-        return differ("query", a, b);
+    let query: [(&str, bool, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 7] = [
+        ("query trigger", a.trigger == b.trigger, &a.trigger, &b.trigger),
+        ("query sink", a.sink == b.sink, &a.sink, &b.sink),
+        ("query source", a.source == b.source, &a.source, &b.source),
+        ("query plan", a.plan == b.plan, &a.plan, &b.plan),
+        ("query checkpoint", a.checkpoint == b.checkpoint, &a.checkpoint, &b.checkpoint),
+        ("query bugs", a.bugs == b.bugs, &a.bugs, &b.bugs),
+        (
+            "allow-existing-sink-log",
+            a.allow_existing_sink_log == b.allow_existing_sink_log,
+            &a.allow_existing_sink_log,
+            &b.allow_existing_sink_log,
+        ),
+    ];
+    if let Some((field, _, a, b)) = query.into_iter().find(|(_, same, _, _)| !same) {
+        return differ(field, a, b);
     }
     if let Some((i, (a, b))) = scenario.steps.iter().zip(&back.steps).enumerate().find(|(_, (a, b))| a != b) {
         return differ(&format!("step {}", i + 1), a, b);
