@@ -13,8 +13,8 @@ use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
 use crashpoint_engine::schema::Schema;
 use crashpoint_engine::sink::{
-    Batch, ConsoleSink, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, ReadBack, Sink, SinkError,
-    SinkOutcome, read_file_sink_output,
+    Batch, ConsoleSink, EncodedBatch, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, PartFormat,
+    ReadBack, Sink, SinkError, SinkOutcome, read_file_sink_output,
 };
 use crashpoint_engine::source::{InputFormat, parse_file};
 use crashpoint_engine::storage::Storage;
@@ -338,16 +338,19 @@ impl Sink for RecordingSink {
 
     fn add_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<SinkOutcome, SinkError> {
         let result = self.inner.add_batch(ctx, batch);
-        let outcome = match &result {
-            Ok(SinkOutcome::Written) => EmissionOutcome::Written,
-            Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
-            Err(_) => EmissionOutcome::Crashed,
-        };
-        // Through the harness's own view of the disk: a read of the recorder's must never meet
-        // (nor count as) the run's injected I/O error.
-        let storage = self.planned.storage.as_ref();
-        let recorded = Checkpoint::new(&self.planned.checkpoint).read_offsets(storage, batch.id);
-        self.record(batch.id, batch.rows.to_vec(), outcome, recorded.ok().map(|o| o.metadata.batch_timestamp_ms));
+        self.record_result(batch.id, batch.rows.to_vec(), &result);
+        result
+    }
+
+    // The file sink's parts are encoded on the task threads, as outside a scenario: forwarding
+    // the format keeps that path under the crashes it must survive.
+    fn part_format(&self) -> Option<PartFormat> {
+        self.inner.part_format()
+    }
+
+    fn add_encoded_batch(&mut self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<SinkOutcome, SinkError> {
+        let result = self.inner.add_encoded_batch(ctx, batch);
+        self.record_result(batch.id, decoded_rows(&batch), &result);
         result
     }
 
@@ -372,7 +375,34 @@ impl Sink for RecordingSink {
     }
 }
 
+/// The rows an encoded batch holds, read back from its JSON Lines parts in the schema's order,
+/// as a reader of the part files reads them. A line that does not parse is kept as a row that
+/// says so: what the sink was handed is never dropped from the record.
+fn decoded_rows(batch: &EncodedBatch<'_>) -> Vec<Row> {
+    let lines = batch.parts.iter().flat_map(|part| part.bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()));
+    lines
+        .map(|line| match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(mut object) => batch.schema.iter().map(|c| object.remove(c).unwrap_or_default()).collect(),
+            Err(e) => vec![serde_json::Value::String(format!("an undecodable part line ({e})"))],
+        })
+        .collect()
+}
+
 impl RecordingSink {
+    /// Records what the sink did with batch `id`, with the time `offsets/id` holds.
+    fn record_result(&self, id: u64, rows: Vec<Row>, result: &Result<SinkOutcome, SinkError>) {
+        let outcome = match result {
+            Ok(SinkOutcome::Written) => EmissionOutcome::Written,
+            Ok(SinkOutcome::Skipped(_)) => EmissionOutcome::Skipped,
+            Err(_) => EmissionOutcome::Crashed,
+        };
+        // Through the harness's own view of the disk: a read of the recorder's must never meet
+        // (nor count as) the run's injected I/O error.
+        let storage = self.planned.storage.as_ref();
+        let recorded = Checkpoint::new(&self.planned.checkpoint).read_offsets(storage, id);
+        self.record(id, rows, outcome, recorded.ok().map(|o| o.metadata.batch_timestamp_ms));
+    }
+
     fn record(&self, batch: u64, rows: Vec<Row>, outcome: EmissionOutcome, recorded_timestamp_ms: Option<i64>) {
         let (process, cause) = (self.process, self.cause.clone());
         let emission = Emission { process, cause, batch, rows, outcome, recorded_timestamp_ms };
