@@ -193,6 +193,7 @@ seeded_bug_tests! {
     newer_files_only => Bug::NewerFilesOnly, "reach/mtimes.toml";
     log_offset_is_batch_id => Bug::LogOffsetIsBatchId, "tutorial.toml";
     last_line_dropped => Bug::LastLineDropped, "reach/mtimes.toml";
+    held_orphans_with_new_files => Bug::HeldOrphansWithNewFiles, "reach/held_orphans.toml";
 }
 
 explore_only_bug_tests! {

@@ -27,6 +27,7 @@
 //! | [`Seams::new_files`] | planning new files | every unseen path is new, whatever its modification time |
 //! | [`Seams::log_offset`] | writing `offsets/N` | `logOffset` is the newest source-log batch the batch covers |
 //! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
+//! | [`Seams::held_orphans`] | planning a new batch whose source-log entries the sink holds | the entries alone |
 
 /// How one run deviates from Spark's protocol. The default deviates nowhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Seams {
     pub log_offset: LogOffset,
     /// What becomes of a last line without a newline.
     pub last_line: LastLine,
+    /// What a new batch takes when the sink already holds its source-log entries.
+    pub held_orphans: HeldOrphans,
 }
 
 /// How a compactible log (the source log, the file sink's log) writes a compaction.
@@ -143,6 +146,17 @@ pub enum LastLine {
     Kept,
     /// It is left out, as an incomplete write.
     Dropped,
+}
+
+/// What new batch N takes when the source log runs ahead of `offsets/` (its `offsets/N` was lost)
+/// and the sink already holds batch N.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HeldOrphans {
+    /// crashpoint's: the source log's untaken entries alone, which the sink holds; new files wait.
+    #[default]
+    Alone,
+    /// Spark's: the untaken entries and the new files, which the sink then skips with them.
+    WithNewFiles,
 }
 
 /// How a log file reaches its path.

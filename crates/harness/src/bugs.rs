@@ -11,8 +11,8 @@
 
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::seams::{
-    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, LastLine, LogFsync, LogLayout,
-    LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
+    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldOrphans, LastLine, LogFsync,
+    LogLayout, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -58,11 +58,14 @@ pub enum Bug {
     LogOffsetIsBatchId,
     /// A last line without a newline is left out of every run, crash or not.
     LastLineDropped,
+    /// New files join a new batch whose source-log entries the sink already holds, as in Spark:
+    /// the sink skips the batch and the new files' rows are lost.
+    HeldOrphansWithNewFiles,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 19] = [
+    pub const ALL: [Bug; 20] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -82,6 +85,7 @@ impl Bug {
         Bug::NewerFilesOnly,
         Bug::LogOffsetIsBatchId,
         Bug::LastLineDropped,
+        Bug::HeldOrphansWithNewFiles,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -106,6 +110,7 @@ impl Bug {
             Bug::NewerFilesOnly => "newer-files-only",
             Bug::LogOffsetIsBatchId => "log-offset-is-batch-id",
             Bug::LastLineDropped => "last-line-dropped",
+            Bug::HeldOrphansWithNewFiles => "held-orphans-with-new-files",
         }
     }
 
@@ -131,6 +136,7 @@ impl Bug {
             Bug::NewerFilesOnly => seams.new_files = NewFiles::NewerThanSeen,
             Bug::LogOffsetIsBatchId => seams.log_offset = LogOffset::BatchId,
             Bug::LastLineDropped => seams.last_line = LastLine::Dropped,
+            Bug::HeldOrphansWithNewFiles => seams.held_orphans = HeldOrphans::WithNewFiles,
         }
     }
 }

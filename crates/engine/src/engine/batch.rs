@@ -109,6 +109,8 @@ impl Engine<'_> {
         // the orphan entries, which offsets/N covered: take them alone, so that the sink's skip
         // loses no new file. Spark adds the new files too, and loses them.
         let sink_has_orphans = !orphans.is_empty() && self.sink_holds(id)?;
+        #[cfg(feature = "seeded-bugs")]
+        let sink_has_orphans = super::seeded::bent_held_orphans(self.faults.seams(), sink_has_orphans);
         let new_source_entries = if sink_has_orphans { Vec::new() } else { self.new_files(next_log_id)? };
         let through = if new_source_entries.is_empty() { latest } else { Some(next_log_id) };
         if through == after {

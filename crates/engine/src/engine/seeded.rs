@@ -1,7 +1,8 @@
 //! The engine's seams bent (feature `seeded-bugs` only): a batch's steps in another order, a
 //! restart that skips a pending batch, a purge of one batch too many, dead letters appended, a
 //! re-run at a new time, new files only when newer than the newest seen, `logOffset` as the
-//! batch id, and a last line without a newline left out.
+//! batch id, a last line without a newline left out, and new files added to a batch the sink
+//! already holds.
 //!
 //! Spark's lifecycle is `batch::run_batch` and Spark's recovery is `recovery::decide`; this
 //! module must never change them, only stand in for them when a seam says so.
@@ -11,7 +12,8 @@ use super::{Engine, EngineError, Resume};
 use crate::engine::Clock;
 use crate::faults::CrashPoint;
 use crate::seams::{
-    BatchOrder, BatchStep, DeadLetters, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams,
+    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime,
+    Seams,
 };
 use crate::source::FileSource;
 use crate::storage::Storage;
@@ -80,6 +82,12 @@ pub(super) fn bent_last_line(seams: &Seams, mut bytes: Vec<u8>) -> Vec<u8> {
         bytes.truncate(keep);
     }
     bytes
+}
+
+/// Whether a new batch takes the source log's untaken entries alone because the sink holds
+/// them: never with the seam bent, so new files join them as in Spark.
+pub(super) fn bent_held_orphans(seams: &Seams, sink_has_orphans: bool) -> bool {
+    sink_has_orphans && seams.held_orphans == HeldOrphans::Alone
 }
 
 impl Engine<'_> {

@@ -1,7 +1,8 @@
 //! The checks: checkpoint invariants; the verdict that compares a run's sink output with the
 //! oracle's (the reference model of the same workload with no faults); dead letters exactly
-//! once; processing times as recorded; a run's live log against what it did; and a crash-free
-//! run's batches, batch times and warnings against the model's.
+//! once; processing times as recorded; a run's live log against what it did; a crash-free
+//! run's batches, batch times and warnings against the model's; and the warnings about file
+//! names Spark misreads against the model's list.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
@@ -11,6 +12,7 @@ mod cause;
 mod dead_letters;
 mod history;
 mod invariants;
+mod notices;
 mod sink_log;
 mod times;
 mod trace;
@@ -21,6 +23,7 @@ pub use cause::Cause;
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
+pub use notices::{Misread, judge_misread_notices};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
 pub use trace::{RunTrace, check_trace};

@@ -89,6 +89,8 @@ enum Tamper {
     DeleteOlderCommit,
     DeleteOlderOffsets,
     StaleCrc,
+    /// The latest batch rolled back: `offsets/N` and `commits/N` deleted, then a file arrives.
+    RollBackLatest,
 }
 
 /// The last tampering of a case: one the engine must refuse to recover from.
@@ -124,6 +126,25 @@ struct Knobs {
     compact_interval: u64,
     retain: u64,
     failfast: bool,
+    /// Which new files get names that Spark 4.3 misreads, if any.
+    odd_names: Option<OddNames>,
+}
+
+/// File names that Spark 4.3 misreads (a glob character, a colon), put into some generated
+/// names: the engine reads such a file once and must warn about it, and the oracle knows which.
+const ODD_NAMES: [&str; 6] = ["[a]", "*", "?", "{b}", ":x", "]"];
+
+/// Which generated names are odd: every `every`-th new name gets an odd part before `.json`,
+/// the first from `ODD_NAMES[first]`, then the next one. Most scenarios have none.
+#[derive(Debug, Clone, Copy)]
+struct OddNames {
+    every: usize,
+    first: usize,
+}
+
+fn odd_names() -> impl Strategy<Value = Option<OddNames>> {
+    let odd = (1usize..=3, 0..ODD_NAMES.len()).prop_map(|(every, first)| OddNames { every, first });
+    proptest::option::weighted(0.2, odd)
 }
 
 fn point() -> impl Strategy<Value = CrashPoint> {
@@ -172,6 +193,7 @@ fn tamper() -> impl Strategy<Value = Option<Tamper>> {
         1 => Just(Tamper::DeleteOlderCommit),
         1 => Just(Tamper::DeleteOlderOffsets),
         1 => Just(Tamper::StaleCrc),
+        2 => Just(Tamper::RollBackLatest),
     ];
     proptest::option::weighted(0.15, kind)
 }
@@ -229,22 +251,34 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     let interval = prop_oneof![2 => Just(2u64), 2 => Just(3), 1 => Just(10)];
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
     let failfast = proptest::bool::weighted(0.2);
-    (sink, max_files, trigger, interval, retain, failfast).prop_map(
-        |(sink, max_files, trigger, compact_interval, retain, failfast)| Knobs {
+    (sink, max_files, trigger, interval, retain, failfast, odd_names()).prop_map(
+        |(sink, max_files, trigger, compact_interval, retain, failfast, odd_names)| Knobs {
             sink,
             max_files,
             trigger,
             compact_interval,
             retain,
             failfast,
+            odd_names,
         },
     )
 }
 
 /// The strategy of whole cases, each a scenario or why it could not be built: `fuzz`'s.
 pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = GeneratedCase> {
-    (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal())
-        .prop_map(move |(knobs, segments, refusal)| build(knobs, &segments, refusal, &bugs))
+    cases(bugs, power_loss, true)
+}
+
+/// Whole cases; `roll_backs: false` leaves the roll-backs out (see [`case_strategy_for_sink`]).
+fn cases(bugs: Vec<String>, power_loss: bool, roll_backs: bool) -> impl Strategy<Value = GeneratedCase> {
+    (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal()).prop_map(
+        move |(knobs, mut segments, refusal)| {
+            if !roll_backs {
+                segments.iter_mut().for_each(|s| s.tamper = s.tamper.filter(|t| !matches!(t, Tamper::RollBackLatest)));
+            }
+            build(knobs, &segments, refusal, &bugs)
+        },
+    )
 }
 
 /// The strategy of whole scenarios (the cases that could be built).
@@ -259,7 +293,13 @@ pub fn case_strategy_for_sink(
     power_loss: bool,
     sink: SinkSpec,
 ) -> impl Strategy<Value = GeneratedCase> {
-    case_strategy(bugs, power_loss).prop_map(move |case| {
+    // A sink whose batches the engine cannot see, and that skips a batch id it holds (the
+    // idempotent SQLite table, the user's exactly-once program), would skip a rolled-back batch
+    // with the new file in it and lose that file's rows, as in Spark. That loss is the user's
+    // tampering, not a bug of the engine or the sink: the engine keeps new files out of such a
+    // batch only where it reads the sink's log (file, memory). So no roll-back for the others.
+    let roll_backs = matches!(sink.kind(), SinkKind::File | SinkKind::Memory);
+    cases(bugs, power_loss, roll_backs).prop_map(move |case| {
         case.map(|mut scenario| {
             scenario.query.sink = sink.clone();
             scenario
@@ -276,6 +316,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         compact_interval: 10,
         retain: 100,
         failfast: false,
+        odd_names: None,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -285,12 +326,19 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
 struct Files {
     names: Vec<String>,
     next: usize,
+    odd_names: Option<OddNames>,
 }
 
 impl Files {
     fn fresh(&mut self) -> String {
+        let n = self.next;
         self.next += 1;
-        format!("f{}.json", self.next - 1)
+        match self.odd_names {
+            Some(odd) if n.is_multiple_of(odd.every) => {
+                format!("f{n}{}.json", ODD_NAMES[(odd.first + n / odd.every) % ODD_NAMES.len()])
+            }
+            _ => format!("f{n}.json"),
+        }
     }
 
     fn pick(&self, i: usize) -> Option<usize> {
@@ -316,7 +364,7 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         steps: Vec::new(),
         expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },
     };
-    let mut files = Files::default();
+    let mut files = Files { odd_names: knobs.odd_names, ..Files::default() };
     for segment in segments {
         // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
         let once = scenario.query.trigger == Trigger::Once;
@@ -337,6 +385,10 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
             }
         }
         if let Some(tamper) = segment.tamper.filter(|_| !once) {
+            if matches!(tamper, Tamper::RollBackLatest) {
+                roll_back_latest(&mut files, &mut scenario.steps);
+                continue;
+            }
             scenario.steps.push(tamper_step(tamper));
             // The re-run comes at once, before any input file changes: a crash may have merged
             // batches, and the re-run batch must read the files it took.
@@ -494,7 +546,23 @@ fn tamper_step(tamper: Tamper) -> Step {
         Tamper::DeleteOlderCommit => Step::Delete { path: path("commits/latest-1") },
         Tamper::DeleteOlderOffsets => Step::Delete { path: path("offsets/latest-1") },
         Tamper::StaleCrc => Step::Write { path: path("commits/.latest.crc"), with: "crc".into() },
+        Tamper::RollBackLatest => unreachable!("a roll-back is more than one step: roll_back_latest"),
     }
+}
+
+/// The latest batch N rolled back by hand: `offsets/N` deleted, then `commits/N`, then a new file
+/// arrives and the query runs. The checkpoint is then what a crash after the sink write of batch
+/// N leaves once the user deletes its torn `offsets/N` (Spark never fsyncs it, and its docs say
+/// to delete a torn log file): the source log's entry of batch N runs ahead of the offsets log,
+/// while a sink that keeps a log (file, memory) already holds batch N. The run must take those
+/// entries alone as batch N (the sink skips it) and the new file as batch N+1; Spark adds the new
+/// file to batch N and the sink's skip loses it. A sink with no log rewrites batch N with both.
+fn roll_back_latest(files: &mut Files, steps: &mut Vec<Step>) {
+    // offsets first: `latest` names the latest commit, which must still be batch N.
+    steps.push(Step::Delete { path: "offsets/latest".into() });
+    steps.push(Step::Delete { path: "commits/latest".into() });
+    files.add(Content::Events { events: 2, seed: 3 }, steps);
+    steps.push(run(false, None));
 }
 
 /// A file's content: events from the generator, or one record with bad lines, or one record
@@ -526,9 +594,20 @@ fn file_content(name: &str, content: Content) -> FileContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
     fn knobs(trigger: &'static str, failfast: bool) -> Knobs {
-        Knobs { sink: SinkKind::Memory, max_files: None, trigger, compact_interval: 10, retain: 100, failfast }
+        let retain = 100;
+        Knobs {
+            sink: SinkKind::Memory,
+            max_files: None,
+            trigger,
+            compact_interval: 10,
+            retain,
+            failfast,
+            odd_names: None,
+        }
     }
 
     fn segment(arrival: Content, crash: Option<Crash>) -> Segment {
@@ -576,5 +655,62 @@ mod tests {
         let paths = |r| refusal_steps(r).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         assert!(paths(Refusal::CommitNewerThanOffsets).contains("offsets/latest"));
         assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
+    }
+
+    /// The first `cases` scenarios the strategy draws from a fixed seed.
+    fn drawn(cases: usize) -> Vec<Scenario> {
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        let strategy = scenario_strategy(Vec::new(), true);
+        (0..cases).map(|_| strategy.new_tree(&mut runner).expect("a scenario").current()).collect()
+    }
+
+    fn rolled_back(s: &Scenario) -> bool {
+        s.steps.windows(2).any(|w| {
+            matches!((&w[0], &w[1]), (Step::Delete { path: a }, Step::Delete { path: b })
+                if a == "offsets/latest" && b == "commits/latest")
+        })
+    }
+
+    fn names(scenario: &Scenario) -> impl Iterator<Item = &String> {
+        scenario.steps.iter().filter_map(|s| if let Step::Add { name, .. } = s { Some(name) } else { None })
+    }
+
+    #[test]
+    fn the_generators_reach_rolled_back_batches_and_names_spark_misreads() {
+        // Goal: fuzz reaches the shapes that only Spark or the user make: a latest batch rolled
+        // back (offsets/N deleted before commits/N, then a new file and a run) into a sink that
+        // keeps a log, and file names with a glob character and with a colon. Method: the first
+        // 100 scenarios from a fixed seed; count each shape.
+        let scenarios = drawn(100);
+        let keeps_log = |s: &Scenario| matches!(s.query.sink.kind(), SinkKind::File | SinkKind::Memory);
+        assert!(scenarios.iter().any(|s| rolled_back(s) && keeps_log(s)), "no roll-back into a sink with a log");
+        let glob = |n: &String| n.contains(['*', '?', '[', ']', '{', '}']);
+        assert!(scenarios.iter().flat_map(names).any(glob), "no name with a glob character");
+        assert!(scenarios.iter().flat_map(names).any(|n| n.contains(':')), "no name with a colon");
+        let plain = scenarios.iter().filter(|s| names(s).all(|n| !glob(n) && !n.contains(':'))).count();
+        assert!(plain > 60, "odd names are the exception: {plain} of 100 scenarios have none");
+    }
+
+    #[test]
+    fn a_sink_the_engine_cannot_see_gets_no_roll_back() {
+        // Goal: no roll-back into a sink that skips batch ids the engine cannot see. Method: the
+        // first 100 cases for the idempotent SQLite table, from the seed that gives roll-backs.
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        let sink = SinkSpec::Named(SinkKind::SqliteIdempotent);
+        let strategy = case_strategy_for_sink(Vec::new(), true, sink);
+        let cases: Vec<Scenario> =
+            (0..100).filter_map(|_| strategy.new_tree(&mut runner).expect("a case").current().ok()).collect();
+        assert!(cases.len() > 90);
+        assert!(!cases.iter().any(rolled_back), "a roll-back into the idempotent SQLite table");
+    }
+
+    #[test]
+    fn odd_names_are_every_kth_new_name() {
+        // Goal: with odd names, every k-th new name (renames' new names too) has an odd part.
+        let mut files = Files { odd_names: Some(OddNames { every: 2, first: 4 }), ..Files::default() };
+        let names: Vec<String> = (0..5).map(|_| files.fresh()).collect();
+        assert_eq!(names, ["f0:x.json", "f1.json", "f2].json", "f3.json", "f4[a].json"]);
     }
 }

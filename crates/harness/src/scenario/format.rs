@@ -482,6 +482,16 @@ pub(super) fn parse_content(keys: &BTreeMap<String, Spanned<Value>>) -> Result<F
 }
 
 fn parse_content_inner(keys: &BTreeMap<String, Spanned<Value>>) -> Result<FileContent, KeyError> {
+    if let Some(bytes) = keys.get("long-line") {
+        if ["lines", "text", "generate"].iter().any(|k| keys.contains_key(*k)) {
+            return Err((None, "give only one of lines, text, generate and long-line".into()));
+        }
+        let min = super::world::LONG_LINE_BYTES_MIN;
+        return match bytes.get_ref() {
+            Value::Integer(n) if *n >= min as i64 => Ok(FileContent::LongLine { bytes: *n as u64 }),
+            other => Err((Some("long-line"), format!("long-line must be a line length in bytes ≥ {min}, not {other}"))),
+        };
+    }
     match (keys.get("lines"), keys.get("text"), keys.get("generate")) {
         (Some(lines), None, None) => {
             let bad = || (Some("lines"), "lines must be an array of strings".to_string());

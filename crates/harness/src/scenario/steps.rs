@@ -24,6 +24,12 @@ pub enum FileContent {
         /// The seed.
         seed: u64,
     },
+    /// A record, then a record whose line is `bytes` long (its eventId padded), then a record:
+    /// lines at the engine's limit and beyond it, without writing them out in the scenario.
+    LongLine {
+        /// The middle line's length, without its newline.
+        bytes: u64,
+    },
 }
 
 /// A run (a new process on the same checkpoint), optionally crashing or failing an I/O
@@ -142,10 +148,10 @@ pub enum Step {
 
 /// Each action key, with the extra keys it allows.
 const ACTIONS: [(&str, &[&str]); 14] = [
-    ("add", &["lines", "text", "generate"]),
+    ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
-    ("modify", &["lines", "text", "generate"]),
+    ("modify", &["lines", "text", "generate", "long-line"]),
     ("remove", &[]),
     ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
     ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
@@ -280,6 +286,7 @@ fn content_toml(content: &FileContent) -> String {
         }
         FileContent::Text(text) => format!("text = {}\n", quoted(text)),
         FileContent::Generate { events, seed } => format!("generate = {{ events = {events}, seed = {seed} }}\n"),
+        FileContent::LongLine { bytes } => format!("long-line = {bytes}\n"),
     }
 }
 
@@ -428,6 +435,7 @@ fn describe(content: &FileContent) -> String {
         FileContent::Lines(lines) => format!("{} line(s)", lines.len()),
         FileContent::Text(text) => format!("{} byte(s)", text.len()),
         FileContent::Generate { events, seed } => format!("{events} generated event(s), seed {seed}"),
+        FileContent::LongLine { bytes } => format!("3 line(s), the second {bytes} bytes long"),
     }
 }
 

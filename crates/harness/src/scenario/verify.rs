@@ -7,7 +7,7 @@ use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
-    Emission, EmissionOutcome, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
+    Emission, EmissionOutcome, Verdict, judge_agreement, judge_batch_times, judge_dead_letters, judge_misread_notices,
     judge_skipped_uncommitted, judge_times, judge_with_minimum, row_key,
 };
 use crashpoint_engine::engine::Event;
@@ -87,6 +87,14 @@ impl Report {
     }
 }
 
+/// Every warning the engine gave, in every run.
+fn warnings(execution: &Execution) -> impl Iterator<Item = &str> {
+    execution.processes.iter().flat_map(|p| &p.events).filter_map(|event| match event {
+        Event::Warning(message) => Some(message.as_str()),
+        _ => None,
+    })
+}
+
 /// Runs the scenario and judges it against its oracle.
 pub fn verify(scenario: &Scenario) -> Report {
     verify_with_oracle(scenario, &Injection::default(), &Oracle::of(scenario))
@@ -115,6 +123,9 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     let mut verdict = judge_with_minimum(sink.name(), guarantee, &wanted, &minimum, &actual, &emissions);
     let mut findings = judge_dead_letters(&expected.dead_letters, &execution.dead_letters);
     findings.extend(judge_times(&execution.emissions, &data.times));
+    if oracle.is_model() {
+        findings.extend(judge_misread_notices(&expected.misread_names, warnings(&execution)));
+    }
     if oracle.is_model() && is_crash_free(scenario, injection) {
         let failed: Vec<(u32, String)> =
             execution.processes.iter().filter_map(|p| p.error.clone().map(|e| (p.ordinal, e))).collect();

@@ -15,6 +15,7 @@
 
 mod clock;
 mod input;
+mod names;
 mod run;
 mod state;
 
@@ -48,6 +49,9 @@ pub struct Expected {
     pub failed_runs: Vec<(u32, Cause)>,
     /// The newest commit at the end.
     pub last_committed_batch: Option<u64>,
+    /// The files a batch took as new whose names Spark 4.3 misreads, with what it does wrong:
+    /// the engine must warn about each of them, and about no other.
+    pub misread_names: BTreeMap<String, crate::check::Misread>,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -74,6 +78,7 @@ struct Model {
     batch_times: Vec<(u32, u64, i64)>,
     skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     failed_runs: Vec<(u32, Cause)>,
+    misread_names: BTreeMap<String, crate::check::Misread>,
     /// The number of runs so far.
     ordinal: u32,
 }
@@ -119,6 +124,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         batch_times: Vec::new(),
         skipped_uncommitted: Vec::new(),
         failed_runs: Vec::new(),
+        misread_names: BTreeMap::new(),
         ordinal: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -193,6 +199,7 @@ impl Model {
             skipped_uncommitted: self.skipped_uncommitted,
             failed_runs: self.failed_runs,
             last_committed_batch: self.checkpoint.commits.iter().next_back().copied(),
+            misread_names: self.misread_names,
         }
     }
 }

@@ -203,6 +203,11 @@ impl Model {
         if !new.is_empty() {
             self.checkpoint.sources.insert(next_log_id, new.clone());
         }
+        for entry in &new {
+            if let Some(misread) = super::names::misread(&entry.name) {
+                self.misread_names.insert(entry.name.clone(), misread);
+            }
+        }
         let fingerprint = self.query.plan.plan().fingerprint();
         self.checkpoint.offsets.insert(id, Offsets { timestamp_ms, fingerprint, log_offset: through });
         files.extend(new);
