@@ -161,6 +161,7 @@ mod tests {
                 Cause::BadRecordFailfast { .. } => "a failfast run stopped by a bad record",
                 Cause::CommitNewerThanOffsets { .. } => "a refusal: a commit newer than the offsets",
                 Cause::CommitsTrailOffsets { .. } => "a refusal: commits trailing offsets",
+                Cause::SinkAhead { .. } => "a refusal: a new checkpoint over a file sink's output",
                 _ => "another failure",
             });
         }
@@ -195,6 +196,7 @@ mod tests {
             "a failfast run stopped by a bad record",
             "a refusal: a commit newer than the offsets",
             "a refusal: commits trailing offsets",
+            "a refusal: a new checkpoint over a file sink's output",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }

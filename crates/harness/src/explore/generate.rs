@@ -9,7 +9,8 @@
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
 //!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
 //! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
-//!   older commit or offsets file deleted, a stale `.N.crc` sidecar;
+//!   older commit or offsets file deleted, a stale `.N.crc` sidecar, the checkpoint deleted to
+//!   start over with the output kept (a file sink must refuse: it holds the batches);
 //! - a second query started on the checkpoint while a run holds it;
 //! - all three triggers: the query's and a run's own (`RunStep::trigger`), `processing-time`
 //!   spelled as a user writes it (`processing-time`, `=0`, `=250ms`, `=5s`) and parsed from
@@ -91,6 +92,9 @@ enum Tamper {
     StaleCrc,
     /// The latest batch rolled back: `offsets/N` and `commits/N` deleted, then a file arrives.
     RollBackLatest,
+    /// The checkpoint deleted to start over, the output kept: the tutorial's "new checkpoint,
+    /// old output directory", which a file sink must refuse and other sinks take in full.
+    NewCheckpoint,
 }
 
 /// The last tampering of a case: one the engine must refuse to recover from.
@@ -194,6 +198,7 @@ fn tamper() -> impl Strategy<Value = Option<Tamper>> {
         1 => Just(Tamper::DeleteOlderOffsets),
         1 => Just(Tamper::StaleCrc),
         2 => Just(Tamper::RollBackLatest),
+        1 => Just(Tamper::NewCheckpoint),
     ];
     proptest::option::weighted(0.15, kind)
 }
@@ -414,7 +419,7 @@ fn failures(scenario: &Scenario) -> Vec<(u32, Cause)> {
 fn settle(mut scenario: Scenario) -> Scenario {
     let mut failed = failures(&scenario);
     if failed.iter().any(|(_, cause)| cause.phrase().is_none()) {
-        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. }));
+        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. } | Step::DeleteCheckpoint));
         failed = failures(&scenario);
     }
     if failed.is_empty() {
@@ -547,6 +552,7 @@ fn tamper_step(tamper: Tamper) -> Step {
         Tamper::DeleteOlderOffsets => Step::Delete { path: path("offsets/latest-1") },
         Tamper::StaleCrc => Step::Write { path: path("commits/.latest.crc"), with: "crc".into() },
         Tamper::RollBackLatest => unreachable!("a roll-back is more than one step: roll_back_latest"),
+        Tamper::NewCheckpoint => Step::DeleteCheckpoint,
     }
 }
 
