@@ -10,7 +10,7 @@
 //!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
 //! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
 //!   older commit or offsets file deleted, a stale `.N.crc` sidecar, the checkpoint deleted to
-//!   start over with the output kept (a file sink must refuse: it holds the batches);
+//!   start over with the output kept (file sink only: it must refuse, as it holds the batches);
 //! - a second query started on the checkpoint while a run holds it;
 //! - all three triggers: the query's and a run's own (`RunStep::trigger`), `processing-time`
 //!   spelled as a user writes it (`processing-time`, `=0`, `=250ms`, `=5s`) and parsed from
@@ -389,7 +389,7 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
                 scenario.steps.push(run(true, None));
             }
         }
-        if let Some(tamper) = segment.tamper.filter(|_| !once) {
+        if let Some(tamper) = segment.tamper.filter(|t| !once && tamper_applies(*t, knobs.sink)) {
             if matches!(tamper, Tamper::RollBackLatest) {
                 roll_back_latest(&mut files, &mut scenario.steps);
                 continue;
@@ -439,6 +439,14 @@ fn settle(mut scenario: Scenario) -> Scenario {
         };
     }
     scenario
+}
+
+/// Starting over with a new checkpoint is generated for the file sink only: it must refuse,
+/// because its log holds the batches. A sink keyed by batch id (memory, an idempotent
+/// foreachBatch) would keep the old run's later batches beside the new ones, which Spark does
+/// not guard against either: the end state is the user's doing, not a fault to find.
+fn tamper_applies(tamper: Tamper, sink: SinkKind) -> bool {
+    !matches!(tamper, Tamper::NewCheckpoint) || sink == SinkKind::File
 }
 
 /// The tampering of a refusal, then the run that must refuse.
