@@ -198,7 +198,7 @@ fn tamper() -> impl Strategy<Value = Option<Tamper>> {
         1 => Just(Tamper::DeleteOlderOffsets),
         1 => Just(Tamper::StaleCrc),
         2 => Just(Tamper::RollBackLatest),
-        1 => Just(Tamper::NewCheckpoint),
+        3 => Just(Tamper::NewCheckpoint),
     ];
     proptest::option::weighted(0.15, kind)
 }
