@@ -117,11 +117,13 @@ def timeout_of(baseline, name):
 
 
 def cargo_test_side(baseline, first_bins):
-    """Runs cargo test's binaries until one fails; returns (verdict, killer)."""
+    """Runs cargo test's binaries until one fails; returns (verdict, killer). A killer that only
+    timed out is named `name (timeout)`: under load a timeout may be the machine, not the mutant."""
     for name in ordered(first_bins):
         exe, cwd = first_bins[name]
-        if run_binary(exe, cwd, timeout_of(baseline, name)) != "ok":
-            return "killed", name
+        result = run_binary(exe, cwd, timeout_of(baseline, name))
+        if result != "ok":
+            return "killed", name if result == "failed" else f"{name} (timeout)"
     every = cargo_build(["--workspace"])
     if every is None:
         return "error", "the rest of the test binaries do not build"
@@ -129,8 +131,9 @@ def cargo_test_side(baseline, first_bins):
         if name in first_bins:
             continue
         exe, cwd = every[name]
-        if run_binary(exe, cwd, timeout_of(baseline, name)) != "ok":
-            return "killed", name
+        result = run_binary(exe, cwd, timeout_of(baseline, name))
+        if result != "ok":
+            return "killed", name if result == "failed" else f"{name} (timeout)"
     if run_doc_tests(timeout_of(baseline, "doc")) != "ok":
         return "killed", "doc"
     return "survived", None
@@ -139,7 +142,7 @@ def cargo_test_side(baseline, first_bins):
 def generators_side(baseline, bins):
     exe, cwd = bins[GENERATORS]
     result = run_binary(exe, cwd, timeout_of(baseline, GENERATORS), ["--ignored"])
-    return "survived" if result == "ok" else "killed"
+    return {"ok": "survived", "failed": "killed"}.get(result, "killed (timeout)")
 
 
 def apply(diff, reverse=False):
@@ -213,7 +216,7 @@ def rerun(earlier_path, mutants, out, baseline):
     """The generators' side again for the earlier file's viable mutants, misses first."""
     earlier = [json.loads(line) for line in Path(earlier_path).read_text().splitlines() if line.strip()]
     viable = [r for r in earlier if r.get("outcome") != "unviable" and r.get("cargo_test") != "error"]
-    viable.sort(key=lambda r: (r["generators"] == "killed", r["cargo_test"] != "killed"))
+    viable.sort(key=lambda r: (r["generators"].startswith("killed"), r["cargo_test"] != "killed"))
     by_key = {}
     for m in mutants:
         by_key.setdefault(mutation_key(m["name"]), []).append(m)
@@ -248,13 +251,15 @@ def summary(path):
     rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     viable = [r for r in rows if r.get("outcome") not in ("unviable", "gone")
               and r.get("cargo_test") != "error" and r.get("generators") != "unviable"]
-    g = {r["name"] for r in viable if r["generators"] == "killed"}
+    g = {r["name"] for r in viable if r["generators"].startswith("killed")}
+    slow = [r["name"] for r in viable if "timeout" in r["generators"] or "timeout" in (r.get("killed_by") or "")]
     t = {r["name"] for r in viable if r["cargo_test"] == "killed"}
     print(f"mutants: {len(rows)} sampled, {len(rows) - len(viable)} unviable, {len(viable)} viable")
     print(f"cargo test kills {len(t)}/{len(viable)} ({100 * len(t) / max(1, len(viable)):.0f}%)")
     print(f"generators kill {len(g)}/{len(viable)} ({100 * len(g) / max(1, len(viable)):.0f}%)")
     print(f"generators kill {len(g & t)}/{len(t)} of cargo test's kills "
           f"({100 * len(g & t) / max(1, len(t)):.0f}%), and {len(g - t)} it misses")
+    print(f"kills that were timeouts (load may have caused them): {len(slow)}")
     for title, names in (("cargo test only", t - g), ("generators only", g - t), ("neither", None)):
         picked = [r for r in viable if (r["name"] in names if names is not None
                                          else r["name"] not in g | t)]
