@@ -51,7 +51,7 @@ fn fuzz_passes_the_users_idempotent_program() {
 #[ignore = "slow: shrinking a program sink's failure; .ci/run runs it"]
 fn fuzz_catches_the_users_appending_program_and_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (passed, text) = fuzz_cli("append.py", "10", dir.path());
+    let (passed, text) = fuzz_cli("append.py", "20", dir.path());
     assert!(!passed, "the appending program is caught:\n{text}");
     assert!(text.contains("written twice"), "{text}");
     let reproducer = std::fs::read_to_string(dir.path().join("fuzz-seed-1.toml")).unwrap();
