@@ -23,6 +23,7 @@ const SCENARIOS: &[&str] = &[
     "reach/compaction_and_purge.toml",
     "reach/dead_letters_rerun.toml",
     "reach/held_orphans.toml",
+    "reach/line_limit.toml",
     "reach/mtimes.toml",
     "reach/second_query.toml",
     "crashes/during-sink-write_between_part_files.toml",

@@ -64,6 +64,10 @@ pub struct QueryArgs {
     /// the newest file already seen, is not read, with a warning (Spark says nothing).
     #[arg(long, value_name = "MS")]
     pub max_file_age_ms: Option<u64>,
+    /// The longest JSON Lines line read, in bytes (default 16 MiB): a longer line is a bad
+    /// record, kept in the dead letters (Spark has no such limit).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_line_bytes: Option<u64>,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -131,6 +135,7 @@ impl QueryArgs {
                 OnModifiedArg::Error => ModifiedFilePolicy::Error,
             },
             max_file_age_ms: self.max_file_age_ms,
+            max_line_bytes: self.max_line_bytes,
             schema: Default::default(),
         }
     }

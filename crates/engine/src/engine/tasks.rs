@@ -227,7 +227,8 @@ fn run_task<O: RowOut>(
     if format == InputFormat::JsonLines {
         // The hot path: records stay on a parse tape; only selected values are copied.
         let mut plan_bad = Vec::new();
-        let scanned = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, schema, |line, record| {
+        let reading = (schema, source.max_line_bytes());
+        let scanned = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, reading, |line, record| {
             if let Err(reason) = plan.apply_node(record, time, &mut rows) {
                 plan_bad.push(rejected(line, reason, &record.to_value()));
             }
@@ -236,7 +237,7 @@ fn run_task<O: RowOut>(
         bad.extend(plan_bad);
         nulls = scanned.nulls;
     } else {
-        let parsed = parse_file(&file.uri, bytes, format, schema);
+        let parsed = parse_file(&file.uri, bytes, source);
         bad.extend(parsed.bad);
         nulls = parsed.nulls;
         for record in &parsed.records {
@@ -276,9 +277,10 @@ mod tests {
         let schema = crate::schema::Schema::tutorial();
         let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), &schema, |_, _| {}).bad;
         let mut split = Vec::new();
+        let reading = (&schema, crate::source::MAX_LINE_BYTES);
         for (range, before) in splits(text.as_bytes(), 5) {
             split
-                .extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, &schema, |_, _| {}).bad);
+                .extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, reading, |_, _| {}).bad);
         }
         assert_eq!(split, whole);
         assert_eq!(whole.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 5]);

@@ -71,6 +71,11 @@ pub struct SourceOptions {
     /// fresh checkpoint has seen nothing: it reads files of any age.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_age_ms: Option<u64>,
+    /// The longest JSON Lines line read, in bytes ([`MAX_LINE_BYTES`], 16 MiB, when absent): a
+    /// longer line is a bad record, kept in the dead letters, never an allocation spike. Spark
+    /// has no such limit; a smaller one lets a small scenario reach the edge.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "positive_line_bytes")]
+    pub max_line_bytes: Option<u64>,
     /// The schema records are read with, in Spark's DDL; the tutorial's by default.
     #[serde(default, skip_serializing_if = "Schema::is_tutorial")]
     pub schema: Schema,
@@ -89,6 +94,11 @@ impl SourceOptions {
         i64::try_from(self.max_file_age_ms.unwrap_or(MAX_FILE_AGE_MS)).unwrap_or(i64::MAX)
     }
 
+    /// The line limit in bytes, [`MAX_LINE_BYTES`] when not set.
+    pub fn max_line_bytes(&self) -> usize {
+        self.max_line_bytes.map_or(MAX_LINE_BYTES, |n| usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     /// Checks the options as Spark does at the first trigger.
     pub fn validate(&self) -> Result<(), String> {
         match self.max_files_per_trigger {
@@ -105,6 +115,16 @@ fn positive_max_files<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
         None => Ok(None),
         Some(n) if n >= 1 => usize::try_from(n).map(Some).map_err(serde::de::Error::custom),
         Some(n) => Err(serde::de::Error::custom(format!("max-files-per-trigger is {n}: {MAX_FILES_RULE}"))),
+    }
+}
+
+fn positive_line_bytes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    match Option::<i64>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(n) if n >= 1 => Ok(Some(n as u64)),
+        Some(n) => Err(serde::de::Error::custom(format!(
+            "max-line-bytes is {n}: give the longest line to read, 1 byte or more (16777216 when left out)"
+        ))),
     }
 }
 

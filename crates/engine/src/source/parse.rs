@@ -3,12 +3,13 @@
 //! does not fit its type is read as NULL with the rest of its record kept, as in Spark, and
 //! becomes a [`NullValue`] that the engine reports, never a silent NULL.
 
-use super::InputFormat;
+use super::{InputFormat, SourceOptions};
 use crate::json::{NodeRef, Tape, kind_of};
 use crate::schema::{self, Mismatch, Schema};
 use serde_json::Value;
 
-/// The longest line accepted, in bytes; a longer one is a bad record, not an allocation spike.
+/// The longest line accepted by default, in bytes (`max-line-bytes`); a longer one is a bad
+/// record, not an allocation spike.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// One input record and where it came from.
@@ -77,9 +78,10 @@ fn shown(bytes: &[u8]) -> String {
 
 /// One line (or a whole file) read with the schema. `Err` is why it is a bad record: in
 /// serde_json's words where serde_json rejects it too, so that reasons read as they always did.
-fn read_text(bytes: &[u8], schema: &Schema, whole_file: bool) -> Result<schema::Read, String> {
-    if !whole_file && bytes.len() > MAX_LINE_BYTES {
-        return Err(format!("line is {} bytes, over the limit of {MAX_LINE_BYTES}", bytes.len()));
+/// A line longer than `max_line` bytes is a bad record; a whole file has no such limit.
+fn read_text(bytes: &[u8], schema: &Schema, whole_file: bool, max_line: usize) -> Result<schema::Read, String> {
+    if !whole_file && bytes.len() > max_line {
+        return Err(format!("line is {} bytes, over the limit of {max_line}", bytes.len()));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     let read = schema::read(text, schema);
@@ -102,12 +104,12 @@ fn nulls_of(uri: &str, line: u32, mismatches: Vec<Mismatch>) -> impl Iterator<It
     mismatches.into_iter().map(move |mismatch| NullValue { file: uri.into(), line, mismatch })
 }
 
-/// Parses a file's bytes with `schema`. Blank lines are skipped, as Spark does; every other line
-/// is either a record or a bad record.
-pub fn parse_file(uri: &str, bytes: &[u8], format: InputFormat, schema: &Schema) -> ParsedFile {
-    match format {
-        InputFormat::JsonLines => parse_lines(uri, bytes, schema),
-        InputFormat::WholeFile => parse_whole(uri, bytes, schema),
+/// Parses a file's bytes as the source reads them: its format, its schema, its line limit.
+/// Blank lines are skipped, as Spark does; every other line is either a record or a bad record.
+pub fn parse_file(uri: &str, bytes: &[u8], source: &SourceOptions) -> ParsedFile {
+    match source.format {
+        InputFormat::JsonLines => parse_lines(uri, bytes, &source.schema, source.max_line_bytes()),
+        InputFormat::WholeFile => parse_whole(uri, bytes, &source.schema),
     }
 }
 
@@ -116,7 +118,7 @@ pub(crate) fn without_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
-fn parse_lines(uri: &str, bytes: &[u8], schema: &Schema) -> ParsedFile {
+fn parse_lines(uri: &str, bytes: &[u8], schema: &Schema, max_line: usize) -> ParsedFile {
     let bytes = without_bom(bytes);
     let mut parsed = ParsedFile::default();
     for (index, raw) in lines(bytes).enumerate() {
@@ -125,7 +127,7 @@ fn parse_lines(uri: &str, bytes: &[u8], schema: &Schema) -> ParsedFile {
             continue;
         }
         let number = index as u32 + 1;
-        match read_text(line, schema, false) {
+        match read_text(line, schema, false, max_line) {
             Ok(read) => {
                 parsed.records.extend(read.records.into_iter().map(|value| Record { line: number, value }));
                 parsed.nulls.extend(nulls_of(uri, number, read.mismatches));
@@ -185,20 +187,20 @@ impl ParsedFile {
         schema: &Schema,
         on_record: impl FnMut(u32, NodeRef<'_, 'a>),
     ) -> Scanned {
-        scan_json_lines(uri, without_bom(bytes), 0, schema, on_record)
+        scan_json_lines(uri, without_bom(bytes), 0, schema, MAX_LINE_BYTES, on_record)
     }
 
     /// [`ParsedFile::scan_json_lines`] on a split of a file: whole lines, the first of them
     /// line `lines_before + 1` of the file, with no byte-order mark to strip (the caller strips
-    /// it from the file before splitting).
+    /// it from the file before splitting); a line over `max_line` bytes is a bad record.
     pub(crate) fn scan_json_lines_from<'a>(
         uri: &str,
         bytes: &'a [u8],
         lines_before: u32,
-        schema: &Schema,
+        (schema, max_line): (&Schema, usize),
         on_record: impl FnMut(u32, NodeRef<'_, 'a>),
     ) -> Scanned {
-        scan_json_lines(uri, bytes, lines_before, schema, on_record)
+        scan_json_lines(uri, bytes, lines_before, schema, max_line, on_record)
     }
 }
 
@@ -207,6 +209,7 @@ fn scan_json_lines<'a>(
     bytes: &'a [u8],
     lines_before: u32,
     schema: &Schema,
+    max_line: usize,
     mut on_record: impl FnMut(u32, NodeRef<'_, 'a>),
 ) -> Scanned {
     let record_type = schema.record_type();
@@ -219,7 +222,7 @@ fn scan_json_lines<'a>(
         }
         let number = lines_before + index as u32 + 1;
         // The common case: a strict JSON object whose values already have their types.
-        let fits = line.len() <= MAX_LINE_BYTES
+        let fits = line.len() <= max_line
             && tape.parse(line).is_ok()
             && tape.root().is_object()
             && tape.root().fits(&record_type);
@@ -227,7 +230,7 @@ fn scan_json_lines<'a>(
             on_record(number, tape.root());
             continue;
         }
-        match read_text(line, schema, false) {
+        match read_text(line, schema, false, max_line) {
             Ok(read) => {
                 scanned.nulls.extend(nulls_of(uri, number, read.mismatches));
                 for value in read.records {
@@ -249,7 +252,7 @@ fn parse_whole(uri: &str, bytes: &[u8], schema: &Schema) -> ParsedFile {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return parsed;
     }
-    match read_text(bytes, schema, true) {
+    match read_text(bytes, schema, true, usize::MAX) {
         Ok(read) => {
             parsed.records = read.records.into_iter().map(|value| Record { line: 1, value }).collect();
             parsed.nulls.extend(nulls_of(uri, 1, read.mismatches));
@@ -277,7 +280,7 @@ mod tests {
             (b"{\"a\":", &[], &[(1, "malformed JSON")]),
         ];
         for (input, good, bad) in cases {
-            let parsed = parse_file("file:///in/f.json", input, InputFormat::JsonLines, &Schema::tutorial());
+            let parsed = parse_file("file:///in/f.json", input, &SourceOptions::default());
             let lines: Vec<u32> = parsed.records.iter().map(|r| r.line).collect();
             assert_eq!(&lines, good, "{input:?}");
             assert_eq!(parsed.bad.len(), bad.len(), "{input:?}: {:?}", parsed.bad);
@@ -290,10 +293,33 @@ mod tests {
     }
 
     #[test]
+    fn a_line_of_exactly_the_limit_is_read_and_one_byte_more_is_a_bad_record() {
+        // Goal: `max-line-bytes` is the longest line read, on both paths a line may take: a
+        // strict record of the schema's types (the tape) and one with a key the schema does not
+        // read (the schema reader). Method: each line scanned with the limit at its length, then
+        // one byte under it.
+        let fast = r#"{"eventId": "e1", "data": {"devices": []}}"#;
+        let slow = r#"{"eventId": "e2", "unread": 1, "data": {"devices": []}}"#;
+        let schema = Schema::tutorial();
+        for line in [fast, slow] {
+            for (limit, read) in [(line.len(), true), (line.len() - 1, false)] {
+                let mut records = 0;
+                let scanned =
+                    ParsedFile::scan_json_lines_from("f", line.as_bytes(), 0, (&schema, limit), |_, _| records += 1);
+                assert_eq!((records, scanned.bad.is_empty()), (usize::from(read), read), "{line} with limit {limit}");
+                if !read {
+                    let over = format!("line is {} bytes, over the limit of {limit}", line.len());
+                    assert_eq!(scanned.bad[0].reason, over);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn huge_line_is_a_bad_record() {
         let mut input = vec![b'"'; MAX_LINE_BYTES + 1];
         input.push(b'\n');
-        let parsed = parse_file("file:///f", &input, InputFormat::JsonLines, &Schema::tutorial());
+        let parsed = parse_file("file:///f", &input, &SourceOptions::default());
         assert!(parsed.bad[0].reason.contains("over the limit"));
         assert_eq!(parsed.bad[0].text.len(), 1024);
     }
@@ -301,7 +327,8 @@ mod tests {
     #[test]
     fn whole_file_cases() {
         // Spark (FINDINGS Q6): an array holding a scalar makes the whole file one NULL record.
-        let whole = |text: &[u8]| parse_file("f", text, InputFormat::WholeFile, &Schema::tutorial());
+        let source = SourceOptions { format: InputFormat::WholeFile, ..SourceOptions::default() };
+        let whole = |text: &[u8]| parse_file("f", text, &source);
         let parsed = whole(b"[{\"a\":1}, 3, {\"b\":2}]");
         assert_eq!((parsed.records.len(), parsed.bad.len()), (0, 1));
         assert!(parsed.bad[0].reason.contains("holds the number 3"), "{}", parsed.bad[0].reason);
@@ -323,7 +350,7 @@ mod tests {
             "\n",
             r#"{"eventId": "nan", "data": {"devices": [{"deviceId": "d", "temperature": NaN}]}}"#,
         );
-        let parsed = parse_file("file:///f", text.as_bytes(), InputFormat::JsonLines, &Schema::tutorial());
+        let parsed = parse_file("file:///f", text.as_bytes(), &SourceOptions::default());
         assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
         let temps: Vec<&Value> = parsed.records.iter().map(|r| &r.value["data"]["devices"][0]["temperature"]).collect();
         assert_eq!(temps, [&Value::Null, &serde_json::json!(30.0), &serde_json::json!("NaN")]);
@@ -349,7 +376,8 @@ mod tests {
         ];
         let text = lines.join("\n");
         let schema = Schema::tutorial();
-        let parsed = parse_file("u", text.as_bytes(), InputFormat::JsonLines, &schema);
+        let parsed =
+            parse_file("u", text.as_bytes(), &SourceOptions { schema: schema.clone(), ..SourceOptions::default() });
         let mut records = Vec::new();
         let scanned = ParsedFile::scan_json_lines("u", text.as_bytes(), &schema, |line, node| {
             records.push(Record { line, value: crate::json::JsonView::to_value(node) });

@@ -15,7 +15,14 @@ pub fn judge_dead_letters(expected: &BTreeMap<BadLine, usize>, kept: &BTreeMap<B
         let want = expected.get(line).copied().unwrap_or(0);
         let files = kept.get(line).map_or(&[][..], Vec::as_slice);
         let got = files.len();
-        if got > want {
+        if want == 0 && got > 0 {
+            findings.push(format!(
+                "line {name}:{number} is kept {} in the dead-letter files ({}), but it is a record the source \
+                 must read, not a bad line",
+                times(got),
+                files.join(", ")
+            ));
+        } else if got > want {
             findings.push(format!(
                 "bad line {name}:{number} is kept {} in the dead-letter files ({}), expected {}: each bad line \
                  must be kept exactly once, so a re-run batch must replace its dead-letter file, not add to it",
@@ -59,5 +66,10 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("a.json:2 is kept twice in the dead-letter files (0.jsonl, 0.jsonl)"), "{found:?}");
         assert!(found[1].contains("a.json:4 is lost"), "{found:?}");
+        // A line the oracle reads as a record is named as one, not as a re-run's copy.
+        let good_line = BTreeMap::from([(line(3), vec!["0.jsonl".into()])]);
+        let found = judge_dead_letters(&expected, &good_line);
+        let wrong = "a.json:3 is kept once in the dead-letter files (0.jsonl), but it is a record the source must read";
+        assert!(found.iter().any(|f| f.contains(wrong)), "{found:?}");
     }
 }

@@ -61,6 +61,9 @@ enum Content {
     NoFinalNewline,
     /// A good record, then one whose devices are not a list (read as NULL), then a good one.
     WrongType,
+    /// Lines at the query's `max-line-bytes` and one byte over it, on both of the engine's read
+    /// paths (see [`at_the_limit`]); plain events when the query keeps the default limit.
+    AtTheLimit,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +135,8 @@ struct Knobs {
     failfast: bool,
     /// Which new files get names that Spark 4.3 misreads, if any.
     odd_names: Option<OddNames>,
+    /// The query's `max-line-bytes`, when it sets one: small, so that lines reach it.
+    max_line_bytes: Option<u64>,
 }
 
 /// File names that Spark 4.3 misreads (a glob character, a colon), put into some generated
@@ -175,6 +180,7 @@ fn content() -> impl Strategy<Value = Content> {
         2 => Just(Content::WithBadLines),
         1 => Just(Content::NoFinalNewline),
         1 => Just(Content::WrongType),
+        1 => Just(Content::AtTheLimit),
     ]
 }
 
@@ -256,8 +262,9 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     let interval = prop_oneof![2 => Just(2u64), 2 => Just(3), 1 => Just(10)];
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
     let failfast = proptest::bool::weighted(0.2);
-    (sink, max_files, trigger, interval, retain, failfast, odd_names()).prop_map(
-        |(sink, max_files, trigger, compact_interval, retain, failfast, odd_names)| Knobs {
+    let max_line_bytes = proptest::option::weighted(0.25, proptest::sample::select(vec![160u64, 200, 256]));
+    (sink, max_files, trigger, interval, retain, failfast, odd_names(), max_line_bytes).prop_map(
+        |(sink, max_files, trigger, compact_interval, retain, failfast, odd_names, max_line_bytes)| Knobs {
             sink,
             max_files,
             trigger,
@@ -265,6 +272,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             retain,
             failfast,
             odd_names,
+            max_line_bytes,
         },
     )
 }
@@ -322,6 +330,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         retain: 100,
         failfast: false,
         odd_names: None,
+        max_line_bytes: None,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -332,6 +341,7 @@ struct Files {
     names: Vec<String>,
     next: usize,
     odd_names: Option<OddNames>,
+    max_line_bytes: Option<u64>,
 }
 
 impl Files {
@@ -353,7 +363,7 @@ impl Files {
     fn add(&mut self, content: Content, steps: &mut Vec<Step>) {
         let name = self.fresh();
         self.names.push(name.clone());
-        steps.push(Step::Add { content: file_content(&name, content), name });
+        steps.push(Step::Add { content: file_content(&name, content, self.max_line_bytes), name });
     }
 }
 
@@ -369,7 +379,7 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         steps: Vec::new(),
         expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },
     };
-    let mut files = Files { odd_names: knobs.odd_names, ..Files::default() };
+    let mut files = Files { odd_names: knobs.odd_names, max_line_bytes: knobs.max_line_bytes, ..Files::default() };
     for segment in segments {
         // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
         let once = scenario.query.trigger == Trigger::Once;
@@ -490,6 +500,7 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
         source: SourceOptions {
             max_files_per_trigger: knobs.max_files,
             mode: if knobs.failfast { BadRecordMode::Failfast } else { BadRecordMode::Permissive },
+            max_line_bytes: knobs.max_line_bytes,
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
@@ -580,8 +591,9 @@ fn roll_back_latest(files: &mut Files, steps: &mut Vec<Step>) {
 }
 
 /// A file's content: events from the generator, or one record with bad lines, or one record
-/// with no final newline. Event ids carry the file name, so every record is distinct.
-fn file_content(name: &str, content: Content) -> FileContent {
+/// with no final newline, or lines at the line limit. Event ids carry the file name, so every
+/// record is distinct.
+fn file_content(name: &str, content: Content, max_line_bytes: Option<u64>) -> FileContent {
     let stem = name.trim_end_matches(".json");
     let record = |n: u32| {
         format!(
@@ -602,7 +614,33 @@ fn file_content(name: &str, content: Content) -> FileContent {
             format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
             record(1),
         ]),
+        Content::AtTheLimit => match max_line_bytes {
+            Some(limit) => FileContent::Lines(at_the_limit(stem, limit)),
+            None => FileContent::Generate { events: 2, seed: 5 },
+        },
     }
+}
+
+/// Four records padded with spaces to the line limit and one byte over it: a record of the
+/// schema's types and one with a key the schema does not read, since the engine reads the two
+/// on different paths and each must check the length. The two over the limit are bad lines.
+fn at_the_limit(stem: &str, limit: u64) -> Vec<String> {
+    let padded = |id: &str, unread: bool, bytes: u64| {
+        let line = |padding: &str| {
+            let extra = if unread { r#" "unread": 1,"# } else { "" };
+            format!(
+                r#"{{"eventId": "{stem}-{id}",{extra}{padding} "data": {{"devices": [{{"deviceId": "d{id}", "temperature": 20.5}}]}}}}"#
+            )
+        };
+        let short = line("").len() as u64;
+        line(&" ".repeat(bytes.saturating_sub(short) as usize))
+    };
+    vec![
+        padded("l1", false, limit),
+        padded("l2", true, limit),
+        padded("l3", false, limit + 1),
+        padded("l4", true, limit + 1),
+    ]
 }
 
 #[cfg(test)]
@@ -621,6 +659,7 @@ mod tests {
             retain,
             failfast,
             odd_names: None,
+            max_line_bytes: None,
         }
     }
 
@@ -718,6 +757,25 @@ mod tests {
             (0..100).filter_map(|_| strategy.new_tree(&mut runner).expect("a case").current().ok()).collect();
         assert!(cases.len() > 90);
         assert!(!cases.iter().any(rolled_back), "a roll-back into the idempotent SQLite table");
+    }
+
+    #[test]
+    fn lines_at_the_limit_are_the_limit_long_and_one_byte_over() {
+        // Goal: at_the_limit's lines are exactly the limit and one byte over, on both read
+        // paths, for the longest generated stem; and the generators reach them. Method: their
+        // lengths; the first 100 scenarios from a fixed seed.
+        for limit in [160, 256] {
+            let lengths: Vec<u64> = at_the_limit("f12[a]", limit).iter().map(|l| l.len() as u64).collect();
+            assert_eq!(lengths, [limit, limit, limit + 1, limit + 1]);
+        }
+        let at_limit = |s: &Scenario| {
+            let limit = s.query.source.max_line_bytes;
+            s.steps.iter().any(|step| {
+                matches!(step, Step::Add { content: FileContent::Lines(lines), .. }
+                    if lines.iter().any(|l| Some(l.len() as u64) == limit))
+            })
+        };
+        assert!(drawn(100).iter().any(at_limit), "no line at a query's max-line-bytes");
     }
 
     #[test]

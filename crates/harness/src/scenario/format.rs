@@ -686,6 +686,8 @@ mod tests {
              3, &["max-files-per-trigger is 0", "must be a positive integer", "leave it out for no limit"]),
             ("max-files-per-trigger -1", "[query]\nsink = \"file\"\nsource = { max-files-per-trigger = -1 }\n".into(),
              3, &["max-files-per-trigger is -1", "must be a positive integer"]),
+            ("max-line-bytes 0", "[query]\nsink = \"file\"\nsource = { max-line-bytes = 0 }\n".into(),
+             3, &["max-line-bytes is 0", "1 byte or more"]),
             ("zero compact-interval", "[query]\nsink = \"file\"\ncheckpoint = { compact-interval = 0 }\n".into(),
              3, &["a whole number ≥ 1"]),
             ("unknown checkpoint knob", "[query]\nsink = \"file\"\ncheckpoint = { retain = 2 }\n".into(),

@@ -11,12 +11,11 @@ use crate::check::{Emission, EmissionOutcome, SinkView};
 use crashpoint_engine::checkpoint::{Checkpoint, WriteCtx};
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
-use crashpoint_engine::schema::Schema;
 use crashpoint_engine::sink::{
     Batch, ConsoleSink, EncodedBatch, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, PartFormat,
     ReadBack, Sink, SinkError, SinkOutcome, read_file_sink_output,
 };
-use crashpoint_engine::source::{InputFormat, parse_file};
+use crashpoint_engine::source::{SourceOptions, parse_file};
 use crashpoint_engine::storage::Storage;
 use crashpoint_engine::uri::path_of;
 use crashpoint_sinks::{CommandSink, SqliteMode, SqliteSink};
@@ -274,10 +273,8 @@ pub struct PlannedRows {
     pub checkpoint: PathBuf,
     /// The query's plan (none if it does not compile: then the engine does not start).
     pub plan: Option<CompiledPlan>,
-    /// The input layout.
-    pub format: InputFormat,
-    /// The schema records are read with.
-    pub schema: Schema,
+    /// How the source reads files: layout, schema, line limit.
+    pub source: SourceOptions,
 }
 
 impl PlannedRows {
@@ -287,8 +284,7 @@ impl PlannedRows {
             storage,
             checkpoint: query.checkpoint_dir.clone(),
             plan: query.plan.compile().ok(),
-            format: query.source.format,
-            schema: query.source.schema.clone(),
+            source: query.source.clone(),
         }
     }
 
@@ -310,7 +306,7 @@ impl PlannedRows {
                 continue;
             }
             let Ok(bytes) = storage.read(&path) else { continue };
-            for record in parse_file(&file.path, &bytes, self.format, &self.schema).records {
+            for record in parse_file(&file.path, &bytes, &self.source).records {
                 let _ = plan.apply(&record.value, &time, &mut rows);
             }
         }

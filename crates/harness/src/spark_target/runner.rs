@@ -11,6 +11,7 @@ use crate::scenario::{Execution, Injection, PlannedRows, ProcessRecord, QuerySpe
 use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError};
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
+use crashpoint_engine::source::SourceOptions;
 use crashpoint_engine::storage::{DiskStorage, Storage};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -419,8 +420,8 @@ impl Runner<'_> {
                 storage: Arc::new(DiskStorage),
                 checkpoint: self.world.checkpoint(),
                 plan: self.query.plan.plan().compile().ok(),
-                format: self.query.source.format,
-                schema: self.query.source.schema.clone(),
+                // Spark has no line limit: it plans every line the engine would keep out.
+                source: SourceOptions { max_line_bytes: Some(u64::MAX), ..self.query.source.clone() },
             };
             let rows = planned.rows(batch);
             self.emissions.push(emission(process, cause, batch, rows, EmissionOutcome::Skipped));

@@ -16,14 +16,14 @@
 use super::super::world::{CLOCK_START_MS, ROOT};
 use crashpoint_engine::plan::{CompiledPlan, Row};
 use crashpoint_engine::schema::{self, Schema};
-use crashpoint_engine::source::InputFormat;
+use crashpoint_engine::source::{InputFormat, SourceOptions};
 use crashpoint_engine::uri::uri_of;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The longest JSON Lines line the file source reads, in bytes (without its newline): a longer
-/// one is a bad line, kept in the dead letters, and the file's other lines are read. The model
+/// The longest JSON Lines line the file source reads by default (`max-line-bytes` sets another),
+/// in bytes (without its newline): a longer one is a bad line, kept in the dead letters, and the file's other lines are read. The model
 /// states the limit itself, as the engine documents it (README, BAD_INPUT.md). Spark 4.3 has
 /// no line limit: it reads a 10 MB line, and it makes a line whose string value is over 20,000,000
 /// characters (Jackson's `maxStringLength`) a NULL record that the tutorial's `explode` drops
@@ -78,16 +78,22 @@ pub(super) struct Read {
     pub(super) nulls: Vec<(String, u32)>,
 }
 
-/// Reads one file's bytes into `read` with `schema`, with `time` as the processing time.
+/// The longest line the query reads: its `max-line-bytes`, or the default limit.
+fn line_bytes_max(source: &SourceOptions) -> usize {
+    source.max_line_bytes.map_or(LINE_BYTES_MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// Reads one file's bytes into `read` with the source's format, schema and line limit, with
+/// `time` as the processing time.
 pub(super) fn read_file(
     name: &str,
     bytes: &[u8],
-    format: InputFormat,
-    schema: &Schema,
+    source: &SourceOptions,
     plan: &CompiledPlan,
     time: &Value,
     read: &mut Read,
 ) {
+    let (schema, max_line) = (&source.schema, line_bytes_max(source));
     let apply = |line: u32, read_text: Option<schema::Read>, read: &mut Read| {
         if read_text.as_ref().is_some_and(|r| !r.mismatches.is_empty()) {
             read.nulls.push((name.to_string(), line));
@@ -99,14 +105,14 @@ pub(super) fn read_file(
     };
     // A UTF-8 byte-order mark at the start of a file is no content, as Spark reads it.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match format {
+    match source.format {
         InputFormat::JsonLines => {
             for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                let values = (line.len() <= LINE_BYTES_MAX).then(|| records(line, schema, false)).flatten();
+                let values = (line.len() <= max_line).then(|| records(line, schema, false)).flatten();
                 apply(index as u32 + 1, values, read);
             }
         }
@@ -141,45 +147,34 @@ mod tests {
         let plan = Plan::tutorial_without_time().compile().unwrap();
         let text = b"{\"eventId\":\"e1\",\"data\":{\"devices\":[{\"deviceId\":\"d1\",\"temperature\":1}]}}\r\n\n[1]\n{bad\n\xff\n{\"data\":{\"devices\":\"x\"}}\n{\"eventId\":\"e2\"}";
         let mut read = Read::default();
-        read_file("a.json", text, InputFormat::JsonLines, &Schema::tutorial(), &plan, &Value::Null, &mut read);
+        read_file("a.json", text, &SourceOptions::default(), &plan, &Value::Null, &mut read);
         assert_eq!(read.rows, [vec![serde_json::json!("e1"), serde_json::json!("d1"), serde_json::json!(1.0)]]);
         let lines: Vec<u32> = read.bad.iter().map(|(_, line)| *line).collect();
         assert_eq!(lines, [3, 4, 5]);
         let mut whole = Read::default();
-        read_file(
-            "w.json",
-            b"[{\"eventId\":\"e\"}, 3]",
-            InputFormat::WholeFile,
-            &Schema::tutorial(),
-            &plan,
-            &Value::Null,
-            &mut whole,
-        );
+        let whole_file = SourceOptions { format: InputFormat::WholeFile, ..SourceOptions::default() };
+        read_file("w.json", b"[{\"eventId\":\"e\"}, 3]", &whole_file, &plan, &Value::Null, &mut whole);
         assert_eq!((whole.rows.len(), whole.bad.len()), (0, 1), "no devices: no rows; the 3 is bad");
     }
 
     #[test]
     fn a_line_over_the_limit_is_a_bad_line_and_the_rest_is_read() {
-        // Goal: the model's line limit: a good record of exactly LINE_BYTES_MAX bytes is read,
-        // one byte more is a bad line, and the lines around it are read either way; the limit
-        // is the one the engine documents. Method: long_line_text at both lengths.
+        // Goal: the model's line limit, the default and a query's `max-line-bytes`: a good
+        // record of exactly the limit is read, one byte more is a bad line, and the lines around
+        // it are read either way; the default is the one the engine documents. Method:
+        // long_line_text at both lengths, under each limit.
         assert_eq!(LINE_BYTES_MAX, crashpoint_engine::source::MAX_LINE_BYTES, "the documented limit");
         let plan = Plan::tutorial_without_time().compile().unwrap();
-        for (bytes, bad) in [(LINE_BYTES_MAX, vec![]), (LINE_BYTES_MAX + 1, vec![("big.json".to_string(), 2)])] {
-            let text = crate::scenario::world::long_line_text("big.json", bytes as u64);
-            assert_eq!(text.lines().nth(1).map(str::len), Some(bytes));
-            let mut read = Read::default();
-            read_file(
-                "big.json",
-                text.as_bytes(),
-                InputFormat::JsonLines,
-                &Schema::tutorial(),
-                &plan,
-                &Value::Null,
-                &mut read,
-            );
-            assert_eq!(read.bad, bad, "{bytes} bytes");
-            assert_eq!(read.rows.len(), 3 - bad.len(), "{bytes} bytes: the other lines are read");
+        let set = SourceOptions { max_line_bytes: Some(300), ..SourceOptions::default() };
+        for (source, limit) in [(SourceOptions::default(), LINE_BYTES_MAX), (set, 300)] {
+            for (bytes, bad) in [(limit, vec![]), (limit + 1, vec![("big.json".to_string(), 2)])] {
+                let text = crate::scenario::world::long_line_text("big.json", bytes as u64);
+                assert_eq!(text.lines().nth(1).map(str::len), Some(bytes));
+                let mut read = Read::default();
+                read_file("big.json", text.as_bytes(), &source, &plan, &Value::Null, &mut read);
+                assert_eq!(read.bad, bad, "{bytes} bytes");
+                assert_eq!(read.rows.len(), 3 - bad.len(), "{bytes} bytes: the other lines are read");
+            }
         }
     }
 }

@@ -93,7 +93,7 @@ pub(in crate::scenario) fn rows_of_file(
 ) -> Vec<Row> {
     let mut read = input::Read::default();
     let null = serde_json::Value::Null;
-    input::read_file(name, bytes, source.format, &source.schema, plan, &null, &mut read);
+    input::read_file(name, bytes, source, plan, &null, &mut read);
     read.rows
 }
 

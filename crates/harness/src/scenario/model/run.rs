@@ -269,8 +269,7 @@ impl Model {
         let mut read = Read::default();
         for entry in &batch.files {
             let file = self.input.files.get(&entry.name).ok_or(Cause::PlannedInputGone { batch: batch.id })?;
-            let source = &self.query.source;
-            read_file(&entry.name, &file.bytes, source.format, &source.schema, plan, &time, &mut read);
+            read_file(&entry.name, &file.bytes, &self.query.source, plan, &time, &mut read);
         }
         Ok(read)
     }
