@@ -55,7 +55,7 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `0`: Spark's interval strings, in ms.
+/// Parses `5s`, `500ms`, `2m`, `0`, and Spark's spelled-out units (`10 seconds`, `1 minute`), in ms.
 fn parse_interval_ms(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -63,11 +63,11 @@ fn parse_interval_ms(text: &str) -> Result<u64, String> {
     let value: u64 = digits.parse().map_err(|_| format!("'{text}' is not an interval; write e.g. 5s, 500ms or 2m"))?;
     let scale = match unit.trim() {
         "" if value == 0 => 1,
-        "ms" => 1,
-        "s" => 1000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(format!("'{text}': the unit must be ms, s, m or h (e.g. 5s)")),
+        "ms" | "millisecond" | "milliseconds" => 1,
+        "s" | "second" | "seconds" => 1000,
+        "m" | "min" | "minute" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        _ => return Err(format!("'{text}': the unit must be ms, s, m or h (e.g. 5s, or 5 seconds as in Spark)")),
     };
     value.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long an interval"))
 }
@@ -117,6 +117,10 @@ mod tests {
             ("processing-time=5s", Trigger::ProcessingTime { interval_ms: 5000 }, "processing-time=5s"),
             ("processing-time=250ms", Trigger::ProcessingTime { interval_ms: 250 }, "processing-time=250ms"),
             ("processing-time=2m", Trigger::ProcessingTime { interval_ms: 120_000 }, "processing-time=120s"),
+            ("processing-time=10 seconds", Trigger::ProcessingTime { interval_ms: 10_000 }, "processing-time=10s"),
+            ("processing-time=1 minute", Trigger::ProcessingTime { interval_ms: 60_000 }, "processing-time=60s"),
+            ("processing-time=1 hour", Trigger::ProcessingTime { interval_ms: 3_600_000 }, "processing-time=3600s"),
+            ("processing-time=5 milliseconds", Trigger::ProcessingTime { interval_ms: 5 }, "processing-time=5ms"),
         ];
         for (text, trigger, shown) in cases {
             assert_eq!(text.parse::<Trigger>(), Ok(trigger), "{text}");
@@ -126,7 +130,15 @@ mod tests {
 
     #[test]
     fn trigger_fail_cases() {
-        for text in ["", "now", "processing-time=", "processing-time=5", "processing-time=5x", "processing-time=-1s"] {
+        for text in [
+            "",
+            "now",
+            "processing-time=",
+            "processing-time=5",
+            "processing-time=5x",
+            "processing-time=-1s",
+            "processing-time=5 secs",
+        ] {
             assert!(text.parse::<Trigger>().is_err(), "{text}");
         }
     }
