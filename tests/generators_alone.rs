@@ -13,7 +13,7 @@ use crashpoint_harness::scenario::Scenario;
 use std::path::Path;
 
 /// Shipped scenarios that between them reach every crash point, the file and console sinks,
-/// compaction and purge, dead letters in a re-run, modification times, a second query, part
+/// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more).
 const SCENARIOS: &[&str] = &[
     "tutorial.toml",
@@ -24,6 +24,7 @@ const SCENARIOS: &[&str] = &[
     "reach/dead_letters_rerun.toml",
     "reach/held_orphans.toml",
     "reach/line_limit.toml",
+    "reach/clock_back.toml",
     "reach/mtimes.toml",
     "reach/second_query.toml",
     "crashes/during-sink-write_between_part_files.toml",

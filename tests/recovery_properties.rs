@@ -188,6 +188,7 @@ fn any_step() -> impl Strategy<Value = Step> {
         (checkpoint_path(), any::<u32>()).prop_map(|(path, bytes)| Step::Truncate { path, bytes: bytes.into() }),
         Just(Step::DeleteCheckpoint),
         (file_name(), any::<i64>()).prop_map(|(name, shift_ms)| Step::Touch { name, shift_ms }),
+        (1..=i64::MAX as u64).prop_map(|ms| Step::ClockBack { ms }),
         (checkpoint_path(), text()).prop_map(|(path, with)| Step::Write { path, with }),
         (prop::option::of(plan_spec()), prop::option::of(source_options()))
             .prop_map(|(plan, source)| Step::ChangeQuery(QueryChange { plan, source })),

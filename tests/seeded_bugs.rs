@@ -194,6 +194,7 @@ seeded_bug_tests! {
     log_offset_is_batch_id => Bug::LogOffsetIsBatchId, "tutorial.toml";
     last_line_dropped => Bug::LastLineDropped, "reach/mtimes.toml";
     held_orphans_with_new_files => Bug::HeldOrphansWithNewFiles, "reach/held_orphans.toml";
+    clock_before_checkpoint => Bug::ClockBeforeCheckpoint, "reach/clock_back.toml";
 }
 
 explore_only_bug_tests! {

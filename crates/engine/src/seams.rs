@@ -28,6 +28,7 @@
 //! | [`Seams::log_offset`] | writing `offsets/N` | `logOffset` is the newest source-log batch the batch covers |
 //! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
 //! | [`Seams::held_orphans`] | planning a new batch whose source-log entries the sink holds | the entries alone |
+//! | [`Seams::new_batch_time`] | a new batch's time | the clock's, but never before the checkpoint's newest batch plus a step |
 
 /// How one run deviates from Spark's protocol. The default deviates nowhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +65,19 @@ pub struct Seams {
     pub last_line: LastLine,
     /// What a new batch takes when the sink already holds its source-log entries.
     pub held_orphans: HeldOrphans,
+    /// What a new batch's time is held to.
+    pub new_batch_time: NewBatchTime,
+}
+
+/// What a new batch's `batchTimestampMs` is held to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NewBatchTime {
+    /// Spark's: the clock's time, but never before the newest batch in the checkpoint plus a
+    /// step (the clock may have gone back since that batch was written).
+    #[default]
+    AfterNewest,
+    /// The clock's time alone, even when it is before the checkpoint's newest batch.
+    ClockOnly,
 }
 
 /// How a compactible log (the source log, the file sink's log) writes a compaction.

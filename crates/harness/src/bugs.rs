@@ -12,7 +12,7 @@
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::seams::{
     BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldOrphans, LastLine, LogFsync,
-    LogLayout, LogOffset, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
+    LogLayout, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -61,11 +61,14 @@ pub enum Bug {
     /// New files join a new batch whose source-log entries the sink already holds, as in Spark:
     /// the sink skips the batch and the new files' rows are lost.
     HeldOrphansWithNewFiles,
+    /// A new batch takes the clock's time even when the checkpoint's newest batch is later (the
+    /// machine's clock went back): batch times go back with it.
+    ClockBeforeCheckpoint,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 20] = [
+    pub const ALL: [Bug; 21] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -86,6 +89,7 @@ impl Bug {
         Bug::LogOffsetIsBatchId,
         Bug::LastLineDropped,
         Bug::HeldOrphansWithNewFiles,
+        Bug::ClockBeforeCheckpoint,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -111,6 +115,7 @@ impl Bug {
             Bug::LogOffsetIsBatchId => "log-offset-is-batch-id",
             Bug::LastLineDropped => "last-line-dropped",
             Bug::HeldOrphansWithNewFiles => "held-orphans-with-new-files",
+            Bug::ClockBeforeCheckpoint => "clock-before-checkpoint",
         }
     }
 
@@ -137,6 +142,7 @@ impl Bug {
             Bug::LogOffsetIsBatchId => seams.log_offset = LogOffset::BatchId,
             Bug::LastLineDropped => seams.last_line = LastLine::Dropped,
             Bug::HeldOrphansWithNewFiles => seams.held_orphans = HeldOrphans::WithNewFiles,
+            Bug::ClockBeforeCheckpoint => seams.new_batch_time = NewBatchTime::ClockOnly,
         }
     }
 }

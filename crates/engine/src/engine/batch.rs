@@ -143,7 +143,10 @@ impl Engine<'_> {
             return self.last_timestamp_ms.map_or(now_ms, |t| now_ms.max(t + 1));
         }
         let clock_ms = clock.batch_timestamp_ms(id);
-        self.last_timestamp_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms))
+        let newest_ms = self.last_timestamp_ms;
+        #[cfg(feature = "seeded-bugs")]
+        let newest_ms = super::seeded::bent_newest_time(self.faults.seams(), newest_ms);
+        newest_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms))
     }
 
     /// The input directory's new files, as entries of source-log batch `log_id`.

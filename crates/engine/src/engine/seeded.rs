@@ -1,8 +1,8 @@
 //! The engine's seams bent (feature `seeded-bugs` only): a batch's steps in another order, a
 //! restart that skips a pending batch, a purge of one batch too many, dead letters appended, a
 //! re-run at a new time, new files only when newer than the newest seen, `logOffset` as the
-//! batch id, a last line without a newline left out, and new files added to a batch the sink
-//! already holds.
+//! batch id, a last line without a newline left out, new files added to a batch the sink
+//! already holds, and a new batch's time taken from the clock alone.
 //!
 //! Spark's lifecycle is `batch::run_batch` and Spark's recovery is `recovery::decide`; this
 //! module must never change them, only stand in for them when a seam says so.
@@ -12,8 +12,8 @@ use super::{Engine, EngineError, Resume};
 use crate::engine::Clock;
 use crate::faults::CrashPoint;
 use crate::seams::{
-    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, LogOffset, NewFiles, PendingBatch, Purge, RerunTime,
-    Seams,
+    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge,
+    RerunTime, Seams,
 };
 use crate::source::FileSource;
 use crate::storage::Storage;
@@ -52,6 +52,14 @@ pub(super) fn bent_rerun_time(seams: &Seams, recorded_ms: i64, newest_ms: Option
     match seams.rerun_time {
         RerunTime::Recorded => recorded_ms,
         RerunTime::New => newest_ms.map_or(recorded_ms, |t| t + clock.step_ms),
+    }
+}
+
+/// The newest batch time a new batch must come after: none with the seam bent (the clock alone).
+pub(super) fn bent_newest_time(seams: &Seams, newest_ms: Option<i64>) -> Option<i64> {
+    match seams.new_batch_time {
+        NewBatchTime::AfterNewest => newest_ms,
+        NewBatchTime::ClockOnly => None,
     }
 }
 

@@ -12,6 +12,8 @@
 //!   older commit or offsets file deleted, a stale `.N.crc` sidecar, the checkpoint deleted to
 //!   start over with the output kept (file sink only: it must refuse, as it holds the batches);
 //! - a second query started on the checkpoint while a run holds it;
+//! - the machine's clock going back before a run (minutes, or a day: more than the history), so
+//!   that the checkpoint's newest batch time is ahead of the clock;
 //! - all three triggers: the query's and a run's own (`RunStep::trigger`), `processing-time`
 //!   spelled as a user writes it (`processing-time`, `=0`, `=250ms`, `=5s`, `=2m`, `=1h`, and
 //!   Spark's `=10 seconds`) and parsed from that text, so that a spelling the parser refuses or
@@ -161,6 +163,8 @@ struct Segment {
     second_query: Option<CrashPoint>,
     /// The segment's first run's own trigger, as spelled.
     trigger: Option<&'static str>,
+    /// The machine's clock goes back this many ms before the segment's run.
+    clock_back_ms: Option<u64>,
 }
 
 /// The query's settings.
@@ -266,6 +270,14 @@ fn run_trigger() -> impl Strategy<Value = Option<&'static str>> {
     proptest::option::weighted(0.2, spelled)
 }
 
+/// Now and then the machine's clock goes back before a run: several minutes (an NTP step), or a
+/// day, more than the whole history (a VM restored from an old image). The checkpoint's newest
+/// batch is then ahead of the clock, and a new batch must still come after it.
+fn clock_back() -> impl Strategy<Value = Option<u64>> {
+    let back = prop_oneof![3 => Just(120_000u64), 2 => Just(300_000), 1 => Just(86_400_000)];
+    proptest::option::weighted(0.08, back)
+}
+
 fn refusal() -> impl Strategy<Value = Option<Refusal>> {
     let kind = prop_oneof![Just(Refusal::CommitNewerThanOffsets), Just(Refusal::CommitsTrailOffsets)];
     proptest::option::weighted(0.15, kind)
@@ -276,11 +288,11 @@ fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
     let late = prop::collection::vec(content(), 0..=2);
     let ops = prop::collection::vec(file_op(), 0..=2);
     let faults = (crash(power_loss), late, crash(power_loss), tamper(), second_query());
-    (content(), ops, faults, run_trigger()).prop_map(
-        |(arrival, mut ops, (crash, late, nested, tamper, second_query), trigger)| {
+    (content(), ops, faults, run_trigger(), clock_back()).prop_map(
+        |(arrival, mut ops, (crash, late, nested, tamper, second_query), trigger, clock_back_ms)| {
             ops.insert(0, FileOp::Add(arrival));
             let late = if crash.is_some() { late } else { Vec::new() };
-            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query, trigger }
+            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query, trigger, clock_back_ms }
         },
     )
 }
@@ -319,15 +331,28 @@ fn knobs() -> impl Strategy<Value = Knobs> {
 
 /// The strategy of whole cases, each a scenario or why it could not be built: `fuzz`'s.
 pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value = GeneratedCase> {
-    cases(bugs, power_loss, true)
+    cases(bugs, power_loss, None)
 }
 
-/// Whole cases; `roll_backs: false` leaves the roll-backs out (see [`case_strategy_for_sink`]).
-fn cases(bugs: Vec<String>, power_loss: bool, roll_backs: bool) -> impl Strategy<Value = GeneratedCase> {
+/// Whole cases; `sink`: the sink that replaces the generated one (see [`case_strategy_for_sink`]),
+/// which leaves out the tampering that only fits the sinks it does not fit.
+fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl Strategy<Value = GeneratedCase> {
     (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal()).prop_map(
         move |(knobs, mut segments, refusal)| {
-            if !roll_backs {
-                segments.iter_mut().for_each(|s| s.tamper = s.tamper.filter(|t| !matches!(t, Tamper::RollBackLatest)));
+            if let Some(sink) = sink {
+                // A sink whose batches the engine cannot see, and that skips a batch id it holds
+                // (the idempotent SQLite table, the user's exactly-once program), would skip a
+                // rolled-back batch with the new file in it and lose that file's rows, as in
+                // Spark. That loss is the user's tampering, not a bug of the engine or the sink:
+                // the engine keeps new files out of such a batch only where it reads the sink's
+                // log (file, memory). A new checkpoint is for the file sink alone
+                // ([`tamper_applies`]), whatever sink the knobs drew.
+                let roll_backs = matches!(sink, SinkKind::File | SinkKind::Memory);
+                let fits = |t: &Tamper| match t {
+                    Tamper::RollBackLatest => roll_backs,
+                    _ => tamper_applies(*t, sink),
+                };
+                segments.iter_mut().for_each(|s| s.tamper = s.tamper.filter(fits));
             }
             build(knobs, &segments, refusal, &bugs)
         },
@@ -346,13 +371,7 @@ pub fn case_strategy_for_sink(
     power_loss: bool,
     sink: SinkSpec,
 ) -> impl Strategy<Value = GeneratedCase> {
-    // A sink whose batches the engine cannot see, and that skips a batch id it holds (the
-    // idempotent SQLite table, the user's exactly-once program), would skip a rolled-back batch
-    // with the new file in it and lose that file's rows, as in Spark. That loss is the user's
-    // tampering, not a bug of the engine or the sink: the engine keeps new files out of such a
-    // batch only where it reads the sink's log (file, memory). So no roll-back for the others.
-    let roll_backs = matches!(sink.kind(), SinkKind::File | SinkKind::Memory);
-    cases(bugs, power_loss, roll_backs).prop_map(move |case| {
+    cases(bugs, power_loss, Some(sink.kind())).prop_map(move |case| {
         case.map(|mut scenario| {
             scenario.query.sink = sink.clone();
             scenario
@@ -422,6 +441,9 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         let once = scenario.query.trigger == Trigger::Once;
         for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
             file_op_steps(op, &mut files, &mut scenario.steps);
+        }
+        if let Some(ms) = segment.clock_back_ms {
+            scenario.steps.push(Step::ClockBack { ms });
         }
         let mut first = run(false, segment.crash);
         if let Step::Run(first) = &mut first {
@@ -702,7 +724,16 @@ mod tests {
 
     fn segment(arrival: Content, crash: Option<Crash>) -> Segment {
         let ops = vec![FileOp::Add(arrival)];
-        Segment { ops, crash, late: Vec::new(), nested: None, tamper: None, second_query: None, trigger: None }
+        Segment {
+            ops,
+            crash,
+            late: Vec::new(),
+            nested: None,
+            tamper: None,
+            second_query: None,
+            trigger: None,
+            clock_back_ms: None,
+        }
     }
 
     fn runs(scenario: &Scenario) -> Vec<&RunStep> {
@@ -796,9 +827,32 @@ mod tests {
     }
 
     #[test]
+    fn the_generators_turn_the_clock_back_by_minutes_and_by_more_than_the_history() {
+        // Goal: fuzz reaches a checkpoint whose newest batch time is ahead of the clock: the
+        // clock goes back minutes, or a day (more than any generated history), before a run that
+        // comes after a batch. Method: the first 300 scenarios from a fixed seed; the clock steps
+        // with a run before them.
+        let scenarios = drawn(300);
+        let backs: Vec<u64> = scenarios
+            .iter()
+            .flat_map(|s| {
+                s.steps.iter().enumerate().filter_map(|(i, step)| match step {
+                    Step::ClockBack { ms } if s.steps[..i].iter().any(|p| matches!(p, Step::Run(_))) => Some(*ms),
+                    _ => None,
+                })
+            })
+            .collect();
+        assert!(backs.iter().any(|ms| (60_000..3_600_000).contains(ms)), "no clock back by minutes: {backs:?}");
+        assert!(backs.contains(&86_400_000), "no clock back by more than the history: {backs:?}");
+        let with = scenarios.iter().filter(|s| s.steps.iter().any(|p| matches!(p, Step::ClockBack { .. }))).count();
+        assert!(with < 120, "a clock that goes back is the exception: {with} of 300 scenarios");
+    }
+
+    #[test]
     fn a_sink_the_engine_cannot_see_gets_no_roll_back() {
-        // Goal: no roll-back into a sink that skips batch ids the engine cannot see. Method: the
-        // first 100 cases for the idempotent SQLite table, from the seed that gives roll-backs.
+        // Goal: no roll-back into a sink that skips batch ids the engine cannot see, and no new
+        // checkpoint over a sink other than the file sink. Method: the first 100 cases for the
+        // idempotent SQLite table, from the seed that gives roll-backs.
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
         let mut runner = TestRunner::new_with_rng(Config::default(), rng);
         let sink = SinkSpec::Named(SinkKind::SqliteIdempotent);
@@ -807,6 +861,8 @@ mod tests {
             (0..100).filter_map(|_| strategy.new_tree(&mut runner).expect("a case").current().ok()).collect();
         assert!(cases.len() > 90);
         assert!(!cases.iter().any(rolled_back), "a roll-back into the idempotent SQLite table");
+        let new_checkpoint = |s: &Scenario| s.steps.iter().any(|step| matches!(step, Step::DeleteCheckpoint));
+        assert!(!cases.iter().any(new_checkpoint), "a new checkpoint over the idempotent SQLite table");
     }
 
     #[test]

@@ -350,6 +350,7 @@ fn step_mark(step: &Step, frame: usize) -> Option<Mark> {
         Step::Modify { name, .. } => (Lane::You, format!("modify {name}"), Kind::Step),
         Step::Remove { name } => (Lane::You, format!("− {name}"), Kind::Step),
         Step::Touch { name, .. } => (Lane::You, format!("touch {name}"), Kind::Step),
+        Step::ClockBack { ms } => (Lane::You, format!("clock −{ms} ms"), Kind::Step),
         Step::ChangeQuery(_) => (Lane::You, "change the query".to_string(), Kind::Tamper),
     };
     Some(mark(lane, &text, &title, kind, frame))

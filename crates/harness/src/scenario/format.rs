@@ -726,6 +726,10 @@ mod tests {
              H + 1, &["touch needs shift-ms"]),
             ("touch with a fractional shift", with_head("[[step]]\ntouch = \"a.json\"\nshift-ms = 1.5\n"),
              H + 2, &["shift-ms must be a whole number"]),
+            ("clock-back-ms = 0", with_head("[[step]]\nclock-back-ms = 0\n"),
+             H + 1, &["clock-back-ms must be a whole number of ms ≥ 1", "not 0"]),
+            ("clock-back-ms negative", with_head("[[step]]\nclock-back-ms = -60000\n"),
+             H + 1, &["clock-back-ms must be a whole number of ms ≥ 1"]),
             ("write out of the checkpoint", with_head("[[step]]\nwrite = \"../x\"\nwith = \"\"\n"),
              H + 1, &["not a path inside the checkpoint"]),
             ("TOML syntax error", with_head("[[step]]\nrun = \n"),
@@ -827,6 +831,7 @@ mod tests {
             ("truncate = \"offsets/0\"", Step::Truncate { path: "offsets/0".into(), bytes: 0 }),
             ("truncate = \"offsets/0\"\nbytes = 5", Step::Truncate { path: "offsets/0".into(), bytes: 5 }),
             ("delete-checkpoint = true", Step::DeleteCheckpoint),
+            ("clock-back-ms = 60000", Step::ClockBack { ms: 60_000 }),
             ("touch = \"a.json\"\nshift-ms = -1000", Step::Touch { name: "a.json".into(), shift_ms: -1000 }),
             (
                 "write = \"commits/.1.crc\"\nwith = \"x\"",

@@ -11,7 +11,7 @@ use super::steps::RunStep;
 use crate::check::{RunTrace, check_trace};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
-use crashpoint_engine::engine::{Engine, EngineError, EngineOptions, Query, Trigger};
+use crashpoint_engine::engine::{Clock, Engine, EngineError, EngineOptions, Query, Trigger};
 use crashpoint_engine::faults::Crash;
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
@@ -88,8 +88,11 @@ impl Runner<'_> {
             plan: self.query.plan.plan(),
         };
         let faults = self.query.bug_set().apply(faults);
+        let clock = Clock::default();
+        let clock = Clock { start_ms: clock.start_ms.saturating_sub(self.clock_back_ms), ..clock };
         let options = EngineOptions {
             seed: self.scenario.seed,
+            clock,
             allow_existing_sink_log: self.query.allow_existing_sink_log,
             checkpoint: self.query.checkpoint,
             ..Default::default()

@@ -180,6 +180,9 @@ pub struct Runner<'s> {
     finished: bool,
     /// Units carried out so far: a fork on a real disk replays as many.
     units: usize,
+    /// How far the machine's clock has gone back (`clock-back-ms` steps so far): every later
+    /// run's logical clock starts this much earlier.
+    pub(super) clock_back_ms: i64,
 }
 
 /// Runs a scenario with extra injected faults (none for a plain run).
@@ -215,6 +218,7 @@ impl<'s> Runner<'s> {
             next_step: 0,
             finished: false,
             units: 0,
+            clock_back_ms: 0,
         }
     }
 
@@ -245,6 +249,7 @@ impl<'s> Runner<'s> {
             next_step: self.next_step,
             finished: self.finished,
             units: self.units,
+            clock_back_ms: self.clock_back_ms,
         }
     }
 
@@ -406,6 +411,9 @@ impl<'s> Runner<'s> {
                 let mut data = self.world.storage().read(&path).map_err(io)?;
                 data.truncate(*bytes as usize);
                 self.world.user_write(&path, &data).map_err(io)?;
+            }
+            Step::ClockBack { ms } => {
+                self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms);
             }
             Step::DeleteCheckpoint => {
                 if self.world.storage().exists(&checkpoint) {

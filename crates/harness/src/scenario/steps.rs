@@ -140,6 +140,13 @@ pub enum Step {
         /// The content.
         with: String,
     },
+    /// The machine's clock goes back by `ms` for every later run (an NTP step, a restored VM, a
+    /// restart on another host): the query's clock starts `ms` earlier, while the checkpoint
+    /// keeps the batch times it has. File arrival times are not moved (`touch` does that).
+    ClockBack {
+        /// Milliseconds back, at least 1.
+        ms: u64,
+    },
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -147,7 +154,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 14] = [
+const ACTIONS: [(&str, &[&str]); 15] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -160,6 +167,7 @@ const ACTIONS: [(&str, &[&str]); 14] = [
     ("truncate", &["bytes"]),
     ("touch", &["shift-ms"]),
     ("write", &["with"]),
+    ("clock-back-ms", &[]),
     ("delete-checkpoint", &[]),
     ("change-query", &[]),
 ];
@@ -246,6 +254,10 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
             },
         },
         "write" => Step::Write { path: checkpoint_path(keys, action)?, with: string(keys, "with")? },
+        "clock-back-ms" => match keys[action].get_ref() {
+            Value::Integer(n) if *n >= 1 => Step::ClockBack { ms: *n as u64 },
+            other => return Err(at(format!("clock-back-ms must be a whole number of ms ≥ 1, not {other}"))),
+        },
         "delete-checkpoint" => match keys[action].get_ref() {
             Value::Boolean(true) => Step::DeleteCheckpoint,
             _ => return Err(at("write delete-checkpoint = true".into())),
@@ -377,6 +389,7 @@ impl Step {
             Step::Truncate { path, bytes } => format!("truncate = {}\nbytes = {bytes}\n", quoted(path)),
             Step::Touch { name, shift_ms } => format!("touch = {}\nshift-ms = {shift_ms}\n", quoted(name)),
             Step::Write { path, with } => format!("write = {}\nwith = {}\n", quoted(path), quoted(with)),
+            Step::ClockBack { ms } => format!("clock-back-ms = {ms}\n"),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::ChangeQuery(change) => {
                 let table = toml::Value::try_from(change).expect("query changes serialize");
@@ -418,6 +431,7 @@ impl fmt::Display for Step {
             Step::Truncate { path, bytes } => write!(f, "truncate checkpoint file {path} to {bytes} bytes"),
             Step::Touch { name, shift_ms } => write!(f, "touch {name}: its modification time moves {shift_ms} ms"),
             Step::Write { path, with } => write!(f, "write checkpoint file {path} with {with:?}"),
+            Step::ClockBack { ms } => write!(f, "the machine's clock goes back {ms} ms for every later run"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::ChangeQuery(change) => {
                 write!(

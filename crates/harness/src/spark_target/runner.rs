@@ -118,6 +118,13 @@ impl Runner<'_> {
                     self.query.source = source.clone();
                 }
             }
+            // Spark stamps a batch with its JVM's wall clock, which the harness cannot move: the
+            // step is not applied here, and the trace says so (the engine target applies it).
+            Step::ClockBack { .. } => self.trace.push(
+                "    (not applied on Spark: its batch times come from its JVM's wall clock, which the harness \
+                 cannot move)"
+                    .into(),
+            ),
             other => match self.world.apply(other) {
                 Ok(true) => {}
                 Ok(false) => self.trace.push("    (the file does not exist: nothing to do)".into()),

@@ -103,7 +103,7 @@ impl SparkWorld {
                 std::fs::write(path, with)?;
             }
             Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
-            Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) => {}
+            Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) | Step::ClockBack { .. } => {}
         }
         Ok(true)
     }

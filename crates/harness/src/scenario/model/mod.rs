@@ -81,6 +81,8 @@ struct Model {
     misread_names: BTreeMap<String, crate::check::Misread>,
     /// The number of runs so far.
     ordinal: u32,
+    /// How far the machine's clock has gone back since the scenario began.
+    clock_back_ms: i64,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -126,6 +128,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         failed_runs: Vec::new(),
         misread_names: BTreeMap::new(),
         ordinal: 0,
+        clock_back_ms: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
@@ -169,6 +172,7 @@ impl Model {
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
             Step::Corrupt { .. } | Step::Truncate { .. } => return false,
+            Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
             Step::DeleteCheckpoint => {
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;

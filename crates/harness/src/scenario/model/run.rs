@@ -199,7 +199,7 @@ impl Model {
         if !untaken {
             self.check_sink_behind(id)?;
         }
-        let timestamp_ms = new_batch_time_ms(id, state.last_timestamp_ms);
+        let timestamp_ms = new_batch_time_ms(id, state.last_timestamp_ms, self.clock_back_ms);
         if !new.is_empty() {
             self.checkpoint.sources.insert(next_log_id, new.clone());
         }
