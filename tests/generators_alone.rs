@@ -27,6 +27,7 @@ const SCENARIOS: &[&str] = &[
     "reach/clock_back.toml",
     "reach/mtimes.toml",
     "reach/second_query.toml",
+    "reach/skipped_names.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

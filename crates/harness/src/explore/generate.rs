@@ -4,6 +4,9 @@
 //! - bursts of files, so that a run of one file a batch lasts 25 batches and more, with crashes
 //!   at any hit of a run: a crash's hit is aimed at the hits its run has (`aim_crashes`);
 //! - re-drops, renames, in-place changes, removals, and modification times that tie or go back;
+//! - names Spark's file source never lists (`.f3.json`, `_f3.json`, `f3.json._COPYING_`), and
+//!   the copy of `hadoop fs -put`: `f3.json._COPYING_` written, a run, then renamed to
+//!   `f3.json`, which must then be read once;
 //! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
 //!   histories cross compaction and purge;
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
@@ -181,6 +184,39 @@ struct Knobs {
     odd_names: Option<OddNames>,
     /// The query's `max-line-bytes`, when it sets one: small, so that lines reach it.
     max_line_bytes: Option<u64>,
+    /// Which new files get names that Spark never lists, or arrive by `hadoop fs -put`, if any.
+    skipped_names: Option<SkippedNames>,
+}
+
+/// How a new file with a name Spark skips arrives (and the one `_`-name Spark reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skipped {
+    /// `.fN.json`: a hidden name.
+    Hidden,
+    /// `_fN.json`: an `_`-name, as `_spark_metadata`.
+    Underscore,
+    /// `fN.json._COPYING_`, a copy that is never finished.
+    Copying,
+    /// `_fN=1.json`: an `_`-name with a `=`, which Spark reads (Hadoop keeps `_k=v`).
+    UnderscoreEquals,
+    /// `hadoop fs -put`: `fN.json._COPYING_`, renamed to `fN.json` before the next segment.
+    Put,
+}
+
+const SKIPPED: [Skipped; 5] =
+    [Skipped::Hidden, Skipped::Underscore, Skipped::Copying, Skipped::Put, Skipped::UnderscoreEquals];
+
+/// Which new files arrive under a skipped name: every `every`-th, the first as `SKIPPED[first]`,
+/// then the next kind. Most scenarios have none.
+#[derive(Debug, Clone, Copy)]
+struct SkippedNames {
+    every: usize,
+    first: usize,
+}
+
+fn skipped_names() -> impl Strategy<Value = Option<SkippedNames>> {
+    let kinds = (2usize..=4, 0..SKIPPED.len()).prop_map(|(every, first)| SkippedNames { every, first });
+    proptest::option::weighted(0.25, kinds)
 }
 
 /// File names that Spark 4.3 misreads (a glob character, a colon), put into some generated
@@ -315,16 +351,20 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
     let failfast = proptest::bool::weighted(0.2);
     let max_line_bytes = proptest::option::weighted(0.25, proptest::sample::select(vec![160u64, 200, 256]));
-    (sink, max_files, trigger, interval, retain, failfast, odd_names(), max_line_bytes).prop_map(
-        |(sink, max_files, trigger, compact_interval, retain, failfast, odd_names, max_line_bytes)| Knobs {
-            sink,
-            max_files,
-            trigger,
-            compact_interval,
-            retain,
-            failfast,
-            odd_names,
-            max_line_bytes,
+    let names = (odd_names(), skipped_names());
+    (sink, max_files, trigger, interval, retain, failfast, names, max_line_bytes).prop_map(
+        |(sink, max_files, trigger, compact_interval, retain, failfast, (odd_names, skipped_names), max_line_bytes)| {
+            Knobs {
+                sink,
+                max_files,
+                trigger,
+                compact_interval,
+                retain,
+                failfast,
+                odd_names,
+                max_line_bytes,
+                skipped_names,
+            }
         },
     )
 }
@@ -390,6 +430,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         failfast: false,
         odd_names: None,
         max_line_bytes: None,
+        skipped_names: None,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -401,6 +442,11 @@ struct Files {
     next: usize,
     odd_names: Option<OddNames>,
     max_line_bytes: Option<u64>,
+    skipped_names: Option<SkippedNames>,
+    /// Files added so far (for `skipped_names`).
+    added: usize,
+    /// The final names of copies being put, renamed from `NAME._COPYING_` at the next segment.
+    putting: Vec<String>,
 }
 
 impl Files {
@@ -420,9 +466,37 @@ impl Files {
     }
 
     fn add(&mut self, content: Content, steps: &mut Vec<Step>) {
-        let name = self.fresh();
-        self.names.push(name.clone());
-        steps.push(Step::Add { content: file_content(&name, content, self.max_line_bytes), name });
+        let plain = self.fresh();
+        let n = self.added;
+        self.added += 1;
+        let skipped = match self.skipped_names {
+            Some(kinds) if n % kinds.every == kinds.every - 1 => {
+                Some(SKIPPED[(kinds.first + n / kinds.every) % SKIPPED.len()])
+            }
+            _ => None,
+        };
+        let name = match skipped {
+            None => plain.clone(),
+            Some(Skipped::Hidden) => format!(".{plain}"),
+            Some(Skipped::Underscore) => format!("_{plain}"),
+            Some(Skipped::Copying | Skipped::Put) => format!("{plain}._COPYING_"),
+            Some(Skipped::UnderscoreEquals) => format!("_{}=1.json", plain.trim_end_matches(".json")),
+        };
+        // A copy being put is no file of the user's until it is renamed: nothing else touches it.
+        if skipped == Some(Skipped::Put) {
+            self.putting.push(plain.clone());
+        } else {
+            self.names.push(name.clone());
+        }
+        steps.push(Step::Add { content: file_content(&plain, content, self.max_line_bytes), name });
+    }
+
+    /// Every copy being put is done: renamed to its final name, a new file to read.
+    fn finish_puts(&mut self, steps: &mut Vec<Step>) {
+        for name in std::mem::take(&mut self.putting) {
+            steps.push(Step::Rename { from: format!("{name}._COPYING_"), to: name.clone() });
+            self.names.push(name);
+        }
     }
 }
 
@@ -435,8 +509,15 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         steps: Vec::new(),
         expect: Expect { verdict: ExpectedVerdict::Pass, ..Expect::default() },
     };
-    let mut files = Files { odd_names: knobs.odd_names, max_line_bytes: knobs.max_line_bytes, ..Files::default() };
+    let mut files = Files {
+        odd_names: knobs.odd_names,
+        skipped_names: knobs.skipped_names,
+        max_line_bytes: knobs.max_line_bytes,
+        ..Files::default()
+    };
     for segment in segments {
+        // A copy put in the last segment lay under its `._COPYING_` name through that run.
+        files.finish_puts(&mut scenario.steps);
         // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
         let once = scenario.query.trigger == Trigger::Once;
         for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
@@ -719,6 +800,7 @@ mod tests {
             failfast,
             odd_names: None,
             max_line_bytes: None,
+            skipped_names: None,
         }
     }
 
@@ -846,6 +928,66 @@ mod tests {
         assert!(backs.contains(&86_400_000), "no clock back by more than the history: {backs:?}");
         let with = scenarios.iter().filter(|s| s.steps.iter().any(|p| matches!(p, Step::ClockBack { .. }))).count();
         assert!(with < 120, "a clock that goes back is the exception: {with} of 300 scenarios");
+    }
+
+    #[test]
+    fn the_generators_reach_names_spark_never_lists_and_a_put_copy() {
+        // Goal: fuzz adds files under each kind of name Spark's file source never lists (hidden,
+        // `_`-names, an unfinished `._COPYING_`), and puts a file as `hadoop fs -put` does: its
+        // `._COPYING_` name through a run, then renamed to its final name before another run.
+        // Method: the first 100 scenarios from a fixed seed; each shape is found, and most
+        // scenarios have none.
+        let scenarios = drawn(100);
+        let copying = |n: &String| n.ends_with("._COPYING_");
+        let renamed = |s: &Scenario, from: &String| {
+            s.steps.iter().any(|step| matches!(step, Step::Rename { from: f, .. } if f == from))
+        };
+        let run_between = |s: &Scenario| {
+            let at = |p: &dyn Fn(&Step) -> bool| s.steps.iter().position(p);
+            let added = at(&|st| matches!(st, Step::Add { name, .. } if copying(name) && renamed(s, name)));
+            let put = at(&|st| matches!(st, Step::Rename { from, .. } if copying(from)));
+            let ran = |from: usize, to: usize| s.steps[from..to].iter().any(|st| matches!(st, Step::Run(_)));
+            matches!((added, put), (Some(a), Some(p)) if ran(a, p) && s.steps[p..].iter().any(|st| matches!(st, Step::Run(_))))
+        };
+        assert!(scenarios.iter().flat_map(names).any(|n| n.starts_with('.')), "no hidden name");
+        assert!(scenarios.iter().flat_map(names).any(|n| n.starts_with('_') && !n.contains('=')), "no _-name");
+        assert!(scenarios.iter().flat_map(names).any(|n| n.starts_with('_') && n.contains('=')), "no _k=v name");
+        assert!(scenarios.iter().any(|s| names(s).any(|n| copying(n) && !renamed(s, n))), "no unfinished copy");
+        assert!(scenarios.iter().any(run_between), "no put: a copy, a run, the rename, a run");
+        let skips = |n: &String| n.starts_with(['.', '_']) || copying(n);
+        let plain = scenarios.iter().filter(|s| !names(s).any(skips)).count();
+        assert!(plain > 60, "skipped names are the exception: {plain} of 100 scenarios have none");
+    }
+
+    #[test]
+    fn every_kth_new_file_gets_a_skipped_name_and_a_put_is_renamed_at_the_next_segment() {
+        let mut files = Files { skipped_names: Some(SkippedNames { every: 2, first: 0 }), ..Files::default() };
+        let mut steps = Vec::new();
+        (0..10).for_each(|_| files.add(Content::WrongType, &mut steps));
+        files.finish_puts(&mut steps);
+        let names: Vec<&str> = steps
+            .iter()
+            .map(|step| match step {
+                Step::Add { name, .. } | Step::Rename { to: name, .. } => name.as_str(),
+                _ => "",
+            })
+            .collect();
+        let want = [
+            "f0.json",
+            ".f1.json",
+            "f2.json",
+            "_f3.json",
+            "f4.json",
+            "f5.json._COPYING_",
+            "f6.json",
+            "f7.json._COPYING_",
+            "f8.json",
+            "_f9=1.json",
+            "f7.json",
+        ];
+        assert_eq!(names, want);
+        assert!(matches!(&steps[10], Step::Rename { from, .. } if from == "f7.json._COPYING_"), "{steps:?}");
+        assert!(!files.names.contains(&"f7.json._COPYING_".to_string()) && files.names.contains(&"f7.json".into()));
     }
 
     #[test]

@@ -63,9 +63,9 @@ impl Input {
         uri_of(&Path::new(ROOT).join("input").join(name))
     }
 
-    /// The files a listing offers: not hidden, not starting with `_`, as Spark lists.
+    /// The files a listing offers: none whose name Spark skips ([`super::names::skipped`]).
     pub(super) fn listed(&self) -> impl Iterator<Item = (&String, &InputFile)> {
-        self.files.iter().filter(|(name, _)| !name.starts_with(['.', '_']))
+        self.files.iter().filter(|(name, _)| !super::names::skipped(name))
     }
 }
 

@@ -6,8 +6,15 @@
 //! must say, when a batch takes it as new, what Spark would do. A name with both is a glob
 //! pattern first: Spark's listing fails on it before any `.crc` is named.
 //!
-//! This is the model's own statement of the rule: it must never ask the engine which names are
-//! misread, which is what it checks.
+//! And the names Spark's file source never reads and never mentions (spark/FINDINGS.md, Q7,
+//! measured on Spark 4.3): hidden names (`.f.json`), `_`-names (`_f.json`, as `_spark_metadata`)
+//! unless they hold a `=` (`_k=v.json` is read: Hadoop keeps `_k=v` for partitions), and names
+//! ending in `._COPYING_`, which `hadoop fs -put` writes while it copies and renames to the final
+//! name when done. (Spark also lists `_metadata…` names into its source log, reading no row from
+//! them; crashpoint skips them, a difference its scenario declares.)
+//!
+//! These are the model's own statements of the rules: it must never ask the engine which names
+//! are misread or skipped, which is what it checks.
 
 use crate::check::Misread;
 
@@ -22,9 +29,35 @@ pub(super) fn misread(name: &str) -> Option<Misread> {
     }
 }
 
+/// Whether Spark's file source skips this name without a word: it is never listed.
+pub(super) fn skipped(name: &str) -> bool {
+    let underscore = name.starts_with('_') && !name.contains('=');
+    underscore || name.starts_with('.') || name.ends_with("._COPYING_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_spark_never_lists() {
+        let cases: &[(&str, bool)] = &[
+            ("f1.json", false),
+            (".f1.json", true),
+            ("_f1.json", true),
+            ("_spark_metadata", true),
+            ("_metadata.json", true),
+            ("_k=v.json", false),
+            ("f1.json._COPYING_", true),
+            ("f1._COPYING_.json", false),
+            ("f1.json.tmp", false),
+            ("f_1.json", false),
+            ("f.1.json", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(skipped(name), *want, "{name}");
+        }
+    }
 
     #[test]
     fn names_spark_misreads() {
