@@ -170,7 +170,11 @@ fn sink_agrees_with_commits(
         violations.push(format!("batch {c} is committed but the sink has no record of it: its output is lost"));
     }
     let latest_offsets = offsets.last().copied();
-    let ahead = |s: &&u64| latest_offsets.is_none_or(|o| **s > o) && !by_hand.contains(&format!("offsets/{s}"));
+    // The user's deleting offsets/K (K at or after the sink's batch) removed the record of it:
+    // the purge took the older ones, the user the rest, so the sink is not ahead by the engine.
+    let deleted_from =
+        |s: u64| by_hand.iter().filter_map(|p| p.strip_prefix("offsets/")?.parse::<u64>().ok()).any(|id| id >= s);
+    let ahead = |s: &&u64| latest_offsets.is_none_or(|o| **s > o) && !deleted_from(**s);
     if let Some(s) = sink_ids.iter().find(ahead) {
         violations.push(format!(
             "the sink has batch {s} but offsets/ ends at {}: the sink is ahead of the checkpoint, holding a batch \
@@ -272,5 +276,11 @@ mod tests {
         assert!(lost[0].contains("batch 1 is committed but the sink has no record"), "{lost:?}");
         let ahead = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1, 2]), &[0], &[0], &none);
         assert!(ahead[0].contains("sink is ahead"), "{ahead:?}");
+        // offsets/0 purged by the engine, offsets/1 deleted by hand: the sink's batches 0 and 1
+        // are the user's doing; batch 2 is ahead all the same.
+        let deleted = ByHand::from(["offsets/1".to_string()]);
+        assert!(sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1]), &[], &[1], &deleted).is_empty());
+        let ahead = sink_agrees_with_commits(&storage, SinkView::BatchIds(&[0, 1, 2]), &[], &[1], &deleted);
+        assert!(ahead[0].contains("the sink has batch 2"), "{ahead:?}");
     }
 }
