@@ -27,12 +27,16 @@ pub enum IoOp {
     Mkdir,
     /// Removing a file or a directory tree.
     Remove,
+    /// Taking a lock on a lock file (the checkpoint's, the output's): a file system may refuse
+    /// it for a reason other than another holder (ENOLCK on an NFS mount without a lock
+    /// service, EIO).
+    Lock,
 }
 
 impl IoOp {
     /// Every kind, in a fixed order.
-    pub const ALL: [IoOp; 7] =
-        [IoOp::Write, IoOp::Fsync, IoOp::Rename, IoOp::Read, IoOp::List, IoOp::Mkdir, IoOp::Remove];
+    pub const ALL: [IoOp; 8] =
+        [IoOp::Write, IoOp::Fsync, IoOp::Rename, IoOp::Read, IoOp::List, IoOp::Mkdir, IoOp::Remove, IoOp::Lock];
 
     /// The stable name used in scenario files.
     pub fn name(self) -> &'static str {
@@ -44,14 +48,16 @@ impl IoOp {
             IoOp::List => "list",
             IoOp::Mkdir => "mkdir",
             IoOp::Remove => "remove",
+            IoOp::Lock => "lock",
         }
     }
 
     /// The error a real disk most plausibly gives for this operation: ENOSPC where space is
-    /// allocated (a write, a new directory), EIO elsewhere.
+    /// allocated (a write, a new directory), ENOLCK for a lock, EIO elsewhere.
     pub fn typical_errno(self) -> IoErrno {
         match self {
             IoOp::Write | IoOp::Mkdir => IoErrno::Enospc,
+            IoOp::Lock => IoErrno::Enolck,
             _ => IoErrno::Eio,
         }
     }
@@ -81,6 +87,8 @@ pub enum IoErrno {
     Eio,
     /// ENOSPC: no space left on the device.
     Enospc,
+    /// ENOLCK: the file system has no lock to give (an NFS mount without a lock service).
+    Enolck,
 }
 
 impl IoErrno {
@@ -89,6 +97,7 @@ impl IoErrno {
         match self {
             IoErrno::Eio => "eio",
             IoErrno::Enospc => "enospc",
+            IoErrno::Enolck => "enolck",
         }
     }
 
@@ -97,9 +106,16 @@ impl IoErrno {
         match self {
             IoErrno::Eio => os_error(5, io::ErrorKind::Other, "Input/output error"),
             IoErrno::Enospc => os_error(28, io::ErrorKind::StorageFull, "No space left on device"),
+            IoErrno::Enolck => os_error(ENOLCK, io::ErrorKind::Other, "No locks available"),
         }
     }
 }
+
+/// ENOLCK's number differs between Unixes (37 on Linux, 77 on the BSDs and macOS).
+#[cfg(unix)]
+const ENOLCK: i32 = libc::ENOLCK;
+#[cfg(not(unix))]
+const ENOLCK: i32 = 0;
 
 #[cfg(unix)]
 fn os_error(code: i32, _kind: io::ErrorKind, _text: &str) -> io::Error {
@@ -125,7 +141,8 @@ impl FromStr for IoErrno {
         match s {
             "eio" => Ok(IoErrno::Eio),
             "enospc" => Ok(IoErrno::Enospc),
-            _ => Err(format!("unknown error '{s}'; known: eio, enospc")),
+            "enolck" => Ok(IoErrno::Enolck),
+            _ => Err(format!("unknown error '{s}'; known: eio, enospc, enolck")),
         }
     }
 }
@@ -193,6 +210,10 @@ pub fn what_to_do(error: &io::Error) -> &'static str {
         io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
             "check the permissions and the mount of the directory, then run the query again"
         }
+        _ if error.raw_os_error().is_some() && error.raw_os_error() == IoErrno::Enolck.error().raw_os_error() => {
+            "the file system refused the lock for a reason of its own (an NFS mount without a lock service \
+             gives this): mount the directory with locking, or use a local disk, then run the query again"
+        }
         _ if error.raw_os_error() == Some(5) => {
             "the disk failed the operation: check the device (e.g. dmesg), then run the query again; it \
              resumes from what is durable and trusts nothing the failed operation may have left"
@@ -246,12 +267,15 @@ mod tests {
             assert_eq!(op.name().parse::<IoOp>(), Ok(op));
         }
         assert!("fsck".parse::<IoOp>().unwrap_err().contains("fsync"));
-        for errno in [IoErrno::Eio, IoErrno::Enospc] {
+        for errno in [IoErrno::Eio, IoErrno::Enospc, IoErrno::Enolck] {
             assert_eq!(errno.name().parse::<IoErrno>(), Ok(errno));
         }
         assert_eq!(IoErrno::Enospc.error().kind(), io::ErrorKind::StorageFull);
         assert!(what_to_do(&IoErrno::Enospc.error()).starts_with("the disk is full"));
         assert!(what_to_do(&IoErrno::Eio.error()).contains("failed the operation"));
+        assert!(what_to_do(&IoErrno::Enolck.error()).contains("a reason of its own"));
+        assert_eq!(IoOp::Lock.typical_errno(), IoErrno::Enolck);
+        assert_ne!(IoErrno::Enolck.error().kind(), io::ErrorKind::WouldBlock, "a lock error is not a held lock");
         assert!(is_runtime_io_error(&IoErrno::Eio.error()));
         assert!(!is_runtime_io_error(&io::Error::from(io::ErrorKind::NotFound)));
     }

@@ -825,6 +825,18 @@ mod tests {
                     ..run(None, None, false, None)
                 }),
             ),
+            (
+                "run = true\nio-error = { op = \"lock\", path = \"output/.crashpoint-output.lock\" }",
+                Step::Run(RunStep {
+                    io_error: Some(IoFault {
+                        op: IoOp::Lock,
+                        path: Some("output/.crashpoint-output.lock".into()),
+                        hit: 1,
+                        errno: IoErrno::Enolck,
+                    }),
+                    ..run(None, None, false, None)
+                }),
+            ),
             ("delete = \"commits/1\"", Step::Delete { path: "commits/1".into() }),
             ("corrupt = \"offsets/0\"", Step::Corrupt { path: "offsets/0".into(), with: "{\"torn".into() }),
             ("corrupt = \"offsets/0\"\nwith = \"x\"", Step::Corrupt { path: "offsets/0".into(), with: "x".into() }),

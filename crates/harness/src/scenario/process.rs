@@ -293,6 +293,13 @@ impl Runner<'_> {
                 built.join(", ")
             ));
         }
+        if blames_another_query(fired.op, &message) {
+            self.problems.push(format!(
+                "run {ordinal}: the injected lock error ({what}: {cause}) was reported as another query holding the \
+                 lock: a lock the file system refuses is an I/O error, to be named with its cause, not a second \
+                 query to go and stop: {message}"
+            ));
+        }
         if !message.contains(&file) || !message.contains(&cause) {
             self.problems.push(format!(
                 "run {ordinal}: the error after the injected I/O error ({what}) does not name the file and the cause \
@@ -320,5 +327,34 @@ impl Runner<'_> {
                     .push(format!("run {ordinal}: expected an error containing {expected:?}, but it succeeded"));
             }
         }
+    }
+}
+
+/// True if the error after a failed lock says another query holds it. A lock the file system
+/// refuses (ENOLCK on an NFS mount without a lock service, EIO) says nothing of another query:
+/// such an error sends the user after a query that does not exist and hides the broken mount.
+fn blames_another_query(op: IoOp, message: &str) -> bool {
+    op == IoOp::Lock && message.contains("another query is")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crashpoint_engine::sink::SinkError;
+    use crashpoint_engine::storage::IoErrno;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_refused_lock_reported_as_another_query_is_named() {
+        // Goal: an engine that calls every lock error "locked by another query" is caught.
+        // Method: the engine's own messages, hand-fed: the output's held-lock error after a lock
+        // the file system refused is blamed; an I/O error naming the cause is not, nor a held
+        // lock blamed after another operation failed.
+        let (dir, lock) = (PathBuf::from("/w/output"), PathBuf::from("/w/output/.crashpoint-output.lock"));
+        let held = SinkError::OutputLocked { dir, lock: lock.clone() }.to_string();
+        assert!(blames_another_query(IoOp::Lock, &held), "{held}");
+        let named = SinkError::Io { path: lock, op: "take the output's lock", error: IoErrno::Enolck.error() };
+        assert!(!blames_another_query(IoOp::Lock, &named.to_string()), "{named}");
+        assert!(!blames_another_query(IoOp::Write, &held), "only a failed lock is judged so");
     }
 }

@@ -435,6 +435,8 @@ impl Storage for SimStorage {
     }
 
     fn lock(&self, path: &Path) -> io::Result<LockGuard> {
+        // An injected failure takes no lock: the file system refused it.
+        self.inject(IoOp::Lock, path)?;
         if !self.fs().locks.insert(path.to_path_buf()) {
             let msg = format!("{}: locked by another holder", path.display());
             return Err(io::Error::new(io::ErrorKind::WouldBlock, msg));

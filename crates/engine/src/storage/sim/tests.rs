@@ -269,6 +269,21 @@ fn a_lock_has_one_holder_until_dropped() {
 }
 
 #[test]
+fn an_injected_lock_error_is_the_file_systems_and_takes_no_lock() {
+    // Goal: a lock can fail for a reason other than another holder, and then nobody holds it.
+    // Method: the first lock of the path fails with ENOLCK; it is not WouldBlock, and the next
+    // lock (the second hit, not aimed at) is taken.
+    let sim = sim_with_dir();
+    let fault = IoFault { op: IoOp::Lock, path: Some("/d/.lock".into()), hit: 1, errno: IoErrno::Enolck };
+    let process = sim.for_process(Some(fault), true);
+    let error = process.lock(p("/d/.lock")).unwrap_err();
+    assert_eq!(error.raw_os_error(), IoErrno::Enolck.error().raw_os_error());
+    assert_ne!(error.kind(), io::ErrorKind::WouldBlock);
+    assert_eq!(process.fired().map(|f| f.op), Some(IoOp::Lock));
+    assert!(process.lock(p("/d/.lock")).is_ok(), "the failed lock left the file locked");
+}
+
+#[test]
 fn rename_never_replaces() {
     let sim = sim_with_dir();
     sim.write(p("/d/a"), b"1").unwrap();
