@@ -55,19 +55,25 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `0`, and Spark's spelled-out units (`10 seconds`, `1 minute`), in ms.
+/// Parses `5s`, `500ms`, `2m`, `0`, and Spark's spelled-out units in any case (`10 seconds`,
+/// `1 Minute`, `2 days`), in ms. Spark's compound intervals (`1 minute 30 seconds`) are not read.
 fn parse_interval_ms(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
     let value: u64 = digits.parse().map_err(|_| format!("'{text}' is not an interval; write e.g. 5s, 500ms or 2m"))?;
-    let scale = match unit.trim() {
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
         "" if value == 0 => 1,
         "ms" | "millisecond" | "milliseconds" => 1,
         "s" | "second" | "seconds" => 1000,
         "m" | "min" | "minute" | "minutes" => 60_000,
         "h" | "hour" | "hours" => 3_600_000,
-        _ => return Err(format!("'{text}': the unit must be ms, s, m or h (e.g. 5s, or 5 seconds as in Spark)")),
+        "d" | "day" | "days" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "'{text}': the unit must be ms, s, m, h or d, or spelled out as in Spark (e.g. 5s, or 5 seconds)"
+            ));
+        }
     };
     value.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long an interval"))
 }
@@ -121,6 +127,8 @@ mod tests {
             ("processing-time=1 minute", Trigger::ProcessingTime { interval_ms: 60_000 }, "processing-time=60s"),
             ("processing-time=1 hour", Trigger::ProcessingTime { interval_ms: 3_600_000 }, "processing-time=3600s"),
             ("processing-time=5 milliseconds", Trigger::ProcessingTime { interval_ms: 5 }, "processing-time=5ms"),
+            ("processing-time=10 SECONDS", Trigger::ProcessingTime { interval_ms: 10_000 }, "processing-time=10s"),
+            ("processing-time=1 day", Trigger::ProcessingTime { interval_ms: 86_400_000 }, "processing-time=86400s"),
         ];
         for (text, trigger, shown) in cases {
             assert_eq!(text.parse::<Trigger>(), Ok(trigger), "{text}");

@@ -17,8 +17,8 @@ pub fn judge_dead_letters(expected: &BTreeMap<BadLine, usize>, kept: &BTreeMap<B
         let got = files.len();
         if want == 0 && got > 0 {
             findings.push(format!(
-                "line {name}:{number} is kept {} in the dead-letter files ({}), but it is a record the source \
-                 must read, not a bad line",
+                "line {name}:{number} is kept {} in the dead-letter files ({}), but the model keeps no such bad \
+                 line: it is a record the source must read, or its file is one the source must not read",
                 times(got),
                 files.join(", ")
             ));
@@ -69,7 +69,7 @@ mod tests {
         // A line the oracle reads as a record is named as one, not as a re-run's copy.
         let good_line = BTreeMap::from([(line(3), vec!["0.jsonl".into()])]);
         let found = judge_dead_letters(&expected, &good_line);
-        let wrong = "a.json:3 is kept once in the dead-letter files (0.jsonl), but it is a record the source must read";
+        let wrong = "a.json:3 is kept once in the dead-letter files (0.jsonl), but the model keeps no such bad line";
         assert!(found.iter().any(|f| f.contains(wrong)), "{found:?}");
     }
 }

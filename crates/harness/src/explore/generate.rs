@@ -182,7 +182,8 @@ struct Knobs {
     failfast: bool,
     /// Which new files get names that Spark 4.3 misreads, if any.
     odd_names: Option<OddNames>,
-    /// The query's `max-line-bytes`, when it sets one: small, so that lines reach it.
+    /// The query's `max-line-bytes`, when it sets one: small, so that lines reach it, but over
+    /// the longest generated event (about 180 bytes), so that only the lines made to reach it do.
     max_line_bytes: Option<u64>,
     /// Which new files get names that Spark never lists, or arrive by `hadoop fs -put`, if any.
     skipped_names: Option<SkippedNames>,
@@ -350,7 +351,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     let interval = prop_oneof![2 => Just(2u64), 2 => Just(3), 1 => Just(10)];
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
     let failfast = proptest::bool::weighted(0.2);
-    let max_line_bytes = proptest::option::weighted(0.25, proptest::sample::select(vec![160u64, 200, 256]));
+    let max_line_bytes = proptest::option::weighted(0.25, proptest::sample::select(vec![200u64, 256, 320]));
     let names = (odd_names(), skipped_names());
     (sink, max_files, trigger, interval, retain, failfast, names, max_line_bytes).prop_map(
         |(sink, max_files, trigger, compact_interval, retain, failfast, (odd_names, skipped_names), max_line_bytes)| {
