@@ -2,7 +2,8 @@
 //! oracle's (the reference model of the same workload with no faults); dead letters exactly
 //! once; processing times as recorded; a run's live log against what it did; a crash-free
 //! run's batches, batch times and warnings against the model's; and the warnings about file
-//! names Spark misreads against the model's list.
+//! names Spark misreads against the model's list; and the words a user reads (dead letters'
+//! reasons, the notices of bad lines and NULL values, the live log) against the model's causes.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
@@ -12,19 +13,23 @@ mod cause;
 mod dead_letters;
 mod history;
 mod invariants;
+mod line_cause;
 mod notices;
 mod sink_log;
 mod times;
 mod trace;
 mod verdict;
+mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
 pub use cause::Cause;
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
+pub use line_cause::{JsonKind, LineAt, LineCause, LineFacts, NullAt};
 pub use notices::{Misread, judge_misread_notices};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
 pub use trace::{RunTrace, check_trace};
 pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};
+pub use words::{DeadLetter, RunWords, judge_words, names_line};

@@ -1,6 +1,7 @@
 //! The generated scenarios of `fuzz`: workloads that reach what the engine does.
 //!
-//! - files of tutorial-shaped events, some with bad lines, some whose last line has no newline;
+//! - files of tutorial-shaped events, some with bad lines (torn, an array, a scalar, a value of
+//!   the wrong type), some whose last line has no newline;
 //! - bursts of files, so that a run of one file a batch lasts 25 batches and more, with crashes
 //!   at any hit of a run: a crash's hit is aimed at the hits its run has (`aim_crashes`);
 //! - re-drops, renames, in-place changes, removals, and modification times that tie or go back;
@@ -100,7 +101,10 @@ fn judge_parsed(spelled: &str, parsed: Result<Trigger, String>, meant: Option<Tr
 enum Content {
     /// Generated events, each line ending in a newline.
     Events { events: u64, seed: u64 },
-    /// A good record, a malformed line and a record whose devices are not a list.
+    /// A good record, a malformed line, a line that is an array, a record whose devices are not
+    /// a list, a line that is a scalar (a number, a string, a boolean or null, by the file's name)
+    /// and a good record: every cause of a bad line a user's file may have but the line limit
+    /// ([`Content::AtTheLimit`]) and bytes that are not UTF-8 (a scenario's lines are text).
     WithBadLines,
     /// One good record and no newline after it.
     NoFinalNewline,
@@ -746,7 +750,9 @@ fn file_content(name: &str, content: Content, max_line_bytes: Option<u64>) -> Fi
         Content::WithBadLines => FileContent::Lines(vec![
             record(0),
             "{\"eventId\": \"torn".to_string(),
+            format!(r#"[{{"eventId": "{stem}-a"}}]"#),
             format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
+            scalar_root(stem),
             record(1),
         ]),
         Content::NoFinalNewline => FileContent::Text(record(0)),
@@ -759,6 +765,17 @@ fn file_content(name: &str, content: Content, max_line_bytes: Option<u64>) -> Fi
             Some(limit) => FileContent::Lines(at_the_limit(stem, limit)),
             None => FileContent::Generate { events: 2, seed: 5 },
         },
+    }
+}
+
+/// A line whose root is a JSON scalar, its kind chosen by the file's name so that fuzz meets
+/// each: a user's file of numbers, of quoted strings, of `true`, of `null`.
+fn scalar_root(stem: &str) -> String {
+    match stem.bytes().map(usize::from).sum::<usize>() % 4 {
+        0 => "42".to_string(),
+        1 => format!("\"{stem}\""),
+        2 => "true".to_string(),
+        _ => "null".to_string(),
     }
 }
 

@@ -10,7 +10,7 @@ use super::format::{QuerySpec, Scenario};
 use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
-use crate::check::{BadLine, ByHand, Emission, PlannedBatch, RanBatch, check_batch_files};
+use crate::check::{BadLine, ByHand, DeadLetter, Emission, PlannedBatch, RanBatch, check_batch_files};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
@@ -133,6 +133,8 @@ pub struct Execution {
     /// The same bad lines by (input file name, line), each with the dead-letter files that keep
     /// it (one entry per copy).
     pub dead_letters: BTreeMap<BadLine, Vec<String>>,
+    /// Every dead-letter record on the disk at the end, with its reason.
+    pub dead_letter_reasons: Vec<DeadLetter>,
     /// Every batch planned: (run, batch id, file names sorted).
     pub planned: Vec<PlannedBatch>,
     /// The disk at the end.
@@ -571,7 +573,7 @@ impl<'s> Runner<'s> {
         };
         let checkpoint = crashpoint_engine::checkpoint::Checkpoint::new(self.world.checkpoint());
         let last_committed_batch = checkpoint.commits.latest(self.world.storage().as_ref()).ok().flatten();
-        let dead_letters = dead_letters(self.world.storage().as_ref(), self.world.checkpoint());
+        let (dead_letters, dead_letter_reasons) = dead_letters(self.world.storage().as_ref(), self.world.checkpoint());
         Execution {
             trace: self.trace,
             emissions: self.world.emissions(),
@@ -587,6 +589,7 @@ impl<'s> Runner<'s> {
             last_committed_batch,
             bad_records: dead_letters.values().map(Vec::len).sum(),
             dead_letters,
+            dead_letter_reasons,
             planned: self.planned,
             disk: self.world.storage().clone(),
             root: self.world.root().to_path_buf(),
@@ -597,25 +600,36 @@ impl<'s> Runner<'s> {
 
 /// The bad lines kept in `checkpoint/dead-letters/`, read on the disk itself: what the engine
 /// reported is not evidence that it kept them. A line that is not a dead-letter record counts
-/// under its file's name and line 0, so that it is never lost from the count.
-fn dead_letters(storage: &dyn Storage, checkpoint: &std::path::Path) -> BTreeMap<BadLine, Vec<String>> {
+/// under its file's name and line 0, so that it is never lost from the count. Each record's reason
+/// too, for the words the user reads.
+fn dead_letters(
+    storage: &dyn Storage,
+    checkpoint: &std::path::Path,
+) -> (BTreeMap<BadLine, Vec<String>>, Vec<DeadLetter>) {
     #[derive(serde::Deserialize)]
     struct Record {
         file: String,
         line: u32,
+        #[serde(default)]
+        reason: String,
     }
     let mut kept: BTreeMap<BadLine, Vec<String>> = BTreeMap::new();
+    let mut reasons = Vec::new();
     for file in storage.list(&checkpoint.join("dead-letters")).unwrap_or_default() {
         let bytes = storage.read(&file.path).unwrap_or_default();
         for line in bytes.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
             let key = match serde_json::from_slice::<Record>(line) {
-                Ok(record) => (file_name(&path_of(&record.file)), record.line),
+                Ok(record) => {
+                    let (file, line) = (file_name(&path_of(&record.file)), record.line);
+                    reasons.push(DeadLetter { file: file.clone(), line, reason: record.reason });
+                    (file, line)
+                }
                 Err(_) => (format!("(unreadable line in {})", file.name), 0),
             };
             kept.entry(key).or_default().push(format!("dead-letters/{}", file.name));
         }
     }
-    kept
+    (kept, reasons)
 }
 
 /// Renders the simulated checkpoint and output directories for a snapshot.

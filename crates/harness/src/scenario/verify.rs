@@ -7,8 +7,8 @@ use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
-    Emission, EmissionOutcome, Verdict, judge_agreement, judge_batch_times, judge_dead_letters, judge_misread_notices,
-    judge_skipped_uncommitted, judge_times, judge_with_minimum, row_key,
+    Emission, EmissionOutcome, RunWords, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
+    judge_misread_notices, judge_skipped_uncommitted, judge_times, judge_with_minimum, judge_words, row_key,
 };
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::guarantee::Guarantee;
@@ -95,6 +95,15 @@ fn warnings(execution: &Execution) -> impl Iterator<Item = &str> {
     })
 }
 
+/// What each run said: its live log and the error it stopped with.
+fn run_words(execution: &Execution) -> Vec<RunWords<'_>> {
+    execution
+        .processes
+        .iter()
+        .map(|p| RunWords { run: p.ordinal, events: &p.events, error: p.error.as_deref() })
+        .collect()
+}
+
 /// Runs the scenario and judges it against its oracle.
 pub fn verify(scenario: &Scenario) -> Report {
     verify_with_oracle(scenario, &Injection::default(), &Oracle::of(scenario))
@@ -125,6 +134,7 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     findings.extend(judge_times(&execution.emissions, &data.times));
     if oracle.is_model() {
         findings.extend(judge_misread_notices(&expected.misread_names, warnings(&execution)));
+        findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
     }
     if oracle.is_model() && is_crash_free(scenario, injection) {
         let failed: Vec<(u32, String)> =

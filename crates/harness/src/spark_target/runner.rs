@@ -318,6 +318,7 @@ impl Runner<'_> {
             bad_records: 0,
             // Spark keeps no dead letters; its batches are compared by their checkpoint's shape.
             dead_letters: BTreeMap::new(),
+            dead_letter_reasons: Vec::new(),
             planned: Vec::new(),
             unmatched_faults: Vec::new(),
             disk: Arc::new(DiskStorage),

@@ -79,7 +79,7 @@ pub(super) struct Read {
 }
 
 /// The longest line the query reads: its `max-line-bytes`, or the default limit.
-fn line_bytes_max(source: &SourceOptions) -> usize {
+pub(super) fn line_bytes_max(source: &SourceOptions) -> usize {
     source.max_line_bytes.map_or(LINE_BYTES_MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 

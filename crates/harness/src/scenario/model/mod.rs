@@ -15,6 +15,7 @@
 
 mod clock;
 mod input;
+mod lines;
 mod names;
 mod run;
 mod state;
@@ -52,6 +53,9 @@ pub struct Expected {
     /// The files a batch took as new whose names Spark 4.3 misreads, with what it does wrong:
     /// the engine must warn about each of them, and about no other.
     pub misread_names: BTreeMap<String, crate::check::Misread>,
+    /// What each line of each input file is, by the model's own reading: the cause of each bad
+    /// line, the values each good line reads as NULL; what the engine's words are held to.
+    pub lines: crate::check::LineFacts,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -83,6 +87,7 @@ struct Model {
     ordinal: u32,
     /// How far the machine's clock has gone back since the scenario began.
     clock_back_ms: i64,
+    lines: crate::check::LineFacts,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -129,12 +134,14 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         misread_names: BTreeMap::new(),
         ordinal: 0,
         clock_back_ms: 0,
+        lines: crate::check::LineFacts::default(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
         if !model.step(&step) {
             return Err(Unmodelled { step: index + 1, what: step.to_string() });
         }
+        model.note_lines(&step);
     }
     Ok(model.finish())
 }
@@ -189,6 +196,23 @@ impl Model {
         true
     }
 
+    /// States what each line is of the files `step` wrote or renamed, or of every file when it
+    /// changed the query (its schema, format or line limit read them anew).
+    fn note_lines(&mut self, step: &Step) {
+        let names: Vec<String> = match step {
+            Step::Add { name, .. } | Step::Modify { name, .. } => vec![name.clone()],
+            Step::Rename { to, .. } => vec![to.clone()],
+            Step::ChangeQuery(_) => self.input.files.keys().cloned().collect(),
+            _ => return,
+        };
+        let Ok(plan) = self.query.plan.plan().compile() else { return };
+        for name in names {
+            if let Some(file) = self.input.files.get(&name) {
+                lines::note_file(&name, Input::uri(&name), &file.bytes, &self.query.source, &plan, &mut self.lines);
+            }
+        }
+    }
+
     fn finish(self) -> Expected {
         let mut dead_letters = BTreeMap::new();
         for line in self.checkpoint.dead_letters.into_values().flatten() {
@@ -204,6 +228,7 @@ impl Model {
             failed_runs: self.failed_runs,
             last_committed_batch: self.checkpoint.commits.iter().next_back().copied(),
             misread_names: self.misread_names,
+            lines: self.lines,
         }
     }
 }
