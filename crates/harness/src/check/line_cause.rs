@@ -156,6 +156,66 @@ impl fmt::Display for NullAt {
 /// A line of an input file: its name and its number, from 1.
 pub type LineAt = (String, u32);
 
+/// The text a dead letter must keep of its line: all of it, or (for a line longer than the
+/// engine keeps, 1 KiB) its start.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeptText {
+    /// The whole line, as text (bytes that are not UTF-8 replaced).
+    Whole(String),
+    /// The start of a longer line, as text.
+    Start(String),
+}
+
+impl KeptText {
+    /// The longest line a dead letter keeps whole, in bytes.
+    pub const WHOLE_BYTES_MAX: usize = 1024;
+    /// How much of a longer line's start a dead letter must keep, in bytes.
+    const START_BYTES: usize = 64;
+
+    /// What a dead letter must keep of `line`.
+    pub fn of(line: &[u8]) -> Self {
+        if line.len() <= Self::WHOLE_BYTES_MAX {
+            return KeptText::Whole(String::from_utf8_lossy(line).into_owned());
+        }
+        let mut start = String::from_utf8_lossy(&line[..Self::START_BYTES]).into_owned();
+        // The cut may split a character: the dead letter's own cut is elsewhere.
+        start.pop();
+        KeptText::Start(start)
+    }
+
+    /// True if a dead letter's `text` keeps this.
+    pub fn kept_by(&self, text: &str) -> bool {
+        match self {
+            KeptText::Whole(line) => text == line,
+            KeptText::Start(start) => text.starts_with(start.as_str()),
+        }
+    }
+}
+
+/// How many versions of a file the model read, and how many had a bad line or a NULL value: a
+/// batch that reads the file must say so when every version has one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Versions {
+    /// Versions read (a file written again, or read under a changed query, is another).
+    pub read: u32,
+    /// Of them, with a bad line.
+    pub with_bad: u32,
+    /// Of them, with a value read as NULL.
+    pub with_null: u32,
+}
+
+impl Versions {
+    /// Every version has a bad line.
+    pub fn always_bad(&self) -> bool {
+        self.read > 0 && self.with_bad == self.read
+    }
+
+    /// Every version has a value read as NULL.
+    pub fn always_null(&self) -> bool {
+        self.read > 0 && self.with_null == self.read
+    }
+}
+
 /// What the model says of every line of every input file the scenario writes: the causes of the
 /// bad ones, the NULL values of the good ones (a line written twice with other content may have
 /// more than one), and each file's URI as the engine names it.
@@ -165,8 +225,12 @@ pub struct LineFacts {
     pub causes: BTreeMap<LineAt, BTreeSet<LineCause>>,
     /// The values each good line has read as NULL.
     pub nulls: BTreeMap<LineAt, BTreeSet<NullAt>>,
+    /// What a dead letter must keep of each bad line's text.
+    pub texts: BTreeMap<LineAt, BTreeSet<KeptText>>,
     /// Each file name's URI.
     pub uris: BTreeMap<String, String>,
+    /// Each file name's versions.
+    pub versions: BTreeMap<String, Versions>,
 }
 
 #[cfg(test)]
@@ -204,6 +268,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_dead_letter_keeps_a_short_line_whole_and_the_start_of_a_long_one() {
+        let short = KeptText::of(b"[1, \xff]");
+        assert!(short.kept_by("[1, \u{fffd}]"));
+        assert!(!short.kept_by("") && !short.kept_by("[1, "));
+        let long = vec![b'x'; 2000];
+        let start = KeptText::of(&long);
+        assert!(start.kept_by(&"x".repeat(1024)));
+        assert!(!start.kept_by("") && !start.kept_by("xx"));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! a message names a file and line at all. What a line is comes from the model
 //! ([`LineFacts`]); this check never decides it, and it reads, never repairs.
 
-use super::line_cause::{LineCause, LineFacts, NullAt};
+use super::line_cause::{KeptText, LineCause, LineFacts, NullAt};
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::uri::{file_name_of, path_of};
 
@@ -24,6 +24,8 @@ pub struct DeadLetter {
     pub line: u32,
     /// The reason the record gives.
     pub reason: String,
+    /// The line's text the record keeps.
+    pub text: String,
 }
 
 /// What one run said: its live log, and the error it stopped with.
@@ -53,10 +55,25 @@ pub fn judge_words(facts: &LineFacts, dead_letters: &[DeadLetter], runs: &[RunWo
     findings
 }
 
-/// A dead letter whose reason does not name any cause the model gives its line.
+/// A dead letter whose reason does not name any cause the model gives its line, or that does
+/// not keep the line's text.
 fn dead_letter_finding(facts: &LineFacts, dead: &DeadLetter) -> Option<String> {
     // A line the model keeps no cause for is judge_dead_letters' to report.
-    let causes = facts.causes.get(&(dead.file.clone(), dead.line))?;
+    let at = (dead.file.clone(), dead.line);
+    let causes = facts.causes.get(&at)?;
+    let texts = facts.texts.get(&at);
+    if !texts.is_none_or(|texts| texts.iter().any(|t| t.kept_by(&dead.text))) {
+        return Some(format!(
+            "the dead letter for {} line {} keeps the text '{}', which is not the line's: {}",
+            dead.file,
+            dead.line,
+            shortened(&dead.text),
+            one_of(texts.into_iter().flatten().map(|t| match t {
+                KeptText::Whole(line) => format!("'{}'", shortened(line)),
+                KeptText::Start(start) => format!("a text that starts '{}'", shortened(start)),
+            }))
+        ));
+    }
     if causes.iter().any(|c| c.named_in(&dead.reason)) {
         return None;
     }
@@ -67,6 +84,12 @@ fn dead_letter_finding(facts: &LineFacts, dead: &DeadLetter) -> Option<String> {
         dead.reason,
         one_of(causes.iter())
     ))
+}
+
+/// A text for a finding: at most 80 characters.
+fn shortened(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    if cut.len() < text.len() { format!("{cut}…") } else { cut }
 }
 
 /// The causes (or NULL values) a line may have, in words: "A" or "A, or B".
@@ -105,14 +128,21 @@ fn lines_named<'f, T>(
         .collect()
 }
 
-/// The notices of a run's bad lines and NULL values, each against the files of its batch.
+/// The notices of a run's bad lines and NULL values, each against the files of its batch; and a
+/// batch written without the notice its files call for.
 fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
     let mut files: &[String] = &[];
+    let (mut said_bad, mut said_null) = (false, false);
     let mut findings = Vec::new();
     for event in run.events {
         match event {
-            Event::BatchPlanned { files: planned, .. } => files = planned,
+            Event::BatchPlanned { files: planned, .. } => {
+                files = planned;
+                (said_bad, said_null) = (false, false);
+            }
+            Event::SinkWrote { id, .. } => findings.extend(unsaid(facts, run.run, *id, files, (said_bad, said_null))),
             Event::BadRecords { id, dead_letter, first, .. } => {
+                said_bad = true;
                 let named = lines_named(facts, &facts.causes, files, first);
                 let said = named.iter().any(|(_, causes)| causes.iter().any(|c| c.named_in(first)));
                 if !said {
@@ -128,6 +158,7 @@ fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
                 }
             }
             Event::ReadAsNull { id, first, .. } => {
+                said_null = true;
                 let named = lines_named(facts, &facts.nulls, files, first);
                 if !named.iter().any(|(_, nulls)| nulls.iter().any(|n| n.named_in(first))) {
                     findings.push(null_notice_finding(run.run, *id, first, &named));
@@ -135,6 +166,27 @@ fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
             }
             _ => {}
         }
+    }
+    findings
+}
+
+/// A batch written from files that have bad lines (or values read as NULL) in every version the
+/// model knows, whose run never said so before the sink got it: the lines are never unsaid.
+fn unsaid(facts: &LineFacts, run: u32, id: u64, files: &[String], (said_bad, said_null): (bool, bool)) -> Vec<String> {
+    let versions = |uri: &String| facts.versions.get(&file_name_of(uri)).copied().unwrap_or_default();
+    let mut findings = Vec::new();
+    if !said_bad && let Some(file) = files.iter().find(|f| versions(f).always_bad()) {
+        findings.push(format!(
+            "run {run}: batch {id} was written, but its live log never said that it has bad lines, which {} has",
+            file_name_of(file)
+        ));
+    }
+    if !said_null && let Some(file) = files.iter().find(|f| versions(f).always_null()) {
+        findings.push(format!(
+            "run {run}: batch {id} was written, but its live log never said that values were read as NULL, as \
+             in {}",
+            file_name_of(file)
+        ));
     }
     findings
 }
@@ -254,7 +306,7 @@ fn facts_of(event: &Event) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::line_cause::JsonKind;
+    use crate::check::line_cause::{JsonKind, Versions};
     use crashpoint_engine::checkpoint::SourceRange;
     use std::collections::{BTreeMap, BTreeSet};
 
@@ -273,11 +325,12 @@ mod tests {
             ]),
             nulls: BTreeMap::from([(at(7), BTreeSet::from([null]))]),
             uris: BTreeMap::from([("f3.json".to_string(), URI.to_string())]),
+            ..LineFacts::default()
         }
     }
 
     fn dead(line: u32, reason: &str) -> DeadLetter {
-        DeadLetter { file: "f3.json".into(), line, reason: reason.into() }
+        DeadLetter { file: "f3.json".into(), line, reason: reason.into(), text: String::new() }
     }
 
     fn planned() -> Event {
@@ -383,6 +436,50 @@ mod tests {
             let found = judge_run(&[planned(), null(&first)], None);
             assert!(found.iter().any(|f| f.contains(fragment)), "{fragment} not in {found:?}");
         }
+    }
+
+    #[test]
+    fn a_dead_letter_keeps_its_lines_text() {
+        // Goal: a dead letter keeps the line it is for: its text, or the start of a long one.
+        // Method: the model's text of line 2, then an empty, another and a cut text.
+        let mut facts = facts();
+        let at = ("f3.json".to_string(), 2);
+        facts.texts.insert(at, BTreeSet::from([KeptText::of(b"[{\"eventId\": \"a\"}]")]));
+        let kept = |text: &str| {
+            let dead = DeadLetter { text: text.into(), ..dead(2, "not a JSON object but an array") };
+            judge_words(&facts, &[dead], &[])
+        };
+        assert_eq!(kept("[{\"eventId\": \"a\"}]"), Vec::<String>::new());
+        for wrong in ["", "{\"eventId\": \"torn", "[{\"eventId\""] {
+            let found = kept(wrong);
+            assert!(found.len() == 1 && found[0].contains("which is not the line's: '[{"), "{wrong}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_batch_written_with_bad_lines_or_nulls_must_say_so() {
+        // Goal: a batch whose file has bad lines (or NULL values) in every version is never
+        // written without its notice; a file that had them in one version only asks nothing.
+        // Method: hand-made runs: the plan and the sink's write, with and without the notices.
+        let mut facts = facts();
+        let always = Versions { read: 2, with_bad: 2, with_null: 2 };
+        facts.versions.insert("f3.json".into(), always);
+        let wrote = Event::SinkWrote { id: 1, rows: 2 };
+        let null = Event::ReadAsNull { id: 1, count: 1, first: format!("{URI}:7: data.devices: not an ARRAY") };
+        let said = [planned(), null.clone(), bad(&format!("{URI}:3: malformed JSON")), wrote.clone()];
+        let judge =
+            |facts: &LineFacts, events: &[Event]| judge_words(facts, &[], &[RunWords { run: 1, events, error: None }]);
+        assert_eq!(judge(&facts, &said), Vec::<String>::new());
+        let found = judge(&facts, &[planned(), wrote.clone()]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("batch 1 was written, but its live log never said that it has bad lines, which f3.json")
+        );
+        assert!(found[1].contains("never said that values were read as NULL, as in f3.json"), "{found:?}");
+        let found = judge(&facts, &[planned(), null, wrote.clone()]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        facts.versions.insert("f3.json".into(), Versions { read: 2, with_bad: 1, with_null: 1 });
+        assert_eq!(judge(&facts, &[planned(), wrote]), Vec::<String>::new(), "one version had none");
     }
 
     #[test]

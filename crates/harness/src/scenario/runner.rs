@@ -612,6 +612,8 @@ fn dead_letters(
         line: u32,
         #[serde(default)]
         reason: String,
+        #[serde(default)]
+        text: String,
     }
     let mut kept: BTreeMap<BadLine, Vec<String>> = BTreeMap::new();
     let mut reasons = Vec::new();
@@ -621,7 +623,7 @@ fn dead_letters(
             let key = match serde_json::from_slice::<Record>(line) {
                 Ok(record) => {
                     let (file, line) = (file_name(&path_of(&record.file)), record.line);
-                    reasons.push(DeadLetter { file: file.clone(), line, reason: record.reason });
+                    reasons.push(DeadLetter { file: file.clone(), line, reason: record.reason, text: record.text });
                     (file, line)
                 }
                 Err(_) => (format!("(unreadable line in {})", file.name), 0),

@@ -10,7 +10,7 @@
 //! only says why, so that the two can never disagree on the lines themselves (a test holds them
 //! to the same lines).
 
-use crate::check::{JsonKind, LineCause, LineFacts, NullAt};
+use crate::check::{JsonKind, KeptText, LineCause, LineFacts, NullAt};
 use crashpoint_engine::plan::CompiledPlan;
 use crashpoint_engine::schema::{self, Schema};
 use crashpoint_engine::source::{InputFormat, SourceOptions};
@@ -33,11 +33,19 @@ pub(super) fn note_file(
     facts.uris.insert(name.to_string(), uri);
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let limit = super::input::line_bytes_max(source);
-    let mut note = |line: u32, reading: Reading| {
+    let (mut bad, mut null) = (false, false);
+    let mut note = |line: u32, text: &[u8], reading: Reading| {
         let at = (name.to_string(), line);
         match reading {
-            Err(cause) => drop(facts.causes.entry(at).or_default().insert(cause)),
-            Ok(nulls) if !nulls.is_empty() => facts.nulls.entry(at).or_default().extend(nulls),
+            Err(cause) => {
+                bad = true;
+                facts.texts.entry(at.clone()).or_default().insert(KeptText::of(text));
+                facts.causes.entry(at).or_default().insert(cause);
+            }
+            Ok(nulls) if !nulls.is_empty() => {
+                null = true;
+                facts.nulls.entry(at).or_default().extend(nulls);
+            }
             Ok(_) => {}
         }
     };
@@ -46,16 +54,20 @@ pub(super) fn note_file(
             for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if !line.iter().all(u8::is_ascii_whitespace) {
-                    note(index as u32 + 1, classify(line, &source.schema, plan, Some(limit)));
+                    note(index as u32 + 1, line, classify(line, &source.schema, plan, Some(limit)));
                 }
             }
         }
         InputFormat::WholeFile => {
             if !bytes.iter().all(u8::is_ascii_whitespace) {
-                note(1, classify(bytes, &source.schema, plan, None));
+                note(1, bytes, classify(bytes, &source.schema, plan, None));
             }
         }
     }
+    let versions = facts.versions.entry(name.to_string()).or_default();
+    versions.read += 1;
+    versions.with_bad += u32::from(bad);
+    versions.with_null += u32::from(null);
 }
 
 /// One line of JSON Lines (`limit`: the longest it may be) or a whole file (`None`).
@@ -155,6 +167,9 @@ mod tests {
         let caused: Vec<u32> = facts.causes.keys().map(|(_, line)| *line).collect();
         assert_eq!(bad, caused, "the same bad lines as the model's reading");
         assert_eq!(facts.uris["f.json"], "file:///in/f.json");
+        assert_eq!(facts.versions["f.json"], crate::check::Versions { read: 1, with_bad: 1, with_null: 1 });
+        let kept: Vec<&KeptText> = facts.texts[&("f.json".to_string(), 4)].iter().collect();
+        assert_eq!(kept, [&KeptText::Whole("\u{fffd}{}".into())]);
     }
 
     #[test]
