@@ -55,27 +55,92 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// Parses `5s`, `500ms`, `2m`, `0`, and Spark's spelled-out units in any case (`10 seconds`,
-/// `1 Minute`, `2 days`), in ms. Spark's compound intervals (`1 minute 30 seconds`) are not read.
+/// Parses an interval in ms: the engine's short forms (`5s`, `500ms`, `2m`, `1h`, `1d`, `0`, a
+/// spelled-out unit such as `10 seconds`) and everything Spark 4.3's
+/// `Trigger.ProcessingTime(String)` reads (`interval 1 minute 30 seconds`, `1.5 seconds`).
 fn parse_interval_ms(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
-    let value: u64 = digits.parse().map_err(|_| format!("'{text}' is not an interval; write e.g. 5s, 500ms or 2m"))?;
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+    let unit = unit.trim();
+    if digits.is_empty() || !unit.chars().all(|c| c.is_ascii_alphabetic()) {
+        return spark_interval_ms(text);
+    }
+    let value: u64 = digits.parse().map_err(|_| format!("'{text}' is too long an interval"))?;
+    let scale = match unit.to_ascii_lowercase().as_str() {
         "" if value == 0 => 1,
         "ms" | "millisecond" | "milliseconds" => 1,
         "s" | "second" | "seconds" => 1000,
         "m" | "min" | "minute" | "minutes" => 60_000,
         "h" | "hour" | "hours" => 3_600_000,
         "d" | "day" | "days" => 86_400_000,
+        _ => return spark_interval_ms(text),
+    };
+    value.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long an interval"))
+}
+
+/// An interval as Spark's `IntervalUtils.stringToInterval` reads it for a trigger (measured on
+/// Spark 4.3, see the tests): an optional `interval` prefix, then one or more signed terms
+/// `<number> <unit>`, summed in microseconds and cut down to whole ms. Only seconds take a
+/// fraction; months and years are refused, as is a negative total.
+fn spark_interval_ms(text: &str) -> Result<u64, String> {
+    let lower = text.to_ascii_lowercase();
+    let body = match lower.strip_prefix("interval") {
+        None => lower.as_str(),
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest,
+        Some(_) => return Err(format!("'{text}' is not an interval: only 'interval' may come before the first term")),
+    };
+    let mut words = body.split_whitespace().peekable();
+    if words.peek().is_none() {
+        return Err(format!("'{text}' is not an interval; write e.g. 5s, 500ms, 2m or 1 minute 30 seconds"));
+    }
+    let mut micros: i128 = 0;
+    while let Some(word) = words.next() {
+        let (negative, number) = match word {
+            "-" | "+" => (word == "-", words.next().unwrap_or_default()),
+            _ => (word.starts_with('-'), word.trim_start_matches(['-', '+'])),
+        };
+        let Some(unit) = words.next() else {
+            return Err(format!("'{text}': '{number}' has no unit; write e.g. {number} seconds"));
+        };
+        let term = term_micros(number, unit).map_err(|why| format!("'{text}': {why}"))?;
+        micros += if negative { -term } else { term };
+    }
+    if micros < 0 {
+        return Err(format!("'{text}' is negative: a trigger's interval must not be"));
+    }
+    u64::try_from(micros / 1000).map_err(|_| format!("'{text}' is too long an interval"))
+}
+
+/// One term of a Spark interval, `<number> <unit>`, in microseconds.
+fn term_micros(number: &str, unit: &str) -> Result<i128, String> {
+    const LIMIT_DIGITS: usize = 18;
+    let per_unit: i128 = match unit {
+        "microsecond" | "microseconds" => 1,
+        "millisecond" | "milliseconds" => 1_000,
+        "second" | "seconds" => 1_000_000,
+        "minute" | "minutes" => 60_000_000,
+        "hour" | "hours" => 3_600_000_000,
+        "day" | "days" => 86_400_000_000,
+        "week" | "weeks" => 604_800_000_000,
+        "month" | "months" | "year" | "years" => return Err("a trigger's interval cannot be in months or years".into()),
         _ => {
             return Err(format!(
-                "'{text}': the unit must be ms, s, m, h or d, or spelled out as in Spark (e.g. 5s, or 5 seconds)"
+                "'{unit}' is not a unit; Spark's are microseconds, milliseconds, seconds, minutes, hours, days and weeks"
             ));
         }
     };
-    value.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long an interval"))
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.len() <= LIMIT_DIGITS && s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
+        return Err(format!("'{number}' is not a number"));
+    }
+    if !fraction.is_empty() && per_unit != 1_000_000 {
+        return Err(format!("'{number} {unit}': only seconds may have a fraction"));
+    }
+    let fraction_micros: i128 = format!("{fraction:0<6}")[..6].parse().unwrap_or(0);
+    let whole: i128 = whole.parse().map_err(|_| format!("'{number}' is not a number"))?;
+    Ok(whole * per_unit + fraction_micros)
 }
 
 impl FromStr for Trigger {
@@ -136,6 +201,80 @@ mod tests {
         }
     }
 
+    /// Spark 4.3's own readings: `ProcessingTimeTrigger.apply(text).intervalMs()` in pyspark's
+    /// JVM, 2026-11-27 (a refusal is `None`).
+    const SPARK_READS: &[(&str, Option<u64>)] = &[
+        ("1 minute 30 seconds", Some(90_000)),
+        ("interval 1 minute 30 seconds", Some(90_000)),
+        ("INTERVAL 2 seconds", Some(2_000)),
+        ("interval  5 seconds", Some(5_000)),
+        ("500 milliseconds", Some(500)),
+        ("1.5 seconds", Some(1_500)),
+        ("0.001 seconds", Some(1)),
+        ("1.0000005 seconds", Some(1_000)),
+        ("1 hour 1 second", Some(3_601_000)),
+        ("1 week", Some(604_800_000)),
+        ("2 WEEKS", Some(1_209_600_000)),
+        ("0 seconds", Some(0)),
+        ("  3 seconds  ", Some(3_000)),
+        ("1 MINUTE 2 SECOND", Some(62_000)),
+        ("5 microseconds", Some(0)),
+        ("1500 microseconds", Some(1)),
+        ("999 microseconds 1 millisecond", Some(1)),
+        ("1 day 1 hour", Some(90_000_000)),
+        ("1 day -1 hour", Some(82_800_000)),
+        ("2 minutes -30 seconds", Some(90_000)),
+        ("2 minutes\t30 seconds", Some(150_000)),
+        ("10 second 5 second", Some(15_000)),
+        ("+5 seconds", Some(5_000)),
+        ("01 seconds", Some(1_000)),
+        ("-5 seconds", None),
+        ("- 5 seconds", None),
+        ("1 month", None),
+        ("1 year", None),
+        ("1.5 minutes", None),
+        ("0.5 milliseconds", None),
+        ("1 minute, 30 seconds", None),
+        ("1 minute 30", None),
+        ("1 nanosecond", None),
+        ("1e3 seconds", None),
+        ("1_000 seconds", None),
+        ("intervalx 5 seconds", None),
+        ("5 seconds interval", None),
+        ("interval", None),
+        ("", None),
+    ];
+
+    #[test]
+    fn intervals_read_as_spark_reads_them() {
+        for (text, spark) in SPARK_READS {
+            let read = parse_interval_ms(text).ok();
+            assert_eq!(read, *spark, "{text:?}: the engine reads {read:?}, Spark 4.3 {spark:?}");
+        }
+    }
+
+    #[test]
+    fn the_engine_s_short_forms_still_read() {
+        let cases = [("5s", 5_000), ("500ms", 500), ("2m", 120_000), ("1h", 3_600_000), ("1d", 86_400_000), ("0", 0)];
+        for (text, ms) in cases {
+            assert_eq!(parse_interval_ms(text), Ok(ms), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_compound_interval_is_a_trigger() {
+        let cases = [
+            ("processing-time=1 minute 30 seconds", 90_000, "processing-time=90s"),
+            ("processing-time=interval 1.5 seconds", 1_500, "processing-time=1500ms"),
+        ];
+        for (text, interval_ms, shown) in cases {
+            let trigger = Trigger::ProcessingTime { interval_ms };
+            assert_eq!(text.parse::<Trigger>(), Ok(trigger), "{text}");
+            assert_eq!(trigger.to_string(), shown);
+            assert_eq!(shown.parse::<Trigger>(), Ok(trigger), "{shown} reads back");
+        }
+    }
+
     #[test]
     fn trigger_fail_cases() {
         for text in [
@@ -146,6 +285,8 @@ mod tests {
             "processing-time=5x",
             "processing-time=-1s",
             "processing-time=5 secs",
+            "processing-time=1 month",
+            "processing-time=1.5 minutes",
         ] {
             assert!(text.parse::<Trigger>().is_err(), "{text}");
         }

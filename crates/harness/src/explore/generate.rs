@@ -82,7 +82,9 @@ fn meant(spelled: &str) -> Option<Trigger> {
 /// A trigger as the user spelled it, parsed; an error if the parser refuses it or reads it as
 /// another trigger than the one meant.
 fn parse_spelled(spelled: &str) -> Result<Trigger, String> {
-    judge_parsed(spelled, spelled.parse::<Trigger>(), meant(spelled))
+    let parsed = judge_parsed(spelled, spelled.parse::<Trigger>(), meant(spelled))?;
+    super::spellings::read_alike(spelled, parsed)?;
+    Ok(parsed)
 }
 
 /// The parser's reading of `spelled`, held to what it means.

@@ -11,6 +11,7 @@ mod parallel;
 mod reproducer;
 mod schedules;
 mod shrink;
+mod spellings;
 mod tree;
 
 pub use crash_states::CrashStateStats;
