@@ -3,7 +3,8 @@
 //! once; processing times as recorded; a run's live log against what it did; a crash-free
 //! run's batches, batch times and warnings against the model's; and the warnings about file
 //! names Spark misreads against the model's list; and the words a user reads (dead letters'
-//! reasons, the notices of bad lines and NULL values, the live log) against the model's causes.
+//! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
+//! model's causes and the checkpoint.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
@@ -15,6 +16,7 @@ mod history;
 mod invariants;
 mod line_cause;
 mod notices;
+mod query_id;
 mod sink_log;
 mod times;
 mod trace;
@@ -28,6 +30,7 @@ pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
 pub use notices::{Misread, judge_misread_notices};
+pub use query_id::judge_query_id;
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
 pub use trace::{RunTrace, check_trace};
