@@ -109,7 +109,11 @@ fn engine_run(
             }
             Event::Committed { .. } => committed += 1,
             Event::BadRecords { count, .. } => panic!("{count} bad records in a generated workload"),
-            Event::SinkSkipped { .. } | Event::Crashed(_) | Event::Warning(_) | Event::SkippedUncommitted { .. } => {
+            Event::SinkSkipped { .. }
+            | Event::Crashed(_)
+            | Event::Warning(_)
+            | Event::SourceNotice(_)
+            | Event::SkippedUncommitted { .. } => {
                 panic!("unexpected: {event:?}")
             }
             _ => {}

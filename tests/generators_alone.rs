@@ -28,6 +28,7 @@ const SCENARIOS: &[&str] = &[
     "reach/mtimes.toml",
     "reach/second_query.toml",
     "reach/skipped_names.toml",
+    "reach/max_file_age.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

@@ -89,6 +89,7 @@ fn a_process_killed_at_each_crash_point_recovers_exactly_once_with_the_file_sink
             SinkView::FileSinkLog(&root.join("output")),
             &Default::default(),
             crashpoint_engine::checkpoint::MIN_BATCHES_TO_RETAIN,
+            crashpoint_engine::source::SourceOptions::default().max_file_age_ms(),
         );
         assert!(violations.is_empty(), "{point}: {violations:?}");
     }

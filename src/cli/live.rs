@@ -87,6 +87,7 @@ impl LiveLog {
         let text = event.to_string();
         match event {
             Event::Warning(_)
+            | Event::SourceNotice(_)
             | Event::SkippedUncommitted { .. }
             | Event::BadRecords { .. }
             | Event::ReadAsNull { .. } => self.style.warn(&text),
@@ -139,6 +140,7 @@ pub fn event_json(event: &Event) -> serde_json::Value {
         Event::SinkSkipped { id, reason } => json!({"event": "sink-skipped", "batch": id, "reason": reason}),
         Event::Committed { id } => json!({"event": "committed", "batch": id}),
         Event::Warning(_) => json!({"event": "warning"}),
+        Event::SourceNotice(notice) => json!({"event": "warning", "path": notice.path()}),
         Event::SkippedUncommitted { id } => json!({"event": "warning", "batch": id}),
         Event::Crashed(crash) => json!({"event": "crashed", "point": crash.point.name(), "hit": crash.hit}),
         Event::Idle => json!({"event": "idle"}),

@@ -162,7 +162,7 @@ impl Engine<'_> {
             if modified && self.query.source.on_modified == ModifiedFilePolicy::Error {
                 return Err(EngineError::ModifiedInput(notice.to_string()));
             }
-            self.emit(Event::Warning(notice.to_string()));
+            self.emit(Event::SourceNotice(notice));
         }
         Ok(files)
     }

@@ -73,6 +73,9 @@ pub enum Event {
         /// The batch id.
         id: u64,
     },
+    /// Something the file source noticed that the user should hear about: a warning, typed so
+    /// that a reader (the oracle) need not parse its words.
+    SourceNotice(crate::source::SourceNotice),
     /// Something the user should know.
     Warning(String),
     /// An injected crash ended the run.
@@ -109,6 +112,7 @@ impl fmt::Display for Event {
                 "warning: commits/{id} is missing but later batches are committed: batch {id} is not run again (as in \
                  Spark, only the latest commit counts); `crashpoint doctor` can restore the commit"
             ),
+            Event::SourceNotice(notice) => write!(f, "warning: {notice}"),
             Event::Warning(message) => write!(f, "warning: {message}"),
             Event::Crashed(crash) => write!(f, "CRASH: {crash}"),
             Event::Idle => write!(f, "no new files: stop"),

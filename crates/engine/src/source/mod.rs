@@ -143,7 +143,7 @@ pub enum SourceNotice {
         /// The URI.
         path: String,
         /// What Spark does with it.
-        why: &'static str,
+        why: SparkMisread,
     },
     /// A new file older than the age window (Spark's `maxFileAge`): never read.
     TooOld {
@@ -163,6 +163,18 @@ pub enum SourceNotice {
         /// Why, in words.
         why: String,
     },
+}
+
+impl SourceNotice {
+    /// The URI of the file or entry it is about.
+    pub fn path(&self) -> &str {
+        match self {
+            SourceNotice::ModifiedAfterProcessing { path, .. }
+            | SourceNotice::SparkMisreads { path, .. }
+            | SourceNotice::TooOld { path, .. }
+            | SourceNotice::NotRead { path, .. } => path,
+        }
+    }
 }
 
 impl std::fmt::Display for SourceNotice {
@@ -189,16 +201,37 @@ impl std::fmt::Display for SourceNotice {
     }
 }
 
+/// What Spark 4.3 does wrong with a file because of its name (spark/FINDINGS.md, Q2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SparkMisread {
+    /// A glob character in the name: Spark takes it as a pattern and, in a batch with other
+    /// files, reads each of them again.
+    Glob,
+    /// A colon in the name: Spark fails every run of its batch on its `.crc` name.
+    Colon,
+}
+
+impl std::fmt::Display for SparkMisread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SparkMisread::Glob => {
+                "Spark 4.3 takes this name as a glob pattern and, in a batch with other files, reads each of them \
+                 again, committing the duplicates"
+            }
+            SparkMisread::Colon => {
+                "Spark 4.3 fails every run of the batch that holds this name (URISyntaxException on its .crc name)"
+            }
+        })
+    }
+}
+
 /// What Spark 4.3 does wrong with a file of this name, if anything: it reads a batch's files
 /// by path as glob patterns, and it cannot open a `.crc` name with a colon.
-fn spark_misreads(name: &str) -> Option<&'static str> {
+fn spark_misreads(name: &str) -> Option<SparkMisread> {
     if name.contains(['*', '?', '[', ']', '{', '}']) {
-        Some(
-            "Spark 4.3 takes this name as a glob pattern and, in a batch with other files, reads each of them \
-             again, committing the duplicates",
-        )
+        Some(SparkMisread::Glob)
     } else if name.contains(':') {
-        Some("Spark 4.3 fails every run of the batch that holds this name (URISyntaxException on its .crc name)")
+        Some(SparkMisread::Colon)
     } else {
         None
     }

@@ -126,7 +126,9 @@ impl Run {
             .iter()
             .filter_map(|e| match e {
                 Event::Warning(w) => Some(w.clone()),
-                Event::SkippedUncommitted { .. } => e.to_string().strip_prefix("warning: ").map(str::to_string),
+                Event::SkippedUncommitted { .. } | Event::SourceNotice(_) => {
+                    e.to_string().strip_prefix("warning: ").map(str::to_string)
+                }
                 _ => None,
             })
             .collect()

@@ -3,7 +3,10 @@
 //!    both keep the last `minBatchesToRetain` batches up to the latest commit; below those, a
 //!    purge that a power loss cut short may leave any of the old files (its deletes are not
 //!    fsynced, as in Spark, so any subset of them persists): recovery never reads them;
-//! 2. every input file is in exactly one batch;
+//! 2. every input file is in exactly one batch, unless Spark's `maxFileAge` forgot it: a path
+//!    whose entry had grown older than the window (counted back from the newest entry of the
+//!    batches before) is new again with another modification time inside the window, as in
+//!    Spark (scenarios/reach/max_file_age.toml);
 //! 3. the sink's log agrees with the commits, and with what its readers read: every entry of
 //!    the file sink's `_spark_metadata` describes its part file as Spark writes it (see
 //!    `sink_log`).
@@ -46,13 +49,14 @@ fn gaps(name: &str, ids: &[u64], by_hand: &ByHand, purged_below: u64) -> Vec<Str
 
 /// Checks the checkpoint at `root` against the sink. Returns the violations, in words.
 ///
-/// `retain` is the query's `minBatchesToRetain`.
+/// `retain` is the query's `minBatchesToRetain`, `max_file_age_ms` its `maxFileAge`.
 pub fn check_invariants(
     storage: &dyn Storage,
     root: &Path,
     sink: SinkView<'_>,
     by_hand: &ByHand,
     retain: u64,
+    max_file_age_ms: i64,
 ) -> Vec<String> {
     let checkpoint = Checkpoint::new(root);
     let (offsets, commits) = match (ids(&checkpoint.offsets, storage), ids(&checkpoint.commits, storage)) {
@@ -62,7 +66,7 @@ pub fn check_invariants(
     let purged_below = retained_window(&commits, by_hand, retain).map_or(0, |(from, _)| from);
     let mut violations = commits_prefix_of_offsets(&offsets, &commits, by_hand, purged_below);
     violations.extend(retained(&offsets, &commits, by_hand, retain));
-    violations.extend(each_file_in_one_batch(storage, &checkpoint));
+    violations.extend(each_file_in_one_batch(storage, &checkpoint, max_file_age_ms));
     if let SinkView::FileSinkLog(dir) = sink {
         violations.extend(super::sink_log::sink_log_matches_its_files(storage, dir));
     }
@@ -131,20 +135,38 @@ fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> 
     violations
 }
 
-fn each_file_in_one_batch(storage: &dyn Storage, checkpoint: &Checkpoint) -> Vec<String> {
-    let entries = match checkpoint.sources.all_entries(storage) {
+fn each_file_in_one_batch(storage: &dyn Storage, checkpoint: &Checkpoint, max_file_age_ms: i64) -> Vec<String> {
+    let mut entries = match checkpoint.sources.all_entries(storage) {
         Ok(entries) => entries,
         Err(e) => return vec![e.to_string()],
     };
+    entries.sort_by_key(|e| e.batch_id);
+    let files: Vec<(&str, i64, u64)> = entries.iter().map(|e| (e.path.as_str(), e.timestamp, e.batch_id)).collect();
+    repeated_files(&files, max_file_age_ms)
+}
+
+/// The paths recorded in more than one batch that the age window does not explain, from
+/// (path, timestamp, batch id) by batch id.
+fn repeated_files(files: &[(&str, i64, u64)], max_file_age_ms: i64) -> Vec<String> {
+    let mut last: BTreeMap<&str, i64> = BTreeMap::new();
     let mut batches: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-    for entry in &entries {
-        batches.entry(&entry.path).or_default().push(entry.batch_id);
+    let mut repeated = BTreeSet::new();
+    let (mut newest_before_ms, mut newest_ms, mut batch) = (None::<i64>, None::<i64>, None);
+    for &(path, timestamp, batch_id) in files {
+        if batch != Some(batch_id) {
+            (newest_before_ms, batch) = (newest_ms, Some(batch_id));
+        }
+        let start = newest_before_ms.map(|newest| newest.saturating_sub(max_file_age_ms));
+        let forgotten = |seen_ms: i64| start.is_some_and(|s| seen_ms < s && timestamp >= s && timestamp != seen_ms);
+        if let Some(seen_ms) = last.insert(path, timestamp)
+            && !forgotten(seen_ms)
+        {
+            repeated.insert(path);
+        }
+        batches.entry(path).or_default().push(batch_id);
+        newest_ms = newest_ms.max(Some(timestamp));
     }
-    batches
-        .into_iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(path, ids)| format!("{path} is in more than one batch: {ids:?}"))
-        .collect()
+    repeated.into_iter().map(|path| format!("{path} is in more than one batch: {:?}", batches[path])).collect()
 }
 
 fn sink_agrees_with_commits(
@@ -265,6 +287,25 @@ mod tests {
         let mut found = commits_prefix_of_offsets(offsets, commits, by_hand, purged_below);
         found.extend(retained(offsets, commits, by_hand, retain));
         found
+    }
+
+    #[test]
+    fn a_file_is_in_one_batch_unless_the_age_window_forgot_it() {
+        // Goal: invariant 2 with Spark's maxFileAge (2 s here): a path again in a later batch
+        // is a violation unless its first entry had grown older than the window and it came back
+        // with another time inside it. Method: source-log entries, right and wrong.
+        let cases: &[(&[(&str, i64, u64)], usize)] = &[
+            (&[("a", 1000, 0), ("b", 2000, 1)], 0),
+            (&[("a", 1000, 0), ("a", 2000, 1)], 1),
+            (&[("a", 1000, 0), ("a", 1000, 0)], 1),
+            (&[("a", 1000, 0), ("d", 4000, 1), ("a", 5000, 2)], 0),
+            (&[("a", 1000, 0), ("d", 4000, 1), ("a", 1000, 2)], 1),
+            (&[("a", 1000, 0), ("d", 4000, 1), ("a", 1500, 2)], 1),
+            (&[("a", 1000, 0), ("d", 2500, 1), ("a", 5000, 2)], 1),
+        ];
+        for (files, violations) in cases {
+            assert_eq!(repeated_files(files, 2000).len(), *violations, "{files:?}");
+        }
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! The engine's warnings about file names that Spark 4.3 misreads, against the oracle's list:
-//! every file the oracle says Spark misreads is named in a warning, with the right why, and no
-//! other file is.
+//! The file source's notices against the oracle's lists, compared as the typed values the
+//! engine emits ([`crashpoint_engine::engine::Event::SourceNotice`]), never parsed from words:
 //!
-//! A warning is such a notice when it cites `(spark/FINDINGS.md, Q2)`; its file is the URI
-//! before the first `": "`, and its why is told by Spark's own failure it names: a glob pattern
-//! (`*`, `?`, `[ ]`, `{ }` in the name), or the `URISyntaxException` of a name with a colon.
-//! The check reads the warnings only; it never decides which names are misread (the oracle
-//! does).
+//! - names Spark 4.3 misreads: every file the oracle says Spark misreads is named in a
+//!   `SparkMisreads` notice, with the right why, and no other file is;
+//! - files older than `maxFileAge`: every file the oracle leaves unread as too old, and never
+//!   read before, is named in a `TooOld` notice, and no other file is; each notice's own times
+//!   must show it too old.
+//!
+//! The checks read the notices only; they never decide which names are misread or which files
+//! are too old (the oracle does).
 
+use crashpoint_engine::source::{SourceNotice, SparkMisread};
 use crashpoint_engine::uri::file_name_of;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,36 +32,27 @@ impl std::fmt::Display for Misread {
     }
 }
 
-/// The marker every misread notice carries.
-const CITATION: &str = "(spark/FINDINGS.md, Q2)";
-
-/// The file name and why of a warning that is a misread notice; `None` for any other warning.
-/// A notice whose why is neither is `Some((name, None))`.
-fn notice_of(warning: &str) -> Option<(String, Option<Misread>)> {
-    if !warning.contains(CITATION) {
-        return None;
+impl From<SparkMisread> for Misread {
+    fn from(why: SparkMisread) -> Self {
+        match why {
+            SparkMisread::Glob => Misread::Glob,
+            SparkMisread::Colon => Misread::Colon,
+        }
     }
-    let (uri, why) = warning.split_once(": ")?;
-    let misread = if why.contains("glob pattern") {
-        Some(Misread::Glob)
-    } else if why.contains("URISyntaxException") {
-        Some(Misread::Colon)
-    } else {
-        None
-    };
-    Some((file_name_of(uri), misread))
 }
 
-/// Compares the misread notices among `warnings` (every warning of every run) with the
-/// oracle's files and whys. Returns the findings, in words; none if they agree. A file may be
-/// warned about more than once (a crash makes a run take it again), never with another why.
+/// Compares the misread notices among `notices` (every notice of every run) with the oracle's
+/// files and whys. Returns the findings, in words; none if they agree. A file may be noticed
+/// more than once (a crash makes a run take it again), never with another why.
 pub fn judge_misread_notices<'a>(
     expected: &BTreeMap<String, Misread>,
-    warnings: impl IntoIterator<Item = &'a str>,
+    notices: impl IntoIterator<Item = &'a SourceNotice>,
 ) -> Vec<String> {
-    let mut warned: BTreeMap<String, BTreeSet<Option<Misread>>> = BTreeMap::new();
-    for (name, misread) in warnings.into_iter().filter_map(notice_of) {
-        warned.entry(name).or_default().insert(misread);
+    let mut warned: BTreeMap<String, BTreeSet<Misread>> = BTreeMap::new();
+    for notice in notices {
+        if let SourceNotice::SparkMisreads { path, why } = notice {
+            warned.entry(file_name_of(path)).or_default().insert((*why).into());
+        }
     }
     let mut findings = Vec::new();
     for (name, misread) in expected {
@@ -71,18 +65,53 @@ pub fn judge_misread_notices<'a>(
     for (name, whys) in &warned {
         let want = expected.get(name);
         for why in whys {
-            match (want, why) {
-                (None, _) => findings.push(format!(
+            match want {
+                None => findings.push(format!(
                     "{name}: a warning says that Spark 4.3 misreads this name, but nothing in it is a glob \
                      character or a colon"
                 )),
-                (Some(want), Some(got)) if want == got => {}
-                (Some(want), got) => findings.push(format!(
-                    "{name}: a warning gives the wrong reason why Spark 4.3 misreads it ({}), expected: {want}",
-                    got.map_or("neither a glob pattern nor a colon".to_string(), |g| g.to_string())
+                Some(want) if want == why => {}
+                Some(want) => findings.push(format!(
+                    "{name}: a warning gives the wrong reason why Spark 4.3 misreads it ({why}), expected: {want}"
                 )),
             }
         }
+    }
+    findings
+}
+
+/// Compares the too-old notices among `notices` (every notice of every run) with the oracle's
+/// files left unread as older than `maxFileAge` (and never read before). Returns the findings,
+/// in words; none if they agree.
+pub fn judge_too_old_notices<'a>(
+    expected: &BTreeSet<String>,
+    notices: impl IntoIterator<Item = &'a SourceNotice>,
+) -> Vec<String> {
+    let mut findings = Vec::new();
+    let mut noticed = BTreeSet::new();
+    for notice in notices {
+        if let SourceNotice::TooOld { path, mtime_ms, newest_ms, max_age_ms } = notice {
+            let name = file_name_of(path);
+            if *mtime_ms >= newest_ms.saturating_sub(*max_age_ms) {
+                findings.push(format!(
+                    "{name}: a warning says it is older than maxFileAge, but its own times say otherwise \
+                     ({mtime_ms} ms is within {max_age_ms} ms of the newest file seen, {newest_ms} ms)"
+                ));
+            }
+            noticed.insert(name);
+        }
+    }
+    for name in expected.difference(&noticed) {
+        findings.push(format!(
+            "{name}: it is older than maxFileAge counted back from the newest file seen, so it is not read, but no \
+             warning says so; the user must hear it (Spark says nothing)"
+        ));
+    }
+    for name in noticed.difference(expected) {
+        findings.push(format!(
+            "{name}: a warning says it is not read as older than maxFileAge, but the reference model finds it \
+             within the window, or already read before (a file read once is forgotten without a word)"
+        ));
     }
     findings
 }
@@ -91,40 +120,76 @@ pub fn judge_misread_notices<'a>(
 mod tests {
     use super::*;
 
-    const GLOB: &str = "file:///scenario/input/f%5B1%5D.json: Spark 4.3 takes this name as a glob pattern and, in a \
-                        batch with other files, reads each of them again (spark/FINDINGS.md, Q2); crashpoint reads it once";
-    const COLON: &str = "file:///scenario/input/f2:x.json: Spark 4.3 fails every run of the batch that holds this name \
-                         (URISyntaxException on its .crc name) (spark/FINDINGS.md, Q2); crashpoint reads it once";
-    const OTHER: &str = "file:///scenario/input/f3.json was written again after batch 0 took it";
+    fn misreads(path: &str, why: SparkMisread) -> SourceNotice {
+        SourceNotice::SparkMisreads { path: format!("file:///scenario/input/{path}"), why }
+    }
 
-    /// (expected, warnings, findings' fragments)
-    type Case<'a> = (&'a BTreeMap<String, Misread>, &'a [&'a str], &'a [&'a str]);
+    fn too_old(path: &str, mtime_ms: i64) -> SourceNotice {
+        let path = format!("file:///scenario/input/{path}");
+        SourceNotice::TooOld { path, mtime_ms, newest_ms: 10_000, max_age_ms: 2_000 }
+    }
+
+    fn modified(path: &str) -> SourceNotice {
+        SourceNotice::ModifiedAfterProcessing { path: format!("file:///scenario/input/{path}"), batch_id: 0 }
+    }
+
+    /// (expected, notices, findings' fragments)
+    type Case<'a, E> = (&'a E, Vec<SourceNotice>, &'a [&'a str]);
 
     #[test]
-    fn cases() {
+    fn misread_cases() {
         let both =
             BTreeMap::from([("f[1].json".to_string(), Misread::Glob), ("f2:x.json".to_string(), Misread::Colon)]);
         let glob_only = BTreeMap::from([("f[1].json".to_string(), Misread::Glob)]);
         let wrong_why = BTreeMap::from([("f[1].json".to_string(), Misread::Colon)]);
         let none = BTreeMap::new();
-        let cases: &[Case] = &[
-            (&both, &[GLOB, COLON, OTHER, GLOB], &[]),
-            (&none, &[OTHER], &[]),
-            (&both, &[GLOB, OTHER], &["f2:x.json: no warning says"]),
-            (&glob_only, &[GLOB, COLON], &["f2:x.json: a warning says that Spark 4.3 misreads this name, but"]),
+        let glob = || misreads("f%5B1%5D.json", SparkMisread::Glob);
+        let colon = || misreads("f2:x.json", SparkMisread::Colon);
+        let cases: Vec<Case<BTreeMap<String, Misread>>> = vec![
+            (&both, vec![glob(), colon(), modified("f3.json"), glob()], &[]),
+            (&none, vec![modified("f3.json")], &[]),
+            (&both, vec![glob(), modified("f3.json")], &["f2:x.json: no warning says"]),
+            (&glob_only, vec![glob(), colon()], &["f2:x.json: a warning says that Spark 4.3 misreads this name, but"]),
             (
                 &wrong_why,
-                &[GLOB],
+                vec![glob()],
                 &["f[1].json: a warning gives the wrong reason", "expected: Spark fails on its colon"],
             ),
-            (&none, &[GLOB], &["f[1].json: a warning says"]),
+            (&none, vec![glob()], &["f[1].json: a warning says"]),
         ];
-        for (expected, warnings, fragments) in cases {
-            let found = judge_misread_notices(expected, warnings.iter().copied());
-            for fragment in *fragments {
+        for (expected, notices, fragments) in cases {
+            let found = judge_misread_notices(expected, &notices);
+            for fragment in fragments {
                 assert!(found.iter().any(|f| f.contains(fragment)), "{fragment} not in {found:?}");
             }
-            assert_eq!(found.is_empty(), fragments.is_empty(), "{warnings:?}: {found:?}");
+            assert_eq!(found.is_empty(), fragments.is_empty(), "{notices:?}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn too_old_cases() {
+        // Goal: the check holds the engine's too-old notices to the oracle's files both ways, and
+        // to their own times. Method: hand-made notices, right and wrong (a notice missing, one
+        // too many, as an engine that notices only forgotten files gives; one within the window).
+        let one = BTreeSet::from(["old.json".to_string()]);
+        let none = BTreeSet::new();
+        let cases: Vec<Case<BTreeSet<String>>> = vec![
+            (&one, vec![too_old("old.json", 7_999), too_old("old.json", 7_999), modified("f.json")], &[]),
+            (&none, vec![modified("f.json")], &[]),
+            (&one, vec![modified("f.json")], &["old.json: it is older than maxFileAge", "no warning says so"]),
+            (&none, vec![too_old("read_before.json", 5_000)], &["read_before.json: a warning says it is not read"]),
+            (
+                &one,
+                vec![too_old("old.json", 7_999), too_old("edge.json", 8_000)],
+                &["edge.json: a warning says it is older than maxFileAge, but its own times"],
+            ),
+        ];
+        for (expected, notices, fragments) in cases {
+            let found = judge_too_old_notices(expected, &notices);
+            for fragment in fragments {
+                assert!(found.iter().any(|f| f.contains(fragment)), "{fragment} not in {found:?}");
+            }
+            assert_eq!(found.is_empty(), fragments.is_empty(), "{notices:?}: {found:?}");
         }
     }
 }

@@ -297,6 +297,7 @@ fn facts_of(event: &Event) -> Vec<String> {
         Event::Committed { id } => vec![format!("batch {id}")],
         Event::SkippedUncommitted { id } => vec![format!("commits/{id}")],
         Event::Warning(message) => vec![message.clone()],
+        Event::SourceNotice(notice) => vec![notice.path().to_string()],
         Event::Started { query_id, .. } => vec![query_id.clone()],
         Event::Crashed(crash) => vec![crash.point.to_string()],
         Event::Idle => vec![],

@@ -8,6 +8,9 @@
 //! - names Spark's file source never lists (`.f3.json`, `_f3.json`, `f3.json._COPYING_`), and
 //!   the copy of `hadoop fs -put`: `f3.json._COPYING_` written, a run, then renamed to
 //!   `f3.json`, which must then be read once;
+//! - Spark's `maxFileAge` turned down to seconds now and then, so that touches that move a time
+//!   back, renames (which keep a file's time) and new files older than the newest seen fall out
+//!   of the window, and files read long ago are forgotten (a re-drop reads one again);
 //! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
 //!   histories cross compaction and purge;
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
@@ -193,6 +196,8 @@ struct Knobs {
     max_line_bytes: Option<u64>,
     /// Which new files get names that Spark never lists, or arrive by `hadoop fs -put`, if any.
     skipped_names: Option<SkippedNames>,
+    /// `maxFileAge` in ms, when not Spark's 7 days.
+    max_file_age_ms: Option<u64>,
 }
 
 /// How a new file with a name Spark skips arrives (and the one `_`-name Spark reads).
@@ -358,20 +363,23 @@ fn knobs() -> impl Strategy<Value = Knobs> {
     let retain = prop_oneof![1 => Just(1u64), 2 => Just(2), 1 => Just(3), 1 => Just(100)];
     let failfast = proptest::bool::weighted(0.2);
     let max_line_bytes = proptest::option::weighted(0.25, proptest::sample::select(vec![200u64, 256, 320]));
+    // Files arrive a second apart: a window of 2 s forgets a file three arrivals later, one of
+    // 30 s holds a whole case but not a touch 60 s back.
+    let max_file_age = proptest::option::weighted(0.2, prop_oneof![Just(2_000u64), Just(30_000)]);
     let names = (odd_names(), skipped_names());
-    (sink, max_files, trigger, interval, retain, failfast, names, max_line_bytes).prop_map(
-        |(sink, max_files, trigger, compact_interval, retain, failfast, (odd_names, skipped_names), max_line_bytes)| {
-            Knobs {
-                sink,
-                max_files,
-                trigger,
-                compact_interval,
-                retain,
-                failfast,
-                odd_names,
-                max_line_bytes,
-                skipped_names,
-            }
+    let limits = (max_line_bytes, max_file_age);
+    (sink, max_files, trigger, interval, retain, failfast, names, limits).prop_map(
+        |(sink, max_files, trigger, compact_interval, retain, failfast, names, limits)| Knobs {
+            sink,
+            max_files,
+            trigger,
+            compact_interval,
+            retain,
+            failfast,
+            odd_names: names.0,
+            skipped_names: names.1,
+            max_line_bytes: limits.0,
+            max_file_age_ms: limits.1,
         },
     )
 }
@@ -438,6 +446,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         odd_names: None,
         max_line_bytes: None,
         skipped_names: None,
+        max_file_age_ms: None,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -648,6 +657,7 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
             max_files_per_trigger: knobs.max_files,
             mode: if knobs.failfast { BadRecordMode::Failfast } else { BadRecordMode::Permissive },
             max_line_bytes: knobs.max_line_bytes,
+            max_file_age_ms: knobs.max_file_age_ms,
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
@@ -821,6 +831,7 @@ mod tests {
             odd_names: None,
             max_line_bytes: None,
             skipped_names: None,
+            max_file_age_ms: None,
         }
     }
 
@@ -977,6 +988,32 @@ mod tests {
         let skips = |n: &String| n.starts_with(['.', '_']) || copying(n);
         let plain = scenarios.iter().filter(|s| !names(s).any(skips)).count();
         assert!(plain > 60, "skipped names are the exception: {plain} of 100 scenarios have none");
+    }
+
+    #[test]
+    fn the_generators_reach_files_older_than_max_file_age() {
+        // Goal: fuzz turns maxFileAge down now and then, and its cases reach both sides of the
+        // window: a file the reference model leaves unread as too old (the engine must warn),
+        // and a file read once, forgotten, and read again. Method: the first 100 scenarios from
+        // a fixed seed; the model's verdict on each.
+        let scenarios = drawn(100);
+        let aged: Vec<&Scenario> = scenarios.iter().filter(|s| s.query.source.max_file_age_ms.is_some()).collect();
+        assert!((5..50).contains(&aged.len()), "{} of 100 set maxFileAge", aged.len());
+        let models: Vec<_> = aged.iter().filter_map(|s| expected(s).ok()).collect();
+        assert!(models.iter().any(|m| !m.too_old.is_empty()), "no file too old by the model");
+        // Read again: one name in two batch ids of one checkpoint (a re-run keeps its id).
+        let fresh_checkpoint = aged.iter().filter(|s| !s.steps.iter().any(|st| matches!(st, Step::DeleteCheckpoint)));
+        let read_again = |m: &crate::scenario::Expected| {
+            let mut ids: std::collections::BTreeMap<&String, std::collections::BTreeSet<u64>> = Default::default();
+            for (_, id, files) in &m.planned {
+                for name in files {
+                    ids.entry(name).or_default().insert(*id);
+                }
+            }
+            ids.values().any(|batches| batches.len() > 1)
+        };
+        let again = fresh_checkpoint.filter_map(|s| expected(s).ok()).filter(read_again).count();
+        assert!(again > 0, "no file forgotten and read again");
     }
 
     #[test]

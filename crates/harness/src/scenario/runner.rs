@@ -549,9 +549,9 @@ impl<'s> Runner<'s> {
             return;
         }
         self.invariant_checks += 1;
-        let retain = self.query.checkpoint.min_batches_to_retain.get();
+        let limits = (self.query.checkpoint.min_batches_to_retain.get(), self.query.source.max_file_age_ms());
         for violation in
-            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, retain)
+            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits)
         {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));

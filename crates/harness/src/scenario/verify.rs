@@ -8,13 +8,14 @@ use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
     Emission, EmissionOutcome, RunWords, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
-    judge_misread_notices, judge_query_id, judge_skipped_uncommitted, judge_times, judge_with_minimum, judge_words,
-    row_key,
+    judge_misread_notices, judge_query_id, judge_skipped_uncommitted, judge_times, judge_too_old_notices,
+    judge_with_minimum, judge_words, row_key,
 };
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::json::row_to_json;
 use crashpoint_engine::plan::Row;
+use crashpoint_engine::source::SourceNotice;
 use std::fmt::Write;
 
 /// The columns that identify a record. A processing-time column is left out: it says which
@@ -88,10 +89,10 @@ impl Report {
     }
 }
 
-/// Every warning the engine gave, in every run.
-fn warnings(execution: &Execution) -> impl Iterator<Item = &str> {
+/// Every notice the file source gave, in every run.
+fn notices(execution: &Execution) -> impl Iterator<Item = &SourceNotice> {
     execution.processes.iter().flat_map(|p| &p.events).filter_map(|event| match event {
-        Event::Warning(message) => Some(message.as_str()),
+        Event::SourceNotice(notice) => Some(notice),
         _ => None,
     })
 }
@@ -140,9 +141,10 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     let mut findings = judge_dead_letters(&expected.dead_letters, &execution.dead_letters);
     findings.extend(judge_times(&execution.emissions, &data.times));
     if oracle.is_model() {
-        findings.extend(judge_misread_notices(&expected.misread_names, warnings(&execution)));
+        findings.extend(judge_misread_notices(&expected.misread_names, notices(&execution)));
         findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
         findings.extend(judge_query_id(&run_words(&execution), query_id_kept(&execution).as_deref()));
+        findings.extend(judge_too_old_notices(&expected.too_old, notices(&execution)));
     }
     if oracle.is_model() && is_crash_free(scenario, injection) {
         let failed: Vec<(u32, String)> =

@@ -229,14 +229,15 @@ impl World {
         kind: SinkKind,
         by_hand: &ByHand,
         committed: &BTreeMap<u64, Vec<String>>,
-        retain: u64,
+        (retain, max_file_age_ms): (u64, i64),
     ) -> Vec<String> {
         let ids = match self.sinks.batch_ids(kind) {
             Ok(ids) => ids,
             Err(e) => return vec![format!("the sink's batch ids cannot be read: {e}")],
         };
         let view = SinkTables::view(kind, &self.output, &ids);
-        let mut violations = check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand, retain);
+        let mut violations =
+            check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand, retain, max_file_age_ms);
         violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));
         violations
     }

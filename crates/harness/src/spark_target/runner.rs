@@ -280,7 +280,8 @@ impl Runner<'_> {
             _ => SinkView::Nothing,
         };
         let retain = self.query.checkpoint.min_batches_to_retain.get();
-        for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain) {
+        let age = self.query.source.max_file_age_ms();
+        for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain, age) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

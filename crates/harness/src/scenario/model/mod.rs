@@ -56,6 +56,10 @@ pub struct Expected {
     /// What each line of each input file is, by the model's own reading: the cause of each bad
     /// line, the values each good line reads as NULL; what the engine's words are held to.
     pub lines: crate::check::LineFacts,
+    /// The files left unread as older than `maxFileAge`, counted back from the newest file
+    /// seen, that were never read before: the engine must warn about each of them (Spark says
+    /// nothing), and about no other.
+    pub too_old: BTreeSet<String>,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -83,6 +87,7 @@ struct Model {
     skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     failed_runs: Vec<(u32, Cause)>,
     misread_names: BTreeMap<String, crate::check::Misread>,
+    too_old: BTreeSet<String>,
     /// The number of runs so far.
     ordinal: u32,
     /// How far the machine's clock has gone back since the scenario began.
@@ -132,6 +137,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         skipped_uncommitted: Vec::new(),
         failed_runs: Vec::new(),
         misread_names: BTreeMap::new(),
+        too_old: BTreeSet::new(),
         ordinal: 0,
         clock_back_ms: 0,
         lines: crate::check::LineFacts::default(),
@@ -229,6 +235,7 @@ impl Model {
             last_committed_batch: self.checkpoint.commits.iter().next_back().copied(),
             misread_names: self.misread_names,
             lines: self.lines,
+            too_old: self.too_old,
         }
     }
 }
@@ -277,6 +284,25 @@ mod tests {
         assert_eq!(changed.failed_runs.len(), 1);
         assert_eq!(changed.failed_runs[0].0, 2);
         assert_eq!(changed.failed_runs[0].1, Cause::QueryChanged);
+    }
+
+    #[test]
+    fn max_file_age_leaves_old_files_unread_and_forgets_read_ones() {
+        // Goal: the model's maxFileAge window, as Spark's SeenFilesMap: a new file older than
+        // the window is too old (noticed); a file read long ago is forgotten, so a new time
+        // inside the window reads it again, and a time still outside it leaves it unread without
+        // a notice (it was read). Method: the shipped scenario, then its re-drop of a.json
+        // replaced by a touch 60 s back.
+        let aged = expected(&shipped("reach/max_file_age.toml")).unwrap();
+        assert_eq!(aged.too_old, BTreeSet::from(["e.json".to_string()]));
+        let batch = |run, id, files: &str| (run, id, files.to_string());
+        assert_eq!(planned(&aged), [batch(1, 0, "a.json"), batch(2, 1, "b.json,c.json,d.json"), batch(3, 2, "a.json")]);
+        let mut touched = shipped("reach/max_file_age.toml");
+        let redrop = touched.steps.iter().position(|s| matches!(s, Step::Redrop { .. })).unwrap();
+        touched.steps[redrop] = Step::Touch { name: "a.json".into(), shift_ms: -60_000 };
+        let touched = expected(&touched).unwrap();
+        assert_eq!(touched.too_old, BTreeSet::from(["e.json".to_string()]), "a.json was read: no notice");
+        assert_eq!(touched.planned.len(), 2, "nothing new for run 3");
     }
 
     #[test]

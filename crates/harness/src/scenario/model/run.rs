@@ -220,10 +220,27 @@ impl Model {
 
     /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen
     /// path with another modification time is ignored, or an error with `on-modified = error`.
-    fn new_files(&self, state: &mut RunState) -> Result<Vec<SourceEntry>, Cause> {
+    ///
+    /// Spark's `maxFileAge` window (its `SeenFilesMap`): once a file is seen, a file older than
+    /// the newest seen file's time minus the age is not new, and is never read while it stays
+    /// that old; a seen file that old is forgotten (Spark purges it), so that it is new again if
+    /// its time moves into the window. A file left unread so that was never read before is
+    /// too old: the user must hear of it; a forgotten one was read, and is left without a word.
+    fn new_files(&mut self, state: &mut RunState) -> Result<Vec<SourceEntry>, Cause> {
+        let newest_ms = state.seen.values().map(|(mtime_ms, _)| *mtime_ms).max();
+        let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(self.query.source.max_file_age_ms()));
+        let older = |mtime_ms: i64| window_start_ms.is_some_and(|start| mtime_ms < start);
         let mut candidates = Vec::new();
         for (name, file) in self.input.listed() {
             match state.seen.get(name) {
+                Some((seen_ms, _)) if older(*seen_ms) => {
+                    if !older(file.mtime_ms) {
+                        candidates.push((file.mtime_ms, Input::uri(name), name.clone()));
+                    }
+                }
+                None if older(file.mtime_ms) => {
+                    self.too_old.insert(name.clone());
+                }
                 Some((mtime_ms, _)) if *mtime_ms != file.mtime_ms => {
                     let first = state.noticed.insert(name.clone());
                     if first && self.query.source.on_modified == ModifiedFilePolicy::Error {
