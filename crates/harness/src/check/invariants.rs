@@ -294,7 +294,8 @@ mod tests {
         // Goal: invariant 2 with Spark's maxFileAge (2 s here): a path again in a later batch
         // is a violation unless its first entry had grown older than the window and it came back
         // with another time inside it. Method: source-log entries, right and wrong.
-        let cases: &[(&[(&str, i64, u64)], usize)] = &[
+        type Entries<'a> = &'a [(&'a str, i64, u64)];
+        let cases: &[(Entries, usize)] = &[
             (&[("a", 1000, 0), ("b", 2000, 1)], 0),
             (&[("a", 1000, 0), ("a", 2000, 1)], 1),
             (&[("a", 1000, 0), ("a", 1000, 0)], 1),
