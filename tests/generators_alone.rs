@@ -29,6 +29,7 @@ const SCENARIOS: &[&str] = &[
     "reach/second_query.toml",
     "reach/skipped_names.toml",
     "reach/max_file_age.toml",
+    "reach/max_file_age_same_run.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

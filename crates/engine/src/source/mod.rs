@@ -183,7 +183,8 @@ impl std::fmt::Display for SourceNotice {
             SourceNotice::ModifiedAfterProcessing { path, batch_id } => write!(
                 f,
                 "{path} was written again after batch {batch_id} took it; any new content is ignored, as in \
-                 Spark (write new data under a new file name)"
+                 Spark, until maxFileAge forgets the file (then it is read again whole; write new data under a \
+                 new file name)"
             ),
             SourceNotice::NotRead { path, why } => write!(f, "{path} is not read: {why}"),
             SourceNotice::TooOld { path, mtime_ms, newest_ms, max_age_ms } => write!(
@@ -292,16 +293,18 @@ pub struct FileSource {
     /// Hashes of the seen files forgotten as older than the window: they were read, so that
     /// finding one in the input again is not worth a warning. 8 bytes a file, not a path.
     forgotten: BTreeSet<u64>,
-    /// The new files an `available-now` run found at its start, in order, with what it noticed
-    /// then; `None`: list before each batch.
+    /// Every file an `available-now` run listed at its start, by (modification time, URI)
+    /// (Spark's `allFilesForTriggerAvailableNow`), with what it noticed then; `None`: list
+    /// before each batch.
     fixed: Option<Fixed>,
 }
 
-/// An `available-now` run's listing, taken once: the unseen files by (modification time, URI),
-/// so that each batch takes the next ones without listing or sorting again.
-#[derive(Debug, Clone)]
+/// An `available-now` run's listing, taken once: every file, new or seen, so that each batch
+/// judges it against the seen files and the age window as they stand then (a seen file the
+/// window forgets during the run is new again if its listed time is inside the window).
+#[derive(Debug, Clone, Default)]
 struct Fixed {
-    queue: std::collections::VecDeque<(i64, String)>,
+    listing: Vec<(i64, String)>,
     notices: Vec<SourceNotice>,
 }
 
@@ -328,8 +331,8 @@ impl FileSource {
     /// next run.
     pub fn fix_listing(&mut self, storage: &dyn Storage) -> std::io::Result<()> {
         let entries = self.list(storage)?;
-        let (queue, notices) = self.unseen(&entries);
-        self.fixed = Some(Fixed { queue: queue.into(), notices });
+        let (listing, notices) = self.files_of(&entries);
+        self.fixed = Some(Fixed { listing, notices });
         Ok(())
     }
 
@@ -393,57 +396,80 @@ impl FileSource {
         self.seen.len()
     }
 
-    /// Lists the input directory (or takes the fixed listing) and picks the unseen files of the
-    /// next batch, ordered by (modification time, path), at most `max_files` of them (the
-    /// trigger decides: `maxFilesPerTrigger`, or no limit), leaving out files older than the age
-    /// window. Returns notices too.
+    /// Picks the files of the next batch, at most `max_files` of them (the trigger decides:
+    /// `maxFilesPerTrigger`, or no limit): the listing's new files (the fixed listing, or the
+    /// input directory listed now) by (modification time, path), leaving out seen files and
+    /// files older than the age window as they stand now. Returns notices too.
+    ///
+    /// Each batch judges the whole listing again: Spark 4.3 does so even in an available-now
+    /// run under `maxFilesPerTrigger` (scenarios/reach/max_file_age_left_files.toml, measured),
+    /// so that a file the window forgets and makes new again is taken in its place by time.
     pub fn next_files(
         &mut self,
         storage: &dyn Storage,
         batch_id: u64,
         max_files: Option<usize>,
     ) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
-        let was_fixed = self.fixed.is_some();
-        let mut fixed = match self.fixed.take() {
-            Some(fixed) => fixed,
-            None => {
-                let (queue, notices) = self.unseen(&self.list(storage)?);
-                Fixed { queue: queue.into(), notices }
-            }
-        };
-        let mut notices = std::mem::take(&mut fixed.notices);
-        let (limit, window_start) = (max_files.unwrap_or(usize::MAX), self.window_start_ms());
-        let mut files = Vec::new();
-        while files.len() < limit
-            && let Some((timestamp, path)) = fixed.queue.pop_front()
-        {
-            if self.seen.contains_key(&path) {
-                continue;
-            }
-            if let (Some(start), Some(newest_ms)) = (window_start, self.newest_seen_ms)
-                && timestamp < start
-            {
-                if !self.forgotten.contains(&uri_hash(&path)) && self.noticed.insert(path.clone()) {
-                    let max_age_ms = self.options.max_file_age_ms();
-                    notices.push(SourceNotice::TooOld { path, mtime_ms: timestamp, newest_ms, max_age_ms });
-                }
-                continue;
-            }
+        let mut notices = self.fixed.as_mut().map(|fixed| std::mem::take(&mut fixed.notices)).unwrap_or_default();
+        let mut new = self.new_in_listing(storage, &mut notices)?;
+        new.truncate(max_files.unwrap_or(usize::MAX));
+        let mut files = Vec::with_capacity(new.len());
+        for (timestamp, path) in new {
             if let Some(why) = spark_misreads(&crate::uri::file_name_of(&path)) {
                 notices.push(SourceNotice::SparkMisreads { path: path.clone(), why });
             }
             files.push(SourceFileEntry { path, timestamp, batch_id });
         }
-        if was_fixed {
-            self.fixed = Some(fixed);
-        }
         Ok((files, notices))
     }
 
-    /// The listing's files not seen yet, by (modification time, URI), and what it noticed: entries
+    /// The listing's new files, in its order: not seen, and not older than the age window (a
+    /// file left out so, never read before, is noticed once).
+    fn new_in_listing(
+        &mut self,
+        storage: &dyn Storage,
+        notices: &mut Vec<SourceNotice>,
+    ) -> std::io::Result<Vec<(i64, String)>> {
+        let listing = match self.fixed.as_mut() {
+            Some(fixed) => std::mem::take(&mut fixed.listing),
+            None => {
+                let (listing, listed_notices) = self.files_of(&self.list(storage)?);
+                notices.extend(listed_notices);
+                listing
+            }
+        };
+        let window_start = self.window_start_ms();
+        let mut new = Vec::new();
+        for (timestamp, path) in &listing {
+            if self.seen.contains_key(path) {
+                continue;
+            }
+            if let (Some(start), Some(newest_ms)) = (window_start, self.newest_seen_ms)
+                && *timestamp < start
+            {
+                if !self.forgotten.contains(&uri_hash(path)) && self.noticed.insert(path.clone()) {
+                    let max_age_ms = self.options.max_file_age_ms();
+                    notices.push(SourceNotice::TooOld {
+                        path: path.clone(),
+                        mtime_ms: *timestamp,
+                        newest_ms,
+                        max_age_ms,
+                    });
+                }
+                continue;
+            }
+            new.push((*timestamp, path.clone()));
+        }
+        if let Some(fixed) = self.fixed.as_mut() {
+            fixed.listing = listing;
+        }
+        Ok(new)
+    }
+
+    /// The listing's regular files by (modification time, URI), and what it noticed: entries
     /// that are never read, seen paths written again.
-    fn unseen(&mut self, entries: &[DirEntry]) -> (Vec<(i64, String)>, Vec<SourceNotice>) {
-        let mut candidates = Vec::new();
+    fn files_of(&mut self, entries: &[DirEntry]) -> (Vec<(i64, String)>, Vec<SourceNotice>) {
+        let mut files = Vec::new();
         let mut notices = Vec::new();
         for entry in entries.iter().filter(|e| !hidden(&e.name)) {
             let uri = uri_of(&entry.path);
@@ -453,18 +479,16 @@ impl FileSource {
                 }
                 continue;
             }
-            match self.seen.get(&uri) {
-                Some(&(timestamp, seen_in)) if timestamp != entry.mtime_ms => {
-                    if self.noticed.insert(uri.clone()) {
-                        notices.push(SourceNotice::ModifiedAfterProcessing { path: uri, batch_id: seen_in });
-                    }
-                }
-                Some(_) => {}
-                None => candidates.push((entry.mtime_ms, uri)),
+            if let Some(&(timestamp, seen_in)) = self.seen.get(&uri)
+                && timestamp != entry.mtime_ms
+                && self.noticed.insert(uri.clone())
+            {
+                notices.push(SourceNotice::ModifiedAfterProcessing { path: uri.clone(), batch_id: seen_in });
             }
+            files.push((entry.mtime_ms, uri));
         }
-        candidates.sort();
-        (candidates, notices)
+        files.sort();
+        (files, notices)
     }
 }
 
@@ -553,5 +577,50 @@ mod tests {
         source.unfix_listing();
         let (taken, notices) = batch(&mut source, &storage, 4, 10);
         assert!(taken.is_empty() && notices.len() == 1 && notices[0].contains("f50.json"), "{notices:?}");
+    }
+
+    #[test]
+    fn an_available_now_run_reads_again_a_file_the_window_forgets_during_the_run() {
+        // Goal: Spark's available-now listing holds every file, and each batch judges it against
+        // the window as it stands (scenarios/reach/max_file_age_same_run.toml, measured on Spark
+        // 4.3). Method: a 2 s window; a.json at 1 s is read, then touched to 5 s, and b, c, d
+        // arrive at 2, 3, 4 s. One listing: batch 1 takes b, c, d; d forgets a.json's entry
+        // (1 s < 4 s - 2 s), and a.json's listed 5 s is inside the window: batch 2 reads it.
+        let storage = SimStorage::new(0);
+        storage.create_dir_all(Path::new("/in")).unwrap();
+        add(&storage, "a.json", 1_000);
+        let options = SourceOptions { max_file_age_ms: Some(2_000), ..SourceOptions::default() };
+        let mut source = FileSource::new(Path::new("/in"), options);
+        assert_eq!(batch(&mut source, &storage, 0, 10).0, vec!["a.json"]);
+        for (name, mtime) in [("b.json", 2_000), ("c.json", 3_000), ("d.json", 4_000)] {
+            add(&storage, name, mtime);
+        }
+        storage.set_mtime(Path::new("/in/a.json"), 5_000).unwrap();
+        source.fix_listing(&storage).unwrap();
+        let taken: Vec<Vec<String>> = (1..4).map(|id| batch(&mut source, &storage, id, usize::MAX).0).collect();
+        assert_eq!(taken, [vec!["b.json", "c.json", "d.json"], vec!["a.json"], vec![]]);
+    }
+
+    #[test]
+    fn each_batch_judges_the_whole_listing_again_under_max_files() {
+        // Goal: under maxFilesPerTrigger too, each batch of an available-now run judges the whole
+        // listing against the window as it stands, as Spark 4.3 does (measured:
+        // scenarios/reach/max_file_age_left_files.toml), never a queue fixed at the start.
+        // Method: a 2 s window, one file a batch; a.json (read at 1 s) touched to 2.5 s; b, c, d,
+        // e at 2-5 s. d forgets a.json's entry; the next batch takes a.json (2.5 s, inside d's
+        // window from 2 s) before e.
+        let storage = SimStorage::new(0);
+        storage.create_dir_all(Path::new("/in")).unwrap();
+        add(&storage, "a.json", 1_000);
+        let options = SourceOptions { max_file_age_ms: Some(2_000), ..SourceOptions::default() };
+        let mut source = FileSource::new(Path::new("/in"), options);
+        assert_eq!(batch(&mut source, &storage, 0, 1).0, vec!["a.json"]);
+        for (name, mtime) in [("b.json", 2_000), ("c.json", 3_000), ("d.json", 4_000), ("e.json", 5_000)] {
+            add(&storage, name, mtime);
+        }
+        storage.set_mtime(Path::new("/in/a.json"), 2_500).unwrap();
+        source.fix_listing(&storage).unwrap();
+        let taken: Vec<String> = (1..7).flat_map(|id| batch(&mut source, &storage, id, 1).0).collect();
+        assert_eq!(taken, ["b.json", "c.json", "d.json", "a.json", "e.json"]);
     }
 }
