@@ -30,6 +30,7 @@ const SCENARIOS: &[&str] = &[
     "reach/skipped_names.toml",
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",
+    "reach/max_file_age_default.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

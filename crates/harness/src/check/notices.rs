@@ -5,7 +5,8 @@
 //!   `SparkMisreads` notice, with the right why, and no other file is;
 //! - files older than `maxFileAge`: every file the oracle leaves unread as too old, and never
 //!   read before, is named in a `TooOld` notice, and no other file is; each notice's own times
-//!   must show it too old.
+//!   must show it too old, by the window the oracle judged it by (the query's `maxFileAge`, or
+//!   Spark's default of 7 days): a warning that names another window misleads the user.
 //!
 //! The checks read the notices only; they never decide which names are misread or which files
 //! are too old (the oracle does).
@@ -81,10 +82,10 @@ pub fn judge_misread_notices<'a>(
 }
 
 /// Compares the too-old notices among `notices` (every notice of every run) with the oracle's
-/// files left unread as older than `maxFileAge` (and never read before). Returns the findings,
-/// in words; none if they agree.
+/// files left unread as older than `maxFileAge` (and never read before), each with the windows
+/// it was judged by. Returns the findings, in words; none if they agree.
 pub fn judge_too_old_notices<'a>(
-    expected: &BTreeSet<String>,
+    expected: &BTreeMap<String, BTreeSet<i64>>,
     notices: impl IntoIterator<Item = &'a SourceNotice>,
 ) -> Vec<String> {
     let mut findings = Vec::new();
@@ -98,16 +99,25 @@ pub fn judge_too_old_notices<'a>(
                      ({mtime_ms} ms is within {max_age_ms} ms of the newest file seen, {newest_ms} ms)"
                 ));
             }
+            if let Some(windows) = expected.get(&name)
+                && !windows.contains(max_age_ms)
+            {
+                findings.push(format!(
+                    "{name}: a warning says it is older than a maxFileAge of {max_age_ms} ms, but the query's window is \
+                     {windows:?} ms (the option, or Spark's default of 7 days)"
+                ));
+            }
             noticed.insert(name);
         }
     }
-    for name in expected.difference(&noticed) {
+    let expected_names: BTreeSet<String> = expected.keys().cloned().collect();
+    for name in expected_names.difference(&noticed) {
         findings.push(format!(
             "{name}: it is older than maxFileAge counted back from the newest file seen, so it is not read, but no \
              warning says so; the user must hear it (Spark says nothing)"
         ));
     }
-    for name in noticed.difference(expected) {
+    for name in noticed.difference(&expected_names) {
         findings.push(format!(
             "{name}: a warning says it is not read as older than maxFileAge, but the reference model finds it \
              within the window, or already read before (a file read once is forgotten without a word)"
@@ -170,10 +180,19 @@ mod tests {
     fn too_old_cases() {
         // Goal: the check holds the engine's too-old notices to the oracle's files both ways, and
         // to their own times. Method: hand-made notices, right and wrong (a notice missing, one
-        // too many, as an engine that notices only forgotten files gives; one within the window).
-        let one = BTreeSet::from(["old.json".to_string()]);
-        let none = BTreeSet::new();
-        let cases: Vec<Case<BTreeSet<String>>> = vec![
+        // too many, as an engine that notices only forgotten files gives; one within the window;
+        // one that names a window other than the one the oracle judged by).
+        let one = BTreeMap::from([("old.json".to_string(), BTreeSet::from([2_000]))]);
+        let other_window = BTreeMap::from([("old.json".to_string(), BTreeSet::from([604_800_000]))]);
+        let none = BTreeMap::new();
+        let cases: Vec<Case<BTreeMap<String, BTreeSet<i64>>>> = vec![
+            (
+                &other_window,
+                vec![too_old("old.json", 7_999)],
+                &[
+                    "old.json: a warning says it is older than a maxFileAge of 2000 ms, but the query's window is {604800000}",
+                ],
+            ),
             (&one, vec![too_old("old.json", 7_999), too_old("old.json", 7_999), modified("f.json")], &[]),
             (&none, vec![modified("f.json")], &[]),
             (&one, vec![modified("f.json")], &["old.json: it is older than maxFileAge", "no warning says so"]),

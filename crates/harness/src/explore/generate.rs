@@ -11,6 +11,8 @@
 //! - Spark's `maxFileAge` turned down to seconds now and then, so that touches that move a time
 //!   back, renames (which keep a file's time) and new files older than the newest seen fall out
 //!   of the window, and files read long ago are forgotten (a re-drop reads one again);
+//! - new files copied in with old times, under Spark's default `maxFileAge` (7 days) too: 3
+//!   days back (still read) or 8 days back (too old once a file is seen);
 //! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
 //!   histories cross compaction and purge;
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
@@ -134,6 +136,12 @@ enum FileOp {
         events: u64,
     },
     Remove(usize),
+    /// A new file copied in with an old time (`back_ms` before now), as `cp -p` or a restore
+    /// from a backup keeps it.
+    OldCopy {
+        content: Content,
+        back_ms: i64,
+    },
     /// The file's modification time moves; -1000 ties it with the file added before it.
     Touch {
         file: usize,
@@ -286,7 +294,15 @@ fn file_op() -> impl Strategy<Value = FileOp> {
         2 => (0usize..8).prop_map(FileOp::Remove),
         2 => (0usize..8, prop_oneof![Just(-1000i64), Just(-60_000), Just(5000)])
             .prop_map(|(file, shift_ms)| FileOp::Touch { file, shift_ms }),
+        1 => (content(), old_copy_back_ms()).prop_map(|(content, back_ms)| FileOp::OldCopy { content, back_ms }),
     ]
+}
+
+/// How far back an old copy's time is: 3 days or 8 days, inside and past Spark's default
+/// `maxFileAge` (7 days), so that cases with the default window reach both sides of it.
+fn old_copy_back_ms() -> impl Strategy<Value = i64> {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    prop_oneof![Just(-3 * DAY_MS), Just(-8 * DAY_MS)]
 }
 
 fn tamper() -> impl Strategy<Value = Option<Tamper>> {
@@ -687,6 +703,13 @@ fn run(restart: bool, crash: Option<Crash>) -> Step {
 fn file_op_steps(op: &FileOp, files: &mut Files, steps: &mut Vec<Step>) {
     match *op {
         FileOp::Add(content) => files.add(content, steps),
+        FileOp::OldCopy { content, back_ms } => {
+            files.add(content, steps);
+            if let Some(Step::Add { name, .. }) = steps.last() {
+                let name = name.clone();
+                steps.push(Step::Touch { name, shift_ms: back_ms });
+            }
+        }
         FileOp::Burst { count, events } => {
             for seed in 0..count as u64 {
                 files.add(Content::Events { events, seed }, steps);
@@ -998,11 +1021,11 @@ mod tests {
     fn the_generators_reach_files_older_than_max_file_age() {
         // Goal: fuzz turns maxFileAge down now and then, and its cases reach both sides of the
         // window: a file the reference model leaves unread as too old (the engine must warn),
-        // and a file read once, forgotten, and read again. Method: the first 100 scenarios from
+        // and a file read once, forgotten, and read again. Method: the first 200 scenarios from
         // a fixed seed; the model's verdict on each.
-        let scenarios = drawn(100);
+        let scenarios = drawn(200);
         let aged: Vec<&Scenario> = scenarios.iter().filter(|s| s.query.source.max_file_age_ms.is_some()).collect();
-        assert!((5..50).contains(&aged.len()), "{} of 100 set maxFileAge", aged.len());
+        assert!((10..100).contains(&aged.len()), "{} of 200 set maxFileAge", aged.len());
         let models: Vec<_> = aged.iter().filter_map(|s| expected(s).ok()).collect();
         assert!(models.iter().any(|m| !m.too_old.is_empty()), "no file too old by the model");
         // Read again: one name in two batch ids of one checkpoint (a re-run keeps its id).
@@ -1018,6 +1041,33 @@ mod tests {
         };
         let again = fresh_checkpoint.filter_map(|s| expected(s).ok()).filter(read_again).count();
         assert!(again > 0, "no file forgotten and read again");
+    }
+
+    #[test]
+    fn the_generators_reach_both_sides_of_the_default_max_file_age() {
+        // Goal: with Spark's default window (7 days), fuzz copies in files with old times on both
+        // sides of it: one past it that the reference model leaves unread as too old, and one 3
+        // days back that the model reads in a later run. Method: the first 200 scenarios from a
+        // fixed seed that keep the default; the model's verdict on each.
+        const THREE_DAYS_MS: i64 = -3 * 24 * 60 * 60 * 1000;
+        let scenarios = drawn(200);
+        let default: Vec<&Scenario> = scenarios.iter().filter(|s| s.query.source.max_file_age_ms.is_none()).collect();
+        let models: Vec<_> = default.iter().filter_map(|s| expected(s).ok().map(|m| (*s, m))).collect();
+        assert!(models.iter().any(|(_, m)| !m.too_old.is_empty()), "no file past the default window");
+        let read_after_a_touch = |(scenario, model): &(&Scenario, crate::scenario::Expected)| {
+            let mut runs = 0u32;
+            scenario.steps.iter().any(|step| match step {
+                Step::Run(_) => {
+                    runs += 1;
+                    false
+                }
+                Step::Touch { name, shift_ms: THREE_DAYS_MS } => {
+                    model.planned.iter().any(|(run, _, names)| *run > runs && names.contains(name))
+                }
+                _ => false,
+            })
+        };
+        assert!(models.iter().any(read_after_a_touch), "no file 3 days old read by the model");
     }
 
     #[test]

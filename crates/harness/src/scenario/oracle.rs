@@ -83,6 +83,6 @@ fn observed(execution: &Execution) -> Expected {
         misread_names: BTreeMap::new(),
         // Only the model says what each line is.
         lines: crate::check::LineFacts::default(),
-        too_old: std::collections::BTreeSet::new(),
+        too_old: std::collections::BTreeMap::new(),
     }
 }

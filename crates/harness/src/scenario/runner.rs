@@ -549,7 +549,9 @@ impl<'s> Runner<'s> {
             return;
         }
         self.invariant_checks += 1;
-        let limits = (self.query.checkpoint.min_batches_to_retain.get(), self.query.source.max_file_age_ms());
+        // The window the invariants allow a second read by is the model's statement of Spark's.
+        let max_file_age_ms = super::model::max_file_age_ms(&self.query.source);
+        let limits = (self.query.checkpoint.min_batches_to_retain.get(), max_file_age_ms);
         for violation in
             self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits)
         {

@@ -30,6 +30,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::check::Cause;
 
+/// Spark's default `maxFileAge`, stated here and not taken from the engine: `7d`, as Spark's
+/// `FileStreamOptions` documents it ("Default to a week").
+pub const SPARK_MAX_FILE_AGE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The `maxFileAge` window a query's source has, in ms: the option, or Spark's default.
+pub fn max_file_age_ms(source: &crashpoint_engine::source::SourceOptions) -> i64 {
+    source.max_file_age_ms.map_or(SPARK_MAX_FILE_AGE_MS, |ms| i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
 /// What a crash-free run of the scenario shows, by the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expected {
@@ -57,9 +66,9 @@ pub struct Expected {
     /// line, the values each good line reads as NULL; what the engine's words are held to.
     pub lines: crate::check::LineFacts,
     /// The files left unread as older than `maxFileAge`, counted back from the newest file
-    /// seen, that were never read before: the engine must warn about each of them (Spark says
-    /// nothing), and about no other.
-    pub too_old: BTreeSet<String>,
+    /// seen, that were never read before, each with the windows (ms) it was judged by: the engine
+    /// must warn about each of them (Spark says nothing), and about no other, naming that window.
+    pub too_old: BTreeMap<String, BTreeSet<i64>>,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -87,7 +96,7 @@ struct Model {
     skipped_uncommitted: Vec<(u32, Vec<u64>)>,
     failed_runs: Vec<(u32, Cause)>,
     misread_names: BTreeMap<String, crate::check::Misread>,
-    too_old: BTreeSet<String>,
+    too_old: BTreeMap<String, BTreeSet<i64>>,
     /// The number of runs so far.
     ordinal: u32,
     /// How far the machine's clock has gone back since the scenario began.
@@ -137,7 +146,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         skipped_uncommitted: Vec::new(),
         failed_runs: Vec::new(),
         misread_names: BTreeMap::new(),
-        too_old: BTreeSet::new(),
+        too_old: BTreeMap::new(),
         ordinal: 0,
         clock_back_ms: 0,
         lines: crate::check::LineFacts::default(),
@@ -294,14 +303,15 @@ mod tests {
         // a notice (it was read). Method: the shipped scenario, then its re-drop of a.json
         // replaced by a touch 60 s back.
         let aged = expected(&shipped("reach/max_file_age.toml")).unwrap();
-        assert_eq!(aged.too_old, BTreeSet::from(["e.json".to_string()]));
+        assert_eq!(aged.too_old, BTreeMap::from([("e.json".to_string(), BTreeSet::from([2_000]))]));
         let batch = |run, id, files: &str| (run, id, files.to_string());
         assert_eq!(planned(&aged), [batch(1, 0, "a.json"), batch(2, 1, "b.json,c.json,d.json"), batch(3, 2, "a.json")]);
         let mut touched = shipped("reach/max_file_age.toml");
         let redrop = touched.steps.iter().position(|s| matches!(s, Step::Redrop { .. })).unwrap();
         touched.steps[redrop] = Step::Touch { name: "a.json".into(), shift_ms: -60_000 };
         let touched = expected(&touched).unwrap();
-        assert_eq!(touched.too_old, BTreeSet::from(["e.json".to_string()]), "a.json was read: no notice");
+        let names: Vec<&String> = touched.too_old.keys().collect();
+        assert_eq!(names, ["e.json"], "a.json was read: no notice");
         assert_eq!(touched.planned.len(), 2, "nothing new for run 3");
     }
 

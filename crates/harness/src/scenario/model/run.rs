@@ -232,7 +232,8 @@ impl Model {
     /// among the new ones (Spark 4.3, measured: scenarios/reach/max_file_age_left_files.toml).
     fn new_files(&mut self, state: &mut RunState) -> Result<Vec<SourceEntry>, Cause> {
         let newest_ms = state.seen.values().map(|(mtime_ms, _)| *mtime_ms).max();
-        let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(self.query.source.max_file_age_ms()));
+        let max_age_ms = super::max_file_age_ms(&self.query.source);
+        let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(max_age_ms));
         let older = |mtime_ms: i64| window_start_ms.is_some_and(|start| mtime_ms < start);
         let mut candidates = Vec::new();
         for (name, file) in self.input.listed() {
@@ -243,7 +244,7 @@ impl Model {
                     }
                 }
                 None if older(file.mtime_ms) => {
-                    self.too_old.insert(name.clone());
+                    self.too_old.entry(name.clone()).or_default().insert(max_age_ms);
                 }
                 Some((mtime_ms, _)) if *mtime_ms != file.mtime_ms => {
                     let first = state.noticed.insert(name.clone());
