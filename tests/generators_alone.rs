@@ -14,7 +14,9 @@ use std::path::Path;
 
 /// Shipped scenarios that between them reach every crash point, the file and console sinks,
 /// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, part
-/// files of one batch and a failing disk (the set `.ci/run` explores, and a few more).
+/// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
+/// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
+/// refusals), so that no kill rests on the one fuzz case that draws it.
 const SCENARIOS: &[&str] = &[
     "tutorial.toml",
     "tutorial_file_sink_crash_free.toml",
@@ -31,6 +33,11 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",
     "reach/max_file_age_default.toml",
+    "reach/older_commit_deleted.toml",
+    "reach/older_offsets_deleted.toml",
+    "reach/stale_crc.toml",
+    "reach/commit_newer_than_offsets.toml",
+    "reach/commits_trail_offsets.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

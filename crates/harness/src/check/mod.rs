@@ -1,10 +1,11 @@
 //! The checks: checkpoint invariants; the verdict that compares a run's sink output with the
 //! oracle's (the reference model of the same workload with no faults); dead letters exactly
 //! once; processing times as recorded; a run's live log against what it did; a crash-free
-//! run's batches, batch times and warnings against the model's; and the warnings about file
-//! names Spark misreads against the model's list; and the words a user reads (dead letters'
+//! run's batches, batch times and warnings against the model's; the warnings about file
+//! names Spark misreads against the model's list; the words a user reads (dead letters'
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
-//! model's causes and the checkpoint.
+//! model's causes and the checkpoint; and the query id in `metadata`, kept from the
+//! checkpoint's creation on.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
@@ -30,9 +31,9 @@ pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
 pub use notices::{Misread, judge_misread_notices, judge_too_old_notices};
-pub use query_id::judge_query_id;
+pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, judge_query_id, read_query_id};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
-pub use trace::{RunTrace, check_trace};
+pub use trace::{RunTrace, check_skipped_warned, check_trace, uncommitted_below_latest};
 pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};
 pub use words::{DeadLetter, RunWords, judge_words, names_line};

@@ -168,20 +168,108 @@ mod tests {
         kinds
     }
 
+    /// The knobs one generated case draws, as its steps and query show them: each kind of the
+    /// user's tampering, each trigger, each fault, each kind of input. A case may draw many.
+    fn knobs(scenario: &Scenario) -> BTreeSet<&'static str> {
+        let mut drawn = BTreeSet::new();
+        let steps = &scenario.steps;
+        let delete = |i: usize, p: &str| matches!(steps.get(i), Some(Step::Delete { path }) if path == p);
+        let is_run = |i: usize| matches!(steps.get(i), Some(Step::Run(_)));
+        for (i, step) in steps.iter().enumerate() {
+            let prev_delete = i > 0 && (delete(i - 1, "commits/latest") || delete(i - 1, "offsets/latest"));
+            drawn.extend(match step {
+                Step::Delete { path } => match path.as_str() {
+                    "commits/latest" if delete(i + 1, "commits/latest") => {
+                        Some("final: the two latest commits deleted")
+                    }
+                    "commits/latest" if prev_delete && is_run(i + 2) => Some("tamper: the latest batch rolled back"),
+                    "commits/latest" if !prev_delete && is_run(i + 1) => Some("tamper: the latest commit deleted"),
+                    "commits/latest-1" => Some("tamper: an older commit deleted"),
+                    "offsets/latest-1" => Some("tamper: an older offsets file deleted"),
+                    "offsets/latest" if !delete(i + 1, "commits/latest") => Some("final: offsets/latest deleted"),
+                    _ => None,
+                },
+                Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
+                Step::DeleteCheckpoint => Some("tamper: a new checkpoint, the output kept"),
+                Step::ClockBack { .. } => Some("the clock goes back"),
+                Step::Run(run) if run.power_loss => Some("a power loss"),
+                _ => None,
+            });
+            if let Step::Run(run) = step {
+                drawn.extend(run.crash.map(|_| if run.restart { "a crash in a restart" } else { "a crash" }));
+                drawn.extend(run.second_query.map(|_| "a second query"));
+                drawn.extend(run.trigger.map(|t| match t {
+                    Trigger::ProcessingTime { .. } => "a run's own trigger: processing-time",
+                    _ => "a run's own trigger: another",
+                }));
+            }
+        }
+        let names = steps.iter().filter_map(|s| if let Step::Add { name, .. } = s { Some(name) } else { None });
+        for name in names {
+            drawn.extend(match name {
+                n if n.ends_with("._COPYING_") => Some("a name Spark skips: a copy"),
+                n if n.starts_with('.') => Some("a name Spark skips: hidden"),
+                n if n.starts_with('_') && n.contains('=') => Some("an _-name with '=' (read)"),
+                n if n.starts_with('_') => Some("a name Spark skips: _-name"),
+                n if n.contains(['*', '?', '[', ']', '{', '}', ':']) => Some("a name Spark misreads"),
+                _ => None,
+            });
+        }
+        drawn.insert(match scenario.query.trigger {
+            Trigger::AvailableNow => "the query's trigger: available-now",
+            Trigger::Once => "the query's trigger: once",
+            Trigger::ProcessingTime { .. } => "the query's trigger: processing-time",
+        });
+        drawn.insert(match scenario.query.sink.kind() {
+            crate::scenario::SinkKind::File => "sink: file",
+            crate::scenario::SinkKind::Console => "sink: console",
+            crate::scenario::SinkKind::Memory => "sink: memory",
+            crate::scenario::SinkKind::ForeachBatch => "sink: foreach-batch",
+            _ => "sink: another",
+        });
+        if scenario.query.source.max_line_bytes.is_some() {
+            drawn.insert("a line limit");
+        }
+        if scenario.query.source.mode == BadRecordMode::Failfast {
+            drawn.insert("a failfast query");
+        }
+        if scenario.query.checkpoint.min_batches_to_retain.get() < 100 {
+            drawn.insert("purge: few batches retained");
+        }
+        drawn
+    }
+
+    /// The knobs each kind of case must draw at least this often in `generators_alone`'s 200
+    /// cases, so that a kill never rests on one case: a change to the draw that makes one rare
+    /// fails here, loudly, instead of silently losing what only it reached.
+    const DRAWN_AT_LEAST: usize = 4;
+
     #[test]
-    fn seed_1_generates_every_new_kind_of_case() {
+    fn seed_1_generates_every_new_kind_of_case_and_draws_every_knob() {
         // Goal: the cases of `fuzz --seed 1` (as tests/generators_alone.rs runs it) include
         // processing-time runs, failfast failures and both refusals, each a run the model expects
-        // to fail and that names its error. Method: the first 200 cases of fuzz's own strategy
-        // and runner, classified by their steps and the reference model's causes.
+        // to fail and that names its error; and draw each knob of the generators (each kind of
+        // tampering, each trigger, crashes, power losses, a second query, the clock, the line
+        // limit, skipped and misread names, each sink) at least DRAWN_AT_LEAST times, as well as
+        // cases where the model expects a warning about a batch left uncommitted below the latest
+        // commit (the live log's invariant judges it in every run). Method: the first 200
+        // cases of fuzz's own strategy and runner (generated, not run), classified by their steps
+        // and the reference model's causes.
         let options = FuzzOptions { cases: 200, seed: 1, power_loss: true, shrink: false, ..FuzzOptions::default() };
         let (mut runner, strategy) = (runner(&options), strategy(&options));
         let mut seen = BTreeSet::new();
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         for _ in 0..options.cases {
             let case = strategy.new_tree(&mut runner).expect("a case").current();
             let scenario = case.expect("every spelling parses");
             seen.extend(kinds(&scenario));
-            let failing = expected(&scenario).map(|e| e.failed_runs).unwrap_or_default();
+            let mut drawn = knobs(&scenario);
+            let expected = expected(&scenario).ok();
+            if expected.as_ref().is_some_and(|e| !e.skipped_uncommitted.is_empty()) {
+                drawn.insert("the model: a run warns of an uncommitted batch");
+            }
+            drawn.into_iter().for_each(|knob| *counts.entry(knob).or_default() += 1);
+            let failing = expected.map(|e| e.failed_runs).unwrap_or_default();
             let runs: Vec<_> =
                 scenario.steps.iter().filter_map(|s| if let Step::Run(r) = s { Some(r) } else { None }).collect();
             for (run, cause) in failing {
@@ -200,5 +288,48 @@ mod tests {
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
+        let every = [
+            "tamper: the latest commit deleted",
+            "tamper: an older commit deleted",
+            "tamper: an older offsets file deleted",
+            "tamper: a stale .crc",
+            "tamper: the latest batch rolled back",
+            "tamper: a new checkpoint, the output kept",
+            "final: offsets/latest deleted",
+            "final: the two latest commits deleted",
+            "the model: a run warns of an uncommitted batch",
+            "the query's trigger: available-now",
+            "the query's trigger: once",
+            "the query's trigger: processing-time",
+            "a run's own trigger: processing-time",
+            "a run's own trigger: another",
+            "a crash",
+            "a crash in a restart",
+            "a power loss",
+            "a second query",
+            "the clock goes back",
+            "a line limit",
+            "a failfast query",
+            "purge: few batches retained",
+            "a name Spark skips: a copy",
+            "a name Spark skips: hidden",
+            "a name Spark skips: _-name",
+            "an _-name with '=' (read)",
+            "a name Spark misreads",
+            "sink: file",
+            "sink: console",
+            "sink: memory",
+            "sink: foreach-batch",
+            "sink: another",
+        ];
+        let table: Vec<String> = every.iter().map(|k| format!("{k}: {}", counts.get(k).unwrap_or(&0))).collect();
+        eprintln!("knobs drawn in 200 cases of seed 1:\n{}", table.join("\n"));
+        let rare: Vec<&String> = every
+            .iter()
+            .zip(&table)
+            .filter(|(k, _)| counts.get(*k).copied().unwrap_or(0) < DRAWN_AT_LEAST)
+            .map(|(_, t)| t)
+            .collect();
+        assert!(rare.is_empty(), "knobs drawn fewer than {DRAWN_AT_LEAST} times in 200 cases of seed 1: {rare:?}");
     }
 }

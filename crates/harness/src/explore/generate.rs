@@ -308,13 +308,13 @@ fn old_copy_back_ms() -> impl Strategy<Value = i64> {
 fn tamper() -> impl Strategy<Value = Option<Tamper>> {
     let kind = prop_oneof![
         3 => Just(Tamper::DeleteLatestCommit),
-        1 => Just(Tamper::DeleteOlderCommit),
-        1 => Just(Tamper::DeleteOlderOffsets),
-        1 => Just(Tamper::StaleCrc),
+        2 => Just(Tamper::DeleteOlderCommit),
+        2 => Just(Tamper::DeleteOlderOffsets),
+        2 => Just(Tamper::StaleCrc),
         2 => Just(Tamper::RollBackLatest),
         3 => Just(Tamper::NewCheckpoint),
     ];
-    proptest::option::weighted(0.15, kind)
+    proptest::option::weighted(0.25, kind)
 }
 
 fn second_query() -> impl Strategy<Value = Option<CrashPoint>> {

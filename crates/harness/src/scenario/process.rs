@@ -8,12 +8,13 @@
 use super::runner::{Injection, ProcessRecord, Runner};
 use super::sinks::PlannedRows;
 use super::steps::RunStep;
-use crate::check::{RunTrace, check_trace};
+use crate::check::{QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::engine::{Clock, Engine, EngineError, EngineOptions, Query, Trigger};
 use crashpoint_engine::faults::Crash;
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
+use crashpoint_engine::rng::derive;
 use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -91,7 +92,7 @@ impl Runner<'_> {
         let clock = Clock::default();
         let clock = Clock { start_ms: clock.start_ms.saturating_sub(self.clock_back_ms), ..clock };
         let options = EngineOptions {
-            seed: self.scenario.seed,
+            seed: self.engine_seed(),
             clock,
             allow_existing_sink_log: self.query.allow_existing_sink_log,
             checkpoint: self.query.checkpoint,
@@ -110,6 +111,7 @@ impl Runner<'_> {
             None => (faults, None),
         };
         let commits_before = self.commit_ids();
+        let offsets_before = self.offsets_ids();
         // The run's events as its live log tells them, as `crashpoint stream` shows them: not
         // the engine's record read afterwards.
         let live = Mutex::new(Vec::new());
@@ -142,8 +144,12 @@ impl Runner<'_> {
         self.check_batches(ordinal, &events);
         let crashed = result.as_ref().err().and_then(|e| e.crash());
         self.check_live_log(ordinal, &events, &commits_before, crashed, result.is_err());
-        let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
+        self.check_query_id(ordinal, &events);
         let io_failed = handle.as_ref().and_then(|h| h.fired());
+        if io_failed.is_none() {
+            self.record_violations(ordinal, check_skipped_warned(&events, &offsets_before, &commits_before));
+        }
+        let error = result.as_ref().err().filter(|e| e.crash().is_none()).map(|e| e.to_string());
         self.processes.push(ProcessRecord {
             ordinal,
             step: number,
@@ -165,6 +171,10 @@ impl Runner<'_> {
         }
         match (&io_failed, &run.expect_error) {
             (Some(fired), None) => self.judge_io_error(ordinal, fired, result.err()),
+            // An I/O error the explorer injected stopped the run before the error the step
+            // expects: the run's error must name that failure, and the restart expects the
+            // step's error.
+            (Some(fired), Some(_)) if spec.injected => self.judge_io_error(ordinal, fired, result.err()),
             _ => self.expect_error(ordinal, run, result.err().map(|e| e.to_string())),
         }
         if let Some(fired) = &io_failed {
@@ -182,6 +192,20 @@ impl Runner<'_> {
         commits.map(|files| files.iter().map(|f| f.id).collect()).unwrap_or_default()
     }
 
+    /// The offsets files on the disk now, ascending (none if the checkpoint cannot be listed).
+    fn offsets_ids(&self) -> Vec<u64> {
+        let offsets = Checkpoint::new(self.world.checkpoint()).offsets.files(self.world.storage().as_ref());
+        offsets.map(|files| files.iter().map(|f| f.id).collect()).unwrap_or_default()
+    }
+
+    /// Records a run's violations of an invariant, in the trace too.
+    fn record_violations(&mut self, ordinal: u32, violations: Vec<String>) {
+        for violation in violations {
+            self.trace.push(format!("    INVARIANT VIOLATED in run {ordinal}: {violation}"));
+            self.violations.push(format!("in run {ordinal}: {violation}"));
+        }
+    }
+
     /// Invariant 6, before any power loss: the run's live log against the commits it wrote and
     /// the batches its sink got.
     fn check_live_log(
@@ -195,10 +219,34 @@ impl Runner<'_> {
         let new_commits: Vec<u64> = self.commit_ids().into_iter().filter(|id| !before.contains(id)).collect();
         let emissions: Vec<_> = self.world.emissions().into_iter().filter(|e| e.process == ordinal).collect();
         let run = RunTrace { events, new_commits: &new_commits, emissions: &emissions, crashed, stopped };
-        for violation in check_trace(&run) {
-            self.trace.push(format!("    INVARIANT VIOLATED in run {ordinal}: {violation}"));
-            self.violations.push(format!("in run {ordinal}: {violation}"));
+        self.record_violations(ordinal, check_trace(&run));
+    }
+
+    /// The engine's seed, which gives the query id of a checkpoint it creates: the scenario's
+    /// for its first checkpoint, another for each new one after the user deleted one. A new
+    /// checkpoint is a new query, which Spark gives a new random id; the seeded world does too.
+    fn engine_seed(&self) -> u64 {
+        match self.checkpoints_deleted {
+            0 => self.scenario.seed,
+            n => derive(self.scenario.seed, &format!("checkpoint/{n}")),
         }
+    }
+
+    /// Invariant 7, before any power loss: the query id in `metadata` against the one the run
+    /// announced and the one the checkpoint was created with.
+    fn check_query_id(&mut self, ordinal: u32, events: &[Event]) {
+        let path = self.world.checkpoint().join("metadata");
+        let storage = self.world.storage();
+        let metadata = if storage.exists(&path) { storage.read(&path).ok() } else { None };
+        let run = QueryIdRun {
+            metadata: metadata.as_deref(),
+            events,
+            created: self.query_id.as_deref(),
+            earlier: &self.earlier_query_ids,
+        };
+        let (violations, id) = check_query_id(&run);
+        self.query_id = id;
+        self.record_violations(ordinal, violations);
     }
 
     /// Says what the run will suffer. A power loss is said when it happens: the explorer decides

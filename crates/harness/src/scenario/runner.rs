@@ -185,6 +185,12 @@ pub struct Runner<'s> {
     /// How far the machine's clock has gone back (`clock-back-ms` steps so far): every later
     /// run's logical clock starts this much earlier.
     pub(super) clock_back_ms: i64,
+    /// The query id the checkpoint got when it was created, once a run has seen it (invariant 7).
+    pub(super) query_id: Option<String>,
+    /// The query ids of the checkpoints the scenario deleted, and how many it deleted: each new
+    /// checkpoint is a new query, which the seeded world gives a new id.
+    pub(super) earlier_query_ids: Vec<String>,
+    pub(super) checkpoints_deleted: u64,
 }
 
 /// Runs a scenario with extra injected faults (none for a plain run).
@@ -221,6 +227,9 @@ impl<'s> Runner<'s> {
             finished: false,
             units: 0,
             clock_back_ms: 0,
+            query_id: None,
+            earlier_query_ids: Vec::new(),
+            checkpoints_deleted: 0,
         }
     }
 
@@ -252,6 +261,9 @@ impl<'s> Runner<'s> {
             finished: self.finished,
             units: self.units,
             clock_back_ms: self.clock_back_ms,
+            query_id: self.query_id.clone(),
+            earlier_query_ids: self.earlier_query_ids.clone(),
+            checkpoints_deleted: self.checkpoints_deleted,
         }
     }
 
@@ -498,11 +510,17 @@ impl<'s> Runner<'s> {
                     // What the source log records is now the user's: nothing to hold it to.
                     self.committed_files.clear();
                 }
+                if path == "metadata" {
+                    // The query id is now the user's: the next run's is learned afresh.
+                    self.query_id = None;
+                }
                 self.by_hand.insert(path.clone());
             }
             Step::DeleteCheckpoint => {
                 self.by_hand.clear();
                 self.committed_files.clear();
+                self.earlier_query_ids.extend(self.query_id.take());
+                self.checkpoints_deleted += 1;
             }
             _ => {}
         }

@@ -9,6 +9,7 @@ use super::world::SparkWorld;
 use crate::check::{ByHand, Emission, EmissionOutcome, SinkView, check_invariants};
 use crate::scenario::{Execution, Injection, PlannedRows, ProcessRecord, QuerySpec, RunStep, Scenario, SinkKind, Step};
 use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError};
+use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::source::SourceOptions;
@@ -102,6 +103,9 @@ struct Runner<'s> {
 
 impl Runner<'_> {
     fn step(&mut self, number: usize, step: &Step) -> Result<(), SparkError> {
+        // `latest` names the latest commit before the step: the file it tampers with.
+        let latest = Checkpoint::new(&self.world.checkpoint()).commits.latest(&DiskStorage).ok().flatten();
+        let resolved = step.with_latest(latest);
         match step {
             Step::Run(run) => {
                 let ordinal = self.processes.len() as u32 + 1;
@@ -134,8 +138,11 @@ impl Runner<'_> {
                 }
             },
         }
-        match step {
-            Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
+        match resolved.as_ref().unwrap_or(step) {
+            Step::Delete { path }
+            | Step::Corrupt { path, .. }
+            | Step::Truncate { path, .. }
+            | Step::Write { path, .. } => {
                 self.by_hand.insert(path.clone());
             }
             Step::DeleteCheckpoint => self.by_hand.clear(),
