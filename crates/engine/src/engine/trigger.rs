@@ -98,7 +98,10 @@ fn spark_interval_ms(text: &str) -> Result<u64, String> {
     while let Some(word) = words.next() {
         let (negative, number) = match word {
             "-" | "+" => (word == "-", words.next().unwrap_or_default()),
-            _ => (word.starts_with('-'), word.trim_start_matches(['-', '+'])),
+            _ => match word.strip_prefix('-') {
+                Some(number) => (true, number),
+                None => (false, word.strip_prefix('+').unwrap_or(word)),
+            },
         };
         let Some(unit) = words.next() else {
             return Err(format!("'{text}': '{number}' has no unit; write e.g. {number} seconds"));
@@ -131,15 +134,16 @@ fn term_micros(number: &str, unit: &str) -> Result<i128, String> {
         }
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let digits = |s: &str| s.len() <= LIMIT_DIGITS && s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) {
-        return Err(format!("'{number}' is not a number"));
+    let digits = |s: &str, limit: usize| s.len() <= limit && s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole, LIMIT_DIGITS) || !digits(fraction, 9) {
+        return Err(format!("'{number}' is not a number (Spark reads at most 9 digits after the point)"));
     }
     if !fraction.is_empty() && per_unit != 1_000_000 {
         return Err(format!("'{number} {unit}': only seconds may have a fraction"));
     }
     let fraction_micros: i128 = format!("{fraction:0<6}")[..6].parse().unwrap_or(0);
-    let whole: i128 = whole.parse().map_err(|_| format!("'{number}' is not a number"))?;
+    let whole: i128 =
+        if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("'{number}' is not a number"))? };
     Ok(whole * per_unit + fraction_micros)
 }
 
@@ -202,7 +206,7 @@ mod tests {
     }
 
     /// Spark 4.3's own readings: `ProcessingTimeTrigger.apply(text).intervalMs()` in pyspark's
-    /// JVM, 2026-11-27 (a refusal is `None`).
+    /// JVM, 2026-11-27 (a refusal is `None`; the last six rows after a review read Spark's source).
     const SPARK_READS: &[(&str, Option<u64>)] = &[
         ("1 minute 30 seconds", Some(90_000)),
         ("interval 1 minute 30 seconds", Some(90_000)),
@@ -228,6 +232,12 @@ mod tests {
         ("10 second 5 second", Some(15_000)),
         ("+5 seconds", Some(5_000)),
         ("01 seconds", Some(1_000)),
+        (".5 seconds", Some(500)),
+        ("5. seconds", Some(5_000)),
+        ("-.5 seconds 1 second", Some(500)),
+        ("1.000000001 seconds", Some(1_000)),
+        ("1.0000000001 seconds", None),
+        ("+-5 seconds 10 seconds", None),
         ("-5 seconds", None),
         ("- 5 seconds", None),
         ("1 month", None),
