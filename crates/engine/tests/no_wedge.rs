@@ -170,6 +170,21 @@ fn max_files_per_trigger_below_one_is_refused_with_the_rule() {
     assert!(err.to_string().contains("must be a positive integer"), "{err}");
 }
 
+#[test]
+fn a_plan_that_explodes_no_array_is_refused_before_it_writes_anything() {
+    // Goal: Spark's analyzer refuses `explode` of a STRING before any batch (measured in Spark
+    // 4.3: DATATYPE_MISMATCH); an engine that took it would refuse every record at run time and
+    // send the whole input to dead letters. Method: the tutorial's plan exploding `eventId`.
+    let sim = two_files();
+    let mut query = one_file_query(CHECKPOINT);
+    query.plan =
+        serde_json::from_str(r#"[{"op":"explode","column":"eventId","as":"e"},{"op":"select","columns":["e"]}]"#)
+            .unwrap();
+    let err = Engine::new(&sim, query, file_sink(), EngineOptions::default(), FaultPlan::none()).err().unwrap();
+    assert!(err.to_string().contains("explode eventId: the schema gives eventId the type STRING"), "{err}");
+    assert!(!sim.exists(Path::new(CHECKPOINT)) && !sim.exists(Path::new(OUTPUT)), "nothing is written");
+}
+
 #[cfg(unix)]
 fn mkfifo(path: &Path) {
     let fifo = std::ffi::CString::new(path.to_str().unwrap()).unwrap();

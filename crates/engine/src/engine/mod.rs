@@ -141,6 +141,7 @@ impl<'a> Engine<'a> {
         faults: FaultPlan,
     ) -> Result<Self, EngineError> {
         let plan = query.plan.compile()?;
+        plan.check_explodes(&query.source.schema)?;
         query.source.validate().map_err(EngineError::InvalidQuery)?;
         Ok(Self {
             storage,

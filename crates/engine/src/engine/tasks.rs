@@ -216,23 +216,21 @@ fn run_task<O: RowOut>(
     let (format, schema) = (source.format, &source.schema);
     let file = &files[task.file];
     let bytes = &body(file, format)[task.range.clone()];
-    let rejected = |line: u32, reason: String, value: &Value| BadRecord {
-        file: file.uri.clone(),
-        line,
-        reason,
-        text: value.to_string().chars().take(1024).collect(),
-    };
+    // A record the plan refuses keeps its line's own text, as a line the reader refuses does:
+    // in a whole file, the line is the file.
+    let rejected = |line: u32, reason: String, raw: &[u8]| BadRecord::new(&file.uri, line, reason, raw);
     let mut bad = Vec::new();
     let nulls;
     if format == InputFormat::JsonLines {
         // The hot path: records stay on a parse tape; only selected values are copied.
         let mut plan_bad = Vec::new();
         let reading = (schema, source.max_line_bytes());
-        let scanned = ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, reading, |line, record| {
-            if let Err(reason) = plan.apply_node(record, time, &mut rows) {
-                plan_bad.push(rejected(line, reason, &record.to_value()));
-            }
-        });
+        let scanned =
+            ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, reading, |line, raw, record| {
+                if let Err(reason) = plan.apply_node(record, time, &mut rows) {
+                    plan_bad.push(rejected(line, reason, raw));
+                }
+            });
         bad = scanned.bad;
         bad.extend(plan_bad);
         nulls = scanned.nulls;
@@ -242,7 +240,7 @@ fn run_task<O: RowOut>(
         nulls = parsed.nulls;
         for record in &parsed.records {
             if let Err(reason) = plan.apply_into(&record.value, time, &mut rows) {
-                bad.push(rejected(record.line, reason, &record.value));
+                bad.push(rejected(record.line, reason, bytes));
             }
         }
     }
@@ -275,14 +273,39 @@ mod tests {
     fn split_lines_are_numbered_as_in_the_whole_file() {
         let text = "{\"a\":1}\nbad\n\n{\"a\":2}\nworse\n";
         let schema = crate::schema::Schema::tutorial();
-        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), &schema, |_, _| {}).bad;
+        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), &schema, |_, _, _| {}).bad;
         let mut split = Vec::new();
         let reading = (&schema, crate::source::MAX_LINE_BYTES);
         for (range, before) in splits(text.as_bytes(), 5) {
-            split
-                .extend(ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, reading, |_, _| {}).bad);
+            split.extend(
+                ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, reading, |_, _, _| {}).bad,
+            );
         }
         assert_eq!(split, whole);
         assert_eq!(whole.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 5]);
+    }
+
+    #[test]
+    fn a_record_the_plan_refuses_keeps_its_lines_own_text() {
+        // Goal: a dead letter holds the line as the user wrote it, not the record re-serialised.
+        // Method: a plan that explodes a string (the engine refuses it before any batch; the
+        // task still must not lose the text), on both formats and both read paths.
+        let plan: crate::plan::Plan =
+            serde_json::from_str(r#"[{"op":"explode","column":"eventId","as":"e"},{"op":"select","columns":["e"]}]"#)
+                .unwrap();
+        let plan = plan.compile().unwrap();
+        let lines = "{ \"eventId\" : \"a\" }\n{\"eventId\":\"b\",\"data\":{\"devices\":\"x\"}}\n";
+        let whole = "[ {\"eventId\": \"a\"} ]";
+        for (format, text, expected) in [
+            (InputFormat::JsonLines, lines, vec![lines.lines().next().unwrap(), lines.lines().nth(1).unwrap()]),
+            (InputFormat::WholeFile, whole, vec![whole]),
+        ] {
+            let source = SourceOptions { format, ..SourceOptions::default() };
+            let files = [InputFile { uri: "file:///in/f.json".into(), bytes: text.as_bytes().to_vec() }];
+            let (_, bad, _) = run_tasks(&files, &source, &plan, &Value::Null, (1, None));
+            let texts: Vec<&str> = bad.iter().map(|b| b.text.as_str()).collect();
+            assert_eq!(texts, expected, "{format:?}");
+            assert!(bad.iter().all(|b| b.reason.contains("cannot be exploded")), "{bad:?}");
+        }
     }
 }

@@ -34,6 +34,13 @@ pub struct BadRecord {
     pub text: String,
 }
 
+impl BadRecord {
+    /// A bad record at `line` of `file`, keeping the line's own bytes as its text.
+    pub fn new(file: &str, line: u32, reason: String, raw: &[u8]) -> Self {
+        Self { file: file.into(), line, reason, text: shown(raw) }
+    }
+}
+
 /// A value that did not fit its type and was read as NULL: not a bad line (Spark keeps the
 /// record), but never unsaid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +183,7 @@ pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
 
 impl ParsedFile {
     /// JSON Lines without `serde_json::Value`s, for the engine's hot path: each good line goes
-    /// to `on_record` with its line number and its record, parsed onto a reused [`Tape`]; the
+    /// to `on_record` with its line number, its bytes and its record, parsed onto a reused [`Tape`]; the
     /// bad lines and the values read as NULL are returned. The same records, line numbers and
     /// reasons as [`parse_file`] with [`InputFormat::JsonLines`] gives. (The engine runs
     /// [`ParsedFile::scan_json_lines_from`] on each task's split of a file.)
@@ -185,7 +192,7 @@ impl ParsedFile {
         uri: &str,
         bytes: &'a [u8],
         schema: &Schema,
-        on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+        on_record: impl FnMut(u32, &'a [u8], NodeRef<'_, 'a>),
     ) -> Scanned {
         scan_json_lines(uri, without_bom(bytes), 0, schema, MAX_LINE_BYTES, on_record)
     }
@@ -198,7 +205,7 @@ impl ParsedFile {
         bytes: &'a [u8],
         lines_before: u32,
         (schema, max_line): (&Schema, usize),
-        on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+        on_record: impl FnMut(u32, &'a [u8], NodeRef<'_, 'a>),
     ) -> Scanned {
         scan_json_lines(uri, bytes, lines_before, schema, max_line, on_record)
     }
@@ -210,7 +217,7 @@ fn scan_json_lines<'a>(
     lines_before: u32,
     schema: &Schema,
     max_line: usize,
-    mut on_record: impl FnMut(u32, NodeRef<'_, 'a>),
+    mut on_record: impl FnMut(u32, &'a [u8], NodeRef<'_, 'a>),
 ) -> Scanned {
     let record_type = schema.record_type();
     let mut tape = Tape::default();
@@ -227,7 +234,7 @@ fn scan_json_lines<'a>(
             && tape.root().is_object()
             && tape.root().fits(&record_type);
         if fits {
-            on_record(number, tape.root());
+            on_record(number, line, tape.root());
             continue;
         }
         match read_text(line, schema, false, max_line) {
@@ -235,7 +242,7 @@ fn scan_json_lines<'a>(
                 scanned.nulls.extend(nulls_of(uri, number, read.mismatches));
                 for value in read.records {
                     tape.load(value);
-                    on_record(number, tape.root());
+                    on_record(number, line, tape.root());
                 }
             }
             Err(reason) => scanned.bad.push(BadRecord { file: uri.into(), line: number, reason, text: shown(line) }),
@@ -305,7 +312,7 @@ mod tests {
             for (limit, read) in [(line.len(), true), (line.len() - 1, false)] {
                 let mut records = 0;
                 let scanned =
-                    ParsedFile::scan_json_lines_from("f", line.as_bytes(), 0, (&schema, limit), |_, _| records += 1);
+                    ParsedFile::scan_json_lines_from("f", line.as_bytes(), 0, (&schema, limit), |_, _, _| records += 1);
                 assert_eq!((records, scanned.bad.is_empty()), (usize::from(read), read), "{line} with limit {limit}");
                 if !read {
                     let over = format!("line is {} bytes, over the limit of {limit}", line.len());
@@ -379,7 +386,7 @@ mod tests {
         let parsed =
             parse_file("u", text.as_bytes(), &SourceOptions { schema: schema.clone(), ..SourceOptions::default() });
         let mut records = Vec::new();
-        let scanned = ParsedFile::scan_json_lines("u", text.as_bytes(), &schema, |line, node| {
+        let scanned = ParsedFile::scan_json_lines("u", text.as_bytes(), &schema, |line, _, node| {
             records.push(Record { line, value: crate::json::JsonView::to_value(node) });
         });
         assert_eq!(records, parsed.records);

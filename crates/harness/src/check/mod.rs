@@ -31,7 +31,7 @@ pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
 pub use notices::{Misread, judge_misread_notices, judge_too_old_notices};
-pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, judge_query_id, read_query_id};
+pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, read_query_id};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
 pub use trace::{RunTrace, check_skipped_warned, check_trace, uncommitted_below_latest};

@@ -168,6 +168,8 @@ mod tests {
         kinds
     }
 
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
     /// The knobs one generated case draws, as its steps and query show them: each kind of the
     /// user's tampering, each trigger, each fault, each kind of input. A case may draw many.
     fn knobs(scenario: &Scenario) -> BTreeSet<&'static str> {
@@ -192,6 +194,8 @@ mod tests {
                 Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
                 Step::DeleteCheckpoint => Some("tamper: a new checkpoint, the output kept"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
+                Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
+                Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
                 Step::Run(run) if run.power_loss => Some("a power loss"),
                 _ => None,
             });
@@ -232,6 +236,9 @@ mod tests {
         }
         if scenario.query.source.mode == BadRecordMode::Failfast {
             drawn.insert("a failfast query");
+        }
+        if scenario.query.source.max_file_age_ms.is_some() {
+            drawn.insert("a maxFileAge of its own");
         }
         if scenario.query.checkpoint.min_batches_to_retain.get() < 100 {
             drawn.insert("purge: few batches retained");
@@ -311,6 +318,9 @@ mod tests {
             "a line limit",
             "a failfast query",
             "purge: few batches retained",
+            "a maxFileAge of its own",
+            "an old copy: within 7 days",
+            "an old copy: past 7 days",
             "a name Spark skips: a copy",
             "a name Spark skips: hidden",
             "a name Spark skips: _-name",

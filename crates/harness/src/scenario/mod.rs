@@ -22,7 +22,7 @@ pub use format::{
     DifferenceKind, Expect, ExpectedRunError, ExpectedVerdict, LastCommit, NamedPlan, NoCommit, PlanSpec, QuerySpec,
     Scenario, ScenarioError, SinkKind, SparkExpect,
 };
-pub use model::{Expected, Unmodelled, expected};
+pub use model::{Expected, Unmodelled, expected, max_file_age_ms};
 pub use oracle::Oracle;
 pub use records::{HandOver, Origin, RecordCount, record_counts};
 pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};

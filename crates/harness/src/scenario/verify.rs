@@ -8,8 +8,8 @@ use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
     Emission, EmissionOutcome, RunWords, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
-    judge_misread_notices, judge_query_id, judge_skipped_uncommitted, judge_times, judge_too_old_notices,
-    judge_with_minimum, judge_words, row_key,
+    judge_misread_notices, judge_skipped_uncommitted, judge_times, judge_too_old_notices, judge_with_minimum,
+    judge_words, row_key,
 };
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::guarantee::Guarantee;
@@ -106,12 +106,6 @@ fn run_words(execution: &Execution) -> Vec<RunWords<'_>> {
         .collect()
 }
 
-/// The query id in the checkpoint's `metadata` at the end, if it holds one.
-fn query_id_kept(execution: &Execution) -> Option<String> {
-    let checkpoint = crashpoint_engine::checkpoint::Checkpoint::new(&execution.root.join("checkpoint"));
-    checkpoint.read_metadata(execution.disk.as_ref()).ok().flatten().map(|metadata| metadata.id)
-}
-
 /// Runs the scenario and judges it against its oracle.
 pub fn verify(scenario: &Scenario) -> Report {
     verify_with_oracle(scenario, &Injection::default(), &Oracle::of(scenario))
@@ -143,7 +137,6 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
     if oracle.is_model() {
         findings.extend(judge_misread_notices(&expected.misread_names, notices(&execution)));
         findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
-        findings.extend(judge_query_id(&run_words(&execution), query_id_kept(&execution).as_deref()));
         findings.extend(judge_too_old_notices(&expected.too_old, notices(&execution)));
     }
     if oracle.is_model() && is_crash_free(scenario, injection) {

@@ -287,7 +287,8 @@ impl Runner<'_> {
             _ => SinkView::Nothing,
         };
         let retain = self.query.checkpoint.min_batches_to_retain.get();
-        let age = self.query.source.max_file_age_ms();
+        // The model's window, not the engine's: the invariant judges Spark, not the engine.
+        let age = crate::scenario::max_file_age_ms(&self.query.source);
         for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain, age) {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
