@@ -16,7 +16,8 @@ use std::path::Path;
 /// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
-/// refusals), so that no kill rests on the one fuzz case that draws it.
+/// refusals, a log file a newer Spark wrote, one that is no log), so that no kill rests on the
+/// one fuzz case that draws it.
 const SCENARIOS: &[&str] = &[
     "tutorial.toml",
     "tutorial_file_sink_crash_free.toml",
@@ -38,6 +39,9 @@ const SCENARIOS: &[&str] = &[
     "reach/stale_crc.toml",
     "reach/commit_newer_than_offsets.toml",
     "reach/commits_trail_offsets.toml",
+    "reach/newer_spark_commit.toml",
+    "reach/newer_spark_offsets.toml",
+    "reach/offsets_not_a_log.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

@@ -57,8 +57,22 @@ pub enum Cause {
         /// The batch.
         batch: u64,
     },
+    /// A checkpoint log file the run must read whose first line is not the `v1` of Spark's
+    /// logs: written by a newer Spark (`v2`, `v3`, ...), or not a log at all (garbage, torn).
+    LogUnreadable {
+        /// The file, relative to the checkpoint (`offsets/3`, `commits/3`).
+        path: String,
+        /// Its first line, as the user left it.
+        first_line: String,
+    },
     /// Anything else (an invalid query, a log file missing): any error will do.
     Other(String),
+}
+
+/// The version a log's first line names when a newer Spark wrote it (`v2` and up), by Spark's
+/// own rule (`HDFSMetadataLog.validateVersion`: `v` and a number above the one it reads).
+pub fn newer_log_version(first_line: &str) -> Option<u32> {
+    first_line.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()).filter(|v| *v > 1)
 }
 
 impl Cause {
@@ -79,6 +93,15 @@ impl Cause {
             Cause::SinkAhead { held } => format!("already holds batches up to {held}"),
             Cause::ModifiedInput { .. } => "(on-modified is error)".into(),
             Cause::PlannedInputGone { batch } => format!("batch {batch} cannot run: its input file"),
+            Cause::LogUnreadable { path, first_line } => {
+                let why = match newer_log_version(first_line) {
+                    Some(_) => "it was written by a newer Spark",
+                    None => "the file is probably torn",
+                };
+                // The error shows the line, or its start when it is long.
+                let shown: String = first_line.chars().take(40).collect();
+                format!("{path}: not a Spark metadata log (first line is '{shown}' but must be 'v1'); {why}")
+            }
             Cause::Other(_) => return None,
         })
     }
@@ -110,6 +133,10 @@ impl fmt::Display for Cause {
             Cause::SinkAhead { held } => write!(f, "the sink already holds batch {held}"),
             Cause::ModifiedInput { file } => write!(f, "{file} was written again after a batch took it"),
             Cause::PlannedInputGone { batch } => write!(f, "a file of batch {batch} is gone: it cannot be read"),
+            Cause::LogUnreadable { path, first_line } => match newer_log_version(first_line) {
+                Some(v) => write!(f, "{path} was written by a newer Spark (log version {v}; this one reads v1)"),
+                None => write!(f, "{path} is not a Spark log: its first line is '{first_line}', not 'v1'"),
+            },
             Cause::Other(why) => write!(f, "{why}"),
         }
     }
@@ -147,5 +174,39 @@ mod tests {
         assert!(Cause::Other("x".into()).matches("anything"));
         assert!(Cause::ModifiedInput { file: "a.json".into() }.matches("a.json: changed (on-modified is error)"));
         assert!(!Cause::ModifiedInput { file: "a.json".into() }.matches(&bad));
+    }
+
+    #[test]
+    fn a_log_from_a_newer_spark_is_told_from_a_torn_one() {
+        // Goal: an unreadable log's cause holds the engine's error to the file, the first line
+        // and the right reason: a newer Spark for `v2` and up, a torn file for anything else.
+        // Method: the engine's words (checkpoint/format.rs, error.rs), right and wrong, hand-fed.
+        let error = |path: &str, first: &str, hint: &str| {
+            format!(
+                "offsets log /sim/checkpoint/{path}: not a Spark metadata log (first line is '{first}' but must be \
+                 'v1'); {hint}"
+            )
+        };
+        let newer = "it was written by a newer Spark; crashpoint reads version 1 only";
+        let torn =
+            "the file is probably torn by a crash while it was written, or changed by hand; run `crashpoint doctor`";
+        let cause = |path: &str, first: &str| Cause::LogUnreadable { path: path.into(), first_line: first.into() };
+        let cases = [
+            (cause("offsets/3", "v2"), error("offsets/3", "v2", newer), true),
+            (cause("offsets/3", "v2"), error("offsets/3", "v2", torn), false),
+            (cause("offsets/3", "v2"), error("offsets/2", "v2", newer), false),
+            (cause("commits/3", "v10"), error("commits/3", "v10", newer), true),
+            (cause("commits/3", "v0"), error("commits/3", "v0", torn), true),
+            (cause("commits/3", "v0"), error("commits/3", "v0", newer), false),
+            (cause("commits/3", "{torn"), error("commits/3", "{torn", torn), true),
+            (cause("commits/3", "{torn"), error("commits/3", "{other", torn), false),
+        ];
+        for (cause, message, matches) in cases {
+            assert_eq!(cause.matches(&message), matches, "{cause:?} on {message}");
+        }
+        let long = "x".repeat(50);
+        assert!(cause("offsets/0", &long).matches(&error("offsets/0", &long[..40], torn)), "the line's start");
+        assert_eq!(newer_log_version("v2"), Some(2));
+        assert_eq!([newer_log_version("v1"), newer_log_version("v"), newer_log_version("2")], [None, None, None]);
     }
 }

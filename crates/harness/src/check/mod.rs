@@ -25,7 +25,7 @@ mod verdict;
 mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
-pub use cause::Cause;
+pub use cause::{Cause, newer_log_version};
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};

@@ -162,6 +162,10 @@ mod tests {
                 Cause::CommitNewerThanOffsets { .. } => "a refusal: a commit newer than the offsets",
                 Cause::CommitsTrailOffsets { .. } => "a refusal: commits trailing offsets",
                 Cause::SinkAhead { .. } => "a refusal: a new checkpoint over a file sink's output",
+                Cause::LogUnreadable { first_line, .. } if crate::check::newer_log_version(&first_line).is_some() => {
+                    "a refusal: a log from a newer Spark"
+                }
+                Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
                 _ => "another failure",
             });
         }
@@ -192,6 +196,15 @@ mod tests {
                     _ => None,
                 },
                 Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
+                Step::Corrupt { path, with } => {
+                    let newer = crate::check::newer_log_version(with.lines().next().unwrap_or_default()).is_some();
+                    match (path.as_str(), newer) {
+                        ("offsets/latest", true) => Some("final: offsets/latest from a newer Spark"),
+                        ("commits/latest", true) => Some("final: commits/latest from a newer Spark"),
+                        (_, true) => Some("final: another log from a newer Spark"),
+                        (_, false) => Some("final: a log with a garbage first line"),
+                    }
+                }
                 Step::DeleteCheckpoint => Some("tamper: a new checkpoint, the output kept"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
@@ -292,6 +305,8 @@ mod tests {
             "a refusal: a commit newer than the offsets",
             "a refusal: commits trailing offsets",
             "a refusal: a new checkpoint over a file sink's output",
+            "a refusal: a log from a newer Spark",
+            "a refusal: a log that is not a log",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -304,6 +319,9 @@ mod tests {
             "tamper: a new checkpoint, the output kept",
             "final: offsets/latest deleted",
             "final: the two latest commits deleted",
+            "final: offsets/latest from a newer Spark",
+            "final: commits/latest from a newer Spark",
+            "final: a log with a garbage first line",
             "the model: a run warns of an uncommitted batch",
             "the query's trigger: available-now",
             "the query's trigger: once",

@@ -29,7 +29,8 @@
 //!   reads as another interval is a finding ([`GeneratedCase`]);
 //! - runs that must fail, each for its cause: a failfast query given a bad line or a value of
 //!   the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
-//!   offsets) or the two latest commits deleted (commits trailing offsets by more than one).
+//!   offsets), the two latest commits deleted (commits trailing offsets by more than one), or
+//!   the latest offsets or commit file overwritten by a newer Spark's (`v2`) or with garbage.
 //!
 //! Tampering names batches by the latest commit (`commits/latest`), so that it means the same
 //! whatever a crash did to batch ids. A case whose runs the reference model expects to fail is
@@ -169,7 +170,23 @@ enum Refusal {
     CommitNewerThanOffsets,
     /// The two latest commits deleted: commits trail offsets by more than one batch.
     CommitsTrailOffsets,
+    /// `offsets/latest` or `commits/latest` overwritten with a log of another version or none:
+    /// its first line is `v2` or `v3` (a newer Spark wrote it: the user ran a newer Spark on the
+    /// checkpoint, then this one), or garbage (`v0`, `V1`, a JSON line whose version line is
+    /// gone). The run reads it at its start and must refuse, naming the file and the reason.
+    UnreadableLog {
+        /// `offsets` or `commits`.
+        log: &'static str,
+        /// The file's first line.
+        first_line: &'static str,
+    },
 }
+
+/// The logs an unreadable file is drawn in, and the first lines drawn for it: a newer Spark's.
+const UNREADABLE_LOGS: [&str; 2] = ["offsets", "commits"];
+const NEWER_VERSIONS: [&str; 2] = ["v2", "v3"];
+/// Not a version line at all.
+const GARBAGE_FIRST_LINES: [&str; 3] = ["v0", "V1", "{\"batchWatermarkMs\":0"];
 
 #[derive(Debug, Clone)]
 struct Segment {
@@ -343,8 +360,18 @@ fn clock_back() -> impl Strategy<Value = Option<u64>> {
 }
 
 fn refusal() -> impl Strategy<Value = Option<Refusal>> {
-    let kind = prop_oneof![Just(Refusal::CommitNewerThanOffsets), Just(Refusal::CommitsTrailOffsets)];
-    proptest::option::weighted(0.15, kind)
+    let log = proptest::sample::select(UNREADABLE_LOGS.to_vec());
+    let unreadable = |lines: &[&'static str]| {
+        (log.clone(), proptest::sample::select(lines.to_vec()))
+            .prop_map(|(log, first_line)| Refusal::UnreadableLog { log, first_line })
+    };
+    let kind = prop_oneof![
+        3 => Just(Refusal::CommitNewerThanOffsets),
+        3 => Just(Refusal::CommitsTrailOffsets),
+        3 => unreadable(&NEWER_VERSIONS),
+        2 => unreadable(&GARBAGE_FIRST_LINES),
+    ];
+    proptest::option::weighted(0.2, kind)
 }
 
 fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
@@ -642,6 +669,10 @@ fn refusal_steps(refusal: Refusal) -> Vec<Step> {
         Refusal::CommitNewerThanOffsets => vec![delete("offsets/latest")],
         // `latest` is resolved when each step runs: the second deletes the commit before.
         Refusal::CommitsTrailOffsets => vec![delete("commits/latest"), delete("commits/latest")],
+        // The rest of the file as a log holds it: what follows the first line is never read.
+        Refusal::UnreadableLog { log, first_line } => {
+            vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
+        }
     };
     steps.push(run(false, None));
     steps
@@ -929,6 +960,31 @@ mod tests {
         let paths = |r| refusal_steps(r).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         assert!(paths(Refusal::CommitNewerThanOffsets).contains("offsets/latest"));
         assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
+        let newer = paths(Refusal::UnreadableLog { log: "commits", first_line: "v2" });
+        assert!(newer.starts_with("corrupt checkpoint file commits/latest") && newer.contains("v2\\n"), "{newer}");
+    }
+
+    #[test]
+    fn a_log_overwritten_by_a_newer_spark_or_garbage_fails_the_next_run_for_that_cause() {
+        // Goal: an unreadable latest offsets or commit file is a case that must fail, naming the
+        // file, its first line and the reason (a newer Spark, or not a log). Method: build it
+        // after two crash-free runs; the model's cause and the failing run's expected words.
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
+        for (log, first_line, why) in [
+            ("offsets", "v2", "it was written by a newer Spark"),
+            ("commits", "v3", "it was written by a newer Spark"),
+            ("commits", "V1", "the file is probably torn"),
+        ] {
+            let refusal = Some(Refusal::UnreadableLog { log, first_line });
+            let case = build(knobs("available-now", false), &segments, refusal, &[]).unwrap();
+            let failed = expected(&case).unwrap().failed_runs;
+            let path = format!("{log}/1");
+            let want = Cause::LogUnreadable { path: path.clone(), first_line: first_line.into() };
+            assert_eq!(failed, [(3, want)], "{log} {first_line}");
+            let words = runs(&case)[2].expect_error.clone().unwrap();
+            assert!(words.starts_with(&format!("{path}: not a Spark metadata log (first line is '{first_line}'")));
+            assert!(words.ends_with(why), "{words}");
+        }
     }
 
     /// The first `cases` scenarios the strategy draws from a fixed seed.
@@ -1021,11 +1077,11 @@ mod tests {
     fn the_generators_reach_files_older_than_max_file_age() {
         // Goal: fuzz turns maxFileAge down now and then, and its cases reach both sides of the
         // window: a file the reference model leaves unread as too old (the engine must warn),
-        // and a file read once, forgotten, and read again. Method: the first 200 scenarios from
+        // and a file read once, forgotten, and read again. Method: the first 300 scenarios from
         // a fixed seed; the model's verdict on each.
-        let scenarios = drawn(200);
+        let scenarios = drawn(300);
         let aged: Vec<&Scenario> = scenarios.iter().filter(|s| s.query.source.max_file_age_ms.is_some()).collect();
-        assert!((10..100).contains(&aged.len()), "{} of 200 set maxFileAge", aged.len());
+        assert!((15..150).contains(&aged.len()), "{} of 300 set maxFileAge", aged.len());
         let models: Vec<_> = aged.iter().filter_map(|s| expected(s).ok()).collect();
         assert!(models.iter().any(|m| !m.too_old.is_empty()), "no file too old by the model");
         // Read again: one name in two batch ids of one checkpoint (a re-run keeps its id).

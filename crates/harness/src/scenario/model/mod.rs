@@ -193,7 +193,8 @@ impl Model {
             // Listings ignore hidden names (`.N.crc` sidecars, temp files); anything else
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
-            Step::Corrupt { .. } | Step::Truncate { .. } => return false,
+            Step::Corrupt { path, with } => return self.checkpoint.corrupt(path, with),
+            Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
             Step::DeleteCheckpoint => {
                 self.checkpoint = Checkpoint::default();
@@ -316,13 +317,26 @@ mod tests {
     }
 
     #[test]
-    fn bad_lines_go_to_dead_letters_and_a_corrupted_log_is_not_modelled() {
+    fn bad_lines_go_to_dead_letters_and_a_corrupted_log_stops_the_runs_that_read_it() {
+        // Goal: a log file whose first line is not `v1` fails every later run that reads it,
+        // for that cause; one that still starts with `v1` holds bytes the model does not keep
+        // (not modelled), and one that is not there stays absent. Method: the tutorial with
+        // `offsets/0` overwritten after its first run; the model's failed runs.
         let permissive = expected(&shipped("bad_input_permissive.toml")).unwrap();
         let lines: Vec<u32> = permissive.dead_letters.keys().map(|(_, line)| *line).collect();
         assert_eq!(lines, [2, 3], "a value of the wrong type is NULL, not a bad line");
         assert_eq!(permissive.rows.len(), 4);
-        let mut corrupt = shipped("tutorial.toml");
-        corrupt.steps.insert(2, Step::Corrupt { path: "offsets/0".into(), with: "x".into() });
-        assert_eq!(expected(&corrupt).unwrap_err().step, 3);
+        let corrupt = |path: &str, with: &str| {
+            let mut scenario = shipped("tutorial.toml");
+            scenario.steps.insert(2, Step::Corrupt { path: path.into(), with: with.into() });
+            expected(&scenario)
+        };
+        let unreadable = Cause::LogUnreadable { path: "offsets/0".into(), first_line: "x".into() };
+        let failed = corrupt("offsets/0", "x\n{}").unwrap().failed_runs;
+        assert_eq!(failed, [(2, unreadable.clone()), (3, unreadable.clone()), (4, unreadable)]);
+        let newer = Cause::LogUnreadable { path: "commits/0".into(), first_line: "v2".into() };
+        assert_eq!(corrupt("commits/0", "v2").unwrap().failed_runs[0], (2, newer));
+        assert!(corrupt("commits/7", "v2").unwrap().failed_runs.is_empty(), "no such file: nothing written");
+        assert_eq!(corrupt("offsets/0", "v1\n{").unwrap_err().step, 3);
     }
 }

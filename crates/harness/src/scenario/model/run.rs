@@ -102,6 +102,8 @@ impl Model {
         }
         let resume = self.decide()?;
         let checkpoint = &self.checkpoint;
+        let latest_id = checkpoint.offsets.keys().next_back();
+        latest_id.map_or(Ok(()), |id| self.readable(&format!("offsets/{id}")))?;
         let latest = checkpoint.offsets.last_key_value().map(|(_, o)| o.clone());
         if let Some(offsets) = &latest
             && offsets.fingerprint != fingerprint
@@ -128,10 +130,20 @@ impl Model {
         Ok((resume, state))
     }
 
-    /// Spark's decision from the latest offsets L and the latest commit C.
+    /// A log file a run reads must start with `v1`: one the user overwrote stops the run.
+    fn readable(&self, path: &str) -> Result<(), Cause> {
+        match self.checkpoint.unreadable(path) {
+            Some(first_line) => Err(Cause::LogUnreadable { path: path.to_string(), first_line: first_line.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Spark's decision from the latest offsets L and the latest commit C, which it reads first
+    /// (a commit it cannot read is no commit to decide by).
     fn decide(&self) -> Result<Resume, Cause> {
         let latest = self.checkpoint.offsets.keys().next_back().copied();
         let commit = self.checkpoint.commits.iter().next_back().copied();
+        commit.map_or(Ok(()), |c| self.readable(&format!("commits/{c}")))?;
         match (latest, commit) {
             (None, None) => Ok(Resume::Next(0)),
             (None, Some(c)) => Err(Cause::CommitsWithoutOffsets { commit: c }),
@@ -145,6 +157,7 @@ impl Model {
     /// The `logOffset` of the batch before `id`: where batch `id` starts in the source log.
     fn previous_log_offset(&self, id: u64) -> Result<Option<u64>, Cause> {
         let Some(previous) = id.checked_sub(1) else { return Ok(None) };
+        self.readable(&format!("offsets/{previous}"))?;
         let offsets =
             self.checkpoint.offsets.get(&previous).ok_or(Cause::Other(format!("offsets/{previous} is missing")))?;
         Ok(offsets.log_offset)

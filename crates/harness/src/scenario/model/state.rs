@@ -31,6 +31,9 @@ pub(super) struct Checkpoint {
     pub(super) sources: BTreeMap<u64, Vec<SourceEntry>>,
     /// Bad lines kept per batch's dead-letter file, by (file name, line).
     pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
+    /// Log files the user overwrote with a first line that is not `v1`, by path (`offsets/3`),
+    /// with that line: a run that reads one must refuse, naming it.
+    pub(super) unreadable: BTreeMap<String, String>,
 }
 
 impl Checkpoint {
@@ -65,12 +68,37 @@ impl Checkpoint {
         if let Some(threshold) = id.checked_sub(retain) {
             self.offsets.retain(|k, _| *k >= threshold);
             self.commits.retain(|k| *k >= threshold);
+            self.unreadable.retain(|path, _| log_id(path).is_none_or(|(_, k)| k >= threshold));
         }
+    }
+
+    /// The user overwrites a checkpoint file with `with`. True when the model knows what
+    /// follows: a file that is not there stays absent (nothing is written), and an offsets or
+    /// commit file whose first line is not `v1` becomes unreadable. A file that still starts
+    /// with `v1` holds bytes the model does not keep: false.
+    pub(super) fn corrupt(&mut self, path: &str, with: &str) -> bool {
+        let Some((log, id)) = log_id(path) else { return false };
+        let exists = if log == "offsets" { self.offsets.contains_key(&id) } else { self.commits.contains(&id) };
+        let first_line = with.split('\n').next().unwrap_or_default();
+        if !exists {
+            return true;
+        }
+        if first_line == "v1" || with.is_empty() {
+            return false;
+        }
+        self.unreadable.insert(path.to_string(), first_line.to_string());
+        true
+    }
+
+    /// The first line of `path` when the user made it unreadable.
+    pub(super) fn unreadable(&self, path: &str) -> Option<&String> {
+        self.unreadable.get(path)
     }
 
     /// The user deletes a checkpoint file by its path relative to the checkpoint. Returns false
     /// for a path the model does not know what to do with.
     pub(super) fn delete(&mut self, path: &str, compact_interval: u64) -> bool {
+        self.unreadable.remove(path);
         let parts: Vec<&str> = path.split('/').collect();
         match parts.as_slice() {
             ["metadata"] => self.metadata = false,
@@ -105,6 +133,13 @@ impl Checkpoint {
             }
         }
     }
+}
+
+/// `offsets/N` or `commits/N`: the log and the batch id.
+fn log_id(path: &str) -> Option<(&str, u64)> {
+    let (log, id) = path.split_once('/')?;
+    let log = ["offsets", "commits"].into_iter().find(|l| *l == log)?;
+    Some((log, id.parse().ok()?))
 }
 
 fn remove_id(id: &str, mut remove: impl FnMut(u64) -> bool) {
