@@ -4,19 +4,22 @@
 //! run's batches, batch times and warnings against the model's; the warnings about file
 //! names Spark misreads against the model's list; the words a user reads (dead letters'
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
-//! model's causes and the checkpoint; and the query id in `metadata`, kept from the
-//! checkpoint's creation on.
+//! model's causes and the checkpoint; the query id in `metadata`, kept from the checkpoint's
+//! creation on; the hits of every crash point against the documented contract; and the file
+//! sink's part files, file by file.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
 //! words a Spark user understands.
 
 mod agreement;
 mod cause;
+mod crash_points;
 mod dead_letters;
 mod history;
 mod invariants;
 mod line_cause;
 mod notices;
+mod parts;
 mod query_id;
 mod sink_log;
 mod times;
@@ -26,11 +29,13 @@ mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
 pub use cause::{Cause, newer_log_version};
+pub use crash_points::{RunHits, judge_crash_points};
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
 pub use notices::{Misread, judge_misread_notices, judge_too_old_notices};
+pub use parts::{BatchParts, json_lines_rows, judge_part_files};
 pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, read_query_id};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};

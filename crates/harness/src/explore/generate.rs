@@ -1023,6 +1023,24 @@ mod tests {
     }
 
     #[test]
+    fn the_generators_reach_batches_of_several_tasks_with_every_engine_sink() {
+        // Goal: the crash-point contract and the part files are judged where they are more than
+        // one hit: fuzz writes batches of several tasks (several files) into the file sink (so
+        // several part files, `during-sink-write` between them) and into each other sink of the
+        // engine. Method: the first 200 scenarios from a fixed seed, by the model: a file-sink
+        // batch with 2 or more part files, and a batch of 2 or more files for each other sink.
+        let scenarios = drawn(200);
+        let models: Vec<(SinkKind, crate::scenario::Expected)> =
+            scenarios.iter().filter_map(|s| Some((s.query.sink.kind(), crate::scenario::expected(s).ok()?))).collect();
+        let parted = models.iter().filter(|(_, m)| m.parts.iter().any(|b| b.parts.len() >= 2)).count();
+        assert!(parted >= 5, "{parted} file-sink scenarios with a batch of several part files");
+        for kind in [SinkKind::Console, SinkKind::Memory, SinkKind::ForeachBatch, SinkKind::ForeachBatchIdempotent] {
+            let several = |m: &crate::scenario::Expected| m.planned.iter().any(|(_, _, files)| files.len() >= 2);
+            assert!(models.iter().any(|(k, m)| *k == kind && several(m)), "no batch of several files into {kind:?}");
+        }
+    }
+
+    #[test]
     fn the_generators_turn_the_clock_back_by_minutes_and_by_more_than_the_history() {
         // Goal: fuzz reaches a checkpoint whose newest batch time is ahead of the clock: the
         // clock goes back minutes, or a day (more than any generated history), before a run that

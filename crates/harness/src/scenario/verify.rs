@@ -7,11 +7,12 @@ use super::oracle::Oracle;
 use super::runner::{Execution, Injection, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
-    Emission, EmissionOutcome, RunWords, Verdict, judge_agreement, judge_batch_times, judge_dead_letters,
-    judge_misread_notices, judge_skipped_uncommitted, judge_times, judge_too_old_notices, judge_with_minimum,
-    judge_words, row_key,
+    BatchParts, Emission, EmissionOutcome, RunWords, Verdict, json_lines_rows, judge_agreement, judge_batch_times,
+    judge_crash_points, judge_dead_letters, judge_misread_notices, judge_part_files, judge_skipped_uncommitted,
+    judge_times, judge_too_old_notices, judge_with_minimum, judge_words, row_key,
 };
 use crashpoint_engine::engine::Event;
+use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::json::row_to_json;
 use crashpoint_engine::plan::Row;
@@ -138,6 +139,18 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         findings.extend(judge_misread_notices(&expected.misread_names, notices(&execution)));
         findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
         findings.extend(judge_too_old_notices(&expected.too_old, notices(&execution)));
+        findings.extend(judge_crash_points(&expected.hits, &expected.hit_points, &unfaulted_hits(&execution)));
+    }
+    if oracle.is_model() && sink.kind() == SinkKind::File {
+        // The data columns only: a part file's processing times are judged with the batch times.
+        let exact: Option<Vec<BatchParts>> = is_crash_free(scenario, injection).then(|| {
+            let project =
+                |b: &BatchParts| BatchParts { parts: b.parts.iter().map(|p| data.project(p)).collect(), ..*b };
+            expected.parts.iter().map(project).collect()
+        });
+        let read = |bytes: &[u8]| json_lines_rows(bytes, &execution.schema).map(|rows| data.project(&rows));
+        let output = execution.root.join("output");
+        findings.extend(judge_part_files(execution.disk.as_ref(), &output, exact.as_deref(), &read));
     }
     if oracle.is_model() && is_crash_free(scenario, injection) {
         let failed: Vec<(u32, String)> =
@@ -178,6 +191,20 @@ fn model_times(model: &[(u32, u64, i64)], emissions: &[Emission], crash_free: bo
         times.all(|ms| ms == first).then_some(first)
     };
     emissions.iter().filter_map(|e| Some((e.process, e.batch, of_id(e.batch)?))).collect()
+}
+
+/// The counted hits of each run before the first one a fault stopped (a crash, an injected I/O
+/// error, a restart the runner inserted): up to there the execution is the crash-free one the
+/// model states. A run that stopped with an error is left out (where an error stops a run is
+/// not part of the crash-point contract).
+fn unfaulted_hits(execution: &Execution) -> Vec<(u32, &std::collections::BTreeMap<CrashPoint, u32>)> {
+    execution
+        .processes
+        .iter()
+        .take_while(|p| !p.inserted && !p.needs_restart && p.crashed.is_none() && p.io_failed.is_none())
+        .filter(|p| p.error.is_none())
+        .map(|p| (p.ordinal, &p.hits))
+        .collect()
 }
 
 /// The batches each run's live log warned are skipped for a later commit: (run, batch ids),

@@ -76,6 +76,9 @@ pub(super) struct Read {
     pub(super) rows: Vec<Row>,
     pub(super) bad: Vec<(String, u32)>,
     pub(super) nulls: Vec<(String, u32)>,
+    /// Each task's share of `rows`, as a count, in order (one per file, or per split of a
+    /// large one).
+    pub(super) tasks: Vec<usize>,
 }
 
 /// The longest line the query reads: its `max-line-bytes`, or the default limit.

@@ -14,6 +14,7 @@
 //! crash-free run.
 
 mod clock;
+mod contract;
 mod input;
 mod lines;
 mod names;
@@ -69,6 +70,14 @@ pub struct Expected {
     /// seen, that were never read before, each with the windows (ms) it was judged by: the engine
     /// must warn about each of them (Spark says nothing), and about no other, naming that window.
     pub too_old: BTreeMap<String, BTreeSet<i64>>,
+    /// The hits of each crash point in each run the model finishes (the contract of README's
+    /// table of crash points).
+    pub hits: Vec<crate::check::RunHits>,
+    /// The crash points whose hits the model states: all of them, but `during-sink-write` only
+    /// for the engine's own sinks (a user's sink hits it as it likes).
+    pub hit_points: Vec<crashpoint_engine::faults::CrashPoint>,
+    /// Every batch the file sink writes, with its part files, in order.
+    pub parts: Vec<crate::check::BatchParts>,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -102,6 +111,7 @@ struct Model {
     /// How far the machine's clock has gone back since the scenario began.
     clock_back_ms: i64,
     lines: crate::check::LineFacts,
+    contract: contract::Contract,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -150,6 +160,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         ordinal: 0,
         clock_back_ms: 0,
         lines: crate::check::LineFacts::default(),
+        contract: contract::Contract::default(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
@@ -229,7 +240,22 @@ impl Model {
         }
     }
 
+    /// The crash points whose hits the model states for this query's sink.
+    fn hit_points(&self) -> Vec<crashpoint_engine::faults::CrashPoint> {
+        use crashpoint_engine::faults::CrashPoint;
+        let engines = matches!(
+            self.query.sink.kind(),
+            SinkKind::File
+                | SinkKind::Memory
+                | SinkKind::Console
+                | SinkKind::ForeachBatch
+                | SinkKind::ForeachBatchIdempotent
+        );
+        CrashPoint::ALL.into_iter().filter(|p| engines || *p != CrashPoint::DuringSinkWrite).collect()
+    }
+
     fn finish(self) -> Expected {
+        let hit_points = self.hit_points();
         let mut dead_letters = BTreeMap::new();
         for line in self.checkpoint.dead_letters.into_values().flatten() {
             *dead_letters.entry(line).or_insert(0) += 1;
@@ -246,6 +272,9 @@ impl Model {
             misread_names: self.misread_names,
             lines: self.lines,
             too_old: self.too_old,
+            hits: self.contract.runs,
+            hit_points,
+            parts: self.contract.parts,
         }
     }
 }

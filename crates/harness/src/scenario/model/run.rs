@@ -7,14 +7,17 @@
 //! specification (README, DESIGN, Spark's measured behaviour): it must never call the engine's
 //! lifecycle or recovery code.
 
+use super::super::format::SinkKind;
 use super::Model;
 use super::clock::new_batch_time_ms;
+use super::contract::{parts_of, task_rows};
 use super::input::{Input, Read, read_file};
 use super::state::{Offsets, SourceEntry};
+use crate::check::BatchParts;
 use crate::check::Cause;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::plan::{CompiledPlan, format_timestamp_ms};
-use crashpoint_engine::source::{BadRecordMode, ModifiedFilePolicy};
+use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a run resumes.
@@ -49,7 +52,10 @@ impl Model {
     /// One run; an error stops it where the engine stops, and is recorded with the run.
     pub(super) fn run(&mut self, trigger: Trigger) {
         self.ordinal += 1;
-        if let Err(why) = self.run_inner(trigger) {
+        self.contract.begin(self.ordinal);
+        let ran = self.run_inner(trigger);
+        self.contract.end(ran.is_ok());
+        if let Err(why) = ran {
             self.failed_runs.push((self.ordinal, why));
         }
     }
@@ -99,6 +105,7 @@ impl Model {
                 return Err(Cause::MetadataMissing);
             }
             self.checkpoint.metadata = true;
+            self.contract.run().log_write();
         }
         let resume = self.decide()?;
         let checkpoint = &self.checkpoint;
@@ -217,6 +224,7 @@ impl Model {
         if !new.is_empty() {
             self.checkpoint.sources.insert(next_log_id, new.clone());
         }
+        self.contract.plan_written(!new.is_empty());
         for entry in &new {
             if let Some(misread) = super::names::misread(&entry.name) {
                 self.misread_names.insert(entry.name.clone(), misread);
@@ -277,6 +285,7 @@ impl Model {
 
     /// Read (unless the sink holds the batch), dead letters, sink, commit, purge.
     fn run_batch(&mut self, batch: &Planned, plan: &CompiledPlan) -> Result<(), Cause> {
+        let mut sink = "held by the sink".to_string();
         if !self.sink.holds(batch.id) {
             let read = self.read(batch, plan)?;
             // Failfast stops at the first bad line or value of the wrong type, by file (in the
@@ -287,6 +296,7 @@ impl Model {
             {
                 return Err(Cause::BadRecordFailfast { uri: Input::uri(name), line: *line });
             }
+            sink = self.sink_wrote(batch, &read);
             if !read.bad.is_empty() {
                 self.checkpoint.dead_letters.insert(batch.id, read.bad);
             }
@@ -295,17 +305,43 @@ impl Model {
             }
             self.sink.write(batch.id, read.rows);
         }
+        self.contract.committed(format!("batch {}: {sink}", batch.id));
         self.checkpoint.commits.insert(batch.id);
         self.checkpoint.purge(batch.id, self.query.checkpoint.min_batches_to_retain.get());
         Ok(())
     }
 
+    /// The sink got batch `batch`'s rows: its crash-point hits, and the file sink's part files.
+    /// Returns what the sink did, in words.
+    fn sink_wrote(&mut self, batch: &Planned, read: &Read) -> String {
+        if self.query.sink.kind() != SinkKind::File {
+            self.contract.sink_wrote(None);
+            return "written".into();
+        }
+        let parts = parts_of(&read.rows, &read.tasks);
+        self.contract.sink_wrote(Some(parts.len()));
+        let written = format!("written in {} part file(s)", parts.len());
+        let (run, id, timestamp_ms) = (self.ordinal, batch.id, batch.timestamp_ms);
+        self.contract.parts.push(BatchParts { run, batch: id, timestamp_ms, parts });
+        written
+    }
+
     fn read(&self, batch: &Planned, plan: &CompiledPlan) -> Result<Read, Cause> {
         let time = serde_json::Value::String(format_timestamp_ms(batch.timestamp_ms));
+        let source = &self.query.source;
         let mut read = Read::default();
         for entry in &batch.files {
             let file = self.input.files.get(&entry.name).ok_or(Cause::PlannedInputGone { batch: batch.id })?;
-            read_file(&entry.name, &file.bytes, &self.query.source, plan, &time, &mut read);
+            let before = read.rows.len();
+            read_file(&entry.name, &file.bytes, source, plan, &time, &mut read);
+            let body = file.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.bytes);
+            let count = |range: &[u8]| {
+                let mut alone = Read::default();
+                read_file(&entry.name, range, source, plan, &time, &mut alone);
+                alone.rows.len()
+            };
+            let json_lines = source.format == InputFormat::JsonLines;
+            read.tasks.extend(task_rows(body, json_lines, read.rows.len() - before, count));
         }
         Ok(read)
     }
