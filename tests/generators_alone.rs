@@ -34,6 +34,7 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",
     "reach/max_file_age_default.toml",
+    "reach/max_file_age_processing_time.toml",
     "reach/older_commit_deleted.toml",
     "reach/older_offsets_deleted.toml",
     "reach/stale_crc.toml",

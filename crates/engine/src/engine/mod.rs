@@ -205,7 +205,8 @@ impl<'a> Engine<'a> {
     }
 
     /// One trigger of a `processing-time` query (starting the query first if it has not
-    /// started): the next batch, with the input listed again. Returns false when the trigger
+    /// started): the next batch, from the files an earlier batch left under
+    /// `maxFilesPerTrigger`, or else from the input listed again. Returns false when the trigger
     /// found nothing new. The caller waits for the interval between calls.
     pub fn run_micro_batch(&mut self, interval_ms: u64) -> Result<bool, EngineError> {
         self.trigger = Trigger::ProcessingTime { interval_ms };

@@ -84,6 +84,16 @@ pub struct SourceOptions {
 /// Spark's default `maxFileAge`: 7 days.
 pub const MAX_FILE_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
+/// Spark's `maxCachedFiles` default: at most this many unread files are kept for later batches.
+const MAX_CACHED_FILES: usize = 10_000;
+
+/// True if a batch under `maxFilesPerTrigger` keeps the `left` new files it did not take for
+/// the next batches: Spark discards them (and lists again) when they are fewer than
+/// `discardCachedInputRatio` (0.2) of `maxFilesPerTrigger`.
+fn keeps_unread(left: usize, max_files: usize) -> bool {
+    left > 0 && left * 5 >= max_files
+}
+
 /// Spark's rule for `maxFilesPerTrigger`, in its words.
 pub const MAX_FILES_RULE: &str = "maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; leave \
                                   it out for no limit";
@@ -297,6 +307,11 @@ pub struct FileSource {
     /// (Spark's `allFilesForTriggerAvailableNow`), with what it noticed then; `None`: list
     /// before each batch.
     fixed: Option<Fixed>,
+    /// Spark's `unreadFiles`: the new files of a listing that a batch under
+    /// `maxFilesPerTrigger` left, taken by the next batches without listing again (and without
+    /// judging them again) until none is left. Only when the listing is not fixed; in memory
+    /// only, so a restart lists again.
+    unread: Vec<(i64, String)>,
 }
 
 /// An `available-now` run's listing, taken once: every file, new or seen, so that each batch
@@ -313,7 +328,7 @@ impl FileSource {
     pub fn new(input_dir: &Path, options: SourceOptions) -> Self {
         let (seen, noticed) = (BTreeMap::new(), BTreeSet::new());
         let (newest_seen_ms, oldest_seen_ms) = (None, None);
-        let (forgotten, fixed) = (BTreeSet::new(), None);
+        let (forgotten, fixed, unread) = (BTreeSet::new(), None, Vec::new());
         Self {
             input_dir: input_dir.to_path_buf(),
             options,
@@ -323,6 +338,7 @@ impl FileSource {
             noticed,
             forgotten,
             fixed,
+            unread,
         }
     }
 
@@ -333,12 +349,14 @@ impl FileSource {
         let entries = self.list(storage)?;
         let (listing, notices) = self.files_of(&entries);
         self.fixed = Some(Fixed { listing, notices });
+        self.unread.clear();
         Ok(())
     }
 
     /// Lists the input directory before each batch again.
     pub fn unfix_listing(&mut self) {
         self.fixed = None;
+        self.unread.clear();
     }
 
     fn list(&self, storage: &dyn Storage) -> std::io::Result<Vec<DirEntry>> {
@@ -401,9 +419,12 @@ impl FileSource {
     /// input directory listed now) by (modification time, path), leaving out seen files and
     /// files older than the age window as they stand now. Returns notices too.
     ///
-    /// Each batch judges the whole listing again: Spark 4.3 does so even in an available-now
-    /// run under `maxFilesPerTrigger` (scenarios/reach/max_file_age_left_files.toml, measured),
-    /// so that a file the window forgets and makes new again is taken in its place by time.
+    /// An available-now batch judges the whole fixed listing again: Spark 4.3 does so under
+    /// `maxFilesPerTrigger` too (scenarios/reach/max_file_age_left_files.toml, measured), so
+    /// that a file the window forgets and makes new again is taken in its place by time. A
+    /// batch that lists under `maxFilesPerTrigger` keeps the new files it leaves for the next
+    /// batches instead, as Spark's `unreadFiles` (scenarios/reach/max_file_age_processing_time.toml,
+    /// measured): those take them without listing or judging them again.
     pub fn next_files(
         &mut self,
         storage: &dyn Storage,
@@ -411,8 +432,17 @@ impl FileSource {
         max_files: Option<usize>,
     ) -> std::io::Result<(Vec<SourceFileEntry>, Vec<SourceNotice>)> {
         let mut notices = self.fixed.as_mut().map(|fixed| std::mem::take(&mut fixed.notices)).unwrap_or_default();
-        let mut new = self.new_in_listing(storage, &mut notices)?;
-        new.truncate(max_files.unwrap_or(usize::MAX));
+        let mut new = match std::mem::take(&mut self.unread) {
+            unread if !unread.is_empty() => unread,
+            _ => self.new_in_listing(storage, &mut notices)?,
+        };
+        if let Some(max_files) = max_files {
+            let left = new.split_off(max_files.min(new.len()));
+            if self.fixed.is_none() && keeps_unread(left.len(), max_files) {
+                self.unread = left;
+                self.unread.truncate(MAX_CACHED_FILES);
+            }
+        }
         let mut files = Vec::with_capacity(new.len());
         for (timestamp, path) in new {
             if let Some(why) = spark_misreads(&crate::uri::file_name_of(&path)) {
@@ -622,5 +652,38 @@ mod tests {
         source.fix_listing(&storage).unwrap();
         let taken: Vec<String> = (1..7).flat_map(|id| batch(&mut source, &storage, id, 1).0).collect();
         assert_eq!(taken, ["b.json", "c.json", "d.json", "a.json", "e.json"]);
+    }
+
+    #[test]
+    fn a_listing_batch_under_max_files_keeps_what_it_leaves_for_the_next_batches() {
+        // Goal: without a fixed listing (processing-time), a batch under maxFilesPerTrigger
+        // keeps the new files it leaves, and the next batches take them without listing or
+        // judging them again, as Spark's unreadFiles (measured on Spark 4.3:
+        // scenarios/reach/max_file_age_processing_time.toml). Method: the same files as the
+        // available-now test above, listed before each batch: a.json is never read again, and a
+        // file that arrives while files are kept waits until they are taken.
+        let storage = SimStorage::new(0);
+        storage.create_dir_all(Path::new("/in")).unwrap();
+        add(&storage, "a.json", 1_000);
+        let options = SourceOptions { max_file_age_ms: Some(2_000), ..SourceOptions::default() };
+        let mut source = FileSource::new(Path::new("/in"), options);
+        source.unfix_listing();
+        assert_eq!(batch(&mut source, &storage, 0, 1).0, vec!["a.json"]);
+        for (name, mtime) in [("b.json", 2_000), ("c.json", 3_000), ("d.json", 4_000), ("e.json", 5_000)] {
+            add(&storage, name, mtime);
+        }
+        storage.set_mtime(Path::new("/in/a.json"), 2_500).unwrap();
+        let mut taken: Vec<String> = (1..3).flat_map(|id| batch(&mut source, &storage, id, 1).0).collect();
+        add(&storage, "f.json", 4_500);
+        taken.extend((3..8).flat_map(|id| batch(&mut source, &storage, id, 1).0));
+        assert_eq!(taken, ["b.json", "c.json", "d.json", "e.json", "f.json"]);
+    }
+
+    #[test]
+    fn too_few_files_left_are_dropped_and_listed_again() {
+        // Goal: Spark's discardCachedInputRatio (0.2): fewer files left than a fifth of
+        // maxFilesPerTrigger are not kept. Method: the rule's edges.
+        assert!(!keeps_unread(0, 1) && keeps_unread(1, 1) && keeps_unread(1, 5));
+        assert!(!keeps_unread(1, 6) && keeps_unread(2, 10) && !keeps_unread(1, 10));
     }
 }

@@ -46,6 +46,11 @@ struct RunState {
     last_log_offset: Option<u64>,
     /// New files a batch may take: `maxFilesPerTrigger`, or no limit under `once`.
     max_files: Option<usize>,
+    /// True when a batch keeps the new files it leaves for the next batches: a run that lists
+    /// before each batch (processing-time) under `maxFilesPerTrigger`.
+    keeps_unread: bool,
+    /// The new files kept so, oldest first, as (time, URI, name).
+    unread: Vec<(i64, String, String)>,
 }
 
 impl Model {
@@ -68,6 +73,7 @@ impl Model {
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
         state.max_files = if trigger == Trigger::Once { None } else { self.query.source.max_files_per_trigger };
+        state.keeps_unread = matches!(trigger, Trigger::ProcessingTime { .. }) && state.max_files.is_some();
         loop {
             let planned = match resume {
                 Resume::Rerun(id) => Some(self.plan_rerun(id)?),
@@ -129,6 +135,8 @@ impl Model {
             source_log_latest: checkpoint.sources.keys().next_back().copied(),
             last_log_offset,
             max_files: None,
+            keeps_unread: false,
+            unread: Vec::new(),
         };
         let skipped = self.checkpoint.skipped_uncommitted();
         if !skipped.is_empty() {
@@ -252,7 +260,28 @@ impl Model {
     /// Each batch judges the whole listing as the window stands then, under
     /// `maxFilesPerTrigger` too: a seen file forgotten by the batch before is taken by time
     /// among the new ones (Spark 4.3, measured: scenarios/reach/max_file_age_left_files.toml).
+    ///
+    /// A processing-time batch under `maxFilesPerTrigger` keeps the new files it leaves, and
+    /// the next batches take them, oldest first, without a listing and without judging them
+    /// again, until none is left; it drops them when they are fewer than a fifth of the limit
+    /// (Spark's `unreadFiles` and `discardCachedInputRatio`; Spark 4.3, measured:
+    /// scenarios/reach/max_file_age_processing_time.toml).
     fn new_files(&mut self, state: &mut RunState) -> Result<Vec<SourceEntry>, Cause> {
+        let mut candidates = std::mem::take(&mut state.unread);
+        if candidates.is_empty() {
+            candidates = self.listed_new_files(state)?;
+        }
+        if let Some(limit) = state.max_files {
+            let left = candidates.split_off(limit.min(candidates.len()));
+            if state.keeps_unread && !left.is_empty() && 5 * left.len() >= limit {
+                state.unread = left.into_iter().take(10_000).collect();
+            }
+        }
+        Ok(candidates.into_iter().map(|(mtime_ms, _, name)| SourceEntry { name, mtime_ms }).collect())
+    }
+
+    /// The listing's new files as the window stands now, oldest first, as (time, URI, name).
+    fn listed_new_files(&mut self, state: &mut RunState) -> Result<Vec<(i64, String, String)>, Cause> {
         let newest_ms = state.seen.values().map(|(mtime_ms, _)| *mtime_ms).max();
         let max_age_ms = super::max_file_age_ms(&self.query.source);
         let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(max_age_ms));
@@ -279,8 +308,7 @@ impl Model {
             }
         }
         candidates.sort();
-        candidates.truncate(state.max_files.unwrap_or(usize::MAX));
-        Ok(candidates.into_iter().map(|(mtime_ms, _, name)| SourceEntry { name, mtime_ms }).collect())
+        Ok(candidates)
     }
 
     /// Read (unless the sink holds the batch), dead letters, sink, commit, purge.
