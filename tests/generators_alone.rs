@@ -17,7 +17,10 @@ use std::path::Path;
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
 /// refusals, a log file a newer Spark wrote, one that is no log), so that no kill rests on the
-/// one fuzz case that draws it.
+/// one fuzz case that draws it. Not here: `reach/max_file_age_left_files` and
+/// `reach/max_file_age_processing_time`, whose rows depend on where a crash falls (a restart lists
+/// the input afresh, and a touched file that the age window forgot is read again whole, in Spark
+/// too), so that a crash schedule cannot be judged against the crash-free model.
 const SCENARIOS: &[&str] = &[
     "tutorial.toml",
     "tutorial_file_sink_crash_free.toml",
@@ -34,7 +37,6 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",
     "reach/max_file_age_default.toml",
-    "reach/max_file_age_processing_time.toml",
     "reach/older_commit_deleted.toml",
     "reach/older_offsets_deleted.toml",
     "reach/stale_crc.toml",
