@@ -37,6 +37,8 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",
     "reach/max_file_age_default.toml",
+    "reach/arrive_during_run.toml",
+    "reach/arrive_available_now.toml",
     "reach/older_commit_deleted.toml",
     "reach/older_offsets_deleted.toml",
     "reach/stale_crc.toml",

@@ -195,6 +195,7 @@ seeded_bug_tests! {
     last_line_dropped => Bug::LastLineDropped, "reach/mtimes.toml";
     held_orphans_with_new_files => Bug::HeldOrphansWithNewFiles, "reach/held_orphans.toml";
     clock_before_checkpoint => Bug::ClockBeforeCheckpoint, "reach/clock_back.toml";
+    listing_not_fixed => Bug::ListingNotFixed, "reach/arrive_available_now.toml";
 }
 
 explore_only_bug_tests! {

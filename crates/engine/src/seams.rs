@@ -29,6 +29,7 @@
 //! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
 //! | [`Seams::held_orphans`] | planning a new batch whose source-log entries the sink holds | the entries alone |
 //! | [`Seams::new_batch_time`] | a new batch's time | the clock's, but never before the checkpoint's newest batch plus a step |
+//! | [`Seams::listing`] | an `available-now` run's start | the input is listed once, and every batch picks from that listing |
 
 /// How one run deviates from Spark's protocol. The default deviates nowhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +68,20 @@ pub struct Seams {
     pub held_orphans: HeldOrphans,
     /// What a new batch's time is held to.
     pub new_batch_time: NewBatchTime,
+    /// When an `available-now` run lists the input.
+    pub listing: Listing,
+}
+
+/// When an `available-now` run lists the input directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Listing {
+    /// Spark's (`prepareForTriggerAvailableNow`): once, at the run's start; a file that arrives
+    /// during the run waits for the next one.
+    #[default]
+    FixedAtStart,
+    /// Before every batch, as a `processing-time` query lists: a file that arrives during the
+    /// run is read in it.
+    EveryBatch,
 }
 
 /// What a new batch's `batchTimestampMs` is held to.

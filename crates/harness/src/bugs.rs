@@ -11,8 +11,8 @@
 
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::seams::{
-    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldOrphans, LastLine, LogFsync,
-    LogLayout, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
+    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldOrphans, LastLine, Listing,
+    LogFsync, LogLayout, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -64,11 +64,14 @@ pub enum Bug {
     /// A new batch takes the clock's time even when the checkpoint's newest batch is later (the
     /// machine's clock went back): batch times go back with it.
     ClockBeforeCheckpoint,
+    /// An `available-now` run lists the input before every batch, not once at its start: a
+    /// file that arrives during the run is read in it, where Spark leaves it to the next run.
+    ListingNotFixed,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 21] = [
+    pub const ALL: [Bug; 22] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -90,6 +93,7 @@ impl Bug {
         Bug::LastLineDropped,
         Bug::HeldOrphansWithNewFiles,
         Bug::ClockBeforeCheckpoint,
+        Bug::ListingNotFixed,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -116,6 +120,7 @@ impl Bug {
             Bug::LastLineDropped => "last-line-dropped",
             Bug::HeldOrphansWithNewFiles => "held-orphans-with-new-files",
             Bug::ClockBeforeCheckpoint => "clock-before-checkpoint",
+            Bug::ListingNotFixed => "listing-not-fixed",
         }
     }
 
@@ -143,6 +148,7 @@ impl Bug {
             Bug::LastLineDropped => seams.last_line = LastLine::Dropped,
             Bug::HeldOrphansWithNewFiles => seams.held_orphans = HeldOrphans::WithNewFiles,
             Bug::ClockBeforeCheckpoint => seams.new_batch_time = NewBatchTime::ClockOnly,
+            Bug::ListingNotFixed => seams.listing = Listing::EveryBatch,
         }
     }
 }

@@ -231,7 +231,10 @@ impl<'a> Engine<'a> {
     fn run_inner(&mut self, trigger: Trigger) -> Result<(), EngineError> {
         self.trigger = trigger;
         self.started()?;
-        if trigger == Trigger::AvailableNow {
+        let fix = trigger == Trigger::AvailableNow;
+        #[cfg(feature = "seeded-bugs")]
+        let fix = seeded::bent_fix_listing(self.faults.seams(), fix);
+        if fix {
             self.source.fix_listing(self.storage).map_err(|error| EngineError::Input {
                 path: self.query.input_dir.clone(),
                 op: "list the input directory",

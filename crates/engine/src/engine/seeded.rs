@@ -12,8 +12,8 @@ use super::{Engine, EngineError, Resume};
 use crate::engine::Clock;
 use crate::faults::CrashPoint;
 use crate::seams::{
-    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge,
-    RerunTime, Seams,
+    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, Listing, LogOffset, NewBatchTime, NewFiles,
+    PendingBatch, Purge, RerunTime, Seams,
 };
 use crate::source::FileSource;
 use crate::storage::Storage;
@@ -90,6 +90,11 @@ pub(super) fn bent_last_line(seams: &Seams, mut bytes: Vec<u8>) -> Vec<u8> {
         bytes.truncate(keep);
     }
     bytes
+}
+
+/// Whether a run fixes its listing at its start: never with the seam bent.
+pub(super) fn bent_fix_listing(seams: &Seams, fix: bool) -> bool {
+    fix && seams.listing == Listing::FixedAtStart
 }
 
 /// Whether a new batch takes the source log's untaken entries alone because the sink holds

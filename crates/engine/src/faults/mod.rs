@@ -50,7 +50,8 @@ impl Eq for Interlude {}
 pub struct FaultPlan {
     target: Option<(CrashPoint, u32)>,
     hits: BTreeMap<CrashPoint, u32>,
-    interlude: Option<(CrashPoint, u32, Interlude)>,
+    /// Each run at its point's hit, in the order they were added.
+    interludes: Vec<(CrashPoint, u32, Interlude)>,
     #[cfg(feature = "seeded-bugs")]
     seams: Seams,
 }
@@ -67,10 +68,11 @@ impl FaultPlan {
         Self { target: Some((point, hit)), ..Self::default() }
     }
 
-    /// This plan, running `interlude` at the `hit`-th hit of `point` (before a crash there).
+    /// This plan, running `interlude` at the `hit`-th hit of `point` (before a crash there), as
+    /// well as any interlude it has.
     pub fn with_interlude(mut self, point: CrashPoint, hit: u32, interlude: Interlude) -> Self {
         assert!(hit >= 1, "hits are counted from 1");
-        self.interlude = Some((point, hit, interlude));
+        self.interludes.push((point, hit, interlude));
         self
     }
 
@@ -90,10 +92,10 @@ impl FaultPlan {
         *count += 1;
         let hit = *count;
         points::fail_point(point, hit)?;
-        if let Some((at, at_hit, interlude)) = &self.interlude
-            && (*at, *at_hit) == (point, hit)
-        {
-            (interlude.0)();
+        for (at, at_hit, interlude) in &self.interludes {
+            if (*at, *at_hit) == (point, hit) {
+                (interlude.0)();
+            }
         }
         if self.target == Some((point, hit)) {
             return Err(Crash { point, hit });

@@ -33,7 +33,8 @@ pub fn judge_agreement(
         if want.len() != got.len() || at < want.len() {
             findings.push(format!(
                 "run {run} planned {}, where the reference model plans {}: a batch takes the oldest unseen files \
-                 first, by modification time then path, and a path only once",
+                 first, by modification time then path, and a path only once; an available-now run takes only \
+                 what the input held at its start, so a file that arrives during it waits for the next run",
                 show(got.get(at)),
                 show(want.get(at))
             ));

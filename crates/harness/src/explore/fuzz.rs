@@ -215,6 +215,7 @@ mod tests {
             if let Step::Run(run) = step {
                 drawn.extend(run.crash.map(|_| if run.restart { "a crash in a restart" } else { "a crash" }));
                 drawn.extend(run.second_query.map(|_| "a second query"));
+                drawn.extend(run.arrive.as_ref().map(|_| "a file arriving during a run"));
                 drawn.extend(run.trigger.map(|t| match t {
                     Trigger::ProcessingTime { .. } => "a run's own trigger: processing-time",
                     _ => "a run's own trigger: another",
@@ -332,6 +333,7 @@ mod tests {
             "a crash in a restart",
             "a power loss",
             "a second query",
+            "a file arriving during a run",
             "the clock goes back",
             "a line limit",
             "a failfast query",

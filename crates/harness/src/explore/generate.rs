@@ -42,8 +42,8 @@
 use super::reproducer::with_final_drain;
 use crate::check::Cause;
 use crate::scenario::{
-    Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec, QuerySpec, RunStep, Scenario, SinkKind,
-    SinkSpec, Step, execute, expected,
+    ARRIVAL_POINTS, Arrival, ArrivingFile, Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec,
+    QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, Step, execute, expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -202,6 +202,8 @@ struct Segment {
     trigger: Option<&'static str>,
     /// The machine's clock goes back this many ms before the segment's run.
     clock_back_ms: Option<u64>,
+    /// A file arrives while the segment's run goes on.
+    during: Option<DuringRun>,
 }
 
 /// The query's settings.
@@ -359,6 +361,32 @@ fn clock_back() -> impl Strategy<Value = Option<u64>> {
     proptest::option::weighted(0.08, back)
 }
 
+/// A file arriving while a segment's run goes on: at which point and hit (aimed at the hits the
+/// run has: [`aim_arrivals`]), with how many events, and whether a copy being put (`hadoop fs
+/// -put`) is finished then, renamed in, rather than a new file added.
+#[derive(Debug, Clone, Copy)]
+struct DuringRun {
+    point: CrashPoint,
+    hit: u32,
+    events: u64,
+    rename: bool,
+}
+
+/// A segment with no crash draws a nested crash and late files for nothing. When that nested
+/// crash is at a point a file may arrive at and exactly one late file was drawn, that file
+/// arrives during the segment's run instead, at that point and hit: about one case in twenty.
+/// Reading it from values drawn anyway keeps every case's draw as it was before arrivals
+/// existed, so that the cases of fuzz's seeds (and what tests pinned to them find) stay.
+fn during_run(crash: Option<Crash>, nested: Option<Crash>, late: &[Content]) -> Option<DuringRun> {
+    let (point, hit, _) = nested.filter(|(point, _, _)| crash.is_none() && ARRIVAL_POINTS.contains(point))?;
+    let [content] = late else { return None };
+    let (events, rename) = match *content {
+        Content::Events { events, .. } => (events.clamp(1, 3), false),
+        _ => (2, true),
+    };
+    Some(DuringRun { point, hit, events, rename })
+}
+
 fn refusal() -> impl Strategy<Value = Option<Refusal>> {
     let log = proptest::sample::select(UNREADABLE_LOGS.to_vec());
     let unreadable = |lines: &[&'static str]| {
@@ -382,8 +410,10 @@ fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
     (content(), ops, faults, run_trigger(), clock_back()).prop_map(
         |(arrival, mut ops, (crash, late, nested, tamper, second_query), trigger, clock_back_ms)| {
             ops.insert(0, FileOp::Add(arrival));
+            let during = during_run(crash, nested, &late);
             let late = if crash.is_some() { late } else { Vec::new() };
-            Segment { nested: crash.and(nested), ops, crash, late, tamper, second_query, trigger, clock_back_ms }
+            let nested = crash.and(nested);
+            Segment { nested, ops, crash, late, tamper, second_query, trigger, clock_back_ms, during }
         },
     )
 }
@@ -550,6 +580,22 @@ impl Files {
         steps.push(Step::Add { content: file_content(&plain, content, self.max_line_bytes), name });
     }
 
+    /// The file that arrives during a run: the copy being put, `finishing`, renamed in, or a new
+    /// file of events.
+    fn arrival(&mut self, during: DuringRun, finishing: Option<String>) -> Arrival {
+        let file = match finishing {
+            Some(name) => ArrivingFile::Rename { from: format!("{name}._COPYING_"), to: name },
+            None => {
+                let name = self.fresh();
+                let content = Content::Events { events: during.events, seed: u64::from(during.hit) };
+                ArrivingFile::Add { content: file_content(&name, content, self.max_line_bytes), name }
+            }
+        };
+        let (ArrivingFile::Add { name, .. } | ArrivingFile::Rename { to: name, .. }) = &file;
+        self.names.push(name.clone());
+        Arrival { at: (during.point, during.hit), file }
+    }
+
     /// Every copy being put is done: renamed to its final name, a new file to read.
     fn finish_puts(&mut self, steps: &mut Vec<Step>) {
         for name in std::mem::take(&mut self.putting) {
@@ -575,6 +621,9 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         ..Files::default()
     };
     for segment in segments {
+        let during = segment.during;
+        // A copy being put that finishes during this segment's run is held back here.
+        let finishing = during.filter(|d| d.rename).and_then(|_| files.putting.pop());
         // A copy put in the last segment lay under its `._COPYING_` name through that run.
         files.finish_puts(&mut scenario.steps);
         // With trigger once a crash delays files, so only arrivals keep the oracle meaningful.
@@ -593,6 +642,7 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         if let Step::Run(first) = &mut first {
             first.second_query = segment.second_query.map(|point| (point, 1));
             first.trigger = segment.trigger.map(parse_spelled).transpose()?;
+            first.arrive = during.map(|d| files.arrival(d, finishing));
         }
         scenario.steps.push(first);
         if crash.is_some() {
@@ -636,9 +686,14 @@ fn settle(mut scenario: Scenario) -> Scenario {
         failed = failures(&scenario);
     }
     if failed.is_empty() {
+        aim_arrivals(&mut scenario);
         aim_crashes(&mut scenario);
         return scenario;
     }
+    // A run that fails may stop before its arrival: in a failing case each file arrives after
+    // its run, as a step of its own.
+    arrivals_after_runs(&mut scenario, |_, _| true);
+    let failed = failures(&scenario);
     let runs = scenario.steps.iter_mut().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
     for (ordinal, run) in (1u32..).zip(runs) {
         let cause = failed.iter().find(|(r, _)| *r == ordinal).map(|(_, cause)| cause);
@@ -676,6 +731,51 @@ fn refusal_steps(refusal: Refusal) -> Vec<Step> {
     };
     steps.push(run(false, None));
     steps
+}
+
+/// Aims each arrival during a run at a hit that its point really has in that run (counted in a
+/// crash-free run, where the arrival had not come before that hit either): the hit drawn is
+/// taken modulo that count. A run that never hits the point gets its file after it instead.
+fn aim_arrivals(scenario: &mut Scenario) {
+    if !scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if run.arrive.is_some())) {
+        return;
+    }
+    let counted = execute(&scenario.without_crashes(), &Injection::default());
+    let mut hits_of = Vec::new();
+    let runs = scenario.steps.iter_mut().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
+    for (run, process) in runs.zip(&counted.processes) {
+        if let Some(arrival) = &mut run.arrive {
+            let (point, hit) = &mut arrival.at;
+            let hits = process.hits.get(point).copied().unwrap_or(0);
+            if hits > 0 {
+                *hit = 1 + (*hit - 1) % hits;
+            }
+            hits_of.push((process.ordinal, hits));
+        }
+    }
+    arrivals_after_runs(scenario, |ordinal, _| hits_of.iter().any(|(o, hits)| *o == ordinal && *hits == 0));
+}
+
+/// Turns the arrivals of the runs `which` picks (by ordinal) into steps right after their runs:
+/// the same file, arriving once the run has stopped.
+fn arrivals_after_runs(scenario: &mut Scenario, which: impl Fn(u32, &Arrival) -> bool) {
+    let mut steps = Vec::with_capacity(scenario.steps.len());
+    let mut ordinal = 0;
+    for mut step in std::mem::take(&mut scenario.steps) {
+        let mut after = None;
+        if let Step::Run(run) = &mut step {
+            ordinal += 1;
+            if run.arrive.as_ref().is_some_and(|a| which(ordinal, a)) {
+                after = run.arrive.take().map(|arrival| match arrival.file {
+                    ArrivingFile::Add { name, content } => Step::Add { name, content },
+                    ArrivingFile::Rename { from, to } => Step::Rename { from, to },
+                });
+            }
+        }
+        steps.push(step);
+        steps.extend(after);
+    }
+    scenario.steps = steps;
 }
 
 /// Aims each run's first crash at a hit that its point really has in that run: the hit drawn
@@ -904,6 +1004,7 @@ mod tests {
             second_query: None,
             trigger: None,
             clock_back_ms: None,
+            during: None,
         }
     }
 

@@ -20,7 +20,7 @@
 //! Parsing rejects unknown keys and bad values with the file, the line and what is allowed.
 
 use super::sink_spec::SinkSpec;
-use super::steps::{FileContent, RunStep, Step};
+use super::steps::{ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, RunStep, Step};
 use crate::bugs::{Bug, BugSet};
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -568,8 +568,61 @@ pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -
     let crash = crash.map(|p| (p, hit));
     let second_query = keys.get("second-query").map(|v| parse_second_query(v.get_ref())).transpose();
     let second_query = second_query.map_err(on("second-query"))?;
+    let arrive = keys.get("arrive").map(parse_arrival).transpose()?;
     let restart = action == "restart";
-    Ok(RunStep { restart, trigger, crash, power_loss, persisted, io_error, expect_error, second_query })
+    Ok(RunStep { restart, trigger, crash, power_loss, persisted, io_error, expect_error, second_query, arrive })
+}
+
+/// Parses `arrive = { at = "after-commit-write", hit = 1, add = "late.json", lines = [...] }`
+/// (or `generate = {...}`, `text = "..."`, `long-line = N`), or `arrive = { at = ..., rename =
+/// "late.json._COPYING_", to = "late.json" }`; `hit` defaults to 1.
+fn parse_arrival(value: &Spanned<Value>) -> Result<Arrival, KeyError> {
+    const KEYS: [&str; 9] = ["at", "hit", "add", "rename", "to", "lines", "text", "generate", "long-line"];
+    let usage = "arrive must be a table { at = \"after-commit-write\", hit = 1, add = \"late.json\", lines = [...] } \
+                 or { at = ..., hit = ..., rename = \"late.json._COPYING_\", to = \"late.json\" }";
+    let table = value.get_ref().as_table().ok_or((Some("arrive"), usage.to_string()))?;
+    let bad = |message: String| (Some("arrive"), message);
+    if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(bad(format!("arrive has unknown key '{key}'; allowed: {}", KEYS.join(", "))));
+    }
+    let at = parse_point(table.get("at").ok_or(bad(usage.into()))?).map_err(&bad)?;
+    if !ARRIVAL_POINTS.contains(&at) {
+        let points: Vec<String> = ARRIVAL_POINTS.iter().map(ToString::to_string).collect();
+        return Err(bad(format!(
+            "a file arrives at a point hit once a batch, between two listings: {}, not {at}",
+            points.join(", ")
+        )));
+    }
+    let hit = match table.get("hit") {
+        None => 1,
+        Some(Value::Integer(n)) if *n >= 1 => *n as u32,
+        Some(other) => return Err(bad(format!("arrive's hit must be a number ≥ 1, not {other}"))),
+    };
+    let name = |key: &str| -> Result<String, KeyError> {
+        let name = table.get(key).and_then(Value::as_str).ok_or(bad(format!("arrive.{key} must be a file name")))?;
+        let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']);
+        plain.then(|| name.to_string()).ok_or(bad(format!("arrive.{key} = {name:?} is not a plain file name")))
+    };
+    let file = match (table.contains_key("add"), table.contains_key("rename")) {
+        (true, false) if !table.contains_key("to") => {
+            let keys: BTreeMap<String, Spanned<Value>> =
+                table.iter().map(|(k, v)| (k.clone(), Spanned::new(value.span(), v.clone()))).collect();
+            let content = parse_content(&keys).map_err(|(_, message)| bad(format!("arrive: {message}")))?;
+            ArrivingFile::Add { name: name("add")?, content }
+        }
+        (false, true) if !["lines", "text", "generate", "long-line"].iter().any(|k| table.contains_key(*k)) => {
+            let (from, to) = (name("rename")?, name("to")?);
+            if !super::model::skipped_name(&from) || super::model::skipped_name(&to) {
+                return Err(bad(format!(
+                    "arrive renames a copy in: from a name Spark never lists (such as {to}._COPYING_) to one it \
+                     lists, not {from:?} -> {to:?}"
+                )));
+            }
+            ArrivingFile::Rename { from, to }
+        }
+        _ => return Err(bad(usage.into())),
+    };
+    Ok(Arrival { at: (at, hit), file })
 }
 
 /// Parses `second-query = { at = "after-offsets-write", hit = 1 }` (`hit` defaults to 1).
@@ -902,6 +955,54 @@ mod tests {
         assert!(minimal.query.checkpoint.is_default(), "Spark's defaults: 10 and 100");
         assert_eq!(minimal.expect, Expect::default());
         assert_eq!(parse(&minimal.to_toml()).unwrap(), minimal);
+    }
+
+    #[test]
+    fn a_file_arriving_during_a_run_parses_round_trips_and_bad_ones_are_told() {
+        // Goal: `arrive` reads a new file or a copy renamed in, at a point hit once a batch, and
+        // writes back to the same step (fuzz's reproducers carry it); a point hit elsewhere
+        // (inside a log write, before the listing) and a rename of a file the listing offers
+        // are refused in words. Method: parse, render, parse again; and one bad step each.
+        let run = |arrive: &str| format!("{HEAD}[[step]]\nrun = \"available-now\"\narrive = {arrive}\n");
+        let add = r#"{ at = "after-commit-write", hit = 2, add = "late.json", lines = ['{"eventId": "l1"}'] }"#;
+        let rename = r#"{ at = "after-offsets-write", rename = "p.json._COPYING_", to = "p.json" }"#;
+        for (arrive, want) in [
+            (
+                add,
+                Arrival {
+                    at: (CrashPoint::AfterCommitWrite, 2),
+                    file: ArrivingFile::Add {
+                        name: "late.json".into(),
+                        content: FileContent::Lines(vec![r#"{"eventId": "l1"}"#.into()]),
+                    },
+                },
+            ),
+            (
+                rename,
+                Arrival {
+                    at: (CrashPoint::AfterOffsetsWrite, 1),
+                    file: ArrivingFile::Rename { from: "p.json._COPYING_".into(), to: "p.json".into() },
+                },
+            ),
+        ] {
+            let scenario = parse(&run(arrive)).unwrap_or_else(|e| panic!("{arrive}: {e}"));
+            let Step::Run(step) = &scenario.steps[1] else { panic!("a run step") };
+            assert_eq!(step.arrive.as_ref(), Some(&want), "{arrive}");
+            assert_eq!(parse(&scenario.to_toml()).unwrap(), scenario, "{}", scenario.to_toml());
+        }
+        let bad = [
+            (r#"{ at = "during-log-write", add = "x.json", text = "" }"#, "between two listings"),
+            (r#"{ at = "after-sink-write", rename = "a.json", to = "b.json" }"#, "from a name Spark never lists"),
+            (r#"{ at = "after-sink-write", add = "x.json" }"#, "give the file's content"),
+            (r#"{ at = "after-sink-write", add = "../x.json", text = "" }"#, "not a plain file name"),
+            (r#"{ at = "after-sink-write", hit = 0, add = "x.json", text = "" }"#, "≥ 1"),
+            (r#"{ add = "x.json", text = "", when = 1 }"#, "unknown key 'when'"),
+        ];
+        for (arrive, words) in bad {
+            let error = parse(&run(arrive)).expect_err(arrive);
+            assert!(error.message.contains(words), "{arrive}: {}", error.message);
+            assert_eq!(error.line, HEAD_LINES + 3, "{arrive}: the arrive key's line");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! This layer drives the engine and the checks; the engine must never know about it.
 
+mod arrival;
 mod format;
 mod intruder;
 mod model;
@@ -32,6 +33,6 @@ pub use snapshot::{
     SnapshotCheck, compare_snapshot, read_snapshot_body, scenario_files, snapshot_file_text, snapshot_name,
     snapshot_path,
 };
-pub use steps::{FileContent, QueryChange, RunStep, Step};
+pub use steps::{ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, QueryChange, RunStep, Step};
 pub use verify::{Report, guarantee_of, judge, verify, verify_with_oracle};
 pub use world::{CLOCK_START_MS, DiskKind, ROOT, World, file_bytes, generate_lines};

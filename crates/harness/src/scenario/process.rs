@@ -110,6 +110,7 @@ impl Runner<'_> {
             }
             None => (faults, None),
         };
+        let (faults, arrival) = self.with_arrival(faults, run);
         let commits_before = self.commit_ids();
         let offsets_before = self.offsets_ids();
         // The run's events as its live log tells them, as `crashpoint stream` shows them: not
@@ -141,8 +142,12 @@ impl Runner<'_> {
                  time(s)"
             ));
         }
-        self.check_batches(ordinal, &events);
         let crashed = result.as_ref().err().and_then(|e| e.crash());
+        if let (Some(arrival), Some(arrive)) = (&arrival, &run.arrive) {
+            let stopped = result.is_err() || spec.injected;
+            self.finish_arrival(number, ordinal, arrive, arrival, &hits, stopped);
+        }
+        self.check_batches(ordinal, &events);
         self.check_live_log(ordinal, &events, &commits_before, crashed, result.is_err());
         self.check_query_id(ordinal, &events);
         let io_failed = handle.as_ref().and_then(|h| h.fired());

@@ -55,6 +55,75 @@ pub struct RunStep {
     /// At the k-th hit of this point, while this run holds the checkpoint, a second query
     /// starts on it: it must be kept out by the lock.
     pub second_query: Option<(CrashPoint, u32)>,
+    /// A file that arrives while this run goes on, at the k-th hit of a point, without a crash.
+    pub arrive: Option<Arrival>,
+}
+
+/// The crash points a file may arrive at during a run: each is hit once a batch, after the
+/// batch's files were listed and before the next batch lists again, so that which batch can
+/// take the file is a property of the trigger alone (the reference model counts them:
+/// `after-offsets-write` once a new batch, the other two once every batch, re-runs included).
+pub const ARRIVAL_POINTS: [CrashPoint; 3] =
+    [CrashPoint::AfterOffsetsWrite, CrashPoint::AfterSinkWrite, CrashPoint::AfterCommitWrite];
+
+/// A file arriving in the input directory while a run goes on (`arrive = {...}` in a run step):
+/// at the k-th hit of one of [`ARRIVAL_POINTS`] the user's hands add it, and the run goes on.
+/// An `available-now` run fixed its listing at its start (Spark's
+/// `prepareForTriggerAvailableNow`): the file waits for the next run; `once` has taken its one
+/// batch; a `processing-time` run lists again before each batch and takes it in the next one.
+/// If the run stops before that hit (a crash, an error), the file arrives once it has stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// The point and its hit in this run, from 1.
+    pub at: (CrashPoint, u32),
+    /// What arrives.
+    pub file: ArrivingFile,
+}
+
+/// What arrives during a run: always a name the listing has not offered before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArrivingFile {
+    /// A new file, stamped with the next arrival time.
+    Add {
+        /// Its name in the input directory.
+        name: String,
+        /// Its content.
+        content: FileContent,
+    },
+    /// A copy finished: a file under a name Spark never lists (`f.json._COPYING_`, as `hadoop
+    /// fs -put` writes it) renamed to its final name, keeping its time.
+    Rename {
+        /// The name Spark skips.
+        from: String,
+        /// The final name.
+        to: String,
+    },
+}
+
+impl Arrival {
+    /// The arrival as an inline TOML table, keys in a fixed order.
+    fn to_toml(&self) -> String {
+        let (point, hit) = self.at;
+        let what = match &self.file {
+            ArrivingFile::Add { name, content } => {
+                format!("add = {}, {}", quoted(name), content_toml(content).trim_end())
+            }
+            ArrivingFile::Rename { from, to } => format!("rename = {}, to = {}", quoted(from), quoted(to)),
+        };
+        format!("{{ at = \"{point}\", hit = {hit}, {what} }}")
+    }
+}
+
+impl fmt::Display for Arrival {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (point, hit) = self.at;
+        match &self.file {
+            ArrivingFile::Add { name, content } => {
+                write!(f, "{name} arrives at {point} (hit {hit}) ({})", describe(content))
+            }
+            ArrivingFile::Rename { from, to } => write!(f, "{from} is renamed to {to} at {point} (hit {hit})"),
+        }
+    }
 }
 
 /// Changes to the query between runs.
@@ -160,8 +229,8 @@ const ACTIONS: [(&str, &[&str]); 15] = [
     ("rename", &["to"]),
     ("modify", &["lines", "text", "generate", "long-line"]),
     ("remove", &[]),
-    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
-    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query"]),
+    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive"]),
+    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive"]),
     ("delete", &[]),
     ("corrupt", &["with"]),
     ("truncate", &["bytes"]),
@@ -382,6 +451,9 @@ impl Step {
                 if let Some((point, hit)) = run.second_query {
                     out += &format!("second-query = {{ at = \"{point}\", hit = {hit} }}\n");
                 }
+                if let Some(arrival) = &run.arrive {
+                    out += &format!("arrive = {}\n", arrival.to_toml());
+                }
                 out
             }
             Step::Delete { path } => format!("delete = {}\n", quoted(path)),
@@ -421,8 +493,11 @@ impl fmt::Display for Step {
                     (true, 0) => write!(f, " with power loss")?,
                     (true, n) => write!(f, " with power loss keeping {n} unsynced operation(s)")?,
                 }
-                match run.second_query {
-                    Some((point, hit)) => write!(f, ", a second query starts at {point} (hit {hit})"),
+                if let Some((point, hit)) = run.second_query {
+                    write!(f, ", a second query starts at {point} (hit {hit})")?;
+                }
+                match &run.arrive {
+                    Some(arrival) => write!(f, ", {arrival}"),
                     None => Ok(()),
                 }
             }

@@ -12,7 +12,7 @@
 use super::format::{QuerySpec, SinkKind};
 use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
-use super::steps::FileContent;
+use super::steps::{ArrivingFile, FileContent};
 use crate::bugs::BugSet;
 use crate::check::{ByHand, Emission, check_committed_files, check_invariants};
 use crashpoint_engine::plan::Row;
@@ -152,17 +152,24 @@ impl World {
         self.settle(to)
     }
 
-    /// Makes one path durable as it is now. On the simulated disk nothing else that is unsynced
-    /// changes; on a real disk it takes an fsync of the file and of its directory.
+    /// Makes one path durable as it is now.
     fn settle(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(sim) = &self.sim {
-            sim.make_durable(path);
-            return Ok(());
-        }
-        if self.storage.stat(path).is_ok_and(|e| !e.is_dir()) {
-            self.storage.sync_file(path)?;
-        }
-        self.storage.sync_dir(path.parent().unwrap_or(Path::new("/")))
+        settle(self.storage.as_ref(), self.sim.as_ref(), path)
+    }
+
+    /// A file that will arrive while a run goes on, made ready now: a new file is stamped with
+    /// the next arrival time already (nothing else arrives during the run), so that the run's
+    /// interlude only writes it.
+    pub fn arrival(&mut self, file: &ArrivingFile) -> PendingArrival {
+        let (input, storage, sim) = (self.input.clone(), self.storage.clone(), self.sim.clone());
+        let action = match file {
+            ArrivingFile::Add { name, content } => {
+                let mtime_ms = self.tick();
+                ArrivalAction::Write { path: input.join(name), bytes: file_bytes(name, content), mtime_ms }
+            }
+            ArrivingFile::Rename { from, to } => ArrivalAction::Rename { from: input.join(from), to: input.join(to) },
+        };
+        PendingArrival { storage, sim, action }
     }
 
     /// Where everything lives: [`ROOT`] on the simulated disk.
@@ -250,6 +257,54 @@ impl World {
     /// Every hand-over so far.
     pub fn emissions(&self) -> Vec<Emission> {
         self.sinks.emissions()
+    }
+}
+
+/// Makes one path durable as it is now. On the simulated disk nothing else that is unsynced
+/// changes; on a real disk it takes an fsync of the file and of its directory.
+fn settle(storage: &dyn Storage, sim: Option<&SimStorage>, path: &Path) -> std::io::Result<()> {
+    if let Some(sim) = sim {
+        sim.make_durable(path);
+        return Ok(());
+    }
+    if storage.stat(path).is_ok_and(|e| !e.is_dir()) {
+        storage.sync_file(path)?;
+    }
+    storage.sync_dir(path.parent().unwrap_or(Path::new("/")))
+}
+
+/// What the user's hands do when a file arrives during a run.
+#[derive(Debug, Clone)]
+enum ArrivalAction {
+    Write { path: PathBuf, bytes: Vec<u8>, mtime_ms: i64 },
+    Rename { from: PathBuf, to: PathBuf },
+}
+
+/// A file arriving during a run, ready to be put in place from the run's interlude (or after
+/// the run, if it stopped first): durable at once, as every step of the user's is.
+#[derive(Clone)]
+pub struct PendingArrival {
+    storage: Arc<dyn Storage>,
+    sim: Option<SimStorage>,
+    action: ArrivalAction,
+}
+
+impl PendingArrival {
+    /// Puts the file in place.
+    pub fn apply(&self) -> std::io::Result<()> {
+        let storage = self.storage.as_ref();
+        match &self.action {
+            ArrivalAction::Write { path, bytes, mtime_ms } => {
+                storage.write(path, bytes)?;
+                storage.set_mtime(path, *mtime_ms)?;
+                settle(storage, self.sim.as_ref(), path)
+            }
+            ArrivalAction::Rename { from, to } => {
+                storage.rename_no_replace(from, to)?;
+                settle(storage, self.sim.as_ref(), from)?;
+                settle(storage, self.sim.as_ref(), to)
+            }
+        }
     }
 }
 

@@ -170,6 +170,7 @@ impl Runner<'_> {
             io_error: None,
             expect_error,
             second_query: None,
+            arrive: None,
         };
         while let Some(last) = self.processes.last()
             && last.crashed.is_some()

@@ -37,6 +37,14 @@ pub fn not_applicable(scenario: &Scenario) -> Vec<String> {
         if run.power_loss {
             reasons.push(format!("step {}: power loss is not applicable to the Spark target", index + 1));
         }
+        if run.arrive.is_some() {
+            reasons.push(format!(
+                "step {}: a file arriving during a run is not applicable to the Spark target: the driver cannot pause a \
+                 run at a crash point without crashing it (what Spark 4.3 does is measured in spark/FINDINGS.md Q3: \
+                 an available-now run leaves a file written during its batch 0 to the next run)",
+                index + 1
+            ));
+        }
         if let Some((point, hit)) = run.crash
             && let Err(why) = super::request::crash_at(point, hit, kind)
         {

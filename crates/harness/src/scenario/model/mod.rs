@@ -22,7 +22,7 @@ mod run;
 mod state;
 
 use super::format::{QuerySpec, Scenario, SinkKind};
-use super::steps::Step;
+use super::steps::{ArrivingFile, Step};
 use super::world::file_bytes;
 use crashpoint_engine::plan::Row;
 use input::Input;
@@ -30,6 +30,7 @@ use state::{Checkpoint, SinkState};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::check::Cause;
+pub(in crate::scenario) use names::skipped as skipped_name;
 
 /// Spark's default `maxFileAge`, stated here and not taken from the engine: `7d`, as Spark's
 /// `FileStreamOptions` documents it ("Default to a week").
@@ -194,7 +195,7 @@ impl Model {
                 }
             }
             Step::Remove { name } => drop(files.remove(name)),
-            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger)),
+            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
             Step::Delete { path } => return self.checkpoint.delete(path, self.query.checkpoint.compact_interval.get()),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {
@@ -223,6 +224,22 @@ impl Model {
         true
     }
 
+    /// A file arriving during a run, as the user's hands put it: a new file stamped with the
+    /// next arrival time, or a copy renamed in (its time kept).
+    fn arrive(&mut self, file: &ArrivingFile) {
+        let name = match file {
+            ArrivingFile::Add { name, content } => {
+                self.input.write(name, file_bytes(name, content), 0);
+                name
+            }
+            ArrivingFile::Rename { from, to } => {
+                self.step(&Step::Rename { from: from.clone(), to: to.clone() });
+                to
+            }
+        };
+        self.note_names(vec![name.clone()]);
+    }
+
     /// States what each line is of the files `step` wrote or renamed, or of every file when it
     /// changed the query (its schema, format or line limit read them anew).
     fn note_lines(&mut self, step: &Step) {
@@ -232,6 +249,10 @@ impl Model {
             Step::ChangeQuery(_) => self.input.files.keys().cloned().collect(),
             _ => return,
         };
+        self.note_names(names);
+    }
+
+    fn note_names(&mut self, names: Vec<String>) {
         let Ok(plan) = self.query.plan.plan().compile() else { return };
         for name in names {
             if let Some(file) = self.input.files.get(&name) {
@@ -343,6 +364,34 @@ mod tests {
         let names: Vec<&String> = touched.too_old.keys().collect();
         assert_eq!(names, ["e.json"], "a.json was read: no notice");
         assert_eq!(touched.planned.len(), 2, "nothing new for run 3");
+    }
+
+    #[test]
+    fn a_file_arriving_during_a_run_waits_under_available_now_and_once_not_under_processing_time() {
+        // Goal: the model states which batch takes a file that arrives while a run goes on:
+        // available-now fixed its listing at its start and once took its one batch (the file
+        // waits for the next run); processing-time lists before each batch (the next batch of
+        // the same run takes it). Method: the shipped scenario, then its first run made a
+        // processing-time run.
+        let batch = |run, id, files: &str| (run, id, files.to_string());
+        let shipped = shipped("reach/arrive_during_run.toml");
+        assert_eq!(
+            planned(&expected(&shipped).unwrap()),
+            [
+                batch(1, 0, "a.json"),
+                batch(1, 1, "b.json"),
+                batch(2, 2, "c.json"),
+                batch(2, 3, "d.json"),
+                batch(3, 4, "e.json"),
+                batch(4, 5, "f.json"),
+                batch(4, 6, "g.json"),
+            ]
+        );
+        let mut listed_again = shipped.clone();
+        let Step::Run(first) = &mut listed_again.steps[2] else { panic!("step 3 is a run") };
+        first.trigger = Some(crashpoint_engine::engine::Trigger::ProcessingTime { interval_ms: 0 });
+        let planned = planned(&expected(&listed_again).unwrap());
+        assert_eq!(planned[..3], [batch(1, 0, "a.json"), batch(1, 1, "b.json"), batch(1, 2, "c.json")]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub(super) fn misread(name: &str) -> Option<Misread> {
 }
 
 /// Whether Spark's file source skips this name without a word: it is never listed.
-pub(super) fn skipped(name: &str) -> bool {
+pub(in crate::scenario) fn skipped(name: &str) -> bool {
     let underscore = name.starts_with('_') && !name.contains('=');
     underscore || name.starts_with('.') || name.ends_with("._COPYING_")
 }

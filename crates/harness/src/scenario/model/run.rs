@@ -8,6 +8,7 @@
 //! lifecycle or recovery code.
 
 use super::super::format::SinkKind;
+use super::super::steps::Arrival;
 use super::Model;
 use super::clock::new_batch_time_ms;
 use super::contract::{parts_of, task_rows};
@@ -16,6 +17,7 @@ use super::state::{Offsets, SourceEntry};
 use crate::check::BatchParts;
 use crate::check::Cause;
 use crashpoint_engine::engine::Trigger;
+use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::{CompiledPlan, format_timestamp_ms};
 use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy};
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,21 +53,51 @@ struct RunState {
     keeps_unread: bool,
     /// The new files kept so, oldest first, as (time, URI, name).
     unread: Vec<(i64, String, String)>,
+    /// An `available-now` run's listing, taken once at its start, as (name, modification time):
+    /// Spark's `prepareForTriggerAvailableNow` lists the input once, so a file that arrives
+    /// during the run waits for the next one. `None`: each batch lists the input again.
+    fixed: Option<Vec<(String, i64)>>,
+}
+
+/// A file to arrive during the run, at the `hit`-th hit of its point, counted by the model's
+/// own statement of when each point is hit: `after-offsets-write` once a new batch (a re-run
+/// writes no offsets), `after-sink-write` and `after-commit-write` once every batch.
+struct Due<'a> {
+    arrival: &'a Arrival,
+    hits: u32,
+}
+
+impl Due<'_> {
+    /// True when the batch just run (a re-run or not) brings the arrival's hit.
+    fn reached(&mut self, rerun: bool) -> bool {
+        let (point, hit) = self.arrival.at;
+        if point == CrashPoint::AfterOffsetsWrite && rerun {
+            return false;
+        }
+        self.hits += 1;
+        self.hits == hit
+    }
 }
 
 impl Model {
     /// One run; an error stops it where the engine stops, and is recorded with the run.
-    pub(super) fn run(&mut self, trigger: Trigger) {
+    /// `arrive`: a file that arrives during the run; if the run ends (or fails) before its hit,
+    /// it arrives once the run has stopped.
+    pub(super) fn run(&mut self, trigger: Trigger, arrive: Option<&Arrival>) {
         self.ordinal += 1;
         self.contract.begin(self.ordinal);
-        let ran = self.run_inner(trigger);
+        let mut due = arrive.map(|arrival| Due { arrival, hits: 0 });
+        let ran = self.run_inner(trigger, &mut due);
         self.contract.end(ran.is_ok());
         if let Err(why) = ran {
             self.failed_runs.push((self.ordinal, why));
         }
+        if let Some(due) = due {
+            self.arrive(&due.arrival.file);
+        }
     }
 
-    fn run_inner(&mut self, trigger: Trigger) -> Result<(), Cause> {
+    fn run_inner(&mut self, trigger: Trigger, due: &mut Option<Due>) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
         let compiled = plan.compile().map_err(|e| Cause::Other(e.to_string()))?;
         compiled.check_explodes(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
@@ -74,6 +106,9 @@ impl Model {
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
         state.max_files = if trigger == Trigger::Once { None } else { self.query.source.max_files_per_trigger };
         state.keeps_unread = matches!(trigger, Trigger::ProcessingTime { .. }) && state.max_files.is_some();
+        if trigger == Trigger::AvailableNow {
+            state.fixed = Some(self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect());
+        }
         loop {
             let planned = match resume {
                 Resume::Rerun(id) => Some(self.plan_rerun(id)?),
@@ -84,7 +119,8 @@ impl Model {
             names.sort();
             self.planned.push((self.ordinal, batch.id, names));
             self.batch_times.push((self.ordinal, batch.id, batch.timestamp_ms));
-            self.run_batch(&batch, &compiled)?;
+            let rerun = matches!(resume, Resume::Rerun(_));
+            self.run_batch(&batch, &compiled, due, rerun)?;
             for entry in &batch.files {
                 state.seen.insert(entry.name.clone(), (entry.mtime_ms, batch.id));
             }
@@ -137,6 +173,7 @@ impl Model {
             max_files: None,
             keeps_unread: false,
             unread: Vec::new(),
+            fixed: None,
         };
         let skipped = self.checkpoint.skipped_uncommitted();
         if !skipped.is_empty() {
@@ -287,32 +324,49 @@ impl Model {
         let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(max_age_ms));
         let older = |mtime_ms: i64| window_start_ms.is_some_and(|start| mtime_ms < start);
         let mut candidates = Vec::new();
-        for (name, file) in self.input.listed() {
+        let listed: Vec<(String, i64)> = match &state.fixed {
+            Some(fixed) => fixed.clone(),
+            None => self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect(),
+        };
+        for (name, listed_ms) in &listed {
+            let (name, listed_ms) = (name, *listed_ms);
             match state.seen.get(name) {
                 Some((seen_ms, _)) if older(*seen_ms) => {
-                    if !older(file.mtime_ms) {
-                        candidates.push((file.mtime_ms, Input::uri(name), name.clone()));
+                    if !older(listed_ms) {
+                        candidates.push((listed_ms, Input::uri(name), name.clone()));
                     }
                 }
-                None if older(file.mtime_ms) => {
+                None if older(listed_ms) => {
                     self.too_old.entry(name.clone()).or_default().insert(max_age_ms);
                 }
-                Some((mtime_ms, _)) if *mtime_ms != file.mtime_ms => {
+                Some((mtime_ms, _)) if *mtime_ms != listed_ms => {
                     let first = state.noticed.insert(name.clone());
                     if first && self.query.source.on_modified == ModifiedFilePolicy::Error {
                         return Err(Cause::ModifiedInput { file: name.clone() });
                     }
                 }
                 Some(_) => {}
-                None => candidates.push((file.mtime_ms, Input::uri(name), name.clone())),
+                None => candidates.push((listed_ms, Input::uri(name), name.clone())),
             }
         }
         candidates.sort();
         Ok(candidates)
     }
 
-    /// Read (unless the sink holds the batch), dead letters, sink, commit, purge.
-    fn run_batch(&mut self, batch: &Planned, plan: &CompiledPlan) -> Result<(), Cause> {
+    /// Read (unless the sink holds the batch), dead letters, sink, commit, purge; the file due
+    /// to arrive at this batch's hit of its point arrives (each point is hit after the batch's
+    /// listing, so this batch never takes it).
+    fn run_batch(
+        &mut self,
+        batch: &Planned,
+        plan: &CompiledPlan,
+        due: &mut Option<Due>,
+        rerun: bool,
+    ) -> Result<(), Cause> {
+        let at_offsets = due.as_ref().is_some_and(|due| due.arrival.at.0 == CrashPoint::AfterOffsetsWrite);
+        if at_offsets {
+            self.arrive_if_due(due, rerun);
+        }
         let mut sink = "held by the sink".to_string();
         if !self.sink.holds(batch.id) {
             let read = self.read(batch, plan)?;
@@ -333,6 +387,9 @@ impl Model {
             }
             self.sink.write(batch.id, read.rows);
         }
+        if !at_offsets {
+            self.arrive_if_due(due, rerun);
+        }
         self.contract.committed(format!("batch {}: {sink}", batch.id));
         self.checkpoint.commits.insert(batch.id);
         self.checkpoint.purge(batch.id, self.query.checkpoint.min_batches_to_retain.get());
@@ -352,6 +409,15 @@ impl Model {
         let (run, id, timestamp_ms) = (self.ordinal, batch.id, batch.timestamp_ms);
         self.contract.parts.push(BatchParts { run, batch: id, timestamp_ms, parts });
         written
+    }
+
+    /// The file due to arrive arrives if this batch brings its hit.
+    fn arrive_if_due(&mut self, due: &mut Option<Due>, rerun: bool) {
+        if due.as_mut().is_some_and(|due| due.reached(rerun))
+            && let Some(due) = due.take()
+        {
+            self.arrive(&due.arrival.file);
+        }
     }
 
     fn read(&self, batch: &Planned, plan: &CompiledPlan) -> Result<Read, Cause> {
