@@ -16,11 +16,12 @@ use std::path::Path;
 /// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
-/// refusals, a log file a newer Spark wrote, one that is no log), so that no kill rests on the
-/// one fuzz case that draws it. Not here: `reach/max_file_age_left_files` and
-/// `reach/max_file_age_processing_time`, whose rows depend on where a crash falls (a restart lists
-/// the input afresh, and a touched file that the age window forgot is read again whole, in Spark
-/// too), so that a crash schedule cannot be judged against the crash-free model.
+/// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits),
+/// so that no kill rests on the one fuzz case that draws it. Not here:
+/// `reach/max_file_age_left_files` and `reach/max_file_age_processing_time`, whose rows depend on
+/// where a crash falls (a restart lists the input afresh, and a touched file that the age window
+/// forgot is read again whole, in Spark too), so that a crash schedule cannot be judged against
+/// the crash-free model.
 const SCENARIOS: &[&str] = &[
     "tutorial.toml",
     "tutorial_file_sink_crash_free.toml",
@@ -47,6 +48,7 @@ const SCENARIOS: &[&str] = &[
     "reach/newer_spark_commit.toml",
     "reach/newer_spark_offsets.toml",
     "reach/offsets_not_a_log.toml",
+    "reach/sink_log_deleted.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

@@ -47,6 +47,14 @@ pub enum Cause {
         /// The newest batch the sink holds.
         held: u64,
     },
+    /// The sink keeps a record of its batches and lacks the latest commit's: the output is
+    /// behind the commit log (the file sink's `_spark_metadata/N` deleted, or all of it).
+    SinkBehind {
+        /// The newest batch the sink holds, if any.
+        held: Option<u64>,
+        /// The latest commit.
+        committed: u64,
+    },
     /// A seen file was written again and `on-modified` is `error`.
     ModifiedInput {
         /// The input file's name.
@@ -92,6 +100,10 @@ impl Cause {
             Cause::BadRecordFailfast { uri, line } => format!("{uri}:{line}: "),
             Cause::SinkAhead { held } => format!("already holds batches up to {held}"),
             Cause::ModifiedInput { .. } => "(on-modified is error)".into(),
+            Cause::SinkBehind { held, committed } => {
+                let held = held.map_or("no batch".to_string(), |h| format!("batch {h}"));
+                format!("ends at {held}, but commits/{committed} in checkpoint")
+            }
             Cause::PlannedInputGone { batch } => format!("batch {batch} cannot run: its input file"),
             Cause::LogUnreadable { path, first_line } => {
                 let why = match newer_log_version(first_line) {
@@ -132,6 +144,12 @@ impl fmt::Display for Cause {
             Cause::BadRecordFailfast { uri, line } => write!(f, "{uri}:{line}: a bad line or value in failfast mode"),
             Cause::SinkAhead { held } => write!(f, "the sink already holds batch {held}"),
             Cause::ModifiedInput { file } => write!(f, "{file} was written again after a batch took it"),
+            Cause::SinkBehind { held: Some(held), committed } => {
+                write!(f, "the sink holds batches up to {held}, but commits/{committed} says batch {committed} is done")
+            }
+            Cause::SinkBehind { held: None, committed } => {
+                write!(f, "the sink holds no batch, but commits/{committed} says batch {committed} is done")
+            }
             Cause::PlannedInputGone { batch } => write!(f, "a file of batch {batch} is gone: it cannot be read"),
             Cause::LogUnreadable { path, first_line } => match newer_log_version(first_line) {
                 Some(v) => write!(f, "{path} was written by a newer Spark (log version {v}; this one reads v1)"),
@@ -174,6 +192,32 @@ mod tests {
         assert!(Cause::Other("x".into()).matches("anything"));
         assert!(Cause::ModifiedInput { file: "a.json".into() }.matches("a.json: changed (on-modified is error)"));
         assert!(!Cause::ModifiedInput { file: "a.json".into() }.matches(&bad));
+    }
+
+    #[test]
+    fn a_sink_behind_its_commits_is_held_to_both_batches() {
+        // Goal: the refusal of a sink behind its commits must name the batch the sink holds (or
+        // that it holds none) and the commit; an error that names other batches, or a refusal
+        // that lets the run go on, is a finding. Method: the engine's words (engine/error.rs
+        // SinkBehind), right and wrong, hand-fed.
+        let error = |held: &str, committed: u64| {
+            format!(
+                "/sim/output/_spark_metadata ends at {held}, but commits/{committed} in checkpoint /sim/checkpoint \
+                 says batch {committed} is done: the output lacks that batch's rows"
+            )
+        };
+        let behind = |held, committed| Cause::SinkBehind { held, committed };
+        let cases = [
+            (behind(Some(1), 2), error("batch 1", 2), true),
+            (behind(Some(1), 2), error("batch 0", 2), false),
+            (behind(Some(1), 2), error("batch 1", 3), false),
+            (behind(None, 2), error("no batch", 2), true),
+            (behind(None, 2), error("batch 1", 2), false),
+        ];
+        for (cause, message, matches) in cases {
+            assert_eq!(cause.matches(&message), matches, "{cause:?} on {message}");
+        }
+        assert!(!behind(Some(1), 2).matches("the sink already holds batches up to 2"), "another refusal");
     }
 
     #[test]

@@ -166,6 +166,7 @@ mod tests {
                     "a refusal: a log from a newer Spark"
                 }
                 Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
+                Cause::SinkBehind { .. } => "a refusal: a file sink behind its commits",
                 _ => "another failure",
             });
         }
@@ -206,6 +207,10 @@ mod tests {
                     }
                 }
                 Step::DeleteCheckpoint => Some("tamper: a new checkpoint, the output kept"),
+                Step::DeleteOutput { path } if path == "_spark_metadata" => {
+                    Some("final: the file sink's whole log deleted")
+                }
+                Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
@@ -308,6 +313,7 @@ mod tests {
             "a refusal: a new checkpoint over a file sink's output",
             "a refusal: a log from a newer Spark",
             "a refusal: a log that is not a log",
+            "a refusal: a file sink behind its commits",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -323,6 +329,8 @@ mod tests {
             "final: offsets/latest from a newer Spark",
             "final: commits/latest from a newer Spark",
             "final: a log with a garbage first line",
+            "final: the file sink's latest log entry deleted",
+            "final: the file sink's whole log deleted",
             "the model: a run warns of an uncommitted batch",
             "the query's trigger: available-now",
             "the query's trigger: once",

@@ -30,7 +30,9 @@
 //! - runs that must fail, each for its cause: a failfast query given a bad line or a value of
 //!   the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
 //!   offsets), the two latest commits deleted (commits trailing offsets by more than one), or
-//!   the latest offsets or commit file overwritten by a newer Spark's (`v2`) or with garbage.
+//!   the latest offsets or commit file overwritten by a newer Spark's (`v2`) or with garbage,
+//!   or, into a file sink, its latest `_spark_metadata/N` (or all of it) deleted while `commits/N`
+//!   stays (the sink behind its commits).
 //!
 //! Tampering names batches by the latest commit (`commits/latest`), so that it means the same
 //! whatever a crash did to batch ids. A case whose runs the reference model expects to fail is
@@ -180,6 +182,21 @@ enum Refusal {
         /// The file's first line.
         first_line: &'static str,
     },
+    /// The file sink's latest `_spark_metadata/N` deleted (or the whole `_spark_metadata`) while
+    /// `commits/N` stays: the output lacks a committed batch, and the run must refuse to write
+    /// past it, naming the batch the sink holds and the commit.
+    SinkBehindCommits {
+        /// The whole `_spark_metadata` deleted, not only its latest entry.
+        whole_log: bool,
+    },
+}
+
+/// The file sink's `_spark_metadata` behind the commit log, as a user leaves it who deletes
+/// the latest entry (or the whole log) while `commits/N` stays: drawn on its own, for file-sink
+/// cases only, and a case's final refusal when no other is drawn.
+fn sink_behind() -> impl Strategy<Value = Option<Refusal>> {
+    let whole_log = proptest::bool::weighted(0.6);
+    proptest::option::weighted(0.5, whole_log.prop_map(|whole_log| Refusal::SinkBehindCommits { whole_log }))
 }
 
 /// The logs an unreadable file is drawn in, and the first lines drawn for it: a newer Spark's.
@@ -465,8 +482,10 @@ pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value
 /// Whole cases; `sink`: the sink that replaces the generated one (see [`case_strategy_for_sink`]),
 /// which leaves out the tampering that only fits the sinks it does not fit.
 fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl Strategy<Value = GeneratedCase> {
-    (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal()).prop_map(
-        move |(knobs, mut segments, refusal)| {
+    (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal(), sink_behind()).prop_map(
+        move |(knobs, mut segments, refusal, behind)| {
+            // Only a file sink has a `_spark_metadata` to delete.
+            let refusal = refusal.or(behind.filter(|_| sink.unwrap_or(knobs.sink) == SinkKind::File));
             if let Some(sink) = sink {
                 // A sink whose batches the engine cannot see, and that skips a batch id it holds
                 // (the idempotent SQLite table, the user's exactly-once program), would skip a
@@ -682,7 +701,17 @@ fn failures(scenario: &Scenario) -> Vec<(u32, Cause)> {
 fn settle(mut scenario: Scenario) -> Scenario {
     let mut failed = failures(&scenario);
     if failed.iter().any(|(_, cause)| cause.phrase().is_none()) {
-        scenario.steps.retain(|s| !matches!(s, Step::Delete { .. } | Step::Write { .. } | Step::DeleteCheckpoint));
+        let tampering = |s: &Step| {
+            matches!(
+                s,
+                Step::Delete { .. }
+                    | Step::Write { .. }
+                    | Step::Corrupt { .. }
+                    | Step::DeleteOutput { .. }
+                    | Step::DeleteCheckpoint
+            )
+        };
+        scenario.steps.retain(|s| !tampering(s));
         failed = failures(&scenario);
     }
     if failed.is_empty() {
@@ -725,6 +754,10 @@ fn refusal_steps(refusal: Refusal) -> Vec<Step> {
         // `latest` is resolved when each step runs: the second deletes the commit before.
         Refusal::CommitsTrailOffsets => vec![delete("commits/latest"), delete("commits/latest")],
         // The rest of the file as a log holds it: what follows the first line is never read.
+        Refusal::SinkBehindCommits { whole_log } => {
+            let path = if whole_log { "_spark_metadata" } else { "_spark_metadata/latest" };
+            vec![Step::DeleteOutput { path: path.into() }]
+        }
         Refusal::UnreadableLog { log, first_line } => {
             vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
         }
@@ -1063,6 +1096,30 @@ mod tests {
         assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
         let newer = paths(Refusal::UnreadableLog { log: "commits", first_line: "v2" });
         assert!(newer.starts_with("corrupt checkpoint file commits/latest") && newer.contains("v2\\n"), "{newer}");
+    }
+
+    #[test]
+    fn a_file_sink_behind_its_commits_fails_the_next_run_naming_both_batches() {
+        // Goal: the file sink's latest log entry, or its whole log, deleted while the commit
+        // stays is a case that must fail, naming the batch the sink holds and the commit; the
+        // reader no longer sees that batch. Method: build it after two crash-free runs; the
+        // model's cause, rows and the failing run's expected words. Into a memory sink the step
+        // has nothing to delete.
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
+        let file = Knobs { sink: SinkKind::File, ..knobs("available-now", false) };
+        let full = expected(&build(file, &segments, None, &[]).unwrap()).unwrap();
+        for (whole_log, held) in [(false, Some(0)), (true, None)] {
+            let case = build(file, &segments, Some(Refusal::SinkBehindCommits { whole_log }), &[]).unwrap();
+            let model = expected(&case).unwrap();
+            assert_eq!(model.failed_runs, [(3, Cause::SinkBehind { held, committed: 1 })], "{whole_log}");
+            let words = runs(&case)[2].expect_error.clone().unwrap();
+            let held = held.map_or("no batch".into(), |h| format!("batch {h}"));
+            assert_eq!(words, format!("ends at {held}, but commits/1 in checkpoint"));
+            assert!(model.rows.len() < full.rows.len(), "batch 1's rows are no longer in the output");
+        }
+        let memory =
+            build(knobs("available-now", false), &segments, Some(Refusal::SinkBehindCommits { whole_log: false }), &[]);
+        assert!(expected(&memory.unwrap()).unwrap().failed_runs.is_empty());
     }
 
     #[test]

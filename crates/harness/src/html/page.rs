@@ -229,6 +229,7 @@ fn render_frames(picture: &Picture, id: usize) -> String {
                     | Step::Corrupt { .. }
                     | Step::Truncate { .. }
                     | Step::Write { .. }
+                    | Step::DeleteOutput { .. }
                     | Step::DeleteCheckpoint
                     | Step::ChangeQuery(_)
             )

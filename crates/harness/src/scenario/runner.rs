@@ -434,6 +434,20 @@ impl<'s> Runner<'s> {
                     self.world.storage().remove_dir_all(&checkpoint).map_err(io)?;
                 }
             }
+            Step::DeleteOutput { path } => {
+                let full = self.world.output().join(path);
+                let storage = self.world.storage().clone();
+                match storage.stat(&full) {
+                    Err(_) => self.trace.push("    (the file does not exist: nothing to do)".into()),
+                    Ok(entry) if entry.kind == crashpoint_engine::storage::EntryKind::Dir => {
+                        storage.remove_dir_all(&full).map_err(io)?
+                    }
+                    Ok(_) => self.world.user_remove(&full).map_err(io)?,
+                }
+                if let Some(batches) = sink_log_batches(path) {
+                    self.world.forget_emissions(batches);
+                }
+            }
             Step::ChangeQuery(change) => {
                 if let Some(plan) = &change.plan {
                     self.query.plan = plan.clone();
@@ -516,6 +530,9 @@ impl<'s> Runner<'s> {
                 }
                 self.by_hand.insert(path.clone());
             }
+            Step::DeleteOutput { path } => {
+                self.by_hand.insert(format!("output/{path}"));
+            }
             Step::DeleteCheckpoint => {
                 self.by_hand.clear();
                 self.committed_files.clear();
@@ -555,6 +572,7 @@ impl<'s> Runner<'s> {
 
     fn tampered_exists(&self, step: &Step) -> bool {
         match step {
+            Step::DeleteOutput { path } => self.world.storage().exists(&self.world.output().join(path)),
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
                 self.world.storage().exists(&self.world.checkpoint().join(path))
             }
@@ -667,5 +685,15 @@ impl std::fmt::Debug for Execution {
             .field("problems", &self.problems)
             .field("output_rows", &self.output.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The batches whose record in the file sink's log a deleted output path held: `Some(Some(N))`
+/// for `_spark_metadata/N`, `Some(None)` for the whole `_spark_metadata`; `None` for any other path.
+fn sink_log_batches(path: &str) -> Option<Option<u64>> {
+    match path.split('/').collect::<Vec<_>>().as_slice() {
+        ["_spark_metadata"] => Some(None),
+        ["_spark_metadata", id] => id.parse().ok().map(Some),
+        _ => None,
     }
 }

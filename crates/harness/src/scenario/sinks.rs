@@ -260,6 +260,12 @@ impl SinkTables {
     pub(super) fn emissions(&self) -> Vec<Emission> {
         lock(&self.emissions).clone()
     }
+
+    /// The user deleted the output's record of batch `batch` (`None`: of every batch): what was
+    /// handed over for it is the user's to lose, not a loss to blame on the engine or the sink.
+    pub(super) fn forget_emissions(&self, batch: Option<u64>) {
+        lock(&self.emissions).retain(|e| batch.is_some_and(|b| e.batch != b));
+    }
 }
 
 /// What a batch the sink skips would have handed it: the engine reads no input for such a

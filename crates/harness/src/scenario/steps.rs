@@ -216,6 +216,13 @@ pub enum Step {
         /// Milliseconds back, at least 1.
         ms: u64,
     },
+    /// A file or directory of the output is deleted by hand, e.g. the file sink's latest
+    /// `_spark_metadata/N` (the log entry of a batch the checkpoint holds committed), or the
+    /// whole `_spark_metadata`.
+    DeleteOutput {
+        /// Relative to the output directory.
+        path: String,
+    },
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -223,7 +230,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 15] = [
+const ACTIONS: [(&str, &[&str]); 16] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -238,6 +245,7 @@ const ACTIONS: [(&str, &[&str]); 15] = [
     ("write", &["with"]),
     ("clock-back-ms", &[]),
     ("delete-checkpoint", &[]),
+    ("delete-output", &[]),
     ("change-query", &[]),
 ];
 
@@ -261,6 +269,11 @@ fn file_name(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> 
 
 /// A checkpoint file: a relative path that stays inside the checkpoint, e.g. `commits/1`.
 fn checkpoint_path(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    inside_path(keys, key, "the checkpoint", "commits/1")
+}
+
+/// A path inside the directory `what`, never out of it.
+fn inside_path(keys: &Keys, key: &str, what: &str, example: &str) -> Result<String, (Option<usize>, String)> {
     let path = string(keys, key)?;
     let inside = !path.is_empty()
         && std::path::Path::new(&path).components().all(|c| matches!(c, std::path::Component::Normal(_)));
@@ -268,7 +281,7 @@ fn checkpoint_path(keys: &Keys, key: &str) -> Result<String, (Option<usize>, Str
         return Ok(path);
     }
     let at = keys.get(key).map(|v| v.span().start);
-    Err((at, format!("{key} = {path:?} is not a path inside the checkpoint; write e.g. \"commits/1\"")))
+    Err((at, format!("{key} = {path:?} is not a path inside {what}; write e.g. \"{example}\"")))
 }
 
 /// Parses one `[[step]]` table. Errors carry the byte offset of the bad key when known.
@@ -327,6 +340,9 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
             Value::Integer(n) if *n >= 1 => Step::ClockBack { ms: *n as u64 },
             other => return Err(at(format!("clock-back-ms must be a whole number of ms ≥ 1, not {other}"))),
         },
+        "delete-output" => {
+            Step::DeleteOutput { path: inside_path(keys, action, "the output directory", "_spark_metadata/1")? }
+        }
         "delete-checkpoint" => match keys[action].get_ref() {
             Value::Boolean(true) => Step::DeleteCheckpoint,
             _ => return Err(at("write delete-checkpoint = true".into())),
@@ -406,6 +422,7 @@ impl Step {
             Step::Corrupt { path, with } => Step::Corrupt { path: resolve(path)?, with: with.clone() },
             Step::Truncate { path, bytes } => Step::Truncate { path: resolve(path)?, bytes: *bytes },
             Step::Write { path, with } => Step::Write { path: resolve(path)?, with: with.clone() },
+            Step::DeleteOutput { path } => Step::DeleteOutput { path: resolve(path)? },
             other => other.clone(),
         })
     }
@@ -463,6 +480,7 @@ impl Step {
             Step::Write { path, with } => format!("write = {}\nwith = {}\n", quoted(path), quoted(with)),
             Step::ClockBack { ms } => format!("clock-back-ms = {ms}\n"),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
+            Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
             Step::ChangeQuery(change) => {
                 let table = toml::Value::try_from(change).expect("query changes serialize");
                 format!("change-query = {table}\n")
@@ -508,6 +526,7 @@ impl fmt::Display for Step {
             Step::Write { path, with } => write!(f, "write checkpoint file {path} with {with:?}"),
             Step::ClockBack { ms } => write!(f, "the machine's clock goes back {ms} ms for every later run"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
+            Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
             Step::ChangeQuery(change) => {
                 write!(
                     f,

@@ -187,6 +187,11 @@ impl World {
         &self.checkpoint
     }
 
+    /// The output directory, `<root>/output`.
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
+
     /// Keeps a real disk's temp directory alive for as long as the returned handle lives.
     pub fn temp_dir(&self) -> Option<Arc<tempfile::TempDir>> {
         self.temp.clone()
@@ -257,6 +262,11 @@ impl World {
     /// Every hand-over so far.
     pub fn emissions(&self) -> Vec<Emission> {
         self.sinks.emissions()
+    }
+
+    /// The user deleted the output's record of batch `batch` (`None`: of every batch).
+    pub fn forget_emissions(&self, batch: Option<u64>) {
+        self.sinks.forget_emissions(batch)
     }
 }
 

@@ -145,6 +145,9 @@ impl Runner<'_> {
             | Step::Write { path, .. } => {
                 self.by_hand.insert(path.clone());
             }
+            Step::DeleteOutput { path } => {
+                self.by_hand.insert(format!("output/{path}"));
+            }
             Step::DeleteCheckpoint => self.by_hand.clear(),
             _ => {}
         }
@@ -483,7 +486,15 @@ impl Runner<'_> {
                 match read {
                     Ok(read) => read.rows.iter().map(|o| row_of(&self.schema, o)).collect(),
                     Err(SparkError::Refused { message, .. }) => {
-                        self.problems.push(format!("Spark's reader of the file sink failed: {}", first_line(&message)));
+                        let failed = format!("Spark's reader of the file sink failed: {}", first_line(&message));
+                        // A reader that fails is a loss of every row, which the verdict reports;
+                        // where the scenario declares that Spark's verdict fails, it is that loss.
+                        let declared = self.scenario.expect.spark.as_ref().and_then(|s| s.verdict);
+                        if declared == Some(crate::scenario::ExpectedVerdict::Fail) {
+                            self.trace.push(format!("    {failed} (Spark's verdict is declared to fail)"));
+                        } else {
+                            self.problems.push(failed);
+                        }
                         Vec::new()
                     }
                     Err(e) => return Err(e),

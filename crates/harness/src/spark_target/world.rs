@@ -102,6 +102,12 @@ impl SparkWorld {
                 }
                 std::fs::write(path, with)?;
             }
+            Step::DeleteOutput { path } if !self.output().join(path).exists() => return Ok(false),
+            Step::DeleteOutput { path } if self.output().join(path).is_dir() => {
+                std::fs::remove_dir_all(self.output().join(path))?
+            }
+            // Only the named file: its `.crc` sidecar stays, as after a user's `rm`.
+            Step::DeleteOutput { path } => std::fs::remove_file(self.output().join(path))?,
             Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
             Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) | Step::ClockBack { .. } => {}
         }

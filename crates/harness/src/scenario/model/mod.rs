@@ -212,6 +212,7 @@ impl Model {
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;
             }
+            Step::DeleteOutput { path } => return self.sink.delete(path, self.query.checkpoint.compact_interval.get()),
             Step::ChangeQuery(change) => {
                 if let Some(plan) = &change.plan {
                     self.query.plan = plan.clone();

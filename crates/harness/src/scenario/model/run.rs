@@ -13,7 +13,7 @@ use super::Model;
 use super::clock::new_batch_time_ms;
 use super::contract::{parts_of, task_rows};
 use super::input::{Input, Read, read_file};
-use super::state::{Offsets, SourceEntry};
+use super::state::{Offsets, SinkState, SourceEntry};
 use crate::check::BatchParts;
 use crate::check::Cause;
 use crashpoint_engine::engine::Trigger;
@@ -150,6 +150,7 @@ impl Model {
             self.contract.run().log_write();
         }
         let resume = self.decide()?;
+        self.check_sink_holds_commits()?;
         let checkpoint = &self.checkpoint;
         let latest_id = checkpoint.offsets.keys().next_back();
         latest_id.map_or(Ok(()), |id| self.readable(&format!("offsets/{id}")))?;
@@ -221,6 +222,19 @@ impl Model {
             Some(latest) if latest >= id && !self.query.allow_existing_sink_log => {
                 Err(Cause::SinkAhead { held: latest })
             }
+            _ => Ok(()),
+        }
+    }
+
+    /// A sink that keeps a record of its batches must hold the latest commit: a commit whose
+    /// batch the output lacks (its log entry deleted by hand, the log gone) means rows a reader
+    /// never sees, and a next batch would write past the hole.
+    fn check_sink_holds_commits(&self) -> Result<(), Cause> {
+        let Some(committed) = self.checkpoint.commits.iter().next_back().copied() else { return Ok(()) };
+        let keeps = matches!(self.sink, SinkState::File(_) | SinkState::Memory(_));
+        match self.sink.held_latest() {
+            Some(held) if held >= committed => Ok(()),
+            held if keeps => Err(Cause::SinkBehind { held, committed }),
             _ => Ok(()),
         }
     }
