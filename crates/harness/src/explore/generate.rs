@@ -390,13 +390,13 @@ struct DuringRun {
 }
 
 /// A segment with no crash draws a nested crash and late files for nothing. When that nested
-/// crash is at a point a file may arrive at and exactly one late file was drawn, that file
-/// arrives during the segment's run instead, at that point and hit: about one case in twenty.
+/// crash is at a point a file may arrive at and a late file was drawn, the first late file
+/// arrives during the segment's run instead, at that point and hit: about one case in twelve.
 /// Reading it from values drawn anyway keeps every case's draw as it was before arrivals
 /// existed, so that the cases of fuzz's seeds (and what tests pinned to them find) stay.
 fn during_run(crash: Option<Crash>, nested: Option<Crash>, late: &[Content]) -> Option<DuringRun> {
     let (point, hit, _) = nested.filter(|(point, _, _)| crash.is_none() && ARRIVAL_POINTS.contains(point))?;
-    let [content] = late else { return None };
+    let content = late.first()?;
     let (events, rename) = match *content {
         Content::Events { events, .. } => (events.clamp(1, 3), false),
         _ => (2, true),
