@@ -40,6 +40,8 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age_default.toml",
     "reach/arrive_during_run.toml",
     "reach/arrive_available_now.toml",
+    "reach/subdirectories.toml",
+    "reach/partition_directory.toml",
     "reach/older_commit_deleted.toml",
     "reach/older_offsets_deleted.toml",
     "reach/stale_crc.toml",

@@ -2,7 +2,7 @@
 //! oracle's (the reference model of the same workload with no faults); dead letters exactly
 //! once; processing times as recorded; a run's live log against what it did; a crash-free
 //! run's batches, batch times and warnings against the model's; the warnings about file
-//! names Spark misreads against the model's list; the words a user reads (dead letters'
+//! names Spark misreads and the subdirectories of the input against the model's lists; the words a user reads (dead letters'
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
 //! model's causes and the checkpoint; the query id in `metadata`, kept from the checkpoint's
 //! creation on; the hits of every crash point against the documented contract; and the file
@@ -24,6 +24,7 @@ mod query_id;
 mod sink_log;
 mod times;
 mod trace;
+mod unread_dirs;
 mod verdict;
 mod words;
 
@@ -40,5 +41,6 @@ pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, read_query_id};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};
 pub use times::{judge_batch_times, judge_times};
 pub use trace::{RunTrace, check_skipped_warned, check_trace, uncommitted_below_latest};
+pub use unread_dirs::{Unread, judge_unread_dirs};
 pub use verdict::{Emission, EmissionOutcome, Verdict, judge, judge_with_minimum, row_key};
 pub use words::{DeadLetter, RunWords, judge_words, names_line};

@@ -214,6 +214,11 @@ mod tests {
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
+                Step::Mkdir { .. } => Some("a subdirectory in the input: empty"),
+                Step::Add { name, .. } if name.contains('=') && name.contains('/') => {
+                    Some("a subdirectory in the input: a partition k=v")
+                }
+                Step::Add { name, .. } if name.contains('/') => Some("a subdirectory in the input: files in it"),
                 Step::Run(run) if run.power_loss => Some("a power loss"),
                 _ => None,
             });
@@ -342,6 +347,9 @@ mod tests {
             "a power loss",
             "a second query",
             "a file arriving during a run",
+            "a subdirectory in the input: empty",
+            "a subdirectory in the input: a partition k=v",
+            "a subdirectory in the input: files in it",
             "the clock goes back",
             "a line limit",
             "a failfast query",

@@ -221,6 +221,8 @@ struct Segment {
     clock_back_ms: Option<u64>,
     /// A file arrives while the segment's run goes on.
     during: Option<DuringRun>,
+    /// A subdirectory appears in the input before the segment's run.
+    dir: Option<InputDir>,
 }
 
 /// The query's settings.
@@ -404,6 +406,30 @@ fn during_run(crash: Option<Crash>, nested: Option<Crash>, late: &[Content]) -> 
     Some(DuringRun { point, hit, events, rename })
 }
 
+/// A subdirectory a segment makes in the input directory before its run: with a file in it,
+/// as a partition directory `part=N` or a plain `subN`, or empty. The source reads none of it
+/// and must say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputDir {
+    Partition,
+    Sub,
+    Empty,
+}
+
+/// Read, as [`during_run`] is, from values a segment with no crash draws for nothing: a nested
+/// crash inside a log write and exactly two late files (about one case in ten), so that no
+/// case's draw moves.
+fn input_dir(crash: Option<Crash>, nested: Option<Crash>, late: &[Content]) -> Option<InputDir> {
+    let log_points = [CrashPoint::DuringLogWrite, CrashPoint::BeforeLogDirSync];
+    let (point, _, _) = nested.filter(|(point, _, _)| crash.is_none() && log_points.contains(point))?;
+    let [first, _] = late else { return None };
+    Some(match (first, point) {
+        (Content::Events { .. }, CrashPoint::DuringLogWrite) => InputDir::Partition,
+        (Content::Events { .. }, _) => InputDir::Sub,
+        _ => InputDir::Empty,
+    })
+}
+
 fn refusal() -> impl Strategy<Value = Option<Refusal>> {
     let log = proptest::sample::select(UNREADABLE_LOGS.to_vec());
     let unreadable = |lines: &[&'static str]| {
@@ -427,10 +453,10 @@ fn segment(power_loss: bool) -> impl Strategy<Value = Segment> {
     (content(), ops, faults, run_trigger(), clock_back()).prop_map(
         |(arrival, mut ops, (crash, late, nested, tamper, second_query), trigger, clock_back_ms)| {
             ops.insert(0, FileOp::Add(arrival));
-            let during = during_run(crash, nested, &late);
+            let (during, dir) = (during_run(crash, nested, &late), input_dir(crash, nested, &late));
             let late = if crash.is_some() { late } else { Vec::new() };
             let nested = crash.and(nested);
-            Segment { nested, ops, crash, late, tamper, second_query, trigger, clock_back_ms, during }
+            Segment { nested, ops, crash, late, tamper, second_query, trigger, clock_back_ms, during, dir }
         },
     )
 }
@@ -555,6 +581,8 @@ struct Files {
     added: usize,
     /// The final names of copies being put, renamed from `NAME._COPYING_` at the next segment.
     putting: Vec<String>,
+    /// Subdirectories made so far.
+    dirs: usize,
 }
 
 impl Files {
@@ -615,6 +643,25 @@ impl Files {
         Arrival { at: (during.point, during.hit), file }
     }
 
+    /// A subdirectory of the input, empty or with a file of events in it: never read, so its
+    /// file is no file of the user's that later steps may touch.
+    fn make_dir(&mut self, dir: InputDir, steps: &mut Vec<Step>) {
+        let n = self.dirs;
+        self.dirs += 1;
+        let (name, with_file) = match dir {
+            InputDir::Partition => (format!("part={n}"), true),
+            InputDir::Sub => (format!("sub{n}"), true),
+            InputDir::Empty => (format!("empty{n}"), false),
+        };
+        if !with_file {
+            steps.push(Step::Mkdir { name });
+            return;
+        }
+        let name = format!("{name}/d{n}.json");
+        let content = file_content(&name, Content::Events { events: 2, seed: n as u64 }, self.max_line_bytes);
+        steps.push(Step::Add { name, content });
+    }
+
     /// Every copy being put is done: renamed to its final name, a new file to read.
     fn finish_puts(&mut self, steps: &mut Vec<Step>) {
         for name in std::mem::take(&mut self.putting) {
@@ -649,6 +696,9 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         let once = scenario.query.trigger == Trigger::Once;
         for op in segment.ops.iter().filter(|op| !once || matches!(op, FileOp::Add(_) | FileOp::Burst { .. })) {
             file_op_steps(op, &mut files, &mut scenario.steps);
+        }
+        if let Some(dir) = segment.dir {
+            files.make_dir(dir, &mut scenario.steps);
         }
         if let Some(ms) = segment.clock_back_ms {
             scenario.steps.push(Step::ClockBack { ms });
@@ -1038,6 +1088,7 @@ mod tests {
             trigger: None,
             clock_back_ms: None,
             during: None,
+            dir: None,
         }
     }
 

@@ -1006,6 +1006,30 @@ mod tests {
     }
 
     #[test]
+    fn a_subdirectory_and_a_file_in_it_parse_and_round_trip_one_level_down_only() {
+        // Goal: `mkdir` makes a subdirectory of the input and `add = "DIR/NAME"` a file in one,
+        // one level down; deeper paths and paths out of the input are refused. Method: parse,
+        // render, parse again; and one bad step each.
+        let steps = "[[step]]\nmkdir = \"year=2024\"\n\n[[step]]\nadd = \"sub/x.json\"\ntext = \"\"\n";
+        let scenario = parse(&format!("{HEAD}{steps}")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scenario.steps[1], Step::Mkdir { name: "year=2024".into() });
+        assert_eq!(
+            scenario.steps[2],
+            Step::Add { name: "sub/x.json".into(), content: FileContent::Text(String::new()) }
+        );
+        assert_eq!(parse(&scenario.to_toml()).unwrap(), scenario);
+        for bad in [
+            "[[step]]\nadd = \"a/b/c.json\"\ntext = \"\"\n",
+            "[[step]]\nadd = \"../c.json\"\ntext = \"\"\n",
+            "[[step]]\nmkdir = \"a/b\"\n",
+            "[[step]]\nmkdir = \"..\"\n",
+        ] {
+            let error = parse(&format!("{HEAD}{bad}")).expect_err(bad);
+            assert!(error.message.contains("not a file name"), "{bad}: {}", error.message);
+        }
+    }
+
+    #[test]
     fn type_errors_are_told_in_words_not_rust_types() {
         // Goal: a user never reads "expected usize" or "Some(4)". Method: a wrong type or value
         // in each kind of numeric and enum field, and the message read for Rust type names.

@@ -398,6 +398,7 @@ impl<'s> Runner<'s> {
                 self.world.add_input(name, &bytes).map_err(io)?;
             }
             Step::Rename { from, to } => self.world.user_rename(&input.join(from), &input.join(to)).map_err(io)?,
+            Step::Mkdir { name } => self.world.make_input_dir(&input.join(name)).map_err(io)?,
             Step::Remove { name } => self.world.user_remove(&input.join(name)).map_err(io)?,
             Step::Touch { name, shift_ms } => {
                 let path = input.join(name);
@@ -457,7 +458,7 @@ impl<'s> Runner<'s> {
                 }
             }
         }
-        if !matches!(step, Step::Run(_) | Step::Add { .. }) {
+        if !matches!(step, Step::Run(_) | Step::Add { .. } | Step::Mkdir { .. }) {
             self.pending_cause = format!("after step {number} ({step})");
         }
         Ok(())

@@ -143,7 +143,8 @@ pub struct QueryChange {
 pub enum Step {
     /// A new input file arrives.
     Add {
-        /// The file name in the input directory.
+        /// The file name in the input directory, or `DIR/NAME` for a file in a subdirectory of
+        /// it (made if missing), which the source never reads.
         name: String,
         /// Its content.
         content: FileContent,
@@ -223,6 +224,12 @@ pub enum Step {
         /// Relative to the output directory.
         path: String,
     },
+    /// A subdirectory of the input directory appears, empty: `sub`, or a partition directory
+    /// `k=v`. The source reads no subdirectory, and says so.
+    Mkdir {
+        /// Its name in the input directory.
+        name: String,
+    },
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -230,7 +237,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 16] = [
+const ACTIONS: [(&str, &[&str]); 17] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -246,6 +253,7 @@ const ACTIONS: [(&str, &[&str]); 16] = [
     ("clock-back-ms", &[]),
     ("delete-checkpoint", &[]),
     ("delete-output", &[]),
+    ("mkdir", &[]),
     ("change-query", &[]),
 ];
 
@@ -265,6 +273,21 @@ fn file_name(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> 
     }
     let at = keys.get(key).map(|v| v.span().start);
     Err((at, format!("{key} = {name:?} is not a file name; give a plain name inside the input directory")))
+}
+
+/// A new input file's path: a plain name, or `DIR/NAME` (a file in a subdirectory of the input,
+/// one level down), each part a plain name.
+fn input_path(keys: &Keys, key: &str) -> Result<String, (Option<usize>, String)> {
+    let path = string(keys, key)?;
+    let plain = |name: &str| !name.is_empty() && name != "." && name != ".." && !name.contains('\\');
+    if path.split('/').count() <= 2 && path.split('/').all(plain) {
+        return Ok(path);
+    }
+    let at = keys.get(key).map(|v| v.span().start);
+    Err((
+        at,
+        format!("{key} = {path:?} is not a file name; give a plain name, or DIR/NAME for a file in a subdirectory"),
+    ))
 }
 
 /// A checkpoint file: a relative path that stays inside the checkpoint, e.g. `commits/1`.
@@ -306,7 +329,8 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         (Some(offset), message)
     };
     Ok(match action {
-        "add" => Step::Add { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "add" => Step::Add { name: input_path(keys, action)?, content: parse_content(keys).map_err(at_key)? },
+        "mkdir" => Step::Mkdir { name: file_name(keys, action)? },
         "modify" => Step::Modify { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
         "redrop" => Step::Redrop { name: file_name(keys, action)? },
         "rename" => Step::Rename { from: file_name(keys, action)?, to: file_name(keys, "to")? },
@@ -399,7 +423,7 @@ impl Step {
     /// an input file that may have been processed, tampering with the checkpoint, a changed
     /// query. Only new files may arrive while a crashed query is down.
     pub fn needs_recovered_query(&self) -> bool {
-        !matches!(self, Step::Add { .. } | Step::Run(_))
+        !matches!(self, Step::Add { .. } | Step::Mkdir { .. } | Step::Run(_))
     }
 
     /// The step with `latest` or `latest-K` in its checkpoint path replaced by the id of the
@@ -481,6 +505,7 @@ impl Step {
             Step::ClockBack { ms } => format!("clock-back-ms = {ms}\n"),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
+            Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
             Step::ChangeQuery(change) => {
                 let table = toml::Value::try_from(change).expect("query changes serialize");
                 format!("change-query = {table}\n")
@@ -527,6 +552,7 @@ impl fmt::Display for Step {
             Step::ClockBack { ms } => write!(f, "the machine's clock goes back {ms} ms for every later run"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
+            Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
             Step::ChangeQuery(change) => {
                 write!(
                     f,

@@ -9,7 +9,7 @@ use super::sink_spec::SinkSpec;
 use crate::check::{
     BatchParts, Emission, EmissionOutcome, RunWords, Verdict, json_lines_rows, judge_agreement, judge_batch_times,
     judge_crash_points, judge_dead_letters, judge_misread_notices, judge_part_files, judge_skipped_uncommitted,
-    judge_times, judge_too_old_notices, judge_with_minimum, judge_words, row_key,
+    judge_times, judge_too_old_notices, judge_unread_dirs, judge_with_minimum, judge_words, row_key,
 };
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
@@ -139,6 +139,7 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         findings.extend(judge_misread_notices(&expected.misread_names, notices(&execution)));
         findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
         findings.extend(judge_too_old_notices(&expected.too_old, notices(&execution)));
+        findings.extend(judge_unread_dirs(&expected.not_read, &expected.dirs, notices(&execution)));
         findings.extend(judge_crash_points(&expected.hits, &expected.hit_points, &unfaulted_hits(&execution)));
     }
     if oracle.is_model() && sink.kind() == SinkKind::File {

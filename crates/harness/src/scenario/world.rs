@@ -198,12 +198,22 @@ impl World {
     }
 
     /// Writes an input file as a user would: stamped with the next arrival time, and durable.
+    /// A name `DIR/NAME` is a file in a subdirectory of the input, made (durably) if missing.
     pub fn add_input(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         let path = self.input.join(name);
+        if let Some(dir) = path.parent().filter(|dir| *dir != self.input) {
+            self.make_input_dir(dir)?;
+        }
         let mtime_ms = self.tick();
         self.storage.write(&path, bytes)?;
         self.storage.set_mtime(&path, mtime_ms)?;
         self.settle(&path)
+    }
+
+    /// Makes a subdirectory of the input as a user would (`mkdir`), durably.
+    pub fn make_input_dir(&self, dir: &Path) -> std::io::Result<()> {
+        create_dir_durable(self.storage.as_ref(), dir).map_err(|e| e.error)?;
+        self.settle(dir)
     }
 
     /// Advances the arrival clock and returns the new time.

@@ -75,6 +75,7 @@ impl SparkWorld {
                 self.write_input(name, &bytes)?;
             }
             Step::Rename { from, to } => std::fs::rename(input.join(from), input.join(to))?,
+            Step::Mkdir { name } => std::fs::create_dir_all(input.join(name))?,
             Step::Remove { name } => std::fs::remove_file(input.join(name))?,
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. }
                 if !checkpoint.join(path).exists() =>
@@ -117,6 +118,10 @@ impl SparkWorld {
     fn write_input(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
         self.clock_ms += 1000;
         let path = self.input().join(name);
+        // A file in a subdirectory of the input (`add = "DIR/NAME"`) makes its directory.
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
         std::fs::write(&path, bytes)?;
         let mtime = UNIX_EPOCH + Duration::from_millis(self.clock_ms as u64);
         std::fs::File::options().write(true).open(&path)?.set_modified(mtime)

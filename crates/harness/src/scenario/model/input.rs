@@ -40,13 +40,16 @@ pub(super) struct InputFile {
 /// The input directory, and the clock that stamps arrivals as the world's does.
 #[derive(Debug, Clone)]
 pub(super) struct Input {
+    /// By name; `DIR/NAME` for a file in a subdirectory.
     pub(super) files: BTreeMap<String, InputFile>,
+    /// The subdirectories of the input directory, made empty or by a file added in one.
+    pub(super) dirs: std::collections::BTreeSet<String>,
     clock_ms: i64,
 }
 
 impl Default for Input {
     fn default() -> Self {
-        Self { files: BTreeMap::new(), clock_ms: CLOCK_START_MS }
+        Self { files: BTreeMap::new(), dirs: Default::default(), clock_ms: CLOCK_START_MS }
     }
 }
 
@@ -54,6 +57,9 @@ impl Input {
     /// A file written (new, modified or re-dropped): the clock advances a second, and the file
     /// is stamped with the new time plus `shift_ms`.
     pub(super) fn write(&mut self, name: &str, bytes: Vec<u8>, shift_ms: i64) {
+        if let Some((dir, _)) = name.split_once('/') {
+            self.dirs.insert(dir.to_string());
+        }
         self.clock_ms += 1000;
         self.files.insert(name.to_string(), InputFile { bytes, mtime_ms: self.clock_ms + shift_ms });
     }
@@ -63,9 +69,10 @@ impl Input {
         uri_of(&Path::new(ROOT).join("input").join(name))
     }
 
-    /// The files a listing offers: none whose name Spark skips ([`super::names::skipped`]).
+    /// The files a listing offers: none whose name Spark skips ([`super::names::skipped`]), and
+    /// none in a subdirectory: the listing is of the input directory's own entries.
     pub(super) fn listed(&self) -> impl Iterator<Item = (&String, &InputFile)> {
-        self.files.iter().filter(|(name, _)| !super::names::skipped(name))
+        self.files.iter().filter(|(name, _)| !name.contains('/') && !super::names::skipped(name))
     }
 }
 

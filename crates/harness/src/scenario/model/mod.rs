@@ -79,6 +79,12 @@ pub struct Expected {
     pub hit_points: Vec<crashpoint_engine::faults::CrashPoint>,
     /// Every batch the file sink writes, with its part files, in order.
     pub parts: Vec<crate::check::BatchParts>,
+    /// The subdirectories of the input directory a listing met, each with what the source must
+    /// say of it: none of their files is read.
+    pub not_read: BTreeMap<String, crate::check::Unread>,
+    /// Every subdirectory the scenario made, with what may be said of it (a crash may move the
+    /// listing that meets it).
+    pub dirs: BTreeMap<String, crate::check::Unread>,
 }
 
 /// Why the model cannot say what a scenario shows.
@@ -107,6 +113,7 @@ struct Model {
     failed_runs: Vec<(u32, Cause)>,
     misread_names: BTreeMap<String, crate::check::Misread>,
     too_old: BTreeMap<String, BTreeSet<i64>>,
+    not_read: BTreeMap<String, crate::check::Unread>,
     /// The number of runs so far.
     ordinal: u32,
     /// How far the machine's clock has gone back since the scenario began.
@@ -158,6 +165,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         failed_runs: Vec::new(),
         misread_names: BTreeMap::new(),
         too_old: BTreeMap::new(),
+        not_read: BTreeMap::new(),
         ordinal: 0,
         clock_back_ms: 0,
         lines: crate::check::LineFacts::default(),
@@ -195,6 +203,7 @@ impl Model {
                 }
             }
             Step::Remove { name } => drop(files.remove(name)),
+            Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
             Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
             Step::Delete { path } => return self.checkpoint.delete(path, self.query.checkpoint.compact_interval.get()),
             Step::Touch { name, shift_ms } => {
@@ -255,7 +264,8 @@ impl Model {
 
     fn note_names(&mut self, names: Vec<String>) {
         let Ok(plan) = self.query.plan.plan().compile() else { return };
-        for name in names {
+        // A file in a subdirectory is never read: nothing is said of its lines.
+        for name in names.into_iter().filter(|name| !name.contains('/')) {
             if let Some(file) = self.input.files.get(&name) {
                 lines::note_file(&name, Input::uri(&name), &file.bytes, &self.query.source, &plan, &mut self.lines);
             }
@@ -297,6 +307,8 @@ impl Model {
             hits: self.contract.runs,
             hit_points,
             parts: self.contract.parts,
+            not_read: self.not_read,
+            dirs: self.input.dirs.iter().filter_map(|d| Some((d.clone(), names::unread_dir(d)?))).collect(),
         }
     }
 }
@@ -393,6 +405,25 @@ mod tests {
         first.trigger = Some(crashpoint_engine::engine::Trigger::ProcessingTime { interval_ms: 0 });
         let planned = planned(&expected(&listed_again).unwrap());
         assert_eq!(planned[..3], [batch(1, 0, "a.json"), batch(1, 1, "b.json"), batch(1, 2, "c.json")]);
+    }
+
+    #[test]
+    fn no_file_in_a_subdirectory_is_read_and_each_visible_one_is_stated() {
+        // Goal: the model reads the input directory's own files only, and states each
+        // subdirectory a listing meets, by its name: a partition directory with its column, or a
+        // subdirectory; a hidden one is skipped without a word, and one made after the last
+        // listing is met by none. Method: the shipped scenario, and a directory made at its end.
+        let mut scenario = shipped("reach/subdirectories.toml");
+        scenario.steps.push(Step::Mkdir { name: "year=2025".into() });
+        let expected = expected(&scenario).unwrap();
+        let batch = |run, id, files: &str| (run, id, files.to_string());
+        assert_eq!(planned(&expected), [batch(1, 0, "a.json"), batch(2, 1, "d.json")]);
+        let unread = |names: &[&str]| -> Vec<String> { names.iter().map(ToString::to_string).collect() };
+        assert_eq!(expected.not_read.keys().cloned().collect::<Vec<_>>(), unread(&["empty", "sub"]));
+        assert!(expected.not_read.values().all(|u| *u == crate::check::Unread::Subdirectory));
+        let partition = crate::check::Unread::Partition { column: "year".into() };
+        assert_eq!(expected.dirs.get("year=2025"), Some(&partition), "known, though no listing met it");
+        assert!(!expected.dirs.contains_key(".hidden"), "a hidden name is skipped without a word");
     }
 
     #[test]

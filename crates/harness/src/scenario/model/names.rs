@@ -16,7 +16,7 @@
 //! These are the model's own statements of the rules: it must never ask the engine which names
 //! are misread or skipped, which is what it checks.
 
-use crate::check::Misread;
+use crate::check::{Misread, Unread};
 
 /// What Spark 4.3 does wrong with a file of this name, if anything.
 pub(super) fn misread(name: &str) -> Option<Misread> {
@@ -26,6 +26,18 @@ pub(super) fn misread(name: &str) -> Option<Misread> {
         Some(Misread::Colon)
     } else {
         None
+    }
+}
+
+/// What the source must say of a subdirectory of the input directory it lists, if anything: a
+/// name Spark skips is skipped silently; a `k=v` name is a partition directory, whose files
+/// Spark 4.3 reads with a partition column `k` (spark/FINDINGS.md, Q7) where crashpoint reads
+/// none; any other is a subdirectory, whose files neither reads.
+pub(super) fn unread_dir(name: &str) -> Option<Unread> {
+    match name.split_once('=') {
+        _ if skipped(name) => None,
+        Some((column, _)) => Some(Unread::Partition { column: column.to_string() }),
+        None => Some(Unread::Subdirectory),
     }
 }
 
@@ -56,6 +68,23 @@ mod tests {
         ];
         for (name, want) in cases {
             assert_eq!(skipped(name), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn what_is_said_of_each_subdirectory() {
+        let partition = |column: &str| Some(Unread::Partition { column: column.into() });
+        let cases: &[(&str, Option<Unread>)] = &[
+            ("sub", Some(Unread::Subdirectory)),
+            ("year=2024", partition("year")),
+            ("k=", partition("k")),
+            ("_k=v", partition("_k")),
+            (".sub", None),
+            ("_sub", None),
+            ("sub._COPYING_", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(unread_dir(name), *want, "{name}");
         }
     }
 

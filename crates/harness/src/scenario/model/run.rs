@@ -338,6 +338,9 @@ impl Model {
         let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(max_age_ms));
         let older = |mtime_ms: i64| window_start_ms.is_some_and(|start| mtime_ms < start);
         let mut candidates = Vec::new();
+        // What a listing says of the subdirectories comes with the run's first new batch (an
+        // available-now run's listing too); no subdirectory appears during a run.
+        self.note_dirs();
         let listed: Vec<(String, i64)> = match &state.fixed {
             Some(fixed) => fixed.clone(),
             None => self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect(),
@@ -423,6 +426,16 @@ impl Model {
         let (run, id, timestamp_ms) = (self.ordinal, batch.id, batch.timestamp_ms);
         self.contract.parts.push(BatchParts { run, batch: id, timestamp_ms, parts });
         written
+    }
+
+    /// A listing of the input meets its subdirectories: the source must say of each that none of
+    /// its files is read (unless Spark skips its name).
+    fn note_dirs(&mut self) {
+        for dir in &self.input.dirs {
+            if let Some(unread) = super::names::unread_dir(dir) {
+                self.not_read.insert(dir.clone(), unread);
+            }
+        }
     }
 
     /// The file due to arrive arrives if this batch brings its hit.
