@@ -42,6 +42,7 @@ const SCENARIOS: &[&str] = &[
     "reach/arrive_available_now.toml",
     "reach/subdirectories.toml",
     "reach/partition_directory.toml",
+    "reach/plan_names.toml",
     "reach/older_commit_deleted.toml",
     "reach/older_offsets_deleted.toml",
     "reach/stale_crc.toml",

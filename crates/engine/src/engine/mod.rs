@@ -140,8 +140,7 @@ impl<'a> Engine<'a> {
         options: EngineOptions,
         faults: FaultPlan,
     ) -> Result<Self, EngineError> {
-        let plan = query.plan.compile()?;
-        plan.check_explodes(&query.source.schema)?;
+        let plan = query.plan.compile_for(&query.source.schema)?;
         query.source.validate().map_err(EngineError::InvalidQuery)?;
         Ok(Self {
             storage,

@@ -89,16 +89,7 @@ impl CompiledPlan {
                 (Step::Select { columns }, false) => {
                     compiled.schema = columns.iter().map(|c| c.alias.clone()).collect();
                     compiled.select = columns.clone();
-                    let aliases: Vec<&str> = compiled
-                        .before
-                        .iter()
-                        .filter_map(|b| if let Before::Explode { alias, .. } = b { Some(alias.as_str()) } else { None })
-                        .collect();
-                    // The innermost binding of a name wins, as in `resolve`.
-                    compiled.select_roots = columns
-                        .iter()
-                        .map(|c| c.path.first().and_then(|first| aliases.iter().rposition(|a| a == first)))
-                        .collect();
+                    compiled.set_select_roots();
                     selected = true;
                 }
                 (Step::Filter { condition }, true) => {
@@ -125,6 +116,21 @@ impl CompiledPlan {
             return Err(PlanError(format!("the output column '{}' is named twice", pair[0])));
         }
         Ok(compiled)
+    }
+
+    /// Decides, for each selected column, the explode its path starts from.
+    pub(super) fn set_select_roots(&mut self) {
+        let aliases: Vec<&str> = self
+            .before
+            .iter()
+            .filter_map(|b| if let Before::Explode { alias, .. } = b { Some(alias.as_str()) } else { None })
+            .collect();
+        // The innermost binding of a name wins, as in `resolve`.
+        self.select_roots = self
+            .select
+            .iter()
+            .map(|c| c.path.first().and_then(|first| aliases.iter().rposition(|a| a == first)))
+            .collect();
     }
 
     /// The output column names, in order.

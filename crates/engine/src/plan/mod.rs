@@ -7,6 +7,7 @@
 mod change;
 mod column;
 mod eval;
+mod resolve;
 mod time;
 mod types;
 
@@ -100,9 +101,16 @@ impl Plan {
         format!("{:016x}", crate::rng::fnv1a(self.canonical_json().as_bytes()))
     }
 
-    /// Checks the plan and prepares it for evaluation.
+    /// Checks the plan's shape and prepares it for evaluation; its names are not resolved
+    /// against a schema (see [`Plan::compile_for`]).
     pub fn compile(&self) -> Result<CompiledPlan, PlanError> {
         CompiledPlan::new(self)
+    }
+
+    /// [`Plan::compile`], then every column name resolved against `schema` as Spark's analyzer
+    /// resolves it: what a query runs.
+    pub fn compile_for(&self, schema: &crate::schema::Schema) -> Result<CompiledPlan, PlanError> {
+        CompiledPlan::new(self)?.resolve(schema)
     }
 }
 

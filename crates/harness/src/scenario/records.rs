@@ -106,7 +106,7 @@ pub fn record_counts(report: &Report, oracle: &Oracle) -> Vec<RecordCount> {
 fn origins(report: &Report, oracle: &Oracle, is_record: &dyn Fn(&Row) -> bool, columns: &DataColumns) -> Vec<Origin> {
     let execution = &report.execution;
     let query = &report.scenario.query;
-    let Ok(plan) = query.plan.plan().compile() else { return Vec::new() };
+    let Ok(plan) = query.plan.plan().compile_for(&query.source.schema) else { return Vec::new() };
     let storage = execution.disk.as_ref();
     let files = storage.list(&execution.root.join("input")).unwrap_or_default();
     let batches = |planned: &[(u32, u64, Vec<String>)], file: &str| -> Vec<(u32, u64)> {

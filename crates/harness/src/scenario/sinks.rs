@@ -289,7 +289,7 @@ impl PlannedRows {
         PlannedRows {
             storage,
             checkpoint: query.checkpoint_dir.clone(),
-            plan: query.plan.compile().ok(),
+            plan: query.plan.compile_for(&query.source.schema).ok(),
             source: query.source.clone(),
         }
     }

@@ -440,7 +440,7 @@ impl Runner<'_> {
             let planned = PlannedRows {
                 storage: Arc::new(DiskStorage),
                 checkpoint: self.world.checkpoint(),
-                plan: self.query.plan.plan().compile().ok(),
+                plan: self.query.plan.plan().compile_for(&self.query.source.schema).ok(),
                 // Spark has no line limit: it plans every line the engine would keep out.
                 source: SourceOptions { max_line_bytes: Some(u64::MAX), ..self.query.source.clone() },
             };
@@ -481,7 +481,13 @@ impl Runner<'_> {
             SinkKind::File => {
                 // Read with the output's types: inferred, `temp` would be a STRING once a "NaN" is in it.
                 let source_schema = &self.query.source.schema;
-                let typed = self.query.plan.plan().compile().ok().map(|p| p.output_schema(source_schema).to_string());
+                let typed = self
+                    .query
+                    .plan
+                    .plan()
+                    .compile_for(source_schema)
+                    .ok()
+                    .map(|p| p.output_schema(source_schema).to_string());
                 let read = self.spark.read_file_sink(&self.world.output(), typed.as_deref());
                 match read {
                     Ok(read) => read.rows.iter().map(|o| row_of(&self.schema, o)).collect(),

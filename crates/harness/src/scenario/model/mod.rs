@@ -263,7 +263,7 @@ impl Model {
     }
 
     fn note_names(&mut self, names: Vec<String>) {
-        let Ok(plan) = self.query.plan.plan().compile() else { return };
+        let Ok(plan) = self.query.plan.plan().compile_for(&self.query.source.schema) else { return };
         // A file in a subdirectory is never read: nothing is said of its lines.
         for name in names.into_iter().filter(|name| !name.contains('/')) {
             if let Some(file) = self.input.files.get(&name) {

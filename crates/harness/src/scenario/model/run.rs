@@ -99,8 +99,7 @@ impl Model {
 
     fn run_inner(&mut self, trigger: Trigger, due: &mut Option<Due>) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
-        let compiled = plan.compile().map_err(|e| Cause::Other(e.to_string()))?;
-        compiled.check_explodes(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
+        let compiled = plan.compile_for(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
         self.query.source.validate().map_err(Cause::Other)?;
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
