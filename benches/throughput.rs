@@ -88,7 +88,7 @@ fn engine_run(
     let query = Query {
         input_dir: input.to_path_buf(),
         checkpoint_dir: dir.join("checkpoint"),
-        source: SourceOptions { max_files_per_trigger: Some(MAX_FILES_PER_TRIGGER), ..SourceOptions::default() },
+        source: SourceOptions { max_files_per_trigger: Some(MAX_FILES_PER_TRIGGER as i64), ..SourceOptions::default() },
         plan: Plan::tutorial_without_time(),
     };
     let options = EngineOptions { threads, ..EngineOptions::default() };

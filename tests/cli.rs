@@ -181,14 +181,42 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
                 .into_iter()
                 .chain(["--max-files-per-trigger", "-1"])
                 .collect(),
-            "'-1' is not allowed: maxFilesPerTrigger must be a positive integer",
+            "invalid value '-1' for option 'maxFilesPerTrigger' (max-files-per-trigger): it must be a positive integer",
         ),
         (
             vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
                 .into_iter()
                 .chain(["--max-files-per-trigger", "0"])
                 .collect(),
+            "invalid value '0' for option 'maxFilesPerTrigger'",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--max-files-per-trigger", "two"])
+                .collect(),
             "give `none` for no limit",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--max-file-age-ms", "-1000"])
+                .collect(),
+            "invalid value '-1000' for option 'maxFileAge' (max-file-age-ms): it must be 0 or more ms",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--max-line-bytes", "0"])
+                .collect(),
+            "invalid value '0' for option 'maxLineBytes' (max-line-bytes): it must be 1 or more bytes",
+        ),
+        (
+            vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]
+                .into_iter()
+                .chain(["--threads", "0"])
+                .collect(),
+            "--threads must be 1 or more",
         ),
         (
             vec!["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "console"]

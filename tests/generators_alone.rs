@@ -16,7 +16,8 @@ use std::path::Path;
 /// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
-/// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits),
+/// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits, query
+/// options out of their rules),
 /// so that no kill rests on the one fuzz case that draws it. Not here:
 /// `reach/max_file_age_left_files` and `reach/max_file_age_processing_time`, whose rows depend on
 /// where a crash falls (a restart lists the input afresh, and a touched file that the age window
@@ -52,6 +53,7 @@ const SCENARIOS: &[&str] = &[
     "reach/newer_spark_offsets.toml",
     "reach/offsets_not_a_log.toml",
     "reach/sink_log_deleted.toml",
+    "reach/bad_option_values.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

@@ -171,7 +171,7 @@ fn plan_spec() -> impl Strategy<Value = PlanSpec> {
 }
 
 fn source_options() -> impl Strategy<Value = SourceOptions> {
-    prop::option::of(1usize..=100)
+    prop::option::of(1i64..=100)
         .prop_map(|max_files_per_trigger| SourceOptions { max_files_per_trigger, ..SourceOptions::default() })
 }
 

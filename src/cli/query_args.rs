@@ -11,7 +11,8 @@ use std::num::NonZeroU64;
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
     /// Spark's maxFilesPerTrigger: at most this many new files per batch (a positive integer,
-    /// 1 as in the tutorial's query, or `none` for no limit).
+    /// 1 as in the tutorial's query, or `none` for no limit). Any other integer is the
+    /// engine's to refuse, with the rule, before any batch.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_max_files, default_value = "1")]
     pub max_files_per_trigger: MaxFiles,
     /// Input layout.
@@ -58,16 +59,16 @@ pub struct QueryArgs {
     pub min_batches_to_retain: NonZeroU64,
     /// Threads that run a batch's tasks (one per input file, or per 8 MiB split of a larger
     /// one; each writes its own part file); default: all cores. The output is the same for any N.
-    #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores())]
+    #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores(), value_parser = parse_threads)]
     pub threads: usize,
     /// Spark's maxFileAge in ms (default 7 days): a new file older than this, counted back from
     /// the newest file already seen, is not read, with a warning (Spark says nothing).
-    #[arg(long, value_name = "MS")]
-    pub max_file_age_ms: Option<u64>,
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub max_file_age_ms: Option<i64>,
     /// The longest JSON Lines line read, in bytes (default 16 MiB): a longer line is a bad
     /// record, kept in the dead letters (Spark has no such limit).
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_line_bytes: Option<u64>,
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub max_line_bytes: Option<i64>,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -75,20 +76,27 @@ pub struct QueryArgs {
 
 /// `--max-files-per-trigger`: a limit, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxFiles(pub Option<usize>);
+pub struct MaxFiles(pub Option<i64>);
 
-/// Spark's rule: `maxFilesPerTrigger` must be a positive integer. Spark accepts any value at
-/// `start()` and fails in the first trigger; here a bad value never gets that far.
+/// An integer or `none`. Spark accepts any value at `start()` and refuses one below 1 in the
+/// first trigger; so does the engine, before any batch, with the rule: one place words it.
 fn parse_max_files(s: &str) -> Result<MaxFiles, String> {
     if s == "none" {
         return Ok(MaxFiles(None));
     }
-    match s.parse::<i64>() {
-        Ok(n) if n >= 1 => usize::try_from(n).map(|n| MaxFiles(Some(n))).map_err(|_| format!("{n} is too large")),
-        _ => Err(format!(
+    s.parse::<i64>().map(|n| MaxFiles(Some(n))).map_err(|_| {
+        format!(
             "'{s}' is not allowed: maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; \
              give `none` for no limit"
-        )),
+        )
+    })
+}
+
+/// `--threads`: a batch's tasks need at least one thread to run on.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not allowed: --threads must be 1 or more (the threads a batch's tasks run on)")),
     }
 }
 
@@ -153,7 +161,7 @@ impl QueryArgs {
             clock: Clock { start_ms: self.start_ms.unwrap_or(Clock::default().start_ms), ..Clock::default() },
             wall_clock: !logical,
             allow_existing_sink_log: self.allow_existing_sink_log,
-            threads: self.threads.max(1),
+            threads: self.threads,
             checkpoint: CheckpointOptions {
                 compact_interval: self.compact_interval,
                 min_batches_to_retain: self.min_batches_to_retain,

@@ -50,10 +50,16 @@ impl Drop for Held {
 pub fn rows() -> Vec<Row> {
     vec![
         refused_option!("--max-files-per-trigger 0", ["--max-files-per-trigger", "0"],
-            says: ["'0' is not allowed: maxFilesPerTrigger must be a positive integer", "give `none` for no limit"],
+            says: ["invalid value '0' for option 'maxFilesPerTrigger'", "must be a positive integer (1 or more)"],
             "refused with Spark's rule (Spark accepts it at start and fails later; 0 used to process nothing forever)"),
         refused_option!("--max-files-per-trigger -1", ["--max-files-per-trigger", "-1"],
-            says: ["'-1' is not allowed: maxFilesPerTrigger must be a positive integer"], "refused with the rule"),
+            says: ["invalid value '-1' for option 'maxFilesPerTrigger'", "must be a positive integer"], "refused with the rule"),
+        refused_option!("--max-file-age-ms -1000", ["--max-file-age-ms", "-1000"],
+            says: ["invalid value '-1000' for option 'maxFileAge'", "must be 0 or more ms"], "refused with Spark's rule"),
+        refused_option!("--max-line-bytes 0", ["--max-line-bytes", "0"],
+            says: ["invalid value '0' for option 'maxLineBytes'", "must be 1 or more bytes"], "refused with the rule"),
+        refused_option!("--threads 0", ["--threads", "0"],
+            says: ["'0' is not allowed: --threads must be 1 or more"], "refused with the rule"),
         refused_option!("--max-files-per-trigger abc", ["--max-files-per-trigger", "abc"],
             says: ["'abc' is not allowed: maxFilesPerTrigger must be a positive integer"], "refused with the rule"),
         Row {

@@ -31,7 +31,7 @@ fn spark_run(spark: &mut SparkDriver, run: RunRequest, expected: Outcome) {
     assert_eq!(response.outcome, expected, "Spark: {:?}", response.error.map(|e| e.root()));
 }
 
-fn limit(n: usize) -> SourceOptions {
+fn limit(n: i64) -> SourceOptions {
     SourceOptions { max_files_per_trigger: Some(n), ..SourceOptions::default() }
 }
 

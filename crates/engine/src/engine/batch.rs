@@ -151,7 +151,7 @@ impl Engine<'_> {
 
     /// The input directory's new files, as entries of source-log batch `log_id`.
     fn new_files(&mut self, log_id: u64) -> Result<Vec<SourceFileEntry>, EngineError> {
-        let max_files = self.trigger.max_files(self.query.source.max_files_per_trigger);
+        let max_files = self.trigger.max_files(self.query.source.max_files());
         let (files, notices) = self.source.next_files(self.storage, log_id, max_files).map_err(|error| {
             EngineError::Input { path: self.query.input_dir.clone(), op: "list the input directory", error }
         })?;

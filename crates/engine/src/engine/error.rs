@@ -87,9 +87,9 @@ pub enum EngineError {
         /// fingerprint).
         changes: Vec<String>,
     },
-    /// An option of the query is invalid.
-    #[error("invalid query: {0}")]
-    InvalidQuery(String),
+    /// An option of the query has a value its rule refuses: the query does not start.
+    #[error(transparent)]
+    BadOption(#[from] crate::source::OptionRefused),
     /// The plan is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),

@@ -141,7 +141,7 @@ impl<'a> Engine<'a> {
         faults: FaultPlan,
     ) -> Result<Self, EngineError> {
         let plan = query.plan.compile_for(&query.source.schema)?;
-        query.source.validate().map_err(EngineError::InvalidQuery)?;
+        query.source.validate()?;
         Ok(Self {
             storage,
             checkpoint: Checkpoint::with_options(&query.checkpoint_dir, &options.checkpoint),

@@ -56,9 +56,10 @@ pub struct SourceOptions {
     /// The input layout.
     #[serde(default)]
     pub format: InputFormat,
-    /// `maxFilesPerTrigger`; no limit when absent. Must be 1 or more.
-    #[serde(default, deserialize_with = "positive_max_files")]
-    pub max_files_per_trigger: Option<usize>,
+    /// `maxFilesPerTrigger`; no limit when absent. Must be 1 or more: any integer is taken
+    /// here, and [`SourceOptions::validate`] refuses the others, as Spark's first trigger does.
+    #[serde(default)]
+    pub max_files_per_trigger: Option<i64>,
     /// Malformed lines.
     #[serde(default)]
     pub mode: BadRecordMode,
@@ -68,14 +69,14 @@ pub struct SourceOptions {
     /// Spark's `maxFileAge`, in ms ([`MAX_FILE_AGE_MS`], 7 days, when absent): a new file older
     /// than this, counted back from the newest file already seen, is not read (and said so),
     /// and seen files that old are forgotten, so that the seen set stays within the window. A
-    /// fresh checkpoint has seen nothing: it reads files of any age.
+    /// fresh checkpoint has seen nothing: it reads files of any age. Must be 0 or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_file_age_ms: Option<u64>,
+    pub max_file_age_ms: Option<i64>,
     /// The longest JSON Lines line read, in bytes ([`MAX_LINE_BYTES`], 16 MiB, when absent): a
     /// longer line is a bad record, kept in the dead letters, never an allocation spike. Spark
-    /// has no such limit; a smaller one lets a small scenario reach the edge.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "positive_line_bytes")]
-    pub max_line_bytes: Option<u64>,
+    /// has no such limit; a smaller one lets a small scenario reach the edge. Must be 1 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_line_bytes: Option<i64>,
     /// The schema records are read with, in Spark's DDL; the tutorial's by default.
     #[serde(default, skip_serializing_if = "Schema::is_tutorial")]
     pub schema: Schema,
@@ -94,47 +95,82 @@ fn keeps_unread(left: usize, max_files: usize) -> bool {
     left > 0 && left * 5 >= max_files
 }
 
-/// Spark's rule for `maxFilesPerTrigger`, in its words.
-pub const MAX_FILES_RULE: &str = "maxFilesPerTrigger must be a positive integer (1 or more), as in Spark; leave \
-                                  it out for no limit";
+/// An option of the source with a value its rule refuses: the query cannot start. Spark
+/// refuses its own options the same way, in the query's first trigger, before any batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid value '{value}' for option '{option}' ({key}): it must be {rule}. Nothing was read or written: \
+     fix the value and run again"
+)]
+pub struct OptionRefused {
+    /// The option's name as Spark spells it (`maxFilesPerTrigger`), or crashpoint's own.
+    pub option: &'static str,
+    /// The key of a scenario file or the flag of `crashpoint stream`, without dashes before it.
+    pub key: &'static str,
+    /// The value given.
+    pub value: i64,
+    /// The rule, in words: what the value must be.
+    pub rule: &'static str,
+}
+
+/// An option's rule: its names, the least value allowed, and the rule in words.
+struct Rule {
+    option: &'static str,
+    key: &'static str,
+    least: i64,
+    words: &'static str,
+}
+
+const RULES: [Rule; 3] = [
+    Rule {
+        option: "maxFilesPerTrigger",
+        key: "max-files-per-trigger",
+        least: 1,
+        words: "a positive integer (1 or more), as in Spark; no limit when it is not set",
+    },
+    Rule {
+        option: "maxFileAge",
+        key: "max-file-age-ms",
+        least: 0,
+        words: "0 or more ms, as in Spark; leave it out for Spark's default of 7 days",
+    },
+    Rule {
+        option: "maxLineBytes",
+        key: "max-line-bytes",
+        least: 1,
+        words: "1 or more bytes; leave it out for 16777216 (16 MiB)",
+    },
+];
 
 impl SourceOptions {
+    // The accessors below read options [`Self::validate`] has taken: the engine refuses a
+    // query before its first batch otherwise, so no refused value reaches a batch.
+
     /// `maxFileAge` in ms, Spark's default when not set.
     pub fn max_file_age_ms(&self) -> i64 {
-        i64::try_from(self.max_file_age_ms.unwrap_or(MAX_FILE_AGE_MS)).unwrap_or(i64::MAX)
+        self.max_file_age_ms.unwrap_or(MAX_FILE_AGE_MS as i64)
     }
 
     /// The line limit in bytes, [`MAX_LINE_BYTES`] when not set.
     pub fn max_line_bytes(&self) -> usize {
-        self.max_line_bytes.map_or(MAX_LINE_BYTES, |n| usize::try_from(n).unwrap_or(usize::MAX))
+        self.max_line_bytes.map_or(MAX_LINE_BYTES, |n| usize::try_from(n).unwrap_or(0))
     }
 
-    /// Checks the options as Spark does at the first trigger.
-    pub fn validate(&self) -> Result<(), String> {
-        match self.max_files_per_trigger {
-            Some(0) => Err(format!("maxFilesPerTrigger is 0: {MAX_FILES_RULE}")),
-            _ => Ok(()),
+    /// `maxFilesPerTrigger` as a count, `None` for no limit.
+    pub fn max_files(&self) -> Option<usize> {
+        self.max_files_per_trigger.map(|n| usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Checks each option against its rule, as Spark does at the first trigger: the first one
+    /// refused, with its name, value and rule.
+    pub fn validate(&self) -> Result<(), OptionRefused> {
+        let values = [self.max_files_per_trigger, self.max_file_age_ms, self.max_line_bytes];
+        for (rule, value) in RULES.iter().zip(values) {
+            if let Some(value) = value.filter(|v| *v < rule.least) {
+                return Err(OptionRefused { option: rule.option, key: rule.key, value, rule: rule.words });
+            }
         }
-    }
-}
-
-/// Reads `max-files-per-trigger` as any integer, so that 0 and -1 get the rule, not a type error.
-fn positive_max_files<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
-    let value = Option::<i64>::deserialize(deserializer)?;
-    match value {
-        None => Ok(None),
-        Some(n) if n >= 1 => usize::try_from(n).map(Some).map_err(serde::de::Error::custom),
-        Some(n) => Err(serde::de::Error::custom(format!("max-files-per-trigger is {n}: {MAX_FILES_RULE}"))),
-    }
-}
-
-fn positive_line_bytes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    match Option::<i64>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(n) if n >= 1 => Ok(Some(n as u64)),
-        Some(n) => Err(serde::de::Error::custom(format!(
-            "max-line-bytes is {n}: give the longest line to read, 1 byte or more (16777216 when left out)"
-        ))),
+        Ok(())
     }
 }
 
@@ -525,6 +561,34 @@ impl FileSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_option_rule_refuses_below_its_least_value_naming_option_value_and_rule() {
+        // Goal: Spark's rules (maxFilesPerTrigger 1 or more, maxFileAge 0 or more) and the line
+        // limit's, at their edges; a refusal says which option, which value, and what is
+        // allowed. Method: each option alone at its least value, one below, and far below.
+        let with = |i: usize, v: i64| {
+            let mut o = SourceOptions::default();
+            *[&mut o.max_files_per_trigger, &mut o.max_file_age_ms, &mut o.max_line_bytes][i] = Some(v);
+            o
+        };
+        assert_eq!(SourceOptions::default().validate(), Ok(()));
+        let cases = [
+            ("maxFilesPerTrigger", 1, "1 or more"),
+            ("maxFileAge", 0, "0 or more ms"),
+            ("maxLineBytes", 1, "1 or more bytes"),
+        ];
+        for (i, (option, least, words)) in cases.into_iter().enumerate() {
+            assert_eq!(with(i, least).validate(), Ok(()), "{option} {least}");
+            for value in [least - 1, -1_000] {
+                let refused = with(i, value).validate().expect_err(option);
+                assert_eq!((refused.option, refused.value), (option, value));
+                let said = refused.to_string();
+                assert!(said.contains(&format!("invalid value '{value}' for option '{option}'")), "{said}");
+                assert!(said.contains(words), "{said}");
+            }
+        }
+    }
     use crate::storage::SimStorage;
 
     const DAY_MS: i64 = 24 * 60 * 60 * 1000;

@@ -57,7 +57,7 @@ pub fn query(input: &Path, checkpoint: &Path, source: SourceOptions) -> Query {
 }
 
 /// Source options with `maxFilesPerTrigger`.
-pub fn max_files(n: usize) -> SourceOptions {
+pub fn max_files(n: i64) -> SourceOptions {
     SourceOptions { max_files_per_trigger: Some(n), ..SourceOptions::default() }
 }
 

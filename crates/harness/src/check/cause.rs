@@ -73,7 +73,18 @@ pub enum Cause {
         /// Its first line, as the user left it.
         first_line: String,
     },
-    /// Anything else (an invalid query, a log file missing): any error will do.
+    /// An option of the query has a value its rule refuses (`maxFilesPerTrigger` 0, a negative
+    /// `maxFileAge`): the query does not start, as Spark's first trigger refuses it. The error
+    /// must name the option, the value and the rule (the least value allowed).
+    BadOption {
+        /// The option's name, as Spark spells it (`maxFilesPerTrigger`), or crashpoint's own.
+        option: String,
+        /// The value the query gives it.
+        value: i64,
+        /// The rule: the least value allowed.
+        least: i64,
+    },
+    /// Anything else (an invalid plan, a log file missing): any error will do.
     Other(String),
 }
 
@@ -114,14 +125,23 @@ impl Cause {
                 let shown: String = first_line.chars().take(40).collect();
                 format!("{path}: not a Spark metadata log (first line is '{shown}' but must be 'v1'); {why}")
             }
+            Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
             Cause::Other(_) => return None,
         })
     }
 
+    /// Words the error must hold besides [`Cause::phrase`]: the rule a refused option breaks.
+    fn rule_words(&self) -> Option<String> {
+        match self {
+            Cause::CommitsTrailOffsets { .. } => Some("commits trail offsets by more than one batch".into()),
+            Cause::BadOption { least, .. } => Some(format!("{least} or more")),
+            _ => None,
+        }
+    }
+
     /// True if an engine error with this message has this cause.
     pub fn matches(&self, message: &str) -> bool {
-        let trail = matches!(self, Cause::CommitsTrailOffsets { .. });
-        let words = !trail || message.contains("commits trail offsets by more than one batch");
+        let words = self.rule_words().is_none_or(|words| message.contains(&words));
         words && self.phrase().is_none_or(|phrase| message.contains(&phrase))
     }
 }
@@ -155,6 +175,9 @@ impl fmt::Display for Cause {
                 Some(v) => write!(f, "{path} was written by a newer Spark (log version {v}; this one reads v1)"),
                 None => write!(f, "{path} is not a Spark log: its first line is '{first_line}', not 'v1'"),
             },
+            Cause::BadOption { option, value, least } => {
+                write!(f, "option {option} is {value}, and its rule asks for {least} or more")
+            }
             Cause::Other(why) => write!(f, "{why}"),
         }
     }
@@ -192,6 +215,32 @@ mod tests {
         assert!(Cause::Other("x".into()).matches("anything"));
         assert!(Cause::ModifiedInput { file: "a.json".into() }.matches("a.json: changed (on-modified is error)"));
         assert!(!Cause::ModifiedInput { file: "a.json".into() }.matches(&bad));
+    }
+
+    #[test]
+    fn a_bad_option_is_held_to_its_name_its_value_and_its_rule() {
+        // Goal: a run refused for a query option must say which option, which value, and what
+        // the rule allows; a refusal of another option or value, one that leaves the rule out,
+        // or another error is a finding. Method: the engine's words (source/mod.rs), right and
+        // hand-made wrong ones.
+        let cause = Cause::BadOption { option: "maxFilesPerTrigger".into(), value: 0, least: 1 };
+        let right = "invalid value '0' for option 'maxFilesPerTrigger' (max-files-per-trigger): it must \
+                     be a positive integer (1 or more), as in Spark; no limit when it is not set. Nothing was read \
+                     or written: fix the value and run again";
+        assert!(cause.matches(right));
+        for wrong in [
+            right.replace("'0'", "'-1'"),
+            right.replace("'maxFilesPerTrigger'", "'maxFileAge'"),
+            right.replace("(1 or more)", "(positive)"),
+            "invalid query: maxFilesPerTrigger is wrong".to_string(),
+            "cannot recover checkpoint /cp: commits/3 is newer than the latest offsets file offsets/2".to_string(),
+        ] {
+            assert!(!cause.matches(&wrong), "{wrong}");
+        }
+        let age = Cause::BadOption { option: "maxFileAge".into(), value: -1, least: 0 };
+        assert!(age.matches("invalid value '-1' for option 'maxFileAge' (max-file-age-ms): it must be 0 or more ms"));
+        assert!(!age.matches("invalid value '-1' for option 'maxFileAge' (max-file-age-ms): it must be positive"));
+        assert_eq!(age.to_string(), "option maxFileAge is -1, and its rule asks for 0 or more");
     }
 
     #[test]

@@ -167,6 +167,7 @@ mod tests {
                 }
                 Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
                 Cause::SinkBehind { .. } => "a refusal: a file sink behind its commits",
+                Cause::BadOption { .. } => "a refusal: a query option out of its rule",
                 _ => "another failure",
             });
         }
@@ -212,6 +213,18 @@ mod tests {
                 }
                 Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
+                Step::ChangeQuery(change) => change.source.as_ref().and_then(|source| {
+                    let bad = |value: Option<i64>, least: i64| value.is_some_and(|v| v < least);
+                    if bad(source.max_files_per_trigger, 1) {
+                        Some("final: maxFilesPerTrigger out of its rule")
+                    } else if bad(source.max_file_age_ms, 0) {
+                        Some("final: maxFileAge out of its rule")
+                    } else if bad(source.max_line_bytes, 1) {
+                        Some("final: max-line-bytes out of its rule")
+                    } else {
+                        None
+                    }
+                }),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
                 Step::Mkdir { .. } => Some("a subdirectory in the input: empty"),
@@ -319,6 +332,7 @@ mod tests {
             "a refusal: a log from a newer Spark",
             "a refusal: a log that is not a log",
             "a refusal: a file sink behind its commits",
+            "a refusal: a query option out of its rule",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -336,6 +350,9 @@ mod tests {
             "final: a log with a garbage first line",
             "final: the file sink's latest log entry deleted",
             "final: the file sink's whole log deleted",
+            "final: maxFilesPerTrigger out of its rule",
+            "final: maxFileAge out of its rule",
+            "final: max-line-bytes out of its rule",
             "the model: a run warns of an uncommitted batch",
             "the query's trigger: available-now",
             "the query's trigger: once",

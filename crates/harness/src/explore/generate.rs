@@ -45,7 +45,7 @@ use super::reproducer::with_final_drain;
 use crate::check::Cause;
 use crate::scenario::{
     ARRIVAL_POINTS, Arrival, ArrivingFile, Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec,
-    QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, Step, execute, expected,
+    QueryChange, QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, Step, execute, expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -189,6 +189,50 @@ enum Refusal {
         /// The whole `_spark_metadata` deleted, not only its latest entry.
         whole_log: bool,
     },
+    /// The query changed to give one source option a value its rule refuses (`maxFilesPerTrigger`
+    /// 0, a negative `maxFileAge`, a line limit of 0): the run must refuse before its first
+    /// batch, naming the option, the value and the rule; the query then changed back, and the
+    /// next run goes on exactly-once.
+    BadOption {
+        /// The option's scenario key.
+        key: &'static str,
+        /// The value given.
+        value: i64,
+    },
+}
+
+/// The source options with a rule, and values each rule refuses: as a user mistypes them (a
+/// 0 for "no limit", a sign, a window given as a negative offset).
+const BAD_OPTION_VALUES: [(&str, i64); 6] = [
+    ("max-files-per-trigger", 0),
+    ("max-files-per-trigger", -1),
+    ("max-file-age-ms", -1),
+    ("max-file-age-ms", -2_000),
+    ("max-line-bytes", 0),
+    ("max-line-bytes", -1),
+];
+
+/// A query option given a bad value, from values a case draws for nothing, so that no other
+/// case's draw moves: the sink-behind draw (its latest-entry kind) of a case whose sink keeps
+/// no `_spark_metadata`; the option and value by how many segments the case has and its
+/// compaction interval. About one case in eight.
+fn bad_option(behind: Option<Refusal>, sink: SinkKind, segments: usize, interval: u64) -> Option<Refusal> {
+    let unused = sink != SinkKind::File && matches!(behind, Some(Refusal::SinkBehindCommits { whole_log: false }));
+    let (key, _) = BAD_OPTION_VALUES[2 * (segments % 3)];
+    let (_, value) = BAD_OPTION_VALUES[2 * (segments % 3) + usize::from(interval == 10)];
+    unused.then_some(Refusal::BadOption { key, value })
+}
+
+/// `source` with the option `key` set to `value`.
+fn with_option(source: &SourceOptions, key: &str, value: i64) -> SourceOptions {
+    let mut bad = source.clone();
+    match key {
+        "max-files-per-trigger" => bad.max_files_per_trigger = Some(value),
+        "max-file-age-ms" => bad.max_file_age_ms = Some(value),
+        "max-line-bytes" => bad.max_line_bytes = Some(value),
+        other => unreachable!("{other} is not in BAD_OPTION_VALUES"),
+    }
+    bad
 }
 
 /// The file sink's `_spark_metadata` behind the commit log, as a user leaves it who deletes
@@ -510,8 +554,10 @@ pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value
 fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl Strategy<Value = GeneratedCase> {
     (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal(), sink_behind()).prop_map(
         move |(knobs, mut segments, refusal, behind)| {
+            let kind = sink.unwrap_or(knobs.sink);
+            let bad_option = bad_option(behind, kind, segments.len(), knobs.compact_interval);
             // Only a file sink has a `_spark_metadata` to delete.
-            let refusal = refusal.or(behind.filter(|_| sink.unwrap_or(knobs.sink) == SinkKind::File));
+            let refusal = refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option);
             if let Some(sink) = sink {
                 // A sink whose batches the engine cannot see, and that skips a batch id it holds
                 // (the idempotent SQLite table, the user's exactly-once program), would skip a
@@ -735,7 +781,7 @@ fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[S
         }
     }
     if let Some(refusal) = refusal {
-        scenario.steps.extend(refusal_steps(refusal));
+        scenario.steps.extend(refusal_steps(refusal, &scenario.query.source));
     }
     Ok(settle(with_final_drain(&scenario)))
 }
@@ -796,8 +842,8 @@ fn tamper_applies(tamper: Tamper, sink: SinkKind) -> bool {
     !matches!(tamper, Tamper::NewCheckpoint) || sink == SinkKind::File
 }
 
-/// The tampering of a refusal, then the run that must refuse.
-fn refusal_steps(refusal: Refusal) -> Vec<Step> {
+/// The tampering of a refusal, then the run that must refuse; `source`: the query's options.
+fn refusal_steps(refusal: Refusal, source: &SourceOptions) -> Vec<Step> {
     let delete = |path: &str| Step::Delete { path: path.to_string() };
     let mut steps = match refusal {
         Refusal::CommitNewerThanOffsets => vec![delete("offsets/latest")],
@@ -810,6 +856,12 @@ fn refusal_steps(refusal: Refusal) -> Vec<Step> {
         }
         Refusal::UnreadableLog { log, first_line } => {
             vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
+        }
+        Refusal::BadOption { key, value } => {
+            let change = |source| Step::ChangeQuery(QueryChange { plan: None, source: Some(source) });
+            // The value fixed, the query goes on where it stopped: exactly-once.
+            let fixed = [change(source.clone()), run(false, None)];
+            return [change(with_option(source, key, value)), run(false, None)].into_iter().chain(fixed).collect();
         }
     };
     steps.push(run(false, None));
@@ -888,10 +940,10 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
         sink: knobs.sink.into(),
         trigger,
         source: SourceOptions {
-            max_files_per_trigger: knobs.max_files,
+            max_files_per_trigger: knobs.max_files.map(|n| n as i64),
             mode: if knobs.failfast { BadRecordMode::Failfast } else { BadRecordMode::Permissive },
-            max_line_bytes: knobs.max_line_bytes,
-            max_file_age_ms: knobs.max_file_age_ms,
+            max_line_bytes: knobs.max_line_bytes.map(|n| n as i64),
+            max_file_age_ms: knobs.max_file_age_ms.map(|n| n as i64),
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
@@ -1142,7 +1194,9 @@ mod tests {
 
     #[test]
     fn refusals_delete_the_latest_offsets_or_the_two_latest_commits() {
-        let paths = |r| refusal_steps(r).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let paths = |r| {
+            refusal_steps(r, &SourceOptions::default()).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        };
         assert!(paths(Refusal::CommitNewerThanOffsets).contains("offsets/latest"));
         assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
         let newer = paths(Refusal::UnreadableLog { log: "commits", first_line: "v2" });
@@ -1193,6 +1247,40 @@ mod tests {
             let words = runs(&case)[2].expect_error.clone().unwrap();
             assert!(words.starts_with(&format!("{path}: not a Spark metadata log (first line is '{first_line}'")));
             assert!(words.ends_with(why), "{words}");
+        }
+    }
+
+    #[test]
+    fn a_query_option_out_of_its_rule_fails_the_run_before_any_batch_and_the_fixed_query_goes_on() {
+        // Goal: a query changed to give an option a value its rule refuses is a case whose next
+        // run must fail naming the option, the value and the rule, and whose run after the fix
+        // reads what is left, exactly-once. Method: build it after two crash-free runs for each
+        // bad value drawn; the model's cause, the failing run's expected words, and the rows
+        // against the same case without the refusal plus the fixed run (nothing new: the same).
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
+        let plain = expected(&build(knobs("available-now", false), &segments, None, &[]).unwrap()).unwrap();
+        for (key, value) in BAD_OPTION_VALUES {
+            let case = build(knobs("available-now", false), &segments, Some(Refusal::BadOption { key, value }), &[]);
+            let case = case.unwrap();
+            let model = expected(&case).unwrap();
+            let [(3, Cause::BadOption { option, value: v, least })] = &model.failed_runs[..] else {
+                panic!("{key} = {value}: {:?}", model.failed_runs)
+            };
+            assert_eq!((*v, *least), (value, if key == "max-file-age-ms" { 0 } else { 1 }), "{key}");
+            let words = runs(&case)[2].expect_error.clone().unwrap();
+            assert_eq!(words, format!("invalid value '{value}' for option '{option}'"));
+            assert_eq!(runs(&case).len(), 4, "the refused run, then the fixed one");
+            assert_eq!(model.rows, plain.rows, "{key} = {value}: the refusal loses nothing");
+            // The refused run touches nothing: the model states its hits, none, and an engine
+            // that wrote `metadata` (or planned a batch) before refusing is a finding.
+            let refused = model.hits.iter().find(|h| h.run == 3).expect("the refused run's hits are stated");
+            assert!(refused.hits.values().all(|n| *n == 0), "{:?}", refused.hits);
+            let wrote = std::collections::BTreeMap::from([(CrashPoint::DuringLogWrite, 1)]);
+            let found = crate::check::judge_crash_points(&model.hits, &model.hit_points, &[(3, &wrote)]);
+            assert!(
+                found[0].starts_with("run 3 hit during-log-write 1 time(s) where the contract says 0"),
+                "{found:?}"
+            );
         }
     }
 
@@ -1414,7 +1502,7 @@ mod tests {
             let limit = s.query.source.max_line_bytes;
             s.steps.iter().any(|step| {
                 matches!(step, Step::Add { content: FileContent::Lines(lines), .. }
-                    if lines.iter().any(|l| Some(l.len() as u64) == limit))
+                    if lines.iter().any(|l| Some(l.len() as i64) == limit))
             })
         };
         assert!(drawn(100).iter().any(at_limit), "no line at a query's max-line-bytes");

@@ -140,7 +140,12 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         findings.extend(judge_words(&expected.lines, &execution.dead_letter_reasons, &run_words(&execution)));
         findings.extend(judge_too_old_notices(&expected.too_old, notices(&execution)));
         findings.extend(judge_unread_dirs(&expected.not_read, &expected.dirs, notices(&execution)));
-        findings.extend(judge_crash_points(&expected.hits, &expected.hit_points, &unfaulted_hits(&execution)));
+        let refused = refused_before_anything(&expected.failed_runs);
+        findings.extend(judge_crash_points(
+            &expected.hits,
+            &expected.hit_points,
+            &unfaulted_hits(&execution, &refused),
+        ));
     }
     if oracle.is_model() && sink.kind() == SinkKind::File {
         // The data columns only: a part file's processing times are judged with the batch times.
@@ -201,12 +206,25 @@ fn model_times(model: &[(u32, u64, i64)], emissions: &[Emission], crash_free: bo
 /// error, a restart the runner inserted): up to there the execution is the crash-free one the
 /// model states. A run that stopped with an error is left out (where an error stops a run is
 /// not part of the crash-point contract).
-fn unfaulted_hits(execution: &Execution) -> Vec<(u32, &std::collections::BTreeMap<CrashPoint, u32>)> {
+/// The runs the model expects to be refused before they touch anything (a query option out of
+/// its rule): the model states their hits, none, so the engine's are held to them.
+fn refused_before_anything(failed_runs: &[(u32, crate::check::Cause)]) -> Vec<u32> {
+    failed_runs
+        .iter()
+        .filter(|(_, cause)| matches!(cause, crate::check::Cause::BadOption { .. }))
+        .map(|(r, _)| *r)
+        .collect()
+}
+
+fn unfaulted_hits<'a>(
+    execution: &'a Execution,
+    refused: &[u32],
+) -> Vec<(u32, &'a std::collections::BTreeMap<CrashPoint, u32>)> {
     execution
         .processes
         .iter()
         .take_while(|p| !p.inserted && !p.needs_restart && p.crashed.is_none() && p.io_failed.is_none())
-        .filter(|p| p.error.is_none())
+        .filter(|p| p.error.is_none() || refused.contains(&p.ordinal))
         .map(|p| (p.ordinal, &p.hits))
         .collect()
 }

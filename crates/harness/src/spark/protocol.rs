@@ -156,7 +156,7 @@ impl Serialize for TriggerSpec {
 pub struct SourceSpec {
     /// `maxFilesPerTrigger`.
     #[serde(rename = "maxFilesPerTrigger", skip_serializing_if = "Option::is_none")]
-    pub max_files_per_trigger: Option<u64>,
+    pub max_files_per_trigger: Option<i64>,
     /// `json-lines` (default) or `whole-file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,

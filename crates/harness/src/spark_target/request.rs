@@ -71,7 +71,7 @@ pub fn plan(query: &QuerySpec) -> Vec<PlanStep> {
 pub fn source(query: &QuerySpec) -> SourceSpec {
     let options = &query.source;
     SourceSpec {
-        max_files_per_trigger: options.max_files_per_trigger.map(|n| n as u64),
+        max_files_per_trigger: options.max_files_per_trigger,
         format: Some(match options.format {
             InputFormat::JsonLines => "json-lines".into(),
             InputFormat::WholeFile => "whole-file".into(),

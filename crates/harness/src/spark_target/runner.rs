@@ -442,7 +442,7 @@ impl Runner<'_> {
                 checkpoint: self.world.checkpoint(),
                 plan: self.query.plan.plan().compile_for(&self.query.source.schema).ok(),
                 // Spark has no line limit: it plans every line the engine would keep out.
-                source: SourceOptions { max_line_bytes: Some(u64::MAX), ..self.query.source.clone() },
+                source: SourceOptions { max_line_bytes: Some(i64::MAX), ..self.query.source.clone() },
             };
             let rows = planned.rows(batch);
             self.emissions.push(emission(process, cause, batch, rows, EmissionOutcome::Skipped));

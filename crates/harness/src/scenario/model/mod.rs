@@ -18,6 +18,7 @@ mod contract;
 mod input;
 mod lines;
 mod names;
+mod options;
 mod run;
 mod state;
 
@@ -38,7 +39,7 @@ pub const SPARK_MAX_FILE_AGE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// The `maxFileAge` window a query's source has, in ms: the option, or Spark's default.
 pub fn max_file_age_ms(source: &crashpoint_engine::source::SourceOptions) -> i64 {
-    source.max_file_age_ms.map_or(SPARK_MAX_FILE_AGE_MS, |ms| i64::try_from(ms).unwrap_or(i64::MAX))
+    source.max_file_age_ms.unwrap_or(SPARK_MAX_FILE_AGE_MS)
 }
 
 /// What a crash-free run of the scenario shows, by the model.

@@ -88,7 +88,9 @@ impl Model {
         self.contract.begin(self.ordinal);
         let mut due = arrive.map(|arrival| Due { arrival, hits: 0 });
         let ran = self.run_inner(trigger, &mut due);
-        self.contract.end(ran.is_ok());
+        // A run refused for its options stops before it touches anything: its hits (none) are
+        // stated, so that a refusal after a write (`metadata`, a batch) is a finding.
+        self.contract.end(ran.is_ok() || matches!(ran, Err(Cause::BadOption { .. })));
         if let Err(why) = ran {
             self.failed_runs.push((self.ordinal, why));
         }
@@ -100,10 +102,13 @@ impl Model {
     fn run_inner(&mut self, trigger: Trigger, due: &mut Option<Due>) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
         let compiled = plan.compile_for(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
-        self.query.source.validate().map_err(Cause::Other)?;
+        if let Some(cause) = super::options::refused(&self.query.source) {
+            return Err(cause);
+        }
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
-        state.max_files = if trigger == Trigger::Once { None } else { self.query.source.max_files_per_trigger };
+        let max_files = self.query.source.max_files_per_trigger.and_then(|n| usize::try_from(n).ok());
+        state.max_files = if trigger == Trigger::Once { None } else { max_files };
         state.keeps_unread = matches!(trigger, Trigger::ProcessingTime { .. }) && state.max_files.is_some();
         if trigger == Trigger::AvailableNow {
             state.fixed = Some(self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect());
