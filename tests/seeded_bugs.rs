@@ -196,6 +196,8 @@ seeded_bug_tests! {
     held_orphans_with_new_files => Bug::HeldOrphansWithNewFiles, "reach/held_orphans.toml";
     clock_before_checkpoint => Bug::ClockBeforeCheckpoint, "reach/clock_back.toml";
     listing_not_fixed => Bug::ListingNotFixed, "reach/arrive_available_now.toml";
+    output_lock_ignored => Bug::OutputLockIgnored, "reach/output_held.toml";
+    held_lock_unexplained => Bug::HeldLockUnexplained, "reach/output_held.toml";
 }
 
 explore_only_bug_tests! {

@@ -24,6 +24,7 @@
 //! | [`Seams::dead_letters`] | a batch's bad lines | its dead-letter file is replaced |
 //! | [`Seams::rerun_time`] | a re-run batch | it keeps the `batchTimestampMs` of its `offsets/N` |
 //! | [`Seams::checkpoint_lock`] | a query's start | it takes the checkpoint's lock |
+//! | [`Seams::held_lock`] | a query's start, when another holds the checkpoint's or the output's lock | it is refused, with words that say another query holds the place |
 //! | [`Seams::new_files`] | planning new files | every unseen path is new, whatever its modification time |
 //! | [`Seams::log_offset`] | writing `offsets/N` | `logOffset` is the newest source-log batch the batch covers |
 //! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
@@ -58,6 +59,8 @@ pub struct Seams {
     pub rerun_time: RerunTime,
     /// Whether a query takes the checkpoint's lock.
     pub checkpoint_lock: CheckpointLock,
+    /// What a query does when another holds the checkpoint's or the output's lock.
+    pub held_lock: HeldLock,
     /// Which unseen files planning takes as new.
     pub new_files: NewFiles,
     /// What `offsets/N` records as `logOffset`.
@@ -145,6 +148,20 @@ pub enum CheckpointLock {
     Taken,
     /// It does not.
     Skipped,
+}
+
+/// What a query does at its start when another process holds a lock it takes (the
+/// checkpoint's `.lock`, the file sink's output lock).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HeldLock {
+    /// It is refused, and says that another query holds the place and what to do.
+    #[default]
+    Refused,
+    /// The output's lock, held by another, is taken as no lock: the query writes on.
+    OutputIgnored,
+    /// It is refused with the bare I/O error of taking the lock: nothing says that another
+    /// query holds the place.
+    Unexplained,
 }
 
 /// Which unseen files planning takes as new.

@@ -11,8 +11,8 @@
 
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::seams::{
-    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldOrphans, LastLine, Listing,
-    LogFsync, LogLayout, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
+    BatchStep, CheckpointLock, Compaction, DeadLetters, FailedFsync, FileSinkLog, HeldLock, HeldOrphans, LastLine,
+    Listing, LogFsync, LogLayout, LogOffset, NewBatchTime, NewFiles, PendingBatch, Purge, RerunTime, Seams, SeenFiles,
 };
 use std::fmt;
 use std::str::FromStr;
@@ -67,11 +67,17 @@ pub enum Bug {
     /// An `available-now` run lists the input before every batch, not once at its start: a
     /// file that arrives during the run is read in it, where Spark leaves it to the next run.
     ListingNotFixed,
+    /// The output's lock, held by another query, is taken as no lock: two queries write one
+    /// output directory.
+    OutputLockIgnored,
+    /// A lock another query holds (the checkpoint's, the output's) is reported as the bare I/O
+    /// error of taking it: nothing tells the user that another query holds the place.
+    HeldLockUnexplained,
 }
 
 impl Bug {
     /// Every seeded bug.
-    pub const ALL: [Bug; 22] = [
+    pub const ALL: [Bug; 24] = [
         Bug::CommitBeforeSink,
         Bug::NonAtomicLogWrite,
         Bug::SourceLogIgnoredOnRestart,
@@ -94,6 +100,8 @@ impl Bug {
         Bug::HeldOrphansWithNewFiles,
         Bug::ClockBeforeCheckpoint,
         Bug::ListingNotFixed,
+        Bug::OutputLockIgnored,
+        Bug::HeldLockUnexplained,
     ];
 
     /// The stable name used by `--bug` and scenario files.
@@ -121,6 +129,8 @@ impl Bug {
             Bug::HeldOrphansWithNewFiles => "held-orphans-with-new-files",
             Bug::ClockBeforeCheckpoint => "clock-before-checkpoint",
             Bug::ListingNotFixed => "listing-not-fixed",
+            Bug::OutputLockIgnored => "output-lock-ignored",
+            Bug::HeldLockUnexplained => "held-lock-unexplained",
         }
     }
 
@@ -149,6 +159,8 @@ impl Bug {
             Bug::HeldOrphansWithNewFiles => seams.held_orphans = HeldOrphans::WithNewFiles,
             Bug::ClockBeforeCheckpoint => seams.new_batch_time = NewBatchTime::ClockOnly,
             Bug::ListingNotFixed => seams.listing = Listing::EveryBatch,
+            Bug::OutputLockIgnored => seams.held_lock = HeldLock::OutputIgnored,
+            Bug::HeldLockUnexplained => seams.held_lock = HeldLock::Unexplained,
         }
     }
 }

@@ -256,7 +256,10 @@ impl<'a> Engine<'a> {
     fn start(&mut self) -> Result<(), EngineError> {
         let storage = self.storage;
         self.lock = Some(self.lock_checkpoint()?);
-        self.sink.open(storage)?;
+        let opened = self.sink.open(storage);
+        #[cfg(feature = "seeded-bugs")]
+        let opened = seeded::bent_open(self.faults.seams(), opened);
+        opened?;
         if self.checkpoint.offsets.latest(storage)?.is_none()
             && self.checkpoint.sources.log().latest(storage)?.is_none()
         {
@@ -324,13 +327,16 @@ impl<'a> Engine<'a> {
         if self.faults.seams().checkpoint_lock == crate::seams::CheckpointLock::Skipped {
             return Ok(crate::storage::LockGuard(Box::new(())));
         }
-        self.storage.lock(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::WouldBlock => EngineError::Recovery {
+        let held = |e: &std::io::Error| e.kind() == std::io::ErrorKind::WouldBlock;
+        #[cfg(feature = "seeded-bugs")]
+        let held = |e: &std::io::Error| seeded::bent_held(self.faults.seams(), held(e));
+        self.storage.lock(&path).map_err(|e| match held(&e) {
+            true => EngineError::Recovery {
                 checkpoint: root.to_path_buf(),
                 problem: format!("another query is running on it ({} is locked)", path.display()),
                 hint: "stop the other query first; two queries on one checkpoint corrupt it".into(),
             },
-            _ => io(path.clone(), "take the lock", e),
+            false => io(path.clone(), "take the lock", e),
         })
     }
 

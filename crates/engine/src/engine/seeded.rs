@@ -2,7 +2,8 @@
 //! restart that skips a pending batch, a purge of one batch too many, dead letters appended, a
 //! re-run at a new time, new files only when newer than the newest seen, `logOffset` as the
 //! batch id, a last line without a newline left out, new files added to a batch the sink
-//! already holds, and a new batch's time taken from the clock alone.
+//! already holds, a new batch's time taken from the clock alone, and a lock another holds
+//! ignored or left unexplained.
 //!
 //! Spark's lifecycle is `batch::run_batch` and Spark's recovery is `recovery::decide`; this
 //! module must never change them, only stand in for them when a seam says so.
@@ -12,12 +13,33 @@ use super::{Engine, EngineError, Resume};
 use crate::engine::Clock;
 use crate::faults::CrashPoint;
 use crate::seams::{
-    BatchOrder, BatchStep, DeadLetters, HeldOrphans, LastLine, Listing, LogOffset, NewBatchTime, NewFiles,
+    BatchOrder, BatchStep, DeadLetters, HeldLock, HeldOrphans, LastLine, Listing, LogOffset, NewBatchTime, NewFiles,
     PendingBatch, Purge, RerunTime, Seams,
 };
+use crate::sink::SinkError;
 use crate::source::FileSource;
 use crate::storage::Storage;
 use std::path::Path;
+
+/// Whether a lock error is taken as a lock another holds, as the held-lock seam bends it:
+/// never, when a held lock goes unexplained.
+pub(super) fn bent_held(seams: &Seams, held: bool) -> bool {
+    held && seams.held_lock != HeldLock::Unexplained
+}
+
+/// The sink's opening as the held-lock seam bends it: the output's lock, held by another, is
+/// taken as no lock, or reported as the bare I/O error of taking it.
+pub(super) fn bent_open(seams: &Seams, opened: Result<(), SinkError>) -> Result<(), SinkError> {
+    match (seams.held_lock, opened) {
+        (HeldLock::OutputIgnored, Err(SinkError::OutputLocked { .. })) => Ok(()),
+        (HeldLock::Unexplained, Err(SinkError::OutputLocked { lock, .. })) => Err(SinkError::Io {
+            error: std::io::Error::new(std::io::ErrorKind::WouldBlock, format!("{}: locked", lock.display())),
+            path: lock,
+            op: "take the output's lock",
+        }),
+        (_, opened) => opened,
+    }
+}
 
 /// The recovery decision as the pending-batch seam bends it.
 pub(super) fn bent_resume(seams: &Seams, resume: Resume) -> Resume {

@@ -84,9 +84,66 @@ pub enum Cause {
         /// The rule: the least value allowed.
         least: i64,
     },
+    /// Another process holds a lock the run must take at its start: another query on the
+    /// checkpoint, or another query writing into the file sink's output directory.
+    Held {
+        /// Which place the lock guards.
+        place: Place,
+    },
     /// Anything else (an invalid plan, a log file missing): any error will do.
     Other(String),
 }
+
+/// A place a query takes a lock on at its start, so that no second query works on it at the
+/// same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Place {
+    /// The checkpoint directory (its lock: `checkpoint/.lock`).
+    Checkpoint,
+    /// The file sink's output directory (its lock: `output/.crashpoint-output.lock`).
+    Output,
+}
+
+impl Place {
+    /// Its name in a scenario (`hold-lock = "output"`), which is also the name of its directory
+    /// in a scenario's world.
+    pub fn name(self) -> &'static str {
+        match self {
+            Place::Checkpoint => "checkpoint",
+            Place::Output => "output",
+        }
+    }
+
+    /// Its lock file, relative to the world's root.
+    pub fn lock_path(self) -> &'static str {
+        match self {
+            Place::Checkpoint => "checkpoint/.lock",
+            Place::Output => "output/.crashpoint-output.lock",
+        }
+    }
+
+    /// Every place, by its scenario name.
+    pub fn parse(name: &str) -> Option<Place> {
+        [Place::Checkpoint, Place::Output].into_iter().find(|p| p.name() == name)
+    }
+
+    /// What another query does there, in the engine's words.
+    fn doing(self) -> &'static str {
+        match self {
+            Place::Checkpoint => "another query is running on it",
+            Place::Output => "another query is writing into it",
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a refusal for a held lock must tell the user to do.
+const STOP_THE_OTHER: &str = "stop the other query first";
 
 /// The version a log's first line names when a newer Spark wrote it (`v2` and up), by Spark's
 /// own rule (`HDFSMetadataLog.validateVersion`: `v` and a number above the one it reads).
@@ -126,6 +183,8 @@ impl Cause {
                 format!("{path}: not a Spark metadata log (first line is '{shown}' but must be 'v1'); {why}")
             }
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
+            // The place by its directory, as the error names it, and what is there.
+            Cause::Held { place } => format!("{place}: {}", place.doing()),
             Cause::Other(_) => return None,
         })
     }
@@ -142,6 +201,14 @@ impl Cause {
     /// True if an engine error with this message has this cause.
     pub fn matches(&self, message: &str) -> bool {
         let words = self.rule_words().is_none_or(|words| message.contains(&words));
+        // A held lock: the lock by its path, and what to do.
+        let words = words
+            && match self {
+                Cause::Held { place } => {
+                    message.contains(&format!("{} is locked", place.lock_path())) && message.contains(STOP_THE_OTHER)
+                }
+                _ => true,
+            };
         words && self.phrase().is_none_or(|phrase| message.contains(&phrase))
     }
 }
@@ -177,6 +244,10 @@ impl fmt::Display for Cause {
             },
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")
+            }
+            Cause::Held { place: Place::Checkpoint } => write!(f, "another query holds the checkpoint's lock"),
+            Cause::Held { place: Place::Output } => {
+                write!(f, "another query holds the lock of the output directory: it writes into it")
             }
             Cause::Other(why) => write!(f, "{why}"),
         }
@@ -267,6 +338,39 @@ mod tests {
             assert_eq!(cause.matches(&message), matches, "{cause:?} on {message}");
         }
         assert!(!behind(Some(1), 2).matches("the sink already holds batches up to 2"), "another refusal");
+    }
+
+    #[test]
+    fn a_held_lock_is_named_by_its_place_its_lock_and_what_to_do() {
+        // Goal: the refusal of a run whose checkpoint or output another query holds must name
+        // the place's directory, say that another query runs on it or writes into it, name the
+        // lock, and say what to do; the bare I/O error of taking the lock (what a user reads when
+        // a held lock is taken for a failed one) is a finding, and so is the other place's
+        // refusal. Method: the engine's words (engine/mod.rs lock_checkpoint, sink OutputLocked),
+        // right and wrong, hand-fed.
+        let checkpoint = "cannot recover checkpoint /sim/checkpoint: another query is running on it \
+                          (/sim/checkpoint/.lock is locked); stop the other query first; two queries on one \
+                          checkpoint corrupt it";
+        let output = "output /sim/output: another query is writing into it (/sim/output/.crashpoint-output.lock is \
+                      locked); stop the other query first: two queries on one output directory corrupt its log";
+        let bare = "file sink /sim/output/.crashpoint-output.lock: could not take the output's lock: \
+                    /sim/output/.crashpoint-output.lock: locked by another holder; retry once the cause is fixed";
+        let no_advice = "output /sim/output: another query is writing into it (/sim/output/.crashpoint-output.lock \
+                         is locked)";
+        let held = |place| Cause::Held { place };
+        let cases = [
+            (held(Place::Checkpoint), checkpoint, true),
+            (held(Place::Checkpoint), output, false),
+            (held(Place::Output), output, true),
+            (held(Place::Output), checkpoint, false),
+            (held(Place::Output), bare, false),
+            (held(Place::Output), no_advice, false),
+        ];
+        for (cause, message, matches) in cases {
+            assert_eq!(cause.matches(message), matches, "{cause:?} on {message}");
+        }
+        assert_eq!(Place::parse("output"), Some(Place::Output));
+        assert_eq!(Place::parse("sink"), None);
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod verdict;
 mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
-pub use cause::{Cause, newer_log_version};
+pub use cause::{Cause, Place, newer_log_version};
 pub use crash_points::{RunHits, judge_crash_points};
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};

@@ -168,6 +168,8 @@ mod tests {
                 Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
                 Cause::SinkBehind { .. } => "a refusal: a file sink behind its commits",
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
+                Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
+                Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
             });
         }
@@ -225,6 +227,9 @@ mod tests {
                         None
                     }
                 }),
+                Step::HoldLock { place: crate::check::Place::Output } => Some("another query holds the output's lock"),
+                Step::HoldLock { .. } => Some("another query holds the checkpoint's lock"),
+                Step::HolderDies { .. } if is_run(i + 1) => Some("a lock's holder dies, then a run"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
                 Step::Mkdir { .. } => Some("a subdirectory in the input: empty"),
@@ -333,6 +338,8 @@ mod tests {
             "a refusal: a log that is not a log",
             "a refusal: a file sink behind its commits",
             "a refusal: a query option out of its rule",
+            "a refusal: another query writes the output",
+            "a refusal: another query on the checkpoint",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -363,6 +370,9 @@ mod tests {
             "a crash in a restart",
             "a power loss",
             "a second query",
+            "another query holds the output's lock",
+            "another query holds the checkpoint's lock",
+            "a lock's holder dies, then a run",
             "a file arriving during a run",
             "a subdirectory in the input: empty",
             "a subdirectory in the input: a partition k=v",

@@ -779,6 +779,10 @@ mod tests {
              H + 1, &["clock-back-ms must be a whole number of ms ≥ 1"]),
             ("write out of the checkpoint", with_head("[[step]]\nwrite = \"../x\"\nwith = \"\"\n"),
              H + 1, &["not a path inside the checkpoint"]),
+            ("a lock of no place", with_head("[[step]]\nhold-lock = \"sink\"\n"),
+             H + 1, &["hold-lock = \"sink\"", "\"checkpoint\" or \"output\""]),
+            ("a holder of no place", with_head("[[step]]\nholder-dies = 1\n"),
+             H + 1, &["holder-dies must be a string"]),
             ("TOML syntax error", with_head("[[step]]\nrun = \n"),
              H + 1, &[]),
         ];
@@ -890,6 +894,8 @@ mod tests {
             ("truncate = \"offsets/0\"", Step::Truncate { path: "offsets/0".into(), bytes: 0 }),
             ("truncate = \"offsets/0\"\nbytes = 5", Step::Truncate { path: "offsets/0".into(), bytes: 5 }),
             ("delete-checkpoint = true", Step::DeleteCheckpoint),
+            ("hold-lock = \"output\"", Step::HoldLock { place: crate::check::Place::Output }),
+            ("holder-dies = \"checkpoint\"", Step::HolderDies { place: crate::check::Place::Checkpoint }),
             ("clock-back-ms = 60000", Step::ClockBack { ms: 60_000 }),
             ("touch = \"a.json\"\nshift-ms = -1000", Step::Touch { name: "a.json".into(), shift_ms: -1000 }),
             (

@@ -6,6 +6,7 @@
 
 mod arrival;
 mod format;
+mod holders;
 mod intruder;
 mod model;
 mod oracle;

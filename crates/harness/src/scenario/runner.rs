@@ -191,6 +191,8 @@ pub struct Runner<'s> {
     /// checkpoint is a new query, which the seeded world gives a new id.
     pub(super) earlier_query_ids: Vec<String>,
     pub(super) checkpoints_deleted: u64,
+    /// The locks other processes hold (`hold-lock`), until each dies (`holder-dies`).
+    pub(super) holders: super::holders::Holders,
 }
 
 /// Runs a scenario with extra injected faults (none for a plain run).
@@ -230,6 +232,7 @@ impl<'s> Runner<'s> {
             query_id: None,
             earlier_query_ids: Vec::new(),
             checkpoints_deleted: 0,
+            holders: super::holders::Holders::default(),
         }
     }
 
@@ -244,7 +247,6 @@ impl<'s> Runner<'s> {
         Runner {
             scenario: self.scenario,
             injection: self.injection.clone(),
-            world,
             query: self.query.clone(),
             trace: self.trace.clone(),
             violations: self.violations.clone(),
@@ -264,6 +266,8 @@ impl<'s> Runner<'s> {
             query_id: self.query_id.clone(),
             earlier_query_ids: self.earlier_query_ids.clone(),
             checkpoints_deleted: self.checkpoints_deleted,
+            holders: self.holders.adopted(&world),
+            world,
         }
     }
 
@@ -449,6 +453,8 @@ impl<'s> Runner<'s> {
                     self.world.forget_emissions(batches);
                 }
             }
+            Step::HoldLock { place } => self.hold_lock(*place)?,
+            Step::HolderDies { place } => self.holder_dies(*place),
             Step::ChangeQuery(change) => {
                 if let Some(plan) = &change.plan {
                     self.query.plan = plan.clone();

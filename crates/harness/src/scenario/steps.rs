@@ -2,6 +2,7 @@
 //! the checkpoint, as the tutorial does by hand.
 
 use super::format::{PlanSpec, parse_content, parse_run};
+use crate::check::Place;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::source::SourceOptions;
@@ -230,6 +231,19 @@ pub enum Step {
         /// Its name in the input directory.
         name: String,
     },
+    /// Another process takes the lock of a place (the checkpoint, or the file sink's output
+    /// directory) and keeps it: another query on the checkpoint, or another query, on its own
+    /// checkpoint, writing into the same output. A run that must take that lock is refused.
+    HoldLock {
+        /// The place.
+        place: Place,
+    },
+    /// The process holding a place's lock dies (a crash, `kill -9`): the lock goes with it, as
+    /// the OS releases a dead process's locks, and the next run takes it.
+    HolderDies {
+        /// The place.
+        place: Place,
+    },
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -237,7 +251,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 17] = [
+const ACTIONS: [(&str, &[&str]); 19] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -254,6 +268,8 @@ const ACTIONS: [(&str, &[&str]); 17] = [
     ("delete-checkpoint", &[]),
     ("delete-output", &[]),
     ("mkdir", &[]),
+    ("hold-lock", &[]),
+    ("holder-dies", &[]),
     ("change-query", &[]),
 ];
 
@@ -305,6 +321,14 @@ fn inside_path(keys: &Keys, key: &str, what: &str, example: &str) -> Result<Stri
     }
     let at = keys.get(key).map(|v| v.span().start);
     Err((at, format!("{key} = {path:?} is not a path inside {what}; write e.g. \"{example}\"")))
+}
+
+/// A place another process may hold the lock of: `checkpoint` or `output`.
+fn place(keys: &Keys, key: &str) -> Result<Place, (Option<usize>, String)> {
+    let name = string(keys, key)?;
+    Place::parse(&name).ok_or_else(|| {
+        (keys.get(key).map(|v| v.span().start), format!("{key} = {name:?}: write \"checkpoint\" or \"output\""))
+    })
 }
 
 /// Parses one `[[step]]` table. Errors carry the byte offset of the bad key when known.
@@ -367,6 +391,8 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         "delete-output" => {
             Step::DeleteOutput { path: inside_path(keys, action, "the output directory", "_spark_metadata/1")? }
         }
+        "hold-lock" => Step::HoldLock { place: place(keys, action)? },
+        "holder-dies" => Step::HolderDies { place: place(keys, action)? },
         "delete-checkpoint" => match keys[action].get_ref() {
             Value::Boolean(true) => Step::DeleteCheckpoint,
             _ => return Err(at("write delete-checkpoint = true".into())),
@@ -506,6 +532,8 @@ impl Step {
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
             Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
+            Step::HoldLock { place } => format!("hold-lock = \"{place}\"\n"),
+            Step::HolderDies { place } => format!("holder-dies = \"{place}\"\n"),
             Step::ChangeQuery(change) => {
                 let table = toml::Value::try_from(change).expect("query changes serialize");
                 format!("change-query = {table}\n")
@@ -553,6 +581,13 @@ impl fmt::Display for Step {
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
             Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
+            Step::HoldLock { place: Place::Checkpoint } => {
+                write!(f, "another query takes the checkpoint's lock and keeps it")
+            }
+            Step::HoldLock { place: Place::Output } => {
+                write!(f, "another query, on its own checkpoint, takes the output's lock and keeps it")
+            }
+            Step::HolderDies { place } => write!(f, "the process holding the {place}'s lock dies"),
             Step::ChangeQuery(change) => {
                 write!(
                     f,

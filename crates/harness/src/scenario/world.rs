@@ -172,6 +172,12 @@ impl World {
         PendingArrival { storage, sim, action }
     }
 
+    /// A guard for a lock this world's disk records as held by no guard of its own (one its
+    /// fork copied): `None` on a real disk, which is never forked, or if the lock is free.
+    pub fn adopt_lock(&self, path: &Path) -> Option<crashpoint_engine::storage::LockGuard> {
+        self.sim.as_ref()?.adopt_lock(path)
+    }
+
     /// Where everything lives: [`ROOT`] on the simulated disk.
     pub fn root(&self) -> &Path {
         &self.root

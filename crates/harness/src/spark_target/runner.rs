@@ -129,6 +129,12 @@ impl Runner<'_> {
                  cannot move)"
                     .into(),
             ),
+            // Spark takes no lock on its checkpoint or its output (spark/FINDINGS.md Q21): there
+            // is nothing another process could hold to keep a run out.
+            Step::HoldLock { .. } | Step::HolderDies { .. } => self.trace.push(
+                "    (not applied on Spark: it takes no lock on the checkpoint or the output, so its run goes on)"
+                    .into(),
+            ),
             other => match self.world.apply(other) {
                 Ok(true) => {}
                 Ok(false) => self.trace.push("    (the file does not exist: nothing to do)".into()),

@@ -110,7 +110,12 @@ impl SparkWorld {
             // Only the named file: its `.crc` sidecar stays, as after a user's `rm`.
             Step::DeleteOutput { path } => std::fs::remove_file(self.output().join(path))?,
             Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
-            Step::DeleteCheckpoint | Step::ChangeQuery(_) | Step::Run(_) | Step::ClockBack { .. } => {}
+            Step::DeleteCheckpoint
+            | Step::ChangeQuery(_)
+            | Step::Run(_)
+            | Step::ClockBack { .. }
+            | Step::HoldLock { .. }
+            | Step::HolderDies { .. } => {}
         }
         Ok(true)
     }

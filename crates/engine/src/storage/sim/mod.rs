@@ -144,6 +144,14 @@ impl SimStorage {
         SimStorage { fs: Arc::new(Mutex::new(self.fs().clone())), injector: None }
     }
 
+    /// A guard for a lock that this file system records as held but no guard of this copy
+    /// holds (a [`SimStorage::fork`] copies the locks, not their holders): the fork's holder
+    /// adopts it, and dropping the guard releases it. `None` if the lock is not held.
+    pub fn adopt_lock(&self, path: &Path) -> Option<LockGuard> {
+        let held = self.fs().locks.contains(path);
+        held.then(|| LockGuard(Box::new(SimLock { sim: self.clone(), path: path.to_path_buf() })))
+    }
+
     /// Sets the time that new writes are stamped with.
     pub fn set_clock_ms(&self, clock_ms: i64) {
         self.fs().clock_ms = clock_ms;

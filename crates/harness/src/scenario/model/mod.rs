@@ -121,6 +121,8 @@ struct Model {
     clock_back_ms: i64,
     lines: crate::check::LineFacts,
     contract: contract::Contract,
+    /// The places whose lock another process holds now.
+    held: BTreeSet<crate::check::Place>,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -171,6 +173,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         clock_back_ms: 0,
         lines: crate::check::LineFacts::default(),
         contract: contract::Contract::default(),
+        held: BTreeSet::new(),
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
@@ -223,6 +226,9 @@ impl Model {
                 self.epoch += 1;
             }
             Step::DeleteOutput { path } => return self.sink.delete(path, self.query.checkpoint.compact_interval.get()),
+            Step::HoldLock { place } => drop(self.held.insert(*place)),
+            // The OS releases a dead process's lock: nothing of it stays in the way.
+            Step::HolderDies { place } => drop(self.held.remove(place)),
             Step::ChangeQuery(change) => {
                 if let Some(plan) = &change.plan {
                     self.query.plan = plan.clone();
@@ -425,6 +431,26 @@ mod tests {
         let partition = crate::check::Unread::Partition { column: "year".into() };
         assert_eq!(expected.dirs.get("year=2025"), Some(&partition), "known, though no listing met it");
         assert!(!expected.dirs.contains_key(".hidden"), "a hidden name is skipped without a word");
+    }
+
+    #[test]
+    fn a_held_lock_refuses_the_run_until_its_holder_dies() {
+        // Goal: while another query holds the file sink's output, or the checkpoint, a run is
+        // refused at its start for that place and plans nothing; once the holder died, the next
+        // run takes what the refused one left. A sink with no output lock ignores a held output.
+        // Method: the shipped scenario; then its file sink made a memory sink.
+        let mut scenario = shipped("reach/output_held.toml");
+        let held = expected(&scenario).unwrap();
+        let place = |place| Cause::Held { place };
+        use crate::check::Place;
+        assert_eq!(held.failed_runs, [(2, place(Place::Output)), (4, place(Place::Checkpoint))]);
+        let batch = |run, id, files: &str| (run, id, files.to_string());
+        assert_eq!(planned(&held), [batch(1, 0, "a.json"), batch(3, 1, "b.json"), batch(5, 2, "c.json")]);
+        assert_eq!(held.rows.len(), 3);
+        scenario.query.sink = SinkKind::Memory.into();
+        let memory = expected(&scenario).unwrap();
+        assert_eq!(memory.failed_runs, [(4, place(Place::Checkpoint))], "a memory sink has no output lock");
+        assert_eq!(planned(&memory)[1], batch(2, 1, "b.json"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::contract::{parts_of, task_rows};
 use super::input::{Input, Read, read_file};
 use super::state::{Offsets, SinkState, SourceEntry};
 use crate::check::BatchParts;
-use crate::check::Cause;
+use crate::check::{Cause, Place};
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::{CompiledPlan, format_timestamp_ms};
@@ -142,6 +142,7 @@ impl Model {
     /// The start of a run: the sink's record against a new checkpoint, `metadata`, recovery,
     /// the plan check, where the source log stands, and the seen files.
     fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), Cause> {
+        self.check_locks()?;
         let checkpoint = &self.checkpoint;
         if checkpoint.offsets.is_empty() && checkpoint.sources.is_empty() {
             self.check_sink_behind(0)?;
@@ -185,6 +186,18 @@ impl Model {
             self.skipped_uncommitted.push((self.ordinal, skipped));
         }
         Ok((resume, state))
+    }
+
+    /// A run takes the checkpoint's lock first, then (a file sink) the output's: one that
+    /// another process holds refuses the run before it reads or writes anything.
+    fn check_locks(&self) -> Result<(), Cause> {
+        let file_sink = self.query.sink.kind() == SinkKind::File;
+        let mut places =
+            [Place::Checkpoint, Place::Output].into_iter().filter(|p| *p == Place::Checkpoint || file_sink);
+        match places.find(|place| self.held.contains(place)) {
+            Some(place) => Err(Cause::Held { place }),
+            None => Ok(()),
+        }
     }
 
     /// A log file a run reads must start with `v1`: one the user overwrote stops the run.
