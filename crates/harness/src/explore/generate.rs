@@ -608,6 +608,9 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
                     _ => tamper_applies(*t, sink),
                 };
                 segments.iter_mut().for_each(|s| s.tamper = s.tamper.filter(fits));
+                // The place a holder takes follows the drawn sink, which this one replaces: the
+                // user's sink draws none.
+                segments.iter_mut().for_each(|s| s.holder = None);
             }
             build(knobs, &segments, refusal, &bugs)
         },
