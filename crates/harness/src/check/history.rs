@@ -4,7 +4,8 @@
 //! 5. every committed batch's files stay in the source log, through compaction and purge: a
 //!    file the log forgets is new again to the next run.
 
-use crashpoint_engine::checkpoint::Checkpoint;
+use super::spark_log;
+use crashpoint_engine::checkpoint::SourceFileEntry;
 use crashpoint_engine::storage::Storage;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -17,18 +18,19 @@ pub type RanBatch = (u64, Vec<String>);
 /// K' that of `offsets/N-1` (−1 for batch 0). A batch without `offsets/N` (its run crashed
 /// before writing it) is not checked, nor one whose `offsets/N-1` was purged.
 pub fn check_batch_files(storage: &dyn Storage, root: &Path, ran: &[RanBatch]) -> Vec<String> {
-    let checkpoint = Checkpoint::new(root);
+    let sources = root.join("sources/0");
     let mut violations = Vec::new();
     for (id, files) in ran {
-        let Some(end) = log_offset(storage, &checkpoint, *id) else { continue };
+        let Some(end) = spark_log::log_offset(storage, root, *id) else { continue };
         let start = match id.checked_sub(1) {
             None => Some(0),
-            Some(previous) => log_offset(storage, &checkpoint, previous).map(|k| k + 1),
+            Some(previous) => spark_log::log_offset(storage, root, previous).map(|k| k + 1),
         };
         let Some(start) = start else { continue };
         let mut recorded = BTreeSet::new();
         for source_batch in start..=end {
-            let entries = checkpoint.sources.batch(storage, source_batch).ok().flatten().unwrap_or_default();
+            let entries: Vec<SourceFileEntry> =
+                spark_log::batch_entries(storage, &sources, source_batch).ok().flatten().unwrap_or_default();
             recorded.extend(entries.into_iter().map(|e| e.path));
         }
         let ran: BTreeSet<String> = files.iter().cloned().collect();
@@ -42,10 +44,6 @@ pub fn check_batch_files(storage: &dyn Storage, root: &Path, ran: &[RanBatch]) -
         }
     }
     violations
-}
-
-fn log_offset(storage: &dyn Storage, checkpoint: &Checkpoint, id: u64) -> Option<u64> {
-    checkpoint.read_offsets(storage, id).ok().and_then(|offsets| offsets.log_offset)
 }
 
 fn names(uris: &BTreeSet<String>) -> String {
@@ -62,8 +60,7 @@ pub fn check_committed_files(
     if committed.is_empty() {
         return Vec::new();
     }
-    let checkpoint = Checkpoint::new(root);
-    let logged: BTreeSet<String> = match checkpoint.sources.all_entries(storage) {
+    let logged: BTreeSet<String> = match spark_log::all_entries::<SourceFileEntry>(storage, &root.join("sources/0")) {
         Ok(entries) => entries.into_iter().map(|e| e.path).collect(),
         Err(e) => return vec![e.to_string()],
     };

@@ -13,7 +13,8 @@
 //!
 //! Invariants 4 and 5 need the run's history: see `history`.
 
-use crashpoint_engine::checkpoint::{Checkpoint, CompactibleLog, SinkFileStatus};
+use super::spark_log;
+use crashpoint_engine::checkpoint::SourceFileEntry;
 use crashpoint_engine::storage::Storage;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -29,8 +30,12 @@ pub enum SinkView<'a> {
     Nothing,
 }
 
-fn ids(log: &crashpoint_engine::checkpoint::MetadataLog, storage: &dyn Storage) -> Result<Vec<u64>, String> {
-    log.files(storage).map(|files| files.iter().map(|f| f.id).collect()).map_err(|e| e.to_string())
+/// The batch ids of the log in `dir`, each once (`N` and `N.compact` are one batch).
+fn ids(dir: &Path, storage: &dyn Storage) -> Result<Vec<u64>, String> {
+    let mut ids: Vec<u64> =
+        spark_log::batch_files(storage, dir).map_err(|e| e.to_string())?.iter().map(|f| f.id).collect();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// Checkpoint files (relative paths, e.g. `commits/1`) the scenario deleted or damaged by hand:
@@ -58,22 +63,21 @@ pub fn check_invariants(
     retain: u64,
     max_file_age_ms: i64,
 ) -> Vec<String> {
-    let checkpoint = Checkpoint::new(root);
-    let (offsets, commits) = match (ids(&checkpoint.offsets, storage), ids(&checkpoint.commits, storage)) {
+    let (offsets, commits) = match (ids(&root.join("offsets"), storage), ids(&root.join("commits"), storage)) {
         (Ok(o), Ok(c)) => (o, c),
         (Err(e), _) | (_, Err(e)) => return vec![e],
     };
     let purged_below = retained_window(&commits, by_hand, retain).map_or(0, |(from, _)| from);
     let mut violations = commits_prefix_of_offsets(&offsets, &commits, by_hand, purged_below);
     violations.extend(retained(&offsets, &commits, by_hand, retain));
-    violations.extend(each_file_in_one_batch(storage, &checkpoint, max_file_age_ms));
+    violations.extend(each_file_in_one_batch(storage, root, max_file_age_ms));
     if let SinkView::FileSinkLog(dir) = sink {
         violations.extend(super::sink_log::sink_log_matches_its_files(storage, dir));
     }
     // A checkpoint no query has started on (no `metadata`, no batch) has nothing to agree
     // with: an old output beside it is the user's to keep, and the engine refuses to write
     // batches it already holds.
-    let started = storage.exists(&checkpoint.metadata_path()) || !offsets.is_empty() || !commits.is_empty();
+    let started = storage.exists(&root.join("metadata")) || !offsets.is_empty() || !commits.is_empty();
     if started {
         violations.extend(sink_agrees_with_commits(storage, sink, &offsets, &commits, by_hand));
     }
@@ -135,8 +139,8 @@ fn retained(offsets: &[u64], commits: &[u64], by_hand: &ByHand, retain: u64) -> 
     violations
 }
 
-fn each_file_in_one_batch(storage: &dyn Storage, checkpoint: &Checkpoint, max_file_age_ms: i64) -> Vec<String> {
-    let mut entries = match checkpoint.sources.all_entries(storage) {
+fn each_file_in_one_batch(storage: &dyn Storage, root: &Path, max_file_age_ms: i64) -> Vec<String> {
+    let mut entries = match spark_log::all_entries::<SourceFileEntry>(storage, &root.join("sources/0")) {
         Ok(entries) => entries,
         Err(e) => return vec![e.to_string()],
     };
@@ -179,13 +183,10 @@ fn sink_agrees_with_commits(
     let sink_ids: Vec<u64> = match sink {
         SinkView::Nothing => return Vec::new(),
         SinkView::BatchIds(ids) => ids.to_vec(),
-        SinkView::FileSinkLog(dir) => {
-            let log: CompactibleLog<SinkFileStatus> = CompactibleLog::new(dir.join("_spark_metadata"), "sink log");
-            match log.log().latest(storage) {
-                Ok(latest) => latest.map(|l| (0..=l).collect()).unwrap_or_default(),
-                Err(e) => return vec![e.to_string()],
-            }
-        }
+        SinkView::FileSinkLog(dir) => match spark_log::batch_files(storage, &dir.join("_spark_metadata")) {
+            Ok(files) => files.last().map(|l| (0..=l.id).collect()).unwrap_or_default(),
+            Err(e) => return vec![e.to_string()],
+        },
     };
     let mut violations = Vec::new();
     // The user's deleting the sink log's record of a batch (or the whole log) took its output

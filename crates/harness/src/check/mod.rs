@@ -22,6 +22,7 @@ mod notices;
 mod parts;
 mod query_id;
 mod sink_log;
+pub mod spark_log;
 mod times;
 mod trace;
 mod unread_dirs;

@@ -30,7 +30,7 @@ pub struct BatchParts {
 }
 
 use super::is_spark_uuid;
-use crashpoint_engine::checkpoint::{CompactibleLog, SinkFileStatus};
+use crashpoint_engine::checkpoint::SinkFileStatus;
 use crashpoint_engine::storage::Storage;
 use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
@@ -123,8 +123,9 @@ pub fn judge_part_files(
     expected: Option<&[BatchParts]>,
     read_rows: &ReadRows<'_>,
 ) -> Vec<String> {
-    let log: CompactibleLog<SinkFileStatus> = CompactibleLog::new(dir.join("_spark_metadata"), "sink log");
-    let Ok(entries) = log.all_entries(storage) else { return Vec::new() };
+    let Ok(entries) = super::spark_log::all_entries::<SinkFileStatus>(storage, &dir.join("_spark_metadata")) else {
+        return Vec::new();
+    };
     let mut findings = Vec::new();
     let mut contents: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
     for entry in entries.iter().filter(|e| e.action == "add") {

@@ -7,7 +7,7 @@
 //! `tests/fixtures/spark-reference/` show them; this check must never take them from the
 //! engine's own constants, or an engine with a wrong constant would agree with itself.
 
-use crashpoint_engine::checkpoint::{CompactibleLog, SinkFileStatus};
+use crashpoint_engine::checkpoint::SinkFileStatus;
 use crashpoint_engine::storage::Storage;
 use crashpoint_engine::uri::path_of;
 use std::collections::BTreeSet;
@@ -24,8 +24,7 @@ pub const SPARK_SINK_ACTION: &str = "add";
 /// Checks every entry of the file sink's log in `dir` against the file it names. Returns the
 /// violations, in words.
 pub fn sink_log_matches_its_files(storage: &dyn Storage, dir: &Path) -> Vec<String> {
-    let log: CompactibleLog<SinkFileStatus> = CompactibleLog::new(dir.join("_spark_metadata"), "sink log");
-    let entries = match log.all_entries(storage) {
+    let entries = match super::spark_log::all_entries::<SinkFileStatus>(storage, &dir.join("_spark_metadata")) {
         Ok(entries) => entries,
         Err(e) => return vec![e.to_string()],
     };

@@ -13,7 +13,7 @@ use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::plan::{CompiledPlan, Row, format_timestamp_ms};
 use crashpoint_engine::sink::{
     Batch, ConsoleSink, EncodedBatch, FileSink, ForeachBatchSink, HeldBatches, MemorySink, MemoryStore, PartFormat,
-    ReadBack, Sink, SinkError, SinkOutcome, read_file_sink_output,
+    ReadBack, Sink, SinkError, SinkOutcome,
 };
 use crashpoint_engine::source::{SourceOptions, parse_file};
 use crashpoint_engine::storage::Storage;
@@ -211,7 +211,15 @@ impl SinkTables {
                 .filter(|e| e.outcome != EmissionOutcome::Skipped)
                 .flat_map(|e| e.rows.clone())
                 .collect(),
-            SinkKind::File => read_file_sink_output(storage, output, schema, !bugs.has(Bug::FileSinkIgnoresLog))?,
+            // Read by the oracle's own reader of Spark's log, never by the engine's.
+            SinkKind::File => {
+                crate::check::spark_log::file_sink_rows(storage, output, schema, !bugs.has(Bug::FileSinkIgnoresLog))
+                    .map_err(|e| SinkError::Io {
+                        path: output.to_path_buf(),
+                        op: "read the output as Spark's reader does",
+                        error: std::io::Error::other(e.to_string()),
+                    })?
+            }
             SinkKind::Memory => lock(&self.memory).values().flatten().cloned().collect(),
             SinkKind::ForeachBatch => lock(&self.appended).clone(),
             SinkKind::ForeachBatchIdempotent => lock(&self.by_batch).values().flatten().cloned().collect(),
