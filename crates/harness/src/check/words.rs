@@ -258,9 +258,19 @@ fn error_finding(facts: &LineFacts, error: &str) -> Option<String> {
 /// A line of the live log that does not name what its event carries.
 fn live_log_finding(event: &Event) -> Option<String> {
     let said = event.to_string();
-    let missing: Vec<String> = facts_of(event).into_iter().filter(|fact| !said.contains(fact.as_str())).collect();
+    let missing: Vec<String> = facts_of(event).into_iter().filter(|fact| !names_whole(&said, fact)).collect();
     (!missing.is_empty()).then(|| {
         format!("the live log says '{said}', which does not name {} of its event", quoted(&missing).join(", "))
+    })
+}
+
+/// True if `said` names `fact` as a whole: `batch 3` is not named by `batch 31`, nor
+/// `sources/0/4` by `sources/0/4..5`.
+fn names_whole(said: &str, fact: &str) -> bool {
+    said.match_indices(fact).any(|(at, _)| {
+        let after = &said[at + fact.len()..];
+        let ends_in_digit = fact.ends_with(|c: char| c.is_ascii_digit());
+        !(ends_in_digit && (after.starts_with(|c: char| c.is_ascii_digit()) || after.starts_with("..")))
     })
 }
 
@@ -275,16 +285,16 @@ fn facts_of(event: &Event) -> Vec<String> {
         Event::BatchPlanned { id, files, sources, .. } => {
             let mut facts = vec![format!("batch {id}")];
             facts.extend(files.iter().map(|f| file_name_of(f)));
-            // The source-log batches it takes, where they are not its own id: the first and the
-            // last, as a reader of sources/0/ finds them.
-            if !sources.is_batch_id(*id) {
-                let ids = sources.ids();
-                if !ids.is_empty() {
-                    facts.push(format!("sources/0/{}", ids.start()));
-                }
-                if ids.end() > ids.start() {
-                    facts.push(ids.end().to_string());
-                }
+            // The source-log batches it takes, where they are not its own id, as a reader of
+            // sources/0/ finds them: from the one after the previous batch's logOffset through
+            // its own. Counted here from the offsets, not by the engine's range.
+            let first = sources.after.map_or(0, |after| after + 1);
+            if sources.through != Some(*id) || first != *id {
+                facts.push(match sources.through {
+                    Some(last) if last > first => format!("sources/0/{first}..{last}"),
+                    Some(last) if last == first => format!("sources/0/{last}"),
+                    _ => "no source-log batch".to_string(),
+                });
             }
             facts
         }
@@ -507,10 +517,26 @@ mod tests {
         let events =
             [merged.clone(), planned(), Event::SkippedUncommitted { id: 2 }, Event::SinkWrote { id: 3, rows: 7 }];
         assert_eq!(events.iter().filter_map(live_log_finding).collect::<Vec<_>>(), Vec::<String>::new());
-        assert_eq!(facts_of(&merged)[2..], ["sources/0/3".to_string(), "4".to_string()]);
+        assert_eq!(facts_of(&merged)[2..], ["sources/0/3..4".to_string()]);
         let said = "batch 3 (new files, ): f3.json";
         let missing: Vec<String> = facts_of(&merged).into_iter().filter(|f| !said.contains(f.as_str())).collect();
-        assert_eq!(missing, ["sources/0/3", "4"]);
+        assert_eq!(missing, ["sources/0/3..4"]);
+        // One source-log batch that is not the batch's own id, and none at all, are named too;
+        // the batch's own id is not news.
+        let one = SourceRange { after: Some(3), through: Some(4) };
+        let none = SourceRange { after: Some(4), through: Some(4) };
+        let own = SourceRange { after: Some(2), through: Some(3) };
+        let planned_with = |sources| Event::BatchPlanned { id: 3, files: vec![], origin: "new files", sources };
+        assert_eq!(facts_of(&planned_with(one))[1..], ["sources/0/4".to_string()]);
+        assert_eq!(facts_of(&planned_with(none))[1..], ["no source-log batch".to_string()]);
+        assert_eq!(facts_of(&planned_with(own))[1..], Vec::<String>::new());
+        for sources in [one, none, own] {
+            assert_eq!(live_log_finding(&planned_with(sources)), None, "{sources:?}");
+        }
+        // A number is named whole: a range that says more than the batch took is not it.
+        assert!(names_whole("batch 3 (new files, sources/0/4): f", "sources/0/4"));
+        assert!(!names_whole("batch 3 (new files, sources/0/4..4): f", "sources/0/4"));
+        assert!(!names_whole("batch 31: committed", "batch 3"));
     }
 
     #[test]
