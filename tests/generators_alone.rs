@@ -56,6 +56,7 @@ const SCENARIOS: &[&str] = &[
     "reach/offsets_not_a_log.toml",
     "reach/sink_log_deleted.toml",
     "reach/bad_option_values.toml",
+    "reach/newer_spark_source_log.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

@@ -397,6 +397,9 @@ mod tests {
             (cause("commits/3", "v0"), error("commits/3", "v0", newer), false),
             (cause("commits/3", "{torn"), error("commits/3", "{torn", torn), true),
             (cause("commits/3", "{torn"), error("commits/3", "{other", torn), false),
+            (cause("sources/0/3", "v2"), error("sources/0/3", "v2", newer), true),
+            (cause("sources/0/3", "v2"), error("sources/0/4", "v2", newer), false),
+            (cause("sources/0/3", "V1"), error("sources/0/3", "V1", torn), true),
         ];
         for (cause, message, matches) in cases {
             assert_eq!(cause.matches(&message), matches, "{cause:?} on {message}");

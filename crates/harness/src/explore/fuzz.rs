@@ -203,6 +203,7 @@ mod tests {
                 Step::Corrupt { path, with } => {
                     let newer = crate::check::newer_log_version(with.lines().next().unwrap_or_default()).is_some();
                     match (path.as_str(), newer) {
+                        ("sources/0/latest", _) => Some("final: sources/0/latest overwritten (v2, v3 or garbage)"),
                         ("offsets/latest", true) => Some("final: offsets/latest from a newer Spark"),
                         ("commits/latest", true) => Some("final: commits/latest from a newer Spark"),
                         (_, true) => Some("final: another log from a newer Spark"),
@@ -355,6 +356,7 @@ mod tests {
             "final: offsets/latest from a newer Spark",
             "final: commits/latest from a newer Spark",
             "final: a log with a garbage first line",
+            "final: sources/0/latest overwritten (v2, v3 or garbage)",
             "final: the file sink's latest log entry deleted",
             "final: the file sink's whole log deleted",
             "final: maxFilesPerTrigger out of its rule",

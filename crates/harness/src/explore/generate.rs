@@ -172,12 +172,13 @@ enum Refusal {
     CommitNewerThanOffsets,
     /// The two latest commits deleted: commits trail offsets by more than one batch.
     CommitsTrailOffsets,
-    /// `offsets/latest` or `commits/latest` overwritten with a log of another version or none:
+    /// `offsets/latest`, `commits/latest` or `sources/0/latest` overwritten with a log of another
+    /// version or none:
     /// its first line is `v2` or `v3` (a newer Spark wrote it: the user ran a newer Spark on the
     /// checkpoint, then this one), or garbage (`v0`, `V1`, a JSON line whose version line is
     /// gone). The run reads it at its start and must refuse, naming the file and the reason.
     UnreadableLog {
-        /// `offsets` or `commits`.
+        /// `offsets`, `commits` or `sources/0`.
         log: &'static str,
         /// The file's first line.
         first_line: &'static str,
@@ -221,6 +222,18 @@ fn bad_option(behind: Option<Refusal>, sink: SinkKind, segments: usize, interval
     let (key, _) = BAD_OPTION_VALUES[2 * (segments % 3)];
     let (_, value) = BAD_OPTION_VALUES[2 * (segments % 3) + usize::from(interval == 10)];
     unused.then_some(Refusal::BadOption { key, value })
+}
+
+/// The latest source-log file overwritten with a newer Spark's log or garbage, from values a
+/// case draws for nothing, so that no other case's draw moves: the sink-behind draw (its
+/// whole-log kind) of a case whose sink keeps no `_spark_metadata`, when its compaction
+/// interval is Spark's 10; the first line by how many segments the case has. About one case
+/// in twenty-five.
+fn source_log_unreadable(behind: Option<Refusal>, sink: SinkKind, segments: usize, interval: u64) -> Option<Refusal> {
+    let unused = sink != SinkKind::File && matches!(behind, Some(Refusal::SinkBehindCommits { whole_log: true }));
+    let lines = [NEWER_VERSIONS.as_slice(), GARBAGE_FIRST_LINES.as_slice()].concat();
+    let first_line = lines[segments % lines.len()];
+    (unused && interval == 10).then_some(Refusal::UnreadableLog { log: "sources/0", first_line })
 }
 
 /// `source` with the option `key` set to `value`.
@@ -592,8 +605,9 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
         move |(knobs, mut segments, refusal, behind)| {
             let kind = sink.unwrap_or(knobs.sink);
             let bad_option = bad_option(behind, kind, segments.len(), knobs.compact_interval);
+            let source_log = source_log_unreadable(behind, kind, segments.len(), knobs.compact_interval);
             // Only a file sink has a `_spark_metadata` to delete.
-            let refusal = refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option);
+            let refusal = refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option).or(source_log);
             if let Some(sink) = sink {
                 // A sink whose batches the engine cannot see, and that skips a batch id it holds
                 // (the idempotent SQLite table, the user's exactly-once program), would skip a
@@ -1311,14 +1325,16 @@ mod tests {
 
     #[test]
     fn a_log_overwritten_by_a_newer_spark_or_garbage_fails_the_next_run_for_that_cause() {
-        // Goal: an unreadable latest offsets or commit file is a case that must fail, naming the
-        // file, its first line and the reason (a newer Spark, or not a log). Method: build it
-        // after two crash-free runs; the model's cause and the failing run's expected words.
+        // Goal: an unreadable latest offsets, commit or source-log file is a case that must fail,
+        // naming the file, its first line and the reason (a newer Spark, or not a log). Method:
+        // build it after two crash-free runs; the model's cause and the failing run's words.
         let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
         for (log, first_line, why) in [
             ("offsets", "v2", "it was written by a newer Spark"),
             ("commits", "v3", "it was written by a newer Spark"),
             ("commits", "V1", "the file is probably torn"),
+            ("sources/0", "v2", "it was written by a newer Spark"),
+            ("sources/0", "{\"batchWatermarkMs\":0", "the file is probably torn"),
         ] {
             let refusal = Some(Refusal::UnreadableLog { log, first_line });
             let case = build(knobs("available-now", false), &segments, refusal, &[]).unwrap();

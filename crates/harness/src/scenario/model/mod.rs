@@ -218,7 +218,9 @@ impl Model {
             // Listings ignore hidden names (`.N.crc` sidecars, temp files); anything else
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
-            Step::Corrupt { path, with } => return self.checkpoint.corrupt(path, with),
+            Step::Corrupt { path, with } => {
+                return self.checkpoint.corrupt(path, with, self.query.checkpoint.compact_interval.get());
+            }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
             Step::DeleteCheckpoint => {
@@ -475,5 +477,26 @@ mod tests {
         assert_eq!(corrupt("commits/0", "v2").unwrap().failed_runs[0], (2, newer));
         assert!(corrupt("commits/7", "v2").unwrap().failed_runs.is_empty(), "no such file: nothing written");
         assert_eq!(corrupt("offsets/0", "v1\n{").unwrap_err().step, 3);
+    }
+
+    #[test]
+    fn a_source_log_file_overwritten_stops_every_later_start_unless_a_compaction_took_it() {
+        // Goal: each run's start reads the source log (from its latest compaction on) for the
+        // files seen, so a plain `sources/0/N` overwritten with a newer Spark's log or garbage
+        // fails every later run, naming it; a batch a compaction took in has no file of its own
+        // to overwrite. Method: the tutorial with `sources/0/0` overwritten after its first run,
+        // with Spark's compaction interval and with one of 1 (every batch writes `N.compact`).
+        let corrupt = |with: &str, interval: u64| {
+            let mut scenario = shipped("tutorial.toml");
+            scenario.query.checkpoint.compact_interval = std::num::NonZeroU64::new(interval).unwrap();
+            scenario.steps.insert(2, Step::Corrupt { path: "sources/0/0".into(), with: with.into() });
+            expected(&scenario).unwrap().failed_runs
+        };
+        for first_line in ["v2", "garbage"] {
+            let unreadable = Cause::LogUnreadable { path: "sources/0/0".into(), first_line: first_line.into() };
+            let failed = corrupt(&format!("{first_line}\n{{}}"), 10);
+            assert_eq!(failed, [(2, unreadable.clone()), (3, unreadable.clone()), (4, unreadable)]);
+            assert!(corrupt(&format!("{first_line}\n{{}}"), 1).is_empty(), "sources/0/0 is 0.compact");
+        }
     }
 }

@@ -169,6 +169,11 @@ impl Model {
             Resume::Rerun(id) => self.previous_log_offset(id)?,
             Resume::Next(_) => latest.as_ref().and_then(|o| o.log_offset),
         };
+        // The start reads the whole source log (from its latest compaction on) for the files
+        // seen: a file of it the user overwrote stops the run.
+        if let Some((path, first_line)) = checkpoint.unreadable_source_log() {
+            return Err(Cause::LogUnreadable { path: path.clone(), first_line: first_line.clone() });
+        }
         let seen = checkpoint.sources.values().flatten().map(|e| (e.name.clone(), (e.mtime_ms, 0)));
         let state = RunState {
             seen: seen.collect(),

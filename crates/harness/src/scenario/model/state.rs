@@ -73,12 +73,16 @@ impl Checkpoint {
     }
 
     /// The user overwrites a checkpoint file with `with`. True when the model knows what
-    /// follows: a file that is not there stays absent (nothing is written), and an offsets or
-    /// commit file whose first line is not `v1` becomes unreadable. A file that still starts
-    /// with `v1` holds bytes the model does not keep: false.
-    pub(super) fn corrupt(&mut self, path: &str, with: &str) -> bool {
-        let Some((log, id)) = log_id(path) else { return false };
-        let exists = if log == "offsets" { self.offsets.contains_key(&id) } else { self.commits.contains(&id) };
+    /// follows: a file that is not there stays absent (nothing is written), and an offsets,
+    /// commit or source-log file whose first line is not `v1` becomes unreadable. A file that
+    /// still starts with `v1` holds bytes the model does not keep: false.
+    pub(super) fn corrupt(&mut self, path: &str, with: &str, compact_interval: u64) -> bool {
+        let exists = match (log_id(path), source_log_id(path)) {
+            (Some(("offsets", id)), _) => self.offsets.contains_key(&id),
+            (Some((_, id)), _) => self.commits.contains(&id),
+            (None, Some(id)) => self.source_file_exists(id, compact_interval),
+            (None, None) => return false,
+        };
         let first_line = with.split('\n').next().unwrap_or_default();
         if !exists {
             return true;
@@ -88,6 +92,20 @@ impl Checkpoint {
         }
         self.unreadable.insert(path.to_string(), first_line.to_string());
         true
+    }
+
+    /// True if the source log holds batch `id` as a plain file `sources/0/<id>`: not a
+    /// compaction (`<id>.compact`), nor a batch the latest compaction took in (its file deleted).
+    fn source_file_exists(&self, id: u64, interval: u64) -> bool {
+        let Some(latest) = self.sources.keys().next_back().copied() else { return false };
+        let compaction = (0..=latest).rev().find(|k| (k + 1) % interval == 0);
+        self.sources.contains_key(&id) && !(id + 1).is_multiple_of(interval) && compaction.is_none_or(|c| id > c)
+    }
+
+    /// The source-log files the user made unreadable, by path: a run's start reads every one
+    /// to learn the files seen.
+    pub(super) fn unreadable_source_log(&self) -> Option<(&String, &String)> {
+        self.unreadable.iter().find(|(path, _)| source_log_id(path).is_some())
     }
 
     /// The first line of `path` when the user made it unreadable.
@@ -136,6 +154,11 @@ impl Checkpoint {
 }
 
 /// `offsets/N` or `commits/N`: the log and the batch id.
+/// The batch of a source-log path `sources/0/N` (not a compaction).
+fn source_log_id(path: &str) -> Option<u64> {
+    path.strip_prefix("sources/0/")?.parse().ok()
+}
+
 fn log_id(path: &str) -> Option<(&str, u64)> {
     let (log, id) = path.split_once('/')?;
     let log = ["offsets", "commits"].into_iter().find(|l| *l == log)?;
