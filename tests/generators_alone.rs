@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Shipped scenarios that between them reach every crash point, the file and console sinks,
 /// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, another
-/// query holding the output or the checkpoint (and dying), part
+/// query holding the output or the checkpoint (and dying), the user's repair after a refusal, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
 /// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits, query
@@ -37,6 +37,7 @@ const SCENARIOS: &[&str] = &[
     "reach/mtimes.toml",
     "reach/second_query.toml",
     "reach/output_held.toml",
+    "reach/repaired_after_tampering.toml",
     "reach/skipped_names.toml",
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",

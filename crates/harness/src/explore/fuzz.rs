@@ -216,6 +216,7 @@ mod tests {
                 }
                 Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
+                Step::Restore if is_run(i + 1) => Some("final: the refusal repaired, then a run"),
                 Step::ChangeQuery(change) => change.source.as_ref().and_then(|source| {
                     let bad = |value: Option<i64>, least: i64| value.is_some_and(|v| v < least);
                     if bad(source.max_files_per_trigger, 1) {
@@ -372,6 +373,7 @@ mod tests {
             "a crash in a restart",
             "a power loss",
             "a second query",
+            "final: the refusal repaired, then a run",
             "another query holds the output's lock",
             "another query holds the checkpoint's lock",
             "a lock's holder dies, then a run",

@@ -5,6 +5,7 @@
 //! This layer drives the engine and the checks; the engine must never know about it.
 
 mod arrival;
+mod backup;
 mod format;
 mod holders;
 mod intruder;
@@ -20,6 +21,7 @@ mod steps;
 mod verify;
 mod world;
 
+pub use backup::{Backup, Hands};
 pub use format::{
     DifferenceKind, Expect, ExpectedRunError, ExpectedVerdict, LastCommit, NamedPlan, NoCommit, PlanSpec, QuerySpec,
     Scenario, ScenarioError, SinkKind, SparkExpect,

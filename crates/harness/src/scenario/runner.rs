@@ -193,6 +193,9 @@ pub struct Runner<'s> {
     pub(super) checkpoints_deleted: u64,
     /// The locks other processes hold (`hold-lock`), until each dies (`holder-dies`).
     pub(super) holders: super::holders::Holders,
+    /// What the latest tampering step changed, as it was before (a `restore` puts it back), with
+    /// the sink's emissions that step made the checks forget.
+    backup: Option<(super::backup::Backup, Vec<Emission>)>,
 }
 
 /// Runs a scenario with extra injected faults (none for a plain run).
@@ -233,6 +236,7 @@ impl<'s> Runner<'s> {
             earlier_query_ids: Vec::new(),
             checkpoints_deleted: 0,
             holders: super::holders::Holders::default(),
+            backup: None,
         }
     }
 
@@ -267,6 +271,7 @@ impl<'s> Runner<'s> {
             earlier_query_ids: self.earlier_query_ids.clone(),
             checkpoints_deleted: self.checkpoints_deleted,
             holders: self.holders.adopted(&world),
+            backup: self.backup.clone(),
             world,
         }
     }
@@ -390,6 +395,10 @@ impl<'s> Runner<'s> {
         let input = self.world.input().to_path_buf();
         let checkpoint = self.world.checkpoint().to_path_buf();
         let io = |e: std::io::Error| e.to_string();
+        if let Some(path) = step.tampered_path() {
+            let backup = super::backup::Backup::take(self.world.storage().as_ref(), &self.world.root().join(path));
+            self.backup = Some((backup.map_err(io)?, Vec::new()));
+        }
         if self.tampered_exists(step) {
             self.note_tampering(step);
         }
@@ -434,7 +443,9 @@ impl<'s> Runner<'s> {
             Step::ClockBack { ms } => {
                 self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms);
             }
+            Step::Restore => self.restore()?,
             Step::DeleteCheckpoint => {
+                self.backup = None;
                 if self.world.storage().exists(&checkpoint) {
                     self.world.storage().remove_dir_all(&checkpoint).map_err(io)?;
                 }
@@ -450,7 +461,10 @@ impl<'s> Runner<'s> {
                     Ok(_) => self.world.user_remove(&full).map_err(io)?,
                 }
                 if let Some(batches) = sink_log_batches(path) {
-                    self.world.forget_emissions(batches);
+                    let forgotten = self.world.forget_emissions(batches);
+                    if let Some((_, emissions)) = &mut self.backup {
+                        *emissions = forgotten;
+                    }
                 }
             }
             Step::HoldLock { place } => self.hold_lock(*place)?,
@@ -467,6 +481,17 @@ impl<'s> Runner<'s> {
         if !matches!(step, Step::Run(_) | Step::Add { .. } | Step::Mkdir { .. }) {
             self.pending_cause = format!("after step {number} ({step})");
         }
+        Ok(())
+    }
+
+    /// The user puts back what the latest tampering step changed; with no backup, nothing.
+    fn restore(&mut self) -> Result<(), String> {
+        let Some((backup, forgotten)) = self.backup.take() else {
+            self.trace.push("    (no tampering to undo: nothing to do)".into());
+            return Ok(());
+        };
+        backup.restore(self.world.storage().as_ref(), &self.world).map_err(|e| e.to_string())?;
+        self.world.remember_emissions(forgotten);
         Ok(())
     }
 

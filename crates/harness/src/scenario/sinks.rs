@@ -271,8 +271,20 @@ impl SinkTables {
 
     /// The user deleted the output's record of batch `batch` (`None`: of every batch): what was
     /// handed over for it is the user's to lose, not a loss to blame on the engine or the sink.
-    pub(super) fn forget_emissions(&self, batch: Option<u64>) {
-        lock(&self.emissions).retain(|e| batch.is_some_and(|b| e.batch != b));
+    pub(super) fn forget_emissions(&self, batch: Option<u64>) -> Vec<Emission> {
+        let mut emissions = lock(&self.emissions);
+        let (kept, forgotten) =
+            std::mem::take(&mut *emissions).into_iter().partition(|e| batch.is_some_and(|b| e.batch != b));
+        *emissions = kept;
+        forgotten
+    }
+
+    /// Emissions forgotten when the user deleted their sink record, back with that record (a
+    /// `restore`), in the order of the runs that made them.
+    pub(super) fn remember_emissions(&self, forgotten: Vec<Emission>) {
+        let mut emissions = lock(&self.emissions);
+        emissions.extend(forgotten);
+        emissions.sort_by_key(|e| e.process);
     }
 }
 

@@ -244,6 +244,10 @@ pub enum Step {
         /// The place.
         place: Place,
     },
+    /// The user puts back, byte for byte from a backup taken just before it, what the latest
+    /// tampering step (`delete`, `corrupt`, `truncate`, `write`, `delete-output`) changed: the
+    /// file or directory as it was, or, for a file that step wrote new, no file.
+    Restore,
     /// The whole checkpoint is deleted.
     DeleteCheckpoint,
     /// The query changes.
@@ -251,7 +255,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 19] = [
+const ACTIONS: [(&str, &[&str]); 20] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -270,6 +274,7 @@ const ACTIONS: [(&str, &[&str]); 19] = [
     ("mkdir", &[]),
     ("hold-lock", &[]),
     ("holder-dies", &[]),
+    ("restore", &[]),
     ("change-query", &[]),
 ];
 
@@ -397,6 +402,10 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
             Value::Boolean(true) => Step::DeleteCheckpoint,
             _ => return Err(at("write delete-checkpoint = true".into())),
         },
+        "restore" => match keys[action].get_ref() {
+            Value::Boolean(true) => Step::Restore,
+            _ => return Err(at("write restore = true (it puts back what the latest tampering step changed)".into())),
+        },
         "change-query" => {
             let change: QueryChange =
                 keys[action].get_ref().clone().try_into().map_err(|e: toml::de::Error| at(e.message().to_string()))?;
@@ -477,6 +486,19 @@ impl Step {
         })
     }
 
+    /// The place a tampering step changes, relative to the world's root (`checkpoint/commits/1`,
+    /// `output/_spark_metadata`): what a backup taken before it keeps, and a `restore` puts back.
+    pub fn tampered_path(&self) -> Option<String> {
+        match self {
+            Step::Delete { path }
+            | Step::Corrupt { path, .. }
+            | Step::Truncate { path, .. }
+            | Step::Write { path, .. } => Some(format!("checkpoint/{path}")),
+            Step::DeleteOutput { path } => Some(format!("output/{path}")),
+            _ => None,
+        }
+    }
+
     /// True for a change to an input file that may have been processed already.
     pub fn mutates_input(&self) -> bool {
         matches!(
@@ -530,6 +552,7 @@ impl Step {
             Step::Write { path, with } => format!("write = {}\nwith = {}\n", quoted(path), quoted(with)),
             Step::ClockBack { ms } => format!("clock-back-ms = {ms}\n"),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
+            Step::Restore => "restore = true\n".into(),
             Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
             Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
             Step::HoldLock { place } => format!("hold-lock = \"{place}\"\n"),
@@ -579,6 +602,7 @@ impl fmt::Display for Step {
             Step::Write { path, with } => write!(f, "write checkpoint file {path} with {with:?}"),
             Step::ClockBack { ms } => write!(f, "the machine's clock goes back {ms} ms for every later run"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
+            Step::Restore => write!(f, "restore, from a backup, what the latest tampering step changed"),
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
             Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
             Step::HoldLock { place: Place::Checkpoint } => {

@@ -281,8 +281,24 @@ impl World {
     }
 
     /// The user deleted the output's record of batch `batch` (`None`: of every batch).
-    pub fn forget_emissions(&self, batch: Option<u64>) {
+    pub fn forget_emissions(&self, batch: Option<u64>) -> Vec<crate::check::Emission> {
         self.sinks.forget_emissions(batch)
+    }
+
+    /// Emissions [`World::forget_emissions`] forgot, back with the sink record a `restore` put
+    /// back.
+    pub fn remember_emissions(&self, forgotten: Vec<crate::check::Emission>) {
+        self.sinks.remember_emissions(forgotten)
+    }
+}
+
+impl super::backup::Hands for World {
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.user_write(path, bytes)
+    }
+
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        self.user_remove(path)
     }
 }
 

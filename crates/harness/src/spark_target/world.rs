@@ -5,7 +5,7 @@
 //!
 //! It carries out file steps; it never decides what a step means.
 
-use crate::scenario::{Step, file_bytes};
+use crate::scenario::{Backup, Hands, Step, file_bytes};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::storage::DiskStorage;
 use std::io;
@@ -21,6 +21,20 @@ pub struct SparkWorld {
     temp: Arc<tempfile::TempDir>,
     root: PathBuf,
     clock_ms: i64,
+    /// What the latest tampering step changed, as it was before: what a `restore` puts back.
+    backup: Option<Backup>,
+}
+
+/// The user's hands on a real disk.
+struct RealHands;
+
+impl Hands for RealHands {
+    fn write(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        std::fs::write(path, bytes)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
 }
 
 impl SparkWorld {
@@ -29,7 +43,7 @@ impl SparkWorld {
         let temp = tempfile::Builder::new().prefix("crashpoint-spark-scenario-").tempdir()?;
         let root = temp.path().canonicalize()?;
         std::fs::create_dir_all(root.join("input"))?;
-        Ok(SparkWorld { temp: Arc::new(temp), root, clock_ms: CLOCK_START_MS })
+        Ok(SparkWorld { temp: Arc::new(temp), root, clock_ms: CLOCK_START_MS, backup: None })
     }
 
     /// The temp directory, kept alive as long as a handle lives.
@@ -65,6 +79,9 @@ impl SparkWorld {
         let latest = Checkpoint::new(&checkpoint).commits.latest(&DiskStorage).ok().flatten();
         let Some(step) = step.with_latest(latest) else { return Ok(false) };
         let step = &step;
+        if let Some(path) = step.tampered_path() {
+            self.backup = Some(Backup::take(&DiskStorage, &self.root.join(path))?);
+        }
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
                 let bytes = file_bytes(name, content);
@@ -109,9 +126,16 @@ impl SparkWorld {
             }
             // Only the named file: its `.crc` sidecar stays, as after a user's `rm`.
             Step::DeleteOutput { path } => std::fs::remove_file(self.output().join(path))?,
-            Step::DeleteCheckpoint if checkpoint.exists() => std::fs::remove_dir_all(&checkpoint)?,
-            Step::DeleteCheckpoint
-            | Step::ChangeQuery(_)
+            Step::Restore => match self.backup.take() {
+                Some(backup) => backup.restore(&DiskStorage, &RealHands)?,
+                None => return Ok(false),
+            },
+            Step::DeleteCheckpoint if checkpoint.exists() => {
+                self.backup = None;
+                std::fs::remove_dir_all(&checkpoint)?
+            }
+            Step::DeleteCheckpoint => self.backup = None,
+            Step::ChangeQuery(_)
             | Step::Run(_)
             | Step::ClockBack { .. }
             | Step::HoldLock { .. }

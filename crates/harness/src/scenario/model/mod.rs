@@ -123,6 +123,9 @@ struct Model {
     contract: contract::Contract,
     /// The places whose lock another process holds now.
     held: BTreeSet<crate::check::Place>,
+    /// The latest tampering step's path (relative to the world's root) and the checkpoint and
+    /// sink as they were before it: what a `restore` puts back.
+    backup: Option<(String, Checkpoint, SinkState)>,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -174,6 +177,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         lines: crate::check::LineFacts::default(),
         contract: contract::Contract::default(),
         held: BTreeSet::new(),
+        backup: None,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
         let Some(step) = step.with_latest(model.checkpoint.commits.iter().next_back().copied()) else { continue };
@@ -188,6 +192,9 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
 impl Model {
     /// Carries out one step; false if the model cannot.
     fn step(&mut self, step: &Step) -> bool {
+        if let Some(path) = step.tampered_path() {
+            self.backup = Some((path, self.checkpoint.clone(), self.sink.clone()));
+        }
         let files = &mut self.input.files;
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
@@ -223,7 +230,9 @@ impl Model {
             }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
+            Step::Restore => return self.restore(),
             Step::DeleteCheckpoint => {
+                self.backup = None;
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;
             }
@@ -241,6 +250,19 @@ impl Model {
             }
         }
         true
+    }
+
+    /// The user puts back what the latest tampering step changed, as it was: that one file
+    /// (or the sink's log) from the state before the step, the rest as it is now. False for a
+    /// path the model does not keep.
+    fn restore(&mut self) -> bool {
+        let Some((path, checkpoint, sink)) = self.backup.take() else { return true };
+        let interval = self.query.checkpoint.compact_interval.get();
+        match path.split_once('/') {
+            Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path, interval),
+            Some(("output", path)) => self.sink.restore(&sink, path),
+            _ => false,
+        }
     }
 
     /// A file arriving during a run, as the user's hands put it: a new file stamped with the

@@ -135,6 +135,45 @@ impl Checkpoint {
         true
     }
 
+    /// The user puts `path` back as `before` held it (a backup taken before a tampering step):
+    /// present with its content, or absent. False for a path the model does not keep.
+    pub(super) fn restore(&mut self, before: &Checkpoint, path: &str, compact_interval: u64) -> bool {
+        match before.unreadable.get(path) {
+            Some(line) => drop(self.unreadable.insert(path.to_string(), line.clone())),
+            None => drop(self.unreadable.remove(path)),
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        let id = |name: &str| name.parse::<u64>().ok();
+        match parts.as_slice() {
+            ["metadata"] => self.metadata = before.metadata,
+            ["offsets", name] if id(name).is_some() => {
+                let id = id(name).unwrap_or_default();
+                match before.offsets.get(&id) {
+                    Some(offsets) => drop(self.offsets.insert(id, offsets.clone())),
+                    None => drop(self.offsets.remove(&id)),
+                }
+            }
+            ["commits", name] if id(name).is_some() => {
+                let id = id(name).unwrap_or_default();
+                match before.commits.contains(&id) {
+                    true => drop(self.commits.insert(id)),
+                    false => drop(self.commits.remove(&id)),
+                }
+            }
+            ["sources", "0", name] if id(name).is_some_and(|id| (id + 1) % compact_interval != 0) => {
+                let id = id(name).unwrap_or_default();
+                match before.sources.get(&id) {
+                    Some(entries) => drop(self.sources.insert(id, entries.clone())),
+                    None => drop(self.sources.remove(&id)),
+                }
+            }
+            // Listings ignore names that are not batch ids (`.N.crc`, temp files).
+            [.., name] if name.starts_with('.') => {}
+            _ => return false,
+        }
+        true
+    }
+
     /// Deleting `sources/0/N` drops batch N's entries if N has a plain file; deleting the newest
     /// `N.compact` drops every entry up to N (older files were deleted when it was written).
     fn delete_source_file(&mut self, name: &str, interval: u64) {
@@ -239,6 +278,27 @@ impl SinkState {
         true
     }
 
+    /// The user puts `path` of the output back as `before` held it: the file sink's whole
+    /// `_spark_metadata`, or its entry `_spark_metadata/N` (a plain one). False for any other
+    /// path of a file sink's output; another sink has no `_spark_metadata` to put back.
+    pub(super) fn restore(&mut self, before: &SinkState, path: &str) -> bool {
+        let (SinkState::File(log), SinkState::File(saved)) = (&mut *self, before) else {
+            return path.starts_with("_spark_metadata");
+        };
+        match path.split('/').collect::<Vec<_>>().as_slice() {
+            ["_spark_metadata"] => log.clone_from(saved),
+            ["_spark_metadata", id] => match id.parse::<u64>().ok() {
+                Some(id) => match saved.get(&id) {
+                    Some(rows) => drop(log.insert(id, rows.clone())),
+                    None => drop(log.remove(&id)),
+                },
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
+    }
+
     /// What a reader sees.
     pub(super) fn visible(&self) -> Vec<Row> {
         match self {
@@ -276,6 +336,44 @@ mod tests {
             assert_eq!(checkpoint.sources.keys().copied().collect::<Vec<_>>(), *left, "{path}");
         }
         assert!(!fresh().delete("sources/0/x/y", 3), "an unknown path is not modelled");
+    }
+
+    #[test]
+    fn a_restore_puts_back_one_file_as_it_was_and_nothing_else() {
+        // Goal: the model's restore brings back exactly the tampered file from the state before
+        // the tampering (present, absent, readable again), leaving what runs did since; the
+        // file sink's log comes back whole or by one entry. Method: a checkpoint with batches
+        // 0..=2; delete or overwrite one file, change another, restore, compare.
+        let offsets = |id| Offsets { timestamp_ms: id as i64, fingerprint: String::new(), log_offset: Some(id) };
+        let mut before = Checkpoint::default();
+        for id in 0..=2 {
+            before.offsets.insert(id, offsets(id));
+            before.commits.insert(id);
+        }
+        let mut now = before.clone();
+        now.offsets.remove(&2);
+        now.commits.insert(3);
+        assert!(now.restore(&before, "offsets/2", 10));
+        assert_eq!(now.offsets, before.offsets);
+        assert!(now.commits.contains(&3), "a commit written since stays");
+        now.unreadable.insert("commits/1".into(), "v2".into());
+        assert!(now.restore(&before, "commits/1", 10));
+        assert!(now.unreadable.is_empty(), "readable again");
+        let mut fresh = before.clone();
+        fresh.commits.insert(7);
+        assert!(fresh.restore(&before, "commits/7", 10), "a file the step wrote new goes");
+        assert!(!fresh.commits.contains(&7));
+        assert!(fresh.restore(&before, "commits/.2.crc", 10));
+        assert!(!fresh.restore(&before, "commits/x/y", 10), "an unknown path is not modelled");
+        let rows = |n: u64| vec![vec![serde_json::Value::from(n)]];
+        let log: BTreeMap<u64, Vec<Row>> = (0..=2).map(|id| (id, rows(id))).collect();
+        let saved = SinkState::File(log.clone());
+        let mut sink = SinkState::File(BTreeMap::new());
+        assert!(sink.restore(&saved, "_spark_metadata"));
+        assert_eq!(sink.visible().len(), 3);
+        let mut sink = SinkState::File(log.into_iter().take(2).collect());
+        assert!(sink.restore(&saved, "_spark_metadata/2"));
+        assert_eq!(sink.held_latest(), Some(2));
     }
 
     #[test]
