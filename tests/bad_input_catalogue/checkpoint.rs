@@ -112,7 +112,7 @@ pub fn rows() -> Vec<Row> {
         tampered!("checkpoint", "latest offsets garbage", "cp/offsets/1", Tamper::Garbage, code: 2,
             says: DOCTOR_SAYS_OFFSETS, fix: REPAIR, "as zero-byte"),
         tampered!("checkpoint", "latest offsets of an unknown version (v2)", "cp/offsets/1", Tamper::Version2, code: 2,
-            says: &["{cp}/offsets/1", "written by a newer Spark"], fix: REPAIR, "stops, naming the version; doctor replays"),
+            says: &["{cp}/offsets/1", "Spark 4.3 writes offsets version 2 when source evolution is on"], fix: REPAIR, "stops, naming the version; doctor replays"),
         tampered!("checkpoint", "latest offsets missing (its commit kept)", "cp/offsets/1", Tamper::Missing, code: 2,
             says: &["commits/1 is newer than the latest offsets file offsets/0", "crashpoint doctor"], fix: REPAIR,
             "refused (Spark is stuck here for good); doctor replays the batch"),

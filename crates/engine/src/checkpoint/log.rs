@@ -94,7 +94,7 @@ impl MetadataLog {
     pub fn read_file(&self, storage: &dyn Storage, file: LogFile) -> Result<Vec<String>> {
         let path = self.path(file);
         let bytes = storage.read(&path).map_err(io_err(self.log, &path, "read the file"))?;
-        let lines = format::decode(&bytes).map_err(|p| self.corrupt(&path, p))?;
+        let lines = format::decode_log(&bytes, self.log).map_err(|p| self.corrupt(&path, p))?;
         Ok(lines.into_iter().map(str::to_string).collect())
     }
 

@@ -175,6 +175,9 @@ impl Cause {
             Cause::PlannedInputGone { batch } => format!("batch {batch} cannot run: its input file"),
             Cause::LogUnreadable { path, first_line } => {
                 let why = match newer_log_version(first_line) {
+                    Some(2) if path.starts_with("offsets/") => {
+                        "Spark 4.3 writes offsets version 2 when source evolution is on"
+                    }
                     Some(_) => "it was written by a newer Spark",
                     None => "the file is probably torn",
                 };
@@ -239,6 +242,12 @@ impl fmt::Display for Cause {
             }
             Cause::PlannedInputGone { batch } => write!(f, "a file of batch {batch} is gone: it cannot be read"),
             Cause::LogUnreadable { path, first_line } => match newer_log_version(first_line) {
+                Some(2) if path.starts_with("offsets/") => {
+                    write!(
+                        f,
+                        "{path} is offsets version 2 (Spark 4.3 with source evolution on, or a newer Spark; this one reads v1)"
+                    )
+                }
                 Some(v) => write!(f, "{path} was written by a newer Spark (log version {v}; this one reads v1)"),
                 None => write!(f, "{path} is not a Spark log: its first line is '{first_line}', not 'v1'"),
             },
@@ -388,10 +397,15 @@ mod tests {
         let torn =
             "the file is probably torn by a crash while it was written, or changed by hand; run `crashpoint doctor`";
         let cause = |path: &str, first: &str| Cause::LogUnreadable { path: path.into(), first_line: first.into() };
+        // Spark 4.3 itself writes offsets v2 (source evolution on): "a newer Spark" would mislead.
+        let offsets_v2 = "Spark 4.3 writes offsets version 2 when source evolution is on (spark.sql.streaming.\
+                          queryEvolution.enableSourceEvolution), as a newer Spark may; crashpoint reads version 1 only";
         let cases = [
-            (cause("offsets/3", "v2"), error("offsets/3", "v2", newer), true),
+            (cause("offsets/3", "v2"), error("offsets/3", "v2", offsets_v2), true),
+            (cause("offsets/3", "v2"), error("offsets/3", "v2", newer), false),
             (cause("offsets/3", "v2"), error("offsets/3", "v2", torn), false),
-            (cause("offsets/3", "v2"), error("offsets/2", "v2", newer), false),
+            (cause("offsets/3", "v2"), error("offsets/2", "v2", offsets_v2), false),
+            (cause("offsets/3", "v3"), error("offsets/3", "v3", newer), true),
             (cause("commits/3", "v10"), error("commits/3", "v10", newer), true),
             (cause("commits/3", "v0"), error("commits/3", "v0", torn), true),
             (cause("commits/3", "v0"), error("commits/3", "v0", newer), false),
