@@ -136,7 +136,7 @@ fn empty_of(options: &FuzzOptions) -> Scenario {
 mod tests {
     use super::*;
     use crate::check::Cause;
-    use crate::scenario::{Step, expected};
+    use crate::scenario::{QueryChange, Step, expected};
     use crashpoint_engine::engine::Trigger;
     use crashpoint_engine::source::BadRecordMode;
     use proptest::strategy::ValueTree;
@@ -168,6 +168,7 @@ mod tests {
                 Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
                 Cause::SinkBehind { .. } => "a refusal: a file sink behind its commits",
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
+                Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
@@ -217,6 +218,7 @@ mod tests {
                 Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Restore if is_run(i + 1) => Some("final: the refusal repaired, then a run"),
+                Step::ChangeQuery(QueryChange { plan: Some(_), .. }) => Some("final: the query's plan changed"),
                 Step::ChangeQuery(change) => change.source.as_ref().and_then(|source| {
                     let bad = |value: Option<i64>, least: i64| value.is_some_and(|v| v < least);
                     if bad(source.max_files_per_trigger, 1) {
@@ -342,6 +344,7 @@ mod tests {
             "a refusal: a query option out of its rule",
             "a refusal: another query writes the output",
             "a refusal: another query on the checkpoint",
+            "a refusal: the query changed on its checkpoint",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -363,6 +366,7 @@ mod tests {
             "final: maxFilesPerTrigger out of its rule",
             "final: maxFileAge out of its rule",
             "final: max-line-bytes out of its rule",
+            "final: the query's plan changed",
             "the model: a run warns of an uncommitted batch",
             "the query's trigger: available-now",
             "the query's trigger: once",

@@ -200,6 +200,11 @@ enum Refusal {
         /// The value given.
         value: i64,
     },
+    /// The query's plan changed on a checkpoint that has batches (the tutorial's without its
+    /// processing time): the run must refuse, saying the query changed since the latest offsets
+    /// file (Spark does not check; crashpoint does); the plan then changed back, and the next
+    /// run goes on exactly-once.
+    PlanChanged,
 }
 
 /// The source options with a rule, and values each rule refuses: as a user mistypes them (a
@@ -234,6 +239,15 @@ fn source_log_unreadable(behind: Option<Refusal>, sink: SinkKind, segments: usiz
     let lines = [NEWER_VERSIONS.as_slice(), GARBAGE_FIRST_LINES.as_slice()].concat();
     let first_line = lines[segments % lines.len()];
     (unused && interval == 10).then_some(Refusal::UnreadableLog { log: "sources/0", first_line })
+}
+
+/// The query's plan changed, from values a case draws for nothing, so that no other case's
+/// draw moves: the sink-behind draw (its whole-log kind) of a case whose sink keeps no
+/// `_spark_metadata`, when its compaction interval is not Spark's 10 (the other half of
+/// [`source_log_unreadable`]'s draw).
+fn plan_changed(behind: Option<Refusal>, sink: SinkKind, interval: u64) -> Option<Refusal> {
+    let unused = sink != SinkKind::File && matches!(behind, Some(Refusal::SinkBehindCommits { whole_log: true }));
+    (unused && interval != 10).then_some(Refusal::PlanChanged)
 }
 
 /// Whether the user repairs a case's final refusal drawn by [`refusal`] (restores the tampered
@@ -617,8 +631,10 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             let repaired = repaired(refusal, behind, kind);
             let bad_option = bad_option(behind, kind, segments.len(), knobs.compact_interval);
             let source_log = source_log_unreadable(behind, kind, segments.len(), knobs.compact_interval);
+            let plan_changed = plan_changed(behind, kind, knobs.compact_interval);
             // Only a file sink has a `_spark_metadata` to delete.
-            let refusal = refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option).or(source_log);
+            let refusal =
+                refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option).or(source_log).or(plan_changed);
             if let Some(sink) = sink {
                 // A sink whose batches the engine cannot see, and that skips a batch id it holds
                 // (the idempotent SQLite table, the user's exactly-once program), would skip a
@@ -946,6 +962,12 @@ fn refusal_steps(refusal: Refusal, source: &SourceOptions) -> Vec<Step> {
             // The value fixed, the query goes on where it stopped: exactly-once.
             let fixed = [change(source.clone()), run(false, None)];
             return [change(with_option(source, key, value)), run(false, None)].into_iter().chain(fixed).collect();
+        }
+        Refusal::PlanChanged => {
+            let change = |plan| Step::ChangeQuery(QueryChange { plan: Some(PlanSpec::Named(plan)), source: None });
+            // The plan changed back, the query goes on where it stopped: exactly-once.
+            let back = [change(NamedPlan::Tutorial), run(false, None)];
+            return [change(NamedPlan::TutorialWithoutTime), run(false, None)].into_iter().chain(back).collect();
         }
     };
     steps.push(run(false, None));
@@ -1404,6 +1426,22 @@ mod tests {
             assert!(words.starts_with(&format!("{path}: not a Spark metadata log (first line is '{first_line}'")));
             assert!(words.ends_with(why), "{words}");
         }
+    }
+
+    #[test]
+    fn a_plan_changed_on_a_checkpoint_fails_the_next_run_and_the_plan_changed_back_goes_on() {
+        // Goal: a case whose plan changes on a checkpoint with batches must fail its next run,
+        // saying the query changed, and the run after the plan is changed back loses nothing.
+        // Method: build it after two crash-free runs; the model's cause, the failing run's
+        // words, and the rows against the same case without the change.
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
+        let plain = expected(&build(knobs("available-now", false), &segments, None, &[]).unwrap()).unwrap();
+        let case = build(knobs("available-now", false), &segments, Some(Refusal::PlanChanged), &[]).unwrap();
+        let model = expected(&case).unwrap();
+        assert_eq!(model.failed_runs, [(3, Cause::QueryChanged)]);
+        assert_eq!(runs(&case)[2].expect_error.as_deref(), Some("the query changed since"));
+        assert_eq!(runs(&case).len(), 4, "the refused run, then the one after the plan is back");
+        assert_eq!(model.rows, plain.rows, "the refusal loses nothing");
     }
 
     #[test]
