@@ -67,7 +67,7 @@ pub fn batch_files(storage: &dyn Storage, dir: &Path) -> Result<Vec<BatchFile>, 
     if !storage.exists(dir) {
         return Ok(Vec::new());
     }
-    let listed = storage.list(dir).map_err(|error| SparkLogError::Io { path: dir.to_path_buf(), error })?;
+    let listed = storage.list(dir).map_err(|error| io(dir, error))?;
     let mut files: Vec<BatchFile> = listed.iter().filter_map(|entry| batch_file_named(&entry.name)).collect();
     files.sort();
     Ok(files)
@@ -89,7 +89,7 @@ fn io(path: &Path, error: std::io::Error) -> SparkLogError {
 /// The lines after the version line of `dir`'s `file`.
 fn lines_of(storage: &dyn Storage, dir: &Path, file: BatchFile) -> Result<Vec<String>, SparkLogError> {
     let path = dir.join(file.name());
-    let bytes = storage.read(&path).map_err(|error| SparkLogError::Io { path: path.clone(), error })?;
+    let bytes = storage.read(&path).map_err(|error| io(&path, error))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.split('\n');
     let first = lines.next().unwrap_or_default();
