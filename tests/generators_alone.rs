@@ -70,6 +70,11 @@ const SCENARIOS: &[&str] = &[
 /// 16 MiB line): their crash-free run, judged by the model, and a quarter of the depth-1 crashes.
 const AT_THE_LIMITS: &[&str] = &["reach/long_line.toml"];
 
+/// Scenarios long enough to reach Spark's default compaction (batch 9 of a query that sets no
+/// `compact-interval`): explored as the inputs at the limits are, since their many batches make
+/// every schedule long. Fuzz cases have too few batches to reach it.
+const LONG_RUNS: &[&str] = &["reach/default_compaction.toml"];
+
 /// Fuzz cases from one fixed seed, with power losses.
 const FUZZ_CASES: u32 = 200;
 const FUZZ_SEED: u64 = 1;
@@ -105,14 +110,14 @@ fn violations(name: &str, options: &ExploreOptions) -> Vec<String> {
 fn explore_and_fuzz_find_nothing_on_the_engine() {
     // Goal: every generator, on its own oracle, passes the engine as built. Method: explore each
     // shipped scenario at depth 1 (power losses and I/O errors), the tutorial at depth 2 with
-    // power losses, the inputs at the limits at depth 1 (a quarter of the crashes), and fuzz
-    // FUZZ_CASES cases; collect every violation before failing.
+    // power losses, the inputs at the limits and the long runs at depth 1 (a quarter of the
+    // crashes), and fuzz FUZZ_CASES cases; collect every violation before failing.
     let mut found: Vec<String> = SCENARIOS.iter().flat_map(|name| violations(name, &depth_1())).collect();
     let depth_2 = ExploreOptions { depth: 2, io_errors: false, crash_states_max: 4, ..depth_1() };
     found.extend(violations("tutorial.toml", &depth_2));
     let quarter =
         ExploreOptions { power_loss: false, io_errors: false, shard: Shard { index: 1, count: 4 }, ..depth_1() };
-    found.extend(AT_THE_LIMITS.iter().flat_map(|name| violations(name, &quarter)));
+    found.extend(AT_THE_LIMITS.iter().chain(LONG_RUNS).flat_map(|name| violations(name, &quarter)));
     let options =
         FuzzOptions { cases: FUZZ_CASES, seed: FUZZ_SEED, power_loss: true, shrink: false, ..FuzzOptions::default() };
     if let Some(failure) = fuzz(&options).failure {

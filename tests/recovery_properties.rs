@@ -191,7 +191,7 @@ fn any_step() -> impl Strategy<Value = Step> {
         (1..=i64::MAX as u64).prop_map(|ms| Step::ClockBack { ms }),
         (checkpoint_path(), text()).prop_map(|(path, with)| Step::Write { path, with }),
         (prop::option::of(plan_spec()), prop::option::of(source_options()))
-            .prop_map(|(plan, source)| Step::ChangeQuery(QueryChange { plan, source })),
+            .prop_map(|(plan, source)| Step::ChangeQuery(QueryChange { plan, source, checkpoint: None })),
     ]
 }
 

@@ -1,12 +1,11 @@
 //! Arguments shared by commands that run the query.
 
-use crashpoint_engine::checkpoint::{COMPACT_INTERVAL, CheckpointOptions, MIN_BATCHES_TO_RETAIN};
+use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::{Clock, EngineOptions, Trigger};
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
 use crashpoint_harness::bugs::{Bug, BugSet};
-use std::num::NonZeroU64;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
@@ -50,13 +49,14 @@ pub struct QueryArgs {
     /// Spark does: the sink skips them and their rows are lost. Without it, such a run is refused.
     #[arg(long)]
     pub allow_existing_sink_log: bool,
-    /// Spark's compactInterval of the source log and the file sink's log: every N batches, a
-    /// log writes N.compact with every entry so far.
-    #[arg(long, default_value_t = NonZeroU64::new(COMPACT_INTERVAL).expect("positive"))]
-    pub compact_interval: NonZeroU64,
-    /// Spark's minBatchesToRetain: offsets and commits of the last N batches are kept.
-    #[arg(long, default_value_t = NonZeroU64::new(MIN_BATCHES_TO_RETAIN).expect("positive"))]
-    pub min_batches_to_retain: NonZeroU64,
+    /// Spark's compactInterval of the source log and the file sink's log (default 10): every N
+    /// batches, a log writes N.compact with every entry so far. Must be 1 or more.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub compact_interval: Option<i64>,
+    /// Spark's minBatchesToRetain (default 100): offsets and commits of the last N batches are
+    /// kept. Must be 1 or more.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_batches_to_retain: Option<i64>,
     /// Threads that run a batch's tasks (one per input file, or per 8 MiB split of a larger
     /// one; each writes its own part file); default: all cores. The output is the same for any N.
     #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores(), value_parser = parse_threads)]

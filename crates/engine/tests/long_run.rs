@@ -13,7 +13,6 @@ use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::plan::Plan;
 use crashpoint_engine::sink::{FileSink, MemorySink, MemoryStore, read_file_sink_output};
 use crashpoint_engine::storage::{SimStorage, Storage};
-use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -67,13 +66,10 @@ fn the_compaction_interval_and_the_batches_retained_are_options() {
     for n in 0..8 {
         drop_tiny(&disk, n);
     }
-    let knobs = CheckpointOptions {
-        compact_interval: NonZeroU64::new(3).unwrap(),
-        min_batches_to_retain: NonZeroU64::new(2).unwrap(),
-    };
+    let knobs = CheckpointOptions { compact_interval: Some(3), min_batches_to_retain: Some(2) };
     let options = EngineOptions { checkpoint: knobs, ..EngineOptions::default() };
     let output = Path::new("/out");
-    let sink = Box::new(FileSink::new(output, 0).with_compact_interval(knobs.compact_interval));
+    let sink = Box::new(FileSink::new(output, 0).with_compact_interval(knobs.compact_interval()));
     let query = query(Path::new(INPUT), Path::new(CHECKPOINT), max_files(1));
     let mut engine = Engine::new(&disk, query, sink, options, FaultPlan::none()).unwrap();
     let checkpoint = Checkpoint::new(Path::new(CHECKPOINT));

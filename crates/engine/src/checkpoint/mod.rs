@@ -8,6 +8,7 @@ mod compactible;
 mod error;
 mod format;
 mod log;
+mod options;
 mod records;
 #[cfg(feature = "seeded-bugs")]
 mod seeded;
@@ -16,55 +17,14 @@ pub use compactible::{COMPACT_INTERVAL, CompactibleLog, LogEntry, is_compaction_
 pub use error::{CheckpointError, Result};
 pub use format::{VERSION_LINE, decode, encode};
 pub use log::{LogFile, MetadataLog, WriteCtx, sync_file, write_atomic};
+pub use options::{CheckpointOptions, MIN_BATCHES_TO_RETAIN, OptionRefused};
 pub use records::{
     CommitMetadata, FileSourceOffset, OffsetSeqMetadata, PLAN_FINGERPRINT_KEY, PLAN_KEY, SPARK_CONF, SinkFileStatus,
     SourceFileEntry, StreamMetadata, encode_offset_metadata,
 };
 
 use crate::storage::Storage;
-use serde::{Deserialize, Serialize};
-use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
-
-/// Spark's default `minBatchesToRetain`: offsets and commits older than this many batches are
-/// purged.
-pub const MIN_BATCHES_TO_RETAIN: u64 = 100;
-
-/// Spark's knobs of the checkpoint's logs, with Spark's defaults; small values let a short
-/// scenario reach compaction and purge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct CheckpointOptions {
-    /// Every this many batches, the source log and the file sink's log write a compaction
-    /// (`spark.sql.streaming.fileSource.log.compactInterval` and `fileSink.log.compactInterval`).
-    #[serde(default = "default_compact_interval")]
-    pub compact_interval: NonZeroU64,
-    /// Offsets and commits of the last this many batches are kept, older ones purged
-    /// (`spark.sql.streaming.minBatchesToRetain`).
-    #[serde(default = "default_min_batches_to_retain")]
-    pub min_batches_to_retain: NonZeroU64,
-}
-
-fn default_compact_interval() -> NonZeroU64 {
-    NonZeroU64::new(COMPACT_INTERVAL).expect("Spark's default is positive")
-}
-
-fn default_min_batches_to_retain() -> NonZeroU64 {
-    NonZeroU64::new(MIN_BATCHES_TO_RETAIN).expect("Spark's default is positive")
-}
-
-impl Default for CheckpointOptions {
-    fn default() -> Self {
-        Self { compact_interval: default_compact_interval(), min_batches_to_retain: default_min_batches_to_retain() }
-    }
-}
-
-impl CheckpointOptions {
-    /// True when every knob has Spark's default.
-    pub fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-}
 
 /// What `offsets/N` says about a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,10 +103,10 @@ impl Checkpoint {
         let sources = CompactibleLog::new(root.join("sources").join("0"), "source log");
         Self {
             root: root.to_path_buf(),
-            min_batches_to_retain: options.min_batches_to_retain.get(),
+            min_batches_to_retain: options.min_batches_to_retain().get(),
             offsets: MetadataLog::new(root.join("offsets"), "offsets log"),
             commits: MetadataLog::new(root.join("commits"), "commit log"),
-            sources: sources.with_compact_interval(options.compact_interval),
+            sources: sources.with_compact_interval(options.compact_interval()),
         }
     }
 

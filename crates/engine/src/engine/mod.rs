@@ -141,6 +141,7 @@ impl<'a> Engine<'a> {
         faults: FaultPlan,
     ) -> Result<Self, EngineError> {
         let plan = query.plan.compile_for(&query.source.schema)?;
+        options.checkpoint.validate()?;
         query.source.validate()?;
         Ok(Self {
             storage,

@@ -8,6 +8,8 @@ mod parse;
 pub use parse::{BadRecord, MAX_LINE_BYTES, NullValue, ParsedFile, Record, parse_file};
 pub(crate) use parse::{find_newline, without_bom};
 
+pub use crate::checkpoint::OptionRefused;
+
 use crate::checkpoint::SourceFileEntry;
 use crate::schema::Schema;
 use crate::storage::{DirEntry, EntryKind, Storage};
@@ -93,24 +95,6 @@ const MAX_CACHED_FILES: usize = 10_000;
 /// `discardCachedInputRatio` (0.2) of `maxFilesPerTrigger`.
 fn keeps_unread(left: usize, max_files: usize) -> bool {
     left > 0 && left * 5 >= max_files
-}
-
-/// An option of the source with a value its rule refuses: the query cannot start. Spark
-/// refuses its own options the same way, in the query's first trigger, before any batch.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid value '{value}' for option '{option}' ({key}): it must be {rule}. Nothing was read or written: \
-     fix the value and run again"
-)]
-pub struct OptionRefused {
-    /// The option's name as Spark spells it (`maxFilesPerTrigger`), or crashpoint's own.
-    pub option: &'static str,
-    /// The key of a scenario file or the flag of `crashpoint stream`, without dashes before it.
-    pub key: &'static str,
-    /// The value given.
-    pub value: i64,
-    /// The rule, in words: what the value must be.
-    pub rule: &'static str,
 }
 
 /// An option's rule: its names, the least value allowed, and the rule in words.

@@ -5,7 +5,7 @@
 //! names Spark misreads and the subdirectories of the input against the model's lists; the words a user reads (dead letters'
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
 //! model's causes and the checkpoint; the query id in `metadata`, kept from the checkpoint's
-//! creation on; the hits of every crash point against the documented contract; and the file
+//! creation on; the compactible logs compacted at the query's interval; the hits of every crash point against the documented contract; and the file
 //! sink's part files, file by file.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
@@ -13,6 +13,7 @@
 
 mod agreement;
 mod cause;
+mod compactions;
 mod crash_points;
 mod dead_letters;
 mod history;
@@ -31,6 +32,7 @@ mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
 pub use cause::{Cause, Place, newer_log_version};
+pub use compactions::compactions_where_spark_puts_them;
 pub use crash_points::{RunHits, judge_crash_points};
 pub use dead_letters::{BadLine, judge_dead_letters};
 pub use history::{RanBatch, check_batch_files, check_committed_files};

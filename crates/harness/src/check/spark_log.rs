@@ -56,7 +56,8 @@ pub struct BatchFile {
 }
 
 impl BatchFile {
-    fn name(self) -> String {
+    /// The file's name: `N` or `N.compact`.
+    pub fn name(self) -> String {
         if self.compact { format!("{}.compact", self.id) } else { self.id.to_string() }
     }
 }

@@ -167,6 +167,12 @@ mod tests {
                 }
                 Cause::LogUnreadable { .. } => "a refusal: a log that is not a log",
                 Cause::SinkBehind { .. } => "a refusal: a file sink behind its commits",
+                Cause::BadOption { option, .. } if option == "minBatchesToRetain" => {
+                    "a refusal: minBatchesToRetain out of its rule"
+                }
+                Cause::BadOption { option, .. } if option == "compactInterval" => {
+                    "a refusal: compactInterval out of its rule"
+                }
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
@@ -219,6 +225,11 @@ mod tests {
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Restore if is_run(i + 1) => Some("final: the refusal repaired, then a run"),
                 Step::ChangeQuery(QueryChange { plan: Some(_), .. }) => Some("final: the query's plan changed"),
+                Step::ChangeQuery(QueryChange { checkpoint: Some(knobs), .. }) => {
+                    let bad = |value: Option<i64>| value.is_some_and(|v| v < 1);
+                    let conf = bad(knobs.min_batches_to_retain) || bad(knobs.compact_interval);
+                    conf.then_some("final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule")
+                }
                 Step::ChangeQuery(change) => change.source.as_ref().and_then(|source| {
                     let bad = |value: Option<i64>, least: i64| value.is_some_and(|v| v < least);
                     if bad(source.max_files_per_trigger, 1) {
@@ -286,8 +297,15 @@ mod tests {
         if scenario.query.source.max_file_age_ms.is_some() {
             drawn.insert("a maxFileAge of its own");
         }
-        if scenario.query.checkpoint.min_batches_to_retain.get() < 100 {
+        if crate::scenario::min_batches_to_retain(&scenario.query.checkpoint) < 100 {
             drawn.insert("purge: few batches retained");
+        }
+        // Spark's defaults left to the engine: a wrong default shows only here.
+        if scenario.query.checkpoint.min_batches_to_retain.is_none() {
+            drawn.insert("purge: Spark's default retain (not set)");
+        }
+        if scenario.query.checkpoint.compact_interval.is_none() {
+            drawn.insert("compaction: Spark's default interval (not set)");
         }
         drawn
     }
@@ -332,6 +350,8 @@ mod tests {
             }
         }
         for kind in [
+            "a refusal: minBatchesToRetain out of its rule",
+            "a refusal: compactInterval out of its rule",
             "a processing-time query",
             "a processing-time run of its own",
             "a failfast run stopped by a bad record",
@@ -366,6 +386,7 @@ mod tests {
             "final: maxFilesPerTrigger out of its rule",
             "final: maxFileAge out of its rule",
             "final: max-line-bytes out of its rule",
+            "final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule",
             "final: the query's plan changed",
             "the model: a run warns of an uncommitted batch",
             "the query's trigger: available-now",
@@ -389,6 +410,8 @@ mod tests {
             "a line limit",
             "a failfast query",
             "purge: few batches retained",
+            "purge: Spark's default retain (not set)",
+            "compaction: Spark's default interval (not set)",
             "a maxFileAge of its own",
             "an old copy: within 7 days",
             "an old copy: past 7 days",

@@ -52,7 +52,6 @@ use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::source::{BadRecordMode, SourceOptions};
 use proptest::prelude::*;
-use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 /// A crash: where, at which hit, and whether power is lost too.
@@ -218,14 +217,24 @@ const BAD_OPTION_VALUES: [(&str, i64); 6] = [
     ("max-line-bytes", -1),
 ];
 
+/// Spark's checkpoint confs, and values their rule refuses: a 0 for "keep nothing" or "never
+/// compact", a sign.
+const BAD_KNOB_VALUES: [(&str, i64); 4] =
+    [("min-batches-to-retain", 0), ("min-batches-to-retain", -1), ("compact-interval", 0), ("compact-interval", -1)];
+
 /// A query option given a bad value, from values a case draws for nothing, so that no other
 /// case's draw moves: the sink-behind draw (its latest-entry kind) of a case whose sink keeps
 /// no `_spark_metadata`; the option and value by how many segments the case has and its
-/// compaction interval. About one case in eight.
-fn bad_option(behind: Option<Refusal>, sink: SinkKind, segments: usize, interval: u64) -> Option<Refusal> {
+/// compaction interval; one of Spark's checkpoint confs instead (by the same draws) when the
+/// case retains 3 batches. About one case in eight, one in forty a checkpoint conf.
+fn bad_option(behind: Option<Refusal>, sink: SinkKind, segments: usize, knobs: &Knobs) -> Option<Refusal> {
     let unused = sink != SinkKind::File && matches!(behind, Some(Refusal::SinkBehindCommits { whole_log: false }));
-    let (key, _) = BAD_OPTION_VALUES[2 * (segments % 3)];
-    let (_, value) = BAD_OPTION_VALUES[2 * (segments % 3) + usize::from(interval == 10)];
+    let ten = usize::from(knobs.compact_interval == 10);
+    let (key, value) = if knobs.retain == 3 {
+        BAD_KNOB_VALUES[2 * ((segments + ten) % 2) + ten]
+    } else {
+        BAD_OPTION_VALUES[2 * (segments % 3) + ten]
+    };
     unused.then_some(Refusal::BadOption { key, value })
 }
 
@@ -260,16 +269,25 @@ fn repaired(refusal: Option<Refusal>, behind: Option<Refusal>, sink: SinkKind) -
     refusal.is_some() && (whole_log || (sink == SinkKind::File && behind.is_some()))
 }
 
-/// `source` with the option `key` set to `value`.
-fn with_option(source: &SourceOptions, key: &str, value: i64) -> SourceOptions {
-    let mut bad = source.clone();
+/// The change of `query` that sets the option `key` to `value`, and the change that sets it
+/// back.
+fn with_option(query: &QuerySpec, key: &str, value: i64) -> [QueryChange; 2] {
+    let (mut source, mut checkpoint) = (query.source.clone(), query.checkpoint);
     match key {
-        "max-files-per-trigger" => bad.max_files_per_trigger = Some(value),
-        "max-file-age-ms" => bad.max_file_age_ms = Some(value),
-        "max-line-bytes" => bad.max_line_bytes = Some(value),
-        other => unreachable!("{other} is not in BAD_OPTION_VALUES"),
+        "max-files-per-trigger" => source.max_files_per_trigger = Some(value),
+        "max-file-age-ms" => source.max_file_age_ms = Some(value),
+        "max-line-bytes" => source.max_line_bytes = Some(value),
+        "min-batches-to-retain" => checkpoint.min_batches_to_retain = Some(value),
+        "compact-interval" => checkpoint.compact_interval = Some(value),
+        other => unreachable!("{other} is not in BAD_OPTION_VALUES or BAD_KNOB_VALUES"),
     }
-    bad
+    if checkpoint == query.checkpoint {
+        let change = |source| QueryChange { source: Some(source), ..QueryChange::default() };
+        [change(source), change(query.source.clone())]
+    } else {
+        let change = |checkpoint| QueryChange { checkpoint: Some(checkpoint), ..QueryChange::default() };
+        [change(checkpoint), change(query.checkpoint)]
+    }
 }
 
 /// The file sink's `_spark_metadata` behind the commit log, as a user leaves it who deletes
@@ -629,7 +647,7 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
         move |(knobs, mut segments, refusal, behind)| {
             let kind = sink.unwrap_or(knobs.sink);
             let repaired = repaired(refusal, behind, kind);
-            let bad_option = bad_option(behind, kind, segments.len(), knobs.compact_interval);
+            let bad_option = bad_option(behind, kind, segments.len(), &knobs);
             let source_log = source_log_unreadable(behind, kind, segments.len(), knobs.compact_interval);
             let plan_changed = plan_changed(behind, kind, knobs.compact_interval);
             // Only a file sink has a `_spark_metadata` to delete.
@@ -878,7 +896,7 @@ fn build_repaired(
         }
     }
     if let Some((refusal, repaired)) = refusal {
-        scenario.steps.extend(refusal_steps(refusal, &scenario.query.source));
+        scenario.steps.extend(refusal_steps(refusal, &scenario.query));
         if repaired {
             scenario.steps.extend([Step::Restore, run(false, None)]);
         }
@@ -942,8 +960,8 @@ fn tamper_applies(tamper: Tamper, sink: SinkKind) -> bool {
     !matches!(tamper, Tamper::NewCheckpoint) || sink == SinkKind::File
 }
 
-/// The tampering of a refusal, then the run that must refuse; `source`: the query's options.
-fn refusal_steps(refusal: Refusal, source: &SourceOptions) -> Vec<Step> {
+/// The tampering of a refusal, then the run that must refuse; `query`: the query's options.
+fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
     let delete = |path: &str| Step::Delete { path: path.to_string() };
     let mut steps = match refusal {
         Refusal::CommitNewerThanOffsets => vec![delete("offsets/latest")],
@@ -958,13 +976,13 @@ fn refusal_steps(refusal: Refusal, source: &SourceOptions) -> Vec<Step> {
             vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
         }
         Refusal::BadOption { key, value } => {
-            let change = |source| Step::ChangeQuery(QueryChange { plan: None, source: Some(source) });
             // The value fixed, the query goes on where it stopped: exactly-once.
-            let fixed = [change(source.clone()), run(false, None)];
-            return [change(with_option(source, key, value)), run(false, None)].into_iter().chain(fixed).collect();
+            let [bad, fixed] = with_option(query, key, value);
+            return vec![Step::ChangeQuery(bad), run(false, None), Step::ChangeQuery(fixed), run(false, None)];
         }
         Refusal::PlanChanged => {
-            let change = |plan| Step::ChangeQuery(QueryChange { plan: Some(PlanSpec::Named(plan)), source: None });
+            let change =
+                |plan| Step::ChangeQuery(QueryChange { plan: Some(PlanSpec::Named(plan)), ..QueryChange::default() });
             // The plan changed back, the query goes on where it stopped: exactly-once.
             let back = [change(NamedPlan::Tutorial), run(false, None)];
             return [change(NamedPlan::TutorialWithoutTime), run(false, None)].into_iter().chain(back).collect();
@@ -1041,7 +1059,7 @@ fn aim_crashes(scenario: &mut Scenario) {
 }
 
 fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
-    let positive = |n: u64| NonZeroU64::new(n).expect("the knobs are positive");
+    let given = |n: u64, spark: u64| (n != spark).then(|| i64::try_from(n).expect("the knobs are small"));
     QuerySpec {
         sink: knobs.sink.into(),
         trigger,
@@ -1053,9 +1071,11 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
+        // Spark's own numbers are left out, as a user who sets nothing does: the engine's
+        // defaults are then judged against the model's.
         checkpoint: CheckpointOptions {
-            compact_interval: positive(knobs.compact_interval),
-            min_batches_to_retain: positive(knobs.retain),
+            compact_interval: given(knobs.compact_interval, 10),
+            min_batches_to_retain: given(knobs.retain, 100),
         },
         bugs: bugs.to_vec(),
         allow_existing_sink_log: false,
@@ -1301,9 +1321,8 @@ mod tests {
 
     #[test]
     fn refusals_delete_the_latest_offsets_or_the_two_latest_commits() {
-        let paths = |r| {
-            refusal_steps(r, &SourceOptions::default()).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-        };
+        let paths =
+            |r| refusal_steps(r, &empty(&[]).query).iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         assert!(paths(Refusal::CommitNewerThanOffsets).contains("offsets/latest"));
         assert_eq!(paths(Refusal::CommitsTrailOffsets).matches("commits/latest").count(), 2);
         let newer = paths(Refusal::UnreadableLog { log: "commits", first_line: "v2" });
@@ -1446,14 +1465,14 @@ mod tests {
 
     #[test]
     fn a_query_option_out_of_its_rule_fails_the_run_before_any_batch_and_the_fixed_query_goes_on() {
-        // Goal: a query changed to give an option a value its rule refuses is a case whose next
+        // Goal: a query changed to give an option (or a checkpoint conf) a value its rule refuses is a case whose next
         // run must fail naming the option, the value and the rule, and whose run after the fix
         // reads what is left, exactly-once. Method: build it after two crash-free runs for each
         // bad value drawn; the model's cause, the failing run's expected words, and the rows
         // against the same case without the refusal plus the fixed run (nothing new: the same).
         let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
         let plain = expected(&build(knobs("available-now", false), &segments, None, &[]).unwrap()).unwrap();
-        for (key, value) in BAD_OPTION_VALUES {
+        for (key, value) in BAD_OPTION_VALUES.into_iter().chain(BAD_KNOB_VALUES) {
             let case = build(knobs("available-now", false), &segments, Some(Refusal::BadOption { key, value }), &[]);
             let case = case.unwrap();
             let model = expected(&case).unwrap();

@@ -11,7 +11,6 @@
 use super::reproducer::failure;
 use crate::scenario::{Scenario, Step};
 use crashpoint_engine::faults::CrashPoint;
-use std::num::NonZeroU64;
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,15 +99,16 @@ fn remove_steps(mut best: Scenario, same: &dyn Fn(&Scenario) -> bool) -> Scenari
 /// one file a batch.
 fn simpler_queries(case: &Scenario) -> impl Iterator<Item = Scenario> + '_ {
     let knobs = case.query.checkpoint;
-    let intervals = (2..knobs.compact_interval.get()).filter_map(NonZeroU64::new);
-    let retains = (1..knobs.min_batches_to_retain.get()).filter_map(NonZeroU64::new);
+    let as_given = |n: u64| i64::try_from(n).ok();
+    let intervals = (2..crate::scenario::compact_interval(&knobs)).filter_map(as_given);
+    let retains = (1..crate::scenario::min_batches_to_retain(&knobs)).filter_map(as_given);
     let with = move |change: &dyn Fn(&mut Scenario)| {
         let mut simpler = case.clone();
         change(&mut simpler);
         simpler
     };
-    let by_interval = intervals.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.compact_interval = n));
-    let by_retain = retains.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.min_batches_to_retain = n));
+    let by_interval = intervals.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.compact_interval = Some(n)));
+    let by_retain = retains.map(move |n| with(&|c: &mut Scenario| c.query.checkpoint.min_batches_to_retain = Some(n)));
     let one_file = (case.query.source.max_files_per_trigger.is_none())
         .then(|| with(&|c: &mut Scenario| c.query.source.max_files_per_trigger = Some(1)));
     by_interval.chain(by_retain).chain(one_file)

@@ -26,7 +26,9 @@ pub use format::{
     DifferenceKind, Expect, ExpectedRunError, ExpectedVerdict, LastCommit, NamedPlan, NoCommit, PlanSpec, QuerySpec,
     Scenario, ScenarioError, SinkKind, SparkExpect,
 };
-pub use model::{Expected, Unmodelled, expected, max_file_age_ms};
+pub use model::{
+    Expected, Unmodelled, compact_interval, expected, knobs_taken, max_file_age_ms, min_batches_to_retain,
+};
 pub use oracle::Oracle;
 pub use records::{HandOver, Origin, RecordCount, record_counts};
 pub use runner::{Execution, InjectedCrash, InjectedIoError, Injection, ProcessRecord, Runner, execute, render_disk};

@@ -11,7 +11,7 @@ use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::{BadLine, ByHand, DeadLetter, Emission, PlannedBatch, RanBatch, check_batch_files};
-use crashpoint_engine::checkpoint::Checkpoint;
+use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
@@ -175,6 +175,9 @@ pub struct Runner<'s> {
     pub(super) planned: Vec<PlannedBatch>,
     /// Checkpoint files the scenario deleted or damaged itself, since the checkpoint began.
     by_hand: ByHand,
+    /// The checkpoint confs the logs were last written with: a query changed to a value its
+    /// rule refuses writes nothing, so the invariants keep judging by these.
+    knobs_in_force: CheckpointOptions,
     /// The files (URIs) of each committed batch, which the source log must keep recording.
     committed_files: BTreeMap<u64, Vec<String>>,
     /// The next step to carry out, from 0.
@@ -227,6 +230,7 @@ impl<'s> Runner<'s> {
             pending_cause: String::new(),
             planned: Vec::new(),
             by_hand: ByHand::new(),
+            knobs_in_force: scenario.query.checkpoint,
             committed_files: BTreeMap::new(),
             next_step: 0,
             finished: false,
@@ -262,6 +266,7 @@ impl<'s> Runner<'s> {
             pending_cause: self.pending_cause.clone(),
             planned: self.planned.clone(),
             by_hand: self.by_hand.clone(),
+            knobs_in_force: self.knobs_in_force,
             committed_files: self.committed_files.clone(),
             next_step: self.next_step,
             finished: self.finished,
@@ -476,6 +481,12 @@ impl<'s> Runner<'s> {
                 if let Some(source) = &change.source {
                     self.query.source = source.clone();
                 }
+                if let Some(checkpoint) = change.checkpoint {
+                    self.query.checkpoint = checkpoint;
+                    if super::model::knobs_taken(&checkpoint) {
+                        self.knobs_in_force = checkpoint;
+                    }
+                }
             }
         }
         if !matches!(step, Step::Run(_) | Step::Add { .. } | Step::Mkdir { .. }) {
@@ -617,9 +628,12 @@ impl<'s> Runner<'s> {
             return;
         }
         self.invariant_checks += 1;
-        // The window the invariants allow a second read by is the model's statement of Spark's.
+        // The window the invariants allow a second read by, and the batches the purge must keep,
+        // are the model's statement of Spark's.
         let max_file_age_ms = super::model::max_file_age_ms(&self.query.source);
-        let limits = (self.query.checkpoint.min_batches_to_retain.get(), max_file_age_ms);
+        let knobs = &self.knobs_in_force;
+        let limits =
+            (super::model::min_batches_to_retain(knobs), max_file_age_ms, super::model::compact_interval(knobs));
         for violation in
             self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits)
         {

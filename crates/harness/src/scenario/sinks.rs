@@ -165,7 +165,7 @@ impl SinkTables {
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
             SinkKind::File => {
-                Box::new(FileSink::new(output, seed).with_compact_interval(query.checkpoint.compact_interval))
+                Box::new(FileSink::new(output, seed).with_compact_interval(query.checkpoint.compact_interval()))
             }
             SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
             SinkKind::ForeachBatch => {

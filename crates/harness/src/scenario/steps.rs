@@ -137,6 +137,10 @@ pub struct QueryChange {
     /// New source options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceOptions>,
+    /// New values of Spark's checkpoint confs (`compact-interval`, `min-batches-to-retain`), as
+    /// a user restarts the query with the session's confs set otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crashpoint_engine::checkpoint::CheckpointOptions>,
 }
 
 /// One step of a scenario.

@@ -318,10 +318,12 @@ impl Report {
         );
         if !query.checkpoint.is_default() {
             let knobs = &query.checkpoint;
+            let given = |n: Option<i64>| n.map_or_else(|| "Spark's default".to_string(), |n| n.to_string());
             let _ = writeln!(
                 out,
                 "checkpoint: compact-interval={} min-batches-to-retain={}",
-                knobs.compact_interval, knobs.min_batches_to_retain
+                given(knobs.compact_interval),
+                given(knobs.min_batches_to_retain)
             );
         }
         if !query.bugs.is_empty() {

@@ -14,7 +14,7 @@ use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::{ArrivingFile, FileContent};
 use crate::bugs::BugSet;
-use crate::check::{ByHand, Emission, check_committed_files, check_invariants};
+use crate::check::{ByHand, Emission, check_committed_files, check_invariants, compactions_where_spark_puts_them};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{Sink, SinkError};
@@ -251,13 +251,13 @@ impl World {
     /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
     /// `by_hand`: the checkpoint files the scenario deleted or damaged itself; `committed`: the
     /// files of each committed batch, which the source log must still record; `retain`: the
-    /// query's `minBatchesToRetain`.
+    /// query's `minBatchesToRetain`; `interval`: its `compactInterval`.
     pub fn invariant_violations(
         &self,
         kind: SinkKind,
         by_hand: &ByHand,
         committed: &BTreeMap<u64, Vec<String>>,
-        (retain, max_file_age_ms): (u64, i64),
+        (retain, max_file_age_ms, interval): (u64, i64, u64),
     ) -> Vec<String> {
         let ids = match self.sinks.batch_ids(kind) {
             Ok(ids) => ids,
@@ -267,6 +267,27 @@ impl World {
         let mut violations =
             check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand, retain, max_file_age_ms);
         violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));
+        violations.extend(self.compaction_violations(kind, by_hand, interval));
+        violations
+    }
+
+    /// The compactible logs' files whose kind (`N` or `N.compact`) is not the one Spark gives
+    /// their batch at `interval`: the source log's, and a file sink's `_spark_metadata`.
+    fn compaction_violations(&self, kind: SinkKind, by_hand: &ByHand, interval: u64) -> Vec<String> {
+        let storage = self.storage.as_ref();
+        let sources = self.checkpoint.join("sources").join("0");
+        let written = |name: &str| by_hand.contains(&format!("sources/0/{name}"));
+        let mut violations = compactions_where_spark_puts_them(storage, "sources/0/", &sources, interval, &written);
+        if kind == SinkKind::File {
+            let sink_log = self.output.join("_spark_metadata");
+            violations.extend(compactions_where_spark_puts_them(
+                storage,
+                "_spark_metadata/",
+                &sink_log,
+                interval,
+                &|_| false,
+            ));
+        }
         violations
     }
 

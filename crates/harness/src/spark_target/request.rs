@@ -88,15 +88,17 @@ pub fn source(query: &QuerySpec) -> SourceSpec {
     }
 }
 
-/// Spark's confs for the query's checkpoint knobs (none when they are Spark's defaults).
+/// Spark's confs for the query's checkpoint knobs the scenario gives (none for one it leaves to
+/// Spark's default).
 pub fn conf(query: &QuerySpec) -> BTreeMap<String, Value> {
     let mut conf = BTreeMap::new();
     let knobs = &query.checkpoint;
-    if !knobs.is_default() {
-        let interval = Value::from(knobs.compact_interval.get());
-        conf.insert("spark.sql.streaming.fileSource.log.compactInterval".into(), interval.clone());
-        conf.insert("spark.sql.streaming.fileSink.log.compactInterval".into(), interval);
-        conf.insert("spark.sql.streaming.minBatchesToRetain".into(), Value::from(knobs.min_batches_to_retain.get()));
+    if let Some(interval) = knobs.compact_interval {
+        conf.insert("spark.sql.streaming.fileSource.log.compactInterval".into(), Value::from(interval));
+        conf.insert("spark.sql.streaming.fileSink.log.compactInterval".into(), Value::from(interval));
+    }
+    if let Some(retain) = knobs.min_batches_to_retain {
+        conf.insert("spark.sql.streaming.minBatchesToRetain".into(), Value::from(retain));
     }
     conf
 }

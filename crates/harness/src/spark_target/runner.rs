@@ -6,10 +6,10 @@
 use super::output::{normalise, parse_console, parse_table, row_of};
 use super::request::{self, crash_at, hits_of};
 use super::world::SparkWorld;
-use crate::check::{ByHand, Emission, EmissionOutcome, SinkView, check_invariants};
+use crate::check::{ByHand, Emission, EmissionOutcome, SinkView, check_invariants, compactions_where_spark_puts_them};
 use crate::scenario::{Execution, Injection, PlannedRows, ProcessRecord, QuerySpec, RunStep, Scenario, SinkKind, Step};
 use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError};
-use crashpoint_engine::checkpoint::Checkpoint;
+use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::source::SourceOptions;
@@ -54,6 +54,7 @@ pub fn execute_on_spark(
         invariant_checks: 0,
         pending_cause: String::new(),
         by_hand: ByHand::new(),
+        knobs_in_force: scenario.query.checkpoint,
         scenario_runs: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -97,6 +98,8 @@ struct Runner<'s> {
     pending_cause: String,
     /// The checkpoint files the scenario deleted or damaged itself (not Spark's violations).
     by_hand: ByHand,
+    /// The checkpoint confs the logs were last written with (a refused value writes nothing).
+    knobs_in_force: CheckpointOptions,
     /// The scenario's runs so far (restarts inserted after injected crashes not counted).
     scenario_runs: u32,
 }
@@ -120,6 +123,12 @@ impl Runner<'_> {
                 }
                 if let Some(source) = &change.source {
                     self.query.source = source.clone();
+                }
+                if let Some(checkpoint) = change.checkpoint {
+                    self.query.checkpoint = checkpoint;
+                    if crate::scenario::knobs_taken(&checkpoint) {
+                        self.knobs_in_force = checkpoint;
+                    }
                 }
             }
             // Spark stamps a batch with its JVM's wall clock, which the harness cannot move: the
@@ -296,10 +305,26 @@ impl Runner<'_> {
             SinkKind::ForeachBatchIdempotent => SinkView::BatchIds(&ids),
             _ => SinkView::Nothing,
         };
-        let retain = self.query.checkpoint.min_batches_to_retain.get();
+        let retain = crate::scenario::min_batches_to_retain(&self.knobs_in_force);
         // The model's window, not the engine's: the invariant judges Spark, not the engine.
         let age = crate::scenario::max_file_age_ms(&self.query.source);
-        for violation in check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain, age) {
+        let mut violations = check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain, age);
+        // Spark's own compactions, held to the interval the model states for the query.
+        let interval = crate::scenario::compact_interval(&self.knobs_in_force);
+        let written = |name: &str| self.by_hand.contains(&format!("sources/0/{name}"));
+        let sources = checkpoint.join("sources").join("0");
+        violations.extend(compactions_where_spark_puts_them(&DiskStorage, "sources/0/", &sources, interval, &written));
+        if self.query.sink.kind() == SinkKind::File {
+            let sink_log = output.join("_spark_metadata");
+            violations.extend(compactions_where_spark_puts_them(
+                &DiskStorage,
+                "_spark_metadata/",
+                &sink_log,
+                interval,
+                &|_| false,
+            ));
+        }
+        for violation in violations {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

@@ -25,6 +25,7 @@ mod state;
 use super::format::{QuerySpec, Scenario, SinkKind};
 use super::steps::{ArrivingFile, Step};
 use super::world::file_bytes;
+use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::plan::Row;
 use input::Input;
 use state::{Checkpoint, SinkState};
@@ -40,6 +41,36 @@ pub const SPARK_MAX_FILE_AGE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 /// The `maxFileAge` window a query's source has, in ms: the option, or Spark's default.
 pub fn max_file_age_ms(source: &crashpoint_engine::source::SourceOptions) -> i64 {
     source.max_file_age_ms.unwrap_or(SPARK_MAX_FILE_AGE_MS)
+}
+
+/// Spark's default `compactInterval` of the file source's and the file sink's logs, stated here
+/// and not taken from the engine: `spark.sql.streaming.fileSource.log.compactInterval` and
+/// `fileSink.log.compactInterval` default to 10 (`SQLConf`).
+pub const SPARK_COMPACT_INTERVAL: u64 = 10;
+
+/// Spark's default `minBatchesToRetain`, stated here and not taken from the engine:
+/// `spark.sql.streaming.minBatchesToRetain` defaults to 100 (`SQLConf`).
+pub const SPARK_MIN_BATCHES_TO_RETAIN: u64 = 100;
+
+/// The compaction interval a query's logs have: the one given, or Spark's default. A value its
+/// rule refuses never runs ([`options`]): it reads as the default here.
+pub fn compact_interval(knobs: &CheckpointOptions) -> u64 {
+    knobs.compact_interval.and_then(|n| u64::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(SPARK_COMPACT_INTERVAL)
+}
+
+/// The batches a query's checkpoint retains: the number given, or Spark's default.
+pub fn min_batches_to_retain(knobs: &CheckpointOptions) -> u64 {
+    knobs
+        .min_batches_to_retain
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(SPARK_MIN_BATCHES_TO_RETAIN)
+}
+
+/// True when Spark takes these checkpoint confs (each unset or 1 or more, by the model's own
+/// rule): a query with them runs, and its logs follow them from then on.
+pub fn knobs_taken(knobs: &CheckpointOptions) -> bool {
+    options::refused(knobs, &Default::default()).is_none()
 }
 
 /// What a crash-free run of the scenario shows, by the model.
@@ -126,6 +157,8 @@ struct Model {
     /// The latest tampering step's path (relative to the world's root) and the checkpoint and
     /// sink as they were before it: what a `restore` puts back.
     backup: Option<(String, Checkpoint, SinkState)>,
+    /// The compaction interval the scenario's query starts with: the logs' interval.
+    first_interval: u64,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -158,6 +191,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         },
     };
     let mut model = Model {
+        first_interval: compact_interval(&scenario.query.checkpoint),
         query: scenario.query.clone(),
         input: Input::default(),
         checkpoint: Checkpoint::default(),
@@ -216,7 +250,7 @@ impl Model {
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
             Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
-            Step::Delete { path } => return self.checkpoint.delete(path, self.query.checkpoint.compact_interval.get()),
+            Step::Delete { path } => return self.checkpoint.delete(path, compact_interval(&self.query.checkpoint)),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {
                     file.mtime_ms += shift_ms;
@@ -226,7 +260,7 @@ impl Model {
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
             Step::Corrupt { path, with } => {
-                return self.checkpoint.corrupt(path, with, self.query.checkpoint.compact_interval.get());
+                return self.checkpoint.corrupt(path, with, compact_interval(&self.query.checkpoint));
             }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
@@ -236,7 +270,7 @@ impl Model {
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;
             }
-            Step::DeleteOutput { path } => return self.sink.delete(path, self.query.checkpoint.compact_interval.get()),
+            Step::DeleteOutput { path } => return self.sink.delete(path, compact_interval(&self.query.checkpoint)),
             Step::HoldLock { place } => drop(self.held.insert(*place)),
             // The OS releases a dead process's lock: nothing of it stays in the way.
             Step::HolderDies { place } => drop(self.held.remove(place)),
@@ -246,6 +280,15 @@ impl Model {
                 }
                 if let Some(source) = &change.source {
                     self.query.source = source.clone();
+                }
+                if let Some(checkpoint) = change.checkpoint {
+                    // Spark derives a log's interval from its compactions when the conf
+                    // changes (`CompactibleFileStreamLog`): not modelled. A value its rule
+                    // refuses writes nothing, and the scenario's own interval back is no change.
+                    if knobs_taken(&checkpoint) && compact_interval(&checkpoint) != self.first_interval {
+                        return false;
+                    }
+                    self.query.checkpoint = checkpoint;
                 }
             }
         }
@@ -257,7 +300,7 @@ impl Model {
     /// path the model does not keep.
     fn restore(&mut self) -> bool {
         let Some((path, checkpoint, sink)) = self.backup.take() else { return true };
-        let interval = self.query.checkpoint.compact_interval.get();
+        let interval = compact_interval(&self.query.checkpoint);
         match path.split_once('/') {
             Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path, interval),
             Some(("output", path)) => self.sink.restore(&sink, path),
@@ -508,9 +551,9 @@ mod tests {
         // fails every later run, naming it; a batch a compaction took in has no file of its own
         // to overwrite. Method: the tutorial with `sources/0/0` overwritten after its first run,
         // with Spark's compaction interval and with one of 1 (every batch writes `N.compact`).
-        let corrupt = |with: &str, interval: u64| {
+        let corrupt = |with: &str, interval: i64| {
             let mut scenario = shipped("tutorial.toml");
-            scenario.query.checkpoint.compact_interval = std::num::NonZeroU64::new(interval).unwrap();
+            scenario.query.checkpoint.compact_interval = Some(interval);
             scenario.steps.insert(2, Step::Corrupt { path: "sources/0/0".into(), with: with.into() });
             expected(&scenario).unwrap().failed_runs
         };

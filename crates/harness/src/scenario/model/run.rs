@@ -102,7 +102,7 @@ impl Model {
     fn run_inner(&mut self, trigger: Trigger, due: &mut Option<Due>) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
         let compiled = plan.compile_for(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
-        if let Some(cause) = super::options::refused(&self.query.source) {
+        if let Some(cause) = super::options::refused(&self.query.checkpoint, &self.query.source) {
             return Err(cause);
         }
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
@@ -318,7 +318,7 @@ impl Model {
     }
 
     fn compact_interval(&self) -> u64 {
-        self.query.checkpoint.compact_interval.get()
+        super::compact_interval(&self.query.checkpoint)
     }
 
     /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen
@@ -431,7 +431,7 @@ impl Model {
         }
         self.contract.committed(format!("batch {}: {sink}", batch.id));
         self.checkpoint.commits.insert(batch.id);
-        self.checkpoint.purge(batch.id, self.query.checkpoint.min_batches_to_retain.get());
+        self.checkpoint.purge(batch.id, super::min_batches_to_retain(&self.query.checkpoint));
         Ok(())
     }
 
