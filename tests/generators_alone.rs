@@ -18,7 +18,7 @@ use std::path::Path;
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
 /// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits, query
-/// options out of their rules),
+/// options out of their rules, a `metadata` that is no query id),
 /// so that no kill rests on the one fuzz case that draws it. Not here:
 /// `reach/max_file_age_left_files` and `reach/max_file_age_processing_time`, whose rows depend on
 /// where a crash falls (a restart lists the input afresh, and a touched file that the age window
@@ -58,6 +58,7 @@ const SCENARIOS: &[&str] = &[
     "reach/sink_log_deleted.toml",
     "reach/bad_option_values.toml",
     "reach/newer_spark_source_log.toml",
+    "reach/metadata_broken.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

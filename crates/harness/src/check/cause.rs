@@ -35,6 +35,14 @@ pub enum Cause {
     },
     /// `offsets/` has batches but `metadata` is gone.
     MetadataMissing,
+    /// The checkpoint's `metadata` is not the JSON of a query id (empty, cut short, garbage):
+    /// every start reads it and refuses before writing anything, as Spark 4.3's `start()` does
+    /// (`spark/FINDINGS.md` Q23b). The error must name the file, say what is wrong and what the
+    /// file should hold.
+    MetadataUnreadable {
+        /// True for an empty file, false for bytes that are no such JSON.
+        empty: bool,
+    },
     /// In failfast mode, the first bad line or value of the wrong type of a batch.
     BadRecordFailfast {
         /// The input file's URI, as the engine records it.
@@ -145,6 +153,9 @@ impl fmt::Display for Place {
 /// What a refusal for a held lock must tell the user to do.
 const STOP_THE_OTHER: &str = "stop the other query first";
 
+/// What the engine's error says `metadata` should hold (its own words).
+const METADATA_HOLDS: &str = "it should hold {\"id\":\"<uuid>\"}";
+
 /// The version a log's first line names when a newer Spark wrote it (`v2` and up), by Spark's
 /// own rule (`HDFSMetadataLog.validateVersion`: `v` and a number above the one it reads).
 pub fn newer_log_version(first_line: &str) -> Option<u32> {
@@ -165,6 +176,8 @@ impl Cause {
             }
             Cause::CommitsWithoutOffsets { commit } => format!("commits/{commit} exists but offsets/ is empty"),
             Cause::MetadataMissing => "offsets/ has batches but the metadata file is missing".into(),
+            Cause::MetadataUnreadable { empty: true } => "metadata: the file is empty".into(),
+            Cause::MetadataUnreadable { empty: false } => "metadata: not valid".into(),
             Cause::BadRecordFailfast { uri, line } => format!("{uri}:{line}: "),
             Cause::SinkAhead { held } => format!("already holds batches up to {held}"),
             Cause::ModifiedInput { .. } => "(on-modified is error)".into(),
@@ -197,6 +210,8 @@ impl Cause {
         match self {
             Cause::CommitsTrailOffsets { .. } => Some("commits trail offsets by more than one batch".into()),
             Cause::BadOption { least, .. } => Some(format!("{least} or more")),
+            // What the file should hold: the user's way to repair it.
+            Cause::MetadataUnreadable { .. } => Some(METADATA_HOLDS.into()),
             _ => None,
         }
     }
@@ -231,6 +246,8 @@ impl fmt::Display for Cause {
             }
             Cause::CommitsWithoutOffsets { commit } => write!(f, "commits/{commit} exists but offsets/ is empty"),
             Cause::MetadataMissing => write!(f, "offsets/ has batches but the metadata file is missing"),
+            Cause::MetadataUnreadable { empty: true } => write!(f, "metadata is empty: it holds no query id"),
+            Cause::MetadataUnreadable { empty: false } => write!(f, "metadata is not the JSON of a query id"),
             Cause::BadRecordFailfast { uri, line } => write!(f, "{uri}:{line}: a bad line or value in failfast mode"),
             Cause::SinkAhead { held } => write!(f, "the sink already holds batch {held}"),
             Cause::ModifiedInput { file } => write!(f, "{file} was written again after a batch took it"),
@@ -266,6 +283,26 @@ impl fmt::Display for Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metadata_file_that_is_no_query_id_is_judged_by_the_file_the_fault_and_the_repair() {
+        // Goal: the words a user needs when `metadata` is broken: the file, what is wrong
+        // (empty, or not the JSON of an id) and what it should hold. Method: the engine's own
+        // messages (checkpoint/mod.rs) match their cause and not the other; hand-made wrong
+        // ones (no file named, no repair said, the other fault) do not.
+        let hint =
+            "it should hold {\"id\":\"<uuid>\"}; run `crashpoint doctor` on the checkpoint: it says what can be done";
+        let empty = format!("metadata file /s/checkpoint/metadata: the file is empty; {hint}");
+        let garbage =
+            format!("metadata file /s/checkpoint/metadata: not valid: expected value at line 1 column 1; {hint}");
+        let (is_empty, not_json) =
+            (Cause::MetadataUnreadable { empty: true }, Cause::MetadataUnreadable { empty: false });
+        assert!(is_empty.matches(&empty) && !is_empty.matches(&garbage));
+        assert!(not_json.matches(&garbage) && !not_json.matches(&empty));
+        assert!(!not_json.matches("not valid: expected value at line 1 column 1"), "no file named");
+        assert!(!not_json.matches("metadata file /s/checkpoint/metadata: not valid: expected value"), "no repair said");
+        assert!(!Cause::MetadataMissing.matches(&empty));
+    }
 
     #[test]
     fn each_cause_matches_its_engine_message_and_not_the_others() {

@@ -175,6 +175,7 @@ mod tests {
                 }
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
+                Cause::MetadataUnreadable { .. } => "a refusal: a metadata file that is no query id",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
@@ -211,6 +212,7 @@ mod tests {
                     let newer = crate::check::newer_log_version(with.lines().next().unwrap_or_default()).is_some();
                     match (path.as_str(), newer) {
                         ("sources/0/latest", _) => Some("final: sources/0/latest overwritten (v2, v3 or garbage)"),
+                        ("metadata", _) => Some("final: metadata overwritten (no query id)"),
                         ("offsets/latest", true) => Some("final: offsets/latest from a newer Spark"),
                         ("commits/latest", true) => Some("final: commits/latest from a newer Spark"),
                         (_, true) => Some("final: another log from a newer Spark"),
@@ -365,6 +367,7 @@ mod tests {
             "a refusal: another query writes the output",
             "a refusal: another query on the checkpoint",
             "a refusal: the query changed on its checkpoint",
+            "a refusal: a metadata file that is no query id",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -380,6 +383,7 @@ mod tests {
             "final: offsets/latest from a newer Spark",
             "final: commits/latest from a newer Spark",
             "final: a log with a garbage first line",
+            "final: metadata overwritten (no query id)",
             "final: sources/0/latest overwritten (v2, v3 or garbage)",
             "final: the file sink's latest log entry deleted",
             "final: the file sink's whole log deleted",

@@ -199,6 +199,13 @@ enum Refusal {
         /// The value given.
         value: i64,
     },
+    /// The checkpoint's `metadata` overwritten with what is no query id's JSON (a torn line, a
+    /// JSON line cut short): the run must refuse before it writes anything, naming the file,
+    /// what is wrong and what it should hold.
+    MetadataUnreadable {
+        /// The file's new bytes.
+        with: &'static str,
+    },
     /// The query's plan changed on a checkpoint that has batches (the tutorial's without its
     /// processing time): the run must refuse, saying the query changed since the latest offsets
     /// file (Spark does not check; crashpoint does); the plan then changed back, and the next
@@ -221,6 +228,20 @@ const BAD_OPTION_VALUES: [(&str, i64); 6] = [
 /// compact", a sign.
 const BAD_KNOB_VALUES: [(&str, i64); 4] =
     [("min-batches-to-retain", 0), ("min-batches-to-retain", -1), ("compact-interval", 0), ("compact-interval", -1)];
+
+/// `metadata` overwritten instead of `commits/latest`, with the same garbage, when the refusal
+/// drawn is a garbage first line in `commits/latest` and the case sets min-batches-to-retain: a
+/// user's broken file in the checkpoint's other kind of file (no draw moves).
+fn metadata_unreadable(refusal: Option<Refusal>, knobs: &Knobs) -> Option<Refusal> {
+    match refusal? {
+        Refusal::UnreadableLog { log: "commits", first_line }
+            if GARBAGE_FIRST_LINES.contains(&first_line) && knobs.retain != 100 =>
+        {
+            Some(Refusal::MetadataUnreadable { with: first_line })
+        }
+        other => Some(other),
+    }
+}
 
 /// A query option given a bad value, from values a case draws for nothing, so that no other
 /// case's draw moves: the sink-behind draw (its latest-entry kind) of a case whose sink keeps
@@ -647,6 +668,7 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
         move |(knobs, mut segments, refusal, behind)| {
             let kind = sink.unwrap_or(knobs.sink);
             let repaired = repaired(refusal, behind, kind);
+            let refusal = metadata_unreadable(refusal, &knobs);
             let bad_option = bad_option(behind, kind, segments.len(), &knobs);
             let source_log = source_log_unreadable(behind, kind, segments.len(), knobs.compact_interval);
             let plan_changed = plan_changed(behind, kind, knobs.compact_interval);
@@ -975,6 +997,7 @@ fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
         Refusal::UnreadableLog { log, first_line } => {
             vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
         }
+        Refusal::MetadataUnreadable { with } => vec![Step::Corrupt { path: "metadata".into(), with: with.into() }],
         Refusal::BadOption { key, value } => {
             // The value fixed, the query goes on where it stopped: exactly-once.
             let [bad, fixed] = with_option(query, key, value);
@@ -1445,6 +1468,40 @@ mod tests {
             assert!(words.starts_with(&format!("{path}: not a Spark metadata log (first line is '{first_line}'")));
             assert!(words.ends_with(why), "{words}");
         }
+    }
+
+    #[test]
+    fn a_metadata_file_that_is_no_query_id_fails_the_next_run_and_its_repair_goes_on() {
+        // Goal: `metadata` overwritten with garbage is a case whose next run must fail naming
+        // the file, what is wrong and what it should hold, and whose repair (restore, then a
+        // run) loses nothing. Method: build it after two crash-free runs for each garbage drawn,
+        // refused and repaired; the model's cause, the failing run's words, the rows against
+        // the untampered case; and the draw that makes it from a commits refusal.
+        let segments = [segment(Content::Events { events: 2, seed: 1 }, None), segment(Content::WrongType, None)];
+        let plain = expected(&build(knobs("available-now", false), &segments, None, &[]).unwrap()).unwrap();
+        for with in GARBAGE_FIRST_LINES {
+            let refusal = Refusal::MetadataUnreadable { with };
+            let case = build(knobs("available-now", false), &segments, Some(refusal), &[]).unwrap();
+            let model = expected(&case).unwrap();
+            assert_eq!(model.failed_runs, [(3, Cause::MetadataUnreadable { empty: false })], "{with}");
+            assert_eq!(runs(&case)[2].expect_error.as_deref(), Some("metadata: not valid"), "{with}");
+            assert!(Cause::MetadataUnreadable { empty: false }.matches(
+                "metadata file /cp/metadata: not valid: expected value at line 1 column 1; it should hold \
+                 {\"id\":\"<uuid>\"}; run `crashpoint doctor`"
+            ));
+            let repaired = build_repaired(knobs("available-now", false), &segments, Some((refusal, true)), &[]);
+            let repaired = expected(&repaired.unwrap()).unwrap();
+            assert_eq!(repaired.failed_runs.len(), 1, "{with}: only the refused run fails");
+            assert_eq!(repaired.rows, plain.rows, "{with}: the repair loses nothing");
+        }
+        let mut retains = knobs("available-now", false);
+        retains.retain = 2;
+        let commits = Some(Refusal::UnreadableLog { log: "commits", first_line: "V1" });
+        assert!(matches!(metadata_unreadable(commits, &retains), Some(Refusal::MetadataUnreadable { with: "V1" })));
+        retains.retain = 100;
+        assert!(matches!(metadata_unreadable(commits, &retains), Some(Refusal::UnreadableLog { .. })));
+        let newer = Some(Refusal::UnreadableLog { log: "commits", first_line: "v2" });
+        assert!(matches!(metadata_unreadable(newer, &knobs("once", false)), Some(Refusal::UnreadableLog { .. })));
     }
 
     #[test]

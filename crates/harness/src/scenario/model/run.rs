@@ -147,6 +147,10 @@ impl Model {
         if checkpoint.offsets.is_empty() && checkpoint.sources.is_empty() {
             self.check_sink_behind(0)?;
         }
+        // Every start reads `metadata` when it is there: bytes that are no query id stop it.
+        if let Some(bytes) = self.checkpoint.unreadable("metadata").filter(|_| self.checkpoint.metadata) {
+            return Err(Cause::MetadataUnreadable { empty: bytes.is_empty() });
+        }
         if !self.checkpoint.metadata {
             if !self.checkpoint.offsets.is_empty() {
                 return Err(Cause::MetadataMissing);

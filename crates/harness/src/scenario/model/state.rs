@@ -32,7 +32,8 @@ pub(super) struct Checkpoint {
     /// Bad lines kept per batch's dead-letter file, by (file name, line).
     pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
     /// Log files the user overwrote with a first line that is not `v1`, by path (`offsets/3`),
-    /// with that line: a run that reads one must refuse, naming it.
+    /// with that line, and `metadata` overwritten with what is no query id's JSON, with its
+    /// bytes: a run that reads one must refuse, naming it.
     pub(super) unreadable: BTreeMap<String, String>,
 }
 
@@ -77,6 +78,9 @@ impl Checkpoint {
     /// commit or source-log file whose first line is not `v1` becomes unreadable. A file that
     /// still starts with `v1` holds bytes the model does not keep: false.
     pub(super) fn corrupt(&mut self, path: &str, with: &str, compact_interval: u64) -> bool {
+        if path == "metadata" {
+            return self.corrupt_metadata(with);
+        }
         let exists = match (log_id(path), source_log_id(path)) {
             (Some(("offsets", id)), _) => self.offsets.contains_key(&id),
             (Some((_, id)), _) => self.commits.contains(&id),
@@ -91,6 +95,22 @@ impl Checkpoint {
             return false;
         }
         self.unreadable.insert(path.to_string(), first_line.to_string());
+        true
+    }
+
+    /// The user overwrites `metadata`: with no such file, nothing is written; bytes that are no
+    /// JSON object with a string `id` make it unreadable (kept, by its path, with those bytes).
+    /// A valid one names another query id, which Spark takes as the query's (Q23b): not
+    /// modelled, false.
+    fn corrupt_metadata(&mut self, with: &str) -> bool {
+        if !self.metadata {
+            return true;
+        }
+        let id = serde_json::from_str::<serde_json::Value>(with).ok().and_then(|v| v.get("id").cloned());
+        if id.is_some_and(|id| id.is_string()) {
+            return false;
+        }
+        self.unreadable.insert("metadata".to_string(), with.to_string());
         true
     }
 
@@ -374,6 +394,26 @@ mod tests {
         let mut sink = SinkState::File(log.into_iter().take(2).collect());
         assert!(sink.restore(&saved, "_spark_metadata/2"));
         assert_eq!(sink.held_latest(), Some(2));
+    }
+
+    #[test]
+    fn metadata_overwritten_with_no_query_id_is_unreadable_and_restored_whole() {
+        // Goal: the model's `metadata` after the user's overwrite: absent stays absent, bytes
+        // that are no id's JSON are kept as unreadable, a valid id is not modelled, and a
+        // restore puts the readable file back. Method: each overwrite on a small checkpoint.
+        let mut checkpoint = Checkpoint::default();
+        assert!(checkpoint.corrupt("metadata", "garbage", 10));
+        assert_eq!(checkpoint.unreadable("metadata"), None, "no file: nothing written");
+        checkpoint.metadata = true;
+        let before = checkpoint.clone();
+        for with in ["", "garbage", "{\"id\":\"0b38", "{\"id\":3}", "[]"] {
+            let mut broken = before.clone();
+            assert!(broken.corrupt("metadata", with, 10), "{with:?}");
+            assert_eq!(broken.unreadable("metadata").map(String::as_str), Some(with));
+            assert!(broken.restore(&before, "metadata", 10));
+            assert_eq!(broken.unreadable("metadata"), None, "{with:?}: restored");
+        }
+        assert!(!before.clone().corrupt("metadata", "{\"id\":\"another\"}", 10), "another id: not modelled");
     }
 
     #[test]
