@@ -59,6 +59,7 @@ const SCENARIOS: &[&str] = &[
     "reach/bad_option_values.toml",
     "reach/newer_spark_source_log.toml",
     "reach/metadata_broken.toml",
+    "reach/task_layout.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",
     "regressions/metadata_durable_before_new_batches.toml",

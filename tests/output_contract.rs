@@ -22,15 +22,19 @@ fn three_part_files() -> Scenario {
 
 #[test]
 fn a_batch_of_three_files_is_three_part_files_and_three_sink_write_hits() {
-    // Goal: the model states the part files (one per file that made rows, each file's rows in
-    // order) and the hits the README documents: during-sink-write between every two part files
+    // Goal: the model states the part files (Spark's tasks: here each file alone, longest first,
+    // each file's rows in order) and the hits the README documents: during-sink-write between every two part files
     // and once after the last; during-log-write once per log file (metadata, sources/0/0,
     // offsets/0, _spark_metadata/0, commits/0). Method: the model of the shipped three-file
     // batch, then the engine's run judged by it.
     let scenario = three_part_files();
     let model = expected(&scenario).unwrap();
-    let parts: Vec<usize> = model.parts[0].parts.iter().map(Vec::len).collect();
-    assert_eq!(parts, [2, 1, 1], "device_01: 2 rows; device_02: 1 (e3 has no device); device_03: 1");
+    let parts: Vec<(u32, usize)> = model.parts[0].parts.iter().map(|(k, rows)| (*k, rows.len())).collect();
+    assert_eq!(
+        parts,
+        [(0, 1), (1, 2), (2, 1)],
+        "device_02 (125 bytes): 1 row (e3 has no device); device_01: 2; device_03: 1"
+    );
     let hits = &model.hits[0].hits;
     assert_eq!((hits[&CrashPoint::DuringSinkWrite], hits[&CrashPoint::DuringLogWrite]), (3, 5));
     let report = verify(&scenario);
@@ -53,20 +57,20 @@ fn one_more_sink_write_hit_is_named() {
 
 #[test]
 fn a_part_file_with_its_rows_out_of_order_is_named() {
-    // Goal: the oracle reads the part files, not only the rows a reader sees: part-00000 with
+    // Goal: the oracle reads the part files, not only the rows a reader sees: part-00001 with
     // its two rows swapped (same size, same rows as a set) is a finding. Method: the engine's
-    // run, part-00000 rewritten with its lines reversed, judged again.
+    // run, part-00001 (device_01's two rows) rewritten with its lines reversed, judged again.
     let scenario = three_part_files();
     let execution = verify(&scenario).execution;
     let output = execution.root.join("output");
     let disk = execution.disk.clone();
-    let first = disk.list(&output).unwrap().into_iter().find(|e| e.name.starts_with("part-00000-")).unwrap();
+    let first = disk.list(&output).unwrap().into_iter().find(|e| e.name.starts_with("part-00001-")).unwrap();
     let text = String::from_utf8(disk.read(&first.path).unwrap()).unwrap();
     let swapped: String = text.lines().rev().map(|l| format!("{l}\n")).collect();
     assert_eq!(swapped.len(), text.len());
     disk.write(&first.path, swapped.as_bytes()).unwrap();
     let report = judge(&scenario, &Injection::default(), execution, &Oracle::of(&scenario));
     let found = report.verdict.findings.join("\n");
-    assert!(found.contains("batch 0's part file part-00000-"), "{found}");
+    assert!(found.contains("batch 0's part file part-00001-"), "{found}");
     assert!(found.contains("does not hold the rows the reference model puts there"), "{found}");
 }

@@ -2,12 +2,12 @@
 //!
 //! 1. It changes nothing but the time: `crashpoint stream` with one thread and with several
 //!    writes byte-identical part files (names and contents), sink log, checkpoint, dead letters
-//!    and console rows. Method: the same input (small files, a file larger than a task's split,
-//!    bad lines) streamed with `--threads 1` and `--threads 3`, into the file sink and the
-//!    console sink, then every file of both runs compared byte for byte.
+//!    and console rows. Method: the same input (small files, a file cut into several splits by
+//!    a small `--max-partition-bytes`, bad lines) streamed with `--threads 1` and `--threads 3`,
+//!    into the file sink and the console sink, then every file of both runs compared byte for
+//!    byte.
 //! 2. A crash can fall between two tasks' part files, and exploration crashes there too.
 
-use crashpoint_engine::engine::SPLIT_BYTES;
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::storage::{DiskStorage, Storage};
 use crashpoint_harness::explore::{ExploreOptions, explore};
@@ -21,6 +21,9 @@ const EVENT: &str = r#"{"eventId": "e{i}", "data": {"devices": [{"deviceId": "d{
 fn event(i: usize) -> String {
     EVENT.replace("{i}", &i.to_string()).replace("{d}", &(i % 7).to_string()).replace("{t}", &(i % 40).to_string())
 }
+
+/// The most bytes a task reads in these runs (`--max-partition-bytes`): `big.json` is cut.
+const SPLIT_BYTES: usize = 64 * 1024;
 
 /// Small files, one with bad lines, and one larger than a split: the batch has many tasks.
 fn write_input(input: &Path) {
@@ -74,6 +77,7 @@ fn stream(root: &Path, sink: &str, threads: usize) -> (BTreeMap<String, Vec<u8>>
     let mut command = Command::new(env!("CARGO_BIN_EXE_crashpoint"));
     command.args(["stream", "--sink", sink, "--max-files-per-trigger", "4", "--seed", "7", "--start-ms", "1000"]);
     command.arg("--threads").arg(threads.to_string()).arg("--quiet");
+    command.arg("--max-partition-bytes").arg(SPLIT_BYTES.to_string()).args(["--open-cost-in-bytes", "16384"]);
     command.arg("--input").arg(root.join("input")).arg("--checkpoint").arg(out.join("checkpoint"));
     if sink == "file" {
         command.arg("--output").arg(out.join("output"));
@@ -98,14 +102,16 @@ fn one_thread_and_many_write_the_same_bytes() {
         assert_eq!(String::from_utf8_lossy(&stdout_1), String::from_utf8_lossy(&stdout_n), "console rows ({sink})");
         assert!(one.keys().any(|name| name.starts_with("checkpoint/dead-letters/")), "bad lines were routed");
         if sink == "file" {
-            // Batch 1 holds small_4.json, bad.json, big.json (two tasks) and empty.json (no
-            // rows, no part file): four part files, numbered 0 to 3, all logged.
+            // Batch 1 holds small_4.json, bad.json, big.json and empty.json: total (about
+            // 105 KiB + 4 x 16 KiB) / 2 is over 64 KiB, so big.json is cut at 64 KiB and the
+            // splits packed longest first: [big 0..64K] [big 64K.., small_4] [bad, empty], three
+            // part files, numbered 0 to 2, all logged.
             let parts: Vec<&String> = one.keys().filter(|name| name.starts_with("output/part-")).collect();
-            for k in 0..4 {
+            for k in 0..3 {
                 assert!(parts.iter().any(|p| p.starts_with(&format!("output/part-0000{k}-"))), "part {k}: {parts:?}");
             }
             let log = String::from_utf8_lossy(&one["output/_spark_metadata/1"]);
-            assert_eq!(log.matches("part-0000").count(), 4, "every part file of batch 1 is logged: {log}");
+            assert_eq!(log.matches("part-0000").count(), 3, "every part file of batch 1 is logged: {log}");
         }
     }
 }

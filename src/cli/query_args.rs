@@ -57,8 +57,9 @@ pub struct QueryArgs {
     /// kept. Must be 1 or more.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub min_batches_to_retain: Option<i64>,
-    /// Threads that run a batch's tasks (one per input file, or per 8 MiB split of a larger
-    /// one; each writes its own part file); default: all cores. The output is the same for any N.
+    /// Threads that run a batch's tasks (Spark's partitions: files cut and packed by
+    /// --max-partition-bytes and --open-cost-in-bytes; each writes its own part file); default:
+    /// all cores. The output is the same for any N.
     #[arg(long, value_name = "N", default_value_t = crashpoint_engine::exec::all_cores(), value_parser = parse_threads)]
     pub threads: usize,
     /// Spark's maxFileAge in ms (default 7 days): a new file older than this, counted back from
@@ -69,6 +70,18 @@ pub struct QueryArgs {
     /// record, kept in the dead letters (Spark has no such limit).
     #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
     pub max_line_bytes: Option<i64>,
+    /// Spark's spark.sql.files.maxPartitionBytes (default 128 MiB): the most input bytes a task
+    /// reads; a JSON Lines file is cut into splits of at most this size.
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub max_partition_bytes: Option<i64>,
+    /// Spark's spark.sql.files.openCostInBytes (default 4 MiB): what opening a file costs a
+    /// task, in bytes, when small files are packed into tasks.
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub open_cost_in_bytes: Option<i64>,
+    /// Spark's spark.sql.files.minPartitionNum (default 2, the parallelism of Spark's local[2]):
+    /// the tasks a batch's bytes are spread over at least. Not the thread count.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_partition_num: Option<i64>,
     /// Switch on a seeded engine bug (for the self-test); repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
@@ -144,6 +157,9 @@ impl QueryArgs {
             },
             max_file_age_ms: self.max_file_age_ms,
             max_line_bytes: self.max_line_bytes,
+            max_partition_bytes: self.max_partition_bytes,
+            open_cost_in_bytes: self.open_cost_in_bytes,
+            min_partition_num: self.min_partition_num,
             schema: Default::default(),
         }
     }

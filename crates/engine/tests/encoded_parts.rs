@@ -16,6 +16,7 @@ use crashpoint_engine::engine::{Engine, EngineOptions, Event, Trigger};
 use crashpoint_engine::faults::FaultPlan;
 use crashpoint_engine::guarantee::Guarantee;
 use crashpoint_engine::sink::{Batch, FileSink, HeldBatches, Sink, SinkError, SinkOutcome};
+use crashpoint_engine::source::SourceOptions;
 use crashpoint_engine::storage::{EntryKind, SimStorage, Storage};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,7 +95,10 @@ fn files_under(storage: &dyn Storage, dir: &Path, out: &mut BTreeMap<PathBuf, Ve
 
 fn stream(encoded: bool, threads: usize) -> (BTreeMap<PathBuf, Vec<u8>>, Vec<Event>) {
     let sim = input();
-    let query = query(Path::new(INPUT), Path::new(CHECKPOINT), max_files(3));
+    // Small task-layout knobs: the files are cut into splits and packed, several part files a
+    // batch, with gaps where a task made no row.
+    let source = SourceOptions { max_partition_bytes: Some(1024), open_cost_in_bytes: Some(256), ..max_files(3) };
+    let query = query(Path::new(INPUT), Path::new(CHECKPOINT), source);
     let file = FileSink::new(Path::new(OUTPUT), 7);
     let sink: Box<dyn Sink> = if encoded { Box::new(file) } else { Box::new(Gathered(file)) };
     let options = EngineOptions { threads, ..EngineOptions::default() };

@@ -22,7 +22,6 @@ mod trigger;
 pub use error::EngineError;
 pub use events::Event;
 pub use recovery::{Resume, decide, skipped_uncommitted};
-pub use tasks::SPLIT_BYTES;
 pub use trigger::Trigger;
 
 use crate::checkpoint::{

@@ -1,11 +1,17 @@
-//! A batch's tasks, as Spark's partitions: one per input file, or one per split of a file
-//! larger than [`SPLIT_BYTES`], cut at line boundaries. Each task is read and run through the
-//! plan on the executor's threads ([`crate::exec`]); its rows become one part file of the file
-//! sink.
+//! A batch's tasks, as Spark 4.3's file scan makes its partitions (`spark/FINDINGS.md` Q23):
+//! each JSON Lines file is cut into splits of `maxSplitBytes`, `min(maxPartitionBytes,
+//! max(openCostInBytes, total / minPartitionNum))` where the total counts every file's length
+//! plus the open cost; a whole-file (multiLine) file is one split. The splits, sorted by length
+//! (longest first, ties in the batch's file order), are packed into tasks next-fit: a task takes
+//! the next split unless it would pass `maxSplitBytes`, every split adding the open cost. A
+//! split reads the lines that start in it, Hadoop's rule: a line starting at byte p belongs to
+//! the split that holds byte p - 1 (the line at 0 to the first). Each task is read and run
+//! through the plan on the executor's threads ([`crate::exec`]); its rows become part file K of
+//! the file sink.
 //!
-//! Task boundaries come from the input alone, never from the number of threads, and results
-//! keep task order: the rows, the bad records and the part files of a batch are the same with
-//! one thread or many.
+//! Task boundaries come from the input and the query's options alone, never from the number of
+//! threads, and results keep task order: the rows, the bad records and the part files of a
+//! batch are the same with one thread or many.
 
 use crate::exec::map_ordered;
 use crate::json::{JsonView, RowWriter};
@@ -16,10 +22,6 @@ use crate::source::{
 };
 use serde_json::Value;
 use std::ops::Range;
-
-/// A JSON Lines file larger than this is cut into tasks of about this size, each ending at a
-/// line's end (Hadoop's rule: a line belongs to the split it starts in).
-pub const SPLIT_BYTES: usize = 8 * 1024 * 1024;
 
 /// The rows of a batch and each task's share of them, in task order.
 #[derive(Debug, Default)]
@@ -100,13 +102,24 @@ pub(super) struct InputFile {
     pub(super) bytes: Vec<u8>,
 }
 
-/// One task: whole lines of one file.
-struct Task {
+/// Whole lines of one file a task reads: the lines that start in one split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
     file: usize,
+    /// The lines' bytes in the file (its byte-order mark included, at 0).
     range: Range<usize>,
-    /// Lines of the file before the task's first.
+    /// Lines of the file before the piece's first.
     lines_before: u32,
 }
+
+/// One task: its pieces, read in order.
+#[derive(Debug, Default)]
+struct Task {
+    pieces: Vec<Piece>,
+}
+
+/// Spark's knobs of the layout: (`maxPartitionBytes`, `openCostInBytes`, `minPartitionNum`).
+type Knobs = (u64, u64, u64);
 
 /// What one task gives besides its rows: its bad records (the lines that do not parse, then the
 /// records the plan rejects), and the values it read as NULL.
@@ -125,48 +138,76 @@ impl<O> TaskOutput<O> {
     }
 }
 
-/// Splits `bytes` (a file without its byte-order mark) into ranges of whole lines of about
-/// `split_bytes`, each with the number of lines before it.
-fn splits(bytes: &[u8], split_bytes: usize) -> Vec<(Range<usize>, u32)> {
-    let mut out = Vec::new();
-    let (mut start, mut lines_before) = (0, 0u32);
-    while start < bytes.len() || out.is_empty() {
-        let want = start.saturating_add(split_bytes).min(bytes.len());
-        let end = match want {
-            w if w == bytes.len() => w,
-            // The line under the cut belongs to this task: end after its newline.
-            w => find_newline(&bytes[w - 1..]).map_or(bytes.len(), |at| w + at),
-        };
-        out.push((start..end, lines_before));
-        if end < bytes.len() {
-            // Only a split that has a next one counts its lines: most files are one split, and
-            // a pass over them for nothing cost a tenth of the engine's time.
-            lines_before += bytes[start..end].iter().filter(|b| **b == b'\n').count() as u32;
+/// Spark's `maxSplitBytes` for a batch of files of `lengths`: `min(maxPartitionBytes,
+/// max(openCostInBytes, total / minPartitionNum))`, the total counting each file's length
+/// plus the open cost.
+fn max_split_bytes(lengths: impl Iterator<Item = u64>, (max_partition, open_cost, min_partitions): Knobs) -> u64 {
+    let total = lengths.fold(0u64, |sum, len| sum.saturating_add(len.saturating_add(open_cost)));
+    max_partition.min(open_cost.max(total / min_partitions.max(1))).max(1)
+}
+
+/// Where the lines of the split that begins at `at` begin: 0 for the first split, else after
+/// the first newline at or after `at` (the line under the cut went to the split before).
+fn line_start(bytes: &[u8], at: usize) -> usize {
+    if at == 0 || at >= bytes.len() {
+        return at.min(bytes.len());
+    }
+    find_newline(&bytes[at..]).map_or(bytes.len(), |i| at + i + 1)
+}
+
+/// A JSON Lines file's pieces, one per split of `split_bytes`: the whole lines that start in
+/// each, with the lines before it (counted only when the file has more than one split).
+fn split_lines(file: usize, bytes: &[u8], split_bytes: u64) -> Vec<(u64, Piece)> {
+    let step = usize::try_from(split_bytes).unwrap_or(usize::MAX);
+    let mut out: Vec<(u64, Piece)> = Vec::new();
+    let mut lines_before = 0u32;
+    for start in (0..bytes.len()).step_by(step) {
+        let end = start.saturating_add(step).min(bytes.len());
+        let range = line_start(bytes, start)..line_start(bytes, end);
+        if let Some((_, last)) = out.last() {
+            lines_before += bytes[last.range.clone()].iter().filter(|b| **b == b'\n').count() as u32;
         }
-        start = end;
+        out.push(((end - start) as u64, Piece { file, range, lines_before }));
     }
     out
 }
 
-fn tasks_of(files: &[InputFile], format: InputFormat) -> Vec<Task> {
-    let mut tasks = Vec::new();
+/// A batch's tasks: its files cut into splits, packed next-fit, longest split first.
+fn tasks_of(files: &[InputFile], format: InputFormat, knobs: Knobs) -> Vec<Task> {
+    let max_split = max_split_bytes(files.iter().map(|f| f.bytes.len() as u64), knobs);
+    let mut splits: Vec<(u64, Piece)> = Vec::new();
     for (index, file) in files.iter().enumerate() {
-        let bytes = body(file, format);
-        let cuts = match format {
-            InputFormat::JsonLines => splits(bytes, SPLIT_BYTES),
-            InputFormat::WholeFile => vec![(0..bytes.len(), 0)],
-        };
-        tasks.extend(cuts.into_iter().map(|(range, lines_before)| Task { file: index, range, lines_before }));
+        match format {
+            InputFormat::JsonLines => splits.extend(split_lines(index, &file.bytes, max_split)),
+            // Not splittable: one split, even an empty file (a splittable one has none).
+            InputFormat::WholeFile => {
+                let piece = Piece { file: index, range: 0..file.bytes.len(), lines_before: 0 };
+                splits.push((file.bytes.len() as u64, piece));
+            }
+        }
+    }
+    // A stable sort: equal lengths keep the batch's file order.
+    splits.sort_by_key(|split| std::cmp::Reverse(split.0));
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut size = 0u64;
+    for (len, piece) in splits {
+        if tasks.is_empty() || size.saturating_add(len) > max_split {
+            tasks.push(Task::default());
+            size = 0;
+        }
+        size = size.saturating_add(len).saturating_add(knobs.1);
+        tasks.last_mut().expect("a task was pushed").pieces.push(piece);
     }
     tasks
 }
 
-/// What a task reads of a file: JSON Lines without the byte-order mark; a whole-file record
+/// What a piece reads of its file: JSON Lines without the byte-order mark; a whole-file record
 /// as it is (its parser strips the mark).
-fn body(file: &InputFile, format: InputFormat) -> &[u8] {
+fn body<'a>(piece: &Piece, file: &'a InputFile, format: InputFormat) -> &'a [u8] {
+    let bytes = &file.bytes[piece.range.clone()];
     match format {
-        InputFormat::JsonLines => without_bom(&file.bytes),
-        InputFormat::WholeFile => &file.bytes,
+        InputFormat::JsonLines if piece.range.start == 0 => without_bom(bytes),
+        InputFormat::JsonLines | InputFormat::WholeFile => bytes,
     }
 }
 
@@ -180,12 +221,13 @@ pub(super) fn run_tasks(
     time: &Value,
     (threads, format): (usize, Option<PartFormat>),
 ) -> (BatchOutput, Vec<BadRecord>, Vec<NullValue>) {
-    let tasks = tasks_of(files, source.format);
+    let tasks = tasks_of(files, source.format, source.task_knobs());
     let (mut bad, mut nulls) = (Vec::new(), Vec::new());
     let batch = if let Some(format) = format {
         let outputs = map_ordered(threads, &tasks, |task| {
             // About what the input holds: most plans write each record's values once.
-            let encoding = Encoding::new(format, plan.schema(), task.range.len() * 2);
+            let capacity = task.pieces.iter().map(|p| p.range.len()).sum::<usize>() * 2;
+            let encoding = Encoding::new(format, plan.schema(), capacity);
             let output = run_task(task, files, source, plan, time, encoding);
             TaskOutput { rows: output.rows.part, bad: output.bad, nulls: output.nulls }
         });
@@ -205,6 +247,7 @@ pub(super) fn run_tasks(
     (batch, bad, nulls)
 }
 
+/// Runs one task: its pieces, in order, into one output.
 fn run_task<O: RowOut>(
     task: &Task,
     files: &[InputFile],
@@ -213,76 +256,190 @@ fn run_task<O: RowOut>(
     time: &Value,
     mut rows: O,
 ) -> TaskOutput<O> {
+    let (mut bad, mut nulls) = (Vec::new(), Vec::new());
+    for piece in &task.pieces {
+        run_piece(piece, &files[piece.file], (source, plan, time), &mut rows, (&mut bad, &mut nulls));
+    }
+    TaskOutput { rows, bad, nulls }
+}
+
+/// Reads one piece's records through the plan into `rows`; its bad records (the lines that do
+/// not parse, then the records the plan rejects) and NULL values go after the task's earlier.
+fn run_piece<O: RowOut>(
+    piece: &Piece,
+    file: &InputFile,
+    (source, plan, time): (&SourceOptions, &CompiledPlan, &Value),
+    rows: &mut O,
+    (bad, nulls): (&mut Vec<BadRecord>, &mut Vec<NullValue>),
+) {
     let (format, schema) = (source.format, &source.schema);
-    let file = &files[task.file];
-    let bytes = &body(file, format)[task.range.clone()];
+    let bytes = body(piece, file, format);
     // A record the plan refuses keeps its line's own text, as a line the reader refuses does:
     // in a whole file, the line is the file.
     let rejected = |line: u32, reason: String, raw: &[u8]| BadRecord::new(&file.uri, line, reason, raw);
-    let mut bad = Vec::new();
-    let nulls;
     if format == InputFormat::JsonLines {
         // The hot path: records stay on a parse tape; only selected values are copied.
         let mut plan_bad = Vec::new();
         let reading = (schema, source.max_line_bytes());
         let scanned =
-            ParsedFile::scan_json_lines_from(&file.uri, bytes, task.lines_before, reading, |line, raw, record| {
-                if let Err(reason) = plan.apply_node(record, time, &mut rows) {
+            ParsedFile::scan_json_lines_from(&file.uri, bytes, piece.lines_before, reading, |line, raw, record| {
+                if let Err(reason) = plan.apply_node(record, time, rows) {
                     plan_bad.push(rejected(line, reason, raw));
                 }
             });
-        bad = scanned.bad;
+        bad.extend(scanned.bad);
         bad.extend(plan_bad);
-        nulls = scanned.nulls;
+        nulls.extend(scanned.nulls);
     } else {
         let parsed = parse_file(&file.uri, bytes, source);
         bad.extend(parsed.bad);
-        nulls = parsed.nulls;
+        nulls.extend(parsed.nulls);
         for record in &parsed.records {
-            if let Err(reason) = plan.apply_into(&record.value, time, &mut rows) {
+            if let Err(reason) = plan.apply_into(&record.value, time, rows) {
                 bad.push(rejected(record.line, reason, bytes));
             }
         }
     }
-    TaskOutput { rows, bad, nulls }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `count` lines of exactly `size` bytes each, newline included, eventIds `{tag}0`, ...
+    fn lines(tag: &str, count: usize, size: usize) -> Vec<u8> {
+        (0..count)
+            .flat_map(|i| {
+                let head = format!("{{\"eventId\":\"{tag}{i}\"");
+                format!("{head}{}}}\n", " ".repeat(size - head.len() - 2)).into_bytes()
+            })
+            .collect()
+    }
+
     #[test]
-    fn splits_end_at_line_ends_and_count_the_lines_before() {
-        // (bytes, split size, expected ranges with lines before)
-        type Split = (Range<usize>, u32);
-        let cases: &[(&[u8], usize, &[Split])] = &[
-            (b"", 4, &[(0..0, 0)]),
+    fn a_split_reads_the_lines_that_start_in_it() {
+        // Goal: Hadoop's line rule as Spark 4.3 applies it (FINDINGS Q23 B, C): a line starting
+        // exactly at a cut belongs to the split before; a split in which no line starts reads
+        // nothing; the lines before each piece are counted. Method: hand-made bodies and sizes.
+        type Want = (Range<usize>, u32);
+        let sixteen = lines("", 10, 16);
+        let twenty = lines("", 10, 20);
+        let cases: &[(&[u8], u64, &[Want])] = &[
+            (b"", 4, &[]),
             (b"ab\n", 4, &[(0..3, 0)]),
-            (b"ab\ncd\nef\n", 4, &[(0..6, 0), (6..9, 2)]),
-            (b"ab\ncd\nef\n", 3, &[(0..3, 0), (3..6, 1), (6..9, 2)]),
-            (b"abcdefgh\nij", 2, &[(0..9, 0), (9..11, 1)]),
-            (b"abcdefgh", 2, &[(0..8, 0)]),
-            (b"a\n\n\nb", 1, &[(0..2, 0), (2..3, 1), (3..4, 2), (4..5, 3)]),
+            (b"ab\ncd\nef\n", 3, &[(0..6, 0), (6..9, 2), (9..9, 3)]),
+            (b"abcdefgh\nij", 2, &[(0..9, 0), (9..9, 1), (9..9, 1), (9..9, 1), (9..11, 1), (11..11, 1)]),
+            (&sixteen, 64, &[(0..80, 0), (80..144, 5), (144..160, 9)]),
+            (&twenty, 64, &[(0..80, 0), (80..140, 4), (140..200, 7), (200..200, 10)]),
         ];
-        for (bytes, size, expected) in cases {
-            assert_eq!(splits(bytes, *size), expected.to_vec(), "{:?} by {size}", String::from_utf8_lossy(bytes));
+        for (bytes, size, want) in cases {
+            let got: Vec<Want> =
+                split_lines(0, bytes, *size).into_iter().map(|(_, p)| (p.range, p.lines_before)).collect();
+            assert_eq!(got, want.to_vec(), "{:?} by {size}", String::from_utf8_lossy(bytes));
         }
     }
 
     #[test]
-    fn split_lines_are_numbered_as_in_the_whole_file() {
-        let text = "{\"a\":1}\nbad\n\n{\"a\":2}\nworse\n";
-        let schema = crate::schema::Schema::tutorial();
-        let whole = ParsedFile::scan_json_lines("f", text.as_bytes(), &schema, |_, _, _| {}).bad;
-        let mut split = Vec::new();
-        let reading = (&schema, crate::source::MAX_LINE_BYTES);
-        for (range, before) in splits(text.as_bytes(), 5) {
-            split.extend(
-                ParsedFile::scan_json_lines_from("f", &text.as_bytes()[range], before, reading, |_, _, _| {}).bad,
-            );
+    fn tasks_are_packed_as_spark_packs_its_partitions() {
+        // Goal: Spark 4.3's layout as measured (FINDINGS Q23): maxSplitBytes from the total and
+        // the parallelism, splits longest first (ties in file order), next-fit with the open
+        // cost; whole files never cut. Method: each measured case's files (by length) against
+        // its tasks, as (file, first byte of the piece) lists.
+        let file = |len: usize| {
+            let mut bytes = lines("", len / 20, 20);
+            if !len.is_multiple_of(20) {
+                bytes.extend(format!("{}\n", "x".repeat(len % 20 - 1)).bytes());
+            }
+            InputFile { uri: String::new(), bytes }
+        };
+        type Layout<'a> = &'a [&'a [(usize, usize)]];
+        let mb = 1024 * 1024;
+        let cases: &[(&[usize], InputFormat, Knobs, Layout<'_>)] = &[
+            // A: three small files, Spark's defaults: [a b] [c].
+            (&[48, 48, 48], InputFormat::JsonLines, (128 * mb, 4 * mb, 2), &[&[(0, 0), (1, 0)], &[(2, 0)]]),
+            // D: a 34, b 50, c 34, d 70 with max 100, open 10: [d] [b a] [c].
+            (&[34, 50, 34, 70], InputFormat::JsonLines, (100, 10, 2), &[&[(3, 0)], &[(1, 0), (0, 0)], &[(2, 0)]]),
+            // E: four equal files, max 50, open 5: ties keep file order.
+            (&[20, 20, 20, 20], InputFormat::JsonLines, (50, 5, 2), &[&[(0, 0), (1, 0)], &[(2, 0), (3, 0)]]),
+            // K's second batch: c 200 cut in 64s, d 34: [c0] [c64] [c128] [d c192].
+            (
+                &[200, 34],
+                InputFormat::JsonLines,
+                (64, 16, 2),
+                &[&[(0, 0)], &[(0, 80)], &[(0, 140)], &[(1, 0), (0, 200)]],
+            ),
+            // I: whole files are not cut: [big] [s t].
+            (&[137, 15, 15], InputFormat::WholeFile, (64, 16, 2), &[&[(0, 0)], &[(1, 0), (2, 0)]]),
+            // M: a task filled to exactly maxSplitBytes still takes the split: [r] [p q].
+            (&[60, 30, 90], InputFormat::JsonLines, (100, 10, 2), &[&[(2, 0)], &[(0, 0), (1, 0)]]),
+            // minPartitionNum 1: the whole total may go in one task.
+            (&[40, 40], InputFormat::JsonLines, (1000, 10, 1), &[&[(0, 0), (1, 0)]]),
+        ];
+        for (lengths, format, knobs, want) in cases {
+            let files: Vec<InputFile> = lengths.iter().map(|len| file(*len)).collect();
+            let got: Vec<Vec<(usize, usize)>> = tasks_of(&files, *format, *knobs)
+                .iter()
+                .map(|t| t.pieces.iter().map(|p| (p.file, p.range.start)).collect())
+                .collect();
+            assert_eq!(got, want.iter().map(|t| t.to_vec()).collect::<Vec<_>>(), "{lengths:?} {knobs:?}");
         }
-        assert_eq!(split, whole);
+        assert_eq!(max_split_bytes([1000].into_iter(), (128 * mb, 64, 2)), 532, "J: (1000 + 64) / 2");
+        assert_eq!(max_split_bytes([0].into_iter(), (128 * mb, 1, 7)), 1, "never 0");
+    }
+
+    #[test]
+    fn split_lines_are_numbered_as_in_the_whole_file() {
+        // Goal: a bad line in a later split is named by its line in the whole file, on the hot
+        // path and with a byte-order mark. Method: the same text read whole and in splits.
+        let text = "\u{feff}{\"a\":1}\nbad\n\n{\"a\":2}\nworse\n";
+        let schema = crate::schema::Schema::tutorial();
+        let whole = ParsedFile::scan_json_lines("f", without_bom(text.as_bytes()), &schema, |_, _, _| {}).bad;
+        let source = SourceOptions { max_partition_bytes: Some(5), open_cost_in_bytes: Some(1), ..Default::default() };
+        let files = [InputFile { uri: "f".into(), bytes: text.as_bytes().to_vec() }];
+        assert!(tasks_of(&files, InputFormat::JsonLines, source.task_knobs()).len() > 2, "split");
+        let plan = crate::plan::Plan::tutorial_without_time().compile().unwrap();
+        for threads in [1, 3] {
+            let (_, bad, _) = run_tasks(&files, &source, &plan, &Value::Null, (threads, None));
+            assert_eq!(bad, whole);
+        }
         assert_eq!(whole.iter().map(|b| b.line).collect::<Vec<_>>(), [2, 5]);
+    }
+
+    #[test]
+    fn the_layout_and_the_parts_do_not_depend_on_the_threads() {
+        // Goal: any thread count gives the same tasks, rows and encoded bytes. Method: a batch
+        // cut into several packed tasks, run on 1, 2 and 5 threads, rows and encoded.
+        let plan = crate::plan::Plan::tutorial_without_time().compile().unwrap();
+        let event = |i: usize| {
+            format!("{{\"eventId\":\"e{i}\",\"data\":{{\"devices\":[{{\"deviceId\":\"d\",\"temperature\":{i}}}]}}}}\n")
+        };
+        let files: Vec<InputFile> = (0..4)
+            .map(|f| InputFile {
+                uri: format!("f{f}"),
+                bytes: (0..f * 3 + 1).map(event).collect::<String>().into_bytes(),
+            })
+            .collect();
+        let source =
+            SourceOptions { max_partition_bytes: Some(150), open_cost_in_bytes: Some(20), ..Default::default() };
+        let run = |threads: usize, format: Option<PartFormat>| match run_tasks(
+            &files,
+            &source,
+            &plan,
+            &Value::Null,
+            (threads, format),
+        )
+        .0
+        {
+            BatchOutput::Rows(rows) => format!("{:?} {:?}", rows.rows, rows.parts),
+            BatchOutput::Encoded(parts) => format!("{parts:?}"),
+        };
+        for format in [None, Some(PartFormat::JsonLines)] {
+            let one = run(1, format);
+            assert!(one.matches("..").count() > 3 || one.matches("rows:").count() > 3, "several tasks: {one}");
+            for threads in [2, 5] {
+                assert_eq!(run(threads, format), one, "{threads} threads, {format:?}");
+            }
+        }
     }
 
     #[test]

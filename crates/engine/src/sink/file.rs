@@ -63,13 +63,13 @@ impl FileSink {
         self
     }
 
-    /// Fresh part-file names for a batch's `count` parts, `part-0000K-<uuid>-c000.json` as
-    /// Spark names partition K: one seeded uuid for the batch, and never a name that exists.
-    fn part_paths(&self, storage: &dyn Storage, batch_id: u64, count: usize) -> Vec<PathBuf> {
+    /// Fresh part-file names for a batch's parts of tasks `tasks`, `part-0000K-<uuid>-c000.json`
+    /// as Spark names partition K: one seeded uuid for the batch, and never a name that exists.
+    fn part_paths(&self, storage: &dyn Storage, batch_id: u64, tasks: &[usize]) -> Vec<PathBuf> {
         (0u64..)
             .map(|attempt| {
                 let uuid = Rng::new(derive(self.seed, &format!("part/{batch_id}/{attempt}"))).uuid();
-                (0..count).map(|k| self.dir.join(format!("part-{k:05}-{uuid}-c000.json"))).collect::<Vec<_>>()
+                tasks.iter().map(|k| self.dir.join(format!("part-{k:05}-{uuid}-c000.json"))).collect::<Vec<_>>()
             })
             .find(|paths| !paths.iter().any(|path| storage.exists(path)))
             .expect("an unbounded range always finds free names")
@@ -98,12 +98,13 @@ impl FileSink {
         })
     }
 
-    /// Writes a batch of gathered rows: each non-empty task's rows encoded, then written.
+    /// Writes a batch of gathered rows: each written task's rows encoded, then written.
     fn write_batch(&self, ctx: &mut WriteCtx<'_>, batch: Batch<'_>) -> Result<(), SinkError> {
-        let parts = batch.non_empty_parts();
+        let parts = batch.written_parts();
+        let tasks: Vec<usize> = parts.iter().map(|(k, _)| *k).collect();
         let writer = RowWriter::new(batch.schema);
-        let encode = |k: usize| {
-            let rows = &batch.rows[parts[k].clone()];
+        let encode = |i: usize| {
+            let rows = &batch.rows[parts[i].1.clone()];
             let mut bytes = Vec::with_capacity(rows.len() * 64);
             for row in rows {
                 writer.write(row, &mut bytes);
@@ -111,22 +112,22 @@ impl FileSink {
             }
             Cow::Owned(bytes)
         };
-        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), parts.len(), encode)
+        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), &tasks, encode)
     }
 
-    /// Writes a batch's part files, one per non-empty task (`part(k)` gives the k-th one's
-    /// bytes), on the batch's threads, then its entry in `_spark_metadata`. `DuringSinkWrite` is
+    /// Writes a batch's part files, one per written task (`tasks`, their numbers; `part(i)` gives
+    /// the i-th one's bytes), on the batch's threads, then its entry in `_spark_metadata`. `DuringSinkWrite` is
     /// hit between every two part files (with one thread, the later ones are not begun) and once
     /// after the last.
     fn write_parts<'b>(
         &self,
         ctx: &mut WriteCtx<'_>,
         (id, timestamp_ms, threads): (u64, i64, usize),
-        count: usize,
+        tasks: &[usize],
         part: impl Fn(usize) -> Cow<'b, [u8]> + Sync,
     ) -> Result<(), SinkError> {
         crate::storage::create_dir_durable(ctx.storage, &self.dir).map_err(|e| io(&e.path, e.op)(e.error))?;
-        let paths = self.part_paths(ctx.storage, id, count);
+        let (paths, count) = (self.part_paths(ctx.storage, id, tasks), tasks.len());
         // The writers fsync under the run's seams; crash points are hit on this thread only.
         let (storage, sync_faults) = (ctx.storage, ctx.faults.clone());
         let mut entries = Vec::with_capacity(count);
@@ -152,11 +153,12 @@ impl FileSink {
         Ok(())
     }
 
-    /// Writes a batch whose rows came encoded: one part file per non-empty part.
+    /// Writes a batch whose rows came encoded: one part file per written task.
     fn write_encoded_batch(&self, ctx: &mut WriteCtx<'_>, batch: EncodedBatch<'_>) -> Result<(), SinkError> {
-        let parts: Vec<&EncodedPart> = batch.parts.iter().filter(|p| p.rows > 0).collect();
-        let part = |k: usize| Cow::Borrowed(&parts[k].bytes[..]);
-        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), parts.len(), part)
+        let tasks = super::written_tasks(batch.parts.len(), |k| batch.parts[k].rows > 0);
+        let empty = EncodedPart::default();
+        let part = |i: usize| Cow::Borrowed(&batch.parts.get(tasks[i]).unwrap_or(&empty).bytes[..]);
+        self.write_parts(ctx, (batch.id, batch.timestamp_ms, batch.threads), &tasks, part)
     }
 }
 

@@ -32,22 +32,32 @@ pub struct Batch<'a> {
     /// The rows.
     pub rows: &'a [Row],
     /// Each task's share of `rows`, in task order, as Spark's partitions: a sink that writes
-    /// one file per partition (the file sink) writes one per non-empty part. Together they
-    /// cover `rows`; empty when the caller does not split the batch ([`Batch::non_empty_parts`]
-    /// then gives one part holding every row).
+    /// one file per partition (the file sink) writes the parts [`Batch::written_parts`] gives.
+    /// Together they cover `rows`; empty when the caller does not split the batch (one part
+    /// then holds every row).
     pub parts: &'a [std::ops::Range<usize>],
     /// Threads the sink may use for its parts (0 counts as 1). Nothing it writes may depend on it.
     pub threads: usize,
 }
 
 impl Batch<'_> {
-    /// The parts that hold rows, in task order.
-    pub fn non_empty_parts(&self) -> Vec<std::ops::Range<usize>> {
+    /// The parts a file per partition is written for, with each one's task number, in task
+    /// order: see [`written_tasks`].
+    pub fn written_parts(&self) -> Vec<(usize, std::ops::Range<usize>)> {
         let whole = 0..self.rows.len();
         let parts = if self.parts.is_empty() { std::slice::from_ref(&whole) } else { self.parts };
         debug_assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.rows.len(), "the parts cover the rows");
-        parts.iter().filter(|p| !p.is_empty()).cloned().collect()
+        let written = written_tasks(parts.len(), |k| !parts[k].is_empty());
+        written.into_iter().map(|k| (k, parts.get(k).cloned().unwrap_or(0..0))).collect()
     }
+}
+
+/// The tasks of a batch of `tasks` tasks that write a part file, as Spark's file writer has
+/// them (`spark/FINDINGS.md` Q23): task 0 always, empty or not (a batch of no task still runs
+/// one), and every other task that made a row. A part file is numbered by its task, so an
+/// empty task leaves a gap (`part-00000`, `part-00001`, `part-00003`).
+pub fn written_tasks(tasks: usize, has_rows: impl Fn(usize) -> bool) -> Vec<usize> {
+    std::iter::once(0).chain((1..tasks).filter(|k| has_rows(*k))).collect()
 }
 
 /// How a sink wants each task's rows encoded: a sink that writes each task's rows as bytes of

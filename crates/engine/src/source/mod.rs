@@ -79,6 +79,20 @@ pub struct SourceOptions {
     /// has no such limit; a smaller one lets a small scenario reach the edge. Must be 1 or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_line_bytes: Option<i64>,
+    /// Spark's `spark.sql.files.maxPartitionBytes` (128 MiB when absent): the most bytes of
+    /// input one task reads, and the size a JSON Lines file is cut at ([`crate::engine`]'s
+    /// task layout). Must be 1 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_partition_bytes: Option<i64>,
+    /// Spark's `spark.sql.files.openCostInBytes` (4 MiB when absent): what opening a file
+    /// costs a task, in bytes, when files are packed into tasks. Must be 1 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_cost_in_bytes: Option<i64>,
+    /// Spark's `spark.sql.files.minPartitionNum`: the number of tasks a batch's bytes are
+    /// spread over at least; when absent, 2, the default parallelism of Spark's `local[2]`
+    /// (never the engine's thread count: the layout must not depend on it). Must be 1 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_partition_num: Option<i64>,
     /// The schema records are read with, in Spark's DDL; the tutorial's by default.
     #[serde(default, skip_serializing_if = "Schema::is_tutorial")]
     pub schema: Schema,
@@ -105,7 +119,7 @@ struct Rule {
     words: &'static str,
 }
 
-const RULES: [Rule; 3] = [
+const RULES: [Rule; 6] = [
     Rule {
         option: "maxFilesPerTrigger",
         key: "max-files-per-trigger",
@@ -124,7 +138,35 @@ const RULES: [Rule; 3] = [
         least: 1,
         words: "1 or more bytes; leave it out for 16777216 (16 MiB)",
     },
+    Rule {
+        option: "spark.sql.files.maxPartitionBytes",
+        key: "max-partition-bytes",
+        least: 1,
+        words: "1 or more bytes; leave it out for Spark's default of 134217728 (128 MiB)",
+    },
+    Rule {
+        option: "spark.sql.files.openCostInBytes",
+        key: "open-cost-in-bytes",
+        least: 1,
+        words: "1 or more bytes; leave it out for Spark's default of 4194304 (4 MiB)",
+    },
+    Rule {
+        option: "spark.sql.files.minPartitionNum",
+        key: "min-partition-num",
+        least: 1,
+        words: "1 or more tasks; leave it out for 2, the default parallelism of Spark's local[2]",
+    },
 ];
+
+/// Spark's default `spark.sql.files.maxPartitionBytes`: 128 MiB.
+pub const MAX_PARTITION_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Spark's default `spark.sql.files.openCostInBytes`: 4 MiB.
+pub const OPEN_COST_IN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The parallelism a batch's bytes are divided by when `min-partition-num` is not set: Spark's
+/// `defaultParallelism` on `local[2]`, the master the Spark target runs.
+pub const MIN_PARTITION_NUM: u64 = 2;
 
 impl SourceOptions {
     // The accessors below read options [`Self::validate`] has taken: the engine refuses a
@@ -140,6 +182,17 @@ impl SourceOptions {
         self.max_line_bytes.map_or(MAX_LINE_BYTES, |n| usize::try_from(n).unwrap_or(0))
     }
 
+    /// The task layout's knobs: (`maxPartitionBytes`, `openCostInBytes`, `minPartitionNum`),
+    /// Spark's defaults where not set.
+    pub fn task_knobs(&self) -> (u64, u64, u64) {
+        let get = |value: Option<i64>, default: u64| value.map_or(default, |n| u64::try_from(n).unwrap_or(1).max(1));
+        (
+            get(self.max_partition_bytes, MAX_PARTITION_BYTES),
+            get(self.open_cost_in_bytes, OPEN_COST_IN_BYTES),
+            get(self.min_partition_num, MIN_PARTITION_NUM),
+        )
+    }
+
     /// `maxFilesPerTrigger` as a count, `None` for no limit.
     pub fn max_files(&self) -> Option<usize> {
         self.max_files_per_trigger.map(|n| usize::try_from(n).unwrap_or(0))
@@ -148,7 +201,14 @@ impl SourceOptions {
     /// Checks each option against its rule, as Spark does at the first trigger: the first one
     /// refused, with its name, value and rule.
     pub fn validate(&self) -> Result<(), OptionRefused> {
-        let values = [self.max_files_per_trigger, self.max_file_age_ms, self.max_line_bytes];
+        let values = [
+            self.max_files_per_trigger,
+            self.max_file_age_ms,
+            self.max_line_bytes,
+            self.max_partition_bytes,
+            self.open_cost_in_bytes,
+            self.min_partition_num,
+        ];
         for (rule, value) in RULES.iter().zip(values) {
             if let Some(value) = value.filter(|v| *v < rule.least) {
                 return Err(OptionRefused { option: rule.option, key: rule.key, value, rule: rule.words });
@@ -553,7 +613,14 @@ mod tests {
         // allowed. Method: each option alone at its least value, one below, and far below.
         let with = |i: usize, v: i64| {
             let mut o = SourceOptions::default();
-            *[&mut o.max_files_per_trigger, &mut o.max_file_age_ms, &mut o.max_line_bytes][i] = Some(v);
+            *[
+                &mut o.max_files_per_trigger,
+                &mut o.max_file_age_ms,
+                &mut o.max_line_bytes,
+                &mut o.max_partition_bytes,
+                &mut o.open_cost_in_bytes,
+                &mut o.min_partition_num,
+            ][i] = Some(v);
             o
         };
         assert_eq!(SourceOptions::default().validate(), Ok(()));
@@ -561,6 +628,9 @@ mod tests {
             ("maxFilesPerTrigger", 1, "1 or more"),
             ("maxFileAge", 0, "0 or more ms"),
             ("maxLineBytes", 1, "1 or more bytes"),
+            ("spark.sql.files.maxPartitionBytes", 1, "1 or more bytes"),
+            ("spark.sql.files.openCostInBytes", 1, "1 or more bytes"),
+            ("spark.sql.files.minPartitionNum", 1, "1 or more tasks"),
         ];
         for (i, (option, least, words)) in cases.into_iter().enumerate() {
             assert_eq!(with(i, least).validate(), Ok(()), "{option} {least}");

@@ -341,6 +341,14 @@ mod tests {
             if expected.as_ref().is_some_and(|e| !e.skipped_uncommitted.is_empty()) {
                 drawn.insert("the model: a run warns of an uncommitted batch");
             }
+            let tasks = expected.as_ref().map(|e| e.tasks.as_slice()).unwrap_or_default();
+            let task_files = |t: &Vec<(String, u64, u64)>| t.iter().map(|s| &s.0).collect::<BTreeSet<_>>().len();
+            if tasks.iter().flat_map(|b| b.tasks.iter().flatten()).any(|split| split.1 > 0) {
+                drawn.insert("the model: a file cut into splits");
+            }
+            if tasks.iter().flat_map(|b| &b.tasks).any(|t| task_files(t) > 1) {
+                drawn.insert("the model: several files packed into one task");
+            }
             drawn.into_iter().for_each(|knob| *counts.entry(knob).or_default() += 1);
             let failing = expected.map(|e| e.failed_runs).unwrap_or_default();
             let runs: Vec<_> =
@@ -393,6 +401,8 @@ mod tests {
             "final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule",
             "final: the query's plan changed",
             "the model: a run warns of an uncommitted batch",
+            "the model: a file cut into splits",
+            "the model: several files packed into one task",
             "the query's trigger: available-now",
             "the query's trigger: once",
             "the query's trigger: processing-time",

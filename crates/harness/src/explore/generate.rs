@@ -366,6 +366,32 @@ struct Knobs {
     skipped_names: Option<SkippedNames>,
     /// `maxFileAge` in ms, when not Spark's 7 days.
     max_file_age_ms: Option<u64>,
+    /// Small `spark.sql.files.*` knobs of the task layout, when not Spark's defaults.
+    layout: Option<Layout>,
+}
+
+/// The task layout's knobs of a case, small enough that generated files (lines of about 180
+/// bytes, a few a file) are cut into splits and packed several to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    max_partition_bytes: u64,
+    open_cost_in_bytes: u64,
+    min_partition_num: Option<u64>,
+}
+
+/// A case's task layout, read from a stream of its own: a hash of everything the case drew
+/// (so that no draw of this or any later case moves). About one case in three gets small
+/// knobs; the others keep Spark's defaults, which pack a batch's small files into two tasks.
+fn layout(knobs: &Knobs, segments: &[Segment]) -> Option<Layout> {
+    // FNV-1a over the drawn values' Debug text: stable across runs and platforms.
+    let text = format!("{knobs:?}{segments:?}");
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let pick = |shift: u32, n: u64| ((hash >> shift) % n) as usize;
+    (pick(0, 3) == 0).then(|| Layout {
+        max_partition_bytes: [160, 250, 400, 700][pick(8, 4)],
+        open_cost_in_bytes: [8, 60, 200][pick(16, 3)],
+        min_partition_num: [None, None, Some(1), Some(3)][pick(24, 4)],
+    })
 }
 
 /// How a new file with a name Spark skips arrives (and the one `_`-name Spark reads).
@@ -652,6 +678,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             skipped_names: names.1,
             max_line_bytes: limits.0,
             max_file_age_ms: limits.1,
+            layout: None,
         },
     )
 }
@@ -665,7 +692,8 @@ pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value
 /// which leaves out the tampering that only fits the sinks it does not fit.
 fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl Strategy<Value = GeneratedCase> {
     (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal(), sink_behind()).prop_map(
-        move |(knobs, mut segments, refusal, behind)| {
+        move |(mut knobs, mut segments, refusal, behind)| {
+            knobs.layout = layout(&knobs, &segments);
             let kind = sink.unwrap_or(knobs.sink);
             let repaired = repaired(refusal, behind, kind);
             let refusal = metadata_unreadable(refusal, &knobs);
@@ -731,6 +759,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         max_line_bytes: None,
         skipped_names: None,
         max_file_age_ms: None,
+        layout: None,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -1091,6 +1120,9 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
             mode: if knobs.failfast { BadRecordMode::Failfast } else { BadRecordMode::Permissive },
             max_line_bytes: knobs.max_line_bytes.map(|n| n as i64),
             max_file_age_ms: knobs.max_file_age_ms.map(|n| n as i64),
+            max_partition_bytes: knobs.layout.map(|l| l.max_partition_bytes as i64),
+            open_cost_in_bytes: knobs.layout.map(|l| l.open_cost_in_bytes as i64),
+            min_partition_num: knobs.layout.and_then(|l| l.min_partition_num).map(|n| n as i64),
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
@@ -1274,6 +1306,7 @@ mod tests {
             max_line_bytes: None,
             skipped_names: None,
             max_file_age_ms: None,
+            layout: None,
         }
     }
 

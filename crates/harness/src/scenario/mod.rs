@@ -27,7 +27,7 @@ pub use format::{
     Scenario, ScenarioError, SinkKind, SparkExpect,
 };
 pub use model::{
-    Expected, Unmodelled, compact_interval, expected, knobs_taken, max_file_age_ms, min_batches_to_retain,
+    BatchTasks, Expected, Unmodelled, compact_interval, expected, knobs_taken, max_file_age_ms, min_batches_to_retain,
 };
 pub use oracle::Oracle;
 pub use records::{HandOver, Origin, RecordCount, record_counts};

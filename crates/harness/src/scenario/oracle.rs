@@ -88,6 +88,7 @@ fn observed(execution: &Execution) -> Expected {
         hits: Vec::new(),
         hit_points: Vec::new(),
         parts: Vec::new(),
+        tasks: Vec::new(),
         // Only the model says what each subdirectory is.
         not_read: BTreeMap::new(),
         dirs: BTreeMap::new(),

@@ -153,8 +153,10 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         // such a case is held to the per-write checks only.
         let by_hand = scenario.steps.iter().any(|s| matches!(s, crate::scenario::Step::DeleteOutput { .. }));
         let exact: Option<Vec<BatchParts>> = (is_crash_free(scenario, injection) && !by_hand).then(|| {
-            let project =
-                |b: &BatchParts| BatchParts { parts: b.parts.iter().map(|p| data.project(p)).collect(), ..*b };
+            let project = |b: &BatchParts| BatchParts {
+                parts: b.parts.iter().map(|(k, p)| (*k, data.project(p))).collect(),
+                ..*b
+            };
             expected.parts.iter().map(project).collect()
         });
         let read = |bytes: &[u8]| json_lines_rows(bytes, &execution.schema).map(|rows| data.project(&rows));

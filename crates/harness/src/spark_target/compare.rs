@@ -1,11 +1,15 @@
 //! The engine's result of a scenario beside Spark's: every difference in the verdict, the rows,
-//! the sink's output (as a multiset, normalised), the checkpoint's shape and which runs fail,
-//! each checked against what the scenario declares in `[expect.spark] differs`.
+//! the sink's output (as a multiset, normalised, and the file sink's part files write by write:
+//! each part file's number and rows, in order), the checkpoint's shape and which runs fail, each
+//! checked against what the scenario declares in `[expect.spark] differs`.
 
 use super::output::canonical_cell;
 use super::shape::checkpoint_shape;
+use crate::check::{json_lines_rows, spark_log};
 use crate::scenario::{DifferenceKind, Execution, Report, Scenario};
+use crashpoint_engine::checkpoint::SinkFileStatus;
 use crashpoint_engine::plan::Row;
+use crashpoint_engine::uri::path_of;
 use std::collections::BTreeMap;
 
 /// One difference between the targets.
@@ -37,6 +41,9 @@ pub fn differences(scenario: &Scenario, engine: &Report, spark: &Report) -> Vec<
     for line in multiset_difference(&data_rows(scenario, e), &data_rows(scenario, s)) {
         push(DifferenceKind::Output, line);
     }
+    for line in parts_difference(&part_files(scenario, e), &part_files(scenario, s)) {
+        push(DifferenceKind::Output, line);
+    }
     for line in shape_difference(e, s) {
         push(DifferenceKind::Checkpoint, line);
     }
@@ -48,6 +55,12 @@ pub fn differences(scenario: &Scenario, engine: &Report, spark: &Report) -> Vec<
 
 /// The rows without processing-time columns, each cell in its shared form.
 fn data_rows(scenario: &Scenario, execution: &Execution) -> Vec<String> {
+    let show = data_row(scenario, &execution.schema);
+    execution.output.iter().map(show).collect()
+}
+
+/// A row of `schema` without its processing-time columns, each cell in its shared form.
+fn data_row<'a>(scenario: &Scenario, schema: &'a [String]) -> impl Fn(&Row) -> String + 'a {
     let times: Vec<String> = scenario
         .query
         .plan
@@ -59,13 +72,65 @@ fn data_rows(scenario: &Scenario, execution: &Execution) -> Vec<String> {
             _ => None,
         })
         .collect();
-    let keep: Vec<usize> = (0..execution.schema.len()).filter(|i| !times.contains(&execution.schema[*i])).collect();
-    let show = |row: &Row| {
+    let keep: Vec<usize> = (0..schema.len()).filter(|i| !times.contains(&schema[*i])).collect();
+    move |row: &Row| {
         let cells: Vec<String> =
             keep.iter().map(|i| canonical_cell(row.get(*i).unwrap_or(&serde_json::Value::Null))).collect();
         format!("({})", cells.join(", "))
+    }
+}
+
+/// One batch's write as the file sink's log lists it: each part file's `K` and data rows.
+type PartWrite = Vec<(u32, Vec<String>)>;
+
+/// The file sink's writes in log order (a write begins at a `part-00000`), read from the
+/// output's `_spark_metadata` and part files; none for another sink.
+fn part_files(scenario: &Scenario, execution: &Execution) -> Vec<PartWrite> {
+    let (disk, dir) = (execution.disk.as_ref(), execution.root.join("output"));
+    let Ok(entries) = spark_log::all_entries::<SinkFileStatus>(disk, &dir.join("_spark_metadata")) else {
+        return Vec::new();
     };
-    execution.output.iter().map(show).collect()
+    let show = data_row(scenario, &execution.schema);
+    let mut writes: Vec<PartWrite> = Vec::new();
+    for entry in entries.iter().filter(|e| e.action == "add") {
+        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+        let Some(k) = name.strip_prefix("part-").and_then(|r| r.get(..5)).and_then(|d| d.parse::<u32>().ok()) else {
+            continue;
+        };
+        let bytes = disk.read(&path_of(&entry.path)).unwrap_or_default();
+        let rows = json_lines_rows(&bytes, &execution.schema).unwrap_or_default();
+        let part = (k, rows.iter().map(&show).collect());
+        match writes.last_mut() {
+            Some(write) if k != 0 => write.push(part),
+            _ => writes.push(vec![part]),
+        }
+    }
+    writes
+}
+
+/// Where the two targets' part files differ, write by write: the part files' numbers and row
+/// counts, or the rows of one part file.
+fn parts_difference(engine: &[PartWrite], spark: &[PartWrite]) -> Vec<String> {
+    let summary =
+        |w: &PartWrite| w.iter().map(|(k, rows)| format!("part-{k:05} {} row(s)", rows.len())).collect::<Vec<_>>();
+    if engine.len() != spark.len() {
+        return vec![format!(
+            "output: the file sink's log lists {} batch write(s) on the engine, {} on Spark",
+            engine.len(),
+            spark.len()
+        )];
+    }
+    let mut out = Vec::new();
+    for (i, (e, s)) in engine.iter().zip(spark).enumerate() {
+        if summary(e) != summary(s) {
+            out.push(format!("output: batch write {i}'s part files: engine {:?}, Spark {:?}", summary(e), summary(s)));
+        } else if let Some(((k, _), _)) = e.iter().zip(s).find(|((_, a), (_, b))| a != b) {
+            out.push(format!(
+                "output: batch write {i}'s part-{k:05} holds other rows, or in another order, than Spark's"
+            ));
+        }
+    }
+    out
 }
 
 fn counts(rows: &[String]) -> BTreeMap<&str, usize> {
@@ -153,5 +218,34 @@ impl Comparison {
             }),
         );
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(parts: &[(u32, &[&str])]) -> PartWrite {
+        parts.iter().map(|(k, rows)| (*k, rows.iter().map(|r| r.to_string()).collect())).collect()
+    }
+
+    #[test]
+    fn part_files_that_differ_from_sparks_are_named() {
+        // Goal: `--target both` names a batch whose part files Spark lays out otherwise (other
+        // numbers, other counts, other rows or order in a part), and nothing when they agree.
+        // Method: hand-made writes against Spark's of FINDINGS Q23's K, batch 1.
+        let spark = [write(&[(0, &["(c0)"]), (1, &["(c1)"]), (3, &["(d0)", "(d1)"])])];
+        assert!(parts_difference(&spark, &spark).is_empty());
+        let cases: [(PartWrite, &str); 3] = [
+            (write(&[(0, &["(c0)"]), (1, &["(c1)"]), (2, &["(d0)", "(d1)"])]), "part-00002 2 row(s)"),
+            (write(&[(0, &["(c0)", "(c1)"]), (1, &["(d0)", "(d1)"])]), "part-00000 2 row(s)"),
+            (write(&[(0, &["(c0)"]), (1, &["(c1)"]), (3, &["(d1)", "(d0)"])]), "part-00003 holds other rows"),
+        ];
+        for (engine, says) in cases {
+            let found = parts_difference(&[engine], &spark);
+            assert!(found.len() == 1 && found[0].contains(says), "{says}: {found:?}");
+        }
+        let found = parts_difference(&[], &spark);
+        assert!(found[0].contains("0 batch write(s) on the engine, 1 on Spark"), "{found:?}");
     }
 }

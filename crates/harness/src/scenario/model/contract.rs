@@ -1,19 +1,21 @@
 //! What a user finds of each run besides its rows, by the model: the hits of every crash point
 //! (the contract in README's table of crash points) and, for the file sink, each written
-//! batch's part files, one per task that made rows.
+//! batch's part files, as Spark 4.3 writes them.
 //!
-//! A batch's tasks are the model's own statement of the documented rule (README, `--threads`):
-//! one per input file, or one per split of a JSON Lines file over [`SPLIT_BYTES`], each split
-//! ending at the end of the line the cut falls in. Spark 4.3 makes one task per small file too;
-//! it must never take the engine's task code.
+//! A batch's tasks are the model's own statement of Spark 4.3's file scan, as measured
+//! (`spark/FINDINGS.md` Q23) and read in its source (`FilePartition`): a split size of
+//! `min(maxPartitionBytes, max(openCostInBytes, total / minPartitionNum))`, the total being
+//! every file's length plus the open cost; a JSON Lines file cut at every multiple of it, a
+//! whole-file input never; the splits taken longest first (equal ones in the batch's file order)
+//! and packed next-fit, each adding its length plus the open cost to its task. A line starting
+//! at byte p > 0 is read by the split that holds byte p - 1 (Hadoop's rule). Task 0 writes a part
+//! file even when empty; any other task only when it made rows. It must never take the engine's
+//! task code.
 
 use crate::check::{BatchParts, RunHits};
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
-
-/// A JSON Lines file larger than this is read in several tasks (README: "per 8 MiB split of a
-/// larger one").
-pub(super) const SPLIT_BYTES: usize = 8 * 1024 * 1024;
+use crashpoint_engine::source::SourceOptions;
 
 /// The contract as the runs go: the run being modelled, and the runs and batches stated.
 #[derive(Debug, Default)]
@@ -23,6 +25,19 @@ pub(super) struct Contract {
     pub(super) runs: Vec<RunHits>,
     /// Every batch the file sink wrote, in order.
     pub(super) parts: Vec<BatchParts>,
+    /// Every batch read, with its tasks, in order.
+    pub(super) tasks: Vec<BatchTasks>,
+}
+
+/// One batch's tasks as the model lays them out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchTasks {
+    /// The run that read it, from 1.
+    pub run: u32,
+    /// The batch id.
+    pub batch: u64,
+    /// Each task's splits, in reading order: (the file's name, first byte, end byte).
+    pub tasks: Vec<Vec<(String, u64, u64)>>,
 }
 
 impl Contract {
@@ -79,47 +94,76 @@ impl Contract {
     }
 }
 
-/// The row counts of a file's tasks, given its rows read whole (`rows`) and a reader of a byte
-/// range of the file that counts its rows (`count`): one task, or one per split of a JSON
-/// Lines file over [`SPLIT_BYTES`]. Splits whose counts do not add up to `rows` (a range the
-/// reader cannot take alone) fall back to one task.
-pub(super) fn task_rows(body: &[u8], json_lines: bool, rows: usize, count: impl Fn(&[u8]) -> usize) -> Vec<usize> {
-    if !json_lines || body.len() <= SPLIT_BYTES {
-        return vec![rows];
-    }
-    let counts: Vec<usize> = splits(body).into_iter().map(|range| count(&body[range])).collect();
-    if counts.iter().sum::<usize>() == rows { counts } else { vec![rows] }
+/// Spark's `spark.sql.files.*` knobs of the query: (maxPartitionBytes, openCostInBytes,
+/// minPartitionNum), Spark's defaults (128 MiB, 4 MiB, and `local[2]`'s parallelism 2) where
+/// the query sets none. Only a query whose values are in their rule reaches a batch.
+pub(super) fn knobs(source: &SourceOptions) -> (u64, u64, u64) {
+    let or = |value: Option<i64>, default: u64| value.and_then(|v| u64::try_from(v).ok()).unwrap_or(default);
+    (or(source.max_partition_bytes, 128 << 20), or(source.open_cost_in_bytes, 4 << 20), or(source.min_partition_num, 2))
 }
 
-/// The byte ranges of a JSON Lines body cut every [`SPLIT_BYTES`], each ending after the
-/// newline of the line the cut falls in (Hadoop's rule: a line belongs to the split it starts in).
-fn splits(body: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < body.len() {
-        let cut = (start + SPLIT_BYTES).min(body.len());
-        let end = if cut == body.len() {
-            cut
-        } else {
-            body[cut - 1..].iter().position(|b| *b == b'\n').map_or(body.len(), |at| cut + at)
-        };
-        out.push(start..end);
-        start = end;
-    }
-    out
+/// One split a task reads: bytes `start..end` of the batch's file `file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Split {
+    pub(super) file: usize,
+    pub(super) start: u64,
+    pub(super) end: u64,
 }
 
-/// A batch's rows cut into its tasks' shares (`tasks`: each task's row count, in order), empty
-/// tasks left out: the part files the file sink writes.
-pub(super) fn parts_of(rows: &[Row], tasks: &[usize]) -> Vec<Vec<Row>> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for count in tasks {
-        let end = (start + count).min(rows.len());
-        if end > start {
-            parts.push(rows[start..end].to_vec());
+/// The size a batch of files of `lengths` is cut at (never 0).
+pub(super) fn split_size(lengths: &[u64], (max_partition, open_cost, parallelism): (u64, u64, u64)) -> u64 {
+    let total: u128 = lengths.iter().map(|len| u128::from(*len) + u128::from(open_cost)).sum();
+    let per_core = u64::try_from(total / u128::from(parallelism.max(1))).unwrap_or(u64::MAX);
+    max_partition.min(per_core.max(open_cost)).max(1)
+}
+
+/// A batch's tasks, each its splits in reading order, for its files (`(length, splittable)`, in
+/// the batch's order) under the query's knobs.
+pub(super) fn tasks(files: &[(u64, bool)], knobs: (u64, u64, u64)) -> Vec<Vec<Split>> {
+    let size = split_size(&files.iter().map(|f| f.0).collect::<Vec<_>>(), knobs);
+    let mut splits: Vec<Split> = Vec::new();
+    for (file, &(len, splittable)) in files.iter().enumerate() {
+        if !splittable {
+            splits.push(Split { file, start: 0, end: len });
+            continue;
         }
-        start = end;
+        let count = len.div_ceil(size);
+        splits.extend((0..count).map(|k| Split { file, start: k * size, end: ((k + 1) * size).min(len) }));
+    }
+    // Longest first; a stable sort keeps equal lengths in the batch's file order.
+    splits.sort_by_key(|s| std::cmp::Reverse(s.end - s.start));
+    let mut tasks: Vec<(u64, Vec<Split>)> = Vec::new();
+    for split in splits {
+        let len = split.end - split.start;
+        match tasks.last_mut() {
+            Some((filled, task)) if *filled + len <= size => {
+                *filled += len + knobs.1;
+                task.push(split);
+            }
+            _ => tasks.push((len + knobs.1, vec![split])),
+        }
+    }
+    tasks.into_iter().map(|(_, task)| task).collect()
+}
+
+/// The split of a file cut at every `size` bytes that reads the line starting at byte `at`:
+/// the one holding byte `at - 1`, the first for a line at 0 (Hadoop's rule).
+pub(super) fn split_of_line(at: u64, size: u64) -> u64 {
+    at.saturating_sub(1) / size
+}
+
+/// A batch's part files from its tasks' rows, in task order: (K, the rows) for task 0 always and
+/// for every other task that made rows.
+pub(super) fn parts_of(tasks: Vec<Vec<Row>>) -> Vec<(u32, Vec<Row>)> {
+    let mut parts = Vec::new();
+    for (k, rows) in tasks.into_iter().enumerate() {
+        if k == 0 || !rows.is_empty() {
+            parts.push((u32::try_from(k).unwrap_or(u32::MAX), rows));
+        }
+    }
+    if parts.is_empty() {
+        // A batch of no split still runs one empty task, which writes part 0.
+        parts.push((0, Vec::new()));
     }
     parts
 }
@@ -130,27 +174,60 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_file_over_the_split_size_is_cut_after_the_line_under_each_cut() {
-        // Goal: the model's own split rule, from README: whole lines, cut after the line the
-        // 8 MiB mark falls in. Method: a body of three lines, the first ending 10 bytes past
-        // the mark; a small body stays one task.
-        let mut body = vec![b'x'; SPLIT_BYTES + 10];
-        body.push(b'\n');
-        body.extend_from_slice(b"a\nb\n");
-        assert_eq!(splits(&body), [0..SPLIT_BYTES + 11, SPLIT_BYTES + 11..body.len()]);
-        let lines = |bytes: &[u8]| bytes.iter().filter(|b| **b == b'\n').count();
-        assert_eq!(task_rows(&body, true, 3, lines), [1, 2]);
-        assert_eq!(task_rows(&body, false, 3, lines), [3], "a whole-file record is one task");
-        assert_eq!(task_rows(b"a\nb\n", true, 2, lines), [2]);
-        assert_eq!(task_rows(&body, true, 5, lines), [5], "counts that do not add up: one task");
+    fn the_layout_is_spark_4_3s_as_measured() {
+        // Goal: the model's layout against each layout Spark 4.3 gave in FINDINGS Q23, stated
+        // as (file, first byte) per task. Method: the measured files' lengths and knobs.
+        let mb = 1 << 20;
+        type Case<'a> = (&'a [(u64, bool)], (u64, u64, u64), &'a [&'a [(usize, u64)]]);
+        let cases: &[Case<'_>] = &[
+            // A: three 48-byte files, defaults: [a b] [c].
+            (&[(48, true); 3], (128 * mb, 4 * mb, 2), &[&[(0, 0), (1, 0)], &[(2, 0)]]),
+            // B: one 160-byte file, max 64, open 16: cut at 64 and 128.
+            (&[(160, true)], (64, 16, 2), &[&[(0, 0)], &[(0, 64)], &[(0, 128)]]),
+            // D: a 34, b 50, c 34, d 70, max 100, open 10: [d] [b a] [c].
+            (
+                &[(34, true), (50, true), (34, true), (70, true)],
+                (100, 10, 2),
+                &[&[(3, 0)], &[(1, 0), (0, 0)], &[(2, 0)]],
+            ),
+            // E: four 20-byte files, max 50, open 5: [z x] [y w], file order kept.
+            (&[(20, true); 4], (50, 5, 2), &[&[(0, 0), (1, 0)], &[(2, 0), (3, 0)]]),
+            // I: whole files: [big] [s t].
+            (&[(137, false), (15, false), (15, false)], (64, 16, 2), &[&[(0, 0)], &[(1, 0), (2, 0)]]),
+            // K batch 1: c 200, d 34: [c0] [c64] [c128] [d c192].
+            (&[(200, true), (34, true)], (64, 16, 2), &[&[(0, 0)], &[(0, 64)], &[(0, 128)], &[(1, 0), (0, 192)]]),
+            // M: a task filled to exactly the split size still takes the split: [r] [p q].
+            (&[(60, true), (30, true), (90, true)], (100, 10, 2), &[&[(2, 0)], &[(0, 0), (1, 0)]]),
+            // An empty JSON Lines file has no split; an empty whole file has one.
+            (&[(0, true)], (64, 16, 2), &[]),
+            (&[(0, false)], (64, 16, 2), &[&[(0, 0)]]),
+        ];
+        for (files, knobs, want) in cases {
+            let got: Vec<Vec<(usize, u64)>> =
+                tasks(files, *knobs).iter().map(|t| t.iter().map(|s| (s.file, s.start)).collect()).collect();
+            assert_eq!(got, want.iter().map(|t| t.to_vec()).collect::<Vec<_>>(), "{files:?} {knobs:?}");
+        }
+        assert_eq!(split_size(&[1000], (128 * mb, 64, 2)), 532, "J");
+        assert_eq!(split_size(&[], (128 * mb, 4 * mb, 2)), 4 * mb);
     }
 
     #[test]
-    fn empty_tasks_write_no_part_file() {
-        let rows: Vec<Row> = (0..4).map(|i| vec![json!(i)]).collect();
-        let parts = parts_of(&rows, &[1, 0, 3, 0]);
-        assert_eq!(parts, [vec![vec![json!(0)]], (1..4).map(|i| vec![json!(i)]).collect::<Vec<_>>()]);
-        assert!(parts_of(&[], &[0, 0]).is_empty());
+    fn a_line_is_read_by_the_split_holding_the_byte_before_it() {
+        // B: 16-byte lines cut at 64: the line at 64 is split 0's, the line at 80 split 1's.
+        let owners: Vec<u64> = (0..10).map(|i| split_of_line(i * 16, 64)).collect();
+        assert_eq!(owners, [0, 0, 0, 0, 0, 1, 1, 1, 1, 2]);
+        assert_eq!(split_of_line(0, 1), 0);
+    }
+
+    #[test]
+    fn task_0_always_writes_a_part_file_and_other_empty_tasks_none() {
+        // F, G and K of Q23: an empty task 0 writes an empty part-00000; an empty task 2 none.
+        let row = |v: i64| vec![json!(v)];
+        let parts = parts_of(vec![vec![], vec![row(1)], vec![], vec![row(2), row(3)]]);
+        let numbers: Vec<u32> = parts.iter().map(|p| p.0).collect();
+        assert_eq!(numbers, [0, 1, 3]);
+        assert!(parts[0].1.is_empty());
+        assert_eq!(parts_of(vec![]), [(0, vec![])]);
     }
 
     #[test]

@@ -83,9 +83,13 @@ pub(super) struct Read {
     pub(super) rows: Vec<Row>,
     pub(super) bad: Vec<(String, u32)>,
     pub(super) nulls: Vec<(String, u32)>,
-    /// Each task's share of `rows`, as a count, in order (one per file, or per split of a
-    /// large one).
-    pub(super) tasks: Vec<usize>,
+    /// For each line read (a whole file is one line): the byte of its file it starts at (the
+    /// first line at 0, its byte-order mark counted as its own) and where its rows end in `rows`.
+    pub(super) lines: Vec<(u64, usize)>,
+    /// A batch's rows by task, in task order (`rows` is then their concatenation).
+    pub(super) tasks: Vec<Vec<Row>>,
+    /// A batch's tasks' splits: (file name, first byte, end byte), in reading order.
+    pub(super) layout: Vec<Vec<(String, u64, u64)>>,
 }
 
 /// The longest line the query reads: its `max-line-bytes`, or the default limit.
@@ -114,21 +118,27 @@ pub(super) fn read_file(
         }
     };
     // A UTF-8 byte-order mark at the start of a file is no content, as Spark reads it.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mark = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let bytes = &bytes[mark..];
     match source.format {
         InputFormat::JsonLines => {
+            let mut at = 0;
             for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+                let start = if index == 0 { 0 } else { (mark + at) as u64 };
+                at += raw.len() + 1;
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 let values = (line.len() <= max_line).then(|| records(line, schema, false)).flatten();
                 apply(index as u32 + 1, values, read);
+                read.lines.push((start, read.rows.len()));
             }
         }
         InputFormat::WholeFile => {
             if !bytes.iter().all(u8::is_ascii_whitespace) {
                 apply(1, records(bytes, schema, true), read);
+                read.lines.push((0, read.rows.len()));
             }
         }
     }

@@ -32,6 +32,7 @@ use state::{Checkpoint, SinkState};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::check::Cause;
+pub use contract::BatchTasks;
 pub(in crate::scenario) use names::skipped as skipped_name;
 
 /// Spark's default `maxFileAge`, stated here and not taken from the engine: `7d`, as Spark's
@@ -111,6 +112,9 @@ pub struct Expected {
     pub hit_points: Vec<crashpoint_engine::faults::CrashPoint>,
     /// Every batch the file sink writes, with its part files, in order.
     pub parts: Vec<crate::check::BatchParts>,
+    /// Every batch the query reads (any sink), with its tasks: for each, its splits as (file,
+    /// first byte, end byte), in reading order (Spark 4.3's layout, FINDINGS Q23).
+    pub tasks: Vec<BatchTasks>,
     /// The subdirectories of the input directory a listing met, each with what the source must
     /// say of it: none of their files is read.
     pub not_read: BTreeMap<String, crate::check::Unread>,
@@ -381,6 +385,7 @@ impl Model {
             hits: self.contract.runs,
             hit_points,
             parts: self.contract.parts,
+            tasks: self.contract.tasks,
             not_read: self.not_read,
             dirs: self.input.dirs.iter().filter_map(|d| Some((d.clone(), names::unread_dir(d)?))).collect(),
         }

@@ -1,9 +1,9 @@
 //! The rules of the query's options, stated by the model itself: which values a query may give
 //! Spark's checkpoint confs `minBatchesToRetain` and `compactInterval`, `maxFilesPerTrigger`,
-//! `maxFileAge` and crashpoint's line limit, and the cause of a run refused for one that breaks
-//! its rule (Spark refuses `minBatchesToRetain` when the conf is set, the others by the first
-//! trigger, `spark/FINDINGS.md` Q8 and Q20). It must never ask the engine whether a value is
-//! valid.
+//! `maxFileAge`, crashpoint's line limit and the task layout's `spark.sql.files.*` knobs, and the
+//! cause of a run refused for one that breaks its rule (Spark refuses `minBatchesToRetain` when
+//! the conf is set, the others by the first trigger, `spark/FINDINGS.md` Q8 and Q20). It must
+//! never ask the engine whether a value is valid.
 
 use super::Cause;
 use crashpoint_engine::checkpoint::CheckpointOptions;
@@ -18,7 +18,7 @@ fn knobs(checkpoint: &CheckpointOptions) -> [(&'static str, i64, Option<i64>); 2
 }
 
 /// (option, least value allowed, the value the query gives), in the order a run checks them.
-fn options(source: &SourceOptions) -> [(&'static str, i64, Option<i64>); 3] {
+fn options(source: &SourceOptions) -> [(&'static str, i64, Option<i64>); 6] {
     [
         // Spark: "must be a positive integer".
         ("maxFilesPerTrigger", 1, source.max_files_per_trigger),
@@ -26,6 +26,11 @@ fn options(source: &SourceOptions) -> [(&'static str, i64, Option<i64>); 3] {
         ("maxFileAge", 0, source.max_file_age_ms),
         // crashpoint's own: a line of 0 bytes or fewer cannot hold a record.
         ("maxLineBytes", 1, source.max_line_bytes),
+        // Spark's spark.sql.files.* confs of the task layout: a split of 0 bytes or no core
+        // cannot cut a file; crashpoint refuses 0 and below (FINDINGS Q23).
+        ("spark.sql.files.maxPartitionBytes", 1, source.max_partition_bytes),
+        ("spark.sql.files.openCostInBytes", 1, source.open_cost_in_bytes),
+        ("spark.sql.files.minPartitionNum", 1, source.min_partition_num),
     ]
 }
 
@@ -48,13 +53,26 @@ mod tests {
         // to its least value (taken), one below (refused, named with its value) and far below.
         let set = |i: usize, v: i64| {
             let mut source = SourceOptions::default();
-            *[&mut source.max_files_per_trigger, &mut source.max_file_age_ms, &mut source.max_line_bytes][i] = Some(v);
+            *[
+                &mut source.max_files_per_trigger,
+                &mut source.max_file_age_ms,
+                &mut source.max_line_bytes,
+                &mut source.max_partition_bytes,
+                &mut source.open_cost_in_bytes,
+                &mut source.min_partition_num,
+            ][i] = Some(v);
             source
         };
         assert_eq!(refused(&CheckpointOptions::default(), &SourceOptions::default()), None);
-        for (i, (option, least)) in
-            [("maxFilesPerTrigger", 1), ("maxFileAge", 0), ("maxLineBytes", 1)].iter().enumerate()
-        {
+        let rules = [
+            ("maxFilesPerTrigger", 1),
+            ("maxFileAge", 0),
+            ("maxLineBytes", 1),
+            ("spark.sql.files.maxPartitionBytes", 1),
+            ("spark.sql.files.openCostInBytes", 1),
+            ("spark.sql.files.minPartitionNum", 1),
+        ];
+        for (i, (option, least)) in rules.iter().enumerate() {
             assert_eq!(refused(&CheckpointOptions::default(), &set(i, *least)), None, "{option} = {least}");
             assert_eq!(refused(&CheckpointOptions::default(), &set(i, least + 1)), None, "{option} = {}", least + 1);
             for value in [least - 1, -7_000] {

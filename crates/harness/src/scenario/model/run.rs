@@ -11,7 +11,7 @@ use super::super::format::SinkKind;
 use super::super::steps::Arrival;
 use super::Model;
 use super::clock::new_batch_time_ms;
-use super::contract::{parts_of, task_rows};
+use super::contract::{BatchTasks, Split, knobs, parts_of, split_of_line, split_size, tasks};
 use super::input::{Input, Read, read_file};
 use super::state::{Offsets, SinkState, SourceEntry};
 use crate::check::BatchParts;
@@ -413,6 +413,8 @@ impl Model {
         let mut sink = "held by the sink".to_string();
         if !self.sink.holds(batch.id) {
             let read = self.read(batch, plan)?;
+            let layout = BatchTasks { run: self.ordinal, batch: batch.id, tasks: read.layout.clone() };
+            self.contract.tasks.push(layout);
             // Failfast stops at the first bad line or value of the wrong type, by file (in the
             // batch's order) then line, as Spark's FAILFAST does.
             let at = |(name, line): &&(String, u32)| (batch.files.iter().position(|f| &f.name == name), *line);
@@ -446,7 +448,7 @@ impl Model {
             self.contract.sink_wrote(None);
             return "written".into();
         }
-        let parts = parts_of(&read.rows, &read.tasks);
+        let parts = parts_of(read.tasks.clone());
         self.contract.sink_wrote(Some(parts.len()));
         let written = format!("written in {} part file(s)", parts.len());
         let (run, id, timestamp_ms) = (self.ordinal, batch.id, batch.timestamp_ms);
@@ -473,23 +475,39 @@ impl Model {
         }
     }
 
+    /// Reads a batch's files: its rows by task (and all of them in task order), its bad lines
+    /// and values read as NULL.
     fn read(&self, batch: &Planned, plan: &CompiledPlan) -> Result<Read, Cause> {
         let time = serde_json::Value::String(format_timestamp_ms(batch.timestamp_ms));
         let source = &self.query.source;
         let mut read = Read::default();
+        // Each file's lines: (first byte, its rows) in file order.
+        let mut lines: Vec<Vec<(u64, std::ops::Range<usize>)>> = Vec::new();
+        let mut lengths = Vec::new();
         for entry in &batch.files {
             let file = self.input.files.get(&entry.name).ok_or(Cause::PlannedInputGone { batch: batch.id })?;
-            let before = read.rows.len();
+            let (first_line, first_row) = (read.lines.len(), read.rows.len());
             read_file(&entry.name, &file.bytes, source, plan, &time, &mut read);
-            let body = file.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.bytes);
-            let count = |range: &[u8]| {
-                let mut alone = Read::default();
-                read_file(&entry.name, range, source, plan, &time, &mut alone);
-                alone.rows.len()
-            };
-            let json_lines = source.format == InputFormat::JsonLines;
-            read.tasks.extend(task_rows(body, json_lines, read.rows.len() - before, count));
+            let mut start = first_row;
+            let file_lines =
+                read.lines[first_line..].iter().map(|&(at, end)| (at, std::mem::replace(&mut start, end)..end));
+            lines.push(file_lines.collect());
+            lengths.push((file.bytes.len() as u64, source.format == InputFormat::JsonLines));
         }
+        let knobs = knobs(source);
+        let size = split_size(&lengths.iter().map(|f| f.0).collect::<Vec<_>>(), knobs);
+        let owns = |split: &Split, at: u64| !lengths[split.file].1 || split_of_line(at, size) * size == split.start;
+        let laid = tasks(&lengths, knobs);
+        let name = |split: &Split| batch.files[split.file].name.clone();
+        read.layout = laid.iter().map(|t| t.iter().map(|s| (name(s), s.start, s.end)).collect()).collect();
+        read.tasks = laid
+            .iter()
+            .map(|task| {
+                let lines = task.iter().flat_map(|split| lines[split.file].iter().filter(|l| owns(split, l.0)));
+                lines.flat_map(|(_, rows)| read.rows[rows.clone()].iter().cloned()).collect()
+            })
+            .collect();
+        read.rows = read.tasks.concat();
         Ok(read)
     }
 }
