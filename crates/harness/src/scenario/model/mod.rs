@@ -161,7 +161,9 @@ struct Model {
     /// The latest tampering step's path (relative to the world's root) and the checkpoint and
     /// sink as they were before it: what a `restore` puts back.
     backup: Option<(String, Checkpoint, SinkState)>,
-    /// The compaction interval the scenario's query starts with: the logs' interval.
+    /// The compaction interval the scenario's query starts with: the logs' interval, whatever
+    /// the query is changed to later (a refused value writes nothing; another valid one is not
+    /// modelled).
     first_interval: u64,
 }
 
@@ -254,7 +256,7 @@ impl Model {
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
             Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
-            Step::Delete { path } => return self.checkpoint.delete(path, compact_interval(&self.query.checkpoint)),
+            Step::Delete { path } => return self.checkpoint.delete(path, self.first_interval),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {
                     file.mtime_ms += shift_ms;
@@ -264,7 +266,7 @@ impl Model {
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
             Step::Corrupt { path, with } => {
-                return self.checkpoint.corrupt(path, with, compact_interval(&self.query.checkpoint));
+                return self.checkpoint.corrupt(path, with, self.first_interval);
             }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
@@ -274,7 +276,7 @@ impl Model {
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;
             }
-            Step::DeleteOutput { path } => return self.sink.delete(path, compact_interval(&self.query.checkpoint)),
+            Step::DeleteOutput { path } => return self.sink.delete(path, self.first_interval),
             Step::HoldLock { place } => drop(self.held.insert(*place)),
             // The OS releases a dead process's lock: nothing of it stays in the way.
             Step::HolderDies { place } => drop(self.held.remove(place)),
@@ -304,7 +306,7 @@ impl Model {
     /// path the model does not keep.
     fn restore(&mut self) -> bool {
         let Some((path, checkpoint, sink)) = self.backup.take() else { return true };
-        let interval = compact_interval(&self.query.checkpoint);
+        let interval = self.first_interval;
         match path.split_once('/') {
             Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path, interval),
             Some(("output", path)) => self.sink.restore(&sink, path),
@@ -568,5 +570,25 @@ mod tests {
             assert_eq!(failed, [(2, unreadable.clone()), (3, unreadable.clone()), (4, unreadable)]);
             assert!(corrupt(&format!("{first_line}\n{{}}"), 1).is_empty(), "sources/0/0 is 0.compact");
         }
+    }
+
+    #[test]
+    fn the_logs_keep_the_interval_they_were_written_with_while_a_refused_one_is_set() {
+        // Goal: a compaction interval the engine refuses (0) writes nothing, so what the user
+        // does to the logs meanwhile is judged by the interval they were written with, not by
+        // Spark's default. Method: the tutorial compacting every batch (sources/0/0 is
+        // 0.compact), the query changed to interval 0, sources/0/0 overwritten (no such plain
+        // file: nothing happens), the interval set back: only the refused run fails.
+        let mut scenario = shipped("tutorial.toml");
+        scenario.query.checkpoint.compact_interval = Some(1);
+        let set = |interval| {
+            let checkpoint = CheckpointOptions { compact_interval: Some(interval), min_batches_to_retain: None };
+            Step::ChangeQuery(crate::scenario::QueryChange { checkpoint: Some(checkpoint), ..Default::default() })
+        };
+        let run = scenario.steps[1].clone();
+        let corrupt = Step::Corrupt { path: "sources/0/0".into(), with: "v2\n{}".into() };
+        scenario.steps.splice(2..2, [set(0), run, corrupt, set(1)]);
+        let failed = expected(&scenario).unwrap().failed_runs;
+        assert_eq!(failed, [(2, Cause::BadOption { option: "compactInterval".into(), value: 0, least: 1 })]);
     }
 }

@@ -322,7 +322,7 @@ impl Model {
     }
 
     fn compact_interval(&self) -> u64 {
-        super::compact_interval(&self.query.checkpoint)
+        self.first_interval
     }
 
     /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen
