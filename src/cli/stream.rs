@@ -107,7 +107,11 @@ pub fn execute(args: &StreamArgs, observer: impl FnMut(&Event) + Send) -> anyhow
         SinkArg::File => {
             let output = args.output.as_deref().context("--output is required with --sink file")?;
             let sink = FileSink::new(&absolute(output, true)?, options.seed);
-            Box::new(sink.with_compact_interval(options.checkpoint.compact_interval()))
+            let knobs = options.checkpoint;
+            Box::new(
+                sink.with_compact_interval(knobs.compact_interval())
+                    .with_min_batches_to_retain(knobs.min_batches_to_retain()),
+            )
         }
     };
     let mut engine = Engine::new(&DiskStorage, query, sink, options, args.query.fault_plan())?;

@@ -38,13 +38,22 @@ fn drop_tiny(storage: &dyn Storage, n: u64) {
 /// The compactible log files expected after batch `n`: the newest compaction, then the batch
 /// files after it.
 fn expected_source_files(n: u64) -> Vec<String> {
-    expected_compacted_files(n, COMPACT_INTERVAL)
+    expected_compacted_files(n, COMPACT_INTERVAL, MIN_BATCHES_TO_RETAIN)
 }
 
-fn expected_compacted_files(n: u64, interval: u64) -> Vec<String> {
-    let compaction = (0..=n).rev().find(|id| (id + 1) % interval == 0);
-    let first_plain = compaction.map_or(0, |c| c + 1);
-    compaction.map(|c| format!("{c}.compact")).into_iter().chain((first_plain..=n).map(|id| id.to_string())).collect()
+/// A compactible log's files after batch `n`, as Spark 4.3 leaves them with `cleanupDelay` 0:
+/// `K.compact` for each compaction batch K, a plain file for every other batch, and nothing
+/// below the last compaction before batch `n + 1 - retain` (FINDINGS Q12: interval 10, retain
+/// 3, after batch 20: `9.compact, 10…18, 19.compact, 20`).
+fn expected_compacted_files(n: u64, interval: u64, retain: u64) -> Vec<String> {
+    let first_kept = match (n + 1).checked_sub(retain) {
+        Some(oldest) if oldest >= interval => {
+            (0..oldest).rev().find(|id| (id + 1).is_multiple_of(interval)).unwrap_or(0)
+        }
+        _ => 0,
+    };
+    let name = |id: u64| if (id + 1).is_multiple_of(interval) { format!("{id}.compact") } else { id.to_string() };
+    (first_kept..=n).map(name).collect()
 }
 
 fn expected_retained(n: u64) -> Vec<String> {
@@ -69,14 +78,18 @@ fn the_compaction_interval_and_the_batches_retained_are_options() {
     let knobs = CheckpointOptions { compact_interval: Some(3), min_batches_to_retain: Some(2) };
     let options = EngineOptions { checkpoint: knobs, ..EngineOptions::default() };
     let output = Path::new("/out");
-    let sink = Box::new(FileSink::new(output, 0).with_compact_interval(knobs.compact_interval()));
+    let sink = Box::new(
+        FileSink::new(output, 0)
+            .with_compact_interval(knobs.compact_interval())
+            .with_min_batches_to_retain(knobs.min_batches_to_retain()),
+    );
     let query = query(Path::new(INPUT), Path::new(CHECKPOINT), max_files(1));
     let mut engine = Engine::new(&disk, query, sink, options, FaultPlan::none()).unwrap();
     let checkpoint = Checkpoint::new(Path::new(CHECKPOINT));
     for n in 0..8 {
         assert!(engine.run_micro_batch(0).unwrap(), "one batch per trigger");
         let sources = log_files(&disk, checkpoint.sources.log().dir());
-        assert_eq!(sources, expected_compacted_files(n, 3), "source log after batch {n}");
+        assert_eq!(sources, expected_compacted_files(n, 3, 2), "source log after batch {n}");
         assert_eq!(log_files(&disk, &output.join("_spark_metadata")), sources, "sink log after batch {n}");
         assert_eq!(log_files(&disk, checkpoint.offsets.dir()), expected_retained_of(n, 2), "offsets after {n}");
         assert_eq!(log_files(&disk, checkpoint.commits.dir()), expected_retained_of(n, 2), "commits after {n}");
@@ -89,8 +102,9 @@ fn the_compaction_interval_and_the_batches_retained_are_options() {
 
 #[test]
 fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply() {
-    // Goal: after each of 1,000 one-file batches the source log holds one compaction plus
-    // fewer than 10 batch files (`9.compact`, `19.compact`, … each appears, older files go),
+    // Goal: after each of 1,000 one-file batches the source log holds the files of the last
+    // 100 batches and the compaction before them, as Spark's `deleteExpiredLog` leaves it
+    // (`9.compact`, `19.compact`, … each appears, older files go),
     // offsets and commits hold the last 100 batches; a restart then reads at most one
     // compaction and fewer than 10 batch files and continues at the right batch. Method: a
     // simulated disk that counts reads, one engine stepped one micro-batch at a time, a check of
@@ -118,7 +132,7 @@ fn thousand_batches_compact_the_source_log_purge_old_batches_and_restart_cheaply
         assert!(engine.run_micro_batch(0).unwrap(), "one batch per trigger");
         let sources = log_files(&disk, sources_dir);
         assert_eq!(sources, expected_source_files(n), "source log after batch {n}");
-        assert!(sources.len() <= COMPACT_INTERVAL as usize);
+        assert!(sources.len() <= (COMPACT_INTERVAL + MIN_BATCHES_TO_RETAIN) as usize);
         assert_eq!(log_files(&disk, offsets_dir), expected_retained(n), "offsets after batch {n}");
         assert_eq!(log_files(&disk, commits_dir), expected_retained(n), "commits after batch {n}");
     }

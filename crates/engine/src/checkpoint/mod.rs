@@ -106,7 +106,9 @@ impl Checkpoint {
             min_batches_to_retain: options.min_batches_to_retain().get(),
             offsets: MetadataLog::new(root.join("offsets"), "offsets log"),
             commits: MetadataLog::new(root.join("commits"), "commit log"),
-            sources: sources.with_compact_interval(options.compact_interval()),
+            sources: sources
+                .with_compact_interval(options.compact_interval())
+                .with_min_batches_to_retain(options.min_batches_to_retain()),
         }
     }
 

@@ -74,10 +74,9 @@ pub(super) fn bent_compaction<T: LogEntry>(
     let file = LogFile { id, compact: true };
     match ctx.faults.seams().compaction {
         Compaction::Complete => None,
-        Compaction::DropsOwnBatch => Some(log.all_entries(ctx.storage).and_then(|all| {
-            log.log().write(ctx, file, &to_lines(&all))?;
-            log.log().purge_below(ctx.storage, id)
-        })),
+        Compaction::DropsOwnBatch => {
+            Some(log.all_entries(ctx.storage).and_then(|all| log.log().write(ctx, file, &to_lines(&all))))
+        }
         Compaction::DeletesFirst => Some(log.all_entries(ctx.storage).and_then(|mut all| {
             all.extend_from_slice(entries);
             log.log().purge_below(ctx.storage, id)?;

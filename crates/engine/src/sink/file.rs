@@ -63,6 +63,13 @@ impl FileSink {
         self
     }
 
+    /// This sink, with its log keeping the files its newest `retain` batches need (Spark's
+    /// `minBatchesToRetain`, default 100).
+    pub fn with_min_batches_to_retain(mut self, retain: std::num::NonZeroU64) -> Self {
+        self.log = self.log.with_min_batches_to_retain(retain);
+        self
+    }
+
     /// Fresh part-file names for a batch's parts of tasks `tasks`, `part-0000K-<uuid>-c000.json`
     /// as Spark names partition K: one seeded uuid for the batch, and never a name that exists.
     fn part_paths(&self, storage: &dyn Storage, batch_id: u64, tasks: &[usize]) -> Vec<PathBuf> {

@@ -11,7 +11,8 @@
 //!    the file sink's `_spark_metadata` describes its part file as Spark writes it (see
 //!    `sink_log`).
 //!
-//! Invariants 4 and 5 need the run's history: see `history`.
+//! Invariants 4 and 5 need the run's history: see `history`; invariant 6 (the files the
+//! compactible logs keep) is in `expiry`.
 
 use super::spark_log;
 use crashpoint_engine::checkpoint::SourceFileEntry;

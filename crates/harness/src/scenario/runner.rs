@@ -6,11 +6,13 @@
 //! the crash, and finishes each schedule from there. A fork finishes exactly as a run from
 //! scratch with the same injection would.
 
-use super::format::{QuerySpec, Scenario};
+use super::format::{QuerySpec, Scenario, SinkKind};
 use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
-use crate::check::{BadLine, ByHand, DeadLetter, Emission, PlannedBatch, RanBatch, check_batch_files};
+use crate::check::{
+    BadLine, ByHand, DeadLetter, Emission, LogKnobs, PlannedBatch, RanBatch, check_batch_files, check_compactible_logs,
+};
 use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::faults::CrashPoint;
@@ -634,9 +636,13 @@ impl<'s> Runner<'s> {
         let knobs = &self.knobs_in_force;
         let limits =
             (super::model::min_batches_to_retain(knobs), max_file_age_ms, super::model::compact_interval(knobs));
-        for violation in
-            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits)
-        {
+        let mut violations =
+            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits);
+        let knobs = LogKnobs { compact_interval: limits.2, min_batches_to_retain: limits.0 };
+        let file_sink = (self.query.sink.kind() == SinkKind::File).then(|| self.world.output());
+        let storage = self.world.storage().as_ref();
+        violations.extend(check_compactible_logs(storage, self.world.checkpoint(), file_sink, knobs, &self.by_hand));
+        for violation in violations {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }

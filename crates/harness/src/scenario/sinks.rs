@@ -164,9 +164,11 @@ impl SinkTables {
         let kind = query.sink.kind();
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
-            SinkKind::File => {
-                Box::new(FileSink::new(output, seed).with_compact_interval(query.checkpoint.compact_interval()))
-            }
+            SinkKind::File => Box::new(
+                FileSink::new(output, seed)
+                    .with_compact_interval(query.checkpoint.compact_interval())
+                    .with_min_batches_to_retain(query.checkpoint.min_batches_to_retain()),
+            ),
             SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
             SinkKind::ForeachBatch => {
                 let appended = self.appended.clone();

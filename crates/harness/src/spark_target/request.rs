@@ -110,6 +110,12 @@ pub fn conf(query: &QuerySpec) -> BTreeMap<String, Value> {
     if let Some(retain) = knobs.min_batches_to_retain {
         conf.insert("spark.sql.streaming.minBatchesToRetain".into(), Value::from(retain));
     }
+    if !knobs.is_default() {
+        // Spark deletes expired log files only once they are `cleanupDelay` old (10 minutes of
+        // wall clock); the engine has no wall clock and deletes as if the delay had passed.
+        conf.insert("spark.sql.streaming.fileSource.log.cleanupDelay".into(), Value::from(0));
+        conf.insert("spark.sql.streaming.fileSink.log.cleanupDelay".into(), Value::from(0));
+    }
     conf
 }
 

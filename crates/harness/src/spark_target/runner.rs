@@ -6,7 +6,10 @@
 use super::output::{normalise, parse_console, parse_table, row_of};
 use super::request::{self, crash_at, hits_of};
 use super::world::SparkWorld;
-use crate::check::{ByHand, Emission, EmissionOutcome, SinkView, check_invariants, compactions_where_spark_puts_them};
+use crate::check::{
+    ByHand, Emission, EmissionOutcome, LogKnobs, SinkView, check_compactible_logs, check_invariants,
+    compactions_where_spark_puts_them,
+};
 use crate::scenario::{Execution, Injection, PlannedRows, ProcessRecord, QuerySpec, RunStep, Scenario, SinkKind, Step};
 use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError};
 use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
@@ -324,6 +327,9 @@ impl Runner<'_> {
                 &|_| false,
             ));
         }
+        let knobs = LogKnobs { compact_interval: interval, min_batches_to_retain: retain };
+        let file_sink = (self.query.sink.kind() == SinkKind::File).then_some(output.as_path());
+        violations.extend(check_compactible_logs(&DiskStorage, &checkpoint, file_sink, knobs, &self.by_hand));
         for violation in violations {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));

@@ -1,7 +1,9 @@
 //! The shape of a checkpoint, as lines that compare across targets: per batch, the input files
 //! of its source-log entries, the `logOffset` of its offsets, whether it is committed and
-//! whether the file sink's log has it. Query ids, timestamps, part-file names and `.crc` files
-//! are left out: they legitimately differ.
+//! whether the file sink's log has it; and the batch files the two compactible logs (the
+//! source log and the file sink's log) keep, which tells whether compaction and expiry left
+//! the same files. Query ids, timestamps, part-file names and `.crc` files are left out: they
+//! legitimately differ.
 //!
 //! It reads the logs with its own small parser, line by line, so that it works on any
 //! checkpoint, including one the engine would refuse.
@@ -29,13 +31,33 @@ pub fn checkpoint_shape(storage: &dyn Storage, checkpoint: &Path, output: &Path)
     for id in sink_log_batches(storage, &output.join("_spark_metadata")) {
         batches.entry(id).or_default().push("in the sink log".into());
     }
-    batches.into_iter().map(|(id, parts)| format!("batch {id}: {}", parts.join("; "))).collect()
+    let mut shape: Vec<String> =
+        batches.into_iter().map(|(id, parts)| format!("batch {id}: {}", parts.join("; "))).collect();
+    for (log, dir) in [("sources/0", checkpoint.join("sources/0")), ("_spark_metadata", output.join("_spark_metadata"))]
+    {
+        let names = batch_file_names(storage, &dir);
+        if !names.is_empty() {
+            shape.push(format!("files of {log}: {}", names.join(" ")));
+        }
+    }
+    shape
+}
+
+/// The batch files of a log directory (`N` and `N.compact`), by batch id.
+fn batch_file_names(storage: &dyn Storage, dir: &Path) -> Vec<String> {
+    let Ok(entries) = storage.list(dir) else { return Vec::new() };
+    let mut names: Vec<(u64, String)> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            Some((entry.name.strip_suffix(".compact").unwrap_or(&entry.name).parse().ok()?, entry.name))
+        })
+        .collect();
+    names.sort();
+    names.into_iter().map(|(_, name)| name).collect()
 }
 
 /// The batches the file sink's log covers: each batch file's own, and every batch up to a
-/// compaction (`N.compact` holds batches 0..=N). Whether the files a compaction made redundant
-/// are deleted yet is left out: Spark deletes them only after `fileSink.log.cleanupDelay` (10
-/// minutes of wall clock), the engine at once, and readers see the same entries either way.
+/// compaction (`N.compact` holds batches 0..=N).
 fn sink_log_batches(storage: &dyn Storage, dir: &Path) -> BTreeSet<u64> {
     let Ok(entries) = storage.list(dir) else { return BTreeSet::new() };
     let mut covered = BTreeSet::new();
@@ -103,6 +125,7 @@ mod tests {
             [
                 "batch 0: offsets {\"logOffset\":0}; sources [my file.json]; committed",
                 "batch 1: offsets {\"logOffset\":2}",
+                "files of sources/0: 0",
             ]
         );
         assert_eq!(file_name_of("file:///a/%5Bx%5D%25.json"), "[x]%.json");
@@ -113,5 +136,13 @@ mod tests {
         }
         let covered: Vec<u64> = sink_log_batches(&disk, sink_log).into_iter().collect();
         assert_eq!(covered, [0, 1, 2, 3, 4], "a compaction covers the batches it made redundant");
+        let files = |disk: &SimStorage| checkpoint_shape(disk, cp, Path::new("/out")).pop();
+        assert_eq!(files(&disk).as_deref(), Some("files of _spark_metadata: 2.compact 3 4"));
+        disk.write(&sink_log.join("1"), b"v1\n").unwrap();
+        assert_eq!(
+            files(&disk).as_deref(),
+            Some("files of _spark_metadata: 1 2.compact 3 4"),
+            "a file kept that the other target deleted is a difference"
+        );
     }
 }

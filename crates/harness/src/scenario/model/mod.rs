@@ -20,6 +20,7 @@ mod lines;
 mod names;
 mod options;
 mod run;
+mod source_log;
 mod state;
 
 use super::format::{QuerySpec, Scenario, SinkKind};
@@ -256,7 +257,7 @@ impl Model {
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
             Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
-            Step::Delete { path } => return self.checkpoint.delete(path, self.first_interval),
+            Step::Delete { path } => return self.checkpoint.delete(path),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {
                     file.mtime_ms += shift_ms;
@@ -266,7 +267,7 @@ impl Model {
             // written by hand depends on its bytes.
             Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
             Step::Corrupt { path, with } => {
-                return self.checkpoint.corrupt(path, with, self.first_interval);
+                return self.checkpoint.corrupt(path, with);
             }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
@@ -306,9 +307,8 @@ impl Model {
     /// path the model does not keep.
     fn restore(&mut self) -> bool {
         let Some((path, checkpoint, sink)) = self.backup.take() else { return true };
-        let interval = self.first_interval;
         match path.split_once('/') {
-            Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path, interval),
+            Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path),
             Some(("output", path)) => self.sink.restore(&sink, path),
             _ => false,
         }

@@ -13,7 +13,7 @@ use super::Model;
 use super::clock::new_batch_time_ms;
 use super::contract::{BatchTasks, Split, knobs, parts_of, split_of_line, split_size, tasks};
 use super::input::{Input, Read, read_file};
-use super::state::{Offsets, SinkState, SourceEntry};
+use super::state::{Offsets, SinkState, SourceEntry, SourceGap};
 use crate::check::BatchParts;
 use crate::check::{Cause, Place};
 use crashpoint_engine::engine::Trigger;
@@ -178,12 +178,12 @@ impl Model {
         if let Some((path, first_line)) = checkpoint.unreadable_source_log() {
             return Err(Cause::LogUnreadable { path: path.clone(), first_line: first_line.clone() });
         }
-        let seen = checkpoint.sources.values().flatten().map(|e| (e.name.clone(), (e.mtime_ms, 0)));
+        let seen = checkpoint.sources.seen().into_iter().map(|e| (e.name, (e.mtime_ms, 0)));
         let state = RunState {
             seen: seen.collect(),
             noticed: BTreeSet::new(),
             last_timestamp_ms: latest.map(|o| o.timestamp_ms),
-            source_log_latest: checkpoint.sources.keys().next_back().copied(),
+            source_log_latest: checkpoint.sources.latest(),
             last_log_offset,
             max_files: None,
             keeps_unread: false,
@@ -270,9 +270,7 @@ impl Model {
         let offsets = &self.checkpoint.offsets[&id];
         let after = self.previous_log_offset(id)?;
         let files = match offsets.log_offset {
-            Some(through) => {
-                self.checkpoint.source_range(after, through, self.compact_interval()).map_err(Cause::Other)?
-            }
+            Some(through) => self.checkpoint.source_range(after, through).map_err(gap_cause)?,
             None => Vec::new(),
         };
         Ok(Planned { id, files, timestamp_ms: offsets.timestamp_ms, through: offsets.log_offset })
@@ -289,9 +287,7 @@ impl Model {
             )));
         }
         let mut files = match latest {
-            Some(through) if latest > after => {
-                self.checkpoint.source_range(after, through, self.compact_interval()).map_err(Cause::Other)?
-            }
+            Some(through) if latest > after => self.checkpoint.source_range(after, through).map_err(gap_cause)?,
             _ => Vec::new(),
         };
         let next_log_id = latest.map_or(0, |l| l + 1);
@@ -307,7 +303,8 @@ impl Model {
         }
         let timestamp_ms = new_batch_time_ms(id, state.last_timestamp_ms, self.clock_back_ms);
         if !new.is_empty() {
-            self.checkpoint.sources.insert(next_log_id, new.clone());
+            let knobs = (self.compact_interval(), super::min_batches_to_retain(&self.query.checkpoint));
+            self.checkpoint.add_source_batch(next_log_id, new.clone(), knobs);
         }
         self.contract.plan_written(!new.is_empty());
         for entry in &new {
@@ -509,5 +506,13 @@ impl Model {
             .collect();
         read.rows = read.tasks.concat();
         Ok(read)
+    }
+}
+
+/// What the model predicts when a resumed run cannot read its range of the source log.
+fn gap_cause(gap: SourceGap) -> Cause {
+    match gap {
+        SourceGap::Missing(words) => Cause::Other(words),
+        SourceGap::Unreadable { path, first_line } => Cause::LogUnreadable { path, first_line },
     }
 }

@@ -2,6 +2,7 @@
 //! a reader of the sink sees. Plain data with Spark's rules for compaction and purge, and the
 //! user's tampering; no engine code.
 
+use super::source_log::{RangeGap, SourceLog};
 use crashpoint_engine::plan::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +29,7 @@ pub(super) struct Checkpoint {
     pub(super) offsets: BTreeMap<u64, Offsets>,
     pub(super) commits: BTreeSet<u64>,
     /// The source log, by source-log batch id (which a batch's `logOffset` names).
-    pub(super) sources: BTreeMap<u64, Vec<SourceEntry>>,
+    pub(super) sources: SourceLog,
     /// Bad lines kept per batch's dead-letter file, by (file name, line).
     pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
     /// Log files the user overwrote with a first line that is not `v1`, by path (`offsets/3`),
@@ -45,23 +46,27 @@ impl Checkpoint {
         self.offsets.range(..latest).map(|(id, _)| *id).filter(|id| !self.commits.contains(id)).collect()
     }
 
-    /// The entries of the source-log batches `(after, through]`; a batch with no file of its
-    /// own and no compaction after it that could hold it is missing.
-    pub(super) fn source_range(
-        &self,
-        after: Option<u64>,
-        through: u64,
-        compact_interval: u64,
-    ) -> Result<Vec<SourceEntry>, String> {
-        let mut entries = Vec::new();
-        for id in after.map_or(0, |a| a + 1)..=through {
-            match self.sources.get(&id) {
-                Some(batch) => entries.extend(batch.iter().cloned()),
-                None if self.sources.keys().any(|k| *k >= id && (k + 1) % compact_interval == 0) => {}
-                None => return Err(format!("sources/0/{id} is missing")),
+    /// The entries of the source-log batches `(after, through]`, as a resumed run reads them;
+    /// a batch with no file of its own and no compaction after it is missing, and its own file
+    /// overwritten by the user stops the read.
+    pub(super) fn source_range(&self, after: Option<u64>, through: u64) -> Result<Vec<SourceEntry>, SourceGap> {
+        let readable = |id: u64| !self.unreadable.contains_key(&format!("sources/0/{id}"));
+        self.sources.range(after, through, readable).map_err(|gap| match gap {
+            RangeGap::Missing(id) => SourceGap::Missing(format!("sources/0/{id} is missing")),
+            RangeGap::OwnFile(id) => {
+                let path = format!("sources/0/{id}");
+                let first_line = self.unreadable[&path].clone();
+                SourceGap::Unreadable { path, first_line }
             }
-        }
-        Ok(entries)
+        })
+    }
+
+    /// Source-log batch `id` written by a run, then the files that expired deleted (their
+    /// overwritten bytes with them).
+    pub(super) fn add_source_batch(&mut self, id: u64, entries: Vec<SourceEntry>, knobs: (u64, u64)) {
+        self.sources.add(id, entries, knobs.0, knobs.1);
+        let sources = &self.sources;
+        self.unreadable.retain(|path, _| source_log_id(path).is_none_or(|id| sources.has_plain_file(id)));
     }
 
     /// Spark's purge at batch `id`: offsets and commits below `id - retain` go.
@@ -77,14 +82,14 @@ impl Checkpoint {
     /// follows: a file that is not there stays absent (nothing is written), and an offsets,
     /// commit or source-log file whose first line is not `v1` becomes unreadable. A file that
     /// still starts with `v1` holds bytes the model does not keep: false.
-    pub(super) fn corrupt(&mut self, path: &str, with: &str, compact_interval: u64) -> bool {
+    pub(super) fn corrupt(&mut self, path: &str, with: &str) -> bool {
         if path == "metadata" {
             return self.corrupt_metadata(with);
         }
         let exists = match (log_id(path), source_log_id(path)) {
             (Some(("offsets", id)), _) => self.offsets.contains_key(&id),
             (Some((_, id)), _) => self.commits.contains(&id),
-            (None, Some(id)) => self.source_file_exists(id, compact_interval),
+            (None, Some(id)) => self.sources.has_plain_file(id),
             (None, None) => return false,
         };
         let first_line = with.split('\n').next().unwrap_or_default();
@@ -114,18 +119,11 @@ impl Checkpoint {
         true
     }
 
-    /// True if the source log holds batch `id` as a plain file `sources/0/<id>`: not a
-    /// compaction (`<id>.compact`), nor a batch the latest compaction took in (its file deleted).
-    fn source_file_exists(&self, id: u64, interval: u64) -> bool {
-        let Some(latest) = self.sources.keys().next_back().copied() else { return false };
-        let compaction = (0..=latest).rev().find(|k| (k + 1) % interval == 0);
-        self.sources.contains_key(&id) && !(id + 1).is_multiple_of(interval) && compaction.is_none_or(|c| id > c)
-    }
-
-    /// The source-log files the user made unreadable, by path: a run's start reads every one
-    /// to learn the files seen.
+    /// A source-log file the user made unreadable that a run's start reads to learn the files
+    /// seen (one after the newest compaction), by path, with its first line.
     pub(super) fn unreadable_source_log(&self) -> Option<(&String, &String)> {
-        self.unreadable.iter().find(|(path, _)| source_log_id(path).is_some())
+        let read = |path: &String| source_log_id(path).is_some_and(|id| self.sources.read_at_start(id));
+        self.unreadable.iter().find(|(path, _)| read(path))
     }
 
     /// The first line of `path` when the user made it unreadable.
@@ -135,7 +133,7 @@ impl Checkpoint {
 
     /// The user deletes a checkpoint file by its path relative to the checkpoint. Returns false
     /// for a path the model does not know what to do with.
-    pub(super) fn delete(&mut self, path: &str, compact_interval: u64) -> bool {
+    pub(super) fn delete(&mut self, path: &str) -> bool {
         self.unreadable.remove(path);
         let parts: Vec<&str> = path.split('/').collect();
         match parts.as_slice() {
@@ -147,7 +145,7 @@ impl Checkpoint {
                     self.dead_letters.remove(&id);
                 }
             }
-            ["sources", "0", name] => self.delete_source_file(name, compact_interval),
+            ["sources", "0", name] if !name.starts_with('.') => return self.sources.delete(name),
             // Listings ignore names that are not batch ids (`.N.crc`, temp files).
             [.., name] if name.starts_with('.') => {}
             _ => return false,
@@ -157,7 +155,7 @@ impl Checkpoint {
 
     /// The user puts `path` back as `before` held it (a backup taken before a tampering step):
     /// present with its content, or absent. False for a path the model does not keep.
-    pub(super) fn restore(&mut self, before: &Checkpoint, path: &str, compact_interval: u64) -> bool {
+    pub(super) fn restore(&mut self, before: &Checkpoint, path: &str) -> bool {
         match before.unreadable.get(path) {
             Some(line) => drop(self.unreadable.insert(path.to_string(), line.clone())),
             None => drop(self.unreadable.remove(path)),
@@ -180,44 +178,30 @@ impl Checkpoint {
                     false => drop(self.commits.remove(&id)),
                 }
             }
-            ["sources", "0", name] if id(name).is_some_and(|id| (id + 1) % compact_interval != 0) => {
-                let id = id(name).unwrap_or_default();
-                match before.sources.get(&id) {
-                    Some(entries) => drop(self.sources.insert(id, entries.clone())),
-                    None => drop(self.sources.remove(&id)),
-                }
-            }
+            ["sources", "0", name] if !name.starts_with('.') => return self.sources.restore(&before.sources, name),
             // Listings ignore names that are not batch ids (`.N.crc`, temp files).
             [.., name] if name.starts_with('.') => {}
             _ => return false,
         }
         true
     }
-
-    /// Deleting `sources/0/N` drops batch N's entries if N has a plain file; deleting the newest
-    /// `N.compact` drops every entry up to N (older files were deleted when it was written).
-    fn delete_source_file(&mut self, name: &str, interval: u64) {
-        let latest = self.sources.keys().next_back().copied();
-        let compaction = latest.and_then(|l| (0..=l).rev().find(|id| (id + 1) % interval == 0));
-        if let Some(id) = name.strip_suffix(".compact").and_then(|n| n.parse::<u64>().ok()) {
-            if compaction == Some(id) {
-                self.sources.retain(|k, _| *k > id);
-            }
-        } else if let Ok(id) = name.parse::<u64>() {
-            let plain = (id + 1) % interval != 0 && compaction.is_none_or(|c| id > c);
-            if plain {
-                self.sources.remove(&id);
-            }
-        }
-    }
 }
 
-/// `offsets/N` or `commits/N`: the log and the batch id.
+/// Why a resumed run cannot read a range of the source log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SourceGap {
+    /// A batch no file holds, in words.
+    Missing(String),
+    /// A batch's own file the user overwrote, with its first line.
+    Unreadable { path: String, first_line: String },
+}
+
 /// The batch of a source-log path `sources/0/N` (not a compaction).
 fn source_log_id(path: &str) -> Option<u64> {
     path.strip_prefix("sources/0/")?.parse().ok()
 }
 
+/// `offsets/N` or `commits/N`: the log and the batch id.
 fn log_id(path: &str) -> Option<(&str, u64)> {
     let (log, id) = path.split_once('/')?;
     let log = ["offsets", "commits"].into_iter().find(|l| *l == log)?;
@@ -336,26 +320,28 @@ mod tests {
 
     #[test]
     fn deleting_source_log_files_follows_the_compacted_layout() {
-        // Goal: a hand-deleted `sources/0/...` file removes exactly the entries that file held.
-        // Method: batches 0..=4 compacting every 3 (2.compact holds 0..=2; 3, 4 are plain).
+        // Goal: a hand-deleted `sources/0/...` file removes exactly what a restart then no longer
+        // reads. Method: batches 0..=4 compacting every 3 and keeping 100 (Spark keeps 0 and 1
+        // beside 2.compact, which holds 0..=2; 3 and 4 are plain).
         let entry = |n: &str| vec![SourceEntry { name: n.into(), mtime_ms: 0 }];
         let fresh = || {
             let mut c = Checkpoint::default();
-            (0..=4).for_each(|id| drop(c.sources.insert(id, entry(&id.to_string()))));
+            (0..=4).for_each(|id| c.add_source_batch(id, entry(&id.to_string()), (3, 100)));
             c
         };
-        let cases: &[(&str, &[u64])] = &[
-            ("sources/0/3", &[0, 1, 2, 4]),
-            ("sources/0/1", &[0, 1, 2, 3, 4]),
-            ("sources/0/2.compact", &[3, 4]),
-            ("sources/0/.3.crc", &[0, 1, 2, 3, 4]),
+        let cases: &[(&str, &[&str])] = &[
+            ("sources/0/3", &["0", "1", "2", "4"]),
+            ("sources/0/1", &["0", "1", "2", "3", "4"]),
+            ("sources/0/2.compact", &["0", "1", "3", "4"]),
+            ("sources/0/.3.crc", &["0", "1", "2", "3", "4"]),
         ];
         for (path, left) in cases {
             let mut checkpoint = fresh();
-            assert!(checkpoint.delete(path, 3), "{path}");
-            assert_eq!(checkpoint.sources.keys().copied().collect::<Vec<_>>(), *left, "{path}");
+            assert!(checkpoint.delete(path), "{path}");
+            let seen: Vec<String> = checkpoint.sources.seen().into_iter().map(|e| e.name).collect();
+            assert_eq!(seen, *left, "{path}");
         }
-        assert!(!fresh().delete("sources/0/x/y", 3), "an unknown path is not modelled");
+        assert!(!fresh().delete("sources/0/x/y"), "an unknown path is not modelled");
     }
 
     #[test]
@@ -373,18 +359,18 @@ mod tests {
         let mut now = before.clone();
         now.offsets.remove(&2);
         now.commits.insert(3);
-        assert!(now.restore(&before, "offsets/2", 10));
+        assert!(now.restore(&before, "offsets/2"));
         assert_eq!(now.offsets, before.offsets);
         assert!(now.commits.contains(&3), "a commit written since stays");
         now.unreadable.insert("commits/1".into(), "v2".into());
-        assert!(now.restore(&before, "commits/1", 10));
+        assert!(now.restore(&before, "commits/1"));
         assert!(now.unreadable.is_empty(), "readable again");
         let mut fresh = before.clone();
         fresh.commits.insert(7);
-        assert!(fresh.restore(&before, "commits/7", 10), "a file the step wrote new goes");
+        assert!(fresh.restore(&before, "commits/7"), "a file the step wrote new goes");
         assert!(!fresh.commits.contains(&7));
-        assert!(fresh.restore(&before, "commits/.2.crc", 10));
-        assert!(!fresh.restore(&before, "commits/x/y", 10), "an unknown path is not modelled");
+        assert!(fresh.restore(&before, "commits/.2.crc"));
+        assert!(!fresh.restore(&before, "commits/x/y"), "an unknown path is not modelled");
         let rows = |n: u64| vec![vec![serde_json::Value::from(n)]];
         let log: BTreeMap<u64, Vec<Row>> = (0..=2).map(|id| (id, rows(id))).collect();
         let saved = SinkState::File(log.clone());
