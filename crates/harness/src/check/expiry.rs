@@ -54,7 +54,14 @@ fn check_log_files_kept(
         Ok(files) => files,
         Err(e) => return vec![e.to_string()],
     };
-    let Some(latest) = files.iter().map(|f| f.id).max() else { return Vec::new() };
+    // The whole log deleted by hand: what follows is the user's.
+    if by_hand.iter().any(|path| log == path || log.starts_with(&format!("{path}/"))) {
+        return Vec::new();
+    }
+    // A newest file deleted by hand still counts: the files before it expired after it.
+    let prefix = format!("{log}/");
+    let by_hand_ids = by_hand.iter().filter_map(|path| path.strip_prefix(&prefix)).filter_map(batch_id);
+    let Some(latest) = files.iter().map(|f| f.id).chain(by_hand_ids).max() else { return Vec::new() };
     let first_kept = first_kept(latest, knobs);
     let deleted_by_hand = |file: BatchFile| by_hand.contains(&format!("{log}/{}", file.name()));
     (first_kept..=latest)
@@ -70,6 +77,11 @@ fn check_log_files_kept(
             )
         })
         .collect()
+}
+
+/// The batch id of a log file's name (`N` or `N.compact`).
+fn batch_id(name: &str) -> Option<u64> {
+    name.strip_suffix(".compact").unwrap_or(name).parse().ok()
 }
 
 /// The first batch whose file Spark keeps after batch `latest`.
@@ -119,6 +131,14 @@ mod tests {
         );
         assert_eq!(kept(&without("15"), &[]).len(), 1);
         assert_eq!(kept(&without("15"), &["15"]), Vec::<String>::new(), "the user's delete");
+        assert_eq!(
+            kept(&without("20"), &["20"]),
+            Vec::<String>::new(),
+            "the newest deleted: 9.compact is still the first"
+        );
+        let by_hand: ByHand = ["sources".to_string()].into();
+        let whole = check_log_files_kept(&log(&["5"]), Path::new("/s"), "sources/0", KNOBS, &by_hand);
+        assert_eq!(whole, Vec::<String>::new(), "a log deleted whole by hand is the user's");
         let plain_compaction: Vec<&str> = without("19.compact").into_iter().chain(["19"]).collect();
         assert_eq!(kept(&plain_compaction, &[]).len(), 1, "19 must be 19.compact");
         assert_eq!(kept(&["0", "1", "2"], &[]), Vec::<String>::new(), "before the first compaction");
