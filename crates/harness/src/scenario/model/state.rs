@@ -388,18 +388,18 @@ mod tests {
         // that are no id's JSON are kept as unreadable, a valid id is not modelled, and a
         // restore puts the readable file back. Method: each overwrite on a small checkpoint.
         let mut checkpoint = Checkpoint::default();
-        assert!(checkpoint.corrupt("metadata", "garbage", 10));
+        assert!(checkpoint.corrupt("metadata", "garbage"));
         assert_eq!(checkpoint.unreadable("metadata"), None, "no file: nothing written");
         checkpoint.metadata = true;
         let before = checkpoint.clone();
         for with in ["", "garbage", "{\"id\":\"0b38", "{\"id\":3}", "[]"] {
             let mut broken = before.clone();
-            assert!(broken.corrupt("metadata", with, 10), "{with:?}");
+            assert!(broken.corrupt("metadata", with), "{with:?}");
             assert_eq!(broken.unreadable("metadata").map(String::as_str), Some(with));
-            assert!(broken.restore(&before, "metadata", 10));
+            assert!(broken.restore(&before, "metadata"));
             assert_eq!(broken.unreadable("metadata"), None, "{with:?}: restored");
         }
-        assert!(!before.clone().corrupt("metadata", "{\"id\":\"another\"}", 10), "another id: not modelled");
+        assert!(!before.clone().corrupt("metadata", "{\"id\":\"another\"}"), "another id: not modelled");
     }
 
     #[test]
