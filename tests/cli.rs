@@ -239,6 +239,23 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
 }
 
 #[test]
+fn a_refused_option_creates_no_directory() {
+    // Goal: "Nothing was read or written" is true of a refused option: no checkpoint or output
+    // directory is made. Method: a refused checkpoint knob and a refused source option, each
+    // into directories that do not exist yet.
+    let (_temp, root) = tutorial_workspace();
+    let (input, checkpoint, output) = (root.join("input"), root.join("new-checkpoint"), root.join("new-output"));
+    for refused in [["--min-batches-to-retain", "0"], ["--max-line-bytes", "0"]] {
+        let base = ["stream", "--input", arg(&input), "--checkpoint", arg(&checkpoint), "--sink", "file"];
+        let args: Vec<&str> = base.into_iter().chain(["--output", arg(&output)]).chain(refused).collect();
+        let out = crashpoint(&args);
+        expect_code(&out, 2, &args.join(" "));
+        assert!(text(&out.stderr).contains("invalid value '0'"), "{}", text(&out.stderr));
+        assert!(!checkpoint.exists() && !output.exists(), "{refused:?} made a directory");
+    }
+}
+
+#[test]
 fn changed_query_on_an_existing_checkpoint_exits_2_with_the_reason() {
     // Goal: restarting `stream` with a different query on the same checkpoint stops with the
     // plan-changed error and exit 2, says what changed, and writes nothing. Method: run the

@@ -4,7 +4,7 @@ use super::live::{LiveLog, LogArgs, LogFormat};
 use super::query_args::QueryArgs;
 use super::signals;
 use anyhow::{Context, bail};
-use crashpoint_engine::engine::{Engine, Event, Query, Trigger};
+use crashpoint_engine::engine::{Engine, EngineError, Event, Query, Trigger};
 use crashpoint_engine::sink::{ConsoleSink, FileSink, Sink};
 use crashpoint_engine::storage::DiskStorage;
 use std::path::{Path, PathBuf};
@@ -95,6 +95,10 @@ pub struct Ran {
 /// Runs the query `args` describe, telling `observer` of each event as it happens.
 pub fn execute(args: &StreamArgs, observer: impl FnMut(&Event) + Send) -> anyhow::Result<Ran> {
     check_paths(args)?;
+    // A refused option writes nothing, as its message says: not even the directories the run
+    // would create. The engine checks the same rules again when it starts.
+    args.query.engine_options().checkpoint.validate().map_err(EngineError::from)?;
+    args.query.source_options().validate().map_err(EngineError::from)?;
     let query = Query {
         input_dir: absolute(&args.input, false)?,
         checkpoint_dir: absolute(&args.checkpoint, true)?,
