@@ -5,7 +5,8 @@
 //! names Spark misreads and the subdirectories of the input against the model's lists; the words a user reads (dead letters'
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
 //! model's causes and the checkpoint; the query id in `metadata`, kept from the checkpoint's
-//! creation on; the compactible logs compacted at the query's interval; the hits of every crash point against the documented contract; and the file
+//! creation on; how each run resumes and where each batch comes from, against the model's
+//! prediction from the checkpoint the run found; the compactible logs compacted at the query's interval; the hits of every crash point against the documented contract; and the file
 //! sink's part files, file by file.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
@@ -21,6 +22,7 @@ mod history;
 mod invariants;
 mod line_cause;
 mod notices;
+mod origins;
 mod parts;
 mod query_id;
 mod sink_log;
@@ -41,6 +43,7 @@ pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
 pub use notices::{Misread, judge_misread_notices, judge_too_old_notices};
+pub use origins::{LogsAtStart, Origin, PredictedBatch, PredictedRun, judge_origins, planned_files};
 pub use parts::{BatchParts, json_lines_rows, judge_part_files};
 pub use query_id::{QueryIdRun, check_query_id, is_spark_uuid, read_query_id};
 pub use sink_log::{SPARK_LOCAL_BLOCK_SIZE, sink_log_matches_its_files};

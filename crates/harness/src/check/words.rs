@@ -3,8 +3,8 @@
 //! file, its line) and its cause, and the dead-letter file that keeps them; its notice of values
 //! read as NULL names one such value (file, line, column, the type wanted); a failfast error
 //! that names a line names its cause; and every line of the live log names the facts its event
-//! carries (the batch, its files, the source-log batches it takes when they are not its own id,
-//! the counts, the commit a warning is about).
+//! carries (the batch, its origin, its files, the source-log batches it takes when they are not
+//! its own id, the counts, the commit a warning is about, the batches a start resumes from).
 //!
 //! Typed values (ids, paths, line numbers, counts) are taken from the events and compared as
 //! values; words are read only for what only words carry: the cause a person reads, and whether
@@ -12,7 +12,7 @@
 //! ([`LineFacts`]); this check never decides it, and it reads, never repairs.
 
 use super::line_cause::{KeptText, LineCause, LineFacts, NullAt};
-use crashpoint_engine::engine::Event;
+use crashpoint_engine::engine::{Event, Resume};
 use crashpoint_engine::uri::{file_name_of, path_of};
 
 /// A dead-letter record as its file keeps it: the input file's name, the line, the reason.
@@ -282,8 +282,8 @@ fn quoted(items: &[String]) -> Vec<String> {
 /// reader looks for (`batch 3`, a file's name, `sources/0/4`, `commits/2`).
 fn facts_of(event: &Event) -> Vec<String> {
     match event {
-        Event::BatchPlanned { id, files, sources, .. } => {
-            let mut facts = vec![format!("batch {id}")];
+        Event::BatchPlanned { id, files, sources, origin } => {
+            let mut facts = vec![format!("batch {id}"), origin.to_string()];
             facts.extend(files.iter().map(|f| file_name_of(f)));
             // The source-log batches it takes, where they are not its own id, as a reader of
             // sources/0/ finds them: from the one after the previous batch's logOffset through
@@ -308,7 +308,15 @@ fn facts_of(event: &Event) -> Vec<String> {
         Event::SkippedUncommitted { id } => vec![format!("commits/{id}")],
         Event::Warning(message) => vec![message.clone()],
         Event::SourceNotice(notice) => vec![notice.path().to_string()],
-        Event::Started { query_id, .. } => vec![query_id.clone()],
+        Event::Started { query_id, resume } => {
+            let mut facts = vec![query_id.clone()];
+            facts.extend(match resume {
+                Resume::Fresh => vec!["batch 0".to_string()],
+                Resume::Continue { next } => vec![format!("batch {}", next.saturating_sub(1)), format!("batch {next}")],
+                Resume::Rerun { batch } => vec![format!("offsets/{batch}"), format!("batch {batch}")],
+            });
+            facts
+        }
         Event::Crashed(crash) => vec![crash.point.to_string()],
         Event::Idle => vec![],
     }
@@ -517,7 +525,7 @@ mod tests {
         let events =
             [merged.clone(), planned(), Event::SkippedUncommitted { id: 2 }, Event::SinkWrote { id: 3, rows: 7 }];
         assert_eq!(events.iter().filter_map(live_log_finding).collect::<Vec<_>>(), Vec::<String>::new());
-        assert_eq!(facts_of(&merged)[2..], ["sources/0/3..4".to_string()]);
+        assert_eq!(facts_of(&merged)[1..], ["new files".to_string(), "f3.json".into(), "sources/0/3..4".into()]);
         let said = "batch 3 (new files, ): f3.json";
         let missing: Vec<String> = facts_of(&merged).into_iter().filter(|f| !said.contains(f.as_str())).collect();
         assert_eq!(missing, ["sources/0/3..4"]);
@@ -527,9 +535,9 @@ mod tests {
         let none = SourceRange { after: Some(4), through: Some(4) };
         let own = SourceRange { after: Some(2), through: Some(3) };
         let planned_with = |sources| Event::BatchPlanned { id: 3, files: vec![], origin: "new files", sources };
-        assert_eq!(facts_of(&planned_with(one))[1..], ["sources/0/4".to_string()]);
-        assert_eq!(facts_of(&planned_with(none))[1..], ["no source-log batch".to_string()]);
-        assert_eq!(facts_of(&planned_with(own))[1..], Vec::<String>::new());
+        assert_eq!(facts_of(&planned_with(one))[2..], ["sources/0/4".to_string()]);
+        assert_eq!(facts_of(&planned_with(none))[2..], ["no source-log batch".to_string()]);
+        assert_eq!(facts_of(&planned_with(own))[2..], Vec::<String>::new());
         for sources in [one, none, own] {
             assert_eq!(live_log_finding(&planned_with(sources)), None, "{sources:?}");
         }
@@ -537,6 +545,19 @@ mod tests {
         assert!(names_whole("batch 3 (new files, sources/0/4): f", "sources/0/4"));
         assert!(!names_whole("batch 3 (new files, sources/0/4..4): f", "sources/0/4"));
         assert!(!names_whole("batch 31: committed", "batch 3"));
+    }
+
+    #[test]
+    fn a_start_names_the_batches_it_resumes_from() {
+        // Goal: the start's line names the batches its decision is about; one that names
+        // another batch is a finding. Method: the engine's Display of each resume, then a
+        // hand-made line for a re-run.
+        let start = |resume| Event::Started { query_id: "q".into(), resume };
+        let resumes = [Resume::Fresh, Resume::Continue { next: 3 }, Resume::Rerun { batch: 1 }];
+        assert_eq!(resumes.map(|r| live_log_finding(&start(r))), [None, None, None]);
+        let said = "start query q: offsets/2 has no commit: re-run batch 2";
+        let facts = facts_of(&start(Resume::Rerun { batch: 1 }));
+        assert_eq!(facts.iter().filter(|f| !names_whole(said, f)).collect::<Vec<_>>(), ["offsets/1", "batch 1"]);
     }
 
     #[test]

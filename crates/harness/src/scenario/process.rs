@@ -8,7 +8,9 @@
 use super::runner::{Injection, ProcessRecord, Runner};
 use super::sinks::PlannedRows;
 use super::steps::RunStep;
-use crate::check::{QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace};
+use crate::check::{
+    LogsAtStart, QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace, judge_origins, planned_files,
+};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
 use crashpoint_engine::engine::{Clock, Engine, EngineError, EngineOptions, Query, Trigger};
@@ -113,6 +115,7 @@ impl Runner<'_> {
         let (faults, arrival) = self.with_arrival(faults, run);
         let commits_before = self.commit_ids();
         let offsets_before = self.offsets_ids();
+        let logs_before = LogsAtStart::read(self.world.storage().as_ref(), self.world.checkpoint());
         // The run's events as its live log tells them, as `crashpoint stream` shows them: not
         // the engine's record read afterwards.
         let live = Mutex::new(Vec::new());
@@ -150,6 +153,8 @@ impl Runner<'_> {
         self.check_batches(ordinal, &events);
         self.check_live_log(ordinal, &events, &commits_before, crashed, result.is_err());
         self.check_query_id(ordinal, &events);
+        let predicted = super::model::predict_run(&logs_before, &planned_files(&events));
+        self.record_violations(ordinal, judge_origins(&events, &predicted));
         let io_failed = handle.as_ref().and_then(|h| h.fired());
         if io_failed.is_none() {
             self.record_violations(ordinal, check_skipped_warned(&events, &offsets_before, &commits_before));

@@ -19,6 +19,7 @@ mod input;
 mod lines;
 mod names;
 mod options;
+mod origins;
 mod run;
 mod source_log;
 mod state;
@@ -35,6 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use crate::check::Cause;
 pub use contract::BatchTasks;
 pub(in crate::scenario) use names::skipped as skipped_name;
+pub(in crate::scenario) use origins::predict_run;
 
 /// Spark's default `maxFileAge`, stated here and not taken from the engine: `7d`, as Spark's
 /// `FileStreamOptions` documents it ("Default to a week").
