@@ -38,6 +38,7 @@ const SCENARIOS: &[&str] = &[
     "reach/second_query.toml",
     "reach/output_held.toml",
     "reach/repaired_after_tampering.toml",
+    "reach/sink_log_broken.toml",
     "reach/skipped_names.toml",
     "reach/max_file_age.toml",
     "reach/max_file_age_same_run.toml",

@@ -76,7 +76,8 @@ pub fn check_invariants(
     let sources_by_hand = by_hand.iter().any(|path| path.starts_with("sources/"));
     violations.extend(each_file_in_one_batch(storage, root, max_file_age_ms, sources_by_hand));
     if let SinkView::FileSinkLog(dir) = sink {
-        violations.extend(super::sink_log::sink_log_matches_its_files(storage, dir));
+        let overwritten = |name: &str| by_hand.contains(&format!("output/_spark_metadata/{name}"));
+        violations.extend(super::sink_log::sink_log_matches_its_files(storage, dir, &overwritten));
     }
     // A checkpoint no query has started on (no `metadata`, no batch) has nothing to agree
     // with: an old output beside it is the user's to keep, and the engine refuses to write

@@ -46,6 +46,16 @@ pub enum SparkLogError {
     },
 }
 
+impl SparkLogError {
+    /// The name of the file that could not be read (`3`, `3.compact`), when it is one file.
+    pub fn file_name(&self) -> Option<&str> {
+        match self {
+            SparkLogError::Version { path, .. } | SparkLogError::Entry { path, .. } => path.file_name()?.to_str(),
+            SparkLogError::Io { .. } => None,
+        }
+    }
+}
+
 /// One file of a log: its batch id, and whether it is a compaction (`N.compact`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BatchFile {

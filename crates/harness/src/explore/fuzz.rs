@@ -162,6 +162,9 @@ mod tests {
                 Cause::CommitNewerThanOffsets { .. } => "a refusal: a commit newer than the offsets",
                 Cause::CommitsTrailOffsets { .. } => "a refusal: commits trailing offsets",
                 Cause::SinkAhead { .. } => "a refusal: a new checkpoint over a file sink's output",
+                Cause::LogUnreadable { path, .. } if path.starts_with("_spark_metadata/") => {
+                    "a refusal: the file sink's log unreadable"
+                }
                 Cause::LogUnreadable { first_line, .. } if crate::check::newer_log_version(&first_line).is_some() => {
                     "a refusal: a log from a newer Spark"
                 }
@@ -224,6 +227,7 @@ mod tests {
                     Some("final: the file sink's whole log deleted")
                 }
                 Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
+                Step::CorruptOutput { .. } => Some("final: the file sink's latest log entry overwritten"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
                 Step::Restore if is_run(i + 1) => Some("final: the refusal repaired, then a run"),
                 Step::ChangeQuery(QueryChange { plan: Some(_), .. }) => Some("final: the query's plan changed"),
@@ -376,6 +380,7 @@ mod tests {
             "a refusal: another query on the checkpoint",
             "a refusal: the query changed on its checkpoint",
             "a refusal: a metadata file that is no query id",
+            "a refusal: the file sink's log unreadable",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -395,6 +400,7 @@ mod tests {
             "final: sources/0/latest overwritten (v2, v3 or garbage)",
             "final: the file sink's latest log entry deleted",
             "final: the file sink's whole log deleted",
+            "final: the file sink's latest log entry overwritten",
             "final: maxFilesPerTrigger out of its rule",
             "final: maxFileAge out of its rule",
             "final: max-line-bytes out of its rule",

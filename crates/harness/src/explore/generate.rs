@@ -182,6 +182,15 @@ enum Refusal {
         /// The file's first line.
         first_line: &'static str,
     },
+    /// The file sink's latest `_spark_metadata/N` overwritten with a newer Spark's log or
+    /// garbage: the engine reads its log from the newest compaction on when it opens the sink,
+    /// and must refuse, naming the file and the reason (Spark 4.3 goes on: declared in
+    /// `reach/sink_log_broken`). When the latest batch is a compaction, `N` is not there and the
+    /// step writes nothing.
+    UnreadableSinkLog {
+        /// The file's first line.
+        first_line: &'static str,
+    },
     /// The file sink's latest `_spark_metadata/N` deleted (or the whole `_spark_metadata`) while
     /// `commits/N` stays: the output lacks a committed batch, and the run must refuse to write
     /// past it, naming the batch the sink holds and the commit.
@@ -238,6 +247,19 @@ fn metadata_unreadable(refusal: Option<Refusal>, knobs: &Knobs) -> Option<Refusa
             if GARBAGE_FIRST_LINES.contains(&first_line) && knobs.retain != 100 =>
         {
             Some(Refusal::MetadataUnreadable { with: first_line })
+        }
+        other => Some(other),
+    }
+}
+
+/// The file sink's latest log entry overwritten instead of `offsets/latest` or `commits/latest`,
+/// with the same first line, when the case writes into a file sink whose logs compact more
+/// often than Spark's default (no draw moves). About one case in seventy; the user repairs it
+/// always, so that a reader can read the output at the end.
+fn sink_log_unreadable(refusal: Option<Refusal>, sink: SinkKind, knobs: &Knobs) -> Option<Refusal> {
+    match refusal? {
+        Refusal::UnreadableLog { first_line, .. } if sink == SinkKind::File && knobs.compact_interval != 10 => {
+            Some(Refusal::UnreadableSinkLog { first_line })
         }
         other => Some(other),
     }
@@ -695,7 +717,9 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
         move |(mut knobs, mut segments, refusal, behind)| {
             knobs.layout = layout(&knobs, &segments);
             let kind = sink.unwrap_or(knobs.sink);
-            let repaired = repaired(refusal, behind, kind);
+            let refusal = sink_log_unreadable(refusal, kind, &knobs);
+            let repaired =
+                repaired(refusal, behind, kind) || matches!(refusal, Some(Refusal::UnreadableSinkLog { .. }));
             let refusal = metadata_unreadable(refusal, &knobs);
             let bad_option = bad_option(behind, kind, segments.len(), &knobs);
             let source_log = source_log_unreadable(behind, kind, segments.len(), knobs.compact_interval);
@@ -973,6 +997,7 @@ fn settle(mut scenario: Scenario) -> Scenario {
                     | Step::Write { .. }
                     | Step::Corrupt { .. }
                     | Step::DeleteOutput { .. }
+                    | Step::CorruptOutput { .. }
                     | Step::DeleteCheckpoint
             )
         };
@@ -1027,6 +1052,9 @@ fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
             vec![Step::Corrupt { path: format!("{log}/latest"), with: format!("{first_line}\n{{}}") }]
         }
         Refusal::MetadataUnreadable { with } => vec![Step::Corrupt { path: "metadata".into(), with: with.into() }],
+        Refusal::UnreadableSinkLog { first_line } => {
+            vec![Step::CorruptOutput { path: "_spark_metadata/latest".into(), with: format!("{first_line}\n{{}}") }]
+        }
         Refusal::BadOption { key, value } => {
             // The value fixed, the query goes on where it stopped: exactly-once.
             let [bad, fixed] = with_option(query, key, value);

@@ -230,6 +230,7 @@ fn render_frames(picture: &Picture, id: usize) -> String {
                     | Step::Truncate { .. }
                     | Step::Write { .. }
                     | Step::DeleteOutput { .. }
+                    | Step::CorruptOutput { .. }
                     | Step::DeleteCheckpoint
                     | Step::ChangeQuery(_)
             )

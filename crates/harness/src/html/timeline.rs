@@ -346,6 +346,7 @@ fn step_mark(step: &Step, frame: usize) -> Option<Mark> {
         Step::DeleteCheckpoint => (Lane::You, "× checkpoint".to_string(), Kind::Tamper),
         Step::Restore => (Lane::You, "restore from backup".to_string(), Kind::Step),
         Step::DeleteOutput { path } => (Lane::You, format!("× output/{path}"), Kind::Tamper),
+        Step::CorruptOutput { path, .. } => (Lane::You, format!("corrupt output/{path}"), Kind::Tamper),
         Step::Add { name, .. } => (Lane::You, format!("+ {name}"), Kind::Step),
         Step::Mkdir { name } => (Lane::You, format!("+ {name}/"), Kind::Step),
         Step::Redrop { name } => (Lane::You, format!("re-drop {name}"), Kind::Step),

@@ -474,6 +474,12 @@ impl<'s> Runner<'s> {
                     }
                 }
             }
+            Step::CorruptOutput { .. } if !self.tampered_exists(step) => {
+                self.trace.push("    (the file does not exist: nothing to do)".into());
+            }
+            Step::CorruptOutput { path, with } => {
+                self.world.user_write(&self.world.output().join(path), with.as_bytes()).map_err(io)?
+            }
             Step::HoldLock { place } => self.hold_lock(*place)?,
             Step::HolderDies { place } => self.holder_dies(*place),
             Step::ChangeQuery(change) => {
@@ -575,7 +581,7 @@ impl<'s> Runner<'s> {
                 }
                 self.by_hand.insert(path.clone());
             }
-            Step::DeleteOutput { path } => {
+            Step::DeleteOutput { path } | Step::CorruptOutput { path, .. } => {
                 self.by_hand.insert(format!("output/{path}"));
             }
             Step::DeleteCheckpoint => {
@@ -617,7 +623,9 @@ impl<'s> Runner<'s> {
 
     fn tampered_exists(&self, step: &Step) -> bool {
         match step {
-            Step::DeleteOutput { path } => self.world.storage().exists(&self.world.output().join(path)),
+            Step::DeleteOutput { path } | Step::CorruptOutput { path, .. } => {
+                self.world.storage().exists(&self.world.output().join(path))
+            }
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. } => {
                 self.world.storage().exists(&self.world.checkpoint().join(path))
             }

@@ -229,6 +229,15 @@ pub enum Step {
         /// Relative to the output directory.
         path: String,
     },
+    /// A file of the output is overwritten by hand, e.g. the file sink's `_spark_metadata/N`
+    /// with a first line that is not `v1`: the sink's log as a newer Spark, a broken copy or a
+    /// careless edit leaves it. Nothing is written when the file is not there.
+    CorruptOutput {
+        /// Relative to the output directory.
+        path: String,
+        /// The new content.
+        with: String,
+    },
     /// A subdirectory of the input directory appears, empty: `sub`, or a partition directory
     /// `k=v`. The source reads no subdirectory, and says so.
     Mkdir {
@@ -249,7 +258,8 @@ pub enum Step {
         place: Place,
     },
     /// The user puts back, byte for byte from a backup taken just before it, what the latest
-    /// tampering step (`delete`, `corrupt`, `truncate`, `write`, `delete-output`) changed: the
+    /// tampering step (`delete`, `corrupt`, `truncate`, `write`, `delete-output`, `corrupt-output`)
+    /// changed: the
     /// file or directory as it was, or, for a file that step wrote new, no file.
     Restore,
     /// The whole checkpoint is deleted.
@@ -259,7 +269,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 20] = [
+const ACTIONS: [(&str, &[&str]); 21] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -275,6 +285,7 @@ const ACTIONS: [(&str, &[&str]); 20] = [
     ("clock-back-ms", &[]),
     ("delete-checkpoint", &[]),
     ("delete-output", &[]),
+    ("corrupt-output", &["with"]),
     ("mkdir", &[]),
     ("hold-lock", &[]),
     ("holder-dies", &[]),
@@ -400,6 +411,10 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         "delete-output" => {
             Step::DeleteOutput { path: inside_path(keys, action, "the output directory", "_spark_metadata/1")? }
         }
+        "corrupt-output" => Step::CorruptOutput {
+            path: inside_path(keys, action, "the output directory", "_spark_metadata/1")?,
+            with: if keys.contains_key("with") { string(keys, "with")? } else { "{\"torn".into() },
+        },
         "hold-lock" => Step::HoldLock { place: place(keys, action)? },
         "holder-dies" => Step::HolderDies { place: place(keys, action)? },
         "delete-checkpoint" => match keys[action].get_ref() {
@@ -486,6 +501,7 @@ impl Step {
             Step::Truncate { path, bytes } => Step::Truncate { path: resolve(path)?, bytes: *bytes },
             Step::Write { path, with } => Step::Write { path: resolve(path)?, with: with.clone() },
             Step::DeleteOutput { path } => Step::DeleteOutput { path: resolve(path)? },
+            Step::CorruptOutput { path, with } => Step::CorruptOutput { path: resolve(path)?, with: with.clone() },
             other => other.clone(),
         })
     }
@@ -498,7 +514,7 @@ impl Step {
             | Step::Corrupt { path, .. }
             | Step::Truncate { path, .. }
             | Step::Write { path, .. } => Some(format!("checkpoint/{path}")),
-            Step::DeleteOutput { path } => Some(format!("output/{path}")),
+            Step::DeleteOutput { path } | Step::CorruptOutput { path, .. } => Some(format!("output/{path}")),
             _ => None,
         }
     }
@@ -558,6 +574,9 @@ impl Step {
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::Restore => "restore = true\n".into(),
             Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
+            Step::CorruptOutput { path, with } => {
+                format!("corrupt-output = {}\nwith = {}\n", quoted(path), quoted(with))
+            }
             Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
             Step::HoldLock { place } => format!("hold-lock = \"{place}\"\n"),
             Step::HolderDies { place } => format!("holder-dies = \"{place}\"\n"),
@@ -608,6 +627,7 @@ impl fmt::Display for Step {
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::Restore => write!(f, "restore, from a backup, what the latest tampering step changed"),
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
+            Step::CorruptOutput { path, with } => write!(f, "corrupt output file {path} with {with:?}"),
             Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
             Step::HoldLock { place: Place::Checkpoint } => {
                 write!(f, "another query takes the checkpoint's lock and keeps it")

@@ -163,7 +163,7 @@ impl Runner<'_> {
             | Step::Write { path, .. } => {
                 self.by_hand.insert(path.clone());
             }
-            Step::DeleteOutput { path } => {
+            Step::DeleteOutput { path } | Step::CorruptOutput { path, .. } => {
                 self.by_hand.insert(format!("output/{path}"));
             }
             Step::DeleteCheckpoint => self.by_hand.clear(),

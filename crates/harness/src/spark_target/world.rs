@@ -126,6 +126,8 @@ impl SparkWorld {
             }
             // Only the named file: its `.crc` sidecar stays, as after a user's `rm`.
             Step::DeleteOutput { path } => std::fs::remove_file(self.output().join(path))?,
+            Step::CorruptOutput { path, .. } if !self.output().join(path).exists() => return Ok(false),
+            Step::CorruptOutput { path, with } => std::fs::write(self.output().join(path), with)?,
             Step::Restore => match self.backup.take() {
                 Some(backup) => backup.restore(&DiskStorage, &RealHands)?,
                 None => return Ok(false),

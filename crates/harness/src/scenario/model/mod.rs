@@ -21,6 +21,7 @@ mod names;
 mod options;
 mod origins;
 mod run;
+mod sink_log;
 mod source_log;
 mod state;
 
@@ -161,13 +162,25 @@ struct Model {
     contract: contract::Contract,
     /// The places whose lock another process holds now.
     held: BTreeSet<crate::check::Place>,
-    /// The latest tampering step's path (relative to the world's root) and the checkpoint and
-    /// sink as they were before it: what a `restore` puts back.
-    backup: Option<(String, Checkpoint, SinkState)>,
+    /// The file sink's log files the user made unreadable (relative to the output, e.g.
+    /// `_spark_metadata/3`), with their first lines: every start reads them.
+    sink_unreadable: BTreeMap<String, String>,
+    /// The latest tampering step's path (relative to the world's root) and what it may change
+    /// as it was before it: what a `restore` puts back.
+    backup: Option<Backup>,
     /// The compaction interval the scenario's query starts with: the logs' interval, whatever
     /// the query is changed to later (a refused value writes nothing; another valid one is not
     /// modelled).
     first_interval: u64,
+}
+
+/// What a `restore` puts back: the latest tampering step's path (relative to the world's root)
+/// and the checkpoint, the sink and its unreadable log files as they were before it.
+struct Backup {
+    path: String,
+    checkpoint: Checkpoint,
+    sink: SinkState,
+    sink_unreadable: BTreeMap<String, String>,
 }
 
 /// The rows the query's plan makes of one input file (no processing time), as the model reads
@@ -220,6 +233,7 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         lines: crate::check::LineFacts::default(),
         contract: contract::Contract::default(),
         held: BTreeSet::new(),
+        sink_unreadable: BTreeMap::new(),
         backup: None,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -236,7 +250,9 @@ impl Model {
     /// Carries out one step; false if the model cannot.
     fn step(&mut self, step: &Step) -> bool {
         if let Some(path) = step.tampered_path() {
-            self.backup = Some((path, self.checkpoint.clone(), self.sink.clone()));
+            let (checkpoint, sink, sink_unreadable) =
+                (self.checkpoint.clone(), self.sink.clone(), self.sink_unreadable.clone());
+            self.backup = Some(Backup { path, checkpoint, sink, sink_unreadable });
         }
         let files = &mut self.input.files;
         match step {
@@ -279,7 +295,11 @@ impl Model {
                 self.checkpoint = Checkpoint::default();
                 self.epoch += 1;
             }
-            Step::DeleteOutput { path } => return self.sink.delete(path, self.first_interval),
+            Step::DeleteOutput { path } => {
+                self.sink_unreadable.retain(|file, _| !sink_log::under(file, path));
+                return self.sink.delete(path, self.first_interval);
+            }
+            Step::CorruptOutput { path, with } => return self.corrupt_output(path, with),
             Step::HoldLock { place } => drop(self.held.insert(*place)),
             // The OS releases a dead process's lock: nothing of it stays in the way.
             Step::HolderDies { place } => drop(self.held.remove(place)),
@@ -308,10 +328,15 @@ impl Model {
     /// (or the sink's log) from the state before the step, the rest as it is now. False for a
     /// path the model does not keep.
     fn restore(&mut self) -> bool {
-        let Some((path, checkpoint, sink)) = self.backup.take() else { return true };
+        let Some(Backup { path, checkpoint, sink, sink_unreadable }) = self.backup.take() else { return true };
         match path.split_once('/') {
             Some(("checkpoint", path)) => self.checkpoint.restore(&checkpoint, path),
-            Some(("output", path)) => self.sink.restore(&sink, path),
+            Some(("output", path)) => {
+                self.sink_unreadable.retain(|file, _| !sink_log::under(file, path));
+                let saved = sink_unreadable.into_iter().filter(|(file, _)| sink_log::under(file, path));
+                self.sink_unreadable.extend(saved);
+                self.sink.restore(&sink, path)
+            }
             _ => false,
         }
     }
@@ -401,7 +426,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn shipped(name: &str) -> Scenario {
+    pub(super) fn shipped(name: &str) -> Scenario {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(name);
         Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
     }

@@ -143,6 +143,9 @@ impl Model {
     /// the plan check, where the source log stands, and the seen files.
     fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), Cause> {
         self.check_locks()?;
+        if self.query.sink.kind() == SinkKind::File {
+            self.sink_log_readable()?;
+        }
         let checkpoint = &self.checkpoint;
         if checkpoint.offsets.is_empty() && checkpoint.sources.is_empty() {
             self.check_sink_behind(0)?;
