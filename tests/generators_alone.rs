@@ -13,7 +13,8 @@ use crashpoint_harness::scenario::Scenario;
 use std::path::Path;
 
 /// Shipped scenarios that between them reach every crash point, the file and console sinks,
-/// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, another
+/// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, one
+/// engine triggered again, another
 /// query holding the output or the checkpoint (and dying), the user's repair after a refusal, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
@@ -45,6 +46,7 @@ const SCENARIOS: &[&str] = &[
     "reach/max_file_age_default.toml",
     "reach/arrive_during_run.toml",
     "reach/arrive_available_now.toml",
+    "reach/triggered_again.toml",
     "reach/subdirectories.toml",
     "reach/partition_directory.toml",
     "reach/plan_names.toml",

@@ -265,6 +265,7 @@ mod tests {
                 drawn.extend(run.crash.map(|_| if run.restart { "a crash in a restart" } else { "a crash" }));
                 drawn.extend(run.second_query.map(|_| "a second query"));
                 drawn.extend(run.arrive.as_ref().map(|_| "a file arriving during a run"));
+                drawn.extend(run.again.map(|_| "an engine triggered again"));
                 drawn.extend(run.trigger.map(|t| match t {
                     Trigger::ProcessingTime { .. } => "a run's own trigger: processing-time",
                     _ => "a run's own trigger: another",
@@ -423,6 +424,7 @@ mod tests {
             "another query holds the checkpoint's lock",
             "a lock's holder dies, then a run",
             "a file arriving during a run",
+            "an engine triggered again",
             "a subdirectory in the input: empty",
             "a subdirectory in the input: a partition k=v",
             "a subdirectory in the input: files in it",

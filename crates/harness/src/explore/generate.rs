@@ -576,6 +576,28 @@ fn during_run(crash: Option<Crash>, nested: Option<Crash>, late: &[Content]) -> 
     Some(DuringRun { point, hit, events, rename })
 }
 
+/// Read from an arrival's drawn values, as [`during_run`] is, so that no case's draw moves: about
+/// half the runs a file arrives during are triggered again on the same engine (`again`), whose
+/// next trigger must list anew and take the file an `available-now` or `once` trigger left.
+fn triggered_again(during: DuringRun) -> Option<Trigger> {
+    match (during.rename, during.events) {
+        (false, 1) => Some(Trigger::Once),
+        (false, 3) => Some(Trigger::ProcessingTime { interval_ms: 0 }),
+        _ => None,
+    }
+}
+
+/// Read, as [`during_run`] is, from a nested crash a segment with no crash draws for nothing,
+/// before a batch's logs are written (about one case in ten): the run's engine is triggered
+/// again with nothing arrived, and must go on from where its first trigger ended.
+fn again_for_nothing(crash: Option<Crash>, nested: Option<Crash>) -> Option<Trigger> {
+    match nested.filter(|_| crash.is_none())?.0 {
+        CrashPoint::BeforeSourceLogWrite => Some(Trigger::Once),
+        CrashPoint::BeforeOffsetsWrite => Some(Trigger::AvailableNow),
+        _ => None,
+    }
+}
+
 /// A subdirectory a segment makes in the input directory before its run: with a file in it,
 /// as a partition directory `part=N` or a plain `subN`, or empty. The source reads none of it
 /// and must say so.
@@ -942,6 +964,7 @@ fn build_repaired(
             first.second_query = segment.second_query.map(|point| (point, 1));
             first.trigger = segment.trigger.map(parse_spelled).transpose()?;
             first.arrive = during.map(|d| files.arrival(d, finishing));
+            first.again = during.map_or_else(|| again_for_nothing(segment.crash, segment.nested), triggered_again);
         }
         let holder = segment.holder.and_then(|h| h.place(knobs.sink));
         scenario.steps.extend(holder.map(|place| Step::HoldLock { place }));
@@ -1022,6 +1045,7 @@ fn settle(mut scenario: Scenario) -> Scenario {
             trigger: run.trigger,
             second_query,
             expect_error: cause.and_then(Cause::phrase),
+            again: run.again,
             ..RunStep::default()
         };
     }

@@ -569,8 +569,16 @@ pub(super) fn parse_run(keys: &BTreeMap<String, Spanned<Value>>, action: &str) -
     let second_query = keys.get("second-query").map(|v| parse_second_query(v.get_ref())).transpose();
     let second_query = second_query.map_err(on("second-query"))?;
     let arrive = keys.get("arrive").map(parse_arrival).transpose()?;
+    let again = match keys.get("again").map(|v| v.get_ref()) {
+        None => None,
+        Some(Value::String(s)) => Some(s.parse().map_err(|e| (Some("again"), format!("again: {e}")))?),
+        Some(other) => {
+            let usage = "again must be a trigger: \"available-now\", \"once\" or \"processing-time\"";
+            return Err((Some("again"), format!("{usage}, not {other}")));
+        }
+    };
     let restart = action == "restart";
-    Ok(RunStep { restart, trigger, crash, power_loss, persisted, io_error, expect_error, second_query, arrive })
+    Ok(RunStep { restart, trigger, crash, power_loss, persisted, io_error, expect_error, second_query, arrive, again })
 }
 
 /// Parses `arrive = { at = "after-commit-write", hit = 1, add = "late.json", lines = [...] }`
@@ -733,6 +741,10 @@ mod tests {
              H + 2, &["io-error.hit", "≥ 1"]),
             ("bad trigger", with_head("[[step]]\nrun = \"sometimes\"\n"),
              H + 1, &["sometimes", "allowed: available-now, once, processing-time", "or true"]),
+            ("again not a trigger", with_head("[[step]]\nrun = true\nagain = \"twice\"\n"),
+             H + 2, &["again: ", "twice", "allowed: available-now, once, processing-time"]),
+            ("again not a string", with_head("[[step]]\nrun = true\nagain = true\n"),
+             H + 2, &["again must be a trigger", "not true"]),
             ("bad query trigger", "[query]\nsink = \"file\"\ntrigger = \"continuous\"\n".into(),
              3, &["continuous", "available-now", "once"]),
             ("unknown checkpoint knob", "[query]\nsink = \"file\"\ncheckpoint = { retain = 2 }\n".into(),
@@ -847,6 +859,13 @@ mod tests {
                 Step::Run(run(None, Some((CrashPoint::DuringLogWrite, 3)), true, Some("boom"))),
             ),
             ("restart = true", Step::Run(RunStep { restart: true, ..run(None, None, false, None) })),
+            (
+                "run = \"available-now\"\nagain = \"processing-time=2s\"",
+                Step::Run(RunStep {
+                    again: Some(Trigger::ProcessingTime { interval_ms: 2_000 }),
+                    ..run(Some(Trigger::AvailableNow), None, false, None)
+                }),
+            ),
             (
                 "run = true\ncrash = \"before-log-dir-sync\"\npower-loss = true\npersisted = [\"mkdir checkpoint\", \"create x\"]",
                 Step::Run(RunStep {

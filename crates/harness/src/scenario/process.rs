@@ -125,7 +125,11 @@ impl Runner<'_> {
         let (result, hits) = match engine {
             Ok(mut engine) => {
                 engine.on_event(|event| live.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone()));
-                let result = run_engine(&mut engine, trigger);
+                // Triggered again, the same engine value goes on: no new process, no new start.
+                let mut result = run_engine(&mut engine, trigger);
+                if let (Ok(()), Some(again)) = (&result, run.again) {
+                    result = run_engine(&mut engine, again);
+                }
                 (result, engine.faults().hits().clone())
             }
             Err(e) => (Err(e), BTreeMap::new()),

@@ -58,6 +58,10 @@ pub struct RunStep {
     pub second_query: Option<(CrashPoint, u32)>,
     /// A file that arrives while this run goes on, at the k-th hit of a point, without a crash.
     pub arrive: Option<Arrival>,
+    /// Once the run's trigger is done without a crash or an error, the same process triggers the
+    /// query again with this trigger, on the same `Engine` value (a program that embeds the
+    /// engine and runs one query several times, as Spark runs several triggers of one query).
+    pub again: Option<Trigger>,
 }
 
 /// The crash points a file may arrive at during a run: each is hit once a batch, after the
@@ -275,8 +279,14 @@ const ACTIONS: [(&str, &[&str]); 21] = [
     ("rename", &["to"]),
     ("modify", &["lines", "text", "generate", "long-line"]),
     ("remove", &[]),
-    ("run", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive"]),
-    ("restart", &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive"]),
+    (
+        "run",
+        &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive", "again"],
+    ),
+    (
+        "restart",
+        &["crash", "hit", "power-loss", "persisted", "io-error", "expect-error", "second-query", "arrive", "again"],
+    ),
     ("delete", &[]),
     ("corrupt", &["with"]),
     ("truncate", &["bytes"]),
@@ -563,6 +573,9 @@ impl Step {
                 if let Some(arrival) = &run.arrive {
                     out += &format!("arrive = {}\n", arrival.to_toml());
                 }
+                if let Some(again) = run.again {
+                    out += &format!("again = \"{again}\"\n");
+                }
                 out
             }
             Step::Delete { path } => format!("delete = {}\n", quoted(path)),
@@ -613,8 +626,11 @@ impl fmt::Display for Step {
                 if let Some((point, hit)) = run.second_query {
                     write!(f, ", a second query starts at {point} (hit {hit})")?;
                 }
-                match &run.arrive {
-                    Some(arrival) => write!(f, ", {arrival}"),
+                if let Some(arrival) = &run.arrive {
+                    write!(f, ", {arrival}")?;
+                }
+                match run.again {
+                    Some(again) => write!(f, ", then the same engine is triggered again: {again}"),
                     None => Ok(()),
                 }
             }

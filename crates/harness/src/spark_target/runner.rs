@@ -192,6 +192,7 @@ impl Runner<'_> {
             expect_error,
             second_query: None,
             arrive: None,
+            again: None,
         };
         while let Some(last) = self.processes.last()
             && last.crashed.is_some()

@@ -45,6 +45,13 @@ pub fn not_applicable(scenario: &Scenario) -> Vec<String> {
                 index + 1
             ));
         }
+        if run.again.is_some() {
+            reasons.push(format!(
+                "step {}: a run triggered again on the same engine value is not applicable to the Spark target: the \
+                 driver starts a query per run",
+                index + 1
+            ));
+        }
         if let Some((point, hit)) = run.crash
             && let Err(why) = super::request::crash_at(point, hit, kind)
         {

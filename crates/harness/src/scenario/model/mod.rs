@@ -274,7 +274,7 @@ impl Model {
             }
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
-            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.arrive.as_ref()),
+            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.again, run.arrive.as_ref()),
             Step::Delete { path } => return self.checkpoint.delete(path),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {

@@ -83,11 +83,12 @@ impl Model {
     /// One run; an error stops it where the engine stops, and is recorded with the run.
     /// `arrive`: a file that arrives during the run; if the run ends (or fails) before its hit,
     /// it arrives once the run has stopped.
-    pub(super) fn run(&mut self, trigger: Trigger, arrive: Option<&Arrival>) {
+    /// `again`: once the trigger is done, the same process triggers the query again with it.
+    pub(super) fn run(&mut self, trigger: Trigger, again: Option<Trigger>, arrive: Option<&Arrival>) {
         self.ordinal += 1;
         self.contract.begin(self.ordinal);
         let mut due = arrive.map(|arrival| Due { arrival, hits: 0 });
-        let ran = self.run_inner(trigger, &mut due);
+        let ran = self.run_inner(trigger, again, &mut due);
         // A run refused for its options stops before it touches anything: its hits (none) are
         // stated, so that a refusal after a write (`metadata`, a batch) is a finding.
         self.contract.end(ran.is_ok() || matches!(ran, Err(Cause::BadOption { .. })));
@@ -99,32 +100,50 @@ impl Model {
         }
     }
 
-    fn run_inner(&mut self, trigger: Trigger, due: &mut Option<Due>) -> Result<(), Cause> {
+    fn run_inner(&mut self, trigger: Trigger, again: Option<Trigger>, due: &mut Option<Due>) -> Result<(), Cause> {
         let plan = self.query.plan.plan();
         let compiled = plan.compile_for(&self.query.source.schema).map_err(|e| Cause::Other(e.to_string()))?;
         if let Some(cause) = super::options::refused(&self.query.checkpoint, &self.query.source) {
             return Err(cause);
         }
         let (mut resume, mut state) = self.start(&plan.fingerprint())?;
+        // A query triggered again starts no more: it goes on from where the last trigger ended,
+        // with what it keeps in memory, exactly as a restart on the checkpoint would.
+        for trigger in std::iter::once(trigger).chain(again) {
+            resume = self.run_trigger(trigger, resume, &mut state, &compiled, due)?;
+        }
+        Ok(())
+    }
+
+    /// One trigger: batches until it is done. Returns where the next trigger resumes.
+    fn run_trigger(
+        &mut self,
+        trigger: Trigger,
+        mut resume: Resume,
+        state: &mut RunState,
+        compiled: &CompiledPlan,
+        due: &mut Option<Due>,
+    ) -> Result<Resume, Cause> {
         // `once` takes everything available in one batch, whatever maxFilesPerTrigger says.
         let max_files = self.query.source.max_files_per_trigger.and_then(|n| usize::try_from(n).ok());
         state.max_files = if trigger == Trigger::Once { None } else { max_files };
         state.keeps_unread = matches!(trigger, Trigger::ProcessingTime { .. }) && state.max_files.is_some();
-        if trigger == Trigger::AvailableNow {
-            state.fixed = Some(self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect());
-        }
+        // Each trigger lists anew: an available-now listing is the input as this trigger starts.
+        state.unread.clear();
+        state.fixed = (trigger == Trigger::AvailableNow)
+            .then(|| self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect());
         loop {
             let planned = match resume {
                 Resume::Rerun(id) => Some(self.plan_rerun(id)?),
-                Resume::Next(id) => self.plan_new(id, &mut state)?,
+                Resume::Next(id) => self.plan_new(id, state)?,
             };
-            let Some(batch) = planned else { return Ok(()) };
+            let Some(batch) = planned else { return Ok(resume) };
             let mut names: Vec<String> = batch.files.iter().map(|f| f.name.clone()).collect();
             names.sort();
             self.planned.push((self.ordinal, batch.id, names));
             self.batch_times.push((self.ordinal, batch.id, batch.timestamp_ms));
             let rerun = matches!(resume, Resume::Rerun(_));
-            self.run_batch(&batch, &compiled, due, rerun)?;
+            self.run_batch(&batch, compiled, due, rerun)?;
             for entry in &batch.files {
                 state.seen.insert(entry.name.clone(), (entry.mtime_ms, batch.id));
             }
@@ -134,7 +153,7 @@ impl Model {
             state.source_log_latest = state.source_log_latest.max(batch.through);
             resume = Resume::Next(batch.id + 1);
             if trigger == Trigger::Once {
-                return Ok(());
+                return Ok(resume);
             }
         }
     }
