@@ -471,9 +471,12 @@ class Driver:
             w = w.trigger(once=True)
         elif isinstance(trig, dict) and "processing-time-ms" in trig:
             w = w.trigger(processingTime=f"{int(trig['processing-time-ms'])} milliseconds")
+        elif isinstance(trig, dict) and isinstance(trig.get("processing-time"), str):
+            # The interval as the user wrote it: Spark's trigger() reads or refuses it.
+            w = w.trigger(processingTime=trig["processing-time"])
         else:
-            raise RequestError(f"unknown trigger {trig!r}: \"available-now\", \"once\" or "
-                               "{\"processing-time-ms\": N}")
+            raise RequestError(f"unknown trigger {trig!r}: \"available-now\", \"once\", "
+                               "{\"processing-time-ms\": N} or {\"processing-time\": \"<interval>\"}")
         sink = req.get("sink") or {"kind": "console"}
         kind = sink.get("kind")
         memory_name = None

@@ -19,7 +19,8 @@ use std::path::Path;
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
 /// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits, query
-/// options out of their rules, a `metadata` that is no query id),
+/// options out of their rules, run triggers and task-layout values as a user may spell them, a
+/// `metadata` that is no query id),
 /// so that no kill rests on the one fuzz case that draws it. Not here:
 /// `reach/max_file_age_left_files` and `reach/max_file_age_processing_time`, whose rows depend on
 /// where a crash falls (a restart lists the input afresh, and a touched file that the age window
@@ -60,6 +61,7 @@ const SCENARIOS: &[&str] = &[
     "reach/offsets_not_a_log.toml",
     "reach/sink_log_deleted.toml",
     "reach/bad_option_values.toml",
+    "reach/spelled_options.toml",
     "reach/newer_spark_source_log.toml",
     "reach/metadata_broken.toml",
     "reach/task_layout.toml",

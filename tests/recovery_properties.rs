@@ -143,7 +143,7 @@ fn run_step() -> impl Strategy<Value = RunStep> {
     (any::<bool>(), trigger, crash, prop::option::of(text())).prop_map(|(restart, trigger, crash, expect_error)| {
         RunStep {
             restart,
-            trigger,
+            trigger: trigger.map(Into::into),
             crash: crash.map(|(point, hit, _)| (point, hit)),
             power_loss: crash.is_some_and(|(_, _, loss)| loss),
             expect_error,

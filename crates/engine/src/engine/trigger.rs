@@ -55,96 +55,147 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// Parses an interval in ms: the engine's short forms (`5s`, `500ms`, `2m`, `1h`, `1d`, `0`, a
-/// spelled-out unit such as `10 seconds`) and everything Spark 4.3's
-/// `Trigger.ProcessingTime(String)` reads (`interval 1 minute 30 seconds`, `1.5 seconds`).
+/// Parses an interval in ms: the engine's short forms (`5s`, `500ms`, `2m`, `1h`, `1d`, `0`) and
+/// everything Spark 4.3's `Trigger.ProcessingTime(String)` reads (`10 seconds`, `interval 1
+/// minute 30 seconds`, `1.5 seconds`), as Spark reads it.
 fn parse_interval_ms(text: &str) -> Result<u64, String> {
-    let text = text.trim();
+    let text = text.trim_matches(java_space);
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
-    let unit = unit.trim();
+    let unit = unit.trim_matches(java_space);
     if digits.is_empty() || !unit.chars().all(|c| c.is_ascii_alphabetic()) {
         return spark_interval_ms(text);
     }
     let value: u64 = digits.parse().map_err(|_| format!("'{text}' is too long an interval"))?;
     let scale = match unit.to_ascii_lowercase().as_str() {
         "" if value == 0 => 1,
-        "ms" | "millisecond" | "milliseconds" => 1,
-        "s" | "second" | "seconds" => 1000,
-        "m" | "min" | "minute" | "minutes" => 60_000,
-        "h" | "hour" | "hours" => 3_600_000,
-        "d" | "day" | "days" => 86_400_000,
+        "ms" => 1,
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        // A unit Spark spells out is read by Spark's rules, its limits included.
         _ => return spark_interval_ms(text),
     };
     value.checked_mul(scale).ok_or_else(|| format!("'{text}' is too long an interval"))
 }
 
 /// An interval as Spark's `IntervalUtils.stringToInterval` reads it for a trigger (measured on
-/// Spark 4.3, see the tests): an optional `interval` prefix, then one or more signed terms
-/// `<number> <unit>`, summed in microseconds and cut down to whole ms. Only seconds take a
-/// fraction; months and years are refused, as is a negative total.
+/// Spark 4.3, `spark/FINDINGS.md` Q24a): an optional `interval` prefix, then one or more signed
+/// terms `<number> <unit>`. Months (a year is 12) are summed apart and refused unless they cancel;
+/// days (a week is 7) are a 32-bit count, the rest 64-bit microseconds, every step checked as
+/// Spark's exact arithmetic checks it; a negative total is refused (`-1 microseconds` too), a
+/// positive one cut to whole ms.
 fn spark_interval_ms(text: &str) -> Result<u64, String> {
     let lower = text.to_ascii_lowercase();
     let body = match lower.strip_prefix("interval") {
         None => lower.as_str(),
-        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest,
+        Some(rest) if rest.is_empty() || rest.starts_with(java_space) => rest,
         Some(_) => return Err(format!("'{text}' is not an interval: only 'interval' may come before the first term")),
     };
-    let mut words = body.split_whitespace().peekable();
+    let mut words = body.split(java_space).filter(|w| !w.is_empty()).peekable();
     if words.peek().is_none() {
         return Err(format!("'{text}' is not an interval; write e.g. 5s, 500ms, 2m or 1 minute 30 seconds"));
     }
-    let mut micros: i128 = 0;
+    let mut total = Total::default();
     while let Some(word) = words.next() {
         let (negative, number) = match word {
-            "-" | "+" => (word == "-", words.next().unwrap_or_default()),
+            "-" | "+" => (Some(word == "-"), words.next().unwrap_or_default()),
             _ => match word.strip_prefix('-') {
-                Some(number) => (true, number),
-                None => (false, word.strip_prefix('+').unwrap_or(word)),
+                Some(number) => (Some(true), number),
+                None => (word.strip_prefix('+').map(|_| false), word.strip_prefix('+').unwrap_or(word)),
             },
         };
+        let value = number_value(number, negative.is_some()).map_err(|why| format!("'{text}': {why}"))?;
         let Some(unit) = words.next() else {
             return Err(format!("'{text}': '{number}' has no unit; write e.g. {number} seconds"));
         };
-        let term = term_micros(number, unit).map_err(|why| format!("'{text}': {why}"))?;
-        micros += if negative { -term } else { term };
+        let value = if negative == Some(true) { (-value.0, -value.1, value.2) } else { value };
+        total.add(value, number, unit).map_err(|why| format!("'{text}': {why}"))?;
     }
-    if micros < 0 {
-        return Err(format!("'{text}' is negative: a trigger's interval must not be"));
+    if total.months != 0 {
+        return Err(format!("'{text}': a trigger's interval cannot be in months or years"));
     }
-    u64::try_from(micros / 1000).map_err(|_| format!("'{text}' is too long an interval"))
+    let too_long = || format!("'{text}' is too long an interval");
+    let micros = i64::from(total.days).checked_mul(86_400_000_000).and_then(|d| d.checked_add(total.micros));
+    // Negative by a single microsecond is refused; a positive total is cut to whole ms.
+    let micros = u64::try_from(micros.ok_or_else(too_long)?)
+        .map_err(|_| format!("'{text}' is negative: a trigger's interval must not be"))?;
+    Ok(micros / 1000)
 }
 
-/// One term of a Spark interval, `<number> <unit>`, in microseconds.
-fn term_micros(number: &str, unit: &str) -> Result<i128, String> {
-    const LIMIT_DIGITS: usize = 18;
-    let per_unit: i128 = match unit {
-        "microsecond" | "microseconds" => 1,
-        "millisecond" | "milliseconds" => 1_000,
-        "second" | "seconds" => 1_000_000,
-        "minute" | "minutes" => 60_000_000,
-        "hour" | "hours" => 3_600_000_000,
-        "day" | "days" => 86_400_000_000,
-        "week" | "weeks" => 604_800_000_000,
-        "month" | "months" | "year" | "years" => return Err("a trigger's interval cannot be in months or years".into()),
-        _ => {
-            return Err(format!(
-                "'{unit}' is not a unit; Spark's are microseconds, milliseconds, seconds, minutes, hours, days and weeks"
-            ));
-        }
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+/// Whitespace as Spark's interval reader sees it (Java's `Character.isWhitespace` on a byte).
+fn java_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C' | '\x1C'..='\x1F')
+}
+
+/// A term's number: (its whole part, its fraction in microseconds, whether it has a point).
+/// `signed`: a sign came before it, after which Spark reads a point alone (`-.`) as 0.
+fn number_value(number: &str, signed: bool) -> Result<(i64, i64, bool), String> {
+    let (whole, fraction) = number.split_once('.').map_or((number, None), |(w, f)| (w, Some(f)));
     let digits = |s: &str, limit: usize| s.len() <= limit && s.chars().all(|c| c.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !digits(whole, LIMIT_DIGITS) || !digits(fraction, 9) {
+    let point_alone = whole.is_empty() && fraction.is_none_or(str::is_empty);
+    if (point_alone && !(signed && fraction.is_some()))
+        || !digits(whole, usize::MAX)
+        || !digits(fraction.unwrap_or_default(), 9)
+    {
         return Err(format!("'{number}' is not a number (Spark reads at most 9 digits after the point)"));
     }
-    if !fraction.is_empty() && per_unit != 1_000_000 {
-        return Err(format!("'{number} {unit}': only seconds may have a fraction"));
+    let whole = if whole.is_empty() { Ok(0) } else { whole.parse::<i64>() };
+    let whole = whole.map_err(|_| format!("'{number}' is too long an interval"))?;
+    let fraction_micros = format!("{:0<6}", fraction.unwrap_or_default())[..6].parse().unwrap_or(0);
+    Ok((whole, fraction_micros, fraction.is_some()))
+}
+
+/// A Spark interval's sum so far, in Spark's three fields.
+#[derive(Default)]
+struct Total {
+    months: i32,
+    days: i32,
+    micros: i64,
+}
+
+impl Total {
+    /// Adds one term, `value` being (whole, fraction in microseconds, has a point), signed.
+    fn add(&mut self, (whole, fraction, point): (i64, i64, bool), number: &str, unit: &str) -> Result<(), String> {
+        let micros_per = match unit {
+            "microsecond" | "microseconds" => Some(1),
+            "millisecond" | "milliseconds" => Some(1_000),
+            "second" | "seconds" => Some(1_000_000),
+            "minute" | "minutes" => Some(60_000_000),
+            "hour" | "hours" => Some(3_600_000_000),
+            "day" | "days" | "week" | "weeks" | "month" | "months" | "year" | "years" => None,
+            _ => {
+                return Err(format!(
+                    "'{unit}' is not a unit; Spark's are microseconds, milliseconds, seconds, minutes, hours, days \
+                     and weeks"
+                ));
+            }
+        };
+        if point && micros_per != Some(1_000_000) {
+            return Err(format!("only seconds may have a fraction, not {unit} ('{number}')"));
+        }
+        let too_long = || format!("'{number} {unit}' is too long an interval");
+        let int = |n: i64| i32::try_from(n).map_err(|_| too_long());
+        match (micros_per, unit.trim_end_matches('s')) {
+            (Some(per), _) => {
+                let term = whole.checked_mul(per).and_then(|t| t.checked_add(fraction)).ok_or_else(too_long)?;
+                self.micros = self.micros.checked_add(term).ok_or_else(too_long)?;
+            }
+            (None, "day") => self.days = self.days.checked_add(int(whole)?).ok_or_else(too_long)?,
+            (None, "week") => self.days = int(sum(self.days, whole.checked_mul(7)).ok_or_else(too_long)?)?,
+            (None, "month") => self.months = self.months.checked_add(int(whole)?).ok_or_else(too_long)?,
+            (None, _) => {
+                self.months = int(sum(self.months, whole.checked_mul(12)).ok_or_else(too_long)?)?;
+            }
+        }
+        Ok(())
     }
-    let fraction_micros: i128 = format!("{fraction:0<6}")[..6].parse().unwrap_or(0);
-    let whole: i128 =
-        if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("'{number}' is not a number"))? };
-    Ok(whole * per_unit + fraction_micros)
+}
+
+/// A 32-bit field plus a term, in 64 bits (Spark's `Math.toIntExact(Math.addExact(...))`).
+fn sum(field: i32, term: Option<i64>) -> Option<i64> {
+    term.and_then(|t| i64::from(field).checked_add(t))
 }
 
 impl FromStr for Trigger {
@@ -253,6 +304,57 @@ mod tests {
         ("5 seconds interval", None),
         ("interval", None),
         ("", None),
+        // Q24a (spark/experiments/q24a_option_spellings.py): where the engine read otherwise before.
+        ("-. seconds", Some(0)),
+        ("+. seconds", Some(0)),
+        ("- . seconds", Some(0)),
+        ("1 month -1 month", Some(0)),
+        ("1 year -12 months", Some(0)),
+        ("1234567890123456789 microseconds", Some(1_234_567_890_123_456)),
+        ("9223372036854775807 microseconds", Some(9_223_372_036_854_775)),
+        ("106751991 days", Some(9_223_372_022_400_000)),
+        ("5. minutes", None),
+        ("-. minutes", None),
+        ("2234567890 days", None),
+        ("400000000 weeks", None),
+        ("5seconds", None),
+        // Q24a: where it read alike already.
+        ("1.123456789 seconds", Some(1_123)),
+        ("5 SeCoNdS", Some(5_000)),
+        ("\t5 seconds\n", Some(5_000)),
+        ("-1 second 1 second", Some(0)),
+        ("1 second -1000 milliseconds", Some(0)),
+        ("9223372036854 seconds", Some(9_223_372_036_854_000)),
+        ("1 second -1001 milliseconds", None),
+        ("-999 microseconds", None),
+        ("-1 microseconds", None),
+        ("1 millisecond -1999 microseconds", None),
+        ("1 month -30 days", None),
+        ("2147483647 days", None),
+        ("106751992 days", None),
+        ("9223372036854775808 microseconds", None),
+        ("999999999999999999 seconds", None),
+        ("0.0000000001 seconds", None),
+        ("1.5 hours", None),
+        ("1.5 microseconds", None),
+        ("5.0 minutes", None),
+        (".", None),
+        (". seconds", None),
+        ("1..5 seconds", None),
+        ("- seconds", None),
+        ("--5 seconds", None),
+        ("5 secs", None),
+        ("5 secondss", None),
+        ("5 seconds5", None),
+        ("5 5 seconds", None),
+        ("5 seconds 5", None),
+        ("1 decade", None),
+        ("5 nanoseconds", None),
+        ("interval interval 5 seconds", None),
+        ("5 seconds,", None),
+        ("5,000 seconds", None),
+        ("0x10 seconds", None),
+        ("\u{661} seconds", None),
     ];
 
     #[test]

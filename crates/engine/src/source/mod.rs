@@ -85,7 +85,7 @@ pub struct SourceOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_partition_bytes: Option<i64>,
     /// Spark's `spark.sql.files.openCostInBytes` (4 MiB when absent): what opening a file
-    /// costs a task, in bytes, when files are packed into tasks. Must be 1 or more.
+    /// costs a task, in bytes, when files are packed into tasks. Must be 0 or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_cost_in_bytes: Option<i64>,
     /// Spark's `spark.sql.files.minPartitionNum`: the number of tasks a batch's bytes are
@@ -144,11 +144,13 @@ const RULES: [Rule; 6] = [
         least: 1,
         words: "1 or more bytes; leave it out for Spark's default of 134217728 (128 MiB)",
     },
+    // Spark takes 0 (opening a file costs nothing) and runs (FINDINGS Q24a); a negative cost it
+    // takes too, and can lose every row with, so crashpoint refuses it.
     Rule {
         option: "spark.sql.files.openCostInBytes",
         key: "open-cost-in-bytes",
-        least: 1,
-        words: "1 or more bytes; leave it out for Spark's default of 4194304 (4 MiB)",
+        least: 0,
+        words: "0 or more bytes; leave it out for Spark's default of 4194304 (4 MiB)",
     },
     Rule {
         option: "spark.sql.files.minPartitionNum",
@@ -185,11 +187,11 @@ impl SourceOptions {
     /// The task layout's knobs: (`maxPartitionBytes`, `openCostInBytes`, `minPartitionNum`),
     /// Spark's defaults where not set.
     pub fn task_knobs(&self) -> (u64, u64, u64) {
-        let get = |value: Option<i64>, default: u64| value.map_or(default, |n| u64::try_from(n).unwrap_or(1).max(1));
+        let get = |value: Option<i64>, default: u64| value.map_or(default, |n| u64::try_from(n).unwrap_or(0));
         (
-            get(self.max_partition_bytes, MAX_PARTITION_BYTES),
+            get(self.max_partition_bytes, MAX_PARTITION_BYTES).max(1),
             get(self.open_cost_in_bytes, OPEN_COST_IN_BYTES),
-            get(self.min_partition_num, MIN_PARTITION_NUM),
+            get(self.min_partition_num, MIN_PARTITION_NUM).max(1),
         )
     }
 
@@ -629,7 +631,7 @@ mod tests {
             ("maxFileAge", 0, "0 or more ms"),
             ("maxLineBytes", 1, "1 or more bytes"),
             ("spark.sql.files.maxPartitionBytes", 1, "1 or more bytes"),
-            ("spark.sql.files.openCostInBytes", 1, "1 or more bytes"),
+            ("spark.sql.files.openCostInBytes", 0, "0 or more bytes"),
             ("spark.sql.files.minPartitionNum", 1, "1 or more tasks"),
         ];
         for (i, (option, least, words)) in cases.into_iter().enumerate() {

@@ -92,6 +92,15 @@ pub enum Cause {
         /// The rule: the least value allowed.
         least: i64,
     },
+    /// The run's own `processing-time=<interval>` is an interval the engine must refuse (Spark's
+    /// `trigger()` refuses it before the query starts): the run reads and writes nothing. The
+    /// error must quote the interval and say what is wrong with it.
+    BadTrigger {
+        /// The interval as written, trimmed.
+        interval: String,
+        /// What is wrong with it.
+        fault: IntervalFault,
+    },
     /// Another process holds a lock the run must take at its start: another query on the
     /// checkpoint, or another query writing into the file sink's output directory.
     Held {
@@ -100,6 +109,47 @@ pub enum Cause {
     },
     /// Anything else (an invalid plan, a log file missing): any error will do.
     Other(String),
+}
+
+/// Why a trigger's interval is refused: the rule of Spark's grammar (or crashpoint's short
+/// forms) it breaks, first in the spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalFault {
+    /// Nothing after an optional `interval`.
+    Empty,
+    /// `interval` glued to what follows it.
+    Prefix,
+    /// A number that is not digits with at most 9 after a point.
+    NotANumber,
+    /// A number with no unit after it.
+    NoUnit,
+    /// A word that is not a unit.
+    NotAUnit,
+    /// A fraction of another unit than seconds.
+    Fraction,
+    /// Months or years that do not cancel out.
+    MonthsOrYears,
+    /// A number or a total past Spark's limits (64-bit microseconds, 32-bit days and months).
+    TooLong,
+    /// A negative total.
+    Negative,
+}
+
+impl IntervalFault {
+    /// The engine's words for it.
+    fn words(self) -> &'static str {
+        match self {
+            IntervalFault::Empty => "is not an interval; write e.g.",
+            IntervalFault::Prefix => "only 'interval' may come before the first term",
+            IntervalFault::NotANumber => "is not a number",
+            IntervalFault::NoUnit => "has no unit",
+            IntervalFault::NotAUnit => "is not a unit",
+            IntervalFault::Fraction => "only seconds may have a fraction",
+            IntervalFault::MonthsOrYears => "cannot be in months or years",
+            IntervalFault::TooLong => "is too long an interval",
+            IntervalFault::Negative => "is negative: a trigger's interval must not be",
+        }
+    }
 }
 
 /// A place a query takes a lock on at its start, so that no second query works on it at the
@@ -199,6 +249,8 @@ impl Cause {
                 format!("{path}: not a Spark metadata log (first line is '{shown}' but must be 'v1'); {why}")
             }
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
+            // The interval as written, quoted, first in every refusal of it.
+            Cause::BadTrigger { interval, .. } => format!("'{interval}'"),
             // The place by its directory, as the error names it, and what is there.
             Cause::Held { place } => format!("{place}: {}", place.doing()),
             Cause::Other(_) => return None,
@@ -210,6 +262,7 @@ impl Cause {
         match self {
             Cause::CommitsTrailOffsets { .. } => Some("commits trail offsets by more than one batch".into()),
             Cause::BadOption { least, .. } => Some(format!("{least} or more")),
+            Cause::BadTrigger { fault, .. } => Some(fault.words().into()),
             // What the file should hold: the user's way to repair it.
             Cause::MetadataUnreadable { .. } => Some(METADATA_HOLDS.into()),
             _ => None,
@@ -271,6 +324,7 @@ impl fmt::Display for Cause {
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")
             }
+            Cause::BadTrigger { interval, fault } => write!(f, "the trigger's interval '{interval}' {}", fault.words()),
             Cause::Held { place: Place::Checkpoint } => write!(f, "another query holds the checkpoint's lock"),
             Cause::Held { place: Place::Output } => {
                 write!(f, "another query holds the lock of the output directory: it writes into it")
@@ -358,6 +412,28 @@ mod tests {
         assert!(age.matches("invalid value '-1' for option 'maxFileAge' (max-file-age-ms): it must be 0 or more ms"));
         assert!(!age.matches("invalid value '-1' for option 'maxFileAge' (max-file-age-ms): it must be positive"));
         assert_eq!(age.to_string(), "option maxFileAge is -1, and its rule asks for 0 or more");
+    }
+
+    #[test]
+    fn a_refused_interval_is_held_to_its_spelling_and_its_fault() {
+        // Goal: a run refused for its trigger's interval must quote the interval and say what
+        // is wrong with it; another interval, another fault, or a bare refusal is a finding.
+        // Method: the engine's words (engine/trigger.rs), right and hand-made wrong ones.
+        let month = Cause::BadTrigger { interval: "1 month".into(), fault: IntervalFault::MonthsOrYears };
+        let right = "'1 month': a trigger's interval cannot be in months or years";
+        assert!(month.matches(right));
+        for wrong in [
+            right.replace("'1 month'", "'2 months'"),
+            "'1 month': 'month' is not a unit; Spark's are microseconds, ...".to_string(),
+            "'1 month' is not a trigger".to_string(),
+            "invalid value '0' for option 'maxFilesPerTrigger'".to_string(),
+        ] {
+            assert!(!month.matches(&wrong), "{wrong}");
+        }
+        let point = Cause::BadTrigger { interval: ".".into(), fault: IntervalFault::NotANumber };
+        assert!(point.matches("'.': '.' is not a number (Spark reads at most 9 digits after the point)"));
+        assert!(!point.matches("'.': '.' has no unit; write e.g. . seconds"));
+        assert_eq!(point.to_string(), "the trigger's interval '.' is not a number");
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn empty_of(options: &FuzzOptions) -> Scenario {
 mod tests {
     use super::*;
     use crate::check::Cause;
-    use crate::scenario::{QueryChange, Step, expected};
+    use crate::scenario::{QueryChange, SpelledTrigger, Step, expected};
     use crashpoint_engine::engine::Trigger;
     use crashpoint_engine::source::BadRecordMode;
     use proptest::strategy::ValueTree;
@@ -150,7 +150,7 @@ mod tests {
             kinds.push("a processing-time query");
         }
         let runs = scenario.steps.iter().filter_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
-        if runs.clone().any(|run| run.trigger.is_some_and(processing_time)) {
+        if runs.clone().any(|run| run.trigger.as_ref().is_some_and(SpelledTrigger::is_processing_time)) {
             kinds.push("a processing-time run of its own");
         }
         if scenario.query.source.mode == BadRecordMode::Failfast {
@@ -176,7 +176,11 @@ mod tests {
                 Cause::BadOption { option, .. } if option == "compactInterval" => {
                     "a refusal: compactInterval out of its rule"
                 }
+                Cause::BadOption { option, .. } if option.starts_with("spark.sql.files.") => {
+                    "a refusal: a task-layout knob out of its rule"
+                }
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
+                Cause::BadTrigger { .. } => "a refusal: a run's trigger interval Spark would not read",
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
                 Cause::MetadataUnreadable { .. } => "a refusal: a metadata file that is no query id",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
@@ -244,6 +248,13 @@ mod tests {
                         Some("final: maxFileAge out of its rule")
                     } else if bad(source.max_line_bytes, 1) {
                         Some("final: max-line-bytes out of its rule")
+                    } else if bad(source.max_partition_bytes, 1)
+                        || bad(source.min_partition_num, 1)
+                        || bad(source.open_cost_in_bytes, 0)
+                    {
+                        Some("a task-layout knob out of its rule")
+                    } else if source.open_cost_in_bytes == Some(0) {
+                        Some("an open cost of 0 (Spark runs with it)")
                     } else {
                         None
                     }
@@ -266,9 +277,9 @@ mod tests {
                 drawn.extend(run.second_query.map(|_| "a second query"));
                 drawn.extend(run.arrive.as_ref().map(|_| "a file arriving during a run"));
                 drawn.extend(run.again.map(|_| "an engine triggered again"));
-                drawn.extend(run.trigger.map(|t| match t {
-                    Trigger::ProcessingTime { .. } => "a run's own trigger: processing-time",
-                    _ => "a run's own trigger: another",
+                drawn.extend(run.trigger.as_ref().map(|t| match t.is_processing_time() {
+                    true => "a run's own trigger: processing-time",
+                    false => "a run's own trigger: another",
                 }));
             }
         }
@@ -337,6 +348,7 @@ mod tests {
         let (mut runner, strategy) = (runner(&options), strategy(&options));
         let mut seen = BTreeSet::new();
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        let mut intervals: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
         for _ in 0..options.cases {
             let case = strategy.new_tree(&mut runner).expect("a case").current();
             let scenario = case.expect("every spelling parses");
@@ -358,6 +370,18 @@ mod tests {
             let failing = expected.map(|e| e.failed_runs).unwrap_or_default();
             let runs: Vec<_> =
                 scenario.steps.iter().filter_map(|s| if let Step::Run(r) = s { Some(r) } else { None }).collect();
+            for (ordinal, run) in (1u32..).zip(&runs) {
+                let odd = run.trigger.as_ref().and_then(|t| t.0.strip_prefix("processing-time="));
+                if odd.is_some_and(|interval| super::super::spellings::ODD_INTERVALS.contains(&interval)) {
+                    let refused = failing.iter().find(|(r, _)| *r == ordinal);
+                    // A run that read its interval may still fail later (a failfast bad line).
+                    let read_as = match refused {
+                        Some((_, Cause::BadTrigger { fault, .. })) => format!("an odd interval refused: {fault:?}"),
+                        _ => "an odd interval read".into(),
+                    };
+                    *intervals.entry(read_as).or_default() += 1;
+                }
+            }
             for (run, cause) in failing {
                 let step = runs[run as usize - 1];
                 assert_eq!(step.expect_error, cause.phrase(), "run {run} of\n{}", scenario.to_toml());
@@ -377,6 +401,8 @@ mod tests {
             "a refusal: a log that is not a log",
             "a refusal: a file sink behind its commits",
             "a refusal: a query option out of its rule",
+            "a refusal: a task-layout knob out of its rule",
+            "a refusal: a run's trigger interval Spark would not read",
             "a refusal: another query writes the output",
             "a refusal: another query on the checkpoint",
             "a refusal: the query changed on its checkpoint",
@@ -405,6 +431,7 @@ mod tests {
             "final: maxFilesPerTrigger out of its rule",
             "final: maxFileAge out of its rule",
             "final: max-line-bytes out of its rule",
+            "a task-layout knob out of its rule",
             "final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule",
             "final: the query's plan changed",
             "the model: a run warns of an uncommitted batch",
@@ -448,6 +475,17 @@ mod tests {
             "sink: foreach-batch",
             "sink: another",
         ];
+        eprintln!("odd intervals in 200 cases of seed 1: {intervals:#?}");
+        let refused = |fault: crate::check::IntervalFault| format!("an odd interval refused: {fault:?}");
+        let faults = {
+            use crate::check::IntervalFault::*;
+            [Empty, Prefix, NotANumber, NoUnit, NotAUnit, Fraction, MonthsOrYears, TooLong, Negative]
+        };
+        for kind in faults.map(refused).into_iter().chain(["an odd interval read".to_string()]) {
+            assert!(intervals.get(&kind).copied().unwrap_or(0) >= 2, "{kind}: fewer than 2 runs in {intervals:?}");
+        }
+        // A value Spark runs with, where crashpoint once refused it.
+        assert!(counts.contains_key("an open cost of 0 (Spark runs with it)"), "{counts:?}");
         let table: Vec<String> = every.iter().map(|k| format!("{k}: {}", counts.get(k).unwrap_or(&0))).collect();
         eprintln!("knobs drawn in 200 cases of seed 1:\n{}", table.join("\n"));
         let rare: Vec<&String> = every

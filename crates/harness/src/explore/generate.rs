@@ -42,10 +42,11 @@
 //! message is left out. Generation is deterministic for a given proptest seed.
 
 use super::reproducer::with_final_drain;
+use super::spellings::{INTERVAL_RUNS, ODD_INTERVALS, Spelled, spelled};
 use crate::check::{Cause, Place};
 use crate::scenario::{
     ARRIVAL_POINTS, Arrival, ArrivingFile, Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec,
-    QueryChange, QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, Step, execute, expected,
+    QueryChange, QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, SpelledTrigger, Step, execute, expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -320,9 +321,12 @@ fn with_option(query: &QuerySpec, key: &str, value: i64) -> [QueryChange; 2] {
         "max-files-per-trigger" => source.max_files_per_trigger = Some(value),
         "max-file-age-ms" => source.max_file_age_ms = Some(value),
         "max-line-bytes" => source.max_line_bytes = Some(value),
+        "max-partition-bytes" => source.max_partition_bytes = Some(value),
+        "open-cost-in-bytes" => source.open_cost_in_bytes = Some(value),
+        "min-partition-num" => source.min_partition_num = Some(value),
         "min-batches-to-retain" => checkpoint.min_batches_to_retain = Some(value),
         "compact-interval" => checkpoint.compact_interval = Some(value),
-        other => unreachable!("{other} is not in BAD_OPTION_VALUES or BAD_KNOB_VALUES"),
+        other => unreachable!("{other} is not in BAD_OPTION_VALUES, BAD_KNOB_VALUES or LAYOUT_VALUES"),
     }
     if checkpoint == query.checkpoint {
         let change = |source| QueryChange { source: Some(source), ..QueryChange::default() };
@@ -401,13 +405,18 @@ struct Layout {
     min_partition_num: Option<u64>,
 }
 
-/// A case's task layout, read from a stream of its own: a hash of everything the case drew
-/// (so that no draw of this or any later case moves). About one case in three gets small
-/// knobs; the others keep Spark's defaults, which pack a batch's small files into two tasks.
-fn layout(knobs: &Knobs, segments: &[Segment]) -> Option<Layout> {
-    // FNV-1a over the drawn values' Debug text: stable across runs and platforms.
+/// A stream of a case's own: a hash of everything it drew (so that reading it moves no draw of
+/// this or any later case). FNV-1a over the drawn values' Debug text: stable across runs and
+/// platforms.
+fn drawn_hash(knobs: &Knobs, segments: &[Segment]) -> u64 {
     let text = format!("{knobs:?}{segments:?}");
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A case's task layout, from its [`drawn_hash`]'s low 32 bits. About one case in three gets
+/// small knobs; the others keep Spark's defaults, which pack a batch's small files into two
+/// tasks.
+fn layout(hash: u64) -> Option<Layout> {
     let pick = |shift: u32, n: u64| ((hash >> shift) % n) as usize;
     (pick(0, 3) == 0).then(|| Layout {
         max_partition_bytes: [160, 250, 400, 700][pick(8, 4)],
@@ -737,7 +746,8 @@ pub fn case_strategy(bugs: Vec<String>, power_loss: bool) -> impl Strategy<Value
 fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl Strategy<Value = GeneratedCase> {
     (knobs(), prop::collection::vec(segment(power_loss), 1..=4), refusal(), sink_behind()).prop_map(
         move |(mut knobs, mut segments, refusal, behind)| {
-            knobs.layout = layout(&knobs, &segments);
+            let hash = drawn_hash(&knobs, &segments);
+            knobs.layout = layout(hash);
             let kind = sink.unwrap_or(knobs.sink);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
             let repaired =
@@ -767,9 +777,18 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
                 // user's sink draws none.
                 segments.iter_mut().for_each(|s| s.holder = None);
             }
-            build_repaired(knobs, &segments, refusal.map(|r| (r, repaired)), &bugs)
+            // A failing case's arrivals come after its runs: odd intervals keep out of a case
+            // with one, so that arrivals during a run keep their reach.
+            let spelled = spelled(hash).filter(|s| !matches!(s, Spelled::Intervals { .. }) || !arrives(&segments));
+            let case = Case { knobs, spelled };
+            build_repaired(case, &segments, refusal.map(|r| (r, repaired)), &bugs)
         },
     )
+}
+
+/// True if a file arrives during one of the segments' runs.
+fn arrives(segments: &[Segment]) -> bool {
+    segments.iter().any(|s| s.during.is_some())
 }
 
 /// The strategy of whole scenarios (the cases that could be built).
@@ -913,17 +932,31 @@ impl Files {
 }
 
 fn build(knobs: Knobs, segments: &[Segment], refusal: Option<Refusal>, bugs: &[String]) -> GeneratedCase {
-    build_repaired(knobs, segments, refusal.map(|r| (r, false)), bugs)
+    build_repaired(Case { knobs, spelled: None }, segments, refusal.map(|r| (r, false)), bugs)
+}
+
+/// A case's query settings, and the options it spells as a user may, good or bad.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    knobs: Knobs,
+    spelled: Option<Spelled>,
+}
+
+impl From<Knobs> for Case {
+    fn from(knobs: Knobs) -> Self {
+        Case { knobs, spelled: None }
+    }
 }
 
 /// A case; `refusal`: its final refusal, and whether the user then repairs it (`restore`: the
 /// tampered file back from a backup), after which a run must go on exactly once.
 fn build_repaired(
-    knobs: Knobs,
+    case: impl Into<Case>,
     segments: &[Segment],
     refusal: Option<(Refusal, bool)>,
     bugs: &[String],
 ) -> GeneratedCase {
+    let Case { knobs, spelled } = case.into();
     let mut scenario = Scenario {
         path: PathBuf::from("fuzz.toml"),
         description: "Generated by crashpoint fuzz".into(),
@@ -962,7 +995,8 @@ fn build_repaired(
         let mut first = run(false, crash);
         if let Step::Run(first) = &mut first {
             first.second_query = segment.second_query.map(|point| (point, 1));
-            first.trigger = segment.trigger.map(parse_spelled).transpose()?;
+            let spelled = segment.trigger.map(|s| parse_spelled(s).map(|_| SpelledTrigger(s.into())));
+            first.trigger = spelled.transpose()?;
             first.arrive = during.map(|d| files.arrival(d, finishing));
             first.again = during.map_or_else(|| again_for_nothing(segment.crash, segment.nested), triggered_again);
         }
@@ -992,6 +1026,9 @@ fn build_repaired(
                 scenario.steps.push(run(false, None));
             }
         }
+    }
+    if let Some(spelled) = spelled {
+        spelled_steps(spelled, &scenario.query, &mut files, &mut scenario.steps);
     }
     if let Some((refusal, repaired)) = refusal {
         scenario.steps.extend(refusal_steps(refusal, &scenario.query));
@@ -1042,7 +1079,7 @@ fn settle(mut scenario: Scenario) -> Scenario {
         // A run that fails at its start never reaches the point where a second query starts.
         let second_query = run.second_query.filter(|_| cause.is_none());
         *run = RunStep {
-            trigger: run.trigger,
+            trigger: run.trigger.take(),
             second_query,
             expect_error: cause.and_then(Cause::phrase),
             again: run.again,
@@ -1094,6 +1131,30 @@ fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
     };
     steps.push(run(false, None));
     steps
+}
+
+/// The steps of options spelled as a user may, each after a new file it must not take if
+/// refused: runs of their own odd or bad intervals, or the query given a layout value and set
+/// back; then a run of the query, which must go on exactly-once.
+fn spelled_steps(spelled: Spelled, query: &QuerySpec, files: &mut Files, steps: &mut Vec<Step>) {
+    let new_file =
+        |files: &mut Files, steps: &mut Vec<Step>, seed| files.add(Content::Events { events: 1, seed }, steps);
+    match spelled {
+        Spelled::Intervals { first } => {
+            for i in 0..INTERVAL_RUNS {
+                new_file(files, steps, i as u64);
+                let interval = ODD_INTERVALS[(first + i) % ODD_INTERVALS.len()];
+                let trigger = Some(SpelledTrigger(format!("processing-time={interval}")));
+                steps.push(Step::Run(RunStep { trigger, ..RunStep::default() }));
+            }
+        }
+        Spelled::Layout { key, value } => {
+            let [given, back] = with_option(query, key, value);
+            new_file(files, steps, 0);
+            steps.extend([Step::ChangeQuery(given), run(false, None), Step::ChangeQuery(back)]);
+        }
+    }
+    steps.push(run(false, None));
 }
 
 /// Aims each arrival during a run at a hit that its point really has in that run (counted in a

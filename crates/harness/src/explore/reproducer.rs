@@ -141,7 +141,9 @@ fn judgeable(case: &Scenario) -> bool {
     }
     // With trigger once, a crash leaves files unprocessed for longer than in the oracle, so a
     // later change to them changes what the oracle means.
-    let once = |run: &RunStep| run.trigger.unwrap_or(case.query.trigger) == crashpoint_engine::engine::Trigger::Once;
+    let once = |run: &RunStep| {
+        run.trigger.as_ref().map_or(case.query.trigger == crashpoint_engine::engine::Trigger::Once, |t| t.0 == "once")
+    };
     let uses_once = case.steps.iter().any(|s| matches!(s, Step::Run(run) if once(run)));
     if uses_once && case.steps.iter().any(Step::mutates_input) {
         return false;
@@ -189,17 +191,17 @@ pub fn minimize(case: &Scenario, found_by: &str) -> (Scenario, Vec<String>) {
 /// schedule ends with less done than its oracle. A final `available-now` run, in both, lets
 /// every schedule complete before the outputs are compared.
 pub fn with_final_drain(scenario: &Scenario) -> Scenario {
-    let uses_once = |trigger: Option<crashpoint_engine::engine::Trigger>| {
-        trigger.unwrap_or(scenario.query.trigger) == crashpoint_engine::engine::Trigger::Once
+    let uses_once = |trigger: &Option<crate::scenario::SpelledTrigger>| {
+        trigger.as_ref().map_or(scenario.query.trigger == crashpoint_engine::engine::Trigger::Once, |t| t.0 == "once")
     };
-    let once = scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if uses_once(run.trigger)));
+    let once = scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if uses_once(&run.trigger)));
     let last_run = scenario.steps.iter().rev().find_map(|s| if let Step::Run(run) = s { Some(run) } else { None });
     let drained_already =
-        last_run.is_some_and(|run| run.crash.is_none() && run.io_error.is_none() && !uses_once(run.trigger));
+        last_run.is_some_and(|run| run.crash.is_none() && run.io_error.is_none() && !uses_once(&run.trigger));
     let mut drained = scenario.clone();
     if once && !drained_already {
         drained.steps.push(Step::Run(RunStep {
-            trigger: Some(crashpoint_engine::engine::Trigger::AvailableNow),
+            trigger: Some(crashpoint_engine::engine::Trigger::AvailableNow.into()),
             ..RunStep::default()
         }));
     }

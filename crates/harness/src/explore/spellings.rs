@@ -1,6 +1,8 @@
 //! Other spellings of a generated trigger's interval, in the forms Spark 4.3's
 //! `Trigger.ProcessingTime(String)` reads: a parser must read every spelling of one interval as
-//! that interval (a metamorphic check: no table of expected readings can go stale).
+//! that interval (a metamorphic check: no table of expected readings can go stale). And odd and
+//! bad values of options as a user writes them ([`Spelled`]): runs of their own trigger
+//! intervals, and task-layout knobs at 0 and below, which the reference model reads on its own.
 //!
 //! Spellings are derived from the interval alone and drawn from nothing, so the check never
 //! moves fuzz's draw. This module only spells; it must never judge a run.
@@ -21,6 +23,88 @@ pub fn spark_spellings(interval_ms: u64) -> Vec<String> {
         spellings.push(format!("{micros} microseconds"));
     }
     spellings
+}
+
+/// Intervals a user may give a run's own `processing-time=<interval>`: odd ones Spark 4.3 reads
+/// and bad ones it refuses (FINDINGS Q24a), each at one rule of the grammar (a point alone, ten
+/// digits after it, months that cancel out, a negative total, ...). Which is which is the
+/// reference model's to say, never this table's.
+pub const ODD_INTERVALS: [&str; 30] = [
+    ".",
+    "-. seconds",
+    "1.1234567891 seconds",
+    "1 month",
+    "INTERVAL 1.5 SECONDS",
+    "5. minutes",
+    ". seconds",
+    "1 year -12 months",
+    "-5 seconds",
+    "1.123456789 seconds",
+    "2 years",
+    "5",
+    "1 fortnight",
+    "1 month -1 month",
+    "1 second -1001 milliseconds",
+    "",
+    "  2 Minutes ",
+    "1.5 minutes",
+    "intervalx 5 seconds",
+    "9223372036854775807 microseconds",
+    "2234567890 days",
+    "- . seconds",
+    "5seconds",
+    "1 second -1000 milliseconds",
+    "-1 microseconds",
+    "interval",
+    "+5 seconds 1 week",
+    "9223372036854775808 microseconds",
+    "1 minute 30",
+    "5 secs",
+];
+
+/// How many runs of odd intervals a case with [`Spelled::Intervals`] has, from its first on.
+pub const INTERVAL_RUNS: usize = 5;
+
+/// Task-layout knobs (their scenario keys) at values a user may give them: 0 and below, which
+/// Spark refuses, fails on, or loses rows with, and an open cost of 0, which it runs with.
+pub const LAYOUT_VALUES: [(&str, i64); 6] = [
+    ("max-partition-bytes", 0),
+    ("open-cost-in-bytes", 0),
+    ("min-partition-num", 0),
+    ("max-partition-bytes", -1),
+    ("open-cost-in-bytes", -1),
+    ("min-partition-num", -3),
+];
+
+/// Options a case gives as a user may spell them, good or bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelled {
+    /// Runs of their own triggers, [`INTERVAL_RUNS`] of [`ODD_INTERVALS`] from `first` on.
+    Intervals {
+        /// The first interval's place in the table.
+        first: usize,
+    },
+    /// The query changed to give a task-layout knob this value, then back.
+    Layout {
+        /// The knob's scenario key.
+        key: &'static str,
+        /// Its value.
+        value: i64,
+    },
+}
+
+/// The spelled options of a case, from a hash of what it drew (bits a case's layout does not
+/// read): odd intervals in about one case in twenty, a layout value in another one in twenty.
+pub fn spelled(hash: u64) -> Option<Spelled> {
+    let pick = |shift: u32, n: usize| ((hash >> shift) % n as u64) as usize;
+    match pick(32, 20) {
+        0 => Some(Spelled::Intervals { first: pick(40, ODD_INTERVALS.len()) }),
+        1 => {
+            let (key, value) = LAYOUT_VALUES[pick(40, LAYOUT_VALUES.len())];
+            Some(Spelled::Layout { key, value })
+        }
+        _ => None,
+    }
 }
 
 /// `interval_ms` in days, hours, minutes, seconds and milliseconds, largest first.

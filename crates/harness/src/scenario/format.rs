@@ -20,7 +20,7 @@
 //! Parsing rejects unknown keys and bad values with the file, the line and what is allowed.
 
 use super::sink_spec::SinkSpec;
-use super::steps::{ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, RunStep, Step};
+use super::steps::{ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, RunStep, SpelledTrigger, Step};
 use crate::bugs::{Bug, BugSet};
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -452,11 +452,17 @@ impl Scenario {
     }
 }
 
-/// The trigger of a run step, from its value.
-pub(super) fn parse_trigger(value: &Value) -> Result<Option<Trigger>, String> {
+/// The trigger of a run step, from its value: `available-now`, `once` and `processing-time` are
+/// read here; a `processing-time=<interval>` is kept as spelled, for the run to read (a spelling
+/// the engine refuses fails that run, as Spark's `trigger()` refuses it).
+pub(super) fn parse_trigger(value: &Value) -> Result<Option<SpelledTrigger>, String> {
     match value {
         Value::Boolean(true) => Ok(None),
-        Value::String(s) => s.parse().map(Some).map_err(|e| format!("{e}; or true (the query's)")),
+        Value::String(s) if s.starts_with("processing-time=") => Ok(Some(SpelledTrigger(s.clone()))),
+        Value::String(s) => s
+            .parse::<Trigger>()
+            .map(|_| Some(SpelledTrigger(s.clone())))
+            .map_err(|e| format!("{e}; or true (the query's)")),
         other => Err(format!(
             "'{other}' is not a trigger; allowed: \"available-now\", \"once\", \"processing-time\", or true (the \
              query's)"
@@ -849,10 +855,15 @@ mod tests {
             ("rename = \"a.json\"\nto = \"b.json\"", Step::Rename { from: "a.json".into(), to: "b.json".into() }),
             ("remove = \"a.json\"", Step::Remove { name: "a.json".into() }),
             ("run = true", Step::Run(run(None, None, false, None))),
-            ("run = \"once\"", Step::Run(run(Some(Trigger::Once), None, false, None))),
+            ("run = \"once\"", Step::Run(run(Some(Trigger::Once.into()), None, false, None))),
             (
                 "run = \"available-now\"\ncrash = \"after-sink-write\"",
-                Step::Run(run(Some(Trigger::AvailableNow), Some((CrashPoint::AfterSinkWrite, 1)), false, None)),
+                Step::Run(run(Some(Trigger::AvailableNow.into()), Some((CrashPoint::AfterSinkWrite, 1)), false, None)),
+            ),
+            // An interval is the run's to read: kept as spelled, a bad one too.
+            (
+                "run = \"processing-time=1 month\"",
+                Step::Run(run(Some(SpelledTrigger("processing-time=1 month".into())), None, false, None)),
             ),
             (
                 "run = true\ncrash = \"during-log-write\"\nhit = 3\npower-loss = true\nexpect-error = \"boom\"",
@@ -863,7 +874,7 @@ mod tests {
                 "run = \"available-now\"\nagain = \"processing-time=2s\"",
                 Step::Run(RunStep {
                     again: Some(Trigger::ProcessingTime { interval_ms: 2_000 }),
-                    ..run(Some(Trigger::AvailableNow), None, false, None)
+                    ..run(Some(Trigger::AvailableNow.into()), None, false, None)
                 }),
             ),
             (

@@ -7,7 +7,7 @@
 
 use super::runner::{Injection, ProcessRecord, Runner};
 use super::sinks::PlannedRows;
-use super::steps::RunStep;
+use super::steps::{RunStep, SpelledTrigger};
 use crate::check::{
     LogsAtStart, QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace, judge_origins, planned_files,
 };
@@ -82,6 +82,10 @@ impl Runner<'_> {
             self.check(&format!("before run {ordinal}"));
         }
         self.announce(ordinal, &spec);
+        let trigger = match run.trigger.as_ref().map_or(Ok(self.query.trigger), SpelledTrigger::read) {
+            Ok(trigger) => trigger,
+            Err(why) => return self.trigger_refused(number, ordinal, inserted, run, why),
+        };
         let faults = spec.crash.map_or_else(FaultPlan::none, |(point, hit)| FaultPlan::crash_at(point, hit));
         let (storage, handle) = self.world.process_storage(spec.io_error.as_ref(), self.injection.record_io);
         let query = Query {
@@ -104,7 +108,6 @@ impl Runner<'_> {
         // of the disk: none of the run's injected I/O errors reaches it, and it counts none.
         let planned = PlannedRows::of(self.world.storage().clone(), &query);
         let sink = self.world.sink(&self.query, self.scenario.seed, ordinal, &cause, planned);
-        let trigger = run.trigger.unwrap_or(self.query.trigger);
         let (faults, intrusion) = match run.second_query {
             Some(at) => {
                 let (faults, slot) = self.with_second_query(faults, at, ordinal, &query, options, trigger);
@@ -198,6 +201,31 @@ impl Runner<'_> {
         if spec.io_error.is_some() && spec.power_loss {
             self.lose_power(number, &spec.persisted);
         }
+    }
+
+    /// A run whose own trigger the engine's parser refuses, as Spark's `trigger()` refuses the
+    /// query before it starts: no engine starts, so nothing is read or written; a file due
+    /// during the run arrives once it has stopped.
+    fn trigger_refused(&mut self, number: usize, ordinal: u32, inserted: bool, run: &RunStep, why: String) {
+        let commits_before = self.commit_ids();
+        let (_, arrival) = self.with_arrival(FaultPlan::none(), run);
+        if let (Some(arrival), Some(arrive)) = (&arrival, &run.arrive) {
+            self.finish_arrival(number, ordinal, arrive, arrival, &BTreeMap::new(), true);
+        }
+        self.check_live_log(ordinal, &[], &commits_before, None, true);
+        self.processes.push(ProcessRecord {
+            ordinal,
+            step: number,
+            inserted,
+            hits: BTreeMap::new(),
+            crashed: None,
+            error: Some(why.clone()),
+            io_failed: None,
+            io_ops: Vec::new(),
+            events: Vec::new(),
+            needs_restart: false,
+        });
+        self.expect_error(ordinal, run, Some(why));
     }
 
     /// The commits on the disk now, ascending (none if the checkpoint cannot be listed).

@@ -33,14 +33,44 @@ pub enum FileContent {
     },
 }
 
+/// A run's own trigger as its step spells it (`run = "processing-time=1 minute"`). The engine's
+/// parser reads it when the run starts, as Spark's `trigger()` reads an interval when the query
+/// is made: a spelling it refuses fails that run, before anything is read or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpelledTrigger(pub String);
+
+impl SpelledTrigger {
+    /// The engine's reading: the runner's (the reference model reads the spelling on its own).
+    pub fn read(&self) -> Result<Trigger, String> {
+        self.0.parse()
+    }
+
+    /// True if it is a `processing-time` trigger, whatever its interval.
+    pub fn is_processing_time(&self) -> bool {
+        self.0.starts_with("processing-time")
+    }
+}
+
+impl From<Trigger> for SpelledTrigger {
+    fn from(trigger: Trigger) -> Self {
+        Self(trigger.to_string())
+    }
+}
+
+impl fmt::Display for SpelledTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A run (a new process on the same checkpoint), optionally crashing or failing an I/O
 /// operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunStep {
     /// Written as `restart` (a run after a crash); it behaves the same.
     pub restart: bool,
-    /// The trigger; the query's when `None`.
-    pub trigger: Option<Trigger>,
+    /// The run's own trigger, as spelled; the query's when `None`.
+    pub trigger: Option<SpelledTrigger>,
     /// Crash at the k-th hit of this point.
     pub crash: Option<(CrashPoint, u32)>,
     /// After the crash (or after a run with an I/O error), the power fails: the unsynced
@@ -475,11 +505,8 @@ fn content_toml(content: &FileContent) -> String {
     }
 }
 
-fn trigger_name(trigger: Option<Trigger>) -> String {
-    match trigger {
-        None => "true".into(),
-        Some(trigger) => format!("\"{trigger}\""),
-    }
+fn trigger_name(trigger: Option<&SpelledTrigger>) -> String {
+    trigger.map_or_else(|| "true".into(), |spelled| quoted(&spelled.0))
 }
 
 impl Step {
@@ -546,8 +573,11 @@ impl Step {
             Step::Rename { from, to } => format!("rename = {}\nto = {}\n", quoted(from), quoted(to)),
             Step::Remove { name } => format!("remove = {}\n", quoted(name)),
             Step::Run(run) => {
-                let mut out =
-                    format!("{} = {}\n", if run.restart { "restart" } else { "run" }, trigger_name(run.trigger));
+                let mut out = format!(
+                    "{} = {}\n",
+                    if run.restart { "restart" } else { "run" },
+                    trigger_name(run.trigger.as_ref())
+                );
                 if let Some((point, hit)) = run.crash {
                     out += &format!("crash = \"{point}\"\n");
                     if hit != 1 {
@@ -610,7 +640,7 @@ impl fmt::Display for Step {
             Step::Rename { from, to } => write!(f, "rename {from} -> {to}"),
             Step::Remove { name } => write!(f, "remove {name}"),
             Step::Run(run) => {
-                let trigger = run.trigger.map(|t| format!(" {t}")).unwrap_or_default();
+                let trigger = run.trigger.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
                 write!(f, "{}{trigger}", if run.restart { "restart" } else { "run" })?;
                 if let Some((point, hit)) = run.crash {
                     write!(f, ", crash at {point} (hit {hit})")?;

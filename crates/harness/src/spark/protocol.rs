@@ -127,7 +127,7 @@ pub struct ForeachFail {
 }
 
 /// The trigger of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TriggerSpec {
     /// `Trigger.AvailableNow`.
     AvailableNow,
@@ -135,6 +135,9 @@ pub enum TriggerSpec {
     Once,
     /// `Trigger.ProcessingTime(ms)`, run until everything available is processed.
     ProcessingTimeMs(u64),
+    /// `Trigger.ProcessingTime(interval)` with the interval as the user wrote it: Spark reads
+    /// it (or refuses it) itself.
+    ProcessingTimeSpelled(String),
 }
 
 impl Serialize for TriggerSpec {
@@ -145,6 +148,11 @@ impl Serialize for TriggerSpec {
             TriggerSpec::ProcessingTimeMs(ms) => {
                 let mut map = BTreeMap::new();
                 map.insert("processing-time-ms", *ms);
+                map.serialize(s)
+            }
+            TriggerSpec::ProcessingTimeSpelled(interval) => {
+                let mut map = BTreeMap::new();
+                map.insert("processing-time", interval);
                 map.serialize(s)
             }
         }

@@ -10,8 +10,10 @@ use crate::check::{
     ByHand, Emission, EmissionOutcome, LogKnobs, SinkView, check_compactible_logs, check_invariants,
     compactions_where_spark_puts_them,
 };
-use crate::scenario::{Execution, Injection, PlannedRows, ProcessRecord, QuerySpec, RunStep, Scenario, SinkKind, Step};
-use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError};
+use crate::scenario::{
+    Execution, Injection, PlannedRows, ProcessRecord, QuerySpec, RunStep, Scenario, SinkKind, SpelledTrigger, Step,
+};
+use crate::spark::{Outcome, RunRequest, RunResponse, SparkDriver, SparkError, TriggerSpec};
 use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
 use crashpoint_engine::faults::CrashPoint;
 use crashpoint_engine::plan::Row;
@@ -262,7 +264,15 @@ impl Runner<'_> {
         let sink = request::sink(query.sink.kind(), self.world.root(), &self.memory_name)
             .expect("a sink without a Spark counterpart makes the scenario not applicable");
         let mut request = RunRequest::new(self.world.input(), self.world.checkpoint(), sink);
-        request.trigger = request::trigger(run.trigger.unwrap_or(query.trigger));
+        request.trigger = match run.trigger.as_ref().map_or(Ok(query.trigger), SpelledTrigger::read) {
+            Ok(trigger) => request::trigger(trigger),
+            // One the engine refuses goes to Spark as written: its `trigger()` says what it makes
+            // of it.
+            Err(_) => {
+                let spelled = run.trigger.as_ref().map(|t| t.0.as_str()).unwrap_or_default();
+                TriggerSpec::ProcessingTimeSpelled(spelled.trim_start_matches("processing-time=").into())
+            }
+        };
         request.source = request::source(query);
         // Spark reads with the query's schema as the engine does (the driver's default is the tutorial's).
         request.schema = (!query.source.schema.is_tutorial()).then(|| query.source.schema.to_string());

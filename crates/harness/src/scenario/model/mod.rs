@@ -16,6 +16,7 @@
 mod clock;
 mod contract;
 mod input;
+mod interval;
 mod lines;
 mod names;
 mod options;
@@ -274,7 +275,11 @@ impl Model {
             }
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
-            Step::Run(run) => self.run(run.trigger.unwrap_or(self.query.trigger), run.again, run.arrive.as_ref()),
+            Step::Run(run) => {
+                let trigger = run.trigger.as_ref().map_or(Ok(self.query.trigger), |t| interval::read_trigger(&t.0));
+                let trigger = trigger.map_err(|(interval, fault)| Cause::BadTrigger { interval, fault });
+                self.run(trigger, run.again, run.arrive.as_ref());
+            }
             Step::Delete { path } => return self.checkpoint.delete(path),
             Step::Touch { name, shift_ms } => {
                 if let Some(file) = files.get_mut(name) {
@@ -510,7 +515,7 @@ mod tests {
         );
         let mut listed_again = shipped.clone();
         let Step::Run(first) = &mut listed_again.steps[2] else { panic!("step 3 is a run") };
-        first.trigger = Some(crashpoint_engine::engine::Trigger::ProcessingTime { interval_ms: 0 });
+        first.trigger = Some(crashpoint_engine::engine::Trigger::ProcessingTime { interval_ms: 0 }.into());
         let planned = planned(&expected(&listed_again).unwrap());
         assert_eq!(planned[..3], [batch(1, 0, "a.json"), batch(1, 1, "b.json"), batch(1, 2, "c.json")]);
     }

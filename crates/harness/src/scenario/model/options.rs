@@ -26,10 +26,12 @@ fn options(source: &SourceOptions) -> [(&'static str, i64, Option<i64>); 6] {
         ("maxFileAge", 0, source.max_file_age_ms),
         // crashpoint's own: a line of 0 bytes or fewer cannot hold a record.
         ("maxLineBytes", 1, source.max_line_bytes),
-        // Spark's spark.sql.files.* confs of the task layout: a split of 0 bytes or no core
-        // cannot cut a file; crashpoint refuses 0 and below (FINDINGS Q23).
+        // Spark's spark.sql.files.* confs of the task layout (FINDINGS Q24a): Spark refuses a
+        // minPartitionNum below 1 when it is set, and fails or loses every row with a
+        // maxPartitionBytes below 1; it runs with an openCostInBytes of 0, and with some
+        // negative ones loses every row, which crashpoint refuses.
         ("spark.sql.files.maxPartitionBytes", 1, source.max_partition_bytes),
-        ("spark.sql.files.openCostInBytes", 1, source.open_cost_in_bytes),
+        ("spark.sql.files.openCostInBytes", 0, source.open_cost_in_bytes),
         ("spark.sql.files.minPartitionNum", 1, source.min_partition_num),
     ]
 }
@@ -69,7 +71,7 @@ mod tests {
             ("maxFileAge", 0),
             ("maxLineBytes", 1),
             ("spark.sql.files.maxPartitionBytes", 1),
-            ("spark.sql.files.openCostInBytes", 1),
+            ("spark.sql.files.openCostInBytes", 0),
             ("spark.sql.files.minPartitionNum", 1),
         ];
         for (i, (option, least)) in rules.iter().enumerate() {

@@ -83,15 +83,17 @@ impl Model {
     /// One run; an error stops it where the engine stops, and is recorded with the run.
     /// `arrive`: a file that arrives during the run; if the run ends (or fails) before its hit,
     /// it arrives once the run has stopped.
-    /// `again`: once the trigger is done, the same process triggers the query again with it.
-    pub(super) fn run(&mut self, trigger: Trigger, again: Option<Trigger>, arrive: Option<&Arrival>) {
+    /// `trigger`: the run's, or why the engine must refuse its spelling. `again`: once the
+    /// trigger is done, the same process triggers the query again with it.
+    pub(super) fn run(&mut self, trigger: Result<Trigger, Cause>, again: Option<Trigger>, arrive: Option<&Arrival>) {
         self.ordinal += 1;
         self.contract.begin(self.ordinal);
         let mut due = arrive.map(|arrival| Due { arrival, hits: 0 });
-        let ran = self.run_inner(trigger, again, &mut due);
-        // A run refused for its options stops before it touches anything: its hits (none) are
-        // stated, so that a refusal after a write (`metadata`, a batch) is a finding.
-        self.contract.end(ran.is_ok() || matches!(ran, Err(Cause::BadOption { .. })));
+        let ran = trigger.and_then(|trigger| self.run_inner(trigger, again, &mut due));
+        // A run refused for its options or its trigger stops before it touches anything: its
+        // hits (none) are stated, so that a refusal after a write (`metadata`, a batch) is a
+        // finding.
+        self.contract.end(ran.is_ok() || matches!(ran, Err(Cause::BadOption { .. } | Cause::BadTrigger { .. })));
         if let Err(why) = ran {
             self.failed_runs.push((self.ordinal, why));
         }
