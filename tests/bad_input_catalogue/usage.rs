@@ -1,4 +1,5 @@
-//! Options and neighbours that would lose data: bad `maxFilesPerTrigger`, options that cannot
+//! Options and neighbours that would lose data: bad `maxFilesPerTrigger`, task-layout knobs and
+//! trigger intervals, options that cannot
 //! go together, a new checkpoint over an old output, a second query on the same checkpoint or
 //! output, a changed query, a console that cannot be written.
 
@@ -58,6 +59,17 @@ pub fn rows() -> Vec<Row> {
             says: ["invalid value '-1000' for option 'maxFileAge'", "must be 0 or more ms"], "refused with Spark's rule"),
         refused_option!("--max-line-bytes 0", ["--max-line-bytes", "0"],
             says: ["invalid value '0' for option 'maxLineBytes'", "must be 1 or more bytes"], "refused with the rule"),
+        refused_option!("--max-partition-bytes 0", ["--max-partition-bytes", "0"],
+            says: ["invalid value '0' for option 'spark.sql.files.maxPartitionBytes'", "must be 1 or more bytes"],
+            "refused before anything is written (Spark fails in the first batch, after writing its offsets)"),
+        refused_option!("--max-partition-bytes -1", ["--max-partition-bytes", "-1"],
+            says: ["invalid value '-1' for option 'spark.sql.files.maxPartitionBytes'", "must be 1 or more bytes"],
+            "refused (Spark runs and commits a batch without its rows)"),
+        refused_option!("--trigger processing-time=1 month", ["--trigger", "processing-time=1 month"],
+            says: ["'1 month': a trigger's interval cannot be in months or years"], "refused with Spark's rule"),
+        refused_option!("--trigger processing-time=5. minutes", ["--trigger", "processing-time=5. minutes"],
+            says: ["'5. minutes': only seconds may have a fraction, not minutes"],
+            "refused, as Spark refuses it (it used to be read as 5 minutes)"),
         refused_option!("--threads 0", ["--threads", "0"],
             says: ["'0' is not allowed: --threads must be 1 or more"], "refused with the rule"),
         refused_option!("--max-files-per-trigger abc", ["--max-files-per-trigger", "abc"],

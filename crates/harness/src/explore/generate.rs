@@ -1134,8 +1134,8 @@ fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
 }
 
 /// The steps of options spelled as a user may, each after a new file it must not take if
-/// refused: runs of their own odd or bad intervals, or the query given a layout value and set
-/// back; then a run of the query, which must go on exactly-once.
+/// refused: runs of their own odd or bad intervals, or the query given layout values in turn
+/// and set back; then a run of the query, which must go on exactly-once.
 fn spelled_steps(spelled: Spelled, query: &QuerySpec, files: &mut Files, steps: &mut Vec<Step>) {
     let new_file =
         |files: &mut Files, steps: &mut Vec<Step>, seed| files.add(Content::Events { events: 1, seed }, steps);
@@ -1148,10 +1148,14 @@ fn spelled_steps(spelled: Spelled, query: &QuerySpec, files: &mut Files, steps: 
                 steps.push(Step::Run(RunStep { trigger, ..RunStep::default() }));
             }
         }
-        Spelled::Layout { key, value } => {
-            let [given, back] = with_option(query, key, value);
-            new_file(files, steps, 0);
-            steps.extend([Step::ChangeQuery(given), run(false, None), Step::ChangeQuery(back)]);
+        Spelled::Layout { key, values } => {
+            for (i, value) in values.into_iter().enumerate() {
+                let [given, _] = with_option(query, key, value);
+                new_file(files, steps, i as u64);
+                steps.extend([Step::ChangeQuery(given), run(false, None)]);
+            }
+            let [_, back] = with_option(query, key, values[0]);
+            steps.push(Step::ChangeQuery(back));
         }
     }
     steps.push(run(false, None));

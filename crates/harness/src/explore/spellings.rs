@@ -65,16 +65,11 @@ pub const ODD_INTERVALS: [&str; 30] = [
 /// How many runs of odd intervals a case with [`Spelled::Intervals`] has, from its first on.
 pub const INTERVAL_RUNS: usize = 5;
 
-/// Task-layout knobs (their scenario keys) at values a user may give them: 0 and below, which
-/// Spark refuses, fails on, or loses rows with, and an open cost of 0, which it runs with.
-pub const LAYOUT_VALUES: [(&str, i64); 6] = [
-    ("max-partition-bytes", 0),
-    ("open-cost-in-bytes", 0),
-    ("min-partition-num", 0),
-    ("max-partition-bytes", -1),
-    ("open-cost-in-bytes", -1),
-    ("min-partition-num", -3),
-];
+/// Task-layout knobs (their scenario keys), each with the values a user may give it that a case
+/// tries in turn: 0 and below, which Spark refuses, fails on, or loses rows with, and an open
+/// cost of 0, which it runs with.
+pub const LAYOUT_VALUES: [(&str, [i64; 2]); 3] =
+    [("max-partition-bytes", [0, -1]), ("open-cost-in-bytes", [0, -1]), ("min-partition-num", [0, -3])];
 
 /// Options a case gives as a user may spell them, good or bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,12 +79,12 @@ pub enum Spelled {
         /// The first interval's place in the table.
         first: usize,
     },
-    /// The query changed to give a task-layout knob this value, then back.
+    /// The query changed to give a task-layout knob each of these values in turn, then back.
     Layout {
         /// The knob's scenario key.
         key: &'static str,
-        /// Its value.
-        value: i64,
+        /// Its values.
+        values: [i64; 2],
     },
 }
 
@@ -100,8 +95,8 @@ pub fn spelled(hash: u64) -> Option<Spelled> {
     match pick(32, 20) {
         0 => Some(Spelled::Intervals { first: pick(40, ODD_INTERVALS.len()) }),
         1 => {
-            let (key, value) = LAYOUT_VALUES[pick(40, LAYOUT_VALUES.len())];
-            Some(Spelled::Layout { key, value })
+            let (key, values) = LAYOUT_VALUES[pick(40, LAYOUT_VALUES.len())];
+            Some(Spelled::Layout { key, values })
         }
         _ => None,
     }
