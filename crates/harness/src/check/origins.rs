@@ -9,13 +9,14 @@
 //! `offsets/N`, or after `offsets/N` was deleted.
 //!
 //! What each event's words carry, and who judges it: `Started`'s query id (`query_id.rs`) and
-//! resume (here); `BatchPlanned`'s id, origin and source-log range (here), its files (the
-//! model's batches for a crash-free run, `history.rs` against the source log, and the untaken
-//! entries here); `BadRecords`' dead-letter file and first line (`words.rs`); `ReadAsNull`'s first
-//! value (`words.rs`); `SinkWrote`'s rows and `SinkSkipped` (`trace.rs`, against the sink);
-//! `Committed` (`trace.rs`); `SkippedUncommitted` (`trace.rs`); `SourceNotice` (`notices.rs`,
-//! `unread_dirs.rs`); `Crashed` (`trace.rs`). Not judged: the counts of `BadRecords` and
-//! `ReadAsNull`, `SinkSkipped`'s reason, a free `Warning`'s words and `Idle`.
+//! resume (here, and its words in `words.rs`); `BatchPlanned`'s id, origin and source-log range
+//! (here), its files (the model's batches for a crash-free run, `history.rs` against the source
+//! log, and the untaken entries here); `BadRecords`' dead-letter file, first line and count
+//! (`words.rs`); `ReadAsNull`'s first value (`words.rs`); `SinkWrote`'s rows and `SinkSkipped`
+//! (`trace.rs`, against the sink); `Committed` (`trace.rs`); `SkippedUncommitted` (`trace.rs`);
+//! `SourceNotice` (`notices.rs`, `unread_dirs.rs`); `Crashed` (`trace.rs`). Not judged: the count
+//! of `ReadAsNull` (the model keeps each line's NULL values as a set), `SinkSkipped`'s reason, a
+//! free `Warning`'s words and `Idle`.
 //!
 //! It reads, never repairs; the prediction is the model's, never the engine's.
 

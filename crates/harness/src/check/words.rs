@@ -1,6 +1,7 @@
 //! The words the user reads, held to what they must say: every dead letter's reason names its
 //! line's cause; the live log's notice of a batch's bad lines names a bad line of the batch (its
-//! file, its line) and its cause, and the dead-letter file that keeps them; its notice of values
+//! file, its line) and its cause, the dead-letter file that keeps them and how many they are
+//! (where each file has one version); its notice of values
 //! read as NULL names one such value (file, line, column, the type wanted); a failfast error
 //! that names a line names its cause; and every line of the live log names the facts its event
 //! carries (the batch, its origin, its files, the source-log batches it takes when they are not
@@ -141,8 +142,9 @@ fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
                 (said_bad, said_null) = (false, false);
             }
             Event::SinkWrote { id, .. } => findings.extend(unsaid(facts, run.run, *id, files, (said_bad, said_null))),
-            Event::BadRecords { id, dead_letter, first, .. } => {
+            Event::BadRecords { id, dead_letter, first, count } => {
                 said_bad = true;
+                findings.extend(miscounted(facts, run.run, *id, files, *count));
                 let named = lines_named(facts, &facts.causes, files, first);
                 let said = named.iter().any(|(_, causes)| causes.iter().any(|c| c.named_in(first)));
                 if !said {
@@ -189,6 +191,19 @@ fn unsaid(facts: &LineFacts, run: u32, id: u64, files: &[String], (said_bad, sai
         ));
     }
     findings
+}
+
+/// A notice of bad lines whose count is not the number of bad lines the model finds in the
+/// batch's files, where each file has one version (a file written again may have had others).
+fn miscounted(facts: &LineFacts, run: u32, id: u64, files: &[String], count: usize) -> Option<String> {
+    let names: Vec<String> = files.iter().map(|f| file_name_of(f)).collect();
+    let one_version = |name: &String| facts.versions.get(name).is_some_and(|v| v.read == 1);
+    if !names.iter().all(one_version) {
+        return None;
+    }
+    let bad = facts.causes.keys().filter(|(name, _)| names.contains(name)).count();
+    (bad != count)
+        .then(|| format!("run {run}: batch {id}'s notice says {count} bad line(s), but the batch's files have {bad}"))
 }
 
 fn bad_notice_finding(
@@ -433,6 +448,20 @@ mod tests {
         };
         let found = judge_run(&[planned(), elsewhere], None);
         assert!(found.iter().any(|f| f.contains("not the checkpoint's dead-letters/1.jsonl")), "{found:?}");
+        let counted = |count| Event::BadRecords {
+            id: 1,
+            count,
+            dead_letter: "/scenario/checkpoint/dead-letters/1.jsonl".into(),
+            first: good.clone(),
+        };
+        let miscounted = counted(2);
+        let mut facts = facts();
+        facts.versions.insert("f3.json".into(), Versions { read: 1, with_bad: 1, with_null: 1 });
+        let judge_with = |events: &[Event]| judge_words(&facts, &[], &[RunWords { run: 2, events, error: None }]);
+        let found = judge_with(&[planned(), miscounted.clone()]);
+        assert_eq!(found, ["run 2: batch 1's notice says 2 bad line(s), but the batch's files have 5"]);
+        assert!(judge_with(&[planned(), counted(5)]).is_empty());
+        assert!(judge_run(&[planned(), miscounted], None).is_empty(), "a file of unknown versions is not counted");
         let unplanned = judge_run(&[bad(&good)], None);
         assert!(unplanned.iter().any(|f| f.contains("names no bad line of the batch's files")), "{unplanned:?}");
     }
