@@ -136,7 +136,7 @@ fn empty_of(options: &FuzzOptions) -> Scenario {
 mod tests {
     use super::*;
     use crate::check::Cause;
-    use crate::scenario::{QueryChange, SpelledTrigger, Step, expected};
+    use crate::scenario::{FileContent, QueryChange, SpelledTrigger, Step, expected};
     use crashpoint_engine::engine::Trigger;
     use crashpoint_engine::source::BadRecordMode;
     use proptest::strategy::ValueTree;
@@ -182,6 +182,7 @@ mod tests {
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
                 Cause::BadTrigger { .. } => "a refusal: a run's trigger interval Spark would not read",
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
+                Cause::ModifiedInput { .. } => "a run stopped by a seen file modified (on-modified error)",
                 Cause::MetadataUnreadable { .. } => "a refusal: a metadata file that is no query id",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
@@ -316,6 +317,16 @@ mod tests {
         if scenario.query.source.max_file_age_ms.is_some() {
             drawn.insert("a maxFileAge of its own");
         }
+        if scenario.query.source.on_modified == crashpoint_engine::source::ModifiedFilePolicy::Error {
+            drawn.insert("on-modified error");
+        }
+        if scenario.query.source.format == crashpoint_engine::source::InputFormat::WholeFile {
+            drawn.insert("files read whole");
+            let array = |s: &Step| matches!(s, Step::Add { content: FileContent::Text(t), .. } if t.starts_with('['));
+            if steps.iter().any(array) {
+                drawn.insert("files read whole: a JSON array of records");
+            }
+        }
         if crate::scenario::min_batches_to_retain(&scenario.query.checkpoint) < 100 {
             drawn.insert("purge: few batches retained");
         }
@@ -409,6 +420,7 @@ mod tests {
             "a refusal: the query changed on its checkpoint",
             "a refusal: a metadata file that is no query id",
             "a refusal: the file sink's log unreadable",
+            "a run stopped by a seen file modified (on-modified error)",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
         }
@@ -458,6 +470,9 @@ mod tests {
             "the clock goes back",
             "a line limit",
             "a failfast query",
+            "files read whole",
+            "on-modified error",
+            "files read whole: a JSON array of records",
             "purge: few batches retained",
             "purge: Spark's default retain (not set)",
             "compaction: Spark's default interval (not set)",

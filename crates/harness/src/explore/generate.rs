@@ -51,7 +51,7 @@ use crate::scenario::{
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
 use crashpoint_engine::faults::CrashPoint;
-use crashpoint_engine::source::{BadRecordMode, SourceOptions};
+use crashpoint_engine::source::{BadRecordMode, InputFormat, ModifiedFilePolicy, SourceOptions};
 use proptest::prelude::*;
 use std::path::PathBuf;
 
@@ -374,7 +374,7 @@ struct Segment {
 }
 
 /// The query's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 struct Knobs {
     sink: SinkKind,
     max_files: Option<usize>,
@@ -394,6 +394,31 @@ struct Knobs {
     max_file_age_ms: Option<u64>,
     /// Small `spark.sql.files.*` knobs of the task layout, when not Spark's defaults.
     layout: Option<Layout>,
+    /// Each input file read whole, as one JSON document (Spark's `multiLine`), not as lines.
+    whole_file: bool,
+    /// `on-modified = "error"`: a seen file written again stops the run, instead of a warning.
+    modified_is_error: bool,
+}
+
+/// The knobs as [`drawn_hash`] reads them: every field the strategy draws, in order, and none
+/// of those read from the hash after it (`whole_file`, `modified_is_error`), so that a knob read
+/// from the hash moves no other reading of it.
+impl std::fmt::Debug for Knobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Knobs")
+            .field("sink", &self.sink)
+            .field("max_files", &self.max_files)
+            .field("trigger", &self.trigger)
+            .field("compact_interval", &self.compact_interval)
+            .field("retain", &self.retain)
+            .field("failfast", &self.failfast)
+            .field("odd_names", &self.odd_names)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("skipped_names", &self.skipped_names)
+            .field("max_file_age_ms", &self.max_file_age_ms)
+            .field("layout", &self.layout)
+            .finish()
+    }
 }
 
 /// The task layout's knobs of a case, small enough that generated files (lines of about 180
@@ -423,6 +448,28 @@ fn layout(hash: u64) -> Option<Layout> {
         open_cost_in_bytes: [8, 60, 200][pick(16, 3)],
         min_partition_num: [None, None, Some(1), Some(3)][pick(24, 4)],
     })
+}
+
+/// Whether a case reads its files whole (`whole-file`), from its [`drawn_hash`] mixed with a
+/// salt of its own (bits no other knob reads): about one case in eight. Each file is then one
+/// JSON document, its records an array ([`Files::content`]).
+fn whole_file(hash: u64) -> bool {
+    mixed(hash, 1).is_multiple_of(8)
+}
+
+/// Whether a case sets `on-modified = "error"`, from its [`drawn_hash`] mixed with a salt of
+/// its own: about one case in eight. A file modified after a batch took it then stops every
+/// later run that lists it, naming the file, instead of a warning.
+fn modified_is_error(hash: u64) -> bool {
+    mixed(hash, 2).is_multiple_of(8)
+}
+
+/// `hash` mixed with `salt` (SplitMix64's finalizer): a stream of its own for each knob.
+fn mixed(hash: u64, salt: u64) -> u64 {
+    let mut z = hash ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// How a new file with a name Spark skips arrives (and the one `_`-name Spark reads).
@@ -732,6 +779,8 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             max_line_bytes: limits.0,
             max_file_age_ms: limits.1,
             layout: None,
+            whole_file: false,
+            modified_is_error: false,
         },
     )
 }
@@ -748,6 +797,8 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
         move |(mut knobs, mut segments, refusal, behind)| {
             let hash = drawn_hash(&knobs, &segments);
             knobs.layout = layout(hash);
+            knobs.whole_file = whole_file(hash);
+            knobs.modified_is_error = modified_is_error(hash);
             let kind = sink.unwrap_or(knobs.sink);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
             let repaired =
@@ -825,6 +876,8 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         skipped_names: None,
         max_file_age_ms: None,
         layout: None,
+        whole_file: false,
+        modified_is_error: false,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -843,9 +896,28 @@ struct Files {
     putting: Vec<String>,
     /// Subdirectories made so far.
     dirs: usize,
+    /// Files are read whole: their records go into one JSON array.
+    whole_file: bool,
 }
 
 impl Files {
+    /// A file's content: its lines, or, when files are read whole, its records as one JSON
+    /// array (a file of one line stays that line: a document that is one object). A bad line
+    /// inside the array makes the whole file one bad record, as Spark's `multiLine` reads it.
+    fn content(&self, name: &str, content: Content) -> FileContent {
+        let lines = file_content(name, content, self.max_line_bytes);
+        if !self.whole_file {
+            return lines;
+        }
+        let bytes = crate::scenario::file_bytes(name, &lines);
+        let Ok(text) = std::str::from_utf8(&bytes) else { return lines };
+        let records: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        match records.as_slice() {
+            [] | [_] => lines,
+            _ => FileContent::Text(format!("[{}]\n", records.join(",\n"))),
+        }
+    }
+
     fn fresh(&mut self) -> String {
         let n = self.next;
         self.next += 1;
@@ -884,7 +956,7 @@ impl Files {
         } else {
             self.names.push(name.clone());
         }
-        steps.push(Step::Add { content: file_content(&plain, content, self.max_line_bytes), name });
+        steps.push(Step::Add { content: self.content(&plain, content), name });
     }
 
     /// The file that arrives during a run: the copy being put, `finishing`, renamed in, or a new
@@ -895,7 +967,7 @@ impl Files {
             None => {
                 let name = self.fresh();
                 let content = Content::Events { events: during.events, seed: u64::from(during.hit) };
-                ArrivingFile::Add { content: file_content(&name, content, self.max_line_bytes), name }
+                ArrivingFile::Add { content: self.content(&name, content), name }
             }
         };
         let (ArrivingFile::Add { name, .. } | ArrivingFile::Rename { to: name, .. }) = &file;
@@ -918,7 +990,7 @@ impl Files {
             return;
         }
         let name = format!("{name}/d{n}.json");
-        let content = file_content(&name, Content::Events { events: 2, seed: n as u64 }, self.max_line_bytes);
+        let content = self.content(&name, Content::Events { events: 2, seed: n as u64 });
         steps.push(Step::Add { name, content });
     }
 
@@ -969,6 +1041,7 @@ fn build_repaired(
         odd_names: knobs.odd_names,
         skipped_names: knobs.skipped_names,
         max_line_bytes: knobs.max_line_bytes,
+        whole_file: knobs.whole_file,
         ..Files::default()
     };
     for segment in segments {
@@ -1240,6 +1313,8 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
             max_partition_bytes: knobs.layout.map(|l| l.max_partition_bytes as i64),
             open_cost_in_bytes: knobs.layout.map(|l| l.open_cost_in_bytes as i64),
             min_partition_num: knobs.layout.and_then(|l| l.min_partition_num).map(|n| n as i64),
+            format: if knobs.whole_file { InputFormat::WholeFile } else { InputFormat::JsonLines },
+            on_modified: if knobs.modified_is_error { ModifiedFilePolicy::Error } else { ModifiedFilePolicy::Warn },
             ..SourceOptions::default()
         },
         plan: PlanSpec::Named(NamedPlan::Tutorial),
@@ -1424,6 +1499,8 @@ mod tests {
             skipped_names: None,
             max_file_age_ms: None,
             layout: None,
+            whole_file: false,
+            modified_is_error: false,
         }
     }
 
