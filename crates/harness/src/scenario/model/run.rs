@@ -385,13 +385,20 @@ impl Model {
         let window_start_ms = newest_ms.map(|newest| newest.saturating_sub(max_age_ms));
         let older = |mtime_ms: i64| window_start_ms.is_some_and(|start| mtime_ms < start);
         let mut candidates = Vec::new();
-        // What a listing says of the subdirectories comes with the run's first new batch (an
-        // available-now run's listing too); no subdirectory appears during a run.
-        self.note_dirs();
         let listed: Vec<(String, i64)> = match &state.fixed {
             Some(fixed) => fixed.clone(),
             None => self.input.listed().map(|(name, file)| (name.clone(), file.mtime_ms)).collect(),
         };
+        // What a listing says of the subdirectories comes with the run's first new batch (an
+        // available-now run's listing too); no subdirectory appears during a run. The source
+        // speaks of the listing's entries in name order, and a modified file under
+        // `on-modified = "error"` stops it: nothing after that file is said.
+        let stops = |(name, listed_ms): &&(String, i64)| {
+            let modified = state.seen.get(name).is_some_and(|(seen_ms, _)| !older(*seen_ms) && seen_ms != listed_ms);
+            modified && !state.noticed.contains(name)
+        };
+        let stop = listed.iter().find(stops).filter(|_| self.query.source.on_modified == ModifiedFilePolicy::Error);
+        self.note_dirs(stop.map(|(name, _)| name.as_str()));
         for (name, listed_ms) in &listed {
             let (name, listed_ms) = (name, *listed_ms);
             match state.seen.get(name) {
@@ -478,9 +485,10 @@ impl Model {
     }
 
     /// A listing of the input meets its subdirectories: the source must say of each that none of
-    /// its files is read (unless Spark skips its name).
-    fn note_dirs(&mut self) {
-        for dir in &self.input.dirs {
+    /// its files is read (unless Spark skips its name). `stop`: the modified file that stops the
+    /// listing (`on-modified = "error"`): only the subdirectories before it in name order are said.
+    fn note_dirs(&mut self, stop: Option<&str>) {
+        for dir in self.input.dirs.iter().filter(|dir| stop.is_none_or(|stop| dir.as_str() < stop)) {
             if let Some(unread) = super::names::unread_dir(dir) {
                 self.not_read.insert(dir.clone(), unread);
             }
