@@ -20,7 +20,8 @@ use std::path::Path;
 /// user's tampering that `fuzz` draws (an older commit or offsets file deleted, a stale `.crc`, the two
 /// refusals, a log file a newer Spark wrote, one that is no log, a file sink behind its commits, query
 /// options out of their rules, run triggers and task-layout values as a user may spell them, a
-/// `metadata` that is no query id),
+/// `metadata` that is no query id), and an offsets file as Spark writes it (no plan fingerprint:
+/// the start's one free warning, which no fuzz case draws),
 /// so that no kill rests on the one fuzz case that draws it. Not here:
 /// `reach/max_file_age_left_files` and `reach/max_file_age_processing_time`, whose rows depend on
 /// where a crash falls (a restart lists the input afresh, and a touched file that the age window
@@ -58,6 +59,7 @@ const SCENARIOS: &[&str] = &[
     "reach/commits_trail_offsets.toml",
     "reach/newer_spark_commit.toml",
     "reach/newer_spark_offsets.toml",
+    "reach/offsets_from_spark.toml",
     "reach/offsets_not_a_log.toml",
     "reach/sink_log_deleted.toml",
     "reach/bad_option_values.toml",

@@ -225,6 +225,9 @@ pub struct LineFacts {
     pub causes: BTreeMap<LineAt, BTreeSet<LineCause>>,
     /// The values each good line has read as NULL.
     pub nulls: BTreeMap<LineAt, BTreeSet<NullAt>>,
+    /// How many values each good line reads as NULL, in the version last read (two values of
+    /// one column, a whole file's records, count each): what a batch's notice counts.
+    pub null_counts: BTreeMap<LineAt, usize>,
     /// What a dead letter must keep of each bad line's text.
     pub texts: BTreeMap<LineAt, BTreeSet<KeptText>>,
     /// Each file name's URI.

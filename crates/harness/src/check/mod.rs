@@ -6,7 +6,9 @@
 //! reasons, the notices of bad lines and NULL values, the live log, the query id) against the
 //! model's causes and the checkpoint; the query id in `metadata`, kept from the checkpoint's
 //! creation on; how each run resumes and where each batch comes from, against the model's
-//! prediction from the checkpoint the run found; the compactible logs compacted at the query's interval; the hits of every crash point against the documented contract; and the file
+//! prediction from the checkpoint the run found; the live log's other facts (a sink's skip and
+//! its reason, the free warnings, the end of a trigger) against the model's prediction from
+//! what the run found; the compactible logs compacted at the query's interval; the hits of every crash point against the documented contract; and the file
 //! sink's part files, file by file.
 //!
 //! Checks only read. They must never repair what they find, and every finding is explained in
@@ -21,6 +23,7 @@ mod expiry;
 mod history;
 mod invariants;
 mod line_cause;
+mod live;
 mod notices;
 mod origins;
 mod parts;
@@ -42,6 +45,7 @@ pub use expiry::{LogKnobs, check_compactible_logs};
 pub use history::{RanBatch, check_batch_files, check_committed_files};
 pub use invariants::{ByHand, SinkView, check_invariants};
 pub use line_cause::{JsonKind, KeptText, LineAt, LineCause, LineFacts, NullAt, Versions};
+pub use live::{Call, HeldAtStart, PredictedLive, judge_live};
 pub use notices::{Misread, judge_misread_notices, judge_too_old_notices};
 pub use origins::{LogsAtStart, Origin, PredictedBatch, PredictedRun, judge_origins, planned_files};
 pub use parts::{BatchParts, json_lines_rows, judge_part_files};

@@ -12,15 +12,16 @@
 //! resume (here, and its words in `words.rs`); `BatchPlanned`'s id, origin and source-log range
 //! (here), its files (the model's batches for a crash-free run, `history.rs` against the source
 //! log, and the untaken entries here); `BadRecords`' dead-letter file, first line and count
-//! (`words.rs`); `ReadAsNull`'s first value (`words.rs`); `SinkWrote`'s rows and `SinkSkipped`
-//! (`trace.rs`, against the sink); `Committed` (`trace.rs`); `SkippedUncommitted` (`trace.rs`);
-//! `SourceNotice` (`notices.rs`, `unread_dirs.rs`); `Crashed` (`trace.rs`). Not judged: the count
-//! of `ReadAsNull` (the model keeps each line's NULL values as a set), `SinkSkipped`'s reason, a
-//! free `Warning`'s words and `Idle`.
+//! (`words.rs`); `ReadAsNull`'s first value and count (`words.rs`); `SinkWrote`'s rows
+//! (`trace.rs`, against the sink); `SinkSkipped` (`trace.rs`, and its reason in `live.rs`);
+//! `Committed` (`trace.rs`); `SkippedUncommitted` (`trace.rs`); `SourceNotice`'s misread names
+//! and files too old (`notices.rs`) and entries not read (`unread_dirs.rs`); a free `Warning`
+//! and `Idle` (`live.rs`); `Crashed` (`trace.rs`). Not judged: `SourceNotice`'s modified file
+//! (`ModifiedAfterProcessing`, its path and batch), whose run the model states only crash-free.
 //!
 //! It reads, never repairs; the prediction is the model's, never the engine's.
 
-use super::spark_log::{batch_entries, batch_files, log_offset};
+use super::spark_log::{batch_entries, batch_files, log_offset, records_plan};
 use crashpoint_engine::checkpoint::{SourceFileEntry, SourceRange};
 use crashpoint_engine::engine::{Event, Resume};
 use crashpoint_engine::storage::Storage;
@@ -40,6 +41,9 @@ pub struct LogsAtStart {
     /// The file URIs of each source-log batch after the latest offsets file's `logOffset`: what
     /// a next batch takes before any new file. A batch that cannot be read is absent.
     pub untaken: BTreeMap<u64, Vec<String>>,
+    /// Whether the latest offsets file records the plan it ran (`None`: no such file, or it
+    /// cannot be read).
+    pub latest_records_plan: Option<bool>,
 }
 
 impl LogsAtStart {
@@ -64,7 +68,9 @@ impl LogsAtStart {
                 }
             }
         }
-        LogsAtStart { offsets, commits: ids("commits").into_iter().collect(), source_latest, untaken }
+        let latest_records_plan = offsets.keys().next_back().and_then(|id| records_plan(storage, root, *id));
+        let commits = ids("commits").into_iter().collect();
+        LogsAtStart { offsets, commits, source_latest, untaken, latest_records_plan }
     }
 }
 

@@ -204,6 +204,15 @@ pub fn log_offset(storage: &dyn Storage, checkpoint: &Path, id: u64) -> Option<u
     offset.get("logOffset")?.as_u64()
 }
 
+/// Whether the offsets file of batch `id` records the plan it ran (crashpoint's fingerprint in
+/// its `conf`; Spark writes none); `None` if it is not a readable offsets file.
+pub fn records_plan(storage: &dyn Storage, checkpoint: &Path, id: u64) -> Option<bool> {
+    let lines = lines_of(storage, &checkpoint.join("offsets"), BatchFile { id, compact: false }).ok()?;
+    let metadata: serde_json::Value = serde_json::from_str(lines.first()?).ok()?;
+    // crashpoint's own key beside Spark's settings, stated here, not taken from the engine.
+    Some(metadata.get("conf").is_some_and(|conf| conf.get("crashpoint.plan.fingerprint").is_some()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,8 @@
 //! line's cause; the live log's notice of a batch's bad lines names a bad line of the batch (its
 //! file, its line) and its cause, the dead-letter file that keeps them and how many they are
 //! (where each file has one version); its notice of values
-//! read as NULL names one such value (file, line, column, the type wanted); a failfast error
+//! read as NULL names one such value (file, line, column, the type wanted) and how many they
+//! are (where each file has one version); a failfast error
 //! that names a line names its cause; and every line of the live log names the facts its event
 //! carries (the batch, its origin, its files, the source-log batches it takes when they are not
 //! its own id, the counts, the commit a warning is about, the batches a start resumes from).
@@ -12,7 +13,7 @@
 //! a message names a file and line at all. What a line is comes from the model
 //! ([`LineFacts`]); this check never decides it, and it reads, never repairs.
 
-use super::line_cause::{KeptText, LineCause, LineFacts, NullAt};
+use super::line_cause::{KeptText, LineAt, LineCause, LineFacts, NullAt};
 use crashpoint_engine::engine::{Event, Resume};
 use crashpoint_engine::uri::{file_name_of, path_of};
 
@@ -144,7 +145,7 @@ fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
             Event::SinkWrote { id, .. } => findings.extend(unsaid(facts, run.run, *id, files, (said_bad, said_null))),
             Event::BadRecords { id, dead_letter, first, count } => {
                 said_bad = true;
-                findings.extend(miscounted(facts, run.run, *id, files, *count));
+                findings.extend(miscounted(facts, (run.run, *id), files, Said::Bad(*count)));
                 let named = lines_named(facts, &facts.causes, files, first);
                 let said = named.iter().any(|(_, causes)| causes.iter().any(|c| c.named_in(first)));
                 if !said {
@@ -159,8 +160,9 @@ fn notice_findings(facts: &LineFacts, run: &RunWords<'_>) -> Vec<String> {
                     ));
                 }
             }
-            Event::ReadAsNull { id, first, .. } => {
+            Event::ReadAsNull { id, first, count } => {
                 said_null = true;
+                findings.extend(miscounted(facts, (run.run, *id), files, Said::Null(*count)));
                 let named = lines_named(facts, &facts.nulls, files, first);
                 if !named.iter().any(|(_, nulls)| nulls.iter().any(|n| n.named_in(first))) {
                     findings.push(null_notice_finding(run.run, *id, first, &named));
@@ -193,17 +195,31 @@ fn unsaid(facts: &LineFacts, run: u32, id: u64, files: &[String], (said_bad, sai
     findings
 }
 
-/// A notice of bad lines whose count is not the number of bad lines the model finds in the
-/// batch's files, where each file has one version (a file written again may have had others).
-fn miscounted(facts: &LineFacts, run: u32, id: u64, files: &[String], count: usize) -> Option<String> {
+/// A notice whose count is not the model's for the batch's files (bad lines, or values read as
+/// NULL), where each file has one version (a file written again may have had others).
+fn miscounted(facts: &LineFacts, (run, id): (u32, u64), files: &[String], said: Said) -> Option<String> {
     let names: Vec<String> = files.iter().map(|f| file_name_of(f)).collect();
     let one_version = |name: &String| facts.versions.get(name).is_some_and(|v| v.read == 1);
     if !names.iter().all(one_version) {
         return None;
     }
-    let bad = facts.causes.keys().filter(|(name, _)| names.contains(name)).count();
-    (bad != count)
-        .then(|| format!("run {run}: batch {id}'s notice says {count} bad line(s), but the batch's files have {bad}"))
+    let of_batch = |(name, _): &&LineAt| names.contains(name);
+    let (count, found, what) = match said {
+        Said::Bad(count) => (count, facts.causes.keys().filter(of_batch).count(), "bad line(s)"),
+        Said::Null(count) => {
+            let found = facts.null_counts.iter().filter(|(at, _)| of_batch(at)).map(|(_, n)| n).sum();
+            (count, found, "value(s) read as NULL")
+        }
+    };
+    (found != count)
+        .then(|| format!("run {run}: batch {id}'s notice says {count} {what}, but the batch's files have {found}"))
+}
+
+/// A notice's count, of bad lines or of values read as NULL.
+#[derive(Debug, Clone, Copy)]
+enum Said {
+    Bad(usize),
+    Null(usize),
 }
 
 fn bad_notice_finding(
@@ -528,6 +544,29 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         facts.versions.insert("f3.json".into(), Versions { read: 2, with_bad: 1, with_null: 1 });
         assert_eq!(judge(&facts, &[planned(), wrote]), Vec::<String>::new(), "one version had none");
+    }
+
+    #[test]
+    fn a_notice_of_null_values_counts_them_as_the_model_does() {
+        // Goal: the notice's count is the model's count of the batch's values read as NULL
+        // (two on one line count two), judged only where each file has one version. Method: a
+        // line with two such values, and notices that say 2, 1 and 3.
+        let mut facts = facts();
+        facts.null_counts.insert(("f3.json".into(), 7), 2);
+        let first = format!("{URI}:7: data.devices: not an ARRAY");
+        let null = |count| Event::ReadAsNull { id: 1, count, first: first.clone() };
+        let judge = |facts: &LineFacts, count| {
+            judge_words(facts, &[], &[RunWords { run: 2, events: &[planned(), null(count)], error: None }])
+        };
+        assert!(judge(&facts, 1).is_empty(), "a file of unknown versions is not counted");
+        facts.versions.insert("f3.json".into(), Versions { read: 1, with_bad: 1, with_null: 1 });
+        assert!(judge(&facts, 2).is_empty());
+        for count in [1, 3] {
+            let found = judge(&facts, count);
+            let want =
+                format!("run 2: batch 1's notice says {count} value(s) read as NULL, but the batch's files have 2");
+            assert_eq!(found, [want]);
+        }
     }
 
     #[test]

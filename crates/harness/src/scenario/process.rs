@@ -9,7 +9,8 @@ use super::runner::{Injection, ProcessRecord, Runner};
 use super::sinks::PlannedRows;
 use super::steps::{RunStep, SpelledTrigger};
 use crate::check::{
-    LogsAtStart, QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace, judge_origins, planned_files,
+    Call, LogsAtStart, QueryIdRun, RunTrace, check_query_id, check_skipped_warned, check_trace, judge_live,
+    judge_origins, planned_files,
 };
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::engine::Event;
@@ -32,6 +33,17 @@ fn run_engine(engine: &mut Engine<'_>, trigger: Trigger) -> Result<(), EngineErr
         }
         trigger => engine.run(trigger),
     }
+}
+
+/// The events of each trigger of a run, from where each ended.
+fn calls_of<'e>(events: &'e [Event], triggers: &[(Trigger, usize, bool)]) -> Vec<Call<'e>> {
+    let mut start = 0;
+    let mut calls = Vec::new();
+    for &(trigger, end, ok) in triggers {
+        calls.push(Call { trigger, events: &events[start..end], ok });
+        start = end;
+    }
+    calls
 }
 
 /// The faults of one process: a crash, a failed I/O operation, a power loss afterwards.
@@ -119,19 +131,25 @@ impl Runner<'_> {
         let commits_before = self.commit_ids();
         let offsets_before = self.offsets_ids();
         let logs_before = LogsAtStart::read(self.world.storage().as_ref(), self.world.checkpoint());
+        let held_before = self.world.held_by_sink(self.query.sink.kind());
         // The run's events as its live log tells them, as `crashpoint stream` shows them: not
         // the engine's record read afterwards.
         let live = Mutex::new(Vec::new());
         let engine = sink
             .map_err(EngineError::from)
             .and_then(|sink| Engine::new(storage.as_ref(), query, sink, options, faults));
+        let said = || live.lock().unwrap_or_else(PoisonError::into_inner).len();
+        // Each trigger: (trigger, where its events end, whether it ended without an error).
+        let mut triggers = Vec::new();
         let (result, hits) = match engine {
             Ok(mut engine) => {
                 engine.on_event(|event| live.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone()));
                 // Triggered again, the same engine value goes on: no new process, no new start.
                 let mut result = run_engine(&mut engine, trigger);
+                triggers.push((trigger, said(), result.is_ok()));
                 if let (Ok(()), Some(again)) = (&result, run.again) {
                     result = run_engine(&mut engine, again);
+                    triggers.push((again, said(), result.is_ok()));
                 }
                 (result, engine.faults().hits().clone())
             }
@@ -162,6 +180,8 @@ impl Runner<'_> {
         self.check_query_id(ordinal, &events);
         let predicted = super::model::predict_run(&logs_before, &planned_files(&events));
         self.record_violations(ordinal, judge_origins(&events, &predicted));
+        let calls = calls_of(&events, &triggers);
+        self.record_violations(ordinal, judge_live(&calls, &super::model::predict_live(&logs_before, held_before)));
         let io_failed = handle.as_ref().and_then(|h| h.fired());
         if io_failed.is_none() {
             self.record_violations(ordinal, check_skipped_warned(&events, &offsets_before, &commits_before));

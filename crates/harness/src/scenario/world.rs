@@ -14,7 +14,10 @@ use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::{ArrivingFile, FileContent};
 use crate::bugs::BugSet;
-use crate::check::{ByHand, Emission, check_committed_files, check_invariants, compactions_where_spark_puts_them};
+use crate::check::spark_log::batch_files;
+use crate::check::{
+    ByHand, Emission, HeldAtStart, check_committed_files, check_invariants, compactions_where_spark_puts_them,
+};
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{Sink, SinkError};
@@ -196,6 +199,20 @@ impl World {
     /// The output directory, `<root>/output`.
     pub fn output(&self) -> &Path {
         &self.output
+    }
+
+    /// What a sink of `kind` holds now, by the oracle's own readers: a file sink's latest batch
+    /// in `_spark_metadata` (a log that cannot be listed is not judged), a memory table's ids.
+    pub fn held_by_sink(&self, kind: SinkKind) -> HeldAtStart {
+        match kind {
+            SinkKind::File => batch_files(self.storage.as_ref(), &self.output.join("_spark_metadata"))
+                .map_or(HeldAtStart::Unjudged, |files| HeldAtStart::SinkLog(files.iter().map(|f| f.id).max())),
+            SinkKind::Memory => self
+                .sinks
+                .batch_ids(kind)
+                .map_or(HeldAtStart::Unjudged, |ids| HeldAtStart::Table(ids.into_iter().collect())),
+            _ => HeldAtStart::Unjudged,
+        }
     }
 
     /// Keeps a real disk's temp directory alive for as long as the returned handle lives.

@@ -39,14 +39,18 @@ pub(super) fn note_file(
         match reading {
             Err(cause) => {
                 bad = true;
+                facts.null_counts.remove(&at);
                 facts.texts.entry(at.clone()).or_default().insert(KeptText::of(text));
                 facts.causes.entry(at).or_default().insert(cause);
             }
             Ok(nulls) if !nulls.is_empty() => {
                 null = true;
+                facts.null_counts.insert(at.clone(), nulls.len());
                 facts.nulls.entry(at).or_default().extend(nulls);
             }
-            Ok(_) => {}
+            Ok(_) => {
+                facts.null_counts.remove(&at);
+            }
         }
     };
     match source.format {

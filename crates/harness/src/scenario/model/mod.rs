@@ -18,6 +18,7 @@ mod contract;
 mod input;
 mod interval;
 mod lines;
+mod live;
 mod names;
 mod options;
 mod origins;
@@ -37,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::check::Cause;
 pub use contract::BatchTasks;
+pub(in crate::scenario) use live::predict_live;
 pub(in crate::scenario) use names::skipped as skipped_name;
 pub(in crate::scenario) use origins::predict_run;
 

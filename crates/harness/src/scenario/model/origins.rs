@@ -40,7 +40,7 @@ pub fn predict_run(logs: &LogsAtStart, planned: &[&[String]]) -> PredictedRun {
 }
 
 /// Spark's decision from the latest offsets L and the latest commit C; `None` where it refuses.
-fn decide(logs: &LogsAtStart) -> Option<Resume> {
+pub(super) fn decide(logs: &LogsAtStart) -> Option<Resume> {
     let latest = logs.offsets.keys().next_back().copied();
     let commit = logs.commits.iter().next_back().copied();
     match (latest, commit) {
@@ -126,6 +126,7 @@ mod tests {
             commits: commits.iter().copied().collect::<BTreeSet<_>>(),
             source_latest: sources.iter().map(|(id, _)| *id).max(),
             untaken: sources.iter().map(|(id, names)| (*id, uris(names))).collect::<BTreeMap<_, _>>(),
+            latest_records_plan: None,
         }
     }
 

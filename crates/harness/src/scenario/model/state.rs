@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Offsets {
     pub(super) timestamp_ms: i64,
+    /// The plan it ran; empty when the file records none (Spark wrote it).
     pub(super) fingerprint: String,
     /// The newest source-log batch the batch covers (`None`: the source log was empty).
     pub(super) log_offset: Option<u64>,
@@ -81,7 +82,8 @@ impl Checkpoint {
     /// The user overwrites a checkpoint file with `with`. True when the model knows what
     /// follows: a file that is not there stays absent (nothing is written), and an offsets,
     /// commit or source-log file whose first line is not `v1` becomes unreadable. A file that
-    /// still starts with `v1` holds bytes the model does not keep: false.
+    /// still starts with `v1` holds bytes the model does not keep (false), unless it is the offsets
+    /// file as Spark writes it.
     pub(super) fn corrupt(&mut self, path: &str, with: &str) -> bool {
         if path == "metadata" {
             return self.corrupt_metadata(with);
@@ -96,11 +98,33 @@ impl Checkpoint {
         if !exists {
             return true;
         }
+        if first_line == "v1" && log_id(path).is_some_and(|(log, id)| log == "offsets" && self.spark_wrote(id, with)) {
+            return true;
+        }
         if first_line == "v1" || with.is_empty() {
             return false;
         }
         self.unreadable.insert(path.to_string(), first_line.to_string());
         true
+    }
+
+    /// True if `with` is `offsets/id` as Spark writes it: the batch's recorded time and
+    /// `logOffset`, and no plan in its `conf` (Spark records none). The model then knows the
+    /// file: the batch as recorded, its plan unknown, which a start cannot check and warns of.
+    fn spark_wrote(&mut self, id: u64, with: &str) -> bool {
+        let Some(recorded) = self.offsets.get_mut(&id) else { return false };
+        let mut lines = with.split('\n').skip(1).map(serde_json::from_str::<serde_json::Value>);
+        let (Some(Ok(metadata)), Some(Ok(offset)), None) = (lines.next(), lines.next(), lines.next()) else {
+            return false;
+        };
+        let time = metadata.get("batchTimestampMs").and_then(serde_json::Value::as_i64);
+        let planless = metadata.get("conf").is_some_and(|conf| conf.get("crashpoint.plan.fingerprint").is_none());
+        let log_offset = offset.get("logOffset").and_then(serde_json::Value::as_u64);
+        let known = planless && time == Some(recorded.timestamp_ms) && log_offset == recorded.log_offset;
+        if known {
+            recorded.fingerprint.clear();
+        }
+        known
     }
 
     /// The user overwrites `metadata`: with no such file, nothing is written; bytes that are no
