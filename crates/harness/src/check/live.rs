@@ -11,15 +11,19 @@
 //!   `available-now` trigger that ends without an error, always, once, as its last word; a
 //!   `once` trigger, exactly when it planned no batch; a `processing-time` trigger (driven one
 //!   micro-batch at a time) or a trigger that stopped, never; and never while the model knows a
-//!   batch is due (a re-run, or source-log entries no batch took).
+//!   batch is due (a re-run, or source-log entries no batch took);
+//! - a notice that a seen file was written again names a file the source log took with another
+//!   time than the input has for it now, and a batch that took it so; once a run.
 //!
-//! Not judged here: whether a listing found new files at all (what a run's listings find
-//! under crashes is the crash-free model's, `agreement.rs`); the reasons of the user's own
-//! sinks (SQLite, a program), which are their words, not the engine's. It reads, never
-//! repairs; the prediction is the model's, never the engine's.
+//! Not judged here: that every file written again is noticed (a run that lists nothing, or
+//! whose window forgot the file, says nothing of it); whether a listing found new files at all
+//! (what a run's listings find under crashes is the crash-free model's, `agreement.rs`); the
+//! reasons of the user's own sinks (SQLite, a program), which are their words, not the
+//! engine's. It reads, never repairs; the prediction is the model's, never the engine's.
 
 use crashpoint_engine::engine::{Event, Trigger};
-use std::collections::BTreeSet;
+use crashpoint_engine::source::SourceNotice;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a sink held when the run started, as the oracle reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +47,10 @@ pub struct PredictedLive {
     pub unplanned_offsets: Option<u64>,
     /// A batch is due before any new file: the run's first trigger must plan one.
     pub batch_due: bool,
+    /// The files the source log took (at the run's start, or in it) whose time is not the one
+    /// the input has for them now, each with the source-log batches that took it at another
+    /// time: the only files a run may say were written again, naming one of those batches.
+    pub modified: BTreeMap<String, BTreeSet<u64>>,
 }
 
 impl PredictedLive {
@@ -81,6 +89,7 @@ pub fn judge_live(calls: &[Call<'_>], predicted: &PredictedLive) -> Vec<String> 
         findings.extend(idle_findings(call, index == 0 && predicted.batch_due));
     }
     let all: Vec<&Event> = calls.iter().flat_map(|c| c.events).collect();
+    findings.extend(modified_findings(&all, &predicted.modified));
     if all.iter().any(|e| matches!(e, Event::Started { .. })) {
         findings.extend(warning_findings(&all, predicted.unplanned_offsets));
     }
@@ -168,6 +177,32 @@ fn idle_findings(call: &Call<'_>, batch_due: bool) -> Vec<String> {
     findings
 }
 
+/// Each notice of a seen file written again names a file the source log took at another time
+/// than the input's, and a batch that took it so; once a run (the source remembers it).
+fn modified_findings(events: &[&Event], modified: &BTreeMap<String, BTreeSet<u64>>) -> Vec<String> {
+    let mut said = BTreeSet::new();
+    let mut findings = Vec::new();
+    for event in events {
+        let Event::SourceNotice(SourceNotice::ModifiedAfterProcessing { path, batch_id }) = event else { continue };
+        let name = crashpoint_engine::uri::file_name_of(path);
+        match modified.get(path) {
+            None => findings.push(format!(
+                "the run says {name} was written again after batch {batch_id} took it, but the source log took no \
+                 version of it with another time than the input's"
+            )),
+            Some(batches) if !batches.contains(batch_id) => findings.push(format!(
+                "the run says {name} was written again after batch {batch_id} took it, but the source log says \
+                 {batches:?} took it with another time than the input's"
+            )),
+            Some(_) => {}
+        }
+        if !said.insert(path) {
+            findings.push(format!("the run says {name} was written again twice: the source tells it once a run"));
+        }
+    }
+    findings
+}
+
 /// Every free warning of a started run: exactly the predicted one.
 fn warning_findings(events: &[&Event], unplanned: Option<u64>) -> Vec<String> {
     let warnings: Vec<&String> =
@@ -204,7 +239,7 @@ mod tests {
     }
 
     fn predicted(held: HeldAtStart) -> PredictedLive {
-        PredictedLive { held, unplanned_offsets: None, batch_due: false }
+        PredictedLive { held, unplanned_offsets: None, batch_due: false, modified: BTreeMap::new() }
     }
 
     fn judge(trigger: Trigger, events: &[Event], ok: bool, predicted: &PredictedLive) -> Vec<String> {
@@ -269,5 +304,25 @@ mod tests {
         let found = judge(NOW, &[warning.clone(), started, Event::Idle], true, &predicted(HeldAtStart::Unjudged));
         assert!(found[0].contains("the model knows of nothing to warn of"), "{found:?}");
         assert!(judge(NOW, &[warning], false, &predicted(HeldAtStart::Unjudged)).is_empty(), "no start, not judged");
+    }
+
+    #[test]
+    fn a_file_said_written_again_is_one_the_source_log_took_at_another_time() {
+        // Goal: the notice names a file the source log took with another time than the input
+        // has, and a batch that took it so; once a run. Method: b.json taken by batch 1 at
+        // another time; notices of it, of another batch, of a.json, and twice.
+        let notice = |name: &str, batch_id| {
+            let path = format!("file:///in/{name}");
+            Event::SourceNotice(SourceNotice::ModifiedAfterProcessing { path, batch_id })
+        };
+        let modified = BTreeMap::from([("file:///in/b.json".to_string(), BTreeSet::from([1]))]);
+        let facts = PredictedLive { modified, ..predicted(HeldAtStart::Unjudged) };
+        assert!(judge(NOW, &[notice("b.json", 1), Event::Idle], true, &facts).is_empty());
+        let found = judge(NOW, &[notice("b.json", 2), Event::Idle], true, &facts);
+        assert!(found[0].contains("b.json was written again after batch 2 took it, but the source log says {1}"));
+        let found = judge(NOW, &[notice("a.json", 0), Event::Idle], true, &facts);
+        assert!(found[0].contains("but the source log took no version of it with another time"), "{found:?}");
+        let found = judge(NOW, &[notice("b.json", 1), notice("b.json", 1), Event::Idle], true, &facts);
+        assert_eq!(found, ["the run says b.json was written again twice: the source tells it once a run"]);
     }
 }

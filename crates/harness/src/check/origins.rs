@@ -15,9 +15,9 @@
 //! (`words.rs`); `ReadAsNull`'s first value and count (`words.rs`); `SinkWrote`'s rows
 //! (`trace.rs`, against the sink); `SinkSkipped` (`trace.rs`, and its reason in `live.rs`);
 //! `Committed` (`trace.rs`); `SkippedUncommitted` (`trace.rs`); `SourceNotice`'s misread names
-//! and files too old (`notices.rs`) and entries not read (`unread_dirs.rs`); a free `Warning`
-//! and `Idle` (`live.rs`); `Crashed` (`trace.rs`). Not judged: `SourceNotice`'s modified file
-//! (`ModifiedAfterProcessing`, its path and batch), whose run the model states only crash-free.
+//! and files too old (`notices.rs`), entries not read (`unread_dirs.rs`) and files written
+//! again, with the batch that took them (`live.rs`); a free `Warning` and `Idle` (`live.rs`);
+//! `Crashed` (`trace.rs`). Every field of every event has its judge.
 //!
 //! It reads, never repairs; the prediction is the model's, never the engine's.
 

@@ -132,6 +132,7 @@ impl Runner<'_> {
         let offsets_before = self.offsets_ids();
         let logs_before = LogsAtStart::read(self.world.storage().as_ref(), self.world.checkpoint());
         let held_before = self.world.held_by_sink(self.query.sink.kind());
+        let mut taken = self.world.source_entries();
         // The run's events as its live log tells them, as `crashpoint stream` shows them: not
         // the engine's record read afterwards.
         let live = Mutex::new(Vec::new());
@@ -181,7 +182,10 @@ impl Runner<'_> {
         let predicted = super::model::predict_run(&logs_before, &planned_files(&events));
         self.record_violations(ordinal, judge_origins(&events, &predicted));
         let calls = calls_of(&events, &triggers);
-        self.record_violations(ordinal, judge_live(&calls, &super::model::predict_live(&logs_before, held_before)));
+        taken.extend(self.world.source_entries());
+        let modified = super::model::modified_files(&taken, |uri| self.world.mtime_of(uri));
+        let live_facts = super::model::predict_live(&logs_before, held_before, modified);
+        self.record_violations(ordinal, judge_live(&calls, &live_facts));
         let io_failed = handle.as_ref().and_then(|h| h.fired());
         if io_failed.is_none() {
             self.record_violations(ordinal, check_skipped_warned(&events, &offsets_before, &commits_before));

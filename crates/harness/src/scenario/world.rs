@@ -14,10 +14,11 @@ use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
 use super::steps::{ArrivingFile, FileContent};
 use crate::bugs::BugSet;
-use crate::check::spark_log::batch_files;
+use crate::check::spark_log::{batch_files, entries_of};
 use crate::check::{
     ByHand, Emission, HeldAtStart, check_committed_files, check_invariants, compactions_where_spark_puts_them,
 };
+use crashpoint_engine::checkpoint::SourceFileEntry;
 use crashpoint_engine::plan::Row;
 use crashpoint_engine::rng::Rng;
 use crashpoint_engine::sink::{Sink, SinkError};
@@ -213,6 +214,20 @@ impl World {
                 .map_or(HeldAtStart::Unjudged, |ids| HeldAtStart::Table(ids.into_iter().collect())),
             _ => HeldAtStart::Unjudged,
         }
+    }
+
+    /// Every entry of the source log's files that can be read now (a compaction's and the
+    /// batches' it repeats alike), by the oracle's own reader.
+    pub fn source_entries(&self) -> Vec<SourceFileEntry> {
+        let dir = self.checkpoint.join("sources").join("0");
+        let storage = self.storage.as_ref();
+        let files = batch_files(storage, &dir).unwrap_or_default();
+        files.into_iter().flat_map(|file| entries_of(storage, &dir, file).unwrap_or_default()).collect()
+    }
+
+    /// The modification time of the input file `uri` now, if it is there.
+    pub fn mtime_of(&self, uri: &str) -> Option<i64> {
+        self.storage.stat(&crashpoint_engine::uri::path_of(uri)).ok().map(|entry| entry.mtime_ms)
     }
 
     /// Keeps a real disk's temp directory alive for as long as the returned handle lives.

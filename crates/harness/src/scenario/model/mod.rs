@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::check::Cause;
 pub use contract::BatchTasks;
-pub(in crate::scenario) use live::predict_live;
+pub(in crate::scenario) use live::{modified_files, predict_live};
 pub(in crate::scenario) use names::skipped as skipped_name;
 pub(in crate::scenario) use origins::predict_run;
 
