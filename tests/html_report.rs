@@ -146,12 +146,12 @@ fn the_page_is_self_contained() {
 fn a_bad_scenario_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[query]\nsink = \"console\"\n[[step]]\nrun = \"sometimes\"\n").unwrap();
+    std::fs::write(&bad, "[query]\nsink = \"console\"\n[[step]]\nrun = true\nagain = \"sometimes\"\n").unwrap();
     let out = dir.path().join("bad.html");
     let output = crashpoint(&["report", bad.to_str().unwrap(), "--html", out.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("bad.toml:4:") && stderr.contains("'sometimes' is not a trigger"), "{stderr}");
+    assert!(stderr.contains("bad.toml:5:") && stderr.contains("'sometimes' is not a trigger"), "{stderr}");
     assert!(!out.exists(), "a page was written for a bad scenario");
 }
 

@@ -93,10 +93,12 @@ pub enum Cause {
         least: i64,
     },
     /// The run's own `processing-time=<interval>` is an interval the engine must refuse (Spark's
-    /// `trigger()` refuses it before the query starts): the run reads and writes nothing. The
-    /// error must quote the interval and say what is wrong with it.
+    /// `trigger()` refuses it before the query starts), or the run's trigger is no trigger at all
+    /// (`avaliable-now`): the run reads and writes nothing. The error must quote the interval (or
+    /// the whole spelling) and say what is wrong with it.
     BadTrigger {
-        /// The interval as written, trimmed.
+        /// The interval as written, trimmed; for [`IntervalFault::NotATrigger`], the whole
+        /// spelling as written.
         interval: String,
         /// What is wrong with it.
         fault: IntervalFault,
@@ -133,6 +135,9 @@ pub enum IntervalFault {
     TooLong,
     /// A negative total.
     Negative,
+    /// No trigger at all: none of `available-now`, `once`, `processing-time`, and no
+    /// `processing-time=` before an interval (a typo such as `processing-tim=5s`).
+    NotATrigger,
 }
 
 impl IntervalFault {
@@ -148,6 +153,7 @@ impl IntervalFault {
             IntervalFault::MonthsOrYears => "cannot be in months or years",
             IntervalFault::TooLong => "is too long an interval",
             IntervalFault::Negative => "is negative: a trigger's interval must not be",
+            IntervalFault::NotATrigger => "is not a trigger; allowed: available-now, once, processing-time",
         }
     }
 }
@@ -324,6 +330,9 @@ impl fmt::Display for Cause {
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")
             }
+            Cause::BadTrigger { interval, fault: IntervalFault::NotATrigger } => {
+                write!(f, "the run's trigger '{interval}' is not a trigger")
+            }
             Cause::BadTrigger { interval, fault } => write!(f, "the trigger's interval '{interval}' {}", fault.words()),
             Cause::Held { place: Place::Checkpoint } => write!(f, "another query holds the checkpoint's lock"),
             Cause::Held { place: Place::Output } => {
@@ -434,6 +443,13 @@ mod tests {
         assert!(point.matches("'.': '.' is not a number (Spark reads at most 9 digits after the point)"));
         assert!(!point.matches("'.': '.' has no unit; write e.g. . seconds"));
         assert_eq!(point.to_string(), "the trigger's interval '.' is not a number");
+        let typo = Cause::BadTrigger { interval: "avaliable-now".into(), fault: IntervalFault::NotATrigger };
+        let right = "'avaliable-now' is not a trigger; allowed: available-now, once, processing-time or \
+                     processing-time=<interval> (e.g. processing-time=5s)";
+        assert!(typo.matches(right));
+        assert!(!typo.matches("'available-now' is not a trigger; allowed: available-now, once, processing-time"));
+        assert!(!typo.matches("'avaliable-now': 'avaliable-now' is not a unit"));
+        assert_eq!(typo.to_string(), "the run's trigger 'avaliable-now' is not a trigger");
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! The subdirectories of the input directory, against what the file source says of them: it
-//! reads no file in a subdirectory (nor does Spark 4.3, except in a partition directory `k=v`,
-//! whose files Spark reads with a partition column `k`: spark/FINDINGS.md, Q7), and it must say
-//! so, in words the user recognises:
+//! The subdirectories of the input directory, and its entries that are no regular file (a
+//! symlink to a directory, a FIFO, a socket, a dangling symlink), against what the file source
+//! says of them: it reads no file in a subdirectory (nor does Spark 4.3, except in a partition
+//! directory `k=v`, whose files Spark reads with a partition column `k`: spark/FINDINGS.md, Q7),
+//! opens nothing that is no regular file, and it must say so, in words the user recognises:
 //!
-//! - every subdirectory the oracle's listings met (whose name Spark does not skip) is named in a
+//! - every such entry the oracle's listings met (whose name Spark does not skip) is named in a
 //!   `NotRead` notice;
 //! - a notice about a partition directory says "partition" and names its column; one about
-//!   another subdirectory says "subdirectory";
-//! - no notice names an entry the oracle knows as no subdirectory (a regular file is read).
+//!   another subdirectory says "subdirectory"; one about a symlink to a directory says
+//!   "symlink" and "directory"; one about anything else says what it is ("FIFO");
+//! - no notice names an entry the oracle knows as none of these (a regular file, or a symlink
+//!   to one, is read).
 //!
 //! The check reads the notices only; it never decides what an entry is (the oracle does).
 
@@ -25,14 +28,25 @@ pub enum Unread {
     },
     /// Any other name: neither reads its files.
     Subdirectory,
+    /// A symlink to a directory: neither reads its files (Spark skips it silently).
+    DirLink,
+    /// Neither a file nor a directory, its symlinks followed: a FIFO, a socket, a dangling
+    /// symlink, a symlink loop. Never opened (Spark lists a FIFO, reads no row from it, and
+    /// skips a dangling link silently: spark/FINDINGS.md Q7).
+    NotAFile {
+        /// What it is, in the words a notice must hold (`FIFO`, `dangling symlink`).
+        what: String,
+    },
 }
 
 impl Unread {
-    /// The words a notice about such a directory must hold.
+    /// The words a notice about such an entry must hold.
     fn words(&self) -> Vec<&str> {
         match self {
             Unread::Partition { column } => vec!["partition", column.as_str()],
             Unread::Subdirectory => vec!["subdirectory"],
+            Unread::DirLink => vec!["symlink", "directory"],
+            Unread::NotAFile { what } => vec![what.as_str()],
         }
     }
 }
@@ -44,6 +58,8 @@ impl std::fmt::Display for Unread {
                 write!(f, "a partition directory (Spark 4.3 reads its files with a column {column})")
             }
             Unread::Subdirectory => f.write_str("a subdirectory (no one reads its files)"),
+            Unread::DirLink => f.write_str("a symlink to a directory (no one reads its files)"),
+            Unread::NotAFile { what } => write!(f, "a {what}, not a regular file (never to be opened)"),
         }
     }
 }
@@ -135,6 +151,34 @@ mod tests {
                 vec![not_read("year=2024", partition_words), not_read("sub", sub_words), not_read("a.json", "x")],
                 &["a.json/: a warning says it is not read"],
             ),
+        ];
+        for (expected, notices, fragments) in cases {
+            let found = judge_unread_dirs(expected, &both, &notices);
+            for fragment in fragments {
+                assert!(found.iter().any(|f| f.contains(fragment)), "{fragment} not in {found:?}");
+            }
+            assert_eq!(found.is_empty(), fragments.is_empty(), "{notices:?}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn links_fifos_and_sockets_are_held_to_what_they_are() {
+        // Goal: a symlink to a directory must be called one, a FIFO a FIFO (the engine's words,
+        // source/mod.rs); the subdirectory's words for a link, or a FIFO called a socket, are
+        // findings. Method: the engine's words, then hand-made wrong ones.
+        let link = || ("dl.json".to_string(), Unread::DirLink);
+        let fifo = || ("p.json".to_string(), Unread::NotAFile { what: "FIFO".into() });
+        let both = BTreeMap::from([link(), fifo()]);
+        let link_words =
+            "it is a symlink to a directory, and files in subdirectories are not read (Spark skips it silently)";
+        let fifo_words = "it is a FIFO; only regular files and symlinks to them are input, nothing else is opened";
+        let sub_words =
+            "it is a subdirectory, and files in subdirectories are not read, as in Spark (which says nothing)";
+        let cases: Vec<Case> = vec![
+            (&both, vec![not_read("dl.json", link_words), not_read("p.json", fifo_words)], &[]),
+            (&both, vec![not_read("dl.json", sub_words), not_read("p.json", fifo_words)], &["missing: symlink"]),
+            (&both, vec![not_read("dl.json", link_words), not_read("p.json", "it is a socket")], &["missing: FIFO"]),
+            (&both, vec![not_read("dl.json", link_words)], &["p.json/: a FIFO, not a regular file", "no warning"]),
         ];
         for (expected, notices, fragments) in cases {
             let found = judge_unread_dirs(expected, &both, &notices);

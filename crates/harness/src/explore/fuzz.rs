@@ -180,6 +180,9 @@ mod tests {
                     "a refusal: a task-layout knob out of its rule"
                 }
                 Cause::BadOption { .. } => "a refusal: a query option out of its rule",
+                Cause::BadTrigger { fault: crate::check::IntervalFault::NotATrigger, .. } => {
+                    "a refusal: a run's trigger that is no trigger (a typo)"
+                }
                 Cause::BadTrigger { .. } => "a refusal: a run's trigger interval Spark would not read",
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
                 Cause::ModifiedInput { .. } => "a run stopped by a seen file modified (on-modified error)",
@@ -267,6 +270,8 @@ mod tests {
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS * 7 => Some("an old copy: past 7 days"),
                 Step::Touch { shift_ms, .. } if *shift_ms <= -DAY_MS => Some("an old copy: within 7 days"),
                 Step::Mkdir { .. } => Some("a subdirectory in the input: empty"),
+                Step::Link { .. } => Some("a symlink in the input (to a file, a directory, nothing)"),
+                Step::Special { .. } => Some("a FIFO or a socket in the input"),
                 Step::Add { name, .. } if name.contains('=') && name.contains('/') => {
                     Some("a subdirectory in the input: a partition k=v")
                 }
@@ -415,6 +420,7 @@ mod tests {
             "a refusal: a query option out of its rule",
             "a refusal: a task-layout knob out of its rule",
             "a refusal: a run's trigger interval Spark would not read",
+            "a refusal: a run's trigger that is no trigger (a typo)",
             "a refusal: another query writes the output",
             "a refusal: another query on the checkpoint",
             "a refusal: the query changed on its checkpoint",
@@ -467,6 +473,8 @@ mod tests {
             "a subdirectory in the input: empty",
             "a subdirectory in the input: a partition k=v",
             "a subdirectory in the input: files in it",
+            "a symlink in the input (to a file, a directory, nothing)",
+            "a FIFO or a socket in the input",
             "the clock goes back",
             "a line limit",
             "a failfast query",

@@ -5,6 +5,9 @@
 //! - bursts of files, so that a run of one file a batch lasts 25 batches and more, with crashes
 //!   at any hit of a run: a crash's hit is aimed at the hits its run has (`aim_crashes`);
 //! - re-drops, renames, in-place changes, removals, and modification times that tie or go back;
+//! - now and then what a hostile file system leaves in the input: a symlink to a file (read under
+//!   the link's name), to a directory, to nothing, a FIFO and a socket (never opened, each named
+//!   for what it is);
 //! - names Spark's file source never lists (`.f3.json`, `_f3.json`, `f3.json._COPYING_`), and
 //!   the copy of `hadoop fs -put`: `f3.json._COPYING_` written, a run, then renamed to
 //!   `f3.json`, which must then be read once;
@@ -27,8 +30,8 @@
 //!   spelled as a user writes it (`processing-time`, `=0`, `=250ms`, `=5s`, `=2m`, `=1h`, and
 //!   Spark's `=10 seconds`) and parsed from that text, so that a spelling the parser refuses or
 //!   reads as another interval is a finding ([`GeneratedCase`]);
-//! - runs that must fail, each for its cause: a failfast query given a bad line or a value of
-//!   the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
+//! - runs that must fail, each for its cause: a run's trigger that is no trigger at all (a typo
+//!   such as `avaliable-now`), a failfast query given a bad line or a value of the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
 //!   offsets), the two latest commits deleted (commits trailing offsets by more than one), or
 //!   the latest offsets or commit file overwritten by a newer Spark's (`v2`) or with garbage,
 //!   or, into a file sink, its latest `_spark_metadata/N` (or all of it) deleted while `commits/N`
@@ -42,11 +45,12 @@
 //! message is left out. Generation is deterministic for a given proptest seed.
 
 use super::reproducer::with_final_drain;
-use super::spellings::{INTERVAL_RUNS, ODD_INTERVALS, Spelled, spelled};
+use super::spellings::{INTERVAL_RUNS, NOT_TRIGGERS, ODD_INTERVALS, Spelled, spelled};
 use crate::check::{Cause, Place};
 use crate::scenario::{
     ARRIVAL_POINTS, Arrival, ArrivingFile, Expect, ExpectedVerdict, FileContent, Injection, NamedPlan, PlanSpec,
-    QueryChange, QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, SpelledTrigger, Step, execute, expected,
+    QueryChange, QuerySpec, RunStep, Scenario, SinkKind, SinkSpec, SpecialKind, SpelledTrigger, Step, execute,
+    expected,
 };
 use crashpoint_engine::checkpoint::CheckpointOptions;
 use crashpoint_engine::engine::Trigger;
@@ -398,10 +402,12 @@ struct Knobs {
     whole_file: bool,
     /// `on-modified = "error"`: a seen file written again stops the run, instead of a warning.
     modified_is_error: bool,
+    /// The input gets entries that are no regular file, and a symlink to one ([`odd_entries`]).
+    odd_entries: bool,
 }
 
 /// The knobs as [`drawn_hash`] reads them: every field the strategy draws, in order, and none
-/// of those read from the hash after it (`whole_file`, `modified_is_error`), so that a knob read
+/// of those read from the hash after it (`whole_file`, `modified_is_error`, `odd_entries`), so that a knob read
 /// from the hash moves no other reading of it.
 impl std::fmt::Debug for Knobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -462,6 +468,21 @@ fn whole_file(hash: u64) -> bool {
 /// later run that lists it, naming the file, instead of a warning.
 fn modified_is_error(hash: u64) -> bool {
     mixed(hash, 2).is_multiple_of(8)
+}
+
+/// A run of a trigger that is no trigger at all (a typo), from a case's [`drawn_hash`] mixed
+/// with a salt of its own: about one case in thirty, which the refusal makes crash-free.
+fn not_a_trigger(hash: u64) -> Option<Spelled> {
+    let bits = mixed(hash, 3);
+    let text = NOT_TRIGGERS[((bits >> 8) % NOT_TRIGGERS.len() as u64) as usize];
+    bits.is_multiple_of(30).then_some(Spelled::NotATrigger { text })
+}
+
+/// Whether a case's input gets what a hostile file system leaves there (a symlink to a file, to
+/// a directory, to nothing; a FIFO; a socket), from its [`drawn_hash`] mixed with a salt of its
+/// own: about one case in twenty.
+fn odd_entries(hash: u64) -> bool {
+    mixed(hash, 4).is_multiple_of(20)
 }
 
 /// `hash` mixed with `salt` (SplitMix64's finalizer): a stream of its own for each knob.
@@ -781,6 +802,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             layout: None,
             whole_file: false,
             modified_is_error: false,
+            odd_entries: false,
         },
     )
 }
@@ -799,6 +821,7 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             knobs.layout = layout(hash);
             knobs.whole_file = whole_file(hash);
             knobs.modified_is_error = modified_is_error(hash);
+            knobs.odd_entries = odd_entries(hash);
             let kind = sink.unwrap_or(knobs.sink);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
             let repaired =
@@ -828,9 +851,10 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
                 // user's sink draws none.
                 segments.iter_mut().for_each(|s| s.holder = None);
             }
-            // A failing case's arrivals come after its runs: odd intervals keep out of a case
-            // with one, so that arrivals during a run keep their reach.
-            let spelled = spelled(hash).filter(|s| !matches!(s, Spelled::Intervals { .. }) || !arrives(&segments));
+            // A failing case's arrivals come after its runs: odd intervals and a trigger that is
+            // none keep out of a case with one, so that arrivals during a run keep their reach.
+            let spelled = spelled(hash).or_else(|| not_a_trigger(hash));
+            let spelled = spelled.filter(|s| matches!(s, Spelled::Layout { .. }) || !arrives(&segments));
             let case = Case { knobs, spelled };
             build_repaired(case, &segments, refusal.map(|r| (r, repaired)), &bugs)
         },
@@ -878,6 +902,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         layout: None,
         whole_file: false,
         modified_is_error: false,
+        odd_entries: false,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -994,6 +1019,24 @@ impl Files {
         steps.push(Step::Add { name, content });
     }
 
+    /// What a hostile file system leaves in the input, once a case: a symlink to a hidden file
+    /// (read, under the link's name), to a hidden directory with a file in it, and to nothing; a
+    /// FIFO; a socket. None is a file of the user's that later steps may touch.
+    fn make_odd_entries(&mut self, steps: &mut Vec<Step>) {
+        let (file, dir) = (".target.json", ".target-dir");
+        let add = |files: &Self, name: &str, seed| Step::Add {
+            name: name.into(),
+            content: files.content(name, Content::Events { events: 2, seed }),
+        };
+        steps.extend([add(self, file, 91), add(self, &format!("{dir}/d.json"), 92)]);
+        let link = |name: &str, to: &str| Step::Link { name: name.into(), to: to.into() };
+        steps.extend([link("link-file.json", file), link("link-dir.json", dir), link("link-nowhere.json", "nowhere")]);
+        steps.extend(
+            [SpecialKind::Fifo, SpecialKind::Socket]
+                .map(|kind| Step::Special { name: format!("{}.json", kind.name()), kind }),
+        );
+    }
+
     /// Every copy being put is done: renamed to its final name, a new file to read.
     fn finish_puts(&mut self, steps: &mut Vec<Step>) {
         for name in std::mem::take(&mut self.putting) {
@@ -1044,6 +1087,7 @@ fn build_repaired(
         whole_file: knobs.whole_file,
         ..Files::default()
     };
+    let mut odd_entries = knobs.odd_entries;
     for segment in segments {
         let during = segment.during;
         // A copy being put that finishes during this segment's run is held back here.
@@ -1057,6 +1101,9 @@ fn build_repaired(
         }
         if let Some(dir) = segment.dir {
             files.make_dir(dir, &mut scenario.steps);
+        }
+        if std::mem::take(&mut odd_entries) {
+            files.make_odd_entries(&mut scenario.steps);
         }
         if let Some(ms) = segment.clock_back_ms {
             scenario.steps.push(Step::ClockBack { ms });
@@ -1220,6 +1267,10 @@ fn spelled_steps(spelled: Spelled, query: &QuerySpec, files: &mut Files, steps: 
                 let trigger = Some(SpelledTrigger(format!("processing-time={interval}")));
                 steps.push(Step::Run(RunStep { trigger, ..RunStep::default() }));
             }
+        }
+        Spelled::NotATrigger { text } => {
+            new_file(files, steps, 0);
+            steps.push(Step::Run(RunStep { trigger: Some(SpelledTrigger(text.into())), ..RunStep::default() }));
         }
         Spelled::Layout { key, values } => {
             for (i, value) in values.into_iter().enumerate() {
@@ -1501,6 +1552,7 @@ mod tests {
             layout: None,
             whole_file: false,
             modified_is_error: false,
+            odd_entries: false,
         }
     }
 

@@ -62,6 +62,22 @@ pub const ODD_INTERVALS: [&str; 30] = [
     "5 secs",
 ];
 
+/// Texts a user may give a run's trigger that are no trigger at all: typos of each trigger's
+/// name, another case, a space, another separator than `=`, Spark's own API names. The engine
+/// refuses each when the run starts; which it refuses is the reference model's to say.
+pub const NOT_TRIGGERS: [&str; 10] = [
+    "avaliable-now",
+    "processing-tim=5s",
+    "Once",
+    "processing-time =5s",
+    "available_now",
+    " once",
+    "processingTime=5 seconds",
+    "processing-time:5s",
+    "continuous",
+    "",
+];
+
 /// How many runs of odd intervals a case with [`Spelled::Intervals`] has, from its first on.
 pub const INTERVAL_RUNS: usize = 5;
 
@@ -78,6 +94,11 @@ pub enum Spelled {
     Intervals {
         /// The first interval's place in the table.
         first: usize,
+    },
+    /// A run whose trigger is this text, no trigger at all.
+    NotATrigger {
+        /// The text, one of [`NOT_TRIGGERS`].
+        text: &'static str,
     },
     /// The query changed to give a task-layout knob each of these values in turn, then back.
     Layout {

@@ -349,6 +349,8 @@ fn step_mark(step: &Step, frame: usize) -> Option<Mark> {
         Step::CorruptOutput { path, .. } => (Lane::You, format!("corrupt output/{path}"), Kind::Tamper),
         Step::Add { name, .. } => (Lane::You, format!("+ {name}"), Kind::Step),
         Step::Mkdir { name } => (Lane::You, format!("+ {name}/"), Kind::Step),
+        Step::Link { name, to } => (Lane::You, format!("+ {name} -> {to}"), Kind::Step),
+        Step::Special { name, kind } => (Lane::You, format!("+ {name} ({})", kind.name()), Kind::Step),
         Step::Redrop { name } => (Lane::You, format!("re-drop {name}"), Kind::Step),
         Step::Rename { from, to } => (Lane::You, format!("{from} → {to}"), Kind::Step),
         Step::Modify { name, .. } => (Lane::You, format!("modify {name}"), Kind::Step),

@@ -38,6 +38,9 @@ pub use snapshot::{
     SnapshotCheck, compare_snapshot, read_snapshot_body, scenario_files, snapshot_file_text, snapshot_name,
     snapshot_path,
 };
-pub use steps::{ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, QueryChange, RunStep, SpelledTrigger, Step};
+pub use steps::{
+    ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, QueryChange, RunStep, SpecialKind, SpelledTrigger, Step,
+};
 pub use verify::{Report, guarantee_of, judge, verify, verify_with_oracle};
+pub(crate) use world::make_special_on_disk;
 pub use world::{CLOCK_START_MS, DiskKind, ROOT, World, file_bytes, generate_lines};

@@ -419,6 +419,8 @@ impl<'s> Runner<'s> {
             }
             Step::Rename { from, to } => self.world.user_rename(&input.join(from), &input.join(to)).map_err(io)?,
             Step::Mkdir { name } => self.world.make_input_dir(&input.join(name)).map_err(io)?,
+            Step::Link { name, to } => self.world.make_input_link(name, to).map_err(io)?,
+            Step::Special { name, kind } => self.world.make_input_special(name, *kind).map_err(io)?,
             Step::Remove { name } => self.world.user_remove(&input.join(name)).map_err(io)?,
             Step::Touch { name, shift_ms } => {
                 let path = input.join(name);
@@ -497,7 +499,10 @@ impl<'s> Runner<'s> {
                 }
             }
         }
-        if !matches!(step, Step::Run(_) | Step::Add { .. } | Step::Mkdir { .. }) {
+        if !matches!(
+            step,
+            Step::Run(_) | Step::Add { .. } | Step::Mkdir { .. } | Step::Link { .. } | Step::Special { .. }
+        ) {
             self.pending_cause = format!("after step {number} ({step})");
         }
         Ok(())

@@ -33,6 +33,33 @@ pub enum FileContent {
     },
 }
 
+/// What a `special` step makes in the input directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialKind {
+    /// A named pipe (`mkfifo`).
+    Fifo,
+    /// A Unix socket.
+    Socket,
+}
+
+impl SpecialKind {
+    /// Every kind, as a scenario names it.
+    pub const ALL: [(SpecialKind, &'static str); 2] = [(SpecialKind::Fifo, "fifo"), (SpecialKind::Socket, "socket")];
+
+    /// Its name in a scenario.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(kind, _)| *kind == self).map_or("fifo", |(_, name)| name)
+    }
+
+    /// What it is, in the words the storage layer gives such an entry (`a FIFO`).
+    pub fn what(self) -> &'static str {
+        match self {
+            SpecialKind::Fifo => "a FIFO",
+            SpecialKind::Socket => "a socket",
+        }
+    }
+}
+
 /// A run's own trigger as its step spells it (`run = "processing-time=1 minute"`). The engine's
 /// parser reads it when the run starts, as Spark's `trigger()` reads an interval when the query
 /// is made: a spelling it refuses fails that run, before anything is read or written.
@@ -45,9 +72,10 @@ impl SpelledTrigger {
         self.0.parse()
     }
 
-    /// True if it is a `processing-time` trigger, whatever its interval.
+    /// True if it is a `processing-time` trigger, whatever its interval (a typo such as
+    /// `processing-time =5s` is none).
     pub fn is_processing_time(&self) -> bool {
-        self.0.starts_with("processing-time")
+        self.0 == "processing-time" || self.0.starts_with("processing-time=")
     }
 }
 
@@ -278,6 +306,24 @@ pub enum Step {
         /// Its name in the input directory.
         name: String,
     },
+    /// A symlink in the input directory, as a user's `ln -s` makes one, to an entry of the input:
+    /// a file (read as input, under the link's name, as Spark reads it), a subdirectory (not
+    /// read), or nothing (a dangling link, not read). The source says why it reads none but the
+    /// first.
+    Link {
+        /// Its name in the input directory.
+        name: String,
+        /// What it points at: a name in the input directory, or `DIR/NAME`.
+        to: String,
+    },
+    /// An entry of the input directory that is neither a file nor a directory, as `mkfifo`
+    /// makes one: never opened (a FIFO would block a read), and the source says so.
+    Special {
+        /// Its name in the input directory.
+        name: String,
+        /// What it is.
+        kind: SpecialKind,
+    },
     /// Another process takes the lock of a place (the checkpoint, or the file sink's output
     /// directory) and keeps it: another query on the checkpoint, or another query, on its own
     /// checkpoint, writing into the same output. A run that must take that lock is refused.
@@ -303,7 +349,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 21] = [
+const ACTIONS: [(&str, &[&str]); 23] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -327,6 +373,8 @@ const ACTIONS: [(&str, &[&str]); 21] = [
     ("delete-output", &[]),
     ("corrupt-output", &["with"]),
     ("mkdir", &[]),
+    ("link", &["to"]),
+    ("special", &["kind"]),
     ("hold-lock", &[]),
     ("holder-dies", &[]),
     ("restore", &[]),
@@ -383,6 +431,15 @@ fn inside_path(keys: &Keys, key: &str, what: &str, example: &str) -> Result<Stri
     Err((at, format!("{key} = {path:?} is not a path inside {what}; write e.g. \"{example}\"")))
 }
 
+/// A `special` step's `kind`: `fifo` or `socket`.
+fn special_kind(keys: &Keys) -> Result<SpecialKind, (Option<usize>, String)> {
+    let name = string(keys, "kind")?;
+    let found = SpecialKind::ALL.iter().find(|(_, n)| *n == name).map(|(kind, _)| *kind);
+    found.ok_or_else(|| {
+        (keys.get("kind").map(|v| v.span().start), format!("kind = {name:?}: write \"fifo\" or \"socket\""))
+    })
+}
+
 /// A place another process may hold the lock of: `checkpoint` or `output`.
 fn place(keys: &Keys, key: &str) -> Result<Place, (Option<usize>, String)> {
     let name = string(keys, key)?;
@@ -415,6 +472,8 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
     Ok(match action {
         "add" => Step::Add { name: input_path(keys, action)?, content: parse_content(keys).map_err(at_key)? },
         "mkdir" => Step::Mkdir { name: file_name(keys, action)? },
+        "link" => Step::Link { name: file_name(keys, action)?, to: input_path(keys, "to")? },
+        "special" => Step::Special { name: file_name(keys, action)?, kind: special_kind(keys)? },
         "modify" => Step::Modify { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
         "redrop" => Step::Redrop { name: file_name(keys, action)? },
         "rename" => Step::Rename { from: file_name(keys, action)?, to: file_name(keys, "to")? },
@@ -514,7 +573,7 @@ impl Step {
     /// an input file that may have been processed, tampering with the checkpoint, a changed
     /// query. Only new files may arrive while a crashed query is down.
     pub fn needs_recovered_query(&self) -> bool {
-        !matches!(self, Step::Add { .. } | Step::Mkdir { .. } | Step::Run(_))
+        !matches!(self, Step::Add { .. } | Step::Mkdir { .. } | Step::Link { .. } | Step::Special { .. } | Step::Run(_))
     }
 
     /// The step with `latest` or `latest-K` in its checkpoint path replaced by the id of the
@@ -541,6 +600,24 @@ impl Step {
             Step::CorruptOutput { path, with } => Step::CorruptOutput { path: resolve(path)?, with: with.clone() },
             other => other.clone(),
         })
+    }
+
+    /// The input names this step writes, moves or removes (a file arriving during a run too).
+    pub fn input_names(&self) -> Vec<&str> {
+        match self {
+            Step::Add { name, .. }
+            | Step::Modify { name, .. }
+            | Step::Redrop { name }
+            | Step::Remove { name }
+            | Step::Touch { name, .. }
+            | Step::Mkdir { name } => vec![name],
+            Step::Rename { from, to } => vec![from, to],
+            Step::Run(RunStep { arrive: Some(arrival), .. }) => match &arrival.file {
+                ArrivingFile::Add { name, .. } => vec![name],
+                ArrivingFile::Rename { from, to } => vec![from, to],
+            },
+            _ => Vec::new(),
+        }
     }
 
     /// The place a tampering step changes, relative to the world's root (`checkpoint/commits/1`,
@@ -621,6 +698,8 @@ impl Step {
                 format!("corrupt-output = {}\nwith = {}\n", quoted(path), quoted(with))
             }
             Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
+            Step::Link { name, to } => format!("link = {}\nto = {}\n", quoted(name), quoted(to)),
+            Step::Special { name, kind } => format!("special = {}\nkind = \"{}\"\n", quoted(name), kind.name()),
             Step::HoldLock { place } => format!("hold-lock = \"{place}\"\n"),
             Step::HolderDies { place } => format!("holder-dies = \"{place}\"\n"),
             Step::ChangeQuery(change) => {
@@ -675,6 +754,8 @@ impl fmt::Display for Step {
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),
             Step::CorruptOutput { path, with } => write!(f, "corrupt output file {path} with {with:?}"),
             Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
+            Step::Link { name, to } => write!(f, "make {name} in the input a symlink to {to}"),
+            Step::Special { name, kind } => write!(f, "make {name} in the input {}", kind.what()),
             Step::HoldLock { place: Place::Checkpoint } => {
                 write!(f, "another query takes the checkpoint's lock and keeps it")
             }

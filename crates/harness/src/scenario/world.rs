@@ -12,7 +12,7 @@
 use super::format::{QuerySpec, SinkKind};
 use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
-use super::steps::{ArrivingFile, FileContent};
+use super::steps::{ArrivingFile, FileContent, SpecialKind};
 use crate::bugs::BugSet;
 use crate::check::spark_log::{batch_files, entries_of};
 use crate::check::{
@@ -254,6 +254,25 @@ impl World {
         self.settle(dir)
     }
 
+    /// Makes `name` in the input a symlink to `to` (a path in the input) as a user's `ln -s`
+    /// would: durable at once on the simulated disk, a real symlink on a real one.
+    pub fn make_input_link(&self, name: &str, to: &str) -> std::io::Result<()> {
+        let (link, target) = (self.input.join(name), self.input.join(to));
+        match &self.sim {
+            Some(sim) => sim.make_symlink(&target, &link),
+            None => std::os::unix::fs::symlink(&target, &link),
+        }
+    }
+
+    /// Makes `name` in the input a FIFO or a socket, as `mkfifo` would.
+    pub fn make_input_special(&self, name: &str, kind: SpecialKind) -> std::io::Result<()> {
+        let path = self.input.join(name);
+        match &self.sim {
+            Some(sim) => sim.make_special(&path, kind.what()),
+            None => make_special_on_disk(&path, kind),
+        }
+    }
+
     /// Advances the arrival clock and returns the new time.
     fn tick(&mut self) -> i64 {
         self.clock_ms += 1000;
@@ -450,4 +469,20 @@ pub fn generate_lines(name: &str, events: u64, seed: u64) -> String {
         out += &format!("{{\"eventId\": \"{stem}-e{event}\", \"data\": {{\"devices\": [{}]}}}}\n", devices.join(", "));
     }
     out
+}
+
+/// A FIFO or a socket on the real disk (a socket's file stays after its listener is gone).
+pub(crate) fn make_special_on_disk(path: &Path, kind: SpecialKind) -> std::io::Result<()> {
+    match kind {
+        SpecialKind::Socket => std::os::unix::net::UnixListener::bind(path).map(drop),
+        SpecialKind::Fifo => {
+            use std::os::unix::ffi::OsStrExt;
+            let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+            // SAFETY: a NUL-terminated path that lives through the call; mkfifo reads nothing else.
+            match unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) } {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        }
+    }
 }

@@ -93,6 +93,8 @@ impl SparkWorld {
             }
             Step::Rename { from, to } => std::fs::rename(input.join(from), input.join(to))?,
             Step::Mkdir { name } => std::fs::create_dir_all(input.join(name))?,
+            Step::Link { name, to } => std::os::unix::fs::symlink(input.join(to), input.join(name))?,
+            Step::Special { name, kind } => crate::scenario::make_special_on_disk(&input.join(name), *kind)?,
             Step::Remove { name } => std::fs::remove_file(input.join(name))?,
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. }
                 if !checkpoint.join(path).exists() =>

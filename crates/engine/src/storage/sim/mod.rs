@@ -92,9 +92,31 @@ struct Pending {
     data_at: Option<u64>,
 }
 
+/// An entry that is neither a regular file nor a directory, as only the user's hands make one
+/// (the engine never does): durable at once, and no power loss takes it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Special {
+    /// A symlink to this path, which need not exist.
+    Link(PathBuf),
+    /// A FIFO, a socket: never opened. The text says which (`a FIFO`).
+    Other(String),
+}
+
+/// How many symlinks a path may go through, as Linux's `MAXSYMLINKS`: more is a loop.
+const MAX_LINKS: usize = 40;
+
+/// What a path is with its symlinks followed.
+enum Followed<'a> {
+    File(usize),
+    Dir,
+    Missing,
+    Loop,
+    Other(&'a str),
+}
+
 /// What the simulated disk holds: inodes with a live and a durable image each, the names that
 /// point at them and the directories (live, and durable as of each directory's last fsync), the
-/// unsynced directory operations in between, locks and the clock.
+/// unsynced directory operations in between, symlinks, FIFOs and sockets, locks and the clock.
 #[derive(Debug, Clone, Default)]
 struct FileSystem {
     inodes: Vec<Inode>,
@@ -102,6 +124,7 @@ struct FileSystem {
     durable_names: BTreeMap<PathBuf, usize>,
     live_dirs: BTreeSet<PathBuf>,
     durable_dirs: BTreeSet<PathBuf>,
+    specials: BTreeMap<PathBuf, Special>,
     pending: Vec<Pending>,
     seq: u64,
     locks: BTreeSet<PathBuf>,
@@ -187,6 +210,18 @@ impl SimStorage {
         }
     }
 
+    /// Makes `link` a symlink to `target` (which need not exist), as a user's `ln -s` does:
+    /// durable at once. Reading the link reads its target; listing shows what the target is.
+    pub fn make_symlink(&self, target: &Path, link: &Path) -> io::Result<()> {
+        self.fs().make_special(link, Special::Link(target.to_path_buf()))
+    }
+
+    /// Makes `path` an entry that is neither a file nor a directory (`what`: `a FIFO`, `a
+    /// socket`), as a user's `mkfifo` does: durable at once, listed as such, never readable.
+    pub fn make_special(&self, path: &Path, what: &str) -> io::Result<()> {
+        self.fs().make_special(path, Special::Other(what.to_string()))
+    }
+
     /// Makes one path durable as it is now, and only it: its data, its name (present or gone)
     /// and a new directory's own name. Nothing else that is unsynced changes. For the user's own
     /// hands in a scenario, which are not the engine's writes and face no power loss.
@@ -222,6 +257,60 @@ impl FileSystem {
         Ok(&self.inodes[*id])
     }
 
+    fn exists(&self, path: &Path) -> bool {
+        self.live_names.contains_key(path) || self.live_dirs.contains(path) || self.specials.contains_key(path)
+    }
+
+    fn make_special(&mut self, path: &Path, special: Special) -> io::Result<()> {
+        self.ensure_parent(path)?;
+        if self.exists(path) {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{}: already exists", path.display())));
+        }
+        self.specials.insert(path.to_path_buf(), special);
+        Ok(())
+    }
+
+    /// `path` with its symlinks followed.
+    fn follow(&self, path: &Path) -> Followed<'_> {
+        let mut at = path;
+        for _ in 0..=MAX_LINKS {
+            match self.specials.get(at) {
+                Some(Special::Link(target)) => at = target,
+                Some(Special::Other(what)) => return Followed::Other(what),
+                None if self.live_dirs.contains(at) || is_root(at) => return Followed::Dir,
+                None => return self.live_names.get(at).map_or(Followed::Missing, |ino| Followed::File(*ino)),
+            }
+        }
+        Followed::Loop
+    }
+
+    /// A symlink, FIFO or socket as a listing shows it, its symlinks followed.
+    fn special_entry(&self, path: &Path, special: &Special) -> DirEntry {
+        let (kind, len, mtime_ms) = match self.follow(path) {
+            Followed::File(ino) => (EntryKind::File, self.inodes[ino].live.len() as u64, self.inodes[ino].mtime_ms),
+            Followed::Dir => (EntryKind::Dir, 0, 0),
+            Followed::Missing => (EntryKind::Other("a dangling symlink".into()), 0, 0),
+            Followed::Loop => (EntryKind::Other("a symlink loop".into()), 0, 0),
+            Followed::Other(what) => (EntryKind::Other(what.into()), 0, 0),
+        };
+        let symlink = matches!(special, Special::Link(_));
+        DirEntry { name: file_name(path), path: path.to_path_buf(), kind, symlink, len, mtime_ms }
+    }
+
+    /// A regular file's contents, its symlinks followed; anything else is an error, never a
+    /// read that blocks.
+    fn read_followed(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let not_regular =
+            |what: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("not a regular file but {what}"));
+        match self.follow(path) {
+            Followed::File(ino) => Ok(self.inodes[ino].live.to_vec()),
+            Followed::Dir => Err(not_regular("a directory")),
+            Followed::Missing => Err(not_found(path)),
+            Followed::Loop => Err(not_regular("a symlink loop")),
+            Followed::Other(what) => Err(not_regular(what)),
+        }
+    }
+
     fn ensure_parent(&self, path: &Path) -> io::Result<()> {
         match path.parent() {
             Some(parent) if !is_root(parent) && !self.live_dirs.contains(parent) => Err(not_found(parent)),
@@ -232,6 +321,9 @@ impl FileSystem {
     fn entry(&self, path: &Path) -> io::Result<DirEntry> {
         if self.live_dirs.contains(path) || is_root(path) {
             return Ok(dir_entry(path));
+        }
+        if let Some(special) = self.specials.get(path) {
+            return Ok(self.special_entry(path, special));
         }
         Ok(file_entry(path, self.inode(path)?))
     }
@@ -281,7 +373,7 @@ impl FileSystem {
     }
 }
 
-/// The simulated disk has regular files and directories only: no symlinks, FIFOs or devices.
+/// A regular file's entry: its own name, never a symlink's.
 fn file_entry(path: &Path, inode: &Inode) -> DirEntry {
     DirEntry {
         name: file_name(path),
@@ -322,11 +414,16 @@ fn child_dirs<'a>(set: &'a BTreeSet<PathBuf>, dir: &'a Path) -> impl Iterator<It
 impl Storage for SimStorage {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         self.inject(IoOp::Read, path)?;
-        Ok(self.fs().inode(path)?.live.to_vec())
+        self.fs().read_followed(path)
     }
 
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         self.fs().ensure_parent(path)?;
+        if self.fs().specials.contains_key(path) {
+            let msg =
+                format!("{}: a symlink, FIFO or socket; the simulated disk writes regular files only", path.display());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
         if let Err(e) = self.inject(IoOp::Write, path) {
             // The open created (or truncated) the file; the write itself failed.
             self.fs().write_file(path, &[]);
@@ -355,7 +452,7 @@ impl Storage for SimStorage {
     fn rename_no_replace(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.inject(IoOp::Rename, to)?;
         let mut fs = self.fs();
-        if fs.live_names.contains_key(to) || fs.live_dirs.contains(to) {
+        if fs.exists(to) {
             let msg = format!("{}: already exists", to.display());
             return Err(io::Error::new(io::ErrorKind::AlreadyExists, msg));
         }
@@ -385,7 +482,8 @@ impl Storage for SimStorage {
         }
         let files = children(&fs.live_names, dir).map(|(path, id)| file_entry(path, &fs.inodes[*id]));
         let subdirs = child_dirs(&fs.live_dirs, dir).map(|p| dir_entry(p));
-        let mut entries: Vec<DirEntry> = files.chain(subdirs).collect();
+        let specials = children(&fs.specials, dir).map(|(path, special)| fs.special_entry(path, special));
+        let mut entries: Vec<DirEntry> = files.chain(subdirs).chain(specials).collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
     }
@@ -422,6 +520,10 @@ impl Storage for SimStorage {
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         self.inject(IoOp::Remove, path)?;
         let mut fs = self.fs();
+        // A symlink, FIFO or socket goes as it came: at once (only the user's hands make one).
+        if fs.specials.remove(path).is_some() {
+            return Ok(());
+        }
         let ino = fs.live_names.remove(path).ok_or_else(|| not_found(path))?;
         fs.record(EntryOp::Unlink { path: path.to_path_buf(), ino }, None);
         Ok(())
@@ -438,6 +540,7 @@ impl Storage for SimStorage {
         fs.durable_names.retain(|p, _| !p.starts_with(dir));
         fs.live_dirs.retain(|p| !p.starts_with(dir));
         fs.durable_dirs.retain(|p| !p.starts_with(dir));
+        fs.specials.retain(|p, _| !p.starts_with(dir));
         fs.pending.retain(|p| !p.op.dir().starts_with(dir));
         Ok(())
     }

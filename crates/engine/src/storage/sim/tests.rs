@@ -291,3 +291,45 @@ fn rename_never_replaces() {
     let err = sim.rename_no_replace(p("/d/b"), p("/d/a")).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
 }
+
+#[test]
+fn symlinks_fifos_and_sockets_are_listed_as_what_they_are_and_only_a_link_to_a_file_reads() {
+    // Goal: the input as a hostile file system leaves it, as DiskStorage shows it (a symlink
+    // followed, flagged; a FIFO never opened), kept through a power loss (the user's hands).
+    let sim = sim_with_dir();
+    sim.write(p("/d/t.json"), b"x").unwrap();
+    sim.set_mtime(p("/d/t.json"), 7).unwrap();
+    sim.create_dir_all(p("/d/sub")).unwrap();
+    sim.sync_file(p("/d/t.json")).unwrap();
+    sim.sync_dir(p("/d")).unwrap();
+    sim.make_symlink(p("/d/t.json"), p("/d/link")).unwrap();
+    sim.make_symlink(p("/d/sub"), p("/d/dirlink")).unwrap();
+    sim.make_symlink(p("/d/none"), p("/d/dangling")).unwrap();
+    sim.make_symlink(p("/d/loop"), p("/d/loop")).unwrap();
+    sim.make_special(p("/d/pipe"), "a FIFO").unwrap();
+    assert_eq!(sim.make_special(p("/d/pipe"), "a socket").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+    sim.power_loss();
+    let listed: Vec<(String, EntryKind, bool, i64)> =
+        sim.list(p("/d")).unwrap().into_iter().map(|e| (e.name, e.kind, e.symlink, e.mtime_ms)).collect();
+    let other = |what: &str| EntryKind::Other(what.into());
+    assert_eq!(
+        listed,
+        [
+            ("dangling".into(), other("a dangling symlink"), true, 0),
+            ("dirlink".into(), EntryKind::Dir, true, 0),
+            ("link".into(), EntryKind::File, true, 7),
+            ("loop".into(), other("a symlink loop"), true, 0),
+            ("pipe".into(), other("a FIFO"), false, 0),
+            ("sub".into(), EntryKind::Dir, false, 0),
+            ("t.json".into(), EntryKind::File, false, 7),
+        ]
+    );
+    assert_eq!(sim.read(p("/d/link")).unwrap(), b"x");
+    for path in ["/d/dirlink", "/d/loop", "/d/pipe"] {
+        assert!(sim.read(p(path)).unwrap_err().to_string().starts_with("not a regular file but "), "{path}");
+    }
+    assert_eq!(sim.read(p("/d/dangling")).unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert!(sim.write(p("/d/pipe"), b"y").is_err(), "a FIFO is never written as a file");
+    sim.remove_file(p("/d/pipe")).unwrap();
+    assert!(sim.stat(p("/d/pipe")).is_err());
+}

@@ -13,7 +13,9 @@
 //! never as a bad line; only a line that is not a record at all is a bad line, expected in the
 //! dead letters.
 
+use super::super::steps::SpecialKind;
 use super::super::world::{CLOCK_START_MS, ROOT};
+use crate::check::Unread;
 use crashpoint_engine::plan::{CompiledPlan, Row};
 use crashpoint_engine::schema::{self, Schema};
 use crashpoint_engine::source::{InputFormat, SourceOptions};
@@ -44,13 +46,40 @@ pub(super) struct Input {
     pub(super) files: BTreeMap<String, InputFile>,
     /// The subdirectories of the input directory, made empty or by a file added in one.
     pub(super) dirs: std::collections::BTreeSet<String>,
+    /// The symlinks the user made: name → the input path each points at. One to a file is in
+    /// `files` too, under its own name, with its target's bytes and time (as `stat` follows it).
+    pub(super) links: BTreeMap<String, String>,
+    /// The FIFOs and sockets the user made.
+    pub(super) specials: std::collections::BTreeSet<String>,
+    /// The entries that are neither files nor subdirectories and are never read, with what the
+    /// source must say each is.
+    pub(super) unread: BTreeMap<String, Unread>,
     clock_ms: i64,
 }
 
 impl Default for Input {
     fn default() -> Self {
-        Self { files: BTreeMap::new(), dirs: Default::default(), clock_ms: CLOCK_START_MS }
+        Self {
+            files: BTreeMap::new(),
+            dirs: Default::default(),
+            links: BTreeMap::new(),
+            specials: Default::default(),
+            unread: BTreeMap::new(),
+            clock_ms: CLOCK_START_MS,
+        }
     }
+}
+
+/// How many symlinks a path may go through before it is a loop (Linux's `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// What an input path is, its symlinks followed.
+enum Followed {
+    File(String),
+    Dir,
+    Missing,
+    Loop,
+    Special,
 }
 
 impl Input {
@@ -62,6 +91,70 @@ impl Input {
         }
         self.clock_ms += 1000;
         self.files.insert(name.to_string(), InputFile { bytes, mtime_ms: self.clock_ms + shift_ms });
+    }
+
+    /// True if `name` is an entry of the input, or a link or special entry the user made there.
+    pub(super) fn exists(&self, name: &str) -> bool {
+        self.files.contains_key(name)
+            || self.dirs.contains(name)
+            || self.links.contains_key(name)
+            || self.specials.contains(name)
+    }
+
+    /// True if a step that writes, moves or removes `name` (or a file in it, for `DIR/NAME`)
+    /// changes a link or special entry, or what a link points at: the model follows a link once,
+    /// when it is made, and states nothing after such a change.
+    pub(super) fn touches_link(&self, name: &str) -> bool {
+        let dir = name.split_once('/').map_or(name, |(dir, _)| dir);
+        let special = |n: &str| self.links.contains_key(n) || self.specials.contains(n);
+        special(name) || special(dir) || self.links.values().any(|to| to == name || to == dir)
+    }
+
+    /// `name` made a symlink to `to`: a link to a file is that file under the link's name (Spark
+    /// reads it so: spark/FINDINGS.md Q7); anything else is never read, and the source says what
+    /// it is.
+    pub(super) fn link(&mut self, name: &str, to: &str) {
+        self.links.insert(name.to_string(), to.to_string());
+        let unread = match self.follow(name) {
+            Followed::File(target) => {
+                let file = self.files[&target].clone();
+                self.files.insert(name.to_string(), file);
+                return;
+            }
+            Followed::Dir => Unread::DirLink,
+            Followed::Missing => Unread::NotAFile { what: "dangling symlink".into() },
+            Followed::Loop => Unread::NotAFile { what: "symlink loop".into() },
+            Followed::Special => Unread::NotAFile { what: "not a regular file".into() },
+        };
+        self.unread.insert(name.to_string(), unread);
+    }
+
+    /// `name` made a FIFO or a socket: never opened, and the source says which it is.
+    pub(super) fn special(&mut self, name: &str, kind: SpecialKind) {
+        self.specials.insert(name.to_string());
+        let what = match kind {
+            SpecialKind::Fifo => "FIFO",
+            SpecialKind::Socket => "socket",
+        };
+        self.unread.insert(name.to_string(), Unread::NotAFile { what: what.into() });
+    }
+
+    fn follow(&self, name: &str) -> Followed {
+        let mut at = name;
+        for _ in 0..=MAX_LINKS {
+            if let Some(to) = self.links.get(at) {
+                at = to;
+            } else if self.specials.contains(at) {
+                return Followed::Special;
+            } else if self.files.contains_key(at) {
+                return Followed::File(at.to_string());
+            } else if self.dirs.contains(at) {
+                return Followed::Dir;
+            } else {
+                return Followed::Missing;
+            }
+        }
+        Followed::Loop
     }
 
     /// The URI the engine records for a file name, as on the simulated disk.

@@ -11,14 +11,18 @@ use crate::check::IntervalFault;
 use crashpoint_engine::engine::Trigger;
 
 /// The trigger `spelled` names, or why the engine must refuse it: (the interval as written,
-/// trimmed, and the fault). `spelled` is a run step's, whose other forms the scenario checked.
+/// trimmed, and the fault), or, for a spelling that is no trigger at all (a run step's text is
+/// read when the run starts, typos too), the whole spelling as written.
 pub fn read_trigger(spelled: &str) -> Result<Trigger, (String, IntervalFault)> {
     match spelled {
         "available-now" => Ok(Trigger::AvailableNow),
         "once" => Ok(Trigger::Once),
         "processing-time" => Ok(Trigger::ProcessingTime { interval_ms: 0 }),
         _ => {
-            let text = spelled.strip_prefix("processing-time=").unwrap_or(spelled).trim_matches(java_space);
+            let Some(text) = spelled.strip_prefix("processing-time=") else {
+                return Err((spelled.into(), IntervalFault::NotATrigger));
+            };
+            let text = text.trim_matches(java_space);
             interval_ms(text).map(|interval_ms| Trigger::ProcessingTime { interval_ms }).map_err(|f| (text.into(), f))
         }
     }
@@ -224,5 +228,9 @@ mod tests {
         assert_eq!(read_trigger("processing-time"), Ok(Trigger::ProcessingTime { interval_ms: 0 }));
         assert_eq!(read_trigger("once"), Ok(Trigger::Once));
         assert_eq!(read_trigger("processing-time=  5 secs "), Err(("5 secs".into(), NotAUnit)), "trimmed");
+        // No trigger at all: the whole spelling, untrimmed, as a user wrote it.
+        for typo in ["avaliable-now", "processing-tim=5s", "processing-time =5s", " once", "Once", ""] {
+            assert_eq!(read_trigger(typo), Err((typo.into(), NotATrigger)), "{typo:?}");
+        }
     }
 }

@@ -257,6 +257,14 @@ impl Model {
                 (self.checkpoint.clone(), self.sink.clone(), self.sink_unreadable.clone());
             self.backup = Some(Backup { path, checkpoint, sink, sink_unreadable });
         }
+        if step.input_names().iter().any(|name| self.input.touches_link(name)) {
+            return false;
+        }
+        if let Step::Link { name, .. } | Step::Special { name, .. } = step
+            && self.input.exists(name)
+        {
+            return false;
+        }
         let files = &mut self.input.files;
         match step {
             Step::Add { name, content } | Step::Modify { name, content } => {
@@ -277,6 +285,8 @@ impl Model {
             }
             Step::Remove { name } => drop(files.remove(name)),
             Step::Mkdir { name } => drop(self.input.dirs.insert(name.clone())),
+            Step::Link { name, to } => self.input.link(name, to),
+            Step::Special { name, kind } => self.input.special(name, *kind),
             Step::Run(run) => {
                 let trigger = run.trigger.as_ref().map_or(Ok(self.query.trigger), |t| interval::read_trigger(&t.0));
                 let trigger = trigger.map_err(|(interval, fault)| Cause::BadTrigger { interval, fault });
@@ -368,7 +378,7 @@ impl Model {
     /// changed the query (its schema, format or line limit read them anew).
     fn note_lines(&mut self, step: &Step) {
         let names: Vec<String> = match step {
-            Step::Add { name, .. } | Step::Modify { name, .. } => vec![name.clone()],
+            Step::Add { name, .. } | Step::Modify { name, .. } | Step::Link { name, .. } => vec![name.clone()],
             Step::Rename { to, .. } => vec![to.clone()],
             Step::ChangeQuery(_) => self.input.files.keys().cloned().collect(),
             _ => return,
@@ -423,7 +433,15 @@ impl Model {
             parts: self.contract.parts,
             tasks: self.contract.tasks,
             not_read: self.not_read,
-            dirs: self.input.dirs.iter().filter_map(|d| Some((d.clone(), names::unread_dir(d)?))).collect(),
+            dirs: self
+                .input
+                .dirs
+                .iter()
+                .filter_map(|d| Some((d.clone(), names::unread_dir(d)?)))
+                .chain(
+                    self.input.unread.iter().filter(|(n, _)| !names::skipped(n)).map(|(n, u)| (n.clone(), u.clone())),
+                )
+                .collect(),
         }
     }
 }

@@ -490,9 +490,16 @@ impl Model {
     /// its files is read (unless Spark skips its name). `stop`: the modified file that stops the
     /// listing (`on-modified = "error"`): only the subdirectories before it in name order are said.
     fn note_dirs(&mut self, stop: Option<&str>) {
-        for dir in self.input.dirs.iter().filter(|dir| stop.is_none_or(|stop| dir.as_str() < stop)) {
+        let before = |name: &String| stop.is_none_or(|stop| name.as_str() < stop);
+        for dir in self.input.dirs.iter().filter(|dir| before(dir)) {
             if let Some(unread) = super::names::unread_dir(dir) {
                 self.not_read.insert(dir.clone(), unread);
+            }
+        }
+        // Symlinks to directories, FIFOs, sockets, dangling links: met in the same listing.
+        for (name, unread) in self.input.unread.iter().filter(|(name, _)| before(name)) {
+            if !super::names::skipped(name) {
+                self.not_read.insert(name.clone(), unread.clone());
             }
         }
     }
