@@ -34,7 +34,9 @@ pub fn judge_agreement(
             findings.push(format!(
                 "run {run} planned {}, where the reference model plans {}: a batch takes the oldest unseen files \
                  first, by modification time then path, and a path only once; an available-now run takes only \
-                 what the input held at its start, so a file that arrives during it waits for the next run",
+                 what the input held at its start, so a file that arrives during it waits for the next run; a \
+                 processing-time batch under maxFilesPerTrigger keeps the files it leaves for the next batches \
+                 unless they are fewer than a fifth of the limit",
                 show(got.get(at)),
                 show(want.get(at))
             ));

@@ -485,6 +485,37 @@ fn odd_entries(hash: u64) -> bool {
     mixed(hash, 4).is_multiple_of(20)
 }
 
+/// A case's `max-files-per-trigger`: a drawn limit of 2 becomes, in about half the cases, one
+/// of 5 to 10 (from the [`drawn_hash`] mixed with a salt of its own), so that a burst of files
+/// leaves a few unread. Spark keeps a processing-time batch's unread files for the next batches
+/// only when they are at least a fifth of the limit (`discardCachedInputRatio`), and lists
+/// again otherwise: limits of 1 and 2 never tell the two apart.
+fn max_files(drawn: Option<usize>, hash: u64) -> Option<usize> {
+    let z = mixed(hash, 10);
+    match drawn {
+        Some(2) if z.is_multiple_of(2) => Some([5, 6, 7, 10][((z >> 8) % 4) as usize]),
+        other => other,
+    }
+}
+
+/// Under a limit of 5 or more, the first segment with no crash and no arrival of its own gets
+/// a burst of as many files as the limit, runs under a processing-time trigger, and a file
+/// arrives after its first batch's commit. Its first batch then leaves a file or a few unread,
+/// and the next batch either takes those alone (they are kept) or lists again and takes the
+/// arrival with them (they are too few to keep): the only place the two rules differ.
+fn leave_unread(max_files: Option<usize>, segments: &mut [Segment], hash: u64) {
+    let Some(limit) = max_files.filter(|limit| *limit >= 5) else { return };
+    let free = |s: &&mut Segment| s.crash.is_none() && s.during.is_none() && s.holder.is_none();
+    let Some(segment) = segments.iter_mut().find(free) else { return };
+    // The segment's own file and the burst: one more than the limit, so that one is left.
+    segment.ops.truncate(1);
+    segment.ops.push(FileOp::Burst { count: limit, events: 1 });
+    let spelled = PROCESSING_TIME[(mixed(hash, 11) % PROCESSING_TIME.len() as u64) as usize].0;
+    segment.trigger = Some(spelled);
+    let arrival = DuringRun { point: CrashPoint::AfterCommitWrite, hit: 1, events: 2, rename: false };
+    segment.during = Some(arrival);
+}
+
 /// `hash` mixed with `salt` (SplitMix64's finalizer): a stream of its own for each knob.
 fn mixed(hash: u64, salt: u64) -> u64 {
     let mut z = hash ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -822,6 +853,8 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             knobs.whole_file = whole_file(hash);
             knobs.modified_is_error = modified_is_error(hash);
             knobs.odd_entries = odd_entries(hash);
+            knobs.max_files = max_files(knobs.max_files, hash);
+            leave_unread(knobs.max_files, &mut segments, hash);
             let kind = sink.unwrap_or(knobs.sink);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
             let repaired =
