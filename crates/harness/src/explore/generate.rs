@@ -854,8 +854,9 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             knobs.modified_is_error = modified_is_error(hash);
             knobs.odd_entries = odd_entries(hash);
             knobs.max_files = max_files(knobs.max_files, hash);
-            // Odd intervals keep out of a case with an arrival (below): none is added to theirs.
-            if !matches!(spelled(hash), Some(Spelled::Intervals { .. })) {
+            // Odd intervals and a trigger that is none keep out of a case with an arrival
+            // (below): none is added to theirs.
+            if spelled(hash).or_else(|| not_a_trigger(hash)).is_none_or(|s| matches!(s, Spelled::Layout { .. })) {
                 leave_unread(knobs.max_files, &mut segments, hash);
             }
             let kind = sink.unwrap_or(knobs.sink);
