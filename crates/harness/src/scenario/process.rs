@@ -35,6 +35,10 @@ fn run_engine(engine: &mut Engine<'_>, trigger: Trigger) -> Result<(), EngineErr
     }
 }
 
+fn is_modified_notice(event: &Event) -> bool {
+    matches!(event, Event::SourceNotice(crashpoint_engine::source::SourceNotice::ModifiedAfterProcessing { .. }))
+}
+
 /// The events of each trigger of a run, from where each ended.
 fn calls_of<'e>(events: &'e [Event], triggers: &[(Trigger, usize, bool)]) -> Vec<Call<'e>> {
     let mut start = 0;
@@ -182,8 +186,14 @@ impl Runner<'_> {
         let predicted = super::model::predict_run(&logs_before, &planned_files(&events));
         self.record_violations(ordinal, judge_origins(&events, &predicted));
         let calls = calls_of(&events, &triggers);
-        taken.extend(self.world.source_entries());
-        let modified = super::model::modified_files(&taken, |uri| self.world.mtime_of(uri));
+        // Only a run that says a file was written again needs the files that were.
+        let modified = match events.iter().any(is_modified_notice) {
+            true => {
+                taken.extend(self.world.source_entries());
+                super::model::modified_files(&taken, |uri| self.world.mtime_of(uri))
+            }
+            false => BTreeMap::new(),
+        };
         let live_facts = super::model::predict_live(&logs_before, held_before, modified);
         self.record_violations(ordinal, judge_live(&calls, &live_facts));
         let io_failed = handle.as_ref().and_then(|h| h.fired());
