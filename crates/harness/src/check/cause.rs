@@ -81,6 +81,33 @@ pub enum Cause {
         /// Its first line, as the user left it.
         first_line: String,
     },
+    /// A checkpoint log file a run must read whose version line is good (or gone with the rest:
+    /// an empty file) but whose lines are not a log's: cut to 0 bytes by the user or by a disk
+    /// that lost its data, a later line that is no JSON, an offsets file with no batch line.
+    LogTorn {
+        /// The file, relative to the checkpoint (`offsets/3`, `sources/0/3`).
+        path: String,
+        /// What is wrong with it.
+        fault: LogFault,
+    },
+    /// A log file a batch needs is gone: `offsets/<N-1>` for batch N's re-run (where it starts
+    /// in the source log), or a source-log file of a batch's range that no compaction holds.
+    LogMissing {
+        /// The file, relative to the checkpoint.
+        path: String,
+        /// The batch that needs it.
+        batch: u64,
+    },
+    /// The source log ends before the `logOffset` the latest batch ended at: its latest files
+    /// deleted by the user.
+    SourceLogCut {
+        /// The newest source-log batch left, if any.
+        latest: Option<u64>,
+        /// The batch that ended past it.
+        batch: u64,
+        /// Its `logOffset`.
+        log_offset: u64,
+    },
     /// An option of the query has a value its rule refuses (`maxFilesPerTrigger` 0, a negative
     /// `maxFileAge`): the query does not start, as Spark's first trigger refuses it. The error
     /// must name the option, the value and the rule (the least value allowed).
@@ -111,6 +138,28 @@ pub enum Cause {
     },
     /// Anything else (an invalid plan, a log file missing): any error will do.
     Other(String),
+}
+
+/// What is wrong with a log file whose version line is not the fault ([`Cause::LogTorn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFault {
+    /// 0 bytes.
+    Empty,
+    /// This line (from 1, empty lines not counted) is no JSON.
+    BadLine(usize),
+    /// An offsets file with its version line only.
+    NoBatchLine,
+}
+
+impl LogFault {
+    /// The engine's words for it.
+    fn words(self) -> String {
+        match self {
+            LogFault::Empty => "the file is empty".into(),
+            LogFault::BadLine(line) => format!("line {line} is not valid"),
+            LogFault::NoBatchLine => "the batch metadata line is missing".into(),
+        }
+    }
 }
 
 /// Why a trigger's interval is refused: the rule of Spark's grammar (or crashpoint's short
@@ -254,6 +303,12 @@ impl Cause {
                 let shown: String = first_line.chars().take(40).collect();
                 format!("{path}: not a Spark metadata log (first line is '{shown}' but must be 'v1'); {why}")
             }
+            Cause::LogTorn { path, fault } => format!("{path}: {}", fault.words()),
+            Cause::LogMissing { path, batch } => format!("{path}: missing, but batch {batch} "),
+            Cause::SourceLogCut { latest, batch, log_offset } => {
+                let latest = latest.map_or("nothing".to_string(), |l| format!("sources/0/{l}"));
+                format!("the source log ends at {latest} but batch {batch} ended at logOffset {log_offset}")
+            }
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
             // The interval as written, quoted, first in every refusal of it.
             Cause::BadTrigger { interval, .. } => format!("'{interval}'"),
@@ -327,6 +382,18 @@ impl fmt::Display for Cause {
                 Some(v) => write!(f, "{path} was written by a newer Spark (log version {v}; this one reads v1)"),
                 None => write!(f, "{path} is not a Spark log: its first line is '{first_line}', not 'v1'"),
             },
+            Cause::LogTorn { path, fault: LogFault::Empty } => write!(f, "{path} is empty (0 bytes)"),
+            Cause::LogTorn { path, fault: LogFault::BadLine(line) } => write!(f, "line {line} of {path} is no JSON"),
+            Cause::LogTorn { path, fault: LogFault::NoBatchLine } => {
+                write!(f, "{path} holds its version line only, no batch line")
+            }
+            Cause::LogMissing { path, batch } => write!(f, "{path} is gone, and batch {batch} needs it"),
+            Cause::SourceLogCut { latest: Some(l), batch, log_offset } => {
+                write!(f, "the source log ends at sources/0/{l}, before batch {batch}'s logOffset {log_offset}")
+            }
+            Cause::SourceLogCut { latest: None, batch, log_offset } => {
+                write!(f, "the source log is empty, but batch {batch} ended at logOffset {log_offset}")
+            }
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")
             }

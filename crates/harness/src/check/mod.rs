@@ -37,7 +37,7 @@ mod verdict;
 mod words;
 
 pub use agreement::{PlannedBatch, judge_agreement, judge_skipped_uncommitted};
-pub use cause::{Cause, IntervalFault, Place, newer_log_version};
+pub use cause::{Cause, IntervalFault, LogFault, Place, newer_log_version};
 pub use compactions::compactions_where_spark_puts_them;
 pub use crash_points::{RunHits, judge_crash_points};
 pub use dead_letters::{BadLine, judge_dead_letters};

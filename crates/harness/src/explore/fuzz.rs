@@ -187,6 +187,14 @@ mod tests {
                 Cause::QueryChanged => "a refusal: the query changed on its checkpoint",
                 Cause::ModifiedInput { .. } => "a run stopped by a seen file modified (on-modified error)",
                 Cause::MetadataUnreadable { .. } => "a refusal: a metadata file that is no query id",
+                Cause::MetadataMissing => "a refusal: metadata missing",
+                // One draw (a torn log): 0 bytes, a line that is no JSON, no batch line.
+                Cause::LogTorn { .. } => "a refusal: a log torn after its version line, or of 0 bytes",
+                Cause::LogMissing { path, .. } if path.starts_with("offsets/") => {
+                    "a refusal: the offsets before a re-run missing"
+                }
+                Cause::LogMissing { .. } => "a refusal: a source-log file of a re-run missing",
+                Cause::SourceLogCut { .. } => "a refusal: the source log cut back",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
@@ -196,6 +204,10 @@ mod tests {
     }
 
     const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+    /// A file a run needs deleted: `metadata`, the offsets before a re-run batch, the latest
+    /// source-log file.
+    const NEEDED_FILE_DELETED: &str = "final: a file a run needs deleted (metadata, offsets, source log)";
 
     /// The knobs one generated case draws, as its steps and query show them: each kind of the
     /// user's tampering, each trigger, each fault, each kind of input. A case may draw many.
@@ -215,10 +227,16 @@ mod tests {
                     "commits/latest" if !prev_delete && is_run(i + 1) => Some("tamper: the latest commit deleted"),
                     "commits/latest-1" => Some("tamper: an older commit deleted"),
                     "offsets/latest-1" => Some("tamper: an older offsets file deleted"),
+                    // The kinds of each are counted apart by their causes (`kinds`).
+                    "offsets/latest" if i > 0 && delete(i - 1, "commits/latest") => Some(NEEDED_FILE_DELETED),
+                    "sources/0/latest" | "metadata" => Some(NEEDED_FILE_DELETED),
                     "offsets/latest" if !delete(i + 1, "commits/latest") => Some("final: offsets/latest deleted"),
                     _ => None,
                 },
                 Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
+                Step::Corrupt { with, .. } if with.is_empty() || with.starts_with("v1") => {
+                    Some("final: a log torn after its version line, or of 0 bytes")
+                }
                 Step::Corrupt { path, with } => {
                     let newer = crate::check::newer_log_version(with.lines().next().unwrap_or_default()).is_some();
                     match (path.as_str(), newer) {
@@ -426,6 +444,11 @@ mod tests {
             "a refusal: the query changed on its checkpoint",
             "a refusal: a metadata file that is no query id",
             "a refusal: the file sink's log unreadable",
+            "a refusal: metadata missing",
+            "a refusal: a log torn after its version line, or of 0 bytes",
+            "a refusal: the offsets before a re-run missing",
+            "a refusal: a source-log file of a re-run missing",
+            "a refusal: the source log cut back",
             "a run stopped by a seen file modified (on-modified error)",
         ] {
             assert!(seen.contains(kind), "no case is {kind}: {seen:?}");
@@ -452,6 +475,8 @@ mod tests {
             "final: max-line-bytes out of its rule",
             "final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule",
             "final: the query's plan changed",
+            NEEDED_FILE_DELETED,
+            "final: a log torn after its version line, or of 0 bytes",
             "the model: a run warns of an uncommitted batch",
             "the model: a file cut into splits",
             "the model: several files packed into one task",

@@ -225,6 +225,62 @@ enum Refusal {
     /// file (Spark does not check; crashpoint does); the plan then changed back, and the next
     /// run goes on exactly-once.
     PlanChanged,
+    /// A checkpoint state a user or a disk leaves that no other draw makes ([`checkpoint_state`]).
+    State(CheckpointState),
+}
+
+/// A checkpoint state the engine must refuse, naming the file and what is wrong, and after
+/// which, the file restored, a run must go on exactly once.
+#[derive(Debug, Clone, Copy)]
+enum CheckpointState {
+    /// `<log>/latest` (offsets, commits, the source log) overwritten with what is no log after
+    /// a good version line, or with nothing: 0 bytes (a disk that lost its data), a line cut
+    /// short, an offsets file of its version line alone.
+    TornLog {
+        /// `offsets`, `commits` or `sources/0`.
+        log: &'static str,
+        /// The file's new bytes.
+        with: &'static str,
+    },
+    /// `metadata` deleted while `offsets/` has batches.
+    MetadataDeleted,
+    /// The latest commit deleted (the batch must re-run), then the offsets file before it,
+    /// which says where the re-run starts in the source log.
+    OffsetsBeforeRerunDeleted,
+    /// The latest source-log file deleted: the source log ends before the latest batch's
+    /// `logOffset`.
+    SourceLogCut,
+    /// The latest source-log file deleted, then the latest commit: the re-run batch's range of
+    /// the source log has a file no compaction holds.
+    SourceLogGap,
+}
+
+/// The logs a torn file is drawn in, each with its line cut short after a good version line.
+const TORN_LINES: [(&str, &str); 3] = [
+    ("offsets", "v1\n{\"batchWatermarkMs\":0,\"batchTimesta"),
+    ("commits", "v1\n{\"nextBatchWatermarkMs\""),
+    ("sources/0", "v1\n{\"path\":\"file:///sim/input/f0.json\",\"timest"),
+];
+
+/// A checkpoint state of [`CheckpointState`], from a case's [`drawn_hash`] mixed with a salt of
+/// its own, so that no draw moves: each kind about one case in 24 (a torn file's log by other
+/// bits), the final refusal of a case that draws no other and has no arrival during a run (a
+/// failing case's arrivals come after its runs). Repaired (the file restored, then a run) about
+/// one time in two.
+fn checkpoint_state(hash: u64) -> Option<(Refusal, bool)> {
+    let z = mixed(hash, 23);
+    let (log, cut) = TORN_LINES[((z >> 16) % TORN_LINES.len() as u64) as usize];
+    let state = match z % 24 {
+        0 => CheckpointState::TornLog { log, with: "" },
+        1 => CheckpointState::TornLog { log, with: cut },
+        2 => CheckpointState::TornLog { log: "offsets", with: "v1" },
+        3 => CheckpointState::MetadataDeleted,
+        4 => CheckpointState::OffsetsBeforeRerunDeleted,
+        5 => CheckpointState::SourceLogCut,
+        6 => CheckpointState::SourceLogGap,
+        _ => return None,
+    };
+    Some((Refusal::State(state), (z >> 32).is_multiple_of(2)))
 }
 
 /// The source options with a rule, and values each rule refuses: as a user mistypes them (a
@@ -870,6 +926,8 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             // Only a file sink has a `_spark_metadata` to delete.
             let refusal =
                 refusal.or(behind.filter(|_| kind == SinkKind::File)).or(bad_option).or(source_log).or(plan_changed);
+            let state = checkpoint_state(hash).filter(|_| refusal.is_none() && !arrives(&segments));
+            let (refusal, repaired) = state.map_or((refusal, repaired), |(state, repaired)| (Some(state), repaired));
             if let Some(sink) = sink {
                 // A sink whose batches the engine cannot see, and that skips a batch id it holds
                 // (the idempotent SQLite table, the user's exactly-once program), would skip a
@@ -1187,13 +1245,28 @@ fn build_repaired(
     if let Some(spelled) = spelled {
         spelled_steps(spelled, &scenario.query, &mut files, &mut scenario.steps);
     }
+    let state = matches!(refusal, Some((Refusal::State(_), _)));
     if let Some((refusal, repaired)) = refusal {
+        let before = scenario.steps.len();
         scenario.steps.extend(refusal_steps(refusal, &scenario.query));
         if repaired {
             scenario.steps.extend([Step::Restore, run(false, None)]);
         }
+        if matches!(refusal, Refusal::State(_)) && !refused_at_once(&scenario, before) {
+            scenario.steps.truncate(before);
+        }
     }
-    Ok(settle(with_final_drain(&scenario)))
+    Ok(settle(with_final_drain(&scenario), state))
+}
+
+/// True if the model expects the first run after step `from` to fail. A checkpoint state is
+/// kept only then: a crash-free case, where the files `latest` names are the ones the model
+/// judges. One the run goes past (a source-log file no run reads again, a file a compaction
+/// holds) may still change what is read under a crash's other batch ids, where the crash-free
+/// model says nothing.
+fn refused_at_once(scenario: &Scenario, from: usize) -> bool {
+    let ordinal = scenario.steps[..from].iter().filter(|s| matches!(s, Step::Run(_))).count() as u32 + 1;
+    failures(scenario).iter().any(|(run, _)| *run == ordinal)
 }
 
 /// The runs the model expects to fail, with their causes.
@@ -1201,12 +1274,19 @@ fn failures(scenario: &Scenario) -> Vec<(u32, Cause)> {
     expected(scenario).map(|e| e.failed_runs).unwrap_or_default()
 }
 
-/// Makes the case judgeable: tampering whose failure no engine message names is left out; a
-/// case that still expects failures is made crash-free, each failing run expecting its
-/// cause's words; otherwise its crashes are aimed.
-fn settle(mut scenario: Scenario) -> Scenario {
+/// Makes the case judgeable: tampering whose failure no engine message names is left out, and so
+/// is, in a case with crashes and no final checkpoint state (`state`), tampering that leaves a file
+/// a run needs deleted or torn (an older offsets file deleted, then a batch re-run): such a case
+/// keeps its crashes, as before the model named these causes. A case that still expects failures
+/// is made crash-free, each failing run expecting its cause's words; otherwise its crashes are
+/// aimed.
+fn settle(mut scenario: Scenario, state: bool) -> Scenario {
     let mut failed = failures(&scenario);
-    if failed.iter().any(|(_, cause)| cause.phrase().is_none()) {
+    let crashes = scenario.steps.iter().any(|s| matches!(s, Step::Run(run) if run.crash.is_some()));
+    let file_state =
+        |cause: &Cause| matches!(cause, Cause::LogMissing { .. } | Cause::LogTorn { .. } | Cause::SourceLogCut { .. });
+    let kept_crashes = crashes && !state;
+    if failed.iter().any(|(_, cause)| cause.phrase().is_none() || (kept_crashes && file_state(cause))) {
         let tampering = |s: &Step| {
             matches!(
                 s,
@@ -1285,9 +1365,25 @@ fn refusal_steps(refusal: Refusal, query: &QuerySpec) -> Vec<Step> {
             let back = [change(NamedPlan::Tutorial), run(false, None)];
             return [change(NamedPlan::TutorialWithoutTime), run(false, None)].into_iter().chain(back).collect();
         }
+        Refusal::State(state) => state_steps(state),
     };
     steps.push(run(false, None));
     steps
+}
+
+/// The tampering that leaves a checkpoint state. `latest` is resolved when each step runs: after
+/// the latest commit is deleted, `offsets/latest` is the offsets file before the re-run batch.
+fn state_steps(state: CheckpointState) -> Vec<Step> {
+    let delete = |path: &str| Step::Delete { path: path.to_string() };
+    match state {
+        CheckpointState::TornLog { log, with } => {
+            vec![Step::Corrupt { path: format!("{log}/latest"), with: with.into() }]
+        }
+        CheckpointState::MetadataDeleted => vec![delete("metadata")],
+        CheckpointState::OffsetsBeforeRerunDeleted => vec![delete("commits/latest"), delete("offsets/latest")],
+        CheckpointState::SourceLogCut => vec![delete("sources/0/latest")],
+        CheckpointState::SourceLogGap => vec![delete("sources/0/latest"), delete("commits/latest")],
+    }
 }
 
 /// The steps of options spelled as a user may, each after a new file it must not take if

@@ -449,6 +449,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::LogFault;
     use std::path::Path;
 
     pub(super) fn shipped(name: &str) -> Scenario {
@@ -581,10 +582,12 @@ mod tests {
 
     #[test]
     fn bad_lines_go_to_dead_letters_and_a_corrupted_log_stops_the_runs_that_read_it() {
-        // Goal: a log file whose first line is not `v1` fails every later run that reads it,
-        // for that cause; one that still starts with `v1` holds bytes the model does not keep
-        // (not modelled), and one that is not there stays absent. Method: the tutorial with
-        // `offsets/0` overwritten after its first run; the model's failed runs.
+        // Goal: a log file whose first line is not `v1`, that is empty, whose line a run reads
+        // is no JSON, or an offsets file of its version line alone, fails every later run that
+        // reads it, for that cause; a commit of its version line alone is a commit; lines of
+        // JSON hold bytes the model does not keep (not modelled), and a file that is not there
+        // stays absent. Method: the tutorial with `offsets/0` or `commits/0` overwritten after
+        // its first run; the model's failed runs.
         let permissive = expected(&shipped("bad_input_permissive.toml")).unwrap();
         let lines: Vec<u32> = permissive.dead_letters.keys().map(|(_, line)| *line).collect();
         assert_eq!(lines, [2, 3], "a value of the wrong type is NULL, not a bad line");
@@ -600,7 +603,20 @@ mod tests {
         let newer = Cause::LogUnreadable { path: "commits/0".into(), first_line: "v2".into() };
         assert_eq!(corrupt("commits/0", "v2").unwrap().failed_runs[0], (2, newer));
         assert!(corrupt("commits/7", "v2").unwrap().failed_runs.is_empty(), "no such file: nothing written");
-        assert_eq!(corrupt("offsets/0", "v1\n{").unwrap_err().step, 3);
+        let torn = |path: &str, fault| Cause::LogTorn { path: path.into(), fault };
+        for (path, with, fault) in [
+            ("offsets/0", "v1\n{", LogFault::BadLine(2)),
+            ("offsets/0", "v1\n{}\n{\"logOffset\"", LogFault::BadLine(3)),
+            ("offsets/0", "", LogFault::Empty),
+            ("offsets/0", "v1", LogFault::NoBatchLine),
+            ("offsets/0", "v1\n\n", LogFault::NoBatchLine),
+            ("commits/0", "", LogFault::Empty),
+            ("commits/0", "v1\n{\"nextBatch", LogFault::BadLine(2)),
+        ] {
+            assert_eq!(corrupt(path, with).unwrap().failed_runs[0], (2, torn(path, fault)), "{with:?}");
+        }
+        assert!(corrupt("commits/0", "v1").unwrap().failed_runs.is_empty(), "a commit of no line is a commit");
+        assert_eq!(corrupt("offsets/0", "v1\n{}").unwrap_err().step, 3, "a JSON line: the log's shape");
     }
 
     #[test]

@@ -172,8 +172,8 @@ impl Model {
             self.check_sink_behind(0)?;
         }
         // Every start reads `metadata` when it is there: bytes that are no query id stop it.
-        if let Some(bytes) = self.checkpoint.unreadable("metadata").filter(|_| self.checkpoint.metadata) {
-            return Err(Cause::MetadataUnreadable { empty: bytes.is_empty() });
+        if let Some(cause) = self.checkpoint.unreadable("metadata").filter(|_| self.checkpoint.metadata) {
+            return Err(cause.clone());
         }
         if !self.checkpoint.metadata {
             if !self.checkpoint.offsets.is_empty() {
@@ -201,8 +201,8 @@ impl Model {
         };
         // The start reads the whole source log (from its latest compaction on) for the files
         // seen: a file of it the user overwrote stops the run.
-        if let Some((path, first_line)) = checkpoint.unreadable_source_log() {
-            return Err(Cause::LogUnreadable { path: path.clone(), first_line: first_line.clone() });
+        if let Some(cause) = checkpoint.unreadable_source_log() {
+            return Err(cause.clone());
         }
         let seen = checkpoint.sources.seen().into_iter().map(|e| (e.name, (e.mtime_ms, 0)));
         let state = RunState {
@@ -237,10 +237,7 @@ impl Model {
 
     /// A log file a run reads must start with `v1`: one the user overwrote stops the run.
     fn readable(&self, path: &str) -> Result<(), Cause> {
-        match self.checkpoint.unreadable(path) {
-            Some(first_line) => Err(Cause::LogUnreadable { path: path.to_string(), first_line: first_line.clone() }),
-            None => Ok(()),
-        }
+        self.checkpoint.unreadable(path).map_or(Ok(()), |cause| Err(cause.clone()))
     }
 
     /// Spark's decision from the latest offsets L and the latest commit C, which it reads first
@@ -263,8 +260,8 @@ impl Model {
     fn previous_log_offset(&self, id: u64) -> Result<Option<u64>, Cause> {
         let Some(previous) = id.checked_sub(1) else { return Ok(None) };
         self.readable(&format!("offsets/{previous}"))?;
-        let offsets =
-            self.checkpoint.offsets.get(&previous).ok_or(Cause::Other(format!("offsets/{previous} is missing")))?;
+        let path = format!("offsets/{previous}");
+        let offsets = self.checkpoint.offsets.get(&previous).ok_or(Cause::LogMissing { path, batch: id })?;
         Ok(offsets.log_offset)
     }
 
@@ -296,7 +293,7 @@ impl Model {
         let offsets = &self.checkpoint.offsets[&id];
         let after = self.previous_log_offset(id)?;
         let files = match offsets.log_offset {
-            Some(through) => self.checkpoint.source_range(after, through).map_err(gap_cause)?,
+            Some(through) => self.checkpoint.source_range(after, through).map_err(|gap| gap_cause(gap, id))?,
             None => Vec::new(),
         };
         Ok(Planned { id, files, timestamp_ms: offsets.timestamp_ms, through: offsets.log_offset })
@@ -307,13 +304,14 @@ impl Model {
     /// already holds batch `id` gets the untaken entries alone.
     fn plan_new(&mut self, id: u64, state: &mut RunState) -> Result<Option<Planned>, Cause> {
         let (after, latest) = (state.last_log_offset, state.source_log_latest);
-        if latest < after {
-            return Err(Cause::Other(format!(
-                "the source log ends at {latest:?} but the last batch ended at {after:?}"
-            )));
+        // The source log cut back by hand below where the latest batch ended.
+        if let Some(log_offset) = after.filter(|_| latest < after) {
+            return Err(Cause::SourceLogCut { latest, batch: id.saturating_sub(1), log_offset });
         }
         let mut files = match latest {
-            Some(through) if latest > after => self.checkpoint.source_range(after, through).map_err(gap_cause)?,
+            Some(through) if latest > after => {
+                self.checkpoint.source_range(after, through).map_err(|gap| gap_cause(gap, id))?
+            }
             _ => Vec::new(),
         };
         let next_log_id = latest.map_or(0, |l| l + 1);
@@ -550,10 +548,10 @@ impl Model {
     }
 }
 
-/// What the model predicts when a resumed run cannot read its range of the source log.
-fn gap_cause(gap: SourceGap) -> Cause {
+/// What the model predicts when batch `batch` cannot read its range of the source log.
+fn gap_cause(gap: SourceGap, batch: u64) -> Cause {
     match gap {
-        SourceGap::Missing(words) => Cause::Other(words),
-        SourceGap::Unreadable { path, first_line } => Cause::LogUnreadable { path, first_line },
+        SourceGap::Missing(path) => Cause::LogMissing { path, batch },
+        SourceGap::Unreadable(cause) => cause,
     }
 }

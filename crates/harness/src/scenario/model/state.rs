@@ -3,6 +3,7 @@
 //! user's tampering; no engine code.
 
 use super::source_log::{RangeGap, SourceLog};
+use crate::check::{Cause, LogFault};
 use crashpoint_engine::plan::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,10 +34,10 @@ pub(super) struct Checkpoint {
     pub(super) sources: SourceLog,
     /// Bad lines kept per batch's dead-letter file, by (file name, line).
     pub(super) dead_letters: BTreeMap<u64, Vec<(String, u32)>>,
-    /// Log files the user overwrote with a first line that is not `v1`, by path (`offsets/3`),
-    /// with that line, and `metadata` overwritten with what is no query id's JSON, with its
-    /// bytes: a run that reads one must refuse, naming it.
-    pub(super) unreadable: BTreeMap<String, String>,
+    /// Log files the user overwrote with what is no log (a first line that is not `v1`, no
+    /// bytes, a line that is no JSON), by path (`offsets/3`), and `metadata` overwritten with
+    /// what is no query id's JSON, each with why a run that reads it must refuse, naming it.
+    pub(super) unreadable: BTreeMap<String, Cause>,
 }
 
 impl Checkpoint {
@@ -53,11 +54,10 @@ impl Checkpoint {
     pub(super) fn source_range(&self, after: Option<u64>, through: u64) -> Result<Vec<SourceEntry>, SourceGap> {
         let readable = |id: u64| !self.unreadable.contains_key(&format!("sources/0/{id}"));
         self.sources.range(after, through, readable).map_err(|gap| match gap {
-            RangeGap::Missing(id) => SourceGap::Missing(format!("sources/0/{id} is missing")),
+            RangeGap::Missing(id) => SourceGap::Missing(format!("sources/0/{id}")),
             RangeGap::OwnFile(id) => {
                 let path = format!("sources/0/{id}");
-                let first_line = self.unreadable[&path].clone();
-                SourceGap::Unreadable { path, first_line }
+                SourceGap::Unreadable(self.unreadable.get(&path).cloned().unwrap_or(Cause::Other(path)))
             }
         })
     }
@@ -80,10 +80,11 @@ impl Checkpoint {
     }
 
     /// The user overwrites a checkpoint file with `with`. True when the model knows what
-    /// follows: a file that is not there stays absent (nothing is written), and an offsets,
-    /// commit or source-log file whose first line is not `v1` becomes unreadable. A file that
-    /// still starts with `v1` holds bytes the model does not keep (false), unless it is the offsets
-    /// file as Spark writes it.
+    /// follows: a file that is not there stays absent (nothing is written), an offsets, commit
+    /// or source-log file whose bytes are no log ([`log_cause`]) becomes unreadable, and a
+    /// commit of its version line alone is a commit still (Spark's `CommitLog` reads `{}`
+    /// then), as is the offsets file as Spark writes it. Other lines of JSON need the log's own
+    /// shape, which the model does not keep: false.
     pub(super) fn corrupt(&mut self, path: &str, with: &str) -> bool {
         if path == "metadata" {
             return self.corrupt_metadata(with);
@@ -94,18 +95,21 @@ impl Checkpoint {
             (None, Some(id)) => self.sources.has_plain_file(id),
             (None, None) => return false,
         };
-        let first_line = with.split('\n').next().unwrap_or_default();
         if !exists {
             return true;
         }
-        if first_line == "v1" && log_id(path).is_some_and(|(log, id)| log == "offsets" && self.spark_wrote(id, with)) {
+        if let Some(cause) = log_cause(path, with) {
+            self.unreadable.insert(path.to_string(), cause);
             return true;
         }
-        if first_line == "v1" || with.is_empty() {
-            return false;
+        if log_id(path).is_some_and(|(log, id)| log == "offsets" && self.spark_wrote(id, with)) {
+            return true;
         }
-        self.unreadable.insert(path.to_string(), first_line.to_string());
-        true
+        let commit_of_no_line = path.starts_with("commits/") && with.split('\n').all(|l| l.is_empty() || l == "v1");
+        if commit_of_no_line {
+            self.unreadable.remove(path);
+        }
+        commit_of_no_line
     }
 
     /// True if `with` is `offsets/id` as Spark writes it: the batch's recorded time and
@@ -139,19 +143,19 @@ impl Checkpoint {
         if id.is_some_and(|id| id.is_string()) {
             return false;
         }
-        self.unreadable.insert("metadata".to_string(), with.to_string());
+        self.unreadable.insert("metadata".to_string(), Cause::MetadataUnreadable { empty: with.is_empty() });
         true
     }
 
     /// A source-log file the user made unreadable that a run's start reads to learn the files
-    /// seen (one after the newest compaction), by path, with its first line.
-    pub(super) fn unreadable_source_log(&self) -> Option<(&String, &String)> {
+    /// seen (one after the newest compaction): why it cannot be read.
+    pub(super) fn unreadable_source_log(&self) -> Option<&Cause> {
         let read = |path: &String| source_log_id(path).is_some_and(|id| self.sources.read_at_start(id));
-        self.unreadable.iter().find(|(path, _)| read(path))
+        self.unreadable.iter().find(|(path, _)| read(path)).map(|(_, cause)| cause)
     }
 
-    /// The first line of `path` when the user made it unreadable.
-    pub(super) fn unreadable(&self, path: &str) -> Option<&String> {
+    /// Why `path` cannot be read, when the user made it unreadable.
+    pub(super) fn unreadable(&self, path: &str) -> Option<&Cause> {
         self.unreadable.get(path)
     }
 
@@ -181,7 +185,7 @@ impl Checkpoint {
     /// present with its content, or absent. False for a path the model does not keep.
     pub(super) fn restore(&mut self, before: &Checkpoint, path: &str) -> bool {
         match before.unreadable.get(path) {
-            Some(line) => drop(self.unreadable.insert(path.to_string(), line.clone())),
+            Some(cause) => drop(self.unreadable.insert(path.to_string(), cause.clone())),
             None => drop(self.unreadable.remove(path)),
         }
         let parts: Vec<&str> = path.split('/').collect();
@@ -214,10 +218,39 @@ impl Checkpoint {
 /// Why a resumed run cannot read a range of the source log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum SourceGap {
-    /// A batch no file holds, in words.
+    /// A batch no file holds: the path of its own file.
     Missing(String),
-    /// A batch's own file the user overwrote, with its first line.
-    Unreadable { path: String, first_line: String },
+    /// A batch's own file the user overwrote: why it cannot be read.
+    Unreadable(Cause),
+}
+
+/// Why a run that reads the log file `path` (`offsets/N`, `commits/N`, `sources/0/N`) with
+/// these bytes must refuse, by the log format (README, Spark's `HDFSMetadataLog`): no bytes; a
+/// first line that is not `v1`; then one JSON value a line, empty lines skipped, of which the
+/// run reads an offsets file's first two (the batch's, which must be there, and the source's,
+/// `-` for none), a commit's first, and every entry of a source-log file. `None`: read as a log.
+pub(super) fn log_cause(path: &str, bytes: &str) -> Option<Cause> {
+    let torn = |fault| Some(Cause::LogTorn { path: path.to_string(), fault });
+    if bytes.is_empty() {
+        return torn(LogFault::Empty);
+    }
+    let mut lines = bytes.split('\n');
+    let first_line = lines.next().unwrap_or_default();
+    if first_line != "v1" {
+        return Some(Cause::LogUnreadable { path: path.to_string(), first_line: first_line.to_string() });
+    }
+    let entries: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    let (read, offsets) = match log_id(path) {
+        Some(("offsets", _)) if entries.is_empty() => return torn(LogFault::NoBatchLine),
+        Some(("offsets", _)) => (2, true),
+        Some(_) => (1, false),
+        None => (entries.len(), false),
+    };
+    let json = |i: usize, line: &str| {
+        (offsets && i == 1 && line == "-") || serde_json::from_str::<serde_json::Value>(line).is_ok()
+    };
+    let bad = entries.iter().take(read).enumerate().position(|(i, line)| !json(i, line));
+    bad.and_then(|i| torn(LogFault::BadLine(i + 2)))
 }
 
 /// The batch of a source-log path `sources/0/N` (not a compaction).
@@ -386,7 +419,7 @@ mod tests {
         assert!(now.restore(&before, "offsets/2"));
         assert_eq!(now.offsets, before.offsets);
         assert!(now.commits.contains(&3), "a commit written since stays");
-        now.unreadable.insert("commits/1".into(), "v2".into());
+        now.unreadable.insert("commits/1".into(), Cause::Other("v2".into()));
         assert!(now.restore(&before, "commits/1"));
         assert!(now.unreadable.is_empty(), "readable again");
         let mut fresh = before.clone();
@@ -419,7 +452,8 @@ mod tests {
         for with in ["", "garbage", "{\"id\":\"0b38", "{\"id\":3}", "[]"] {
             let mut broken = before.clone();
             assert!(broken.corrupt("metadata", with), "{with:?}");
-            assert_eq!(broken.unreadable("metadata").map(String::as_str), Some(with));
+            let empty = with.is_empty();
+            assert_eq!(broken.unreadable("metadata"), Some(&Cause::MetadataUnreadable { empty }));
             assert!(broken.restore(&before, "metadata"));
             assert_eq!(broken.unreadable("metadata"), None, "{with:?}: restored");
         }
