@@ -86,7 +86,7 @@ const AT_THE_LIMITS: &[&str] = &["reach/long_line.toml"];
 const LONG_RUNS: &[&str] = &["reach/default_compaction.toml"];
 
 /// Fuzz cases from one fixed seed, with power losses.
-const FUZZ_CASES: u32 = 200;
+const FUZZ_CASES: u32 = 500;
 const FUZZ_SEED: u64 = 1;
 
 fn shipped(name: &str) -> Scenario {
