@@ -13,7 +13,7 @@ use crashpoint_harness::scenario::Scenario;
 use std::path::Path;
 
 /// Shipped scenarios that between them reach every crash point, the file and console sinks,
-/// compaction and purge, dead letters in a re-run, modification times, a clock gone back, a second query, one
+/// compaction and purge, dead letters in a re-run, modification times, a clock gone back or jumped forward (a checkpoint a year behind it), a second query, one
 /// engine triggered again, another
 /// query holding the output or the checkpoint (and dying), the user's repair after a refusal, part
 /// files of one batch and a failing disk (the set `.ci/run` explores, and a few more), and each kind of the
@@ -37,6 +37,7 @@ const SCENARIOS: &[&str] = &[
     "reach/held_orphans.toml",
     "reach/line_limit.toml",
     "reach/clock_back.toml",
+    "reach/clock_forward.toml",
     "reach/mtimes.toml",
     "reach/second_query.toml",
     "reach/output_held.toml",

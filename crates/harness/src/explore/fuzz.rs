@@ -254,6 +254,7 @@ mod tests {
                 Step::DeleteOutput { .. } => Some("final: the file sink's latest log entry deleted"),
                 Step::CorruptOutput { .. } => Some("final: the file sink's latest log entry overwritten"),
                 Step::ClockBack { .. } => Some("the clock goes back"),
+                Step::ClockForward { .. } => Some("the clock jumps forward"),
                 Step::Restore if is_run(i + 1) => Some("final: the refusal repaired, then a run"),
                 Step::ChangeQuery(QueryChange { plan: Some(_), .. }) => Some("final: the query's plan changed"),
                 Step::ChangeQuery(QueryChange { checkpoint: Some(knobs), .. }) => {
@@ -519,6 +520,7 @@ mod tests {
             "a symlink in the input (to a file, a directory, nothing)",
             "a FIFO or a socket in the input",
             "the clock goes back",
+            "the clock jumps forward",
             "a line limit",
             "a failfast query",
             "files read whole",

@@ -357,6 +357,7 @@ fn step_mark(step: &Step, frame: usize) -> Option<Mark> {
         Step::Remove { name } => (Lane::You, format!("− {name}"), Kind::Step),
         Step::Touch { name, .. } => (Lane::You, format!("touch {name}"), Kind::Step),
         Step::ClockBack { ms } => (Lane::You, format!("clock −{ms} ms"), Kind::Step),
+        Step::ClockForward { ms } => (Lane::You, format!("clock +{ms} ms"), Kind::Step),
         Step::HoldLock { place } => (Lane::You, format!("another query holds {place}/"), Kind::Step),
         Step::HolderDies { place } => (Lane::You, format!("its holder dies: {place}/ free"), Kind::Step),
         Step::ChangeQuery(_) => (Lane::You, "change the query".to_string(), Kind::Tamper),

@@ -790,6 +790,8 @@ mod tests {
              H + 1, &["clock-back-ms must be a whole number of ms ≥ 1", "not 0"]),
             ("clock-back-ms negative", with_head("[[step]]\nclock-back-ms = -60000\n"),
              H + 1, &["clock-back-ms must be a whole number of ms ≥ 1"]),
+            ("clock-forward-ms = 0", with_head("[[step]]\nclock-forward-ms = 0\n"),
+             H + 1, &["clock-forward-ms must be a whole number of ms ≥ 1", "not 0"]),
             ("write out of the checkpoint", with_head("[[step]]\nwrite = \"../x\"\nwith = \"\"\n"),
              H + 1, &["not a path inside the checkpoint"]),
             ("a lock of no place", with_head("[[step]]\nhold-lock = \"sink\"\n"),
@@ -926,6 +928,7 @@ mod tests {
             ("hold-lock = \"output\"", Step::HoldLock { place: crate::check::Place::Output }),
             ("holder-dies = \"checkpoint\"", Step::HolderDies { place: crate::check::Place::Checkpoint }),
             ("clock-back-ms = 60000", Step::ClockBack { ms: 60_000 }),
+            ("clock-forward-ms = 600000", Step::ClockForward { ms: 600_000 }),
             ("touch = \"a.json\"\nshift-ms = -1000", Step::Touch { name: "a.json".into(), shift_ms: -1000 }),
             (
                 "write = \"commits/.1.crc\"\nwith = \"x\"",

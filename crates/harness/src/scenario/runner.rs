@@ -187,8 +187,9 @@ pub struct Runner<'s> {
     finished: bool,
     /// Units carried out so far: a fork on a real disk replays as many.
     units: usize,
-    /// How far the machine's clock has gone back (`clock-back-ms` steps so far): every later
-    /// run's logical clock starts this much earlier.
+    /// How far the machine's clock has gone back (`clock-back-ms` steps so far, less the
+    /// `clock-forward-ms` ones; negative when it is ahead): every later run's logical clock
+    /// starts this much earlier.
     pub(super) clock_back_ms: i64,
     /// The query id the checkpoint got when it was created, once a run has seen it (invariant 7).
     pub(super) query_id: Option<String>,
@@ -451,6 +452,9 @@ impl<'s> Runner<'s> {
             }
             Step::ClockBack { ms } => {
                 self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms);
+            }
+            Step::ClockForward { ms } => {
+                self.clock_back_ms = self.clock_back_ms.saturating_sub_unsigned(*ms);
             }
             Step::Restore => self.restore()?,
             Step::DeleteCheckpoint => {

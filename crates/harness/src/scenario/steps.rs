@@ -284,6 +284,13 @@ pub enum Step {
         /// Milliseconds back, at least 1.
         ms: u64,
     },
+    /// The machine's clock jumps forward by `ms` for every later run (a VM resumed after a
+    /// pause, a clock set right after running slow, a checkpoint last written long ago): the
+    /// query's clock starts `ms` later, so the checkpoint's newest batch time falls behind it.
+    ClockForward {
+        /// Milliseconds forward, at least 1.
+        ms: u64,
+    },
     /// A file or directory of the output is deleted by hand, e.g. the file sink's latest
     /// `_spark_metadata/N` (the log entry of a batch the checkpoint holds committed), or the
     /// whole `_spark_metadata`.
@@ -349,7 +356,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 23] = [
+const ACTIONS: [(&str, &[&str]); 24] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -369,6 +376,7 @@ const ACTIONS: [(&str, &[&str]); 23] = [
     ("touch", &["shift-ms"]),
     ("write", &["with"]),
     ("clock-back-ms", &[]),
+    ("clock-forward-ms", &[]),
     ("delete-checkpoint", &[]),
     ("delete-output", &[]),
     ("corrupt-output", &["with"]),
@@ -506,6 +514,10 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         "clock-back-ms" => match keys[action].get_ref() {
             Value::Integer(n) if *n >= 1 => Step::ClockBack { ms: *n as u64 },
             other => return Err(at(format!("clock-back-ms must be a whole number of ms ≥ 1, not {other}"))),
+        },
+        "clock-forward-ms" => match keys[action].get_ref() {
+            Value::Integer(n) if *n >= 1 => Step::ClockForward { ms: *n as u64 },
+            other => return Err(at(format!("clock-forward-ms must be a whole number of ms ≥ 1, not {other}"))),
         },
         "delete-output" => {
             Step::DeleteOutput { path: inside_path(keys, action, "the output directory", "_spark_metadata/1")? }
@@ -691,6 +703,7 @@ impl Step {
             Step::Touch { name, shift_ms } => format!("touch = {}\nshift-ms = {shift_ms}\n", quoted(name)),
             Step::Write { path, with } => format!("write = {}\nwith = {}\n", quoted(path), quoted(with)),
             Step::ClockBack { ms } => format!("clock-back-ms = {ms}\n"),
+            Step::ClockForward { ms } => format!("clock-forward-ms = {ms}\n"),
             Step::DeleteCheckpoint => "delete-checkpoint = true\n".into(),
             Step::Restore => "restore = true\n".into(),
             Step::DeleteOutput { path } => format!("delete-output = {}\n", quoted(path)),
@@ -749,6 +762,7 @@ impl fmt::Display for Step {
             Step::Touch { name, shift_ms } => write!(f, "touch {name}: its modification time moves {shift_ms} ms"),
             Step::Write { path, with } => write!(f, "write checkpoint file {path} with {with:?}"),
             Step::ClockBack { ms } => write!(f, "the machine's clock goes back {ms} ms for every later run"),
+            Step::ClockForward { ms } => write!(f, "the machine's clock jumps forward {ms} ms for every later run"),
             Step::DeleteCheckpoint => write!(f, "delete the whole checkpoint"),
             Step::Restore => write!(f, "restore, from a backup, what the latest tampering step changed"),
             Step::DeleteOutput { path } => write!(f, "delete output file {path}"),

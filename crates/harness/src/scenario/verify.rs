@@ -4,7 +4,7 @@
 
 use super::format::{ExpectedVerdict, Scenario, SinkKind};
 use super::oracle::Oracle;
-use super::runner::{Execution, Injection, execute, render_disk};
+use super::runner::{Execution, Injection, ProcessRecord, execute, render_disk};
 use super::sink_spec::SinkSpec;
 use crate::check::{
     BatchParts, Emission, EmissionOutcome, RunWords, Verdict, json_lines_rows, judge_agreement, judge_batch_times,
@@ -170,7 +170,9 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         findings.extend(judge_skipped_uncommitted(&expected.skipped_uncommitted, &warned_skipped(&execution)));
     }
     if oracle.is_model() {
-        let times = model_times(&expected.batch_times, &execution.emissions, is_crash_free(scenario, injection));
+        let jumps = ForwardJumps { steps: &scenario.steps, processes: &execution.processes };
+        let times =
+            model_times(&expected.batch_times, &execution.emissions, is_crash_free(scenario, injection), &jumps);
         findings.extend(judge_batch_times(&times, &execution.emissions, &data.times));
     }
     verdict.passed &= findings.is_empty();
@@ -191,17 +193,53 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
 /// The model's time for each batch handed to the sink: (run, batch id, ms). A crash-free run is
 /// held to the model's batch of the same run and id. With crashes, a batch's files and run may
 /// legally move, but not its time: the clock gives a time to a batch id, so each batch is held
-/// to the model's time for the id it got, where the model gives that id one time throughout.
-fn model_times(model: &[(u32, u64, i64)], emissions: &[Emission], crash_free: bool) -> Vec<(u32, u64, i64)> {
+/// to the model's time for the id it got, where the model gives that id one time throughout
+/// and plans it after the same forward jumps of the clock (a crash may move a batch past a
+/// `clock-forward-ms`, and the clock then legally gives it a later time; a jump back is no
+/// matter, as a new batch never comes before the newest one).
+fn model_times(
+    model: &[(u32, u64, i64)],
+    emissions: &[Emission],
+    crash_free: bool,
+    jumps: &ForwardJumps<'_>,
+) -> Vec<(u32, u64, i64)> {
     if crash_free {
         return model.to_vec();
     }
-    let of_id = |id: u64| {
-        let mut times = model.iter().filter(|(_, b, _)| *b == id).map(|(_, _, ms)| *ms);
-        let first = times.next()?;
-        times.all(|ms| ms == first).then_some(first)
+    let of_id = |id: u64, forward_ms: i64| {
+        let mut times = model.iter().filter(|(_, b, _)| *b == id);
+        let &(run, _, first) = times.next()?;
+        let same_clock = jumps.of_model_run(run) == forward_ms;
+        (same_clock && times.all(|(_, _, ms)| *ms == first)).then_some(first)
     };
-    emissions.iter().filter_map(|e| Some((e.process, e.batch, of_id(e.batch)?))).collect()
+    emissions.iter().filter_map(|e| Some((e.process, e.batch, of_id(e.batch, jumps.of_process(e.process))?))).collect()
+}
+
+/// How far the clock has jumped forward (`clock-forward-ms` steps) before a run starts.
+struct ForwardJumps<'a> {
+    steps: &'a [crate::scenario::Step],
+    processes: &'a [ProcessRecord],
+}
+
+impl ForwardJumps<'_> {
+    fn before(&self, step: usize) -> i64 {
+        let jump = |s: &crate::scenario::Step| match s {
+            crate::scenario::Step::ClockForward { ms } => i64::try_from(*ms).unwrap_or(i64::MAX),
+            _ => 0,
+        };
+        self.steps.iter().take(step).map(jump).fold(0, i64::saturating_add)
+    }
+
+    /// Before the model's run `ordinal`: the scenario's run step of that ordinal.
+    fn of_model_run(&self, ordinal: u32) -> i64 {
+        let runs = self.steps.iter().enumerate().filter(|(_, s)| matches!(s, crate::scenario::Step::Run(_)));
+        runs.map(|(i, _)| i).nth(ordinal as usize - 1).map_or(0, |step| self.before(step))
+    }
+
+    /// Before the execution's process `ordinal` (a restart the runner inserted included).
+    fn of_process(&self, ordinal: u32) -> i64 {
+        self.processes.iter().find(|p| p.ordinal == ordinal).map_or(0, |p| self.before(p.step))
+    }
 }
 
 /// The counted hits of each run before the first one a fault stopped (a crash, an injected I/O

@@ -138,7 +138,7 @@ impl Runner<'_> {
             }
             // Spark stamps a batch with its JVM's wall clock, which the harness cannot move: the
             // step is not applied here, and the trace says so (the engine target applies it).
-            Step::ClockBack { .. } => self.trace.push(
+            Step::ClockBack { .. } | Step::ClockForward { .. } => self.trace.push(
                 "    (not applied on Spark: its batch times come from its JVM's wall clock, which the harness \
                  cannot move)"
                     .into(),

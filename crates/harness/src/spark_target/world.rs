@@ -142,6 +142,7 @@ impl SparkWorld {
             Step::ChangeQuery(_)
             | Step::Run(_)
             | Step::ClockBack { .. }
+            | Step::ClockForward { .. }
             | Step::HoldLock { .. }
             | Step::HolderDies { .. } => {}
         }

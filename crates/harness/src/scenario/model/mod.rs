@@ -159,7 +159,7 @@ struct Model {
     not_read: BTreeMap<String, crate::check::Unread>,
     /// The number of runs so far.
     ordinal: u32,
-    /// How far the machine's clock has gone back since the scenario began.
+    /// How far the machine's clock has gone back since the scenario began (negative: forward).
     clock_back_ms: i64,
     lines: crate::check::LineFacts,
     contract: contract::Contract,
@@ -306,6 +306,7 @@ impl Model {
             }
             Step::Truncate { .. } => return false,
             Step::ClockBack { ms } => self.clock_back_ms = self.clock_back_ms.saturating_add_unsigned(*ms),
+            Step::ClockForward { ms } => self.clock_back_ms = self.clock_back_ms.saturating_sub_unsigned(*ms),
             Step::Restore => return self.restore(),
             Step::DeleteCheckpoint => {
                 self.backup = None;

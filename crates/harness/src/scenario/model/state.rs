@@ -112,9 +112,11 @@ impl Checkpoint {
         commit_of_no_line
     }
 
-    /// True if `with` is `offsets/id` as Spark writes it: the batch's recorded time and
-    /// `logOffset`, and no plan in its `conf` (Spark records none). The model then knows the
-    /// file: the batch as recorded, its plan unknown, which a start cannot check and warns of.
+    /// True if `with` is `offsets/id` as Spark writes it: the batch's recorded `logOffset`, a
+    /// `batchTimestampMs` (Spark's wall clock's: the recorded one, or another, as a checkpoint
+    /// from an earlier year), and no plan in its `conf` (Spark records none). The model then
+    /// knows the file: the batch at that time, its plan unknown, which a start cannot check and
+    /// warns of.
     fn spark_wrote(&mut self, id: u64, with: &str) -> bool {
         let Some(recorded) = self.offsets.get_mut(&id) else { return false };
         let mut lines = with.split('\n').skip(1).map(serde_json::from_str::<serde_json::Value>);
@@ -124,11 +126,10 @@ impl Checkpoint {
         let time = metadata.get("batchTimestampMs").and_then(serde_json::Value::as_i64);
         let planless = metadata.get("conf").is_some_and(|conf| conf.get("crashpoint.plan.fingerprint").is_none());
         let log_offset = offset.get("logOffset").and_then(serde_json::Value::as_u64);
-        let known = planless && time == Some(recorded.timestamp_ms) && log_offset == recorded.log_offset;
-        if known {
-            recorded.fingerprint.clear();
-        }
-        known
+        let Some(time) = time.filter(|_| planless && log_offset == recorded.log_offset) else { return false };
+        recorded.fingerprint.clear();
+        recorded.timestamp_ms = time;
+        true
     }
 
     /// The user overwrites `metadata`: with no such file, nothing is written; bytes that are no
