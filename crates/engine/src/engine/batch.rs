@@ -336,10 +336,11 @@ impl Engine<'_> {
 
 /// In failfast mode the first bad line or value of the wrong type, by file then line, stops the
 /// query: Spark 4.3's FAILFAST fails on a value it cannot convert too (spark/FINDINGS.md Q16).
+/// Both lists come in task order, which is not file order (tasks go longest first).
 fn fail_fast(files: &[SourceFileEntry], bad: &[BadRecord], nulls: &[NullValue]) -> Result<(), EngineError> {
     let at = |file: &str, line: u32| (files.iter().position(|f| f.path == file), line);
     let first_bad = bad.iter().min_by_key(|b| at(&b.file, b.line));
-    let first_null = nulls.first();
+    let first_null = nulls.iter().min_by_key(|n| at(&n.file, n.line));
     match (first_bad, first_null) {
         (Some(b), Some(n)) if at(&n.file, n.line) < at(&b.file, b.line) => Err(null_error(n)),
         (Some(b), _) => Err(EngineError::BadRecord { file: b.file.clone(), line: b.line, reason: b.reason.clone() }),

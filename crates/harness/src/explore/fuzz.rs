@@ -208,6 +208,31 @@ mod tests {
     /// source-log file.
     const NEEDED_FILE_DELETED: &str = "final: a file a run needs deleted (metadata, offsets, source log)";
 
+    const FAILFAST_NULL_FIRST: &str = "failfast: stopped at a NULL read, a bad line after it";
+    const FAILFAST_BAD_FIRST: &str = "failfast: stopped at a bad line, a NULL read after it";
+
+    /// Where a failfast run stopped, when a problem of the other kind comes after it in its
+    /// file or in the next file added (its batch, unless a limit of files splits them).
+    fn failfast_order(scenario: &Scenario, cause: &Cause) -> Option<&'static str> {
+        let Cause::BadRecordFailfast { uri, line } = cause else { return None };
+        let added: Vec<(&String, &Vec<String>)> = (scenario.steps.iter())
+            .filter_map(|s| match s {
+                Step::Add { name, content: FileContent::Lines(lines) } => Some((name, lines)),
+                _ => None,
+            })
+            .collect();
+        let at = added.iter().position(|(name, _)| uri.ends_with(&format!("/{name}")))?;
+        let stopped = added[at].1.get((*line as usize).checked_sub(1)?)?;
+        let mut after = added[at].1[*line as usize..].iter().chain(added.get(at + 1).into_iter().flat_map(|a| a.1));
+        let null = |l: &String| l.contains(r#""devices": "none""#);
+        let bad = |l: &String| l.contains(r#"{"eventId": "torn"#);
+        match (null(stopped), bad(stopped)) {
+            (true, _) if after.any(bad) => Some(FAILFAST_NULL_FIRST),
+            (_, true) if after.any(null) => Some(FAILFAST_BAD_FIRST),
+            _ => None,
+        }
+    }
+
     /// The knobs one generated case draws, as its steps and query show them: each kind of the
     /// user's tampering, each trigger, each fault, each kind of input. A case may draw many.
     fn knobs(scenario: &Scenario) -> BTreeSet<&'static str> {
@@ -419,8 +444,9 @@ mod tests {
             if tasks.iter().flat_map(|b| &b.tasks).any(|t| task_files(t) > 1) {
                 drawn.insert("the model: several files packed into one task");
             }
-            drawn.into_iter().for_each(|knob| *counts.entry(knob).or_default() += 1);
             let failing = expected.map(|e| e.failed_runs).unwrap_or_default();
+            drawn.extend(failing.iter().filter_map(|(_, cause)| failfast_order(&scenario, cause)));
+            drawn.into_iter().for_each(|knob| *counts.entry(knob).or_default() += 1);
             let runs: Vec<_> =
                 scenario.steps.iter().filter_map(|s| if let Step::Run(r) = s { Some(r) } else { None }).collect();
             for (ordinal, run) in (1u32..).zip(&runs) {
@@ -521,6 +547,8 @@ mod tests {
             "a FIFO or a socket in the input",
             "the clock goes back",
             "the clock jumps forward",
+            FAILFAST_NULL_FIRST,
+            FAILFAST_BAD_FIRST,
             "a line limit",
             "a failfast query",
             "files read whole",

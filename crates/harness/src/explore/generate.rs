@@ -32,7 +32,8 @@
 //!   Spark's `=10 seconds`) and parsed from that text, so that a spelling the parser refuses or
 //!   reads as another interval is a finding ([`GeneratedCase`]);
 //! - runs that must fail, each for its cause: a run's trigger that is no trigger at all (a typo
-//!   such as `avaliable-now`), a failfast query given a bad line or a value of the wrong type, and, at the end, the latest offsets file deleted (a commit newer than any
+//!   such as `avaliable-now`), a failfast query given a bad line or a value of the wrong type
+//!   (and both in one batch, either first, in one file or two), and, at the end, the latest offsets file deleted (a commit newer than any
 //!   offsets), the two latest commits deleted (commits trailing offsets by more than one), or
 //!   the latest offsets or commit file overwritten by a newer Spark's (`v2`) or with garbage,
 //!   or, into a file sink, its latest `_spark_metadata/N` (or all of it) deleted while `commits/N`
@@ -125,6 +126,9 @@ enum Content {
     NoFinalNewline,
     /// A good record, then one whose devices are not a list (read as NULL), then a good one.
     WrongType,
+    /// A good record, one whose devices are not a list (read as NULL), a malformed line and a
+    /// good record: the NULL comes first, which is where failfast stops.
+    NullThenBad,
     /// Lines at the query's `max-line-bytes` and one byte over it, on both of the engine's read
     /// paths (see [`at_the_limit`]); plain events when the query keeps the default limit.
     AtTheLimit,
@@ -573,6 +577,32 @@ fn leave_unread(max_files: Option<usize>, segments: &mut [Segment], hash: u64) {
     segment.during = Some(arrival);
 }
 
+/// Files whose first problem, for a failfast query, is a value read as NULL or a bad line, the
+/// other coming after it in the same batch: in one file (the NULL first), or in two, in either
+/// order. In about one failfast case in two (from its [`drawn_hash`] mixed with a salt of its
+/// own), added just before the case's first file with a problem (or after its last file), so
+/// that the runs before it go on as drawn and the run that stops stops here. Failfast must stop
+/// at the first of the two by file then line, whichever it is.
+fn null_and_bad_line(segments: &mut [Segment], hash: u64) {
+    let z = mixed(hash, 24);
+    if !z.is_multiple_of(2) {
+        return;
+    }
+    let files = match (z >> 8) % 3 {
+        0 => vec![Content::NullThenBad],
+        1 => vec![Content::WrongType, Content::WithBadLines],
+        _ => vec![Content::WithBadLines, Content::WrongType],
+    };
+    let problem = |op: &FileOp| matches!(op, FileOp::Add(Content::WithBadLines | Content::WrongType));
+    let first = segments.iter().enumerate().find_map(|(s, seg)| seg.ops.iter().position(problem).map(|o| (s, o)));
+    let Some((segment, at)) = first.or_else(|| segments.len().checked_sub(1).map(|s| (s, segments[s].ops.len())))
+    else {
+        return;
+    };
+    let ops = &mut segments[segment].ops;
+    ops.splice(at..at, files.into_iter().map(FileOp::Add));
+}
+
 /// The machine's clock jumping forward `ms` before segment `segment`'s run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ClockForward {
@@ -936,6 +966,9 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
             // (below): none is added to theirs.
             if spelled(hash).or_else(|| not_a_trigger(hash)).is_none_or(|s| matches!(s, Spelled::Layout { .. })) {
                 leave_unread(knobs.max_files, &mut segments, hash);
+            }
+            if knobs.failfast {
+                null_and_bad_line(&mut segments, hash);
             }
             let kind = sink.unwrap_or(knobs.sink);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
@@ -1650,6 +1683,12 @@ fn file_content(name: &str, content: Content, max_line_bytes: Option<u64>) -> Fi
             format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
             record(1),
         ]),
+        Content::NullThenBad => FileContent::Lines(vec![
+            record(0),
+            format!(r#"{{"eventId": "{stem}-x", "data": {{"devices": "none"}}}}"#),
+            "{\"eventId\": \"torn".to_string(),
+            record(1),
+        ]),
         Content::AtTheLimit => match max_line_bytes {
             Some(limit) => FileContent::Lines(at_the_limit(stem, limit)),
             None => FileContent::Generate { events: 2, seed: 5 },
@@ -1759,6 +1798,37 @@ mod tests {
             wrong.unwrap_err(),
             r#"the trigger a user writes as "processing-time=2m" is read as ProcessingTime { interval_ms: 2 }, not ProcessingTime { interval_ms: 120000 }"#
         );
+    }
+
+    #[test]
+    fn failfast_names_the_first_null_or_bad_line_by_file_then_line() {
+        // Goal: where a failfast batch has a value read as NULL and a bad line, the model names
+        // whichever comes first by file then line: the NULL before a later bad line of its
+        // file, and across two files the first file's, whichever kind it is. Method: one
+        // segment of these files; the model's cause of the failing run.
+        let cases: [(&[Content], &str, u32); 3] = [
+            (&[Content::NullThenBad], "f0.json", 2),
+            (&[Content::WrongType, Content::WithBadLines], "f0.json", 2),
+            (&[Content::WithBadLines, Content::WrongType], "f0.json", 2),
+        ];
+        for (contents, file, line) in cases {
+            let mut only = segment(Content::Events { events: 0, seed: 0 }, None);
+            only.ops = contents.iter().map(|c| FileOp::Add(*c)).collect();
+            let case = build(knobs("available-now", true), &[only], None, &[]).unwrap();
+            let failed = expected(&case).unwrap().failed_runs;
+            let named = failed.iter().find_map(|(_, c)| match c {
+                Cause::BadRecordFailfast { uri, line } => Some((uri.rsplit('/').next().unwrap().to_string(), *line)),
+                _ => None,
+            });
+            assert_eq!(named, Some((file.to_string(), line)), "{contents:?}: {failed:?}");
+        }
+        // In one file, the NULL (line 2) comes before the bad line (line 3).
+        let lines = |content| match file_content("f0.json", content, None) {
+            FileContent::Lines(lines) => lines,
+            other => panic!("{other:?}"),
+        };
+        assert!(lines(Content::NullThenBad)[2].contains("torn"));
+        assert!(lines(Content::WithBadLines)[1].contains("torn"), "the reverse: a bad line first");
     }
 
     #[test]

@@ -388,6 +388,10 @@ impl Model {
     }
 
     fn note_names(&mut self, names: Vec<String>) {
+        // A query refused before its first batch (an option out of its rule) reads no line.
+        if options::refused(&self.query.checkpoint, &self.query.source).is_some() {
+            return;
+        }
         let Ok(plan) = self.query.plan.plan().compile_for(&self.query.source.schema) else { return };
         // A file in a subdirectory is never read: nothing is said of its lines.
         for name in names.into_iter().filter(|name| !name.contains('/')) {
