@@ -59,6 +59,25 @@ pub enum CheckpointError {
         /// What the user can do.
         hint: String,
     },
+    /// A file whose name reads as a batch id (`03`, `+3`) but is not that batch's own file,
+    /// above every batch file of the log: Spark lists it as the newest batch and fails to read
+    /// the batch's own file (FINDINGS Q26d2).
+    #[error(
+        "{log} {}: a stray file whose name reads as batch {batch} (a log's file names are read as \
+         numbers), newer than every batch file, but {} is not there; Spark stops here too (`File … \
+         does not exist`). Move the stray file out of the log directory, then restart",
+        path.display(), own.display()
+    )]
+    StrayName {
+        /// Which log.
+        log: &'static str,
+        /// The stray file.
+        path: PathBuf,
+        /// The batch id its name reads as.
+        batch: u64,
+        /// The batch's own file, which is not there.
+        own: PathBuf,
+    },
     /// An injected crash.
     #[error(transparent)]
     Crash(#[from] Crash),

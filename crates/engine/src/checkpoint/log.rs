@@ -26,16 +26,28 @@ pub struct LogFile {
 }
 
 impl LogFile {
-    /// Parses a file name; `None` for anything that is not a batch file (`.N.crc`, temp files).
+    /// Parses a file name as Spark's `HDFSMetadataLog` lists a log: the name, less `.compact`,
+    /// read as Java's `Long.parseLong` reads it (ASCII digits, a leading `+` allowed, leading
+    /// zeros too; a negative id is no batch here). `None` for anything else: `.N.crc`, temp
+    /// files, `notes.txt`, `3.json`, an editor's `3~` (FINDINGS Q26d2). A name such as `03` or
+    /// `+3` reads as batch 3 but is not its file: see [`LogFile::is_named`].
     pub fn parse(name: &str) -> Option<LogFile> {
-        let (digits, compact) = match name.strip_suffix(".compact") {
+        let (number, compact) = match name.strip_suffix(".compact") {
             Some(d) => (d, true),
             None => (name, false),
         };
+        let digits = number.strip_prefix('+').unwrap_or(number);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        digits.parse().ok().map(|id| LogFile { id, compact })
+        let id: i64 = digits.parse().ok()?;
+        Some(LogFile { id: id as u64, compact })
+    }
+
+    /// True if `name` is this file's own name (`3`, `3.compact`), the one Spark reads batch 3
+    /// from, not another spelling of its id (`03`, `+3`).
+    pub fn is_named(self, name: &str) -> bool {
+        self.name() == name
     }
 
     /// The file name.
@@ -79,10 +91,32 @@ impl MetadataLog {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(io_err(self.log, &self.dir, "list the directory")(e)),
         };
-        let mut files: Vec<LogFile> =
-            entries.iter().filter(|e| !e.is_dir()).filter_map(|e| LogFile::parse(&e.name)).collect();
+        let named: Vec<(LogFile, &str)> = entries
+            .iter()
+            .filter(|e| !e.is_dir())
+            .filter_map(|e| LogFile::parse(&e.name).map(|f| (f, e.name.as_str())))
+            .collect();
+        let mut files: Vec<LogFile> = named.iter().filter(|(f, name)| f.is_named(name)).map(|(f, _)| *f).collect();
         files.sort();
+        self.check_strays(&named, files.last().map(|f| f.id))?;
         Ok(files)
+    }
+
+    /// A file whose name reads as a batch id but is not that batch's own file (`03`, `+3`) is
+    /// ignored, as Spark reads batch 3 from `3` only; but one above every batch file is the
+    /// newest batch Spark lists, which it then fails to read: the engine refuses it too, naming it.
+    fn check_strays(&self, named: &[(LogFile, &str)], latest: Option<u64>) -> Result<()> {
+        let strays = named.iter().filter(|(f, name)| !f.is_named(name));
+        let Some((stray, name)) = strays.filter(|(f, _)| latest.is_none_or(|l| f.id > l)).max_by_key(|(f, _)| f.id)
+        else {
+            return Ok(());
+        };
+        Err(CheckpointError::StrayName {
+            log: self.log,
+            path: self.dir.join(name),
+            batch: stray.id,
+            own: self.path(LogFile { id: stray.id, compact: false }),
+        })
     }
 
     /// The highest batch id in the log.
@@ -208,6 +242,14 @@ mod tests {
             ("abc", None),
             ("", None),
             (".compact", None),
+            ("notes.txt", None),
+            ("3.json", None),
+            ("3~", None),
+            ("-3", None),
+            ("03", Some(LogFile { id: 3, compact: false })),
+            ("+3", Some(LogFile { id: 3, compact: false })),
+            ("+", None),
+            ("9223372036854775808", None),
         ];
         for (name, expected) in cases {
             assert_eq!(LogFile::parse(name), expected, "{name}");

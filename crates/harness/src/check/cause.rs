@@ -108,6 +108,15 @@ pub enum Cause {
         /// Its `logOffset`.
         log_offset: u64,
     },
+    /// A file in a checkpoint log whose name reads as a batch id, as Spark reads a log's file
+    /// names (`offsets/01000`, `commits/+1000`), but is not that batch's own file, above every
+    /// batch file of its log: the newest batch, whose own file is not there (FINDINGS Q26d2).
+    StrayName {
+        /// The stray file, relative to the checkpoint.
+        path: String,
+        /// The batch id its name reads as.
+        batch: u64,
+    },
     /// An option of the query has a value its rule refuses (`maxFilesPerTrigger` 0, a negative
     /// `maxFileAge`): the query does not start, as Spark's first trigger refuses it. The error
     /// must name the option, the value and the rule (the least value allowed).
@@ -309,6 +318,7 @@ impl Cause {
                 let latest = latest.map_or("nothing".to_string(), |l| format!("sources/0/{l}"));
                 format!("the source log ends at {latest} but batch {batch} ended at logOffset {log_offset}")
             }
+            Cause::StrayName { path, batch } => format!("{path}: a stray file whose name reads as batch {batch} "),
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
             // The interval as written, quoted, first in every refusal of it.
             Cause::BadTrigger { interval, .. } => format!("'{interval}'"),
@@ -393,6 +403,9 @@ impl fmt::Display for Cause {
             }
             Cause::SourceLogCut { latest: None, batch, log_offset } => {
                 write!(f, "the source log is empty, but batch {batch} ended at logOffset {log_offset}")
+            }
+            Cause::StrayName { path, batch } => {
+                write!(f, "{path} reads as batch {batch}, newer than its log's batches, whose own file is not there")
             }
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")

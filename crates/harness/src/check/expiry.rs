@@ -79,9 +79,9 @@ fn check_log_files_kept(
         .collect()
 }
 
-/// The batch id of a log file's name (`N` or `N.compact`).
+/// The batch id of a log file's name (`N` or `N.compact`); none for a stray (`0N`, `+N`).
 fn batch_id(name: &str) -> Option<u64> {
-    name.strip_suffix(".compact").unwrap_or(name).parse().ok()
+    super::spark_log::own_batch_id(name.strip_suffix(".compact").unwrap_or(name))
 }
 
 /// The first batch whose file Spark keeps after batch `latest`.

@@ -117,7 +117,7 @@ fn commits_prefix_of_offsets(offsets: &[u64], commits: &[u64], by_hand: &ByHand,
 /// latest commit even if the user deleted it since (the purge went by it). None before the first
 /// commit.
 fn retained_window(commits: &[u64], by_hand: &ByHand, retain: u64) -> Option<(u64, u64)> {
-    let deleted = by_hand.iter().filter_map(|path| path.strip_prefix("commits/")?.parse::<u64>().ok());
+    let deleted = by_hand.iter().filter_map(|path| spark_log::own_batch_id(path.strip_prefix("commits/")?));
     let latest = commits.iter().copied().chain(deleted).max()?;
     Some((latest.saturating_sub(retain), latest))
 }
@@ -211,7 +211,7 @@ fn sink_agrees_with_commits(
     // The user's deleting offsets/K (K at or after the sink's batch) removed the record of it:
     // the purge took the older ones, the user the rest, so the sink is not ahead by the engine.
     let deleted_from =
-        |s: u64| by_hand.iter().filter_map(|p| p.strip_prefix("offsets/")?.parse::<u64>().ok()).any(|id| id >= s);
+        |s: u64| by_hand.iter().filter_map(|p| spark_log::own_batch_id(p.strip_prefix("offsets/")?)).any(|id| id >= s);
     let ahead = |s: &&u64| latest_offsets.is_none_or(|o| **s > o) && !deleted_from(**s);
     if let Some(s) = sink_ids.iter().find(ahead) {
         violations.push(format!(

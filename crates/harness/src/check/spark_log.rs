@@ -73,7 +73,7 @@ impl BatchFile {
 }
 
 /// The batch files in `dir`, by id (none when `dir` is missing). Other names (`.crc` files,
-/// temporary files) are not batch files, as Spark's `batchFilesFilter` says.
+/// temporary files, strays such as `03`) are not batch files: Spark reads batch N from `N`.
 pub fn batch_files(storage: &dyn Storage, dir: &Path) -> Result<Vec<BatchFile>, SparkLogError> {
     if !storage.exists(dir) {
         return Ok(Vec::new());
@@ -84,13 +84,18 @@ pub fn batch_files(storage: &dyn Storage, dir: &Path) -> Result<Vec<BatchFile>, 
     Ok(files)
 }
 
+/// The batch id of a log file's own name `N` (no `.compact`); none for anything else, strays
+/// such as `0N` or `+N` included: Spark reads batch N from `N` alone (FINDINGS Q26d2).
+pub fn own_batch_id(name: &str) -> Option<u64> {
+    name.parse().ok().filter(|id: &u64| id.to_string() == name)
+}
+
 fn batch_file_named(name: &str) -> Option<BatchFile> {
     let (digits, compact) = match name.strip_suffix(".compact") {
         Some(digits) => (digits, true),
         None => (name, false),
     };
-    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-    all_digits.then(|| digits.parse().ok().map(|id| BatchFile { id, compact })).flatten()
+    own_batch_id(digits).map(|id| BatchFile { id, compact })
 }
 
 fn io(path: &Path, error: std::io::Error) -> SparkLogError {

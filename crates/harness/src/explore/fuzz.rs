@@ -194,6 +194,7 @@ mod tests {
                 }
                 Cause::LogMissing { .. } => "a refusal: a source-log file of a re-run missing",
                 Cause::SourceLogCut { .. } => "a refusal: the source log cut back",
+                Cause::StrayName { .. } => "a refusal: a stray file above its log's newest batch",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
@@ -258,6 +259,7 @@ mod tests {
                     _ => None,
                 },
                 Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
+                Step::Write { .. } => Some("a stray file in a checkpoint log"),
                 Step::Corrupt { with, .. } if with.is_empty() || with.starts_with("v1") => {
                     Some("final: a log torn after its version line, or of 0 bytes")
                 }
@@ -493,6 +495,7 @@ mod tests {
             "a refusal: the offsets before a re-run missing",
             "a refusal: a source-log file of a re-run missing",
             "a refusal: the source log cut back",
+            "a refusal: a stray file above its log's newest batch",
             "a run stopped by a seen file modified (on-modified error)",
         ]
         .into_iter()
@@ -522,6 +525,7 @@ mod tests {
             "final: the query's plan changed",
             NEEDED_FILE_DELETED,
             "final: a log torn after its version line, or of 0 bytes",
+            "a stray file in a checkpoint log",
             "the model: a run warns of an uncommitted batch",
             "the model: a file cut into splits",
             "the model: several files packed into one task",

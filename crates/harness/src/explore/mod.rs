@@ -12,6 +12,7 @@ mod reproducer;
 mod schedules;
 mod shrink;
 mod spellings;
+mod stray_files;
 mod tree;
 
 pub use crash_states::CrashStateStats;

@@ -26,6 +26,7 @@ mod run;
 mod sink_log;
 mod source_log;
 mod state;
+mod strays;
 
 use super::format::{QuerySpec, Scenario, SinkKind};
 use super::steps::{ArrivingFile, Step};
@@ -298,9 +299,16 @@ impl Model {
                     file.mtime_ms += shift_ms;
                 }
             }
-            // Listings ignore hidden names (`.N.crc` sidecars, temp files); anything else
+            // Listings ignore hidden names (`.N.crc` sidecars, temp files) and names that are
+            // no batch id; a stray whose name reads as one counts at a start; anything else
             // written by hand depends on its bytes.
-            Step::Write { path, .. } => return path.rsplit('/').next().is_some_and(|name| name.starts_with('.')),
+            Step::Write { path, .. } => {
+                return self
+                    .checkpoint
+                    .strays
+                    .write(path)
+                    .unwrap_or_else(|| path.rsplit('/').next().is_some_and(|name| name.starts_with('.')));
+            }
             Step::Corrupt { path, with } => {
                 return self.checkpoint.corrupt(path, with);
             }

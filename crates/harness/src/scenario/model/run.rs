@@ -175,6 +175,9 @@ impl Model {
         if let Some(cause) = self.checkpoint.unreadable("metadata").filter(|_| self.checkpoint.metadata) {
             return Err(cause.clone());
         }
+        if let Some(cause) = self.checkpoint.stray_refusal() {
+            return Err(cause);
+        }
         if !self.checkpoint.metadata {
             if !self.checkpoint.offsets.is_empty() {
                 return Err(Cause::MetadataMissing);

@@ -3,6 +3,7 @@
 //! user's tampering; no engine code.
 
 use super::source_log::{RangeGap, SourceLog};
+use super::strays::Strays;
 use crate::check::{Cause, LogFault};
 use crashpoint_engine::plan::Row;
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,8 @@ pub(super) struct Checkpoint {
     /// bytes, a line that is no JSON), by path (`offsets/3`), and `metadata` overwritten with
     /// what is no query id's JSON, each with why a run that reads it must refuse, naming it.
     pub(super) unreadable: BTreeMap<String, Cause>,
+    /// Files the user left in the logs whose names read as a batch id but are not its own.
+    pub(super) strays: Strays,
 }
 
 impl Checkpoint {
@@ -155,6 +158,15 @@ impl Checkpoint {
         self.unreadable.iter().find(|(path, _)| read(path)).map(|(_, cause)| cause)
     }
 
+    /// The stray file a run's start takes for its log's newest batch, which it cannot read.
+    pub(super) fn stray_refusal(&self) -> Option<Cause> {
+        self.strays.refusal(|log| match log {
+            "offsets" => self.offsets.keys().next_back().copied(),
+            "commits" => self.commits.iter().next_back().copied(),
+            _ => self.sources.latest(),
+        })
+    }
+
     /// Why `path` cannot be read, when the user made it unreadable.
     pub(super) fn unreadable(&self, path: &str) -> Option<&Cause> {
         self.unreadable.get(path)
@@ -188,6 +200,9 @@ impl Checkpoint {
         match before.unreadable.get(path) {
             Some(cause) => drop(self.unreadable.insert(path.to_string(), cause.clone())),
             None => drop(self.unreadable.remove(path)),
+        }
+        if Strays::is_stray(path) {
+            return self.strays.restore(&before.strays, path);
         }
         let parts: Vec<&str> = path.split('/').collect();
         let id = |name: &str| name.parse::<u64>().ok();
@@ -428,7 +443,8 @@ mod tests {
         assert!(fresh.restore(&before, "commits/7"), "a file the step wrote new goes");
         assert!(!fresh.commits.contains(&7));
         assert!(fresh.restore(&before, "commits/.2.crc"));
-        assert!(!fresh.restore(&before, "commits/x/y"), "an unknown path is not modelled");
+        assert!(fresh.restore(&before, "commits/x/y"), "a file in a log's directory: no batch file");
+        assert!(!fresh.restore(&before, "state/0/y"), "an unknown path is not modelled");
         let rows = |n: u64| vec![vec![serde_json::Value::from(n)]];
         let log: BTreeMap<u64, Vec<Row>> = (0..=2).map(|id| (id, rows(id))).collect();
         let saved = SinkState::File(log.clone());
