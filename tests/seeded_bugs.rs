@@ -194,7 +194,7 @@ seeded_bug_tests! {
     log_offset_is_batch_id => Bug::LogOffsetIsBatchId, "tutorial.toml";
     last_line_dropped => Bug::LastLineDropped, "reach/mtimes.toml";
     held_orphans_with_new_files => Bug::HeldOrphansWithNewFiles, "reach/held_orphans.toml";
-    clock_before_checkpoint => Bug::ClockBeforeCheckpoint, "reach/clock_back.toml";
+    batch_time_never_back => Bug::BatchTimeNeverBack, "reach/clock_back.toml";
     listing_not_fixed => Bug::ListingNotFixed, "reach/arrive_available_now.toml";
     output_lock_ignored => Bug::OutputLockIgnored, "reach/output_held.toml";
     held_lock_unexplained => Bug::HeldLockUnexplained, "reach/output_held.toml";

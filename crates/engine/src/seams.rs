@@ -29,7 +29,7 @@
 //! | [`Seams::log_offset`] | writing `offsets/N` | `logOffset` is the newest source-log batch the batch covers |
 //! | [`Seams::last_line`] | reading an input file | a last line without a newline is a line |
 //! | [`Seams::held_orphans`] | planning a new batch whose source-log entries the sink holds | the entries alone |
-//! | [`Seams::new_batch_time`] | a new batch's time | the clock's, but never before the checkpoint's newest batch plus a step |
+//! | [`Seams::new_batch_time`] | a new batch's time | the clock's, even before the checkpoint's newest batch |
 //! | [`Seams::listing`] | an `available-now` run's start | the input is listed once, and every batch picks from that listing |
 
 /// How one run deviates from Spark's protocol. The default deviates nowhere.
@@ -90,12 +90,13 @@ pub enum Listing {
 /// What a new batch's `batchTimestampMs` is held to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum NewBatchTime {
-    /// Spark's: the clock's time, but never before the newest batch in the checkpoint plus a
-    /// step (the clock may have gone back since that batch was written).
+    /// Spark's: the clock's time, even when it is before the checkpoint's newest batch (the
+    /// clock went back since that batch was written; spark/FINDINGS.md Q26c).
     #[default]
-    AfterNewest,
-    /// The clock's time alone, even when it is before the checkpoint's newest batch.
     ClockOnly,
+    /// Never before the newest batch in the checkpoint plus a step: batch times never go back,
+    /// which is not Spark's rule.
+    HeldAfterNewest,
 }
 
 /// How a compactible log (the source log, the file sink's log) writes a compaction.

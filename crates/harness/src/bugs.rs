@@ -61,9 +61,9 @@ pub enum Bug {
     /// New files join a new batch whose source-log entries the sink already holds, as in Spark:
     /// the sink skips the batch and the new files' rows are lost.
     HeldOrphansWithNewFiles,
-    /// A new batch takes the clock's time even when the checkpoint's newest batch is later (the
-    /// machine's clock went back): batch times go back with it.
-    ClockBeforeCheckpoint,
+    /// A new batch's time is held to a step after the checkpoint's newest batch, so batch times
+    /// never go back: Spark takes the clock's time even when the clock went back (FINDINGS Q26c).
+    BatchTimeNeverBack,
     /// An `available-now` run lists the input before every batch, not once at its start: a
     /// file that arrives during the run is read in it, where Spark leaves it to the next run.
     ListingNotFixed,
@@ -98,7 +98,7 @@ impl Bug {
         Bug::LogOffsetIsBatchId,
         Bug::LastLineDropped,
         Bug::HeldOrphansWithNewFiles,
-        Bug::ClockBeforeCheckpoint,
+        Bug::BatchTimeNeverBack,
         Bug::ListingNotFixed,
         Bug::OutputLockIgnored,
         Bug::HeldLockUnexplained,
@@ -127,7 +127,7 @@ impl Bug {
             Bug::LogOffsetIsBatchId => "log-offset-is-batch-id",
             Bug::LastLineDropped => "last-line-dropped",
             Bug::HeldOrphansWithNewFiles => "held-orphans-with-new-files",
-            Bug::ClockBeforeCheckpoint => "clock-before-checkpoint",
+            Bug::BatchTimeNeverBack => "batch-time-never-back",
             Bug::ListingNotFixed => "listing-not-fixed",
             Bug::OutputLockIgnored => "output-lock-ignored",
             Bug::HeldLockUnexplained => "held-lock-unexplained",
@@ -157,7 +157,7 @@ impl Bug {
             Bug::LogOffsetIsBatchId => seams.log_offset = LogOffset::BatchId,
             Bug::LastLineDropped => seams.last_line = LastLine::Dropped,
             Bug::HeldOrphansWithNewFiles => seams.held_orphans = HeldOrphans::WithNewFiles,
-            Bug::ClockBeforeCheckpoint => seams.new_batch_time = NewBatchTime::ClockOnly,
+            Bug::BatchTimeNeverBack => seams.new_batch_time = NewBatchTime::HeldAfterNewest,
             Bug::ListingNotFixed => seams.listing = Listing::EveryBatch,
             Bug::OutputLockIgnored => seams.held_lock = HeldLock::OutputIgnored,
             Bug::HeldLockUnexplained => seams.held_lock = HeldLock::Unexplained,

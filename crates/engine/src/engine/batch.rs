@@ -50,8 +50,11 @@ impl Engine<'_> {
         self.pending = Some(Resume::Continue { next: id + 1 });
         self.last_log_offset = range.through;
         self.source_log_latest = self.source_log_latest.max(range.through);
-        let timestamp_ms = planned.timestamp_ms;
-        self.last_timestamp_ms = Some(self.last_timestamp_ms.map_or(timestamp_ms, |t| t.max(timestamp_ms)));
+        #[cfg(feature = "seeded-bugs")]
+        {
+            let timestamp_ms = planned.timestamp_ms;
+            self.last_timestamp_ms = Some(self.last_timestamp_ms.map_or(timestamp_ms, |t| t.max(timestamp_ms)));
+        }
         Ok(true)
     }
 
@@ -131,8 +134,9 @@ impl Engine<'_> {
         Ok(Some(Planned { id, range, files, new_source_entries, timestamp_ms, write_offsets: true, origin }))
     }
 
-    /// A new batch's time: the logical clock's, or the wall clock's when asked; never before the
-    /// newest batch time in the checkpoint (which Spark may have written with its wall clock).
+    /// A new batch's time: the logical clock's, or the wall clock's when asked. As in Spark, it
+    /// is the clock's even when the checkpoint's newest batch is later (a clock gone back, a
+    /// checkpoint from a machine ahead): Spark 4.3 keeps no "never before" rule (FINDINGS Q26c).
     fn new_batch_timestamp_ms(&self, id: u64) -> i64 {
         let clock = self.options.clock;
         if self.options.wall_clock {
@@ -140,13 +144,13 @@ impl Engine<'_> {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            return self.last_timestamp_ms.map_or(now_ms, |t| now_ms.max(t + 1));
+            return now_ms;
         }
         let clock_ms = clock.batch_timestamp_ms(id);
-        let newest_ms = self.last_timestamp_ms;
         #[cfg(feature = "seeded-bugs")]
-        let newest_ms = super::seeded::bent_newest_time(self.faults.seams(), newest_ms);
-        newest_ms.map_or(clock_ms, |t| clock_ms.max(t + clock.step_ms))
+        let clock_ms =
+            super::seeded::bent_new_batch_time(self.faults.seams(), clock_ms, self.last_timestamp_ms, &clock);
+        clock_ms
     }
 
     /// The input directory's new files, as entries of source-log batch `log_id`.

@@ -77,11 +77,11 @@ pub(super) fn bent_rerun_time(seams: &Seams, recorded_ms: i64, newest_ms: Option
     }
 }
 
-/// The newest batch time a new batch must come after: none with the seam bent (the clock alone).
-pub(super) fn bent_newest_time(seams: &Seams, newest_ms: Option<i64>) -> Option<i64> {
-    match seams.new_batch_time {
-        NewBatchTime::AfterNewest => newest_ms,
-        NewBatchTime::ClockOnly => None,
+/// A new batch's time: with the seam bent, never before the newest batch's plus a step.
+pub(super) fn bent_new_batch_time(seams: &Seams, clock_ms: i64, newest_ms: Option<i64>, clock: &Clock) -> i64 {
+    match (seams.new_batch_time, newest_ms) {
+        (NewBatchTime::HeldAfterNewest, Some(newest)) => clock_ms.max(newest + clock.step_ms),
+        _ => clock_ms,
     }
 }
 

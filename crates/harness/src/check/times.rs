@@ -62,8 +62,8 @@ pub fn judge_batch_times(
         }
         findings.push(format!(
             "batch {batch} (run {run}): {}, but the reference model's clock gives {model_ms} ({model}): a new batch's \
-             time is the clock's start plus its id times the step, never before the previous batch's plus a step, \
-             and a re-run keeps its recorded time",
+             time is the clock's start plus its id times the step (as the machine's clock has moved, even before the \
+             previous batch's), and a re-run keeps its recorded time",
             what.join(" and ")
         ));
     }

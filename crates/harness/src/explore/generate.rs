@@ -632,8 +632,7 @@ struct ClockForward {
 /// of its own), the machine's clock jumps forward before a later segment's run: ten minutes (a
 /// VM resumed), or a year (a checkpoint last written in an earlier year, as Spark stamps its
 /// batches with its wall clock). The checkpoint's newest batch time is then far behind the
-/// clock, and a new batch takes the clock's time, not the newest plus a step: the only place
-/// the clock's own arithmetic decides a time after batch 0.
+/// clock, and a new batch takes the clock's time.
 fn clock_forward(hash: u64, segments: usize) -> Option<ClockForward> {
     const YEAR_MS: u64 = 365 * 24 * 60 * 60 * 1000;
     let z = mixed(hash, 25);
@@ -778,7 +777,8 @@ fn run_trigger() -> impl Strategy<Value = Option<&'static str>> {
 
 /// Now and then the machine's clock goes back before a run: several minutes (an NTP step), or a
 /// day, more than the whole history (a VM restored from an old image). The checkpoint's newest
-/// batch is then ahead of the clock, and a new batch must still come after it.
+/// batch is then ahead of the clock, and a new batch takes the clock's earlier time, as in
+/// Spark (spark/FINDINGS.md Q26c).
 fn clock_back() -> impl Strategy<Value = Option<u64>> {
     let back = prop_oneof![3 => Just(120_000u64), 2 => Just(300_000), 1 => Just(86_400_000)];
     proptest::option::weighted(0.08, back)

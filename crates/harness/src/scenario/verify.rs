@@ -170,9 +170,9 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
         findings.extend(judge_skipped_uncommitted(&expected.skipped_uncommitted, &warned_skipped(&execution)));
     }
     if oracle.is_model() {
-        let jumps = ForwardJumps { steps: &scenario.steps, processes: &execution.processes };
+        let shifts = ClockShifts { steps: &scenario.steps, processes: &execution.processes };
         let times =
-            model_times(&expected.batch_times, &execution.emissions, is_crash_free(scenario, injection), &jumps);
+            model_times(&expected.batch_times, &execution.emissions, is_crash_free(scenario, injection), &shifts);
         findings.extend(judge_batch_times(&times, &execution.emissions, &data.times));
     }
     verdict.passed &= findings.is_empty();
@@ -194,37 +194,38 @@ pub fn judge(scenario: &Scenario, injection: &Injection, execution: Execution, o
 /// held to the model's batch of the same run and id. With crashes, a batch's files and run may
 /// legally move, but not its time: the clock gives a time to a batch id, so each batch is held
 /// to the model's time for the id it got, where the model gives that id one time throughout
-/// and plans it after the same forward jumps of the clock (a crash may move a batch past a
-/// `clock-forward-ms`, and the clock then legally gives it a later time; a jump back is no
-/// matter, as a new batch never comes before the newest one).
+/// and plans it on the same shifted clock (a crash may move a batch past a `clock-back-ms` or
+/// `clock-forward-ms`, and the clock then legally gives it another time).
 fn model_times(
     model: &[(u32, u64, i64)],
     emissions: &[Emission],
     crash_free: bool,
-    jumps: &ForwardJumps<'_>,
+    shifts: &ClockShifts<'_>,
 ) -> Vec<(u32, u64, i64)> {
     if crash_free {
         return model.to_vec();
     }
-    let of_id = |id: u64, forward_ms: i64| {
+    let of_id = |id: u64, shift_ms: i64| {
         let mut times = model.iter().filter(|(_, b, _)| *b == id);
         let &(run, _, first) = times.next()?;
-        let same_clock = jumps.of_model_run(run) == forward_ms;
+        let same_clock = shifts.of_model_run(run) == shift_ms;
         (same_clock && times.all(|(_, _, ms)| *ms == first)).then_some(first)
     };
-    emissions.iter().filter_map(|e| Some((e.process, e.batch, of_id(e.batch, jumps.of_process(e.process))?))).collect()
+    emissions.iter().filter_map(|e| Some((e.process, e.batch, of_id(e.batch, shifts.of_process(e.process))?))).collect()
 }
 
-/// How far the clock has jumped forward (`clock-forward-ms` steps) before a run starts.
-struct ForwardJumps<'a> {
+/// How far the clock has moved (`clock-forward-ms` steps less `clock-back-ms` ones) before a run
+/// starts.
+struct ClockShifts<'a> {
     steps: &'a [crate::scenario::Step],
     processes: &'a [ProcessRecord],
 }
 
-impl ForwardJumps<'_> {
+impl ClockShifts<'_> {
     fn before(&self, step: usize) -> i64 {
         let jump = |s: &crate::scenario::Step| match s {
             crate::scenario::Step::ClockForward { ms } => i64::try_from(*ms).unwrap_or(i64::MAX),
+            crate::scenario::Step::ClockBack { ms } => i64::try_from(*ms).map_or(i64::MIN, |ms| -ms),
             _ => 0,
         };
         self.steps.iter().take(step).map(jump).fold(0, i64::saturating_add)

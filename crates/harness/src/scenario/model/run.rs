@@ -38,12 +38,10 @@ struct Planned {
     through: Option<u64>,
 }
 
-/// What a run keeps in memory: the seen files, the newest batch time, and where the source
-/// log stands (Spark's `FileStreamSource` offset) and where the last batch ended in it.
+/// What a run keeps in memory: the seen files, and where the source log stands (Spark's `FileStreamSource` offset) and where the last batch ended in it.
 struct RunState {
     seen: BTreeMap<String, (i64, u64)>,
     noticed: BTreeSet<String>,
-    last_timestamp_ms: Option<i64>,
     source_log_latest: Option<u64>,
     last_log_offset: Option<u64>,
     /// New files a batch may take: `maxFilesPerTrigger`, or no limit under `once`.
@@ -149,8 +147,6 @@ impl Model {
             for entry in &batch.files {
                 state.seen.insert(entry.name.clone(), (entry.mtime_ms, batch.id));
             }
-            let time = batch.timestamp_ms;
-            state.last_timestamp_ms = Some(state.last_timestamp_ms.map_or(time, |t| t.max(time)));
             state.last_log_offset = batch.through;
             state.source_log_latest = state.source_log_latest.max(batch.through);
             resume = Resume::Next(batch.id + 1);
@@ -211,7 +207,6 @@ impl Model {
         let state = RunState {
             seen: seen.collect(),
             noticed: BTreeSet::new(),
-            last_timestamp_ms: latest.map(|o| o.timestamp_ms),
             source_log_latest: checkpoint.sources.latest(),
             last_log_offset,
             max_files: None,
@@ -328,7 +323,7 @@ impl Model {
         if !untaken {
             self.check_sink_behind(id)?;
         }
-        let timestamp_ms = new_batch_time_ms(id, state.last_timestamp_ms, self.clock_back_ms);
+        let timestamp_ms = new_batch_time_ms(id, self.clock_back_ms);
         if !new.is_empty() {
             let knobs = (self.compact_interval(), super::min_batches_to_retain(&self.query.checkpoint));
             self.checkpoint.add_source_batch(next_log_id, new.clone(), knobs);
