@@ -7,20 +7,12 @@ arrives, and the query restarts. Printed: where Spark refuses (its words) or tha
 checkpoint's files after, and what a reader of the output (spark.read.json) sees.
 Plain pyspark in local[2], no driver: run with the provisioned venv's python.
 """
-import os, shutil, sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sparkpython import spark_python  # noqa: E402
+import os
+from plain import SCHEMA, session, under_spark_python
 
-if os.path.abspath(sys.executable) != os.path.abspath(spark_python()):
-    os.execv(spark_python(), [spark_python(), __file__])
+under_spark_python(__file__)
 
-from pyspark.sql import SparkSession  # noqa: E402
-
-ROOT = os.environ.get("CRASHPOINT_EXP_ROOT", "/tmp/crashpoint-exp") + "/q25t"
-shutil.rmtree(ROOT, ignore_errors=True)
-spark = SparkSession.builder.master("local[2]").appName("q25t").getOrCreate()
-spark.sparkContext.setLogLevel("ERROR")
-SCHEMA = "eventId STRING, data STRUCT<devices: ARRAY<STRUCT<deviceId: STRING, temperature: DOUBLE>>>"
+spark, ROOT = session("q25t")
 
 
 def first_line(e):

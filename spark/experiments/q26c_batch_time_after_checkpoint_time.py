@@ -8,21 +8,13 @@ restarts and runs batch 1. Printed: the wall clock around the restart, batch 1's
 batchTimestampMs from offsets/1, and the rows' current_timestamp() of each batch.
 Plain pyspark in local[2], no driver: run with the provisioned venv's python.
 """
-import json, os, shutil, sys, time
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sparkpython import spark_python  # noqa: E402
+import json, os, time
+from plain import SCHEMA, session, under_spark_python
 
-if os.path.abspath(sys.executable) != os.path.abspath(spark_python()):
-    os.execv(spark_python(), [spark_python(), __file__])
-
-from pyspark.sql import SparkSession  # noqa: E402
+under_spark_python(__file__)
 from pyspark.sql.functions import current_timestamp  # noqa: E402
 
-ROOT = os.environ.get("CRASHPOINT_EXP_ROOT", "/tmp/crashpoint-exp") + "/q26c"
-shutil.rmtree(ROOT, ignore_errors=True)
-spark = SparkSession.builder.master("local[2]").appName("q26c").config("spark.sql.session.timeZone", "UTC").getOrCreate()
-spark.sparkContext.setLogLevel("ERROR")
-SCHEMA = "eventId STRING, data STRUCT<devices: ARRAY<STRUCT<deviceId: STRING, temperature: DOUBLE>>>"
+spark, ROOT = session("q26c", conf={"spark.sql.session.timeZone": "UTC"})
 YEAR_MS = 365 * 24 * 3600 * 1000
 
 

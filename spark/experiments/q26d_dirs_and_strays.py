@@ -12,20 +12,12 @@ directory), a file arrives, the query restarts.
 Printed: whether Spark refuses (its words) or runs, the checkpoint after, and the rows a reader
 of the output sees. Plain pyspark in local[2]: run with the provisioned venv's python.
 """
-import os, re, shutil, sys, time
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sparkpython import spark_python  # noqa: E402
+import os, re, shutil, time
+from plain import SCHEMA, session, under_spark_python
 
-if os.path.abspath(sys.executable) != os.path.abspath(spark_python()):
-    os.execv(spark_python(), [spark_python(), __file__])
+under_spark_python(__file__)
 
-from pyspark.sql import SparkSession  # noqa: E402
-
-ROOT = os.environ.get("CRASHPOINT_EXP_ROOT", "/tmp/crashpoint-exp") + "/q26d"
-shutil.rmtree(ROOT, ignore_errors=True)
-spark = SparkSession.builder.master("local[2]").appName("q26d").getOrCreate()
-spark.sparkContext.setLogLevel("ERROR")
-SCHEMA = "eventId STRING, data STRUCT<devices: ARRAY<STRUCT<deviceId: STRING, temperature: DOUBLE>>>"
+spark, ROOT = session("q26d_dirs")
 
 
 def why(e):

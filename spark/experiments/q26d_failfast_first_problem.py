@@ -4,20 +4,12 @@ reverse; in two files of one batch, one with each. Printed: Spark's error and it
 to the parts that tell which problem stopped it.
 Plain pyspark in local[2], no driver: run with the provisioned venv's python.
 """
-import os, shutil, sys
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from sparkpython import spark_python  # noqa: E402
+import os
+from plain import SCHEMA, session, under_spark_python
 
-if os.path.abspath(sys.executable) != os.path.abspath(spark_python()):
-    os.execv(spark_python(), [spark_python(), __file__])
+under_spark_python(__file__)
 
-from pyspark.sql import SparkSession  # noqa: E402
-
-ROOT = os.environ.get("CRASHPOINT_EXP_ROOT", "/tmp/crashpoint-exp") + "/q26d"
-shutil.rmtree(ROOT, ignore_errors=True)
-spark = SparkSession.builder.master("local[2]").appName("q26d").getOrCreate()
-spark.sparkContext.setLogLevel("OFF")
-SCHEMA = "eventId STRING, data STRUCT<devices: ARRAY<STRUCT<deviceId: STRING, temperature: DOUBLE>>>"
+spark, ROOT = session("q26d_failfast", log_level="OFF")
 GOOD = '{"eventId": "g", "data": {"devices": [{"deviceId": "d1", "temperature": 21.5}]}}'
 NULL = '{"eventId": "x", "data": {"devices": "none"}}'
 TORN = '{"eventId": "torn'
