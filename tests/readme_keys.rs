@@ -76,24 +76,26 @@ fn every_key_the_scenario_parser_accepts_is_in_the_readme() {
     assert!(missing.is_empty(), "scenario keys the README does not document: {missing:?}");
 }
 
-/// Every key of a TOML text: `key = …`, `{ key = … }` and table headers.
+/// Every key of a TOML text, at any depth: table names, keys, keys of inline tables and of
+/// tables in arrays. Read with a TOML parser, so that a multi-line string's lines (an input
+/// file's `text`, whose JSON may start with `[`) are never taken for keys.
 fn keys_in_toml(text: &str) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            let header = line.trim_matches(['[', ']']);
-            keys.extend(header.split('.').map(String::from));
-            continue;
-        }
-        for part in line.split(['{', ',']) {
-            if let Some((key, _)) = part.split_once(" = ")
-                && !key.trim().is_empty()
-                && key.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                keys.insert(key.trim().to_string());
-            }
+    fn walk(table: &toml::Table, keys: &mut BTreeSet<String>) {
+        for (key, value) in table {
+            keys.insert(key.clone());
+            walk_value(value, keys);
         }
     }
+    fn walk_value(value: &toml::Value, keys: &mut BTreeSet<String>) {
+        match value {
+            toml::Value::Table(table) => walk(table, keys),
+            toml::Value::Array(items) => items.iter().for_each(|item| walk_value(item, keys)),
+            _ => {}
+        }
+    }
+    let table: toml::Table = text.parse().unwrap_or_else(|e| panic!("a reproducer that is no TOML: {e}\n{text}"));
+    let mut keys = BTreeSet::new();
+    walk(&table, &mut keys);
     keys
 }
 
@@ -111,4 +113,16 @@ fn every_key_a_reproducer_uses_is_in_the_readme() {
     if toml.contains("run = true") || toml.contains("restart = true") {
         assert!(readme.contains("run = true"), "reproducers write `run = true`; the README never shows it");
     }
+}
+
+#[test]
+fn the_key_reader_reads_keys_not_text() {
+    // Goal: the reader above finds every key of a reproducer and nothing else. Method: a text
+    // with a table, an array of tables, an inline table in an array, and a multi-line string
+    // whose lines look like a header and a key.
+    let text = "seed = 0\n[query.source]\nmode = \"permissive\"\n[[step]]\nadd = \"f.json\"\ntext = \"\"\"\n[{\"a\": 1},\nfake = 2]\n\"\"\"\n[expect.spark]\nerrors = [{ run = 1, contains = \"x\" }]\n";
+    let keys: Vec<String> = keys_in_toml(text).into_iter().collect();
+    let want =
+        ["add", "contains", "errors", "expect", "mode", "query", "run", "seed", "source", "spark", "step", "text"];
+    assert_eq!(keys, want, "{text}");
 }
