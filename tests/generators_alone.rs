@@ -69,6 +69,7 @@ const SCENARIOS: &[&str] = &[
     "reach/metadata_broken.toml",
     "reach/task_layout.toml",
     "reach/stray_log_files.toml",
+    "reach/input_dir_gone.toml",
     "reach/unread_files_kept.toml",
     "crashes/during-sink-write_between_part_files.toml",
     "regressions/dead_letters_survive_power_loss.toml",

@@ -93,6 +93,29 @@ pub enum EngineError {
     /// The plan is invalid.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The input directory is not there when the query starts: Spark's `start()` refuses it
+    /// (`PATH_NOT_FOUND`, FINDINGS Q7, Q26d2). A directory that goes away during a run reads as
+    /// empty, as in Spark.
+    #[error(
+        "input directory {} does not exist (Spark refuses it too: [PATH_NOT_FOUND] Path does not exist); \
+         make it (it may be empty), or give the query the directory its files arrive in",
+        path.display()
+    )]
+    InputDirMissing {
+        /// The input directory.
+        path: PathBuf,
+    },
+    /// The input path is not a directory when the query starts (a file took its place): Spark
+    /// refuses it too (`Option 'basePath' must be a directory`, FINDINGS Q26d2).
+    #[error(
+        "input path {} is not a directory (Spark refuses it too: Option 'basePath' must be a directory); \
+         the file source reads a directory of files: move the file into a directory and give the query that",
+        path.display()
+    )]
+    InputNotADirectory {
+        /// The input path.
+        path: PathBuf,
+    },
     /// An input file could not be read (the OS error is in the message, not a `source`).
     #[error("input file {}: could not {op}: {error}; {}", path.display(), what_to_do(error))]
     Input {

@@ -215,6 +215,18 @@ impl<'a> Engine<'a> {
         self.note_crash(result)
     }
 
+    /// Spark resolves the input path when a query starts: a missing directory, or a file in its
+    /// place, stops the start before anything is written (FINDINGS Q26d2).
+    fn check_input_dir(&self) -> Result<(), EngineError> {
+        let path = self.query.input_dir.clone();
+        match self.storage.stat(&path) {
+            Ok(entry) if entry.is_dir() => Ok(()),
+            Ok(_) => Err(EngineError::InputNotADirectory { path }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(EngineError::InputDirMissing { path }),
+            Err(error) => Err(EngineError::Input { path, op: "look at the input directory", error }),
+        }
+    }
+
     fn note_crash<T>(&mut self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         if let Err(EngineError::Crash(crash)) = &result {
             self.emit(Event::Crashed(*crash));
@@ -257,6 +269,7 @@ impl<'a> Engine<'a> {
     /// Reads or creates `metadata`, decides how to resume, and checks the plan.
     fn start(&mut self) -> Result<(), EngineError> {
         let storage = self.storage;
+        self.check_input_dir()?;
         self.lock = Some(self.lock_checkpoint()?);
         let opened = self.sink.open(storage);
         #[cfg(feature = "seeded-bugs")]

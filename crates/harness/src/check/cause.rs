@@ -117,6 +117,11 @@ pub enum Cause {
         /// The batch id its name reads as.
         batch: u64,
     },
+    /// The input directory is not there when a run starts: the run refuses it, as Spark's
+    /// `start()` does (`PATH_NOT_FOUND`, FINDINGS Q26d2).
+    InputDirMissing,
+    /// A file is where the input directory was when a run starts: refused, as in Spark.
+    InputNotADirectory,
     /// An option of the query has a value its rule refuses (`maxFilesPerTrigger` 0, a negative
     /// `maxFileAge`): the query does not start, as Spark's first trigger refuses it. The error
     /// must name the option, the value and the rule (the least value allowed).
@@ -319,6 +324,8 @@ impl Cause {
                 format!("the source log ends at {latest} but batch {batch} ended at logOffset {log_offset}")
             }
             Cause::StrayName { path, batch } => format!("{path}: a stray file whose name reads as batch {batch} "),
+            Cause::InputDirMissing => "does not exist (Spark refuses it too: [PATH_NOT_FOUND]".into(),
+            Cause::InputNotADirectory => "is not a directory (Spark refuses it too".into(),
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
             // The interval as written, quoted, first in every refusal of it.
             Cause::BadTrigger { interval, .. } => format!("'{interval}'"),
@@ -407,6 +414,8 @@ impl fmt::Display for Cause {
             Cause::StrayName { path, batch } => {
                 write!(f, "{path} reads as batch {batch}, newer than its log's batches, whose own file is not there")
             }
+            Cause::InputDirMissing => write!(f, "the input directory is not there when the run starts"),
+            Cause::InputNotADirectory => write!(f, "a file is where the input directory was when the run starts"),
             Cause::BadOption { option, value, least } => {
                 write!(f, "option {option} is {value}, and its rule asks for {least} or more")
             }

@@ -136,7 +136,7 @@ fn empty_of(options: &FuzzOptions) -> Scenario {
 mod tests {
     use super::*;
     use crate::check::Cause;
-    use crate::scenario::{FileContent, QueryChange, SpelledTrigger, Step, expected};
+    use crate::scenario::{FileContent, InputDirChange, QueryChange, SpelledTrigger, Step, expected};
     use crashpoint_engine::engine::Trigger;
     use crashpoint_engine::source::BadRecordMode;
     use std::collections::BTreeSet;
@@ -195,6 +195,8 @@ mod tests {
                 Cause::LogMissing { .. } => "a refusal: a source-log file of a re-run missing",
                 Cause::SourceLogCut { .. } => "a refusal: the source log cut back",
                 Cause::StrayName { .. } => "a refusal: a stray file above its log's newest batch",
+                Cause::InputDirMissing => "a refusal: the input directory missing",
+                Cause::InputNotADirectory => "a refusal: a file where the input directory was",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
                 Cause::Held { place: crate::check::Place::Checkpoint } => "a refusal: another query on the checkpoint",
                 _ => "another failure",
@@ -260,6 +262,8 @@ mod tests {
                 },
                 Step::Write { path, .. } if path == "commits/.latest.crc" => Some("tamper: a stale .crc"),
                 Step::Write { .. } => Some("a stray file in a checkpoint log"),
+                Step::InputDir(InputDirChange::Make) => Some("the input directory made again"),
+                Step::InputDir(_) => Some("final: the input directory deleted or replaced by a file"),
                 Step::Corrupt { with, .. } if with.is_empty() || with.starts_with("v1") => {
                     Some("final: a log torn after its version line, or of 0 bytes")
                 }
@@ -496,6 +500,8 @@ mod tests {
             "a refusal: a source-log file of a re-run missing",
             "a refusal: the source log cut back",
             "a refusal: a stray file above its log's newest batch",
+            "a refusal: the input directory missing",
+            "a refusal: a file where the input directory was",
             "a run stopped by a seen file modified (on-modified error)",
         ]
         .into_iter()
@@ -526,6 +532,8 @@ mod tests {
             NEEDED_FILE_DELETED,
             "final: a log torn after its version line, or of 0 bytes",
             "a stray file in a checkpoint log",
+            "final: the input directory deleted or replaced by a file",
+            "the input directory made again",
             "the model: a run warns of an uncommitted batch",
             "the model: a file cut into splits",
             "the model: several files packed into one task",

@@ -355,6 +355,7 @@ fn step_mark(step: &Step, frame: usize) -> Option<Mark> {
         Step::Rename { from, to } => (Lane::You, format!("{from} → {to}"), Kind::Step),
         Step::Modify { name, .. } => (Lane::You, format!("modify {name}"), Kind::Step),
         Step::Remove { name } => (Lane::You, format!("− {name}"), Kind::Step),
+        Step::InputDir(change) => (Lane::You, format!("input dir: {}", change.name()), Kind::Step),
         Step::Touch { name, .. } => (Lane::You, format!("touch {name}"), Kind::Step),
         Step::ClockBack { ms } => (Lane::You, format!("clock −{ms} ms"), Kind::Step),
         Step::ClockForward { ms } => (Lane::You, format!("clock +{ms} ms"), Kind::Step),

@@ -39,7 +39,8 @@ pub use snapshot::{
     snapshot_path,
 };
 pub use steps::{
-    ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, QueryChange, RunStep, SpecialKind, SpelledTrigger, Step,
+    ARRIVAL_POINTS, Arrival, ArrivingFile, FileContent, INPUT_AS_FILE, InputDirChange, QueryChange, RunStep,
+    SpecialKind, SpelledTrigger, Step,
 };
 pub use verify::{Report, guarantee_of, judge, verify, verify_with_oracle};
 pub(crate) use world::make_special_on_disk;

@@ -422,6 +422,7 @@ impl<'s> Runner<'s> {
             Step::Mkdir { name } => self.world.make_input_dir(&input.join(name)).map_err(io)?,
             Step::Link { name, to } => self.world.make_input_link(name, to).map_err(io)?,
             Step::Special { name, kind } => self.world.make_input_special(name, *kind).map_err(io)?,
+            Step::InputDir(change) => self.world.change_input_dir(*change).map_err(io)?,
             Step::Remove { name } => self.world.user_remove(&input.join(name)).map_err(io)?,
             Step::Touch { name, shift_ms } => {
                 let path = input.join(name);

@@ -60,6 +60,33 @@ impl SpecialKind {
     }
 }
 
+/// What an `input-dir` step does to the input directory itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputDirChange {
+    /// Deleted, with everything in it (`rm -r`).
+    Delete,
+    /// Made again, empty, where it is missing or a file took its place.
+    Make,
+    /// Replaced by a regular file (one JSON line) of its name.
+    File,
+}
+
+/// The line of the file an `input-dir = "file"` step puts where the input directory was: a
+/// record, so that a source that read the file as its input would show it.
+pub const INPUT_AS_FILE: &str =
+    "{\"eventId\": \"input-as-file\", \"data\": {\"devices\": [{\"deviceId\": \"f\", \"temperature\": 1.0}]}}\n";
+
+impl InputDirChange {
+    /// Every change, as a scenario names it.
+    pub const ALL: [(InputDirChange, &'static str); 3] =
+        [(InputDirChange::Delete, "delete"), (InputDirChange::Make, "make"), (InputDirChange::File, "file")];
+
+    /// Its name in a scenario.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(change, _)| *change == self).map_or("delete", |(_, name)| name)
+    }
+}
+
 /// A run's own trigger as its step spells it (`run = "processing-time=1 minute"`). The engine's
 /// parser reads it when the run starts, as Spark's `trigger()` reads an interval when the query
 /// is made: a spelling it refuses fails that run, before anything is read or written.
@@ -344,6 +371,9 @@ pub enum Step {
         /// The place.
         place: Place,
     },
+    /// The input directory itself is deleted, made again (empty), or replaced by a file: a run
+    /// that starts without it refuses, as Spark's start does (spark/FINDINGS.md Q26d2).
+    InputDir(InputDirChange),
     /// The user puts back, byte for byte from a backup taken just before it, what the latest
     /// tampering step (`delete`, `corrupt`, `truncate`, `write`, `delete-output`, `corrupt-output`)
     /// changed: the
@@ -356,7 +386,7 @@ pub enum Step {
 }
 
 /// Each action key, with the extra keys it allows.
-const ACTIONS: [(&str, &[&str]); 24] = [
+const ACTIONS: [(&str, &[&str]); 25] = [
     ("add", &["lines", "text", "generate", "long-line"]),
     ("redrop", &[]),
     ("rename", &["to"]),
@@ -383,6 +413,7 @@ const ACTIONS: [(&str, &[&str]); 24] = [
     ("mkdir", &[]),
     ("link", &["to"]),
     ("special", &["kind"]),
+    ("input-dir", &[]),
     ("hold-lock", &[]),
     ("holder-dies", &[]),
     ("restore", &[]),
@@ -448,6 +479,16 @@ fn special_kind(keys: &Keys) -> Result<SpecialKind, (Option<usize>, String)> {
     })
 }
 
+/// An `input-dir` step's change: `delete`, `make` or `file`.
+fn input_dir_change(keys: &Keys) -> Result<InputDirChange, (Option<usize>, String)> {
+    let name = string(keys, "input-dir")?;
+    let found = InputDirChange::ALL.iter().find(|(_, n)| *n == name).map(|(change, _)| *change);
+    found.ok_or_else(|| {
+        let at = keys.get("input-dir").map(|v| v.span().start);
+        (at, format!("input-dir = {name:?}: write \"delete\", \"make\" or \"file\""))
+    })
+}
+
 /// A place another process may hold the lock of: `checkpoint` or `output`.
 fn place(keys: &Keys, key: &str) -> Result<Place, (Option<usize>, String)> {
     let name = string(keys, key)?;
@@ -482,6 +523,7 @@ pub(super) fn parse_step(keys: &Keys) -> Result<Step, (Option<usize>, String)> {
         "mkdir" => Step::Mkdir { name: file_name(keys, action)? },
         "link" => Step::Link { name: file_name(keys, action)?, to: input_path(keys, "to")? },
         "special" => Step::Special { name: file_name(keys, action)?, kind: special_kind(keys)? },
+        "input-dir" => Step::InputDir(input_dir_change(keys)?),
         "modify" => Step::Modify { name: file_name(keys, action)?, content: parse_content(keys).map_err(at_key)? },
         "redrop" => Step::Redrop { name: file_name(keys, action)? },
         "rename" => Step::Rename { from: file_name(keys, action)?, to: file_name(keys, "to")? },
@@ -713,6 +755,7 @@ impl Step {
             Step::Mkdir { name } => format!("mkdir = {}\n", quoted(name)),
             Step::Link { name, to } => format!("link = {}\nto = {}\n", quoted(name), quoted(to)),
             Step::Special { name, kind } => format!("special = {}\nkind = \"{}\"\n", quoted(name), kind.name()),
+            Step::InputDir(change) => format!("input-dir = \"{}\"\n", change.name()),
             Step::HoldLock { place } => format!("hold-lock = \"{place}\"\n"),
             Step::HolderDies { place } => format!("holder-dies = \"{place}\"\n"),
             Step::ChangeQuery(change) => {
@@ -770,6 +813,9 @@ impl fmt::Display for Step {
             Step::Mkdir { name } => write!(f, "make the subdirectory {name}/ in the input"),
             Step::Link { name, to } => write!(f, "make {name} in the input a symlink to {to}"),
             Step::Special { name, kind } => write!(f, "make {name} in the input {}", kind.what()),
+            Step::InputDir(InputDirChange::Delete) => write!(f, "delete the input directory"),
+            Step::InputDir(InputDirChange::Make) => write!(f, "make the input directory again, empty"),
+            Step::InputDir(InputDirChange::File) => write!(f, "replace the input directory by a file"),
             Step::HoldLock { place: Place::Checkpoint } => {
                 write!(f, "another query takes the checkpoint's lock and keeps it")
             }

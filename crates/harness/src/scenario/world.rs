@@ -12,7 +12,7 @@
 use super::format::{QuerySpec, SinkKind};
 use super::sink_spec::SinkSpec;
 use super::sinks::{PlannedRows, SinkTables};
-use super::steps::{ArrivingFile, FileContent, SpecialKind};
+use super::steps::{ArrivingFile, FileContent, INPUT_AS_FILE, InputDirChange, SpecialKind};
 use crate::bugs::BugSet;
 use crate::check::spark_log::{batch_files, entries_of};
 use crate::check::{
@@ -252,6 +252,27 @@ impl World {
     pub fn make_input_dir(&self, dir: &Path) -> std::io::Result<()> {
         create_dir_durable(self.storage.as_ref(), dir).map_err(|e| e.error)?;
         self.settle(dir)
+    }
+
+    /// The user deletes the input directory (with everything in it), makes it again (empty)
+    /// where it is missing or a file took its place, or puts a file in its place: durable at once.
+    pub fn change_input_dir(&self, change: InputDirChange) -> std::io::Result<()> {
+        let (storage, input) = (self.storage.as_ref(), &self.input);
+        let entry = storage.stat(input).ok();
+        if change == InputDirChange::Make && entry.as_ref().is_some_and(|e| e.is_dir()) {
+            return Ok(());
+        }
+        match entry {
+            Some(e) if e.is_dir() => storage.remove_dir_all(input)?,
+            Some(_) => storage.remove_file(input)?,
+            None => {}
+        }
+        self.settle(input)?;
+        match change {
+            InputDirChange::Delete => Ok(()),
+            InputDirChange::Make => self.make_input_dir(input),
+            InputDirChange::File => self.user_write(input, INPUT_AS_FILE.as_bytes()),
+        }
     }
 
     /// Makes `name` in the input a symlink to `to` (a path in the input) as a user's `ln -s`

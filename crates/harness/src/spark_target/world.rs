@@ -5,7 +5,7 @@
 //!
 //! It carries out file steps; it never decides what a step means.
 
-use crate::scenario::{Backup, Hands, Step, file_bytes};
+use crate::scenario::{Backup, Hands, INPUT_AS_FILE, InputDirChange, Step, file_bytes};
 use crashpoint_engine::checkpoint::Checkpoint;
 use crashpoint_engine::storage::DiskStorage;
 use std::io;
@@ -96,6 +96,7 @@ impl SparkWorld {
             Step::Link { name, to } => std::os::unix::fs::symlink(input.join(to), input.join(name))?,
             Step::Special { name, kind } => crate::scenario::make_special_on_disk(&input.join(name), *kind)?,
             Step::Remove { name } => std::fs::remove_file(input.join(name))?,
+            Step::InputDir(change) => change_input_dir(&input, *change)?,
             Step::Delete { path } | Step::Corrupt { path, .. } | Step::Truncate { path, .. }
                 if !checkpoint.join(path).exists() =>
             {
@@ -159,5 +160,24 @@ impl SparkWorld {
         std::fs::write(&path, bytes)?;
         let mtime = UNIX_EPOCH + Duration::from_millis(self.clock_ms as u64);
         std::fs::File::options().write(true).open(&path)?.set_modified(mtime)
+    }
+}
+
+/// Deletes the input directory, makes it again (empty) where it is missing or a file took its
+/// place, or puts a file in its place.
+fn change_input_dir(input: &Path, change: InputDirChange) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(input).ok();
+    if change == InputDirChange::Make && meta.as_ref().is_some_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    match meta {
+        Some(meta) if meta.is_dir() => std::fs::remove_dir_all(input)?,
+        Some(_) => std::fs::remove_file(input)?,
+        None => {}
+    }
+    match change {
+        InputDirChange::Delete => Ok(()),
+        InputDirChange::Make => std::fs::create_dir_all(input),
+        InputDirChange::File => std::fs::write(input, INPUT_AS_FILE),
     }
 }

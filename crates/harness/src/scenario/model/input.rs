@@ -13,9 +13,9 @@
 //! never as a bad line; only a line that is not a record at all is a bad line, expected in the
 //! dead letters.
 
-use super::super::steps::SpecialKind;
+use super::super::steps::{InputDirChange, SpecialKind};
 use super::super::world::{CLOCK_START_MS, ROOT};
-use crate::check::Unread;
+use crate::check::{Cause, Unread};
 use crashpoint_engine::plan::{CompiledPlan, Row};
 use crashpoint_engine::schema::{self, Schema};
 use crashpoint_engine::source::{InputFormat, SourceOptions};
@@ -54,7 +54,24 @@ pub(super) struct Input {
     /// The entries that are neither files nor subdirectories and are never read, with what the
     /// source must say each is.
     pub(super) unread: BTreeMap<String, Unread>,
+    /// The input directory itself: there, gone, or a file in its place.
+    pub(super) dir: InputDirState,
+    /// The subdirectories and unread entries a directory deleted or replaced took with it: a
+    /// warning an earlier run gave about one was right then.
+    former: BTreeMap<String, Unread>,
     clock_ms: i64,
+}
+
+/// What is at the input directory's path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum InputDirState {
+    /// The directory.
+    #[default]
+    Here,
+    /// Nothing.
+    Gone,
+    /// A regular file.
+    File,
 }
 
 impl Default for Input {
@@ -65,6 +82,8 @@ impl Default for Input {
             links: BTreeMap::new(),
             specials: Default::default(),
             unread: BTreeMap::new(),
+            dir: InputDirState::Here,
+            former: BTreeMap::new(),
             clock_ms: CLOCK_START_MS,
         }
     }
@@ -83,6 +102,45 @@ enum Followed {
 }
 
 impl Input {
+    /// The user deletes the input directory, makes it again (empty, where it is not a
+    /// directory), or puts a file in its place; what was in it goes with it.
+    pub(super) fn change_dir(&mut self, change: InputDirChange) {
+        if change == InputDirChange::Make && self.dir == InputDirState::Here {
+            return;
+        }
+        self.former = self.known_unread();
+        self.files.clear();
+        self.dirs.clear();
+        self.links.clear();
+        self.specials.clear();
+        self.unread.clear();
+        self.dir = match change {
+            InputDirChange::Delete => InputDirState::Gone,
+            InputDirChange::Make => InputDirState::Here,
+            InputDirChange::File => InputDirState::File,
+        };
+    }
+
+    /// Every subdirectory and unread entry the input holds or held (its name not skipped), with
+    /// what may be said of it.
+    pub(super) fn known_unread(&self) -> BTreeMap<String, Unread> {
+        let dirs = self.dirs.iter().filter_map(|d| Some((d.clone(), super::names::unread_dir(d)?)));
+        let unread = self.unread.iter().filter(|(n, _)| !super::names::skipped(n)).map(|(n, u)| (n.clone(), u.clone()));
+        let mut known = self.former.clone();
+        known.extend(dirs.chain(unread));
+        known
+    }
+
+    /// Why a run's start refuses the input path, as Spark's `start()` does: no directory there,
+    /// or a file in its place (spark/FINDINGS.md Q26d2).
+    pub(super) fn refusal(&self) -> Option<Cause> {
+        match self.dir {
+            InputDirState::Here => None,
+            InputDirState::Gone => Some(Cause::InputDirMissing),
+            InputDirState::File => Some(Cause::InputNotADirectory),
+        }
+    }
+
     /// A file written (new, modified or re-dropped): the clock advances a second, and the file
     /// is stamped with the new time plus `shift_ms`.
     pub(super) fn write(&mut self, name: &str, bytes: Vec<u8>, shift_ms: i64) {

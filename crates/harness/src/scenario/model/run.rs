@@ -159,6 +159,7 @@ impl Model {
     /// The start of a run: the sink's record against a new checkpoint, `metadata`, recovery,
     /// the plan check, where the source log stands, and the seen files.
     fn start(&mut self, fingerprint: &str) -> Result<(Resume, RunState), Cause> {
+        self.input.refusal().map_or(Ok(()), Err)?;
         self.check_locks()?;
         if self.query.sink.kind() == SinkKind::File {
             self.sink_log_readable()?;
