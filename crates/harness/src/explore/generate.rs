@@ -18,6 +18,8 @@
 //!   days back (still read) or 8 days back (too old once a file is seen);
 //! - Spark's knobs turned down (`compact-interval`, `min-batches-to-retain`), so that short
 //!   histories cross compaction and purge;
+//! - the file sink handed gathered rows now and then (`gather-rows`), the path a user's wrapper
+//!   of it takes, which must write what the encoded path writes;
 //! - arrivals while a crashed query is down, so that its restart merges the source log's untaken
 //!   entries with new files (a `logOffset` ahead of the batch id, as Spark writes it);
 //! - the user's tampering from the tutorial: the latest commit deleted (the batch re-runs), an
@@ -495,10 +497,13 @@ struct Knobs {
     modified_is_error: bool,
     /// The input gets entries that are no regular file, and a symlink to one ([`odd_entries`]).
     odd_entries: bool,
+    /// The file sink is handed gathered rows, behind a wrapper that names no part format
+    /// ([`gather_rows`]).
+    gather_rows: bool,
 }
 
 /// The knobs as [`drawn_hash`] reads them: every field the strategy draws, in order, and none
-/// of those read from the hash after it (`whole_file`, `modified_is_error`, `odd_entries`), so that a knob read
+/// of those read from the hash after it (`whole_file`, `modified_is_error`, `odd_entries`, `gather_rows`), so that a knob read
 /// from the hash moves no other reading of it.
 impl std::fmt::Debug for Knobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -574,6 +579,14 @@ fn not_a_trigger(hash: u64) -> Option<Spelled> {
 /// own: about one case in twenty.
 fn odd_entries(hash: u64) -> bool {
     mixed(hash, 4).is_multiple_of(20)
+}
+
+/// Whether a file sink case runs the sink behind a wrapper that names no part format
+/// (`gather-rows`), from its [`drawn_hash`] mixed with a salt of its own: about one file sink
+/// case in three. The engine then gathers each batch's rows and the file sink encodes them
+/// itself, a path of its own under every crash and I/O error; the model states the same output.
+fn gather_rows(hash: u64, sink: SinkKind) -> bool {
+    sink == SinkKind::File && mixed(hash, 43).is_multiple_of(3)
 }
 
 /// A case's `max-files-per-trigger`: a drawn limit of 2 becomes, in about half the cases, one
@@ -972,6 +985,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             whole_file: false,
             modified_is_error: false,
             odd_entries: false,
+            gather_rows: false,
         },
     )
 }
@@ -1001,6 +1015,7 @@ fn cases(bugs: Vec<String>, power_loss: bool, sink: Option<SinkKind>) -> impl St
                 null_and_bad_line(&mut segments, hash);
             }
             let kind = sink.unwrap_or(knobs.sink);
+            knobs.gather_rows = gather_rows(hash, kind);
             let refusal = sink_log_unreadable(refusal, kind, &knobs);
             let repaired =
                 repaired(refusal, behind, kind) || matches!(refusal, Some(Refusal::UnreadableSinkLog { .. }));
@@ -1085,6 +1100,7 @@ pub(super) fn empty(bugs: &[String]) -> Scenario {
         whole_file: false,
         modified_is_error: false,
         odd_entries: false,
+        gather_rows: false,
     };
     build(knobs, &[], None, bugs).expect("available-now parses")
 }
@@ -1625,6 +1641,7 @@ fn query(knobs: Knobs, trigger: Trigger, bugs: &[String]) -> QuerySpec {
         },
         bugs: bugs.to_vec(),
         allow_existing_sink_log: false,
+        gather_rows: knobs.gather_rows,
     }
 }
 
@@ -1807,6 +1824,7 @@ mod tests {
             whole_file: false,
             modified_is_error: false,
             odd_entries: false,
+            gather_rows: false,
         }
     }
 
@@ -2181,6 +2199,31 @@ mod tests {
             let several = |m: &crate::scenario::Expected| m.planned.iter().any(|(_, _, files)| files.len() >= 2);
             assert!(models.iter().any(|(k, m)| *k == kind && several(m)), "no batch of several files into {kind:?}");
         }
+    }
+
+    #[test]
+    fn the_generators_hand_the_file_sink_gathered_rows_in_batches_of_several_tasks() {
+        // Goal: the file sink's gathered-rows path (`gather-rows`) is judged where its part files
+        // are more than one: batches of several part files, a task that made no row (a gap, or an
+        // empty part-00000), and the encoded path keeps most file-sink cases. Method: the first
+        // 200 scenarios from a fixed seed, by the model.
+        let scenarios = drawn(200);
+        assert!(scenarios.iter().all(|s| !s.query.gather_rows || s.query.sink.kind() == SinkKind::File));
+        let file = scenarios.iter().filter(|s| s.query.sink.kind() == SinkKind::File);
+        let (gathered, encoded): (Vec<&Scenario>, Vec<&Scenario>) = file.partition(|s| s.query.gather_rows);
+        assert!(encoded.len() > gathered.len(), "{} gathered, {} encoded", gathered.len(), encoded.len());
+        let parts: Vec<Vec<crate::check::BatchParts>> =
+            gathered.iter().filter_map(|s| crate::scenario::expected(s).ok()).map(|m| m.parts).collect();
+        let several = parts.iter().filter(|p| p.iter().any(|b| b.parts.len() >= 2)).count();
+        let empty_task = |b: &crate::check::BatchParts| {
+            b.parts.first().is_some_and(|(_, rows)| rows.is_empty()) || b.parts.windows(2).any(|w| w[1].0 > w[0].0 + 1)
+        };
+        let empty = parts.iter().filter(|p| p.iter().any(empty_task)).count();
+        assert!(
+            several >= 3 && empty >= 2,
+            "of {} gathered: {several} with several parts, {empty} with an empty task",
+            gathered.len()
+        );
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn round_trip_finding(scenario: &Scenario) -> Option<String> {
         Some(format!("the case's scenario file reads back with another {field}: {b:?}, written from {a:?}"))
     };
     let (a, b) = (&scenario.query, &back.query);
-    let query: [(&str, bool, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 7] = [
+    let query: [(&str, bool, &dyn std::fmt::Debug, &dyn std::fmt::Debug); 8] = [
         ("query trigger", a.trigger == b.trigger, &a.trigger, &b.trigger),
         ("query sink", a.sink == b.sink, &a.sink, &b.sink),
         ("query source", a.source == b.source, &a.source, &b.source),
@@ -90,6 +90,7 @@ pub fn round_trip_finding(scenario: &Scenario) -> Option<String> {
             &a.allow_existing_sink_log,
             &b.allow_existing_sink_log,
         ),
+        ("gather-rows", a.gather_rows == b.gather_rows, &a.gather_rows, &b.gather_rows),
     ];
     if let Some((field, _, a, b)) = query.into_iter().find(|(_, same, _, _)| !same) {
         return differ(field, a, b);

@@ -147,6 +147,11 @@ pub struct QuerySpec {
     /// rows are lost); off, the engine refuses.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_existing_sink_log: bool,
+    /// The file sink behind a wrapper of the user's that names no part format: the engine then
+    /// gathers each batch's rows and hands them to the file sink's `add_batch`, which encodes
+    /// them itself. Nothing it writes may differ from the encoded path. File sink only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gather_rows: bool,
 }
 
 impl QuerySpec {
@@ -389,6 +394,17 @@ impl Scenario {
         {
             let at = text.find("[expect.spark]").unwrap_or(0);
             return Err(err(at, "[expect.spark] needs a reason: why real Spark differs here".into()));
+        }
+        if raw.query.gather_rows && raw.query.sink.kind() != SinkKind::File {
+            let at = text.find("gather-rows").unwrap_or(0);
+            let sink = raw.query.sink.name();
+            return Err(err(
+                at,
+                format!(
+                    "gather-rows is for the file sink only (sink = \"file\"), not the {sink} sink: only the file \
+                     sink names a part format, every other sink is handed gathered rows already"
+                ),
+            ));
         }
         let mut steps = Vec::new();
         for (index, table) in raw.step.iter().enumerate() {
@@ -752,6 +768,8 @@ mod tests {
              3, &["continuous", "available-now", "once"]),
             ("unknown checkpoint knob", "[query]\nsink = \"file\"\ncheckpoint = { retain = 2 }\n".into(),
              3, &["retain", "compact-interval", "min-batches-to-retain"]),
+            ("gather-rows into another sink", "[query]\nsink = \"memory\"\ngather-rows = true\n".into(),
+             3, &["gather-rows is for the file sink only", "not the memory sink"]),
             ("bad sink", "[query]\nsink = \"kafka\"\n".into(),
              2, &["kafka", "console", "file", "memory", "foreach-batch", "foreach-batch-idempotent"]),
             ("bad bug name", "[query]\nsink = \"file\"\nbugs = [\"no-bug\"]\n".into(),

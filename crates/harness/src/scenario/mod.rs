@@ -7,6 +7,7 @@
 mod arrival;
 mod backup;
 mod format;
+mod gathered;
 mod holders;
 mod intruder;
 mod model;

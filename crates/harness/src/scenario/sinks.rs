@@ -5,6 +5,7 @@
 //! what it reads: that is the checks' job.
 
 use super::format::{QuerySpec, SinkKind};
+use super::gathered::GatheredRows;
 use super::sink_spec::SinkSpec;
 use crate::bugs::{Bug, BugSet};
 use crate::check::{Emission, EmissionOutcome, SinkView};
@@ -164,11 +165,12 @@ impl SinkTables {
         let kind = query.sink.kind();
         let inner: Box<dyn Sink> = match kind {
             SinkKind::Console => Box::new(ConsoleSink::new(Box::new(self.console.clone()))),
-            SinkKind::File => Box::new(
-                FileSink::new(output, seed)
+            SinkKind::File => {
+                let file = FileSink::new(output, seed)
                     .with_compact_interval(query.checkpoint.compact_interval())
-                    .with_min_batches_to_retain(query.checkpoint.min_batches_to_retain()),
-            ),
+                    .with_min_batches_to_retain(query.checkpoint.min_batches_to_retain());
+                if query.gather_rows { Box::new(GatheredRows(Box::new(file))) } else { Box::new(file) }
+            }
             SinkKind::Memory => Box::new(MemorySink::new(self.memory.clone())),
             SinkKind::ForeachBatch => {
                 let appended = self.appended.clone();
@@ -366,8 +368,9 @@ impl Sink for RecordingSink {
         result
     }
 
-    // The file sink's parts are encoded on the task threads, as outside a scenario: forwarding
-    // the format keeps that path under the crashes it must survive.
+    // The file sink's parts are encoded on the task threads, as outside a scenario (unless
+    // `gather-rows` hides its format): forwarding the format keeps that path under the crashes
+    // it must survive.
     fn part_format(&self) -> Option<PartFormat> {
         self.inner.part_format()
     }
