@@ -1,6 +1,7 @@
 //! The file sink's part files as the user finds them in the output directory: for every batch
 //! the sink log lists, its part files together, named as Spark names them
-//! (`part-0000K-<uuid>-c000.json`, K its task, from 0, rising), stamped with the batch's time;
+//! (`part-0000K-<uuid>-c000.json`, K its task, from 0, rising), stamped with the batch's time,
+//! each holding its rows one a line, every line ended by a newline (the last too);
 //! and after a run with no crash, exactly the model's parts (Spark 4.3's tasks, as the model
 //! states them: `part-00000` always, empty or not, and every other task that made rows, each
 //! with its task's rows in the task's order), and no part file outside the log. The engine's
@@ -129,6 +130,9 @@ pub fn judge_part_files(
     let mut contents: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
     for entry in entries.iter().filter(|e| e.action == "add") {
         let Ok(bytes) = storage.read(&path_of(&entry.path)) else { continue };
+        if let Some(why) = unterminated(&bytes) {
+            findings.push(format!("part file {}: {why}", name_of(entry)));
+        }
         match read_rows(&bytes) {
             Ok(rows) => drop(contents.insert(name_of(entry), rows)),
             Err(e) => findings.push(format!("part file {}: {e}", name_of(entry))),
@@ -141,6 +145,19 @@ pub fn judge_part_files(
         findings.extend(unlisted(storage, dir, &entries));
     }
     findings
+}
+
+/// Why a part file's bytes are not rows each on a line ended by `\n`, as Spark 4.3's JSON writer
+/// writes them (the last row too; a task with no row leaves 0 bytes: `spark/FINDINGS.md` Q26e).
+fn unterminated(bytes: &[u8]) -> Option<String> {
+    if bytes.is_empty() {
+        return None;
+    }
+    if !bytes.ends_with(b"\n") {
+        return Some("its last row does not end with a newline, as every row of Spark's JSON part files does".into());
+    }
+    let blank = bytes.split(|b| *b == b'\n').rev().skip(1).position(|line| line.is_empty());
+    blank.map(|_| "it holds a blank line: Spark's JSON part files hold one row a line, each ended by a newline".into())
 }
 
 /// Each write against the model's batch at the same place (batches by id, the first write of
@@ -315,6 +332,26 @@ mod tests {
         let found = judged(&storage, Some(&expected));
         assert!(found.len() == 1 && found[0].contains("in no sink log entry"), "{found:?}");
         assert!(judged(&storage, None).is_empty(), "after a crash, an unlisted part file is allowed");
+    }
+
+    #[test]
+    fn a_row_without_its_newline_or_a_blank_line_is_named() {
+        // Goal: a part file holds its rows one a line, each ended by a newline, the last too
+        // (Spark 4.3's JSON writer, FINDINGS Q26e), whatever the rows, crash or not. Method: a
+        // well-formed output, then part-00001 rewritten three ways with the same rows.
+        let files = [(part(0), vec![1, 2], 5), (part(1), vec![3, 4], 5)];
+        let storage = output(&files, &[vec![files[0].0.as_str(), files[1].0.as_str()]]);
+        assert!(judged(&storage, None).is_empty());
+        let cases: [(&[u8], &str); 3] = [
+            (b"{\"v\":3}\n{\"v\":4}", "its last row does not end with a newline"),
+            (b"{\"v\":3}\n\n{\"v\":4}\n", "a blank line"),
+            (b"\n{\"v\":3}\n{\"v\":4}\n", "a blank line"),
+        ];
+        for (bytes, says) in cases {
+            storage.write(&Path::new("/out").join(part(1)), bytes).unwrap();
+            let found = judged(&storage, None);
+            assert!(found.len() == 1 && found[0].contains(&part(1)) && found[0].contains(says), "{says}: {found:?}");
+        }
     }
 
     #[test]
