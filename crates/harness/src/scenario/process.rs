@@ -18,7 +18,7 @@ use crashpoint_engine::engine::{Clock, Engine, EngineError, EngineOptions, Query
 use crashpoint_engine::faults::Crash;
 use crashpoint_engine::faults::{CrashPoint, FaultPlan};
 use crashpoint_engine::rng::derive;
-use crashpoint_engine::storage::{FiredIoError, IoFault, IoOp, op_names};
+use crashpoint_engine::storage::{FiredIoError, IoErrno, IoFault, IoOp, is_runtime_io_error, op_names};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -424,6 +424,13 @@ impl Runner<'_> {
                  query to go and stop: {message}"
             ));
         }
+        if !keeps_io_cause(&error, fired.errno) {
+            self.problems.push(format!(
+                "run {ordinal}: the error after the injected I/O error ({what}: {cause}) does not keep that failure as its \
+                 typed cause (`EngineError::io_error`), so the CLI cannot exit with 3 (the disk failed) and a caller \
+                 cannot tell a failed disk from bad input: {message}"
+            ));
+        }
         if !message.contains(&file) || !message.contains(&cause) {
             self.problems.push(format!(
                 "run {ordinal}: the error after the injected I/O error ({what}) does not name the file and the cause \
@@ -454,6 +461,16 @@ impl Runner<'_> {
     }
 }
 
+/// True if `error` carries the injected failure as its typed cause: the operating system's error
+/// of that errno, and one the disk made at run time. The CLI's exit code 3 and a caller's retry
+/// read the cause there, not in the message.
+fn keeps_io_cause(error: &EngineError, errno: IoErrno) -> bool {
+    let injected = errno.error();
+    error.io_error().is_some_and(|io| {
+        io.raw_os_error() == injected.raw_os_error() && io.kind() == injected.kind() && is_runtime_io_error(io)
+    })
+}
+
 /// True if the error after a failed lock says another query holds it. A lock the file system
 /// refuses (ENOLCK on an NFS mount without a lock service, EIO) says nothing of another query:
 /// such an error sends the user after a query that does not exist and hides the broken mount.
@@ -465,7 +482,6 @@ fn blames_another_query(op: IoOp, message: &str) -> bool {
 mod tests {
     use super::*;
     use crashpoint_engine::sink::SinkError;
-    use crashpoint_engine::storage::IoErrno;
     use std::path::PathBuf;
 
     #[test]
@@ -480,5 +496,19 @@ mod tests {
         let named = SinkError::Io { path: lock, op: "take the output's lock", error: IoErrno::Enolck.error() };
         assert!(!blames_another_query(IoOp::Lock, &named.to_string()), "{named}");
         assert!(!blames_another_query(IoOp::Write, &held), "only a failed lock is judged so");
+    }
+
+    #[test]
+    fn an_error_that_drops_the_injected_cause_is_named() {
+        // Goal: an engine whose error after a failed disk loses the OS error (so the CLI exits
+        // 2, "bad input", not 3) is caught, though its message still names file and cause.
+        // Method: the engine's own errors, hand-made: the cause kept passes; the same failure
+        // as text only, or another errno, does not.
+        let path = PathBuf::from("/w/output/part-0.json");
+        let io = |errno: IoErrno| SinkError::Io { path: path.clone(), op: "write a part file", error: errno.error() };
+        assert!(keeps_io_cause(&EngineError::Sink(io(IoErrno::Enospc)), IoErrno::Enospc));
+        assert!(!keeps_io_cause(&EngineError::Sink(io(IoErrno::Eio)), IoErrno::Enospc), "another errno");
+        let text_only = SinkError::External { sink: "file sink".into(), message: io(IoErrno::Enospc).to_string() };
+        assert!(!keeps_io_cause(&EngineError::Sink(text_only), IoErrno::Enospc), "the cause only in the message");
     }
 }
