@@ -33,6 +33,7 @@ const SCENARIOS: &[&str] = &[
     "bad_input_permissive.toml",
     "power_loss_after_commit.toml",
     "reach/compaction_and_purge.toml",
+    "reach/compact_interval_changed.toml",
     "reach/dead_letters_rerun.toml",
     "reach/held_orphans.toml",
     "reach/line_limit.toml",

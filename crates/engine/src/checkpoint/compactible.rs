@@ -5,7 +5,9 @@
 //! only once `minBatchesToRetain` batches lie after the compaction that replaced them
 //! (spark/FINDINGS.md Q12). Reading never depends on the interval: the files themselves say
 //! which batches are compactions, and a batch file below the newest compaction is never read
-//! for the log's whole contents.
+//! for the log's whole contents. Writing does: [`CompactibleLog::open`] derives the interval
+//! from the log's own compactions, as Spark does at each start, so that a query restarted with
+//! another `compactInterval` keeps writing where Spark would look (FINDINGS Q26e2).
 
 use super::error::{CheckpointError, Result};
 use super::log::{LogFile, MetadataLog, WriteCtx};
@@ -28,6 +30,9 @@ pub trait LogEntry: Serialize + DeserializeOwned + Clone {
 #[derive(Debug, Clone)]
 pub struct CompactibleLog<T> {
     log: MetadataLog,
+    /// The `compactInterval` the query is given.
+    conf: u64,
+    /// The interval the log compacts with: `conf`, or the one its compactions dictate once opened.
     interval: u64,
     /// Spark's `minBatchesToRetain`: how many of the newest batches keep every file they need.
     retain: u64,
@@ -43,13 +48,53 @@ impl<T: LogEntry> CompactibleLog<T> {
     /// A log in `dir` that compacts every [`COMPACT_INTERVAL`] batches, as Spark's default.
     pub fn new(dir: PathBuf, log: &'static str) -> Self {
         let retain = super::MIN_BATCHES_TO_RETAIN;
-        Self { log: MetadataLog::new(dir, log), interval: COMPACT_INTERVAL, retain, _entry: std::marker::PhantomData }
+        let (conf, interval) = (COMPACT_INTERVAL, COMPACT_INTERVAL);
+        Self { log: MetadataLog::new(dir, log), conf, interval, retain, _entry: std::marker::PhantomData }
     }
 
-    /// This log, compacting every `interval` batches instead.
+    /// This log, given a `compactInterval` of `interval` instead (taken as is until
+    /// [`Self::open`] finds compactions that dictate another).
     pub fn with_compact_interval(mut self, interval: NonZeroU64) -> Self {
-        self.interval = interval.get();
+        (self.conf, self.interval) = (interval.get(), interval.get());
         self
+    }
+
+    /// Derives the interval from the compactions the log holds, as Spark's
+    /// `CompactibleFileStreamLog.compactInterval` does once per start.
+    pub fn open(&mut self, storage: &dyn crate::storage::Storage) -> Result<()> {
+        let files = self.log.files(storage)?;
+        let compactions: Vec<u64> = files.iter().filter(|f| f.compact).map(|f| f.id).collect();
+        self.interval = derived_interval(self.conf, &compactions);
+        Ok(())
+    }
+
+    /// Opens the log as a start that reads it whole does (the source log's): Spark reads the
+    /// files from the newest compaction the interval names on (`getAllValidBatches`), so a
+    /// batch file there named for another interval stops it (FINDINGS Q26e2).
+    pub fn open_to_read(&mut self, storage: &dyn crate::storage::Storage) -> Result<()> {
+        self.open(storage)?;
+        let files = self.log.files(storage)?;
+        let Some(latest) = files.last().map(|f| f.id) else { return Ok(()) };
+        for id in read_from(latest, self.interval)..=latest {
+            let wanted = LogFile { id, compact: is_compaction_batch(id, self.interval) };
+            let other = LogFile { compact: !wanted.compact, ..wanted };
+            if !files.contains(&wanted) && files.contains(&other) {
+                let found = self.log.path(other).file_name().map(|n| n.to_string_lossy().into_owned());
+                return Err(CheckpointError::IntervalMismatch {
+                    log: self.log.log_name(),
+                    wanted: self.log.path(wanted),
+                    found: found.unwrap_or_default(),
+                    interval: self.interval,
+                    conf: self.conf,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The interval the log compacts with.
+    pub fn interval(&self) -> u64 {
+        self.interval
     }
 
     /// This log, keeping the files the newest `retain` batches need instead.
@@ -154,6 +199,30 @@ impl<T: LogEntry> CompactibleLog<T> {
     }
 }
 
+/// The interval a log given `conf` compacts with, from its compactions' batch ids (ascending),
+/// as Spark 4.3 derives it (FINDINGS Q26e2): two or more, the distance of the newest two; one,
+/// `c`, the smallest divisor of `c + 1` at least `conf` (`c + 1` itself when `conf` is at least
+/// that or above half of it, Spark's `deriveCompactInterval`); none, `conf`.
+fn derived_interval(conf: u64, compactions: &[u64]) -> u64 {
+    match compactions {
+        [] => conf,
+        [only] => {
+            let n = only + 1;
+            if n <= conf || conf >= n / 2 {
+                return n;
+            }
+            (conf..=n / 2).find(|i| n.is_multiple_of(*i)).unwrap_or(n)
+        }
+        [.., previous, newest] => newest - previous,
+    }
+}
+
+/// The first batch Spark reads for a log whose newest batch is `latest`: the compaction the
+/// interval puts at or below it (`getAllValidBatches`), or 0 before the first.
+fn read_from(latest: u64, interval: u64) -> u64 {
+    ((latest + 1) / interval * interval).saturating_sub(1)
+}
+
 /// Spark's `deleteExpiredLog` after batch `id`: once the oldest batch to retain
 /// (`id + 1 - retain`) lies past the first compaction, every file below the last compaction
 /// before it goes. Spark also waits `cleanupDelay` (10 minutes of wall clock) after a file was
@@ -170,7 +239,37 @@ pub(super) fn to_lines<T: Serialize>(entries: &[T]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::expired_below;
+    use super::{derived_interval, expired_below, read_from};
+
+    #[test]
+    fn the_interval_is_derived_from_the_compactions_as_spark_derives_it() {
+        // Goal: a restart with another compactInterval compacts where Spark 4.3 does. Method:
+        // the cases measured (FINDINGS Q26e2) and the edges of Spark's `deriveCompactInterval`.
+        assert_eq!(derived_interval(5, &[2, 5]), 3, "two compactions: their distance, whatever the conf");
+        assert_eq!(derived_interval(2, &[2, 5]), 3);
+        assert_eq!(derived_interval(2, &[]), 2, "no compaction yet: the conf as is");
+        assert_eq!(derived_interval(2, &[2]), 3, "2 is not above half of 3: 3 itself");
+        assert_eq!(derived_interval(5, &[2]), 3, "the conf covers 2.compact: 3");
+        assert_eq!(derived_interval(5, &[11]), 6, "the smallest divisor of 12 at least 5");
+        assert_eq!(derived_interval(4, &[11]), 4);
+        assert_eq!(derived_interval(7, &[11]), 12, "no divisor of 12 in 7..=6: 12");
+        assert_eq!(derived_interval(1, &[5]), 1);
+        assert_eq!(derived_interval(2, &[5]), 2);
+        assert_eq!(derived_interval(3, &[5]), 6, "3 is not below half of 6");
+        assert_eq!(derived_interval(10, &[9, 19, 29]), 10);
+    }
+
+    #[test]
+    fn a_start_reads_from_the_compaction_the_interval_names() {
+        // Goal: the files a start reads are Spark's `getAllValidBatches`: measured, a log of
+        // 0..3 restarted with interval 2 looks for 3.compact (FINDINGS Q26e2).
+        assert_eq!(read_from(3, 2), 3);
+        assert_eq!(read_from(3, 10), 0, "before the first compaction: from 0");
+        assert_eq!(read_from(1, 5), 0);
+        assert_eq!(read_from(16, 4), 15);
+        assert_eq!(read_from(13, 6), 11);
+        assert_eq!(read_from(2, 3), 2);
+    }
 
     #[test]
     fn files_expire_as_sparks_delete_expired_log_deletes_them() {

@@ -78,6 +78,28 @@ pub enum CheckpointError {
         /// The batch's own file, which is not there.
         own: PathBuf,
     },
+    /// A batch file of the range a start reads, named for another compaction interval than the
+    /// one the log compacts with now: the query was restarted with another `compactInterval`
+    /// before the log held compactions enough to dictate it (FINDINGS Q26e2).
+    #[error(
+        "{log} {}: not there, but {found} is: the log compacts every {interval} batches now \
+         (compactInterval {conf}, checked against the log's compactions at the start), and Spark \
+         reads the batch from the first name; Spark stops here too (`File … does not exist`). \
+         Restart with the compactInterval the log was written with, or start with a new checkpoint",
+        wanted.display()
+    )]
+    IntervalMismatch {
+        /// Which log.
+        log: &'static str,
+        /// The file the interval names, which is not there.
+        wanted: PathBuf,
+        /// The batch's file that is there (`3` for `3.compact`, or the other way).
+        found: String,
+        /// The interval the log compacts with now.
+        interval: u64,
+        /// The `compactInterval` the query is given.
+        conf: u64,
+    },
     /// An injected crash.
     #[error(transparent)]
     Crash(#[from] Crash),

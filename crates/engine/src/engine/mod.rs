@@ -303,6 +303,8 @@ impl<'a> Engine<'a> {
                 _ => offsets.log_offset,
             };
         }
+        // Spark fixes the log's interval at the start, from the compactions it holds.
+        self.checkpoint.sources.open_to_read(storage)?;
         self.source_log_latest = self.checkpoint.sources.log().latest(storage)?;
         self.restore_seen_files()?;
         self.emit(Event::Started { query_id, resume });

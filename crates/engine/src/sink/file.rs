@@ -237,6 +237,7 @@ impl Sink for FileSink {
         // Readers read every entry from the newest compaction on: one they cannot read must
         // stop the query before it commits more batches over it.
         self.log.all_entries(storage)?;
+        self.log.open(storage)?;
         Ok(())
     }
 

@@ -122,6 +122,18 @@ pub enum Cause {
     InputDirMissing,
     /// A file is where the input directory was when a run starts: refused, as in Spark.
     InputNotADirectory,
+    /// A start reads the source log from the compaction its interval names on, and a batch file
+    /// there is named for another interval (`sources/0/3` where Spark, compacting every 2
+    /// batches, reads `3.compact`): the query was restarted with another `compactInterval`
+    /// before the log held compactions enough to dictate it (FINDINGS Q26e2).
+    IntervalMismatch {
+        /// The file the interval names, relative to the checkpoint.
+        path: String,
+        /// The name of the batch's file that is there.
+        found: String,
+        /// The interval the log compacts with at the start.
+        interval: u64,
+    },
     /// An option of the query has a value its rule refuses (`maxFilesPerTrigger` 0, a negative
     /// `maxFileAge`): the query does not start, as Spark's first trigger refuses it. The error
     /// must name the option, the value and the rule (the least value allowed).
@@ -324,6 +336,9 @@ impl Cause {
                 format!("the source log ends at {latest} but batch {batch} ended at logOffset {log_offset}")
             }
             Cause::StrayName { path, batch } => format!("{path}: a stray file whose name reads as batch {batch} "),
+            Cause::IntervalMismatch { path, found, interval } => {
+                format!("{path}: not there, but {found} is: the log compacts every {interval} batches")
+            }
             Cause::InputDirMissing => "does not exist (Spark refuses it too: [PATH_NOT_FOUND]".into(),
             Cause::InputNotADirectory => "is not a directory (Spark refuses it too".into(),
             Cause::BadOption { option, value, .. } => format!("invalid value '{value}' for option '{option}'"),
@@ -410,6 +425,9 @@ impl fmt::Display for Cause {
             }
             Cause::SourceLogCut { latest: None, batch, log_offset } => {
                 write!(f, "the source log is empty, but batch {batch} ended at logOffset {log_offset}")
+            }
+            Cause::IntervalMismatch { path, found, interval } => {
+                write!(f, "{path} is not there ({found} is), and the source log compacts every {interval} batches")
             }
             Cause::StrayName { path, batch } => {
                 write!(f, "{path} reads as batch {batch}, newer than its log's batches, whose own file is not there")

@@ -5,32 +5,35 @@
 //! that; a log compacted at other batches keeps more files than Spark (or merges sooner), and
 //! another Spark reading it with the same conf looks for compactions where there are none.
 //!
-//! The interval judged is the model's statement of the query's (Spark's default 10 when it
-//! sets none), never the engine's. The check only lists file names; it never reads a file.
+//! The interval judged is, batch by batch, the one the run that wrote it derived by Spark's
+//! rule ([`super::intervals`]) from the query's conf (Spark's default 10 when it sets none),
+//! never the engine's. The check only lists file names; it never reads a file.
 
+use super::intervals::Intervals;
 use super::spark_log::batch_files;
 use crashpoint_engine::storage::Storage;
 use std::path::Path;
 
 /// The files of the log in `dir` (named `log` in the words) whose kind is not the one Spark
-/// gives their batch under `interval`, in words; `by_hand`: whether a file (by its name) is
+/// gives their batch under `intervals`, in words; `by_hand`: whether a file (by its name) is
 /// one the user wrote, whose name is the user's.
 pub fn compactions_where_spark_puts_them(
     storage: &dyn Storage,
     log: &str,
     dir: &Path,
-    interval: u64,
+    intervals: &Intervals,
     by_hand: &dyn Fn(&str) -> bool,
 ) -> Vec<String> {
     let files = match batch_files(storage, dir) {
         Ok(files) => files,
         Err(e) => return vec![format!("{log} cannot be listed: {e}")],
     };
-    let is_compaction = |id: u64| interval > 0 && (id + 1).is_multiple_of(interval);
+    let is_compaction = |id: u64| intervals.at(id) > 0 && (id + 1).is_multiple_of(intervals.at(id));
     files
         .into_iter()
         .filter(|file| file.compact != is_compaction(file.id) && !by_hand(&file.name()))
         .map(|file| {
+            let interval = intervals.at(file.id);
             let should = if file.compact { file.id.to_string() } else { format!("{}.compact", file.id) };
             format!(
                 "{log} has {}, but with a compaction interval of {interval} Spark writes batch {} as {should} \
@@ -57,7 +60,13 @@ mod tests {
     }
 
     fn judged(names: &[&str], interval: u64) -> Vec<String> {
-        compactions_where_spark_puts_them(&log(names), "sources/0/", Path::new("/log"), interval, &|_| false)
+        compactions_where_spark_puts_them(
+            &log(names),
+            "sources/0/",
+            Path::new("/log"),
+            &Intervals::uniform(interval),
+            &|_| false,
+        )
     }
 
     #[test]
@@ -93,8 +102,13 @@ mod tests {
         // Goal: a name the user gave by hand is not the engine's. Method: the same wrong
         // compaction, excused by name.
         let sim = log(&["4.compact"]);
-        let found =
-            compactions_where_spark_puts_them(&sim, "sources/0/", Path::new("/log"), 10, &|name| name == "4.compact");
+        let found = compactions_where_spark_puts_them(
+            &sim,
+            "sources/0/",
+            Path::new("/log"),
+            &Intervals::uniform(10),
+            &|name| name == "4.compact",
+        );
         assert!(found.is_empty(), "{found:?}");
     }
 }

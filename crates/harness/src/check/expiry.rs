@@ -2,26 +2,36 @@
 //! the file sink's `_spark_metadata`) keeps every file Spark 4.3 keeps after its latest batch.
 //! Spark's `deleteExpiredLog` deletes, after batch `L`, only the files below the last
 //! compaction before the oldest batch to retain (`L + 1 - minBatchesToRetain`); from that
-//! compaction on, each batch has its file: `N.compact` on its turn (`(N + 1) % interval == 0`),
-//! `N` otherwise (spark/FINDINGS.md Q12). A file below that point may stay: Spark waits
+//! compaction on, each batch has its file: `N.compact` on its turn (`(N + 1) % interval == 0`,
+//! at the interval the run that wrote it derived: [`super::intervals`]), `N` otherwise (spark/FINDINGS.md Q12). A file below that point may stay: Spark waits
 //! `cleanupDelay` before deleting, and a power loss can undo a delete that was never fsynced.
 //! A file the user deleted by hand is the user's.
 //!
 //! It reads the directories with the oracle's own log reader and Spark's rule written out here;
 //! it never asks the engine which files it meant to keep.
 
+use super::intervals::Intervals;
 use super::invariants::ByHand;
 use super::spark_log::{BatchFile, batch_files};
 use crashpoint_engine::storage::Storage;
 use std::path::Path;
 
 /// Spark's knobs of the compactible logs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LogKnobs {
-    /// `compactInterval`.
-    pub compact_interval: u64,
+    /// The intervals the source log's batches were written with.
+    pub source: Intervals,
+    /// The intervals the file sink's log's batches were written with.
+    pub sink: Intervals,
     /// `minBatchesToRetain`.
     pub min_batches_to_retain: u64,
+}
+
+/// One log's knobs.
+#[derive(Debug, Clone, Copy)]
+struct Knobs<'a> {
+    intervals: &'a Intervals,
+    retain: u64,
 }
 
 /// The violations of invariant 6 in the source log of the checkpoint at `checkpoint` and, for
@@ -30,13 +40,16 @@ pub fn check_compactible_logs(
     storage: &dyn Storage,
     checkpoint: &Path,
     file_sink_output: Option<&Path>,
-    knobs: LogKnobs,
+    knobs: &LogKnobs,
     by_hand: &ByHand,
 ) -> Vec<String> {
-    let mut violations = check_log_files_kept(storage, &checkpoint.join("sources/0"), "sources/0", knobs, by_hand);
+    let retain = knobs.min_batches_to_retain;
+    let source = Knobs { intervals: &knobs.source, retain };
+    let mut violations = check_log_files_kept(storage, &checkpoint.join("sources/0"), "sources/0", source, by_hand);
     if let Some(output) = file_sink_output {
         let dir = output.join("_spark_metadata");
-        violations.extend(check_log_files_kept(storage, &dir, "output/_spark_metadata", knobs, by_hand));
+        let sink = Knobs { intervals: &knobs.sink, retain };
+        violations.extend(check_log_files_kept(storage, &dir, "output/_spark_metadata", sink, by_hand));
     }
     violations
 }
@@ -47,7 +60,7 @@ fn check_log_files_kept(
     storage: &dyn Storage,
     dir: &Path,
     log: &str,
-    knobs: LogKnobs,
+    knobs: Knobs<'_>,
     by_hand: &ByHand,
 ) -> Vec<String> {
     let files = match batch_files(storage, dir) {
@@ -65,15 +78,15 @@ fn check_log_files_kept(
     let first_kept = first_kept(latest, knobs);
     let deleted_by_hand = |file: BatchFile| by_hand.contains(&format!("{log}/{}", file.name()));
     (first_kept..=latest)
-        .map(|id| BatchFile { id, compact: (id + 1).is_multiple_of(knobs.compact_interval) })
+        .map(|id| BatchFile { id, compact: (id + 1).is_multiple_of(knobs.intervals.at(id)) })
         .filter(|file| !files.contains(file) && !deleted_by_hand(*file))
         .map(|file| {
             format!(
                 "{log} lacks {}: after batch {latest}, Spark keeps every file from batch {first_kept} on \
                  (compact-interval {}, min-batches-to-retain {})",
                 file.name(),
-                knobs.compact_interval,
-                knobs.min_batches_to_retain
+                knobs.intervals.at(file.id),
+                knobs.retain
             )
         })
         .collect()
@@ -85,8 +98,8 @@ fn batch_id(name: &str) -> Option<u64> {
 }
 
 /// The first batch whose file Spark keeps after batch `latest`.
-fn first_kept(latest: u64, knobs: LogKnobs) -> u64 {
-    let LogKnobs { compact_interval: interval, min_batches_to_retain: retain } = knobs;
+fn first_kept(latest: u64, knobs: Knobs<'_>) -> u64 {
+    let (interval, retain) = (knobs.intervals.at(latest), knobs.retain);
     match (latest + 1).checked_sub(retain) {
         Some(oldest) if oldest >= interval => oldest - oldest % interval - 1,
         _ => 0,
@@ -98,7 +111,9 @@ mod tests {
     use super::*;
     use crashpoint_engine::storage::SimStorage;
 
-    const KNOBS: LogKnobs = LogKnobs { compact_interval: 10, min_batches_to_retain: 3 };
+    fn knobs(intervals: &Intervals) -> Knobs<'_> {
+        Knobs { intervals, retain: 3 }
+    }
 
     fn log(names: &[&str]) -> SimStorage {
         let disk = SimStorage::new(0);
@@ -109,7 +124,7 @@ mod tests {
 
     fn kept(names: &[&str], by_hand: &[&str]) -> Vec<String> {
         let by_hand: ByHand = by_hand.iter().map(|p| format!("sources/0/{p}")).collect();
-        check_log_files_kept(&log(names), Path::new("/s"), "sources/0", KNOBS, &by_hand)
+        check_log_files_kept(&log(names), Path::new("/s"), "sources/0", knobs(&Intervals::uniform(10)), &by_hand)
     }
 
     #[test]
@@ -137,7 +152,8 @@ mod tests {
             "the newest deleted: 9.compact is still the first"
         );
         let by_hand: ByHand = ["sources".to_string()].into();
-        let whole = check_log_files_kept(&log(&["5"]), Path::new("/s"), "sources/0", KNOBS, &by_hand);
+        let ten = Intervals::uniform(10);
+        let whole = check_log_files_kept(&log(&["5"]), Path::new("/s"), "sources/0", knobs(&ten), &by_hand);
         assert_eq!(whole, Vec::<String>::new(), "a log deleted whole by hand is the user's");
         let plain_compaction: Vec<&str> = without("19.compact").into_iter().chain(["19"]).collect();
         assert_eq!(kept(&plain_compaction, &[]).len(), 1, "19 must be 19.compact");

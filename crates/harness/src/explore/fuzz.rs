@@ -195,6 +195,7 @@ mod tests {
                 Cause::LogMissing { .. } => "a refusal: a source-log file of a re-run missing",
                 Cause::SourceLogCut { .. } => "a refusal: the source log cut back",
                 Cause::StrayName { .. } => "a refusal: a stray file above its log's newest batch",
+                Cause::IntervalMismatch { .. } => "a refusal: a source-log file named for another compactInterval",
                 Cause::InputDirMissing => "a refusal: the input directory missing",
                 Cause::InputNotADirectory => "a refusal: a file where the input directory was",
                 Cause::Held { place: crate::check::Place::Output } => "a refusal: another query writes the output",
@@ -291,7 +292,14 @@ mod tests {
                 Step::ChangeQuery(QueryChange { checkpoint: Some(knobs), .. }) => {
                     let bad = |value: Option<i64>| value.is_some_and(|v| v < 1);
                     let conf = bad(knobs.min_batches_to_retain) || bad(knobs.compact_interval);
-                    conf.then_some("final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule")
+                    let interval = knobs.compact_interval != scenario.query.checkpoint.compact_interval;
+                    match (conf, interval) {
+                        (true, _) => {
+                            Some("final: a checkpoint conf (minBatchesToRetain, compactInterval) out of its rule")
+                        }
+                        (false, true) => Some("a restart with another valid compactInterval"),
+                        (false, false) => None,
+                    }
                 }
                 Step::ChangeQuery(change) => change.source.as_ref().and_then(|source| {
                     let bad = |value: Option<i64>, least: i64| value.is_some_and(|v| v < least);
@@ -532,6 +540,7 @@ mod tests {
             NEEDED_FILE_DELETED,
             "final: a log torn after its version line, or of 0 bytes",
             "a stray file in a checkpoint log",
+            "a restart with another valid compactInterval",
             "final: the input directory deleted or replaced by a file",
             "the input directory made again",
             "the model: a run warns of an uncommitted batch",

@@ -97,6 +97,7 @@ impl Runner<'_> {
         if ordinal > 1 {
             self.check(&format!("before run {ordinal}"));
         }
+        self.intervals_at_start();
         self.announce(ordinal, &spec);
         let trigger = match run.trigger.as_ref().map_or(Ok(self.query.trigger), SpelledTrigger::read) {
             Ok(trigger) => trigger,

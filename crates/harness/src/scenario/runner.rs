@@ -11,7 +11,8 @@ use super::process::Spec;
 use super::steps::{RunStep, Step};
 use super::world::{DiskKind, World, file_bytes};
 use crate::check::{
-    BadLine, ByHand, DeadLetter, Emission, LogKnobs, PlannedBatch, RanBatch, check_batch_files, check_compactible_logs,
+    BadLine, ByHand, DeadLetter, Emission, Intervals, LogKnobs, PlannedBatch, RanBatch, check_batch_files,
+    check_compactible_logs,
 };
 use crashpoint_engine::checkpoint::{Checkpoint, CheckpointOptions};
 use crashpoint_engine::engine::Event;
@@ -180,6 +181,8 @@ pub struct Runner<'s> {
     /// The checkpoint confs the logs were last written with: a query changed to a value its
     /// rule refuses writes nothing, so the invariants keep judging by these.
     knobs_in_force: CheckpointOptions,
+    /// The intervals the source log's and the file sink's log's batches were written with.
+    intervals: (Intervals, Intervals),
     /// The files (URIs) of each committed batch, which the source log must keep recording.
     committed_files: BTreeMap<u64, Vec<String>>,
     /// The next step to carry out, from 0.
@@ -218,6 +221,7 @@ impl<'s> Runner<'s> {
             Ok(world) => world,
             Err(e) => panic!("cannot create a temp directory for the scenario: {e}"),
         };
+        let first_interval = super::model::compact_interval(&scenario.query.checkpoint);
         Runner {
             scenario,
             injection,
@@ -234,6 +238,7 @@ impl<'s> Runner<'s> {
             planned: Vec::new(),
             by_hand: ByHand::new(),
             knobs_in_force: scenario.query.checkpoint,
+            intervals: (Intervals::uniform(first_interval), Intervals::uniform(first_interval)),
             committed_files: BTreeMap::new(),
             next_step: 0,
             finished: false,
@@ -270,6 +275,7 @@ impl<'s> Runner<'s> {
             planned: self.planned.clone(),
             by_hand: self.by_hand.clone(),
             knobs_in_force: self.knobs_in_force,
+            intervals: self.intervals.clone(),
             committed_files: self.committed_files.clone(),
             next_step: self.next_step,
             finished: self.finished,
@@ -652,18 +658,27 @@ impl<'s> Runner<'s> {
         // are the model's statement of Spark's.
         let max_file_age_ms = super::model::max_file_age_ms(&self.query.source);
         let knobs = &self.knobs_in_force;
-        let limits =
-            (super::model::min_batches_to_retain(knobs), max_file_age_ms, super::model::compact_interval(knobs));
-        let mut violations =
-            self.world.invariant_violations(self.query.sink.kind(), &self.by_hand, &self.committed_files, limits);
-        let knobs = LogKnobs { compact_interval: limits.2, min_batches_to_retain: limits.0 };
+        let limits = (super::model::min_batches_to_retain(knobs), max_file_age_ms);
+        let (kind, committed) = (self.query.sink.kind(), &self.committed_files);
+        let mut violations = self.world.invariant_violations(kind, &self.by_hand, committed, limits, &self.intervals);
+        let (source, sink) = self.intervals.clone();
+        let knobs = LogKnobs { source, sink, min_batches_to_retain: limits.0 };
         let file_sink = (self.query.sink.kind() == SinkKind::File).then(|| self.world.output());
         let storage = self.world.storage().as_ref();
-        violations.extend(check_compactible_logs(storage, self.world.checkpoint(), file_sink, knobs, &self.by_hand));
+        violations.extend(check_compactible_logs(storage, self.world.checkpoint(), file_sink, &knobs, &self.by_hand));
         for violation in violations {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }
+    }
+
+    /// A run starts: each compactible log fixes its interval from its compactions, as Spark's
+    /// does, from its next batch on.
+    pub(super) fn intervals_at_start(&mut self) {
+        let conf = super::model::compact_interval(&self.knobs_in_force);
+        let storage = self.world.storage().as_ref();
+        self.intervals.0.run_starts(storage, &self.world.checkpoint().join("sources/0"), conf);
+        self.intervals.1.run_starts(storage, &self.world.output().join("_spark_metadata"), conf);
     }
 
     /// What the execution produced; call it once [`Runner::run_to_end`] is done.

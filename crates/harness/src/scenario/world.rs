@@ -16,7 +16,8 @@ use super::steps::{ArrivingFile, FileContent, INPUT_AS_FILE, InputDirChange, Spe
 use crate::bugs::BugSet;
 use crate::check::spark_log::{batch_files, entries_of};
 use crate::check::{
-    ByHand, Emission, HeldAtStart, check_committed_files, check_invariants, compactions_where_spark_puts_them,
+    ByHand, Emission, HeldAtStart, Intervals, check_committed_files, check_invariants,
+    compactions_where_spark_puts_them,
 };
 use crashpoint_engine::checkpoint::SourceFileEntry;
 use crashpoint_engine::plan::Row;
@@ -323,13 +324,15 @@ impl World {
     /// The checkpoint invariants that do not hold now, against what a sink of `kind` keeps.
     /// `by_hand`: the checkpoint files the scenario deleted or damaged itself; `committed`: the
     /// files of each committed batch, which the source log must still record; `retain`: the
-    /// query's `minBatchesToRetain`; `interval`: its `compactInterval`.
+    /// query's `minBatchesToRetain`; `intervals`: the ones the source log's and the sink log's
+    /// batches were written with.
     pub fn invariant_violations(
         &self,
         kind: SinkKind,
         by_hand: &ByHand,
         committed: &BTreeMap<u64, Vec<String>>,
-        (retain, max_file_age_ms, interval): (u64, i64, u64),
+        (retain, max_file_age_ms): (u64, i64),
+        intervals: &(Intervals, Intervals),
     ) -> Vec<String> {
         let ids = match self.sinks.batch_ids(kind) {
             Ok(ids) => ids,
@@ -339,24 +342,30 @@ impl World {
         let mut violations =
             check_invariants(self.storage.as_ref(), &self.checkpoint, view, by_hand, retain, max_file_age_ms);
         violations.extend(check_committed_files(self.storage.as_ref(), &self.checkpoint, committed));
-        violations.extend(self.compaction_violations(kind, by_hand, interval));
+        violations.extend(self.compaction_violations(kind, by_hand, intervals));
         violations
     }
 
     /// The compactible logs' files whose kind (`N` or `N.compact`) is not the one Spark gives
-    /// their batch at `interval`: the source log's, and a file sink's `_spark_metadata`.
-    fn compaction_violations(&self, kind: SinkKind, by_hand: &ByHand, interval: u64) -> Vec<String> {
+    /// their batch at the interval it was written with: the source log's, and a file sink's
+    /// `_spark_metadata`.
+    fn compaction_violations(
+        &self,
+        kind: SinkKind,
+        by_hand: &ByHand,
+        intervals: &(Intervals, Intervals),
+    ) -> Vec<String> {
         let storage = self.storage.as_ref();
         let sources = self.checkpoint.join("sources").join("0");
         let written = |name: &str| by_hand.contains(&format!("sources/0/{name}"));
-        let mut violations = compactions_where_spark_puts_them(storage, "sources/0/", &sources, interval, &written);
+        let mut violations = compactions_where_spark_puts_them(storage, "sources/0/", &sources, &intervals.0, &written);
         if kind == SinkKind::File {
             let sink_log = self.output.join("_spark_metadata");
             violations.extend(compactions_where_spark_puts_them(
                 storage,
                 "_spark_metadata/",
                 &sink_log,
-                interval,
+                &intervals.1,
                 &|_| false,
             ));
         }

@@ -7,7 +7,7 @@ use super::output::{normalise, parse_console, parse_table, row_of};
 use super::request::{self, crash_at, hits_of};
 use super::world::SparkWorld;
 use crate::check::{
-    ByHand, Emission, EmissionOutcome, LogKnobs, SinkView, check_compactible_logs, check_invariants,
+    ByHand, Emission, EmissionOutcome, Intervals, LogKnobs, SinkView, check_compactible_logs, check_invariants,
     compactions_where_spark_puts_them,
 };
 use crate::scenario::{
@@ -39,6 +39,7 @@ pub fn execute_on_spark(
         error: e,
     })?;
     let schema = scenario.query.plan.plan().compile().map(|p| p.schema().to_vec()).unwrap_or_default();
+    let first_interval = crate::scenario::compact_interval(&scenario.query.checkpoint);
     let mut runner = Runner {
         spark,
         scenario,
@@ -60,6 +61,7 @@ pub fn execute_on_spark(
         pending_cause: String::new(),
         by_hand: ByHand::new(),
         knobs_in_force: scenario.query.checkpoint,
+        intervals: (Intervals::uniform(first_interval), Intervals::uniform(first_interval)),
         scenario_runs: 0,
     };
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -105,6 +107,8 @@ struct Runner<'s> {
     by_hand: ByHand,
     /// The checkpoint confs the logs were last written with (a refused value writes nothing).
     knobs_in_force: CheckpointOptions,
+    /// The intervals the source log's and the file sink's log's batches were written with.
+    intervals: (Intervals, Intervals),
     /// The scenario's runs so far (restarts inserted after injected crashes not counted).
     scenario_runs: u32,
 }
@@ -220,6 +224,7 @@ impl Runner<'_> {
         if ordinal > 1 {
             self.check(&format!("before run {ordinal}"));
         }
+        self.intervals_at_start();
         let mut request = self.request(run);
         if let Some((point, hit)) = crash {
             self.trace.push(format!("    (run {ordinal} will crash at {point}, hit {hit})"));
@@ -323,28 +328,43 @@ impl Runner<'_> {
         // The model's window, not the engine's: the invariant judges Spark, not the engine.
         let age = crate::scenario::max_file_age_ms(&self.query.source);
         let mut violations = check_invariants(&DiskStorage, &checkpoint, view, &self.by_hand, retain, age);
-        // Spark's own compactions, held to the interval the model states for the query.
-        let interval = crate::scenario::compact_interval(&self.knobs_in_force);
+        // Spark's own compactions, held to the intervals each run derived by Spark's rule.
         let written = |name: &str| self.by_hand.contains(&format!("sources/0/{name}"));
         let sources = checkpoint.join("sources").join("0");
-        violations.extend(compactions_where_spark_puts_them(&DiskStorage, "sources/0/", &sources, interval, &written));
+        let source_intervals = &self.intervals.0;
+        violations.extend(compactions_where_spark_puts_them(
+            &DiskStorage,
+            "sources/0/",
+            &sources,
+            source_intervals,
+            &written,
+        ));
         if self.query.sink.kind() == SinkKind::File {
             let sink_log = output.join("_spark_metadata");
             violations.extend(compactions_where_spark_puts_them(
                 &DiskStorage,
                 "_spark_metadata/",
                 &sink_log,
-                interval,
+                &self.intervals.1,
                 &|_| false,
             ));
         }
-        let knobs = LogKnobs { compact_interval: interval, min_batches_to_retain: retain };
+        let (source, sink) = self.intervals.clone();
+        let knobs = LogKnobs { source, sink, min_batches_to_retain: retain };
         let file_sink = (self.query.sink.kind() == SinkKind::File).then_some(output.as_path());
-        violations.extend(check_compactible_logs(&DiskStorage, &checkpoint, file_sink, knobs, &self.by_hand));
+        violations.extend(check_compactible_logs(&DiskStorage, &checkpoint, file_sink, &knobs, &self.by_hand));
         for violation in violations {
             self.trace.push(format!("    INVARIANT VIOLATED {when}: {violation}"));
             self.violations.push(format!("{when}: {violation}"));
         }
+    }
+
+    /// A run starts: each compactible log fixes its interval from its compactions, as Spark does.
+    fn intervals_at_start(&mut self) {
+        let conf = crate::scenario::compact_interval(&self.knobs_in_force);
+        let sources = self.world.checkpoint().join("sources").join("0");
+        self.intervals.0.run_starts(&DiskStorage, &sources, conf);
+        self.intervals.1.run_starts(&DiskStorage, &self.world.output().join("_spark_metadata"), conf);
     }
 
     fn table_batches(&self) -> Vec<u64> {

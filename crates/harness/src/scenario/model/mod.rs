@@ -17,6 +17,7 @@ mod clock;
 mod contract;
 mod input;
 mod interval;
+mod intervals;
 mod lines;
 mod live;
 mod names;
@@ -172,10 +173,11 @@ struct Model {
     /// The latest tampering step's path (relative to the world's root) and what it may change
     /// as it was before it: what a `restore` puts back.
     backup: Option<Backup>,
-    /// The compaction interval the scenario's query starts with: the logs' interval, whatever
-    /// the query is changed to later (a refused value writes nothing; another valid one is not
-    /// modelled).
-    first_interval: u64,
+    /// The interval the source log compacts with, as the latest start fixed it.
+    source_interval: u64,
+    /// The intervals the file sink's log's batches were written with, each start's from its
+    /// first batch on.
+    sink_intervals: crate::check::Intervals,
 }
 
 /// What a `restore` puts back: the latest tampering step's path (relative to the world's root)
@@ -217,7 +219,8 @@ pub fn expected(scenario: &Scenario) -> Result<Expected, Unmodelled> {
         },
     };
     let mut model = Model {
-        first_interval: compact_interval(&scenario.query.checkpoint),
+        source_interval: compact_interval(&scenario.query.checkpoint),
+        sink_intervals: crate::check::Intervals::uniform(compact_interval(&scenario.query.checkpoint)),
         query: scenario.query.clone(),
         input: Input::default(),
         checkpoint: Checkpoint::default(),
@@ -329,7 +332,7 @@ impl Model {
             }
             Step::DeleteOutput { path } => {
                 self.sink_unreadable.retain(|file, _| !sink_log::under(file, path));
-                return self.sink.delete(path, self.first_interval);
+                return self.sink.delete(path, &self.sink_intervals);
             }
             Step::CorruptOutput { path, with } => return self.corrupt_output(path, with),
             Step::HoldLock { place } => drop(self.held.insert(*place)),
@@ -342,13 +345,8 @@ impl Model {
                 if let Some(source) = &change.source {
                     self.query.source = source.clone();
                 }
+                // Another interval takes effect at the next start, by Spark's rule (`intervals`).
                 if let Some(checkpoint) = change.checkpoint {
-                    // Spark derives a log's interval from its compactions when the conf
-                    // changes (`CompactibleFileStreamLog`): not modelled. A value its rule
-                    // refuses writes nothing, and the scenario's own interval back is no change.
-                    if knobs_taken(&checkpoint) && compact_interval(&checkpoint) != self.first_interval {
-                        return false;
-                    }
                     self.query.checkpoint = checkpoint;
                 }
             }

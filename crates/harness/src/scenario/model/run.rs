@@ -199,6 +199,8 @@ impl Model {
             Resume::Rerun(id) => self.previous_log_offset(id)?,
             Resume::Next(_) => latest.as_ref().and_then(|o| o.log_offset),
         };
+        self.fix_intervals()?;
+        let checkpoint = &self.checkpoint;
         // The start reads the whole source log (from its latest compaction on) for the files
         // seen: a file of it the user overwrote stops the run.
         if let Some(cause) = checkpoint.unreadable_source_log() {
@@ -342,7 +344,7 @@ impl Model {
     }
 
     fn compact_interval(&self) -> u64 {
-        self.first_interval
+        self.source_interval
     }
 
     /// The oldest unseen files, by (modification time, URI), at most the run's limit. A seen

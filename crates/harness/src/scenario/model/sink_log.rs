@@ -35,11 +35,11 @@ impl Model {
             None => (name, false),
         };
         let Ok(id) = id.parse::<u64>() else { return false };
-        let interval = self.first_interval;
-        if !log.contains_key(&id) || compact != is_compaction(id, interval) {
+        let at = |id: u64| self.sink_intervals.at(id);
+        if !log.contains_key(&id) || compact != is_compaction(id, at(id)) {
             return true;
         }
-        let newest = log.keys().rev().copied().find(|b| is_compaction(*b, interval));
+        let newest = log.keys().rev().copied().find(|b| is_compaction(*b, at(*b)));
         if newest.is_some_and(|c| id < c || (id == c && !compact)) {
             return false;
         }

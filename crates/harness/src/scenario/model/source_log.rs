@@ -73,6 +73,16 @@ impl SourceLog {
         self.has_plain_file(id) && self.newest_compaction().is_none_or(|c| id > c)
     }
 
+    /// The batch ids of the compactions in `sources/0`, ascending.
+    pub(super) fn compactions(&self) -> Vec<u64> {
+        self.files.iter().filter(|(_, f)| matches!(f, SourceFile::Compaction(_))).map(|(id, _)| *id).collect()
+    }
+
+    /// Whether `sources/0/<id>` is there as `N.compact` (true) or `N` (false).
+    pub(super) fn is_compaction(&self, id: u64) -> Option<bool> {
+        self.files.get(&id).map(|f| matches!(f, SourceFile::Compaction(_)))
+    }
+
     /// True if `sources/0/<id>` is there as a plain file.
     pub(super) fn has_plain_file(&self, id: u64) -> bool {
         self.files.get(&id) == Some(&SourceFile::Plain)
@@ -170,7 +180,7 @@ fn file_of(name: &str) -> Option<(u64, bool)> {
 /// Spark's `deleteExpiredLog` after batch `id`: once the oldest batch to retain
 /// (`id + 1 - retain`) lies past the first compaction, the files below the last compaction
 /// before it go.
-fn expired_below(id: u64, interval: u64, retain: u64) -> Option<u64> {
+pub(super) fn expired_below(id: u64, interval: u64, retain: u64) -> Option<u64> {
     let oldest_retained = (id + 1).checked_sub(retain)?;
     let compaction_before = (0..oldest_retained).rev().find(|k| (k + 1).is_multiple_of(interval))?;
     Some(compaction_before)

@@ -340,13 +340,13 @@ impl SinkState {
     /// `_spark_metadata/N` when that is a plain file (batch N is no longer in the output; an entry
     /// that compacts the ones before it, `N.compact`, is another file). A path that is not there
     /// (any sink but the file sink has no `_spark_metadata`) is nothing to delete.
-    pub(super) fn delete(&mut self, path: &str, compact_interval: u64) -> bool {
+    pub(super) fn delete(&mut self, path: &str, intervals: &crate::check::Intervals) -> bool {
         let SinkState::File(log) = self else { return path.starts_with("_spark_metadata") };
         let latest = log.keys().next_back().copied();
         match path.split('/').collect::<Vec<_>>().as_slice() {
             ["_spark_metadata"] => log.clear(),
             ["_spark_metadata", id] => match id.parse::<u64>().ok() {
-                Some(id) if (id + 1) % compact_interval == 0 || !log.contains_key(&id) => {}
+                Some(id) if (id + 1).is_multiple_of(intervals.at(id)) || !log.contains_key(&id) => {}
                 Some(id) if Some(id) == latest => drop(log.remove(&id)),
                 _ => return false,
             },
